@@ -1,0 +1,221 @@
+/* Principal ARN parsing and canonicalisation.
+ *
+ * STS reports a role session as arn:P:sts::A:assumed-role/NAME/SESSION,
+ * which carries neither the IAM path nor the iam service, so the only
+ * ARN an aws-auth entry can ever match is arn:P:iam::A:role/NAME. Every
+ * form the authenticator logs is reduced to that here, so callers can
+ * print a mapping that will actually work. */
+#include "arn.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const partitions[] = {
+	"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc",
+};
+
+#define SSO_PATH "/aws-reserved/sso.amazonaws.com/"
+#define SSO_PREFIX "AWSReservedSSO_"
+
+/* A slice of the caller's input, which need not be NUL-terminated. */
+struct span {
+	const char *p;
+	size_t n;
+};
+
+/* Case-insensitive because the old "ARN is not mapped: <arn>" text is
+ * lower-cased by the authenticator. */
+static int span_eq(struct span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.n == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+/* Cuts s after the literal prefix lit; 0 on success, -1 if absent. */
+static int span_cut(struct span *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (s->n < n || strncasecmp(s->p, lit, n) != 0)
+		return -1;
+	s->p += n;
+	s->n -= n;
+	return 0;
+}
+
+/* Bounded copy; refuses rather than truncates, a cut ARN is a wrong ARN. */
+static int span_copy(char *dst, size_t cap, struct span s)
+{
+	if (s.n >= cap)
+		return -1;
+	memcpy(dst, s.p, s.n);
+	dst[s.n] = '\0';
+	return 0;
+}
+
+/* Splits off the text before the next ':'; -1 when there is none. */
+static int next_field(struct span *rest, struct span *field)
+{
+	const char *c = memchr(rest->p, ':', rest->n);
+	if (!c)
+		return -1;
+	field->p = rest->p;
+	field->n = (size_t)(c - rest->p);
+	rest->p = c + 1;
+	rest->n -= field->n + 1;
+	return 0;
+}
+
+/* ARNs are printable ASCII without blanks; anything else means we were
+ * handed a log fragment (a quote, a space, a newline), not an ARN. */
+static int printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* "/path/to/NAME" -> path "/path/to/", name "NAME". Empty names and
+ * empty path segments ("role//x") are not IAM ARNs. */
+static int split_path(struct span body, struct arn_info *out)
+{
+	if (body.n < 2 || body.p[0] != '/')
+		return -1;
+	size_t last = body.n - 1;
+	while (body.p[last] != '/')
+		last--;
+	for (size_t i = 1; i <= last; i++)
+		if (body.p[i] == '/' && body.p[i - 1] == '/')
+			return -1;
+	struct span path = {body.p, last + 1};
+	struct span name = {body.p + last + 1, body.n - last - 1};
+	if (name.n == 0)
+		return -1;
+	if (span_copy(out->path, sizeof(out->path), path) ||
+	    span_copy(out->name, sizeof(out->name), name))
+		return -1;
+	return 0;
+}
+
+static int parse_iam(struct span res, struct arn_info *out)
+{
+	if (span_eq(res, "root")) {
+		out->type = PRINCIPAL_ROOT;
+		return 0;
+	}
+	if (span_cut(&res, "user") == 0) {
+		out->type = PRINCIPAL_USER;
+	} else if (span_cut(&res, "role") == 0) {
+		out->type = PRINCIPAL_ROLE;
+	} else {
+		return -1; /* groups, policies, instance profiles: not callers */
+	}
+	if (split_path(res, out))
+		return -1;
+	if (out->type == PRINCIPAL_ROLE && strncasecmp(out->path, SSO_PATH, strlen(SSO_PATH)) == 0)
+		out->sso = 1;
+	return 0;
+}
+
+static int parse_sts(struct span res, struct arn_info *out)
+{
+	if (span_cut(&res, "federated-user/") == 0) {
+		if (res.n == 0 || memchr(res.p, '/', res.n))
+			return -1;
+		out->type = PRINCIPAL_FEDERATED;
+		return span_copy(out->name, sizeof(out->name), res);
+	}
+	if (span_cut(&res, "assumed-role/") != 0)
+		return -1;
+	const char *slash = memchr(res.p, '/', res.n);
+	if (!slash)
+		return -1;
+	struct span name = {res.p, (size_t)(slash - res.p)};
+	struct span session = {slash + 1, res.n - name.n - 1};
+	if (name.n == 0 || session.n == 0)
+		return -1;
+	out->type = PRINCIPAL_ASSUMED_ROLE;
+	if (span_copy(out->name, sizeof(out->name), name) ||
+	    span_copy(out->session, sizeof(out->session), session))
+		return -1;
+	return 0;
+}
+
+static int build_canonical(const char *s, size_t len, struct arn_info *out)
+{
+	int n;
+	switch (out->type) {
+	case PRINCIPAL_ROLE:
+	case PRINCIPAL_ASSUMED_ROLE:
+		n = snprintf(out->canonical, sizeof(out->canonical), "arn:%s:iam::%s:role/%s",
+			     out->partition, out->account, out->name);
+		break;
+	case PRINCIPAL_USER:
+		/* GetCallerIdentity returns users with their path, so keep it. */
+		n = snprintf(out->canonical, sizeof(out->canonical), "arn:%s:iam::%s:user%s%s",
+			     out->partition, out->account, out->path, out->name);
+		break;
+	default:
+		return span_copy(out->canonical, sizeof(out->canonical), (struct span){s, len});
+	}
+	return n < 0 || (size_t)n >= sizeof(out->canonical) ? -1 : 0;
+}
+
+int arn_parse(const char *s, size_t len, struct arn_info *out)
+{
+	struct span rest = {s, len}, f_arn, f_part, f_svc, f_region, f_acct;
+	int rc = -1;
+
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (!s || len == 0 || len > ARN_MAX || !printable(s, len))
+		goto out;
+	if (next_field(&rest, &f_arn) || next_field(&rest, &f_part) || next_field(&rest, &f_svc) ||
+	    next_field(&rest, &f_region) || next_field(&rest, &f_acct))
+		goto out;
+	/* rest is now the resource; IAM and STS principal ARNs are global. */
+	if (!span_eq(f_arn, "arn") || f_region.n != 0 || f_acct.n == 0 || rest.n == 0)
+		goto out;
+
+	size_t i;
+	for (i = 0; i < sizeof(partitions) / sizeof(partitions[0]); i++)
+		if (span_eq(f_part, partitions[i]))
+			break;
+	if (i == sizeof(partitions) / sizeof(partitions[0]))
+		goto out;
+	/* Real documents redact accounts (XXXXXXXXXX, xxx1, 0175XXXXXXXX),
+	 * so any non-empty account text is kept as it is. */
+	if (span_copy(out->partition, sizeof(out->partition), f_part) ||
+	    span_copy(out->account, sizeof(out->account), f_acct))
+		goto out;
+
+	if (span_eq(f_svc, "iam"))
+		rc = parse_iam(rest, out);
+	else if (span_eq(f_svc, "sts"))
+		rc = parse_sts(rest, out);
+	if (rc == 0 && strncasecmp(out->name, SSO_PREFIX, strlen(SSO_PREFIX)) == 0 &&
+	    (out->type == PRINCIPAL_ROLE || out->type == PRINCIPAL_ASSUMED_ROLE))
+		out->sso = 1;
+	if (rc == 0)
+		rc = build_canonical(s, len, out);
+out:
+	if (rc != 0)
+		memset(out, 0, sizeof(*out)); /* no half-filled result, type NONE */
+	return rc;
+}
+
+const char *arn_type_name(enum principal_type t)
+{
+	switch (t) {
+	case PRINCIPAL_USER: return "user";
+	case PRINCIPAL_ROLE: return "role";
+	case PRINCIPAL_ASSUMED_ROLE: return "assumed-role";
+	case PRINCIPAL_FEDERATED: return "federated";
+	case PRINCIPAL_ROOT: return "root";
+	default: return NULL;
+	}
+}

@@ -1,0 +1,38 @@
+/* IAM / STS principal ARNs as the authenticator logs them, and the
+ * canonical form that aws-auth mapRoles/mapUsers and access entries need. */
+#ifndef AUTHLOG_ARN_H
+#define AUTHLOG_ARN_H
+
+#include <stddef.h>
+
+enum principal_type {
+	PRINCIPAL_NONE = 0,     /* not an ARN we understand */
+	PRINCIPAL_USER,         /* arn:aws:iam::A:user[/path]/name */
+	PRINCIPAL_ROLE,         /* arn:aws:iam::A:role[/path]/name */
+	PRINCIPAL_ASSUMED_ROLE, /* arn:aws:sts::A:assumed-role/name/session */
+	PRINCIPAL_FEDERATED,    /* arn:aws:sts::A:federated-user/name */
+	PRINCIPAL_ROOT,         /* arn:aws:iam::A:root */
+};
+
+#define ARN_MAX 2048 /* IAM's documented maximum ARN length */
+
+struct arn_info {
+	enum principal_type type;
+	char partition[32];        /* aws, aws-cn, aws-us-gov, aws-iso, ... */
+	char account[32];          /* 12 digits in real data; redacted forms kept verbatim */
+	char name[ARN_MAX + 1];    /* role/user name without any path */
+	char session[ARN_MAX + 1]; /* assumed-role session name, else "" */
+	char path[ARN_MAX + 1];    /* "/" or "/service-role/" etc.; SSO path included */
+	int sso;                   /* role is an IAM Identity Center AWSReservedSSO_ role */
+	/* What aws-auth / access entries must contain: arn:P:iam::A:role/NAME
+	 * (path and SSO region segment removed, assumed-role turned into its
+	 * role), users keep their path; federated and root are verbatim. */
+	char canonical[ARN_MAX + 1];
+};
+
+/* 0 on success; -1 when s is not a principal ARN (out->type = NONE). */
+int arn_parse(const char *s, size_t len, struct arn_info *out);
+/* "user", "role", "assumed-role", "federated", "root" or NULL. */
+const char *arn_type_name(enum principal_type t);
+
+#endif

@@ -1,0 +1,37 @@
+/* Growable byte buffer, always NUL-terminated (the curl dynbuf model).
+ * The owner calls buf_free(); a buf that failed to grow keeps its old
+ * contents and every later append fails too, so callers may check once. */
+#ifndef AUTHLOG_BUF_H
+#define AUTHLOG_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data;   /* NUL-terminated when len > 0 or after any append */
+	size_t len;
+	size_t cap;
+	int oom;      /* sticky: an allocation failed */
+};
+
+#define BUF_INIT {NULL, 0, 0, 0}
+
+int buf_grow(struct buf *b, size_t extra);
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_puts(struct buf *b, const char *s);
+int buf_putc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+/* Hands the string over to the caller (who frees it) and empties b. */
+char *buf_take(struct buf *b);
+/* The contents as a C string; "" for an empty buffer. */
+const char *buf_str(const struct buf *b);
+
+/* Appends s as a JSON string literal (quotes included). Control bytes are
+ * escaped and invalid UTF-8 becomes U+FFFD, so the output is always valid
+ * JSON whatever a log line contained. */
+int buf_json_string(struct buf *b, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,568 @@
+/* Denial classification.
+ *
+ * All knowledge about the authenticator's error texts lives in two
+ * tables: rules[] (pattern -> class, first match wins, so specific rows
+ * come before general ones) and classes[] (name, cause, fix template per
+ * class). The code below only compiles, matches and renders them. */
+#include "classify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "arn.h"
+
+enum rule_on { ON_ERROR = 0, ON_MSG };
+
+struct rule {
+	enum rule_on on;      /* which text the pattern is matched against */
+	enum error_class cls;
+	int http_status;      /* implied status when the text carries none */
+	const char *pattern;
+};
+
+/* Ordered: mapping errors wrap SDK texts that would otherwise look like
+ * STS or token problems, so they come first; body codes before the
+ * generic "error from AWS" row. Escaped quotes (\") are tolerated where
+ * a quote is part of the text. */
+static const struct rule rules[] = {
+	/* v0.1/v0.2: the denial is the msg itself, there is no error field */
+	{ON_MSG, CLASS_NOT_MAPPED, 0, "^access denied because ARN is not mapped"},
+
+	/* 4.C identity mapping */
+	{ON_ERROR, CLASS_ARN_USERID_MISMATCH, 0, "ARN does not match User ID"},
+	{ON_ERROR, CLASS_TEMPLATE_NO_INSTANCE_ID, 0, "SessionName did not contain an instance id"},
+	{ON_ERROR, CLASS_EC2_DESCRIBE_DENIED, 0,
+	 "failed querying private DNS from EC2 API.*(?:UnauthorizedOperation"
+	 "|not authorized to perform: ec2:DescribeInstances|AccessDenied)"},
+	{ON_ERROR, CLASS_EC2_INSTANCE_NOT_FOUND, 0,
+	 "InvalidInstanceID\\.NotFound|failed to find node|instance id not found"},
+	{ON_ERROR, CLASS_RESERVED_USERNAME, 0,
+	 "username must not begin with|invalid username '[^']*' for mapper"},
+	{ON_ERROR, CLASS_INVALID_USERNAME, 0, "not a DNS-1123 hostname"},
+	{ON_ERROR, CLASS_NOT_MAPPED, 0, "ARN is not mapped|[Ii]dentity is not mapped"},
+	{ON_ERROR, CLASS_MAPPER_ERROR, 0,
+	 "mapper \\S+ (?:Map|renderTemplates) error|failed mapping (?:username|group)"
+	 "|error rendering (?:username|group) template|IAMIdentityMapping"},
+
+	/* 4.A token format and pre-signed URL checks */
+	{ON_ERROR, CLASS_TOKEN_EXPIRED, 0, "X-Amz-Date parameter is expired"},
+	{ON_ERROR, CLASS_TOKEN_NOT_IAM, 0,
+	 "token is too large|missing expected \\\\?\"k8s-aws-v1\\.\\\\?\" prefix"},
+	{ON_ERROR, CLASS_TOKEN_UNSIGNED_CLUSTER_ID, 0, "(?i)did not sign the x-k8s-aws-id header"},
+	{ON_ERROR, CLASS_TOKEN_WRONG_HOST, 0,
+	 "unexpected hostname|could not parse region for pre-signed URL"
+	 "|global endpoint unsupported in partition|invalid region identifier format"
+	 "|does not support hostname|invalid host format, too few labels"},
+	{ON_ERROR, CLASS_TOKEN_BAD_PARAMS, 0,
+	 "duplicate query parameter found|non-whitelisted query parameter"
+	 "|query parameter with multiple values not supported"
+	 "|unexpected action parameter in pre-signed URL|invalid X-Amz-Expires parameter"
+	 "|X-Amz-Date parameter must be present|error parsing X-Amz-Date parameter"},
+	{ON_ERROR, CLASS_TOKEN_MALFORMED, 0,
+	 "illegal base64 data|unexpected scheme .* in pre-signed URL"
+	 "|unexpected path in pre-signed URL|malformed query parameter"
+	 "|error creating HTTP request|not properly formatted: (?:parse |net/url: )"},
+
+	/* 4.B STS: body codes and messages first, then the generic status */
+	{ON_ERROR, CLASS_STS_THROTTLED, 429, "sts getCallerIdentity was throttled"},
+	{ON_ERROR, CLASS_CLOCK_SKEW, 0, "Signature (?:expired|not yet current)"},
+	{ON_ERROR, CLASS_INVALID_CLIENT_TOKEN, 0, "InvalidClientTokenId|UnrecognizedClientException"},
+	{ON_ERROR, CLASS_SIGNATURE_MISMATCH, 0, "SignatureDoesNotMatch"},
+	{ON_ERROR, CLASS_EXPIRED_CREDENTIALS, 0,
+	 "ExpiredToken|security token included in the request is expired"},
+	{ON_ERROR, CLASS_STS_REGION_DISABLED, 0,
+	 "RegionDisabledException|STS is not (?:activated|enabled)"
+	 "|(?i:region)[^.]{0,80} is not (?:activated|enabled)"},
+	{ON_ERROR, CLASS_STS_THROTTLED, 0, "Throttling|Rate exceeded"},
+	{ON_ERROR, CLASS_STS_UNREACHABLE, 0, "error during GET|error reading HTTP result"},
+	{ON_ERROR, CLASS_STS_BAD_RESPONSE, 0,
+	 "sts getCallerIdentity failed: (?:invalid character|unexpected end of JSON input|json: )"
+	 "|arn '[^']*' (?:is invalid|does not have a recognized partition)"
+	 "|assumed-role arn '[^']*' does not have a role|unrecognized resource \\S+ for service (?:sts|iam)"
+	 "|is not a valid service for identities|malformed ARN|malformed UserID"},
+	{ON_ERROR, CLASS_STS_REJECTED, 0, "error from AWS \\(expected 200, got \\d+\\)"},
+};
+
+#define N_RULES (sizeof(rules) / sizeof(rules[0]))
+
+/* Field extraction, run on every error text independent of its class. */
+enum { X_CODE, X_STATUS, X_REGION, X_MAPPED, X__COUNT };
+static const char *const extract_patterns[X__COUNT] = {
+	[X_CODE] = "(?:\\\\?\"Code\\\\?\"\\s*:\\s*\\\\?\"|<Code>)([A-Za-z0-9_.]+)",
+	[X_STATUS] = "\\(expected 200, got (\\d{3})\\)",
+	[X_REGION] = " on ([a-z0-9-]+) endpoint",
+	[X_MAPPED] = "ARN is not mapped: ([^\\s\"',\\\\]+)",
+};
+
+/* Fix templates: one step per line. ${var} is filled in by classify_fix;
+ * a leading [cond] keeps the line only when cond holds for the ARN:
+ * path (role had an IAM path), sso, role (anything but an IAM user),
+ * user. {{EC2PrivateDNSName}} is authenticator syntax, printed as is. */
+#define FIX_UPDATE_KUBECONFIG "aws eks update-kubeconfig --name ${cluster} --region ${region}\n"
+#define FIX_GET_TOKEN "aws eks get-token --cluster-name ${cluster} --region ${region}\n"
+#define FIX_WHO "aws sts get-caller-identity\n"
+
+struct class_info {
+	const char *name;
+	const char *cause;
+	const char *fix;
+};
+
+static const struct class_info classes[CLASS__COUNT] = {
+	[CLASS_NONE] = {"none", "The request was not denied.", ""},
+	[CLASS_NOT_MAPPED] = {"not_mapped",
+		"The IAM identity authenticated correctly, but no aws-auth entry or EKS access entry "
+		"matches its canonical ARN. Common reasons are a role path or an SSO "
+		"aws-reserved path in the mapped ARN, the wrong profile, or a deleted and re-created principal.",
+		FIX_WHO
+		FIX_UPDATE_KUBECONFIG
+		"[path]The path ${path} was removed from the ARN: aws-auth never matches a rolearn that contains a path.\n"
+		"[sso]IAM Identity Center role: the permission-set suffix of the name changes when the permission set is re-provisioned, so update the mapping then.\n"
+		"eksctl create iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn} --username ${username} --group system:masters\n"
+		"[role]Or: kubectl edit configmap aws-auth -n kube-system, and add under mapRoles:\n"
+		"[role]- rolearn: ${arn}\n"
+		"[role]  username: ${username}\n"
+		"[user]Or: kubectl edit configmap aws-auth -n kube-system, and add under mapUsers:\n"
+		"[user]- userarn: ${arn}\n"
+		"[user]  username: ${username}\n"
+		"  groups:\n"
+		"    - system:masters\n"
+		"Or with access entries: aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn}\n"
+		"aws eks associate-access-policy --cluster-name ${cluster} --region ${region} --principal-arn ${arn} --policy-arn arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy --access-scope type=cluster\n"
+		"If the principal was deleted and re-created, delete and re-create its access entry: it still holds the old unique ID.\n"
+		"Caution: system:masters and AmazonEKSClusterAdminPolicy make this principal cluster admin; grant only what is needed (a narrower RBAC group, or AmazonEKSViewPolicy / AmazonEKSEditPolicy).\n"},
+	[CLASS_ARN_USERID_MISMATCH] = {"arn_userid_mismatch",
+		"An access entry matched the principal's unique ID, but the ARN stored with it differs from the caller's: "
+		"the IAM user or role was renamed, or the entry holds a malformed ARN.",
+		FIX_WHO
+		"aws eks list-access-entries --cluster-name ${cluster} --region ${region}\n"
+		"aws eks delete-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn}\n"
+		"aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn}\n"
+		"Re-associate its access policies with aws eks associate-access-policy.\n"},
+	[CLASS_TEMPLATE_NO_INSTANCE_ID] = {"template_no_instance_id",
+		"The mapping uses the node template system:node:{{EC2PrivateDNSName}}, but the caller's session name is "
+		"not an EC2 instance id: a human, CI or controller role is mapped like a node.",
+		"eksctl get iamidentitymapping --cluster ${cluster} --region ${region}\n"
+		"Give ${arn} its own mapping with a static username (e.g. ${username}) in kubectl edit configmap aws-auth -n kube-system.\n"
+		"Keep system:node:{{EC2PrivateDNSName}} only for node instance roles (groups system:bootstrappers, system:nodes).\n"},
+	[CLASS_EC2_DESCRIBE_DENIED] = {"ec2_describe_denied",
+		"To render {{EC2PrivateDNSName}} the authenticator must call ec2:DescribeInstances, and the cluster IAM role "
+		"is not allowed to: it usually lost the AmazonEKSClusterPolicy managed policy.",
+		"aws eks describe-cluster --name ${cluster} --region ${region} --query cluster.roleArn --output text\n"
+		"aws iam list-attached-role-policies --role-name <cluster-role>\n"
+		"aws iam attach-role-policy --role-name <cluster-role> --policy-arn arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy\n"},
+	[CLASS_EC2_INSTANCE_NOT_FOUND] = {"ec2_instance_not_found",
+		"The node's instance could not be found in the cluster's account: it was terminated, or it lives in another "
+		"account, where {{EC2PrivateDNSName}} cannot be resolved.",
+		"aws ec2 describe-instances --region ${region} --instance-ids <instance-id>\n"
+		"If the node runs in another account, map its role with a static username instead of system:node:{{EC2PrivateDNSName}}.\n"
+		"If the instance was terminated, nothing is needed: the denials stop with it.\n"},
+	[CLASS_RESERVED_USERNAME] = {"reserved_username",
+		"The mapped Kubernetes username starts with a prefix reserved for that mapper (system:, eks:, aws:, amazon:, iam:).",
+		"eksctl get iamidentitymapping --cluster ${cluster} --region ${region}\n"
+		"Change the username of ${arn} to one without a reserved prefix (e.g. ${username}): kubectl edit configmap aws-auth -n kube-system\n"
+		"For access entries: aws eks update-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn} --username ${username}\n"},
+	[CLASS_INVALID_USERNAME] = {"invalid_username",
+		"The mapping rendered an unusable Kubernetes username or group, in practice an empty username: field.",
+		"kubectl describe configmap aws-auth -n kube-system\n"
+		"Set a non-empty username for ${arn} (e.g. ${username}): kubectl edit configmap aws-auth -n kube-system\n"},
+	[CLASS_MAPPER_ERROR] = {"mapper_error",
+		"A mapper (aws-auth ConfigMap, access entries or CRD) failed to map or render the identity, "
+		"typically because of a broken entry or template.",
+		"kubectl describe configmap aws-auth -n kube-system\n"
+		"eksctl get iamidentitymapping --cluster ${cluster} --region ${region}\n"
+		"aws eks list-access-entries --cluster-name ${cluster} --region ${region}\n"
+		"Quote templates (username: \"{{SessionName}}\") and validate the YAML before applying it.\n"},
+	[CLASS_INVALID_CLIENT_TOKEN] = {"invalid_client_token",
+		"STS does not know the access key that signed the token: it was deleted or rotated, belongs to a "
+		"disabled user, or comes from another partition.",
+		FIX_WHO
+		"Fix the credentials of that profile: aws configure, or aws sso login.\n"
+		"Make sure the IAM identity still exists and its access key is active.\n"
+		FIX_UPDATE_KUBECONFIG},
+	[CLASS_SIGNATURE_MISMATCH] = {"signature_mismatch",
+		"STS could not verify the token's signature: most often the token was made for another cluster name, "
+		"or a custom generator signed headers the server does not replay.",
+		"aws eks describe-cluster --name ${cluster} --region ${region} --query cluster.name --output text\n"
+		FIX_UPDATE_KUBECONFIG
+		"Custom token generators: sign only host and x-k8s-aws-id; or use " FIX_GET_TOKEN},
+	[CLASS_CLOCK_SKEW] = {"clock_skew",
+		"The client's clock is too far off for STS to accept the signature.",
+		"date -u\n"
+		"sudo timedatectl set-ntp true (or: sudo systemctl enable --now chronyd)\n"
+		FIX_GET_TOKEN},
+	[CLASS_EXPIRED_CREDENTIALS] = {"expired_credentials",
+		"The AWS credentials that signed the token (an SSO or assumed-role session) had expired, even though the token itself was fresh.",
+		FIX_WHO
+		"Refresh the session: aws sso login, or assume the role again.\n"
+		"Use a session duration longer than the 15-minute token lifetime.\n"
+		FIX_UPDATE_KUBECONFIG},
+	[CLASS_STS_REGION_DISABLED] = {"sts_region_disabled",
+		"The regional STS endpoint used for the token is not activated in the caller's account.",
+		"IAM console > Account settings > Security Token Service (STS) > Endpoints: activate ${region}.\n"
+		"Or create the token against an active STS region: " FIX_GET_TOKEN},
+	[CLASS_STS_THROTTLED] = {"sts_throttled",
+		"STS throttled GetCallerIdentity for the account: too many clients are authenticating too often.",
+		"Count 'STS response' lines per minute and principal in the authenticator log to find the noisiest caller.\n"
+		"Reuse tokens for their 15-minute lifetime instead of making one per request.\n"
+		"Keep the kubeconfig exec plugin (aws eks get-token), which caches tokens by expirationTimestamp.\n"},
+	[CLASS_STS_UNREACHABLE] = {"sts_unreachable",
+		"The authenticator could not reach STS or read its answer; on EKS this is normally transient.",
+		"Retry the kubectl command.\n"
+		"Self-managed authenticator: check DNS, egress and any STS VPC endpoint in ${region}.\n"},
+	[CLASS_STS_REJECTED] = {"sts_rejected",
+		"STS refused the pre-signed GetCallerIdentity request; the log does not say why (old authenticators omit the body).",
+		FIX_WHO
+		FIX_UPDATE_KUBECONFIG
+		"date -u (clock skew also makes STS refuse)\n"},
+	[CLASS_STS_BAD_RESPONSE] = {"sts_bad_response",
+		"STS answered, but with a body or an identity the authenticator could not interpret.",
+		"Retry; if it persists, open an AWS support case with the log line.\n"
+		FIX_WHO},
+	[CLASS_TOKEN_EXPIRED] = {"token_expired",
+		"The token was older than 15 minutes when it arrived: the client reused a cached token, or its clock is far behind.",
+		"date -u\n"
+		FIX_UPDATE_KUBECONFIG
+		"Upgrade the AWS CLI / aws-iam-authenticator so the exec plugin reports expirationTimestamp; do not cache tokens.\n"},
+	[CLASS_TOKEN_NOT_IAM] = {"token_not_iam",
+		"The bearer token is not an EKS IAM token (a service-account or OIDC token, or stale text in the kubeconfig).",
+		FIX_UPDATE_KUBECONFIG
+		"Check that the kubeconfig user runs aws eks get-token instead of carrying a static token.\n"},
+	[CLASS_TOKEN_MALFORMED] = {"token_malformed",
+		"The token could not be decoded into a valid pre-signed STS URL: it was truncated or corrupted, or a custom generator built it wrongly.",
+		FIX_GET_TOKEN
+		"Custom generators: presign GetCallerIdentity with an AWS SDK (https, path /).\n"},
+	[CLASS_TOKEN_WRONG_HOST] = {"token_wrong_host",
+		"The token was signed for an STS host the authenticator does not accept (another partition, global vs regional, FIPS or VPC endpoint name).",
+		FIX_GET_TOKEN
+		"export AWS_STS_REGIONAL_ENDPOINTS=regional\n"
+		"Use the regional STS endpoint of the cluster's partition, not a FIPS, dual-stack or VPC endpoint host.\n"},
+	[CLASS_TOKEN_UNSIGNED_CLUSTER_ID] = {"token_unsigned_cluster_id",
+		"A custom token generator did not add and sign the x-k8s-aws-id header with the cluster name.",
+		"Add the header x-k8s-aws-id: ${cluster} before presigning and include it in the signed headers.\n"
+		"Or use " FIX_GET_TOKEN},
+	[CLASS_TOKEN_BAD_PARAMS] = {"token_bad_params",
+		"The pre-signed URL has query parameters the authenticator rejects (extra, duplicate, missing or invalid X-Amz-Expires/X-Amz-Date).",
+		FIX_GET_TOKEN
+		"Custom generators: presign only GetCallerIdentity, set X-Amz-Expires=60, add no other query parameters.\n"},
+	[CLASS_UNKNOWN] = {"unknown",
+		"The error text is not one authlog-scan knows; read it in full.",
+		FIX_WHO
+		FIX_UPDATE_KUBECONFIG},
+};
+
+static pcre2_code *rule_re[N_RULES];
+static pcre2_code *extract_re[X__COUNT];
+static pcre2_match_data *md; /* shared: classify_error is not reentrant */
+
+static pcre2_code *compile(const char *pattern)
+{
+	int err;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_DOTALL,
+				       &err, &off, NULL);
+	if (!re) {
+		/* The patterns are constants: this is a bug, say where. */
+		PCRE2_UCHAR msg[128];
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		fprintf(stderr, "classify: pattern %s: offset %zu: %s\n", pattern, (size_t)off,
+			(const char *)msg);
+		return NULL;
+	}
+	/* JIT is an optimisation only; without it pcre2_match interprets. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+int classify_init(void)
+{
+	if (md)
+		return 0;
+	for (size_t i = 0; i < N_RULES; i++)
+		if (!(rule_re[i] = compile(rules[i].pattern)))
+			goto fail;
+	for (size_t i = 0; i < X__COUNT; i++)
+		if (!(extract_re[i] = compile(extract_patterns[i])))
+			goto fail;
+	md = pcre2_match_data_create(4, NULL);
+	if (!md)
+		goto fail;
+	return 0;
+fail:
+	classify_cleanup();
+	return -1;
+}
+
+void classify_cleanup(void)
+{
+	for (size_t i = 0; i < N_RULES; i++) {
+		pcre2_code_free(rule_re[i]);
+		rule_re[i] = NULL;
+	}
+	for (size_t i = 0; i < X__COUNT; i++) {
+		pcre2_code_free(extract_re[i]);
+		extract_re[i] = NULL;
+	}
+	pcre2_match_data_free(md);
+	md = NULL;
+}
+
+static int match(pcre2_code *re, const char *s, size_t n)
+{
+	return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+}
+
+/* Copies capture group 1 of the last match; refuses values that do not
+ * fit rather than storing a truncated code, region or ARN. */
+static int group1(const char *s, char *dst, size_t cap)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+	if (ov[2] == PCRE2_UNSET || ov[3] - ov[2] >= cap)
+		return -1;
+	memcpy(dst, s + ov[2], ov[3] - ov[2]);
+	dst[ov[3] - ov[2]] = '\0';
+	return 0;
+}
+
+static void extract(const char *s, size_t n, struct classify_result *out)
+{
+	char status[4];
+	if (match(extract_re[X_CODE], s, n))
+		group1(s, out->sts_code, sizeof(out->sts_code));
+	if (match(extract_re[X_STATUS], s, n) && group1(s, status, sizeof(status)) == 0)
+		out->http_status = atoi(status);
+	if (match(extract_re[X_REGION], s, n))
+		group1(s, out->sts_region, sizeof(out->sts_region));
+	if (match(extract_re[X_MAPPED], s, n))
+		group1(s, out->mapped_arn, sizeof(out->mapped_arn));
+}
+
+int classify_error(const char *msg, const char *error, size_t error_len,
+		   struct classify_result *out)
+{
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->cls = CLASS_UNKNOWN;
+	if (!md)
+		return -1;
+	if (!msg)
+		msg = "";
+	if (!error) {
+		error = "";
+		error_len = 0;
+	}
+	size_t msg_len = strlen(msg);
+	for (size_t i = 0; i < N_RULES; i++) {
+		int on_msg = rules[i].on == ON_MSG;
+		if (match(rule_re[i], on_msg ? msg : error, on_msg ? msg_len : error_len)) {
+			out->cls = rules[i].cls;
+			out->http_status = rules[i].http_status;
+			break;
+		}
+	}
+	extract(error, error_len, out);
+	return 0;
+}
+
+const char *classify_name(enum error_class c)
+{
+	if ((unsigned)c >= (unsigned)CLASS__COUNT)
+		return NULL;
+	return classes[c].name;
+}
+
+int classify_from_name(const char *name, enum error_class *out)
+{
+	if (!name)
+		return -1;
+	for (int c = 0; c < CLASS__COUNT; c++) {
+		if (strcmp(classes[c].name, name) == 0) {
+			if (out)
+				*out = (enum error_class)c;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *classify_cause(enum error_class c)
+{
+	if ((unsigned)c >= (unsigned)CLASS__COUNT)
+		return NULL;
+	return classes[c].cause;
+}
+
+/* Everything a fix template can refer to, resolved once. */
+struct fix_vars {
+	struct arn_info ai;
+	int have_arn;
+	char username[ARN_MAX + 1];
+	const char *cluster, *region;
+};
+
+static const char *nonempty(const char *s, const char *fallback)
+{
+	return s && *s ? s : fallback;
+}
+
+/* A username for the suggested mapping: the caller's choice, else the
+ * role or user name; SSO names lose their per-provisioning suffix
+ * (AWSReservedSSO_Admin_0123abcd -> AWSReservedSSO_Admin). */
+static void derive_username(const struct fix_ctx *ctx, struct fix_vars *v)
+{
+	const char *u = ctx ? nonempty(ctx->username, NULL) : NULL;
+	if (!u)
+		u = v->have_arn && v->ai.type != PRINCIPAL_ROOT ? v->ai.name : "<username>";
+	snprintf(v->username, sizeof(v->username), "%s", u);
+	if (u == v->ai.name && v->ai.sso) {
+		char *last = strrchr(v->username, '_');
+		if (last && last - v->username >= (ptrdiff_t)strlen("AWSReservedSSO_") + 1)
+			*last = '\0';
+	}
+}
+
+static int cond_holds(const char *cond, size_t n, const struct fix_vars *v)
+{
+	int user = v->have_arn && v->ai.type == PRINCIPAL_USER;
+	if (n == 4 && memcmp(cond, "path", 4) == 0)
+		return v->have_arn && v->ai.type == PRINCIPAL_ROLE && strcmp(v->ai.path, "/") != 0;
+	if (n == 3 && memcmp(cond, "sso", 3) == 0)
+		return v->have_arn && v->ai.sso;
+	if (n == 4 && memcmp(cond, "role", 4) == 0)
+		return !user;
+	if (n == 4 && memcmp(cond, "user", 4) == 0)
+		return user;
+	return 0;
+}
+
+static const char *var_value(const char *name, size_t n, const struct fix_vars *v)
+{
+	static const struct {
+		const char *name;
+		int idx;
+	} names[] = {{"cluster", 0}, {"region", 1}, {"arn", 2}, {"partition", 3},
+		     {"username", 4}, {"path", 5}};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i].name) != n || memcmp(names[i].name, name, n) != 0)
+			continue;
+		switch (names[i].idx) {
+		case 0: return v->cluster;
+		case 1: return v->region;
+		case 2: return v->have_arn ? v->ai.canonical : "<arn>";
+		case 3: return v->have_arn ? v->ai.partition : "aws";
+		case 4: return v->username;
+		default: return v->ai.path;
+		}
+	}
+	return NULL;
+}
+
+/* Values come from log data: control characters would break the
+ * one-step-per-line contract, so they are shown as '?'. */
+static void put_value(struct buf *out, const char *s)
+{
+	for (; *s; s++)
+		buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void render_line(const char *line, size_t n, const struct fix_vars *v, struct buf *out)
+{
+	const char *end = line + n;
+	while (line < end) {
+		const char *d = memchr(line, '$', (size_t)(end - line));
+		const char *close = d && d + 1 < end && d[1] == '{' ?
+			memchr(d, '}', (size_t)(end - d)) : NULL;
+		const char *val = close ? var_value(d + 2, (size_t)(close - d - 2), v) : NULL;
+		if (!val) {
+			/* No (known) variable: copy through the '$' and go on. */
+			size_t k = d ? (size_t)(d - line) + 1 : (size_t)(end - line);
+			buf_append(out, line, k);
+			line += k;
+			continue;
+		}
+		buf_append(out, line, (size_t)(d - line));
+		put_value(out, val);
+		line = close + 1;
+	}
+	buf_putc(out, '\n');
+}
+
+int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *out)
+{
+	struct fix_vars *v = NULL;
+	int lines = -1;
+
+	if ((unsigned)c >= (unsigned)CLASS__COUNT || !out)
+		return -1;
+	/* arn_info is several kilobytes: keep it off the stack. */
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		goto out;
+	const char *arn = ctx ? nonempty(ctx->arn, NULL) : NULL;
+	v->have_arn = arn && arn_parse(arn, strlen(arn), &v->ai) == 0;
+	v->cluster = nonempty(ctx ? ctx->cluster : NULL, "<cluster>");
+	v->region = nonempty(ctx ? ctx->region : NULL, "<region>");
+	derive_username(ctx, v);
+
+	lines = 0;
+	for (const char *p = classes[c].fix; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		const char *line = p;
+		p += n + (nl ? 1 : 0);
+		if (line[0] == '[') {
+			const char *rb = memchr(line, ']', n);
+			if (!rb || !cond_holds(line + 1, (size_t)(rb - line - 1), v))
+				continue;
+			n -= (size_t)(rb + 1 - line);
+			line = rb + 1;
+		}
+		render_line(line, n, v, out);
+		lines++;
+	}
+	if (out->oom)
+		lines = -1;
+out:
+	free(v);
+	return lines;
+}
+
+/* ASCII case-insensitive substring test (the M1 ARN is lower-cased). */
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+int classify_is_expected_principal(const char *arn, const char *username, const char *session)
+{
+	static const char *const roles[] = {"AWSWesleyClusterManagerLambda",
+					    "AmazonEKSClusterInsightsViewOnlyRole"};
+	static const char *const sessions[] = {"EKSAuthTokenSession", "EKSClusterInsightsAuth"};
+
+	/* eks:node-manager, eks:addon-manager and every other eks: user are
+	 * EKS's own control-plane components. */
+	if (username && strncmp(username, "eks:", 4) == 0)
+		return 1;
+	for (size_t i = 0; arn && i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (contains_ci(arn, roles[i]))
+			return 1;
+	/* The session may only be known from a raw assumed-role ARN. */
+	const char *tail = arn ? strrchr(arn, '/') : NULL;
+	for (size_t i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++) {
+		if (session && strcmp(session, sessions[i]) == 0)
+			return 1;
+		if (tail && strstr(arn, ":assumed-role/") && strcmp(tail + 1, sessions[i]) == 0)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* What every command shares: the global options, one-line error
+ * messages ("authlog-scan: CMD: …"), colour decisions and the command
+ * entry points main() dispatches to (one cmd_*.c file per command). */
+#ifndef AUTHLOG_CLI_H
+#define AUTHLOG_CLI_H
+
+#include <stdio.h>
+
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct cli_options {
+	const char *db_path; /* --db, or NULL for the default */
+	int quiet, verbose;
+	enum color_mode color;
+};
+
+extern struct cli_options cli;
+
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_verbose(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Colour on stream f: --color, then NO_COLOR, then isatty. */
+int cli_color(FILE *f);
+/* The database path to use; caller frees. NULL on out-of-memory. */
+char *cli_db_path(void);
+/* getopt_long returned '?' or ':' (optstrings start with ':'): names
+ * the bad option in one line, points to --help, returns AL_USAGE. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+/* A usage problem other than a bad option. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_import(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_creator(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+int cmd_queries(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+
+#endif

@@ -1,0 +1,201 @@
+/* authlog-scan import FILE... — the offline path into the database. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "cli.h"
+#include "event.h"
+#include "status.h"
+#include "store.h"
+
+/* Rows per transaction: large enough that commits cost nothing per
+ * line, small enough that a kill loses seconds of work, never a half batch. */
+#define BATCH_ROWS 50000
+
+static const char usage_text[] =
+	"usage: authlog-scan import [--log-group NAME] [--log-stream NAME] [--cluster NAME]\n"
+	"                           [--region R] FILE...\n"
+	"\n"
+	"Parse authenticator log lines into the database. FILE '-' reads stdin.\n"
+	"The format is detected: bare lines, kubectl/stern or S3-export prefixes,\n"
+	"docker json-file records, Logs Insights CSV exports, and the JSON of\n"
+	"'aws logs get-query-results' / 'aws logs filter-log-events'.\n"
+	"\n"
+	"  --log-group NAME   CloudWatch log group the lines came from\n"
+	"                     (/aws/eks/CLUSTER/cluster also names the cluster)\n"
+	"  --log-stream NAME  stream name for inputs that do not carry one\n"
+	"  --cluster NAME     cluster name for the fixes\n"
+	"  --region R         region for the fixes (default: the STS endpoint's, $AWS_REGION)\n"
+	"\n"
+	"Prints 'imported N, duplicate D, skipped S' to stderr unless --quiet.\n";
+
+struct import_run {
+	struct store *store;
+	struct event_builder eb;
+	struct event_ctx ctx;
+	struct buf fix;
+	const char *name;
+	long long imported, duplicates, skipped, in_batch;
+	char err[512];
+};
+
+static int on_entry(void *arg, const struct reader_entry *e)
+{
+	struct import_run *run = arg;
+	int inserted, rc;
+	if (!event_build(&run->eb, &run->ctx, e)) {
+		run->skipped++;
+		return AL_OK;
+	}
+	const struct store_event *ev = &run->eb.ev;
+	rc = store_insert(run->store, ev, &inserted, run->err, sizeof(run->err));
+	if (rc)
+		return rc;
+	if (!inserted) {
+		run->duplicates++;
+	} else {
+		run->imported++;
+		if (ev->error_class) {
+			const char *region = event_region(&run->eb, &run->ctx);
+			struct fix_ctx fc = {ev->principal_arn ? ev->principal_arn : ev->arn, ev->cluster, region, NULL};
+			buf_reset(&run->fix);
+			if (classify_fix(run->eb.cls.cls, &fc, &run->fix) < 0)
+				return AL_SOFTWARE;
+			rc = store_put_fix(run->store, ev->error_class, ev->principal_arn, ev->cluster, region,
+					   buf_str(&run->fix), run->err, sizeof(run->err));
+			if (rc)
+				return rc;
+		}
+	}
+	if (++run->in_batch >= BATCH_ROWS) {
+		run->in_batch = 0;
+		rc = store_commit(run->store, run->err, sizeof(run->err));
+		if (!rc)
+			rc = store_begin(run->store, run->err, sizeof(run->err));
+		if (rc)
+			return rc;
+	}
+	return AL_OK;
+}
+
+static int import_fd(struct import_run *run, int fd, const char *name)
+{
+	enum reader_format fmt;
+	int64_t import_id;
+	long long before_i = run->imported, before_d = run->duplicates, before_s = run->skipped;
+	int rc = store_begin(run->store, run->err, sizeof(run->err));
+	if (rc)
+		return rc;
+	rc = store_import_begin(run->store, name, &import_id, run->err, sizeof(run->err));
+	if (rc)
+		goto fail;
+	run->in_batch = 0;
+	int read_rc = reader_run(fd, name, on_entry, run, &fmt, run->err, sizeof(run->err));
+	/* A malformed document keeps the events before the bad spot: they are
+	 * whole and valid. Store failures roll the open batch back. */
+	if (read_rc && read_rc != AL_DATAERR && read_rc != AL_NOINPUT) {
+		rc = read_rc;
+		goto fail;
+	}
+	rc = store_import_end(run->store, import_id, run->imported - before_i,
+			      run->duplicates - before_d, run->skipped - before_s, run->err,
+			      sizeof(run->err));
+	if (rc)
+		goto fail;
+	rc = store_commit(run->store, run->err, sizeof(run->err));
+	if (rc)
+		goto fail;
+	cli_verbose("import", "%s: read as %s", name,
+		    fmt == READER_CSV ? "CSV" : fmt == READER_JSON ? "JSON" : "lines");
+	return read_rc;
+fail:
+	store_rollback(run->store);
+	return rc;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"log-group", required_argument, NULL, 'g'},
+		{"log-stream", required_argument, NULL, 's'},
+		{"cluster", required_argument, NULL, 'c'},
+		{"region", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct import_run run = {0};
+	char *db_path = NULL;
+	int c, rc = AL_OK, builder_ok = 0;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g': run.ctx.log_group = optarg; break;
+		case 's': run.ctx.log_stream = optarg; break;
+		case 'c': run.ctx.cluster = optarg; break;
+		case 'r': run.ctx.region = optarg; break;
+		case 'h': fputs(usage_text, stdout); return AL_OK;
+		default: return cli_bad_option("import", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("import", "no input files (use '-' for stdin)");
+
+	db_path = cli_db_path();
+	if (!db_path) {
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	rc = store_open(db_path, STORE_WRITE, &run.store, run.err, sizeof(run.err));
+	if (rc) {
+		cli_error("import", "%s", run.err);
+		goto out;
+	}
+	if (classify_init() != 0 || event_builder_init(&run.eb) != 0) {
+		cli_error("import", "cannot compile the parser patterns");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	builder_ok = 1;
+
+	for (int i = optind; i < argc; i++) {
+		const char *name = argv[i];
+		int fd = 0, file_rc;
+		if (strcmp(name, "-") == 0) {
+			name = "<stdin>";
+		} else {
+			fd = open(name, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				cli_error("import", "%s: %s", name, strerror(errno));
+				if (!rc)
+					rc = AL_NOINPUT;
+				continue;
+			}
+		}
+		file_rc = import_fd(&run, fd, name);
+		if (fd > 0)
+			close(fd);
+		if (file_rc) {
+			cli_error("import", "%s", run.err);
+			if (!rc || file_rc == AL_TEMPFAIL || file_rc == AL_CANTCREAT)
+				rc = file_rc;
+			if (file_rc != AL_DATAERR && file_rc != AL_NOINPUT)
+				break; /* the store itself failed: later files would too */
+		}
+	}
+	if (!cli.quiet)
+		fprintf(stderr, "imported %lld, duplicate %lld, skipped %lld\n", run.imported,
+			run.duplicates, run.skipped);
+out:
+	if (builder_ok)
+		event_builder_free(&run.eb);
+	classify_cleanup();
+	buf_free(&run.fix);
+	store_close(run.store);
+	free(db_path);
+	return rc;
+}

@@ -1,0 +1,123 @@
+/* authlog-scan report — summarize what is stored. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify.h"
+#include "cli.h"
+#include "report.h"
+#include "status.h"
+#include "store.h"
+#include "timeutil.h"
+
+static const char usage_text[] =
+	"usage: authlog-scan report [--since 24h|7d|RFC3339] [--until TIME]\n"
+	"                           [--format text|markdown|json] [--top N]\n"
+	"                           [--cluster NAME] [--region R] [--exit-code]\n"
+	"\n"
+	"Summarize the stored events: totals, denials by class and by principal,\n"
+	"the fix for each finding, a broken aws-auth ConfigMap, new principals,\n"
+	"the cluster creator and denials per hour.\n"
+	"\n"
+	"  --since, --until  window (relative like 30m, 24h, 7d, or absolute); default: everything\n"
+	"  --format          text (default; colour only on a terminal, honours NO_COLOR),\n"
+	"                    markdown, or json\n"
+	"  --top N           rows per ranking (default 10)\n"
+	"  --cluster, --region  fill these into the fixes instead of what the logs say\n"
+	"  --exit-code       exit 1 when the window holds at least one denial\n";
+
+static int parse_time_opt(const char *opt, const char *arg, char out[TIME_ISO_LEN])
+{
+	int64_t t;
+	if (time_parse_since(arg, (int64_t)time(NULL), &t) != 0)
+		return cli_usage_error("report", "%s: '%s' is not a time (use 30m, 24h, 7d or RFC 3339)", opt, arg);
+	time_format(t, out);
+	return AL_OK;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"since", required_argument, NULL, 's'},
+		{"until", required_argument, NULL, 'u'},
+		{"format", required_argument, NULL, 'f'},
+		{"top", required_argument, NULL, 't'},
+		{"cluster", required_argument, NULL, 'c'},
+		{"region", required_argument, NULL, 'r'},
+		{"exit-code", no_argument, NULL, 'x'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct report_opts o = {.format = REPORT_TEXT, .top = 10};
+	char since[TIME_ISO_LEN], until[TIME_ISO_LEN], err[512];
+	struct store *store = NULL;
+	char *db_path = NULL;
+	int c, rc, exit_code = 0;
+	long long denials = 0;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if ((rc = parse_time_opt("--since", optarg, since)))
+				return rc;
+			o.since = since;
+			break;
+		case 'u':
+			if ((rc = parse_time_opt("--until", optarg, until)))
+				return rc;
+			o.until = until;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				o.format = REPORT_TEXT;
+			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
+				o.format = REPORT_MARKDOWN;
+			else if (!strcmp(optarg, "json"))
+				o.format = REPORT_JSON;
+			else
+				return cli_usage_error("report", "--format must be text, markdown or json, not '%s'", optarg);
+			break;
+		case 't': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 100000)
+				return cli_usage_error("report", "--top must be a number from 1 to 100000, not '%s'", optarg);
+			o.top = (int)n;
+			break;
+		}
+		case 'c': o.cluster = optarg; break;
+		case 'r': o.region = optarg; break;
+		case 'x': exit_code = 1; break;
+		case 'h': fputs(usage_text, stdout); return AL_OK;
+		default: return cli_bad_option("report", c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+	o.color = o.format == REPORT_TEXT && cli_color(stdout);
+
+	db_path = cli_db_path();
+	if (!db_path)
+		return AL_SOFTWARE;
+	rc = store_open(db_path, STORE_READONLY, &store, err, sizeof(err));
+	if (rc) {
+		cli_error("report", "%s", err);
+		goto out;
+	}
+	if (classify_init() != 0) {
+		cli_error("report", "cannot compile the classifier patterns");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	rc = report_run(store_db(store), &o, stdout, &denials, err, sizeof(err));
+	if (rc)
+		cli_error("report", "%s", err);
+	else if (exit_code && denials > 0)
+		rc = AL_FINDINGS;
+out:
+	classify_cleanup();
+	store_close(store);
+	free(db_path);
+	return rc;
+}

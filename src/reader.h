@@ -1,0 +1,43 @@
+/* Reads an input file in whatever shape users have it and hands each log
+ * event to a callback, unwrapped to the bare logrus text: plain lines
+ * (LF or CRLF), lines with a kubectl/stern "<pod> <container> " or S3-export
+ * RFC 3339 prefix, docker json-file records, Logs Insights console CSV
+ * exports, and the JSON of `aws logs get-query-results` /
+ * `filter-log-events`. The shape is sniffed from the first bytes; in line
+ * mode each line is unwrapped on its own, so mixed files work. */
+#ifndef AUTHLOG_READER_H
+#define AUTHLOG_READER_H
+
+#include <stddef.h>
+
+#define READER_MAX_LINE (1024 * 1024) /* longer lines are skipped, not stored */
+
+enum reader_format { READER_LINES, READER_CSV, READER_JSON };
+
+struct reader_entry {
+	const char *message;    /* bare logrus text; NULL for an overlong line */
+	size_t message_len;
+	const char *log_stream; /* @logStream / logStreamName / stern pod, or NULL */
+	const char *log_group;  /* from @log ("ACCOUNT:GROUP"), or NULL */
+	const char *ptr;        /* @ptr / eventId, or NULL */
+	const char *timestamp;  /* transport time (CSV, JSON, docker, S3 prefix), or NULL */
+	long line;              /* 1-based line where the event starts */
+};
+
+/* Return AL_OK to go on; anything else stops the run and is returned. */
+typedef int (*reader_cb)(void *ctx, const struct reader_entry *e);
+
+/* Reads fd to the end. name is used in messages ("FILE:LINE: …").
+ * Returns AL_OK, AL_DATAERR for a malformed CSV/JSON document (err says
+ * where; events before it were delivered), AL_NOINPUT on a read error,
+ * or the callback's status. *format tells what was detected. */
+int reader_run(int fd, const char *name, reader_cb cb, void *ctx, enum reader_format *format,
+	       char *err, size_t err_sz);
+
+/* Unwraps one line in place of the caller: sets e->message/len and, when
+ * the prefix tells them, e->log_stream (copied to stream_buf) and
+ * e->timestamp (copied to ts_buf). Exposed for tests and fuzzing. */
+void reader_unwrap_line(const char *line, size_t len, struct reader_entry *e, char *stream_buf,
+			size_t stream_sz, char *ts_buf, size_t ts_sz);
+
+#endif

@@ -1,0 +1,38 @@
+/* The report: what the stored events say about a time window — totals,
+ * denials by class and principal, the filled-in fix for each finding,
+ * a broken aws-auth ConfigMap, new principals, the cluster creator and a
+ * per-hour histogram — gathered once, rendered as text, markdown or JSON. */
+#ifndef AUTHLOG_REPORT_H
+#define AUTHLOG_REPORT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON };
+
+struct report_opts {
+	const char *since, *until; /* "YYYY-MM-DDTHH:MM:SSZ" bounds or NULL */
+	enum report_format format;
+	int top;                   /* rows per ranking (default 10) */
+	const char *cluster, *region; /* override what the rows say, for the fixes */
+	int color;                 /* text only */
+};
+
+struct report_creator {
+	char *arn;
+	char *first_seen, *last_seen;
+	long long grants;
+};
+
+/* Writes the report to out. *denials = denials in the window (for
+ * --exit-code). Returns AL_OK or an al_status with err set. */
+int report_run(sqlite3 *db, const struct report_opts *o, FILE *out, long long *denials, char *err,
+	       size_t err_sz);
+
+/* Who authenticated as kubernetes-admin (the identity that created the
+ * cluster), oldest first. Caller frees with report_creators_free. */
+int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz);
+void report_creators_free(struct report_creator *c, size_t n);
+
+#endif

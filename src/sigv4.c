@@ -1,0 +1,845 @@
+/* AWS Signature Version 4 signer; see sigv4.h for the rules.
+ *
+ * The pipeline is a chain of static steps, as in curl's http_aws_sigv4.c:
+ * canon_path + canon_query + canon_headers -> canonical request ->
+ * string to sign -> derived key -> signature -> headers or query params.
+ * Every step appends to a struct buf; buffers are sticky on OOM, so a step
+ * checks b.oom once at its end instead of after every append. */
+#include "sigv4.h"
+
+#include "buf.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Secrets (the "AWS4"+secret key, the derived keys) and buffers that held the
+ * session token are wiped with OPENSSL_cleanse, which the compiler may not
+ * elide.  The unit test builds this file with SIGV4_TEST_HOOKS to observe
+ * each wipe while the memory is still live. */
+#ifdef SIGV4_TEST_HOOKS
+void (*sigv4_test_wiped)(const void *p, size_t n);
+#define WIPE(p, n)                                   \
+	do {                                         \
+		OPENSSL_cleanse((p), (n));           \
+		if (sigv4_test_wiped)                \
+			sigv4_test_wiped((p), (n));  \
+	} while (0)
+#else
+#define WIPE(p, n) OPENSSL_cleanse((p), (n))
+#endif
+
+#define SHA256_LEN 32
+#define SCOPE_TERMINATOR "aws4_request"
+
+/* Never signed: hop-by-hop headers a proxy or libcurl may add, drop or
+ * rewrite (botocore's SIGNED_HEADERS_BLACKLIST), plus the three headers this
+ * signer produces itself, so a re-sign never signs a stale copy. */
+static const char *const skip_headers[] = {
+	"authorization", "connection", "expect", "keep-alive",
+	"proxy-authenticate", "proxy-authorization", "te", "trailer",
+	"transfer-encoding", "upgrade", "user-agent", "x-amz-date",
+	"x-amz-security-token", "x-amzn-trace-id", NULL,
+};
+
+/* Query parameters owned by presigning; a query that already has them is
+ * ambiguous (which signature wins?), so query mode refuses it. */
+static const char *const presign_names[] = {
+	"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+	"X-Amz-Security-Token", "X-Amz-Signature", "X-Amz-SignedHeaders", NULL,
+};
+
+struct qparam {
+	char *key;   /* encoded */
+	char *value; /* encoded */
+};
+
+struct qlist {
+	struct qparam *v;
+	size_t n, cap;
+};
+
+struct hdr {
+	char *name;  /* lower-case */
+	char *value; /* trimmed, whitespace collapsed */
+	size_t seq;  /* arrival order: keeps repeated headers stable in qsort */
+};
+
+struct hlist {
+	struct hdr *v;
+	size_t n, cap;
+};
+
+static void buf_wipe_free(struct buf *b)
+{
+	if (b->data)
+		WIPE(b->data, b->cap);
+	buf_free(b);
+}
+
+static void str_wipe_free(char *s)
+{
+	if (s) {
+		WIPE(s, strlen(s));
+		free(s);
+	}
+}
+
+static void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+}
+
+static int is_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static int is_tchar(unsigned char c)
+{
+	/* RFC 9110 token characters: what a method or header name may hold. */
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 0 when s is a non-empty string safe inside the Authorization header or
+ * the credential scope: no separators the receiver would split on. */
+static int check_scope_part(const char *s)
+{
+	if (!s || !*s)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '/' || *p == ',' || *p == ';' || *p == '=')
+			return -1;
+	return 0;
+}
+
+/* 0 when no byte of s could split or inject an HTTP header line. */
+static int check_header_value(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+			return -1;
+	return 0;
+}
+
+int sigv4_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t run = 0; /* start of the pending run of bytes copied as-is */
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (is_unreserved(c) || (keep_slash && c == '/'))
+			continue;
+		char esc[3] = {'%', digits[c >> 4], digits[c & 0x0f]};
+		buf_append(b, s + run, i - run);
+		buf_append(b, esc, 3);
+		run = i + 1;
+	}
+	buf_append(b, s + run, len - run);
+	return b->oom ? -1 : 0;
+}
+
+/* Appends s with every valid %XX decoded; a stray '%' stays literal (and is
+ * then re-encoded as %25), which is what the service does with it too. */
+static int uri_decode(struct buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
+		    (lo = hexval(s[i + 2])) >= 0) {
+			buf_putc(b, (char)(hi << 4 | lo));
+			i += 2;
+		} else {
+			buf_putc(b, s[i]);
+		}
+	}
+	return b->oom ? -1 : 0;
+}
+
+int sigv4_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[SHA256_LEN];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != SHA256_LEN)
+		return -1;
+	hex_encode(md, SHA256_LEN, hex);
+	return 0;
+}
+
+/* Dot-segment removal and '/' collapsing, with botocore's exact results
+ * (utils.remove_dot_segments) so both sides agree on odd paths: ".." at the
+ * root stays at the root, and a trailing '/' survives only when the input
+ * ended with one and something is left. */
+static int normalize_path(struct buf *out, const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+		while (j < len && p[j] != '/')
+			j++;
+		size_t n = j - i;
+		if (n == 2 && p[i] == '.' && p[i + 1] == '.') {
+			/* out is "/seg/seg..." here, so popping is a cut at the last '/' */
+			while (out->len > 0 && out->data[out->len - 1] != '/')
+				out->len--;
+			if (out->len > 0)
+				out->len--;
+			if (out->data)
+				out->data[out->len] = '\0';
+		} else if (n > 0 && !(n == 1 && p[i] == '.')) {
+			buf_putc(out, '/');
+			buf_append(out, p + i, n);
+		}
+		i = j + 1;
+	}
+	if (out->len > 0 && len > 0 && p[len - 1] == '/')
+		buf_putc(out, '/');
+	return out->oom ? -1 : 0;
+}
+
+static int canon_path(struct buf *creq, const char *path, int normalize)
+{
+	struct buf tmp = BUF_INIT;
+	const char *p = path ? path : "";
+	size_t len = strlen(p);
+	int rc = -1;
+
+	if (normalize) {
+		if (normalize_path(&tmp, p, len))
+			goto out;
+		p = buf_str(&tmp);
+		len = tmp.len;
+	}
+	/* An empty canonical URI is never valid; the request line sends "/". */
+	if (len == 0) {
+		p = "/";
+		len = 1;
+	}
+	rc = sigv4_uri_encode(creq, p, len, 1);
+out:
+	buf_free(&tmp);
+	return rc;
+}
+
+static int qlist_add(struct qlist *q, char *key, char *value)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		struct qparam *v = realloc(q->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		q->v = v;
+		q->cap = cap;
+	}
+	q->v[q->n].key = key;
+	q->v[q->n].value = value;
+	q->n++;
+	return 0;
+}
+
+static void qlist_free(struct qlist *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		str_wipe_free(q->v[i].key);
+		str_wipe_free(q->v[i].value);
+	}
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}
+
+/* A freshly allocated encoded copy of len bytes of s, or NULL (OOM). */
+static char *encode_dup(const char *s, size_t len)
+{
+	struct buf b = BUF_INIT;
+	if (sigv4_uri_encode(&b, s, len, 0)) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+static int qlist_add_encoded(struct qlist *q, const char *key, const char *value)
+{
+	char *k = encode_dup(key, strlen(key));
+	char *v = encode_dup(value, strlen(value));
+	if (!k || !v || qlist_add(q, k, v)) {
+		str_wipe_free(k);
+		str_wipe_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* Splits the request query into encoded pairs.  refuse_presign: fail on a
+ * parameter that presigning would add (error via *why). */
+static int parse_query(struct qlist *q, const char *query, int refuse_presign, const char **why)
+{
+	struct buf dk = BUF_INIT, dv = BUF_INIT;
+	const char *p = query ? query : "";
+	int rc = -1;
+
+	while (*p) {
+		const char *amp = strchr(p, '&');
+		size_t n = amp ? (size_t)(amp - p) : strlen(p);
+		/* "a&&b" and a trailing '&' carry no parameter: skip them rather
+		 * than signing a phantom "=". */
+		if (n > 0) {
+			const char *eq = memchr(p, '=', n);
+			size_t kn = eq ? (size_t)(eq - p) : n;
+			buf_reset(&dk);
+			buf_reset(&dv);
+			if (uri_decode(&dk, p, kn))
+				goto oom;
+			if (eq && uri_decode(&dv, eq + 1, n - kn - 1))
+				goto oom;
+			if (refuse_presign) {
+				for (size_t i = 0; presign_names[i]; i++) {
+					if (strcmp(buf_str(&dk), presign_names[i]) == 0) {
+						*why = "query already holds X-Amz-* presign parameters";
+						goto out;
+					}
+				}
+			}
+			if (qlist_add_encoded(q, buf_str(&dk), buf_str(&dv)))
+				goto oom;
+		}
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	rc = 0;
+	goto out;
+oom:
+	*why = "out of memory";
+out:
+	buf_wipe_free(&dk);
+	buf_wipe_free(&dv);
+	return rc;
+}
+
+static int cmp_qparam(const void *a, const void *b)
+{
+	const struct qparam *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+/* Sorted "k=v&k=v"; byte order of the encoded forms, as the service does. */
+static int canon_query(struct buf *out, struct qlist *q)
+{
+	if (q->n > 1)
+		qsort(q->v, q->n, sizeof(*q->v), cmp_qparam);
+	for (size_t i = 0; i < q->n; i++) {
+		if (i)
+			buf_putc(out, '&');
+		buf_puts(out, q->v[i].key);
+		buf_putc(out, '=');
+		buf_puts(out, q->v[i].value);
+	}
+	return out->oom ? -1 : 0;
+}
+
+static int hlist_add(struct hlist *h, char *name, char *value)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+		struct hdr *v = realloc(h->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n].name = name;
+	h->v[h->n].value = value;
+	h->v[h->n].seq = h->n;
+	h->n++;
+	return 0;
+}
+
+static void hlist_free(struct hlist *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		str_wipe_free(h->v[i].value);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Trimall: strip SP/HT at both ends, squeeze inner SP/HT runs to one space.
+ * Quoted strings get the same treatment: the AWS suite's get-header-value-trim
+ * expects "a   b   c" to sign as "a b c". */
+static char *trimall_dup(const char *v)
+{
+	struct buf b = BUF_INIT;
+	int pending_space = 0;
+
+	buf_grow(&b, strlen(v));
+	for (const char *p = v; *p; p++) {
+		if (is_ows(*p)) {
+			pending_space = b.len > 0;
+			continue;
+		}
+		if (pending_space) {
+			buf_putc(&b, ' ');
+			pending_space = 0;
+		}
+		buf_putc(&b, *p);
+	}
+	/* buf_grow alone leaves no terminator; an all-blank value needs one. */
+	buf_append(&b, "", 0);
+	if (b.oom) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+static int hlist_add_copy(struct hlist *h, const char *name, const char *value)
+{
+	char *n = strdup(name);
+	char *v = trimall_dup(value);
+	if (!n || !v || hlist_add(h, n, v)) {
+		free(n);
+		str_wipe_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmp_hdr(const void *a, const void *b)
+{
+	const struct hdr *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Collects the headers to sign from the request, lower-cased, validated and
+ * filtered.  *has_host tells whether a Host header was among them. */
+static int collect_headers(struct hlist *h, const struct sigv4_request *req, int skip_sha,
+			   int *has_host, const char **why)
+{
+	char lname[128];
+
+	*has_host = 0;
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const char *name = req->headers[i].name;
+		const char *value = req->headers[i].value ? req->headers[i].value : "";
+		size_t nlen = name ? strlen(name) : 0;
+
+		if (nlen == 0 || nlen >= sizeof(lname)) {
+			*why = "header name empty or too long";
+			return -1;
+		}
+		for (size_t k = 0; k < nlen; k++) {
+			unsigned char c = (unsigned char)name[k];
+			if (!is_tchar(c)) {
+				*why = "header name has a character outside RFC 9110 token";
+				return -1;
+			}
+			lname[k] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+		}
+		lname[nlen] = '\0';
+		if (check_header_value(value)) {
+			*why = "header value holds a control character (CR/LF?)";
+			return -1;
+		}
+		int skip = 0;
+		for (size_t k = 0; skip_headers[k] && !skip; k++)
+			skip = strcmp(lname, skip_headers[k]) == 0;
+		if (skip_sha && strcmp(lname, "x-amz-content-sha256") == 0)
+			skip = 1;
+		if (skip)
+			continue;
+		if (strcmp(lname, "host") == 0)
+			*has_host = 1;
+		if (hlist_add_copy(h, lname, value)) {
+			*why = "out of memory";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Appends the canonical header block (each "name:v1,v2\n") to creq and the
+ * "a;b;c" list to signed. */
+static int canon_headers(struct buf *creq, struct buf *signed_hdrs, struct hlist *h)
+{
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), cmp_hdr);
+	for (size_t i = 0; i < h->n; i++) {
+		int same = i > 0 && strcmp(h->v[i].name, h->v[i - 1].name) == 0;
+		if (same) {
+			buf_putc(creq, ',');
+		} else {
+			if (i > 0) {
+				buf_putc(creq, '\n');
+				buf_putc(signed_hdrs, ';');
+			}
+			buf_puts(creq, h->v[i].name);
+			buf_putc(creq, ':');
+			buf_puts(signed_hdrs, h->v[i].name);
+		}
+		buf_puts(creq, h->v[i].value);
+	}
+	if (h->n > 0)
+		buf_putc(creq, '\n');
+	return creq->oom || signed_hdrs->oom ? -1 : 0;
+}
+
+static int hmac_sha256(EVP_MAC_CTX *ctx, const unsigned char *key, size_t keylen,
+		       const void *msg, size_t msglen, unsigned char out[SHA256_LEN])
+{
+	size_t outl = 0;
+
+	if (!EVP_MAC_init(ctx, key, keylen, NULL) ||
+	    !EVP_MAC_update(ctx, msg, msglen) ||
+	    !EVP_MAC_final(ctx, out, &outl, SHA256_LEN) || outl != SHA256_LEN)
+		return -1;
+	return 0;
+}
+
+/* signature = HMAC(kSigning, sts), kSigning = HMAC chain over date, region,
+ * service, "aws4_request", starting from "AWS4" + secret. */
+static int compute_signature(const char *secret, const char *date8, const char *region,
+			     const char *service, const char *sts, char sig_hex[65])
+{
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	unsigned char key[SHA256_LEN], next[SHA256_LEN];
+	size_t slen = strlen(secret);
+	unsigned char *ksecret = malloc(slen + 4);
+	char digest_name[] = "SHA256";
+	OSSL_PARAM params[2];
+	int rc = -1;
+
+	if (!ksecret)
+		goto out;
+	memcpy(ksecret, "AWS4", 4);
+	memcpy(ksecret + 4, secret, slen);
+
+	/* One fetch and one context per signature; EVP_MAC_init re-keys it. */
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!mac)
+		goto out;
+	ctx = EVP_MAC_CTX_new(mac);
+	if (!ctx)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_CTX_set_params(ctx, params))
+		goto out;
+
+	if (hmac_sha256(ctx, ksecret, slen + 4, date8, 8, key) ||
+	    hmac_sha256(ctx, key, SHA256_LEN, region, strlen(region), next) ||
+	    hmac_sha256(ctx, next, SHA256_LEN, service, strlen(service), key) ||
+	    hmac_sha256(ctx, key, SHA256_LEN, SCOPE_TERMINATOR, strlen(SCOPE_TERMINATOR), next) ||
+	    hmac_sha256(ctx, next, SHA256_LEN, sts, strlen(sts), key))
+		goto out;
+	hex_encode(key, SHA256_LEN, sig_hex);
+	rc = 0;
+out:
+	/* The context holds HMAC pads derived from the last key (the signing
+	 * key); EVP_MAC_CTX_free clears them before freeing. */
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	if (ksecret) {
+		WIPE(ksecret, slen + 4);
+		free(ksecret);
+	}
+	WIPE(key, sizeof(key));
+	WIPE(next, sizeof(next));
+	return rc;
+}
+
+static int set_add_header(struct sigv4_result *out, const char *name, const char *value)
+{
+	char *v = strdup(value);
+	if (!v)
+		return -1;
+	out->add_headers[out->n_add_headers].name = name;
+	out->add_headers[out->n_add_headers].value = v;
+	out->n_add_headers++;
+	return 0;
+}
+
+static int validate(const struct sigv4_request *req, const struct sigv4_credentials *creds,
+		    const char **why)
+{
+	if (!req || !creds) {
+		*why = "missing request or credentials";
+		return -1;
+	}
+	if (!req->method || !*req->method) {
+		*why = "missing method";
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)req->method; *p; p++) {
+		if (!is_tchar(*p)) {
+			*why = "method is not an HTTP token";
+			return -1;
+		}
+	}
+	if (check_scope_part(req->region) || check_scope_part(req->service)) {
+		*why = "region or service empty or holds a separator";
+		return -1;
+	}
+	if (check_scope_part(creds->access_key_id)) {
+		*why = "access key id empty or holds a separator";
+		return -1;
+	}
+	if (!creds->secret_access_key || !*creds->secret_access_key) {
+		*why = "missing secret access key";
+		return -1;
+	}
+	if (creds->session_token && check_header_value(creds->session_token)) {
+		*why = "session token holds a control character";
+		return -1;
+	}
+	if (req->payload_hash && (!*req->payload_hash || check_scope_part(req->payload_hash))) {
+		*why = "payload hash empty or malformed";
+		return -1;
+	}
+	if (req->body_len > 0 && !req->body && !req->payload_hash) {
+		*why = "body_len without body";
+		return -1;
+	}
+	if (req->mode != SIGV4_MODE_HEADER && req->mode != SIGV4_MODE_QUERY) {
+		*why = "unknown signing mode";
+		return -1;
+	}
+	if (req->mode == SIGV4_MODE_QUERY &&
+	    (req->expires < 1 || req->expires > SIGV4_MAX_EXPIRES)) {
+		*why = "expires outside 1..604800 seconds";
+		return -1;
+	}
+	return 0;
+}
+
+int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
+	       struct sigv4_result *out)
+{
+	/* Initialised before the first goto so the cleanup path frees them all. */
+	struct buf creq = BUF_INIT, signed_hdrs = BUF_INIT, scope = BUF_INIT;
+	struct buf sts = BUF_INIT, auth = BUF_INIT, params = BUF_INIT, sq = BUF_INIT;
+	struct buf hblock = BUF_INIT;
+	struct qlist q = {0};
+	struct hlist h = {0};
+	const char *why = "out of memory";
+	char payload_hex[65];
+	const char *payload;
+	char creq_hash[65];
+	char date8[9];
+	struct tm tm;
+	int has_host = 0;
+	int query_mode, sign_token, add_sha_header;
+	const char *token;
+	int rc = -1;
+
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+
+	if (validate(req, creds, &why))
+		goto out;
+
+	query_mode = req->mode == SIGV4_MODE_QUERY;
+	token = creds->session_token && *creds->session_token ? creds->session_token : NULL;
+	sign_token = token && !creds->omit_session_token;
+	/* Presigned URLs carry no extra headers, so sign_body has no effect. */
+	add_sha_header = req->sign_body && !query_mode;
+
+	/* %Y has four digits only for years 0..9999; the scope needs exactly 8. */
+	if (!gmtime_r(&req->time, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+	    strftime(out->amz_date, sizeof(out->amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
+		why = "signing time out of range";
+		goto out;
+	}
+	memcpy(date8, out->amz_date, 8);
+	date8[8] = '\0';
+
+	if (req->payload_hash) {
+		payload = req->payload_hash;
+	} else {
+		if (sigv4_sha256_hex(req->body_len ? req->body : "", req->body_len, payload_hex)) {
+			why = "SHA-256 failed";
+			goto out;
+		}
+		payload = payload_hex;
+	}
+
+	buf_printf(&scope, "%s/%s/%s/%s", date8, req->region, req->service, SCOPE_TERMINATOR);
+	if (scope.oom)
+		goto out;
+
+	/* Headers first: query mode needs X-Amz-SignedHeaders for its query. */
+	if (collect_headers(&h, req, add_sha_header, &has_host, &why))
+		goto out;
+	if (!has_host) {
+		why = "no Host header (it must be signed)";
+		goto out;
+	}
+	if (!query_mode) {
+		if (hlist_add_copy(&h, "x-amz-date", out->amz_date) ||
+		    (sign_token && hlist_add_copy(&h, "x-amz-security-token", token)) ||
+		    (add_sha_header && hlist_add_copy(&h, "x-amz-content-sha256", payload)))
+			goto out;
+	}
+	if (canon_headers(&hblock, &signed_hdrs, &h))
+		goto out;
+	if (parse_query(&q, req->query, query_mode, &why))
+		goto out;
+	if (query_mode) {
+		char expires[24];
+		snprintf(expires, sizeof(expires), "%ld", req->expires);
+		buf_printf(&params, "%s/%s", creds->access_key_id, buf_str(&scope));
+		if (params.oom ||
+		    qlist_add_encoded(&q, "X-Amz-Algorithm", SIGV4_ALGORITHM) ||
+		    qlist_add_encoded(&q, "X-Amz-Credential", buf_str(&params)) ||
+		    qlist_add_encoded(&q, "X-Amz-Date", out->amz_date) ||
+		    qlist_add_encoded(&q, "X-Amz-Expires", expires) ||
+		    (sign_token && qlist_add_encoded(&q, "X-Amz-Security-Token", token)) ||
+		    qlist_add_encoded(&q, "X-Amz-SignedHeaders", buf_str(&signed_hdrs)))
+			goto out;
+		buf_reset(&params);
+	}
+
+	/* Method \n URI \n query \n headers (each ending in \n) \n signed \n hash */
+	buf_puts(&creq, req->method);
+	buf_putc(&creq, '\n');
+	if (canon_path(&creq, req->path, req->normalize_path))
+		goto out;
+	buf_putc(&creq, '\n');
+	if (canon_query(&creq, &q))
+		goto out;
+	buf_putc(&creq, '\n');
+	buf_append(&creq, buf_str(&hblock), hblock.len);
+	buf_putc(&creq, '\n');
+	buf_append(&creq, buf_str(&signed_hdrs), signed_hdrs.len);
+	buf_putc(&creq, '\n');
+	buf_puts(&creq, payload);
+	if (creq.oom)
+		goto out;
+
+	if (sigv4_sha256_hex(creq.data, creq.len, creq_hash)) {
+		why = "SHA-256 failed";
+		goto out;
+	}
+	buf_printf(&sts, "%s\n%s\n%s\n%s", SIGV4_ALGORITHM, out->amz_date, buf_str(&scope),
+		   creq_hash);
+	if (sts.oom)
+		goto out;
+
+	if (compute_signature(creds->secret_access_key, date8, req->region, req->service,
+			      sts.data, out->signature)) {
+		why = "HMAC-SHA256 failed";
+		goto out;
+	}
+
+	if (!query_mode) {
+		buf_printf(&auth, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+			   SIGV4_ALGORITHM, creds->access_key_id, buf_str(&scope),
+			   buf_str(&signed_hdrs), out->signature);
+		if (auth.oom || set_add_header(out, "X-Amz-Date", out->amz_date) ||
+		    (token && set_add_header(out, "X-Amz-Security-Token", token)) ||
+		    (add_sha_header && set_add_header(out, "x-amz-content-sha256", payload)))
+			goto out;
+		out->authorization = buf_take(&auth);
+	} else {
+		/* The parameters in the order SDKs emit them; the token goes in
+		 * whether or not it was signed (omit_session_token only keeps it
+		 * out of the canonical query). */
+		buf_puts(&params, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
+		sigv4_uri_encode(&params, creds->access_key_id, strlen(creds->access_key_id), 0);
+		buf_puts(&params, "%2F");
+		sigv4_uri_encode(&params, scope.data, scope.len, 0);
+		buf_printf(&params, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=",
+			   out->amz_date, req->expires);
+		sigv4_uri_encode(&params, signed_hdrs.data, signed_hdrs.len, 0);
+		if (token) {
+			buf_puts(&params, "&X-Amz-Security-Token=");
+			sigv4_uri_encode(&params, token, strlen(token), 0);
+		}
+		buf_printf(&params, "&X-Amz-Signature=%s", out->signature);
+
+		/* The canonical query is itself a valid wire query. */
+		canon_query(&sq, &q);
+		if (token && !sign_token) {
+			buf_puts(&sq, "&X-Amz-Security-Token=");
+			sigv4_uri_encode(&sq, token, strlen(token), 0);
+		}
+		buf_printf(&sq, "&X-Amz-Signature=%s", out->signature);
+		if (params.oom || sq.oom)
+			goto out;
+		out->presign_params = buf_take(&params);
+		out->signed_query = buf_take(&sq);
+	}
+
+	out->canonical_request = buf_take(&creq);
+	out->string_to_sign = buf_take(&sts);
+	why = NULL;
+	rc = 0;
+out:
+	/* creq, params, sq and the lists may hold the session token. */
+	buf_wipe_free(&creq);
+	buf_wipe_free(&hblock);
+	buf_free(&signed_hdrs);
+	buf_free(&scope);
+	buf_free(&sts);
+	buf_free(&auth);
+	buf_wipe_free(&params);
+	buf_wipe_free(&sq);
+	qlist_free(&q);
+	hlist_free(&h);
+	if (rc) {
+		sigv4_result_free(out);
+		out->error = why ? why : "signing failed";
+	}
+	return rc;
+}
+
+void sigv4_result_free(struct sigv4_result *res)
+{
+	if (!res)
+		return;
+	str_wipe_free(res->canonical_request);
+	free(res->string_to_sign);
+	free(res->authorization);
+	str_wipe_free(res->presign_params);
+	str_wipe_free(res->signed_query);
+	for (size_t i = 0; i < res->n_add_headers && i < SIGV4_MAX_ADD_HEADERS; i++)
+		str_wipe_free(res->add_headers[i].value);
+	memset(res, 0, sizeof(*res));
+}

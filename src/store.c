@@ -1,0 +1,511 @@
+/*
+ * The authlog-scan database — the one documented place for its schema.
+ *
+ * Version: PRAGMA user_version (STORE_SCHEMA_VERSION); application_id
+ * 0x41554c53 ("AULS"). Each entry of migrations[] takes the database from
+ * version i to i+1 inside one transaction; a database newer than this
+ * binary is refused, an older one is migrated on the first write open.
+ *
+ * events — one row per authenticator record (access granted/denied,
+ * STS response, aws-auth config errors, mapping lines):
+ *   id            INTEGER  rowid
+ *   ts            TEXT     event time, UTC "YYYY-MM-DDTHH:MM:SSZ"
+ *   log_group     TEXT     CloudWatch group ("/aws/eks/NAME/cluster") or '' if unknown
+ *   log_stream    TEXT     stream ("authenticator-…"), stern pod name, or ''
+ *   ptr           TEXT     Logs Insights @ptr / FilterLogEvents eventId, or NULL
+ *   cluster       TEXT     cluster name (from the group or --cluster), or NULL
+ *   kind          TEXT     access | sts_response | config_error | mapping
+ *   level, msg    TEXT     logrus level and message
+ *   outcome       TEXT     granted | denied | NULL (non-access records)
+ *   arn           TEXT     arn= as logged (canonical IAM ARN on access lines,
+ *                          raw STS ARN on STS response lines)
+ *   client        TEXT     ip:port of the caller (always the local apiserver)
+ *   error         TEXT     error= text, Go-unquoted
+ *   error_class   TEXT     the class table in README (NULL unless denied)
+ *   sts_code      TEXT     Error.Code of the STS body ("InvalidClientTokenId")
+ *   http_status   INTEGER  STS status from the error text (403, 429, …)
+ *   sts_region    TEXT     region of the STS endpoint used ('' = global)
+ *   mapped_arn    TEXT     ARN inside "ARN is not mapped: <arn>"
+ *   username      TEXT     Kubernetes username granted
+ *   groups        TEXT     JSON array of Kubernetes groups
+ *   uid           TEXT     uid= as logged
+ *   user_id       TEXT     AROA…/AIDA… id from uid= or userid=
+ *   account_id    TEXT     AWS account of the principal
+ *   principal_type TEXT    user | role | assumed-role | federated | root
+ *   principal_name TEXT    role or user name without path
+ *   principal_arn TEXT     what aws-auth / access entries must contain
+ *                          (path, SSO region and session removed)
+ *   access_key_id TEXT     accesskeyid= (STS response lines)
+ *   session       TEXT     role session name
+ *   sts_endpoint  TEXT     sts= / stsendpoint= host
+ *   expected      INTEGER  1 for EKS-internal principals (node/addon manager)
+ *   raw           TEXT     the line as read (after transport unwrapping)
+ *   dedupe_key    INTEGER  UNIQUE; FNV-1a 64 of (log_group, log_stream, ptr)
+ *                          when a @ptr/eventId is known, else of
+ *                          (log_group, log_stream, raw)
+ *   import_id     INTEGER  imports.id that stored the row
+ *
+ * imports  — one row per import run: source, started/finished, counts.
+ * fixes    — the rendered fix for each (class, principal, cluster).
+ *
+ * Views: denials, grants (events filtered by outcome); principals
+ * (principal, type, account, first/last seen, granted/denied counts,
+ * expected); findings (class, principal, cluster, count, first/last seen,
+ * fix); config_errors.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "status.h"
+
+#define APPLICATION_ID 0x41554c53
+
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+	/* 0 -> 1 */
+	"CREATE TABLE imports("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  started TEXT NOT NULL,"
+	"  finished TEXT,"
+	"  imported INTEGER NOT NULL DEFAULT 0,"
+	"  duplicates INTEGER NOT NULL DEFAULT 0,"
+	"  skipped INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE events("
+	"  id INTEGER PRIMARY KEY,"
+	"  ts TEXT NOT NULL,"
+	"  log_group TEXT NOT NULL DEFAULT '',"
+	"  log_stream TEXT NOT NULL DEFAULT '',"
+	"  ptr TEXT,"
+	"  cluster TEXT,"
+	"  kind TEXT NOT NULL,"
+	"  level TEXT,"
+	"  msg TEXT NOT NULL,"
+	"  outcome TEXT CHECK (outcome IN ('granted','denied')),"
+	"  arn TEXT, client TEXT, error TEXT, error_class TEXT,"
+	"  sts_code TEXT, http_status INTEGER, sts_region TEXT, mapped_arn TEXT,"
+	"  username TEXT, groups TEXT, uid TEXT, user_id TEXT, account_id TEXT,"
+	"  principal_type TEXT, principal_name TEXT, principal_arn TEXT,"
+	"  access_key_id TEXT, session TEXT, sts_endpoint TEXT,"
+	"  expected INTEGER NOT NULL DEFAULT 0,"
+	"  raw TEXT NOT NULL,"
+	"  dedupe_key INTEGER NOT NULL,"
+	"  import_id INTEGER REFERENCES imports(id));"
+	"CREATE UNIQUE INDEX events_dedupe ON events(dedupe_key);"
+	"CREATE INDEX events_ts ON events(ts);"
+	"CREATE INDEX events_denied ON events(error_class, principal_arn) WHERE outcome = 'denied';"
+	"CREATE INDEX events_principal ON events(principal_arn, ts) WHERE principal_arn IS NOT NULL;"
+	"CREATE INDEX events_username ON events(username, ts) WHERE username IS NOT NULL;"
+	"CREATE INDEX events_config ON events(log_group, ts) WHERE kind = 'config_error';"
+	"CREATE TABLE fixes("
+	"  class TEXT NOT NULL, principal TEXT NOT NULL, cluster TEXT NOT NULL,"
+	"  region TEXT NOT NULL, fix TEXT NOT NULL,"
+	"  PRIMARY KEY (class, principal, cluster)) WITHOUT ROWID;"
+	"CREATE VIEW denials AS SELECT * FROM events WHERE outcome = 'denied';"
+	"CREATE VIEW grants AS SELECT * FROM events WHERE outcome = 'granted';"
+	"CREATE VIEW config_errors AS SELECT * FROM events WHERE kind = 'config_error';"
+	"CREATE VIEW principals AS"
+	"  SELECT COALESCE(principal_arn, arn) AS principal, principal_type, account_id,"
+	"         MIN(ts) AS first_seen, MAX(ts) AS last_seen,"
+	"         SUM(outcome = 'granted') AS granted, SUM(outcome = 'denied') AS denied,"
+	"         MAX(expected) AS expected"
+	"  FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"
+	"  GROUP BY COALESCE(principal_arn, arn);"
+	"CREATE VIEW findings AS"
+	"  SELECT d.error_class AS class, COALESCE(d.principal_arn, '') AS principal,"
+	"         COALESCE(d.cluster, '') AS cluster, COUNT(*) AS count,"
+	"         MIN(d.ts) AS first_seen, MAX(d.ts) AS last_seen, MAX(d.expected) AS expected,"
+	"         f.fix AS fix"
+	"  FROM events d LEFT JOIN fixes f"
+	"    ON f.class = d.error_class AND f.principal = COALESCE(d.principal_arn, '')"
+	"   AND f.cluster = COALESCE(d.cluster, '')"
+	"  WHERE d.outcome = 'denied'"
+	"  GROUP BY d.error_class, COALESCE(d.principal_arn, ''), COALESCE(d.cluster, '');",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *insert, *put_fix;
+	int64_t import_id; /* the run new rows belong to, 0 = none */
+};
+
+static const char insert_sql[] =
+	"INSERT OR IGNORE INTO events(ts, log_group, log_stream, ptr, cluster, kind, level, msg,"
+	" outcome, arn, client, error, error_class, sts_code, http_status, sts_region, mapped_arn,"
+	" username, groups, uid, user_id, account_id, principal_type, principal_name, principal_arn,"
+	" access_key_id, session, sts_endpoint, expected, raw, dedupe_key, import_id)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+	" ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
+
+static int db_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
+{
+	int ext = db ? sqlite3_extended_errcode(db) : rc;
+	snprintf(err, err_sz, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	switch (ext & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return AL_TEMPFAIL;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return AL_DATAERR;
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		return AL_CANTCREAT;
+	case SQLITE_NOMEM:
+	default:
+		return AL_SOFTWARE;
+	}
+}
+
+static int mkdir_parents(const char *path, char *err, size_t err_sz)
+{
+	char *dir = strdup(path);
+	int rc = AL_OK;
+	if (!dir)
+		return AL_SOFTWARE;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		goto out;
+	*slash = '\0';
+	for (char *p = dir + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+				snprintf(err, err_sz, "cannot create directory %s: %s", dir, strerror(errno));
+				rc = AL_CANTCREAT;
+				goto out;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+out:
+	free(dir);
+	return rc;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, const char *what, char *err, size_t err_sz)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? AL_OK : db_error(db, rc, what, err, err_sz);
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int migrate(sqlite3 *db, int from, char *err, size_t err_sz)
+{
+	int rc = exec_sql(db, "BEGIN IMMEDIATE", "cannot lock the database", err, err_sz);
+	if (rc)
+		return rc;
+	/* Re-read under the lock: another process may have migrated first. */
+	if (pragma_int(db, "PRAGMA user_version", &from) != 0) {
+		rc = db_error(db, SQLITE_ERROR, "cannot read the schema version", err, err_sz);
+		goto fail;
+	}
+	for (int v = from; v < STORE_SCHEMA_VERSION; v++) {
+		rc = exec_sql(db, migrations[v], "migration failed", err, err_sz);
+		if (rc)
+			goto fail;
+	}
+	char sql[96];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d",
+		 STORE_SCHEMA_VERSION, APPLICATION_ID);
+	rc = exec_sql(db, sql, "cannot set the schema version", err, err_sz);
+	if (rc)
+		goto fail;
+	return exec_sql(db, "COMMIT", "cannot commit the migration", err, err_sz);
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int store_open(const char *path, enum store_mode mode, struct store **out, char *err, size_t err_sz)
+{
+	int rc = AL_OK, version = 0, app_id = 0;
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	if (mode == STORE_READONLY) {
+		if (access(path, F_OK) != 0) {
+			snprintf(err, err_sz, "no database at %s (run 'authlog-scan import' first)", path);
+			rc = AL_NOINPUT;
+			goto fail;
+		}
+		int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
+		if (sqlrc != SQLITE_OK) {
+			rc = db_error(s->db, sqlrc, path, err, err_sz);
+			goto fail;
+		}
+		rc = exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
+		if (rc)
+			goto fail;
+	} else {
+		rc = mkdir_parents(path, err, err_sz);
+		if (rc)
+			goto fail;
+		/* Create the file ourselves so it is 0600 from the first byte;
+		 * SQLite gives the -wal and -shm files the same mode. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, err_sz, "cannot create %s: %s", path, strerror(errno));
+			rc = AL_CANTCREAT;
+			goto fail;
+		}
+		close(fd);
+		int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL);
+		if (sqlrc != SQLITE_OK) {
+			rc = db_error(s->db, sqlrc, path, err, err_sz);
+			goto fail;
+		}
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (pragma_int(s->db, "PRAGMA user_version", &version) != 0 ||
+	    pragma_int(s->db, "PRAGMA application_id", &app_id) != 0) {
+		rc = db_error(s->db, SQLITE_NOTADB, path, err, err_sz);
+		goto fail;
+	}
+	if (app_id != 0 && app_id != APPLICATION_ID) {
+		snprintf(err, err_sz, "%s is an SQLite database of another application", path);
+		rc = AL_DATAERR;
+		goto fail;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(err, err_sz,
+			 "%s has schema version %d, newer than this authlog-scan supports (%d); upgrade authlog-scan",
+			 path, version, STORE_SCHEMA_VERSION);
+		rc = AL_DATAERR;
+		goto fail;
+	}
+	if (mode == STORE_READONLY) {
+		if (version < STORE_SCHEMA_VERSION) {
+			snprintf(err, err_sz, "%s has schema version %d; run 'authlog-scan import' once to migrate it",
+				 path, version);
+			rc = version == 0 ? AL_NOINPUT : AL_DATAERR;
+			goto fail;
+		}
+		*out = s;
+		return AL_OK;
+	}
+	rc = exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", path, err, err_sz);
+	if (rc)
+		goto fail;
+	if (version < STORE_SCHEMA_VERSION) {
+		rc = migrate(s->db, version, err, err_sz);
+		if (rc)
+			goto fail;
+	}
+	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
+	if (sqlrc == SQLITE_OK)
+		sqlrc = sqlite3_prepare_v3(s->db,
+					   "INSERT OR IGNORE INTO fixes(class, principal, cluster, region, fix)"
+					   " VALUES (?1, ?2, ?3, ?4, ?5)",
+					   -1, SQLITE_PREPARE_PERSISTENT, &s->put_fix, NULL);
+	if (sqlrc != SQLITE_OK) {
+		rc = db_error(s->db, sqlrc, "cannot prepare statements", err, err_sz);
+		goto fail;
+	}
+	*out = s;
+	return AL_OK;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->put_fix);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+int store_begin(struct store *s, char *err, size_t err_sz)
+{
+	return exec_sql(s->db, "BEGIN IMMEDIATE", "cannot start a transaction", err, err_sz);
+}
+
+int store_commit(struct store *s, char *err, size_t err_sz)
+{
+	return exec_sql(s->db, "COMMIT", "cannot commit", err, err_sz);
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz)
+{
+	sqlite3_stmt *st = s->insert;
+	bind_text(st, 1, ev->ts);
+	bind_text(st, 2, ev->log_group ? ev->log_group : "");
+	bind_text(st, 3, ev->log_stream ? ev->log_stream : "");
+	bind_text(st, 4, ev->ptr);
+	bind_text(st, 5, ev->cluster);
+	bind_text(st, 6, ev->kind);
+	bind_text(st, 7, ev->level);
+	bind_text(st, 8, ev->msg);
+	bind_text(st, 9, ev->outcome);
+	bind_text(st, 10, ev->arn);
+	bind_text(st, 11, ev->client);
+	if (ev->error)
+		sqlite3_bind_text(st, 12, ev->error, (int)ev->error_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 12);
+	bind_text(st, 13, ev->error_class);
+	bind_text(st, 14, ev->sts_code);
+	if (ev->http_status)
+		sqlite3_bind_int(st, 15, ev->http_status);
+	else
+		sqlite3_bind_null(st, 15);
+	bind_text(st, 16, ev->sts_region);
+	bind_text(st, 17, ev->mapped_arn);
+	bind_text(st, 18, ev->username);
+	bind_text(st, 19, ev->groups);
+	bind_text(st, 20, ev->uid);
+	bind_text(st, 21, ev->user_id);
+	bind_text(st, 22, ev->account_id);
+	bind_text(st, 23, ev->principal_type);
+	bind_text(st, 24, ev->principal_name);
+	bind_text(st, 25, ev->principal_arn);
+	bind_text(st, 26, ev->access_key_id);
+	bind_text(st, 27, ev->session);
+	bind_text(st, 28, ev->sts_endpoint);
+	sqlite3_bind_int(st, 29, ev->expected);
+	sqlite3_bind_text(st, 30, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 31, ev->dedupe_key);
+	if (s->import_id)
+		sqlite3_bind_int64(st, 32, s->import_id);
+	else
+		sqlite3_bind_null(st, 32);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s->db, rc, "cannot store event", err, err_sz);
+	*inserted = sqlite3_changes(s->db) > 0;
+	return AL_OK;
+}
+
+int store_put_fix(struct store *s, const char *cls, const char *principal, const char *cluster,
+		  const char *region, const char *fix, char *err, size_t err_sz)
+{
+	sqlite3_stmt *st = s->put_fix;
+	bind_text(st, 1, cls);
+	bind_text(st, 2, principal ? principal : "");
+	bind_text(st, 3, cluster ? cluster : "");
+	bind_text(st, 4, region ? region : "");
+	bind_text(st, 5, fix);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? AL_OK : db_error(s->db, rc, "cannot store fix", err, err_sz);
+}
+
+int store_import_begin(struct store *s, const char *source, int64_t *import_id, char *err, size_t err_sz)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "INSERT INTO imports(source, started)"
+				    " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(s->db, rc, "cannot record the import", err, err_sz);
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s->db, rc, "cannot record the import", err, err_sz);
+	*import_id = sqlite3_last_insert_rowid(s->db);
+	s->import_id = *import_id;
+	return AL_OK;
+}
+
+int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
+		     long long skipped, char *err, size_t err_sz)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "UPDATE imports SET finished = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+				    " imported = ?2, duplicates = ?3, skipped = ?4 WHERE id = ?1",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(s->db, rc, "cannot record the import", err, err_sz);
+	sqlite3_bind_int64(st, 1, import_id);
+	sqlite3_bind_int64(st, 2, imported);
+	sqlite3_bind_int64(st, 3, duplicates);
+	sqlite3_bind_int64(st, 4, skipped);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	s->import_id = 0;
+	return rc == SQLITE_DONE ? AL_OK : db_error(s->db, rc, "cannot record the import", err, err_sz);
+}
+
+int64_t store_key(const char *const *parts, const size_t *lens, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = (const unsigned char *)parts[i];
+		for (size_t k = 0; k < lens[i]; k++) {
+			h ^= p[k];
+			h *= 0x100000001b3ULL;
+		}
+		h ^= 0; /* the separator keeps ("ab","c") apart from ("a","bc") */
+		h *= 0x100000001b3ULL;
+	}
+	return (int64_t)h;
+}
+
+char *store_default_path(void)
+{
+	const char *env = getenv("AUTHLOG_DB");
+	if (env && *env)
+		return strdup(env);
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	char *path = NULL;
+	int n;
+	if (xdg && *xdg)
+		n = asprintf(&path, "%s/authlog-scan/authlog.db", xdg);
+	else
+		n = asprintf(&path, "%s/.local/share/authlog-scan/authlog.db", home && *home ? home : ".");
+	return n < 0 ? NULL : path;
+}

@@ -1,0 +1,20 @@
+/* Time in the shapes the logs use. All times are UTC seconds since the
+ * epoch; the stored form is "YYYY-MM-DDTHH:MM:SSZ" (20 chars + NUL). */
+#ifndef AUTHLOG_TIMEUTIL_H
+#define AUTHLOG_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIME_ISO_LEN 21
+
+/* Accepts RFC 3339 ("2022-12-28T15:37:19Z", fractions, +hh:mm offsets),
+ * the Logs Insights form "2022-12-26 20:46:48.123" (UTC), and epoch
+ * milliseconds ("1672260439000"). 0 on success, -1 otherwise. */
+int time_parse(const char *s, size_t len, int64_t *epoch);
+void time_format(int64_t epoch, char out[TIME_ISO_LEN]);
+/* "30m", "24h", "7d", "2w", "90s" relative to now, or an absolute
+ * time_parse form. 0 / -1. */
+int time_parse_since(const char *s, int64_t now, int64_t *epoch);
+
+#endif

@@ -1,0 +1,217 @@
+/* arn_parse: every principal ARN form the authenticator logs, the
+ * canonical form aws-auth needs, and inputs that must be refused. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arn.h"
+#include "tap.h"
+
+static struct arn_info ai; /* large: keep it off the stack */
+
+static int parse(const char *s)
+{
+	return arn_parse(s, strlen(s), &ai);
+}
+
+static void check(const char *in, enum principal_type type, const char *account,
+		  const char *name, const char *path, const char *canonical)
+{
+	is_int(parse(in), 0, "parses %s", in);
+	is_int(ai.type, type, "  type %s", arn_type_name(type));
+	is_str(ai.account, account, "  account");
+	is_str(ai.name, name, "  name");
+	is_str(ai.path, path, "  path");
+	is_str(ai.canonical, canonical, "  canonical");
+}
+
+static void refuse(const char *in, const char *why)
+{
+	ai.type = PRINCIPAL_ROLE;
+	is_int(parse(in), -1, "refuses: %s", why); /* the input may hold a newline */
+	is_int(ai.type, PRINCIPAL_NONE, "  type reset to NONE");
+	is_str(ai.canonical, "", "  canonical cleared");
+}
+
+static void test_roles(void)
+{
+	check("arn:aws:iam::111122223333:role/eks-admin", PRINCIPAL_ROLE, "111122223333",
+	      "eks-admin", "/", "arn:aws:iam::111122223333:role/eks-admin");
+	is_int(ai.sso, 0, "  plain role is not sso");
+	is_str(ai.partition, "aws", "  partition");
+	is_str(ai.session, "", "  no session");
+
+	check("arn:aws:iam::111122223333:role/service-role/codebuild-eks", PRINCIPAL_ROLE,
+	      "111122223333", "codebuild-eks", "/service-role/",
+	      "arn:aws:iam::111122223333:role/codebuild-eks");
+	check("arn:aws:iam::123456789012:role/team/developers/dev", PRINCIPAL_ROLE,
+	      "123456789012", "dev", "/team/developers/", "arn:aws:iam::123456789012:role/dev");
+
+	check("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/"
+	      "AWSReservedSSO_X_0123abcd",
+	      PRINCIPAL_ROLE, "111122223333", "AWSReservedSSO_X_0123abcd",
+	      "/aws-reserved/sso.amazonaws.com/us-east-2/",
+	      "arn:aws:iam::111122223333:role/AWSReservedSSO_X_0123abcd");
+	is_int(ai.sso, 1, "  sso path sets sso");
+	check("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/"
+	      "AWSReservedSSO_ViewOnlyAccess_05a3b2c1d0e9f8a7",
+	      PRINCIPAL_ROLE, "111122223333", "AWSReservedSSO_ViewOnlyAccess_05a3b2c1d0e9f8a7",
+	      "/aws-reserved/sso.amazonaws.com/",
+	      "arn:aws:iam::111122223333:role/AWSReservedSSO_ViewOnlyAccess_05a3b2c1d0e9f8a7");
+	is_int(ai.sso, 1, "  sso without region segment");
+	check("arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123abcd", PRINCIPAL_ROLE,
+	      "111122223333", "AWSReservedSSO_Admin_0123abcd", "/",
+	      "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123abcd");
+	is_int(ai.sso, 1, "  already canonical sso role");
+
+	/* M1 lower-cases the whole ARN */
+	check("arn:aws:iam::xxxx:role/github_oidc", PRINCIPAL_ROLE, "xxxx", "github_oidc", "/",
+	      "arn:aws:iam::xxxx:role/github_oidc");
+	check("arn:aws:iam::111122223333:role/awsreservedsso_admin_0123abcd", PRINCIPAL_ROLE,
+	      "111122223333", "awsreservedsso_admin_0123abcd", "/",
+	      "arn:aws:iam::111122223333:role/awsreservedsso_admin_0123abcd");
+	is_int(ai.sso, 1, "  lower-cased sso name");
+}
+
+static void test_assumed_role(void)
+{
+	check("arn:aws:sts::111122223333:assumed-role/eks-admin/alice@example.com",
+	      PRINCIPAL_ASSUMED_ROLE, "111122223333", "eks-admin", "",
+	      "arn:aws:iam::111122223333:role/eks-admin");
+	is_str(ai.session, "alice@example.com", "  session");
+	is_str(arn_type_name(ai.type), "assumed-role", "  type name");
+
+	check("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_PowerUser_0123abcd/bob",
+	      PRINCIPAL_ASSUMED_ROLE, "123456789012", "AWSReservedSSO_PowerUser_0123abcd", "",
+	      "arn:aws:iam::123456789012:role/AWSReservedSSO_PowerUser_0123abcd");
+	is_int(ai.sso, 1, "  sso assumed-role");
+	is_str(ai.session, "bob", "  sso session");
+
+	check("arn:aws:sts::111122223333:assumed-role/test_node_group_role/i-0429e7bc1c0bb2932",
+	      PRINCIPAL_ASSUMED_ROLE, "111122223333", "test_node_group_role", "",
+	      "arn:aws:iam::111122223333:role/test_node_group_role");
+	is_str(ai.session, "i-0429e7bc1c0bb2932", "  node session");
+
+	check("arn:aws:sts::xxxxxxxxx:assumed-role/SOME_ROLE/1592118757435271000",
+	      PRINCIPAL_ASSUMED_ROLE, "xxxxxxxxx", "SOME_ROLE", "",
+	      "arn:aws:iam::xxxxxxxxx:role/SOME_ROLE");
+	is_int(ai.sso, 0, "  not sso");
+}
+
+static void test_users_and_others(void)
+{
+	check("arn:aws:iam::123456789012:user/testuser", PRINCIPAL_USER, "123456789012",
+	      "testuser", "/", "arn:aws:iam::123456789012:user/testuser");
+	check("arn:aws:iam::123456789012:user/division/ops/carol", PRINCIPAL_USER,
+	      "123456789012", "carol", "/division/ops/",
+	      "arn:aws:iam::123456789012:user/division/ops/carol");
+	is_str(arn_type_name(ai.type), "user", "  type name");
+
+	check("arn:aws:sts::111122223333:federated-user/dave", PRINCIPAL_FEDERATED,
+	      "111122223333", "dave", "", "arn:aws:sts::111122223333:federated-user/dave");
+	check("arn:aws:iam::111122223333:root", PRINCIPAL_ROOT, "111122223333", "", "",
+	      "arn:aws:iam::111122223333:root");
+	is_str(arn_type_name(PRINCIPAL_FEDERATED), "federated", "federated type name");
+	is_str(arn_type_name(PRINCIPAL_ROOT), "root", "root type name");
+	is_str(arn_type_name(PRINCIPAL_ROLE), "role", "role type name");
+	ok(arn_type_name(PRINCIPAL_NONE) == NULL, "NONE has no type name");
+}
+
+static void test_accounts_and_partitions(void)
+{
+	/* redacted accounts from real documents */
+	check("arn:aws:iam::XXXXXXXXXX:role/admin-test-role", PRINCIPAL_ROLE, "XXXXXXXXXX",
+	      "admin-test-role", "/", "arn:aws:iam::XXXXXXXXXX:role/admin-test-role");
+	check("arn:aws:iam::xxx1:role/AWSWesleyClusterManagerLambda-NodeManagerRole-13LW3Y484DKRN",
+	      PRINCIPAL_ROLE, "xxx1", "AWSWesleyClusterManagerLambda-NodeManagerRole-13LW3Y484DKRN",
+	      "/", "arn:aws:iam::xxx1:role/AWSWesleyClusterManagerLambda-NodeManagerRole-13LW3Y484DKRN");
+	check("arn:aws:iam::0175XXXXXXXX:role/eks-developer", PRINCIPAL_ROLE, "0175XXXXXXXX",
+	      "eks-developer", "/", "arn:aws:iam::0175XXXXXXXX:role/eks-developer");
+
+	static const char *const parts[] = {"aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b",
+					    "aws-iso-e", "aws-iso-f", "aws-eusc"};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		char in[128], want[128];
+		snprintf(in, sizeof(in), "arn:%s:sts::111122223333:assumed-role/ci/s1", parts[i]);
+		snprintf(want, sizeof(want), "arn:%s:iam::111122223333:role/ci", parts[i]);
+		check(in, PRINCIPAL_ASSUMED_ROLE, "111122223333", "ci", "", want);
+		is_str(ai.partition, parts[i], "  partition %s", parts[i]);
+	}
+}
+
+static void test_garbage(void)
+{
+	refuse("", "empty");
+	refuse("arn", "no fields");
+	refuse("arn:aws:iam::111122223333", "no resource");
+	refuse("arn:aws:iam::111122223333:", "empty resource");
+	refuse("arn:aws:iam:::role/x", "empty account");
+	refuse("arn:aws:iam:us-east-1:111122223333:role/x", "region on a global service");
+	refuse("arn:aws-xx:iam::111122223333:role/x", "unknown partition");
+	refuse("arn:aws:s3:::bucket/key", "not an identity service");
+	refuse("arn:aws:iam::111122223333:group/admins", "group is no caller");
+	refuse("arn:aws:iam::111122223333:policy/p", "policy is no caller");
+	refuse("arn:aws:iam::111122223333:role/", "empty role name");
+	refuse("arn:aws:iam::111122223333:role/a//b", "empty path segment");
+	refuse("arn:aws:iam::111122223333:rolex/b", "resource type prefix only");
+	refuse("arn:aws:iam::111122223333:user", "no user name");
+	refuse("arn:aws:sts::111122223333:assumed-role/onlyrole", "assumed-role without session");
+	refuse("arn:aws:sts::111122223333:assumed-role//s", "assumed-role without role");
+	refuse("arn:aws:sts::111122223333:assumed-role/r/", "empty session");
+	refuse("arn:aws:sts::111122223333:federated-user/", "empty federated name");
+	refuse("arn:aws:sts::111122223333:role/x", "role under sts");
+	refuse("arn:aws:iam::111122223333:assumed-role/r/s", "assumed-role under iam");
+	refuse("nra:aws:iam::111122223333:role/x", "wrong prefix");
+	refuse("arn:aws:iam::111122223333:role/has space", "blank inside");
+	refuse("arn:aws:iam::111122223333:role/x\n", "newline");
+	refuse("\"arn:aws:iam::111122223333:role/x\"", "quoted");
+	refuse("arn:aws:iam::1111222233334444555566667777888899990000:role/x", "account too long");
+	refuse("ARN is not mapped: arn:aws:iam::111122223333:role/x", "sentence around an ARN");
+
+	is_int(arn_parse(NULL, 0, &ai), -1, "NULL input");
+	is_int(arn_parse("arn:aws:iam::111122223333:role/x", 5, &ai), -1, "length cuts the ARN");
+	is_int(arn_parse("arn:aws:iam::111122223333:role/x", 32, NULL), -1, "NULL out");
+
+	/* the length, not a NUL, ends the input */
+	const char *two = "arn:aws:iam::111122223333:role/firstarn:aws:iam::1:role/second";
+	is_int(arn_parse(two, 36, &ai), 0, "parses a prefix of a longer buffer");
+	is_str(ai.canonical, "arn:aws:iam::111122223333:role/first", "  stops at len");
+}
+
+static void test_long(void)
+{
+	size_t n = ARN_MAX + 64;
+	char *s = malloc(n + 1);
+	if (!ok(s != NULL, "malloc"))
+		return;
+	const char *head = "arn:aws:iam::111122223333:role/";
+	size_t h = strlen(head);
+	memcpy(s, head, h);
+	memset(s + h, 'a', n - h);
+	s[n] = '\0';
+	is_int(arn_parse(s, n, &ai), -1, "refuses an ARN longer than ARN_MAX");
+	is_int(arn_parse(s, ARN_MAX, &ai), 0, "accepts exactly ARN_MAX bytes");
+	is_int(strlen(ai.name), ARN_MAX - h, "  name fills the rest");
+
+	/* the longest assumed-role still fits canonical (it only shrinks) */
+	const char *ar = "arn:aws:sts::111122223333:assumed-role/";
+	size_t a = strlen(ar);
+	memcpy(s, ar, a);
+	memset(s + a, 'r', ARN_MAX - a);
+	s[a + 100] = '/';
+	is_int(arn_parse(s, ARN_MAX, &ai), 0, "long assumed-role parses");
+	is_int(strlen(ai.session), ARN_MAX - a - 101, "  session length");
+	is_int(strlen(ai.canonical), strlen("arn:aws:iam::111122223333:role/") + 100,
+	       "  canonical length");
+	free(s);
+}
+
+int main(void)
+{
+	test_roles();
+	test_assumed_role();
+	test_users_and_others();
+	test_accounts_and_partitions();
+	test_garbage();
+	test_long();
+	return tap_done();
+}
