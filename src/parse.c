@@ -307,7 +307,7 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 		rec->nfields++;
 		off = ov[1];
 	}
-	if (!rec->msg)
+	if (!rec->msg || !*rec->msg) /* e.g. an unterminated msg=" */
 		return 0;
 	set_kind(rec);
 	return 1;

@@ -321,8 +321,8 @@ static size_t sparkline(struct buf *b, const struct hist *h)
 					max = c;
 				continue;
 			}
-			int level = c == 0 ? 0 : 1 + (int)((c - 1) * 7 / (max > 1 ? max - 1 : 1));
-			buf_puts(b, bars[level > 8 ? 8 : level]);
+			int level = c == 0 ? 0 : (int)((c * 8 + max - 1) / max); /* 1..8, max gets a full bar */
+			buf_puts(b, bars[level]);
 		}
 	}
 	return per;

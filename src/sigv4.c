@@ -288,16 +288,23 @@ static char *encode_dup(const char *s, size_t len)
 	return buf_take(&b);
 }
 
-static int qlist_add_encoded(struct qlist *q, const char *key, const char *value)
+/* Lengths, not strlen: a decoded "%00" is a real byte of the name or value. */
+static int qlist_add_encoded_n(struct qlist *q, const char *key, size_t klen, const char *value,
+			       size_t vlen)
 {
-	char *k = encode_dup(key, strlen(key));
-	char *v = encode_dup(value, strlen(value));
+	char *k = encode_dup(key, klen);
+	char *v = encode_dup(value, vlen);
 	if (!k || !v || qlist_add(q, k, v)) {
 		str_wipe_free(k);
 		str_wipe_free(v);
 		return -1;
 	}
 	return 0;
+}
+
+static int qlist_add_encoded(struct qlist *q, const char *key, const char *value)
+{
+	return qlist_add_encoded_n(q, key, strlen(key), value, strlen(value));
 }
 
 /* Splits the request query into encoded pairs.  refuse_presign: fail on a
@@ -330,7 +337,7 @@ static int parse_query(struct qlist *q, const char *query, int refuse_presign, c
 					}
 				}
 			}
-			if (qlist_add_encoded(q, buf_str(&dk), buf_str(&dv)))
+			if (qlist_add_encoded_n(q, buf_str(&dk), dk.len, buf_str(&dv), dv.len))
 				goto oom;
 		}
 		p += n;

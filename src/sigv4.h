@@ -19,7 +19,9 @@
  *  - headers: names lower-cased and sorted (stable, so repeated headers keep
  *    their order and are joined with ','), values trimmed of SP/HT and inner
  *    SP/HT runs collapsed to one space (quoted strings included, as the AWS
- *    test suite expects).  A Host header is required.  Hop-by-hop and
+ *    test suite expects).  Names must be RFC 9110 tokens of at most 127
+ *    bytes; values must hold no control bytes but HT (so no CR/LF: fold
+ *    obs-fold lines before calling).  A Host header is required.  Hop-by-hop and
  *    proxy-rewritten headers are never signed (see sigv4.c: skip list).
  *    Authorization, X-Amz-Date and X-Amz-Security-Token passed in are ignored:
  *    the signer produces them.

@@ -268,6 +268,7 @@ static void test_paths_and_queries(void)
 		    "%E1%88%B4=Value1&Param=Value2&Param-3=Value3");
 	check_query("a=b=c&sp ace=x y", "a=b%3Dc&sp%20ace=x%20y");
 	check_query("A=1&a=1&_=1&~=1&-=1", "-=1&A=1&_=1&a=1&~=1");
+	check_query("a=x%00y&%00=", "%00=&a=x%00y"); /* a decoded NUL is data, not an end */
 	check_query("", "");
 }
 

@@ -1,0 +1,275 @@
+/* parse: field extraction from logrus lines of every era, Go unquoting,
+ * uid and STS host helpers, time parsing, and the row event_build makes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "parse.h"
+#include "reader.h"
+#include "tap.h"
+#include "timeutil.h"
+
+static struct parser *P;
+
+static int parse(const char *line, struct record *r)
+{
+	return parse_line(P, line, strlen(line), r);
+}
+
+static void test_granted_2025(void)
+{
+	struct record r;
+	const char *l = "time=\"2025-12-24T19:48:32Z\" level=info msg=\"access granted\" "
+			"arn=\"arn:aws:iam::927209226484:role/AWSWesleyClusterManagerLambda-Add-AddonManagerRole-1CRTQUJF13T5U\" "
+			"client=\"127.0.0.1:54812\" groups=\"[]\" method=POST path=/authenticate "
+			"stsendpoint=sts.us-east-1.amazonaws.com uid=\"aws-iam-authenticator:927209226484:AROA5PYP2AD2FVXU23CA6\" "
+			"username=\"eks:addon-manager\"";
+	is_int(parse(l, &r), 1, "2025 granted line parses");
+	is_int(r.kind, REC_ACCESS, "kind access");
+	is_int(r.outcome, OUTCOME_GRANTED, "outcome granted");
+	is_str(r.time, "2025-12-24T19:48:32Z", "time");
+	is_str(r.level, "info", "level");
+	is_str(r.client, "127.0.0.1:54812", "client");
+	is_str(r.groups, "[]", "groups");
+	is_str(r.method, "POST", "bare method");
+	is_str(r.path, "/authenticate", "bare path");
+	is_str(r.sts_endpoint, "sts.us-east-1.amazonaws.com", "stsendpoint= read as the STS host");
+	is_str(r.username, "eks:addon-manager", "quoted username");
+	is_int(r.nfields, 11, "all fields counted");
+}
+
+static void test_denied_body(void)
+{
+	struct record r;
+	const char *l = "time=\"2022-12-26T20:46:48Z\" level=warning msg=\"access denied\" client=\"127.0.0.1:43212\" "
+			"error=\"sts getCallerIdentity failed: error from AWS (expected 200, got 403). Body: "
+			"{\\\"Error\\\":{\\\"Code\\\":\\\"InvalidClientTokenId\\\",\\\"Message\\\":\\\"The security token "
+			"included in the request is invalid.\\\",\\\"Type\\\":\\\"Sender\\\"},\\\"RequestId\\\":\\\"a1\\\"}\" "
+			"method=POST path=/authenticate";
+	is_int(parse(l, &r), 1, "denied line with JSON body parses");
+	is_int(r.outcome, OUTCOME_DENIED, "denied");
+	ok(r.error && strstr(r.error, "{\"Error\":{\"Code\":\"InvalidClientTokenId\""), "escaped quotes unquoted in error");
+	is_int(r.error_len, strlen(r.error), "error_len matches");
+	ok(r.arn == NULL, "no arn on a token-level denial");
+}
+
+static void test_field_order_and_empty(void)
+{
+	struct record r;
+	/* Fields in an unusual order, an empty value, and the EKS-fork sts= key. */
+	const char *l = "level=info time=\"2021-08-11T10:09:43Z\" msg=\"STS response\" userid=AIDAEXAMPLE "
+			"session= sts=sts.eu-west-1.amazonaws.com accountid=111122223333 "
+			"arn=\"arn:aws:iam::111122223333:user/alice\" client=\"127.0.0.1:1\"";
+	is_int(parse(l, &r), 1, "level-first line parses");
+	is_int(r.kind, REC_STS_RESPONSE, "STS response kind");
+	is_str(r.session, "", "empty bare value is present and empty");
+	is_str(r.user_id, "AIDAEXAMPLE", "userid");
+	is_str(r.account_id, "111122223333", "accountid");
+	is_str(r.sts_endpoint, "sts.eu-west-1.amazonaws.com", "sts= read as the STS host");
+}
+
+static void test_v01_and_config(void)
+{
+	struct record r;
+	is_int(parse("time=\"2018-01-01T00:00:00Z\" level=warning msg=\"access denied because ARN is not mapped\" "
+		     "arn=\"arn:aws:iam::111122223333:role/x\" client=\"127.0.0.1:2\" method=POST path=/authenticate",
+		     &r), 1, "v0.1 denial parses");
+	is_int(r.outcome, OUTCOME_DENIED, "v0.1 form is a denial");
+	ok(r.error == NULL, "v0.1 has no error field");
+	parse("time=\"2023-06-13T09:35:43Z\" level=warning msg=\"Errors parsing configmap: [yaml: line 13: did not find expected key]\"", &r);
+	is_int(r.kind, REC_CONFIG_ERROR, "Errors parsing configmap is a config error");
+	parse("time=\"2022-06-01T00:00:00Z\" level=error msg=\"There was an error parsing the config maps.  Only saving data that was good, error parsing config map: [yaml: invalid map key]\"", &r);
+	is_int(r.kind, REC_CONFIG_ERROR, "There was an error parsing the config maps is a config error");
+	parse("time=\"2022-06-01T00:00:00Z\" level=info msg=\"mapping IAM role\" groups=\"[]\" role=\"arn:aws:iam::111122223333:role/n\" username=\"eks:node-manager\"", &r);
+	is_int(r.kind, REC_MAPPING, "mapping IAM role");
+	is_str(r.role, "arn:aws:iam::111122223333:role/n", "role field");
+	parse("time=\"2019-10-31T15:26:08Z\" level=info msg=\"listening on https://127.0.0.1:21362/authenticate\"", &r);
+	is_int(r.kind, REC_OTHER, "listening line is not stored");
+}
+
+static void test_not_logrus(void)
+{
+	struct record r;
+	is_int(parse("I1228 15:37:19.123456      10 get.go:260] \"Starting\"", &r), 0, "klog line rejected");
+	is_int(parse("", &r), 0, "empty line rejected");
+	is_int(parse("time=\"2022-01-01T00:00:00Z\" level=info", &r), 0, "no msg rejected");
+	is_int(parse("foo=bar msg=\"access denied\"", &r), 0, "must start with time= or level=");
+	is_int(parse("time=\"2022-01-01T00:00:00Z\" level=info msg=\"unterminated", &r), 0, "unterminated quote: no msg");
+	char bin[64];
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (char)(i * 37 + 1);
+	is_int(parse_line(P, bin, sizeof(bin), &r), 0, "binary rejected");
+}
+
+static void test_unquote(void)
+{
+	char out[64];
+	struct {
+		const char *in, *want;
+		long len;
+	} cases[] = {
+		{"a\\\"b", "a\"b", 3},
+		{"a\\\\b", "a\\b", 3},
+		{"x\\n\\ty", "x\n\ty", 4},
+		{"\\u00e9", "\xc3\xa9", 2},
+		{"\\U0001F600", "\xf0\x9f\x98\x80", 4},
+		{"\\x41\\x42", "AB", 2},
+		{"\\101", "A", 1},
+		{"\\ud800", "\xef\xbf\xbd", 3}, /* lone surrogate: U+FFFD like Go */
+		{"plain", "plain", 5},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long n = parse_unquote(cases[i].in, strlen(cases[i].in), out);
+		is_int(n, cases[i].len, "unquote length of %s", cases[i].in);
+		ok(n >= 0 && memcmp(out, cases[i].want, (size_t)n) == 0, "unquote bytes of %s", cases[i].in);
+	}
+	is_int(parse_unquote("\\q", 2, out), -1, "unknown escape rejected");
+	is_int(parse_unquote("\\x4", 3, out), -1, "short \\x rejected");
+	is_int(parse_unquote("\\", 1, out), -1, "trailing backslash rejected");
+	is_int(parse_unquote("\\x00", 4, out), 1, "\\x00 gives a NUL byte");
+	is_int(out[0], 0, "the NUL byte");
+}
+
+static void test_uid_sts(void)
+{
+	char acct[64], uid[64], region[32];
+	is_int(parse_uid("aws-iam-authenticator:111122223333:AROAEXAMPLE", acct, sizeof(acct), uid, sizeof(uid)), 0,
+	       "aws-iam-authenticator uid");
+	is_str(acct, "111122223333", "account");
+	is_str(uid, "AROAEXAMPLE", "user id");
+	is_int(parse_uid("heptio-authenticator-aws:123456789012:AIDAX", acct, sizeof(acct), uid, sizeof(uid)), 0,
+	       "heptio uid");
+	is_str(acct, "123456789012", "heptio account");
+	is_int(parse_uid("aws-iam-authenticator:administrative:admin", acct, sizeof(acct), uid, sizeof(uid)), 0,
+	       "administrative uid");
+	is_str(acct, "administrative", "administrative marker");
+	is_int(parse_uid("something-else:1:2", acct, sizeof(acct), uid, sizeof(uid)), -1, "foreign uid refused");
+	is_int(parse_sts_region("sts.eu-west-1.amazonaws.com", region, sizeof(region)), 0, "regional STS");
+	is_str(region, "eu-west-1", "region label");
+	is_int(parse_sts_region("sts.amazonaws.com", region, sizeof(region)), 0, "global STS");
+	is_str(region, "", "global has no region");
+	is_int(parse_sts_region("sts.cn-north-1.amazonaws.com.cn", region, sizeof(region)), 0, "China STS");
+	is_str(region, "cn-north-1", "China region");
+	is_int(parse_sts_region("example.com", region, sizeof(region)), -1, "not STS");
+}
+
+static void test_time(void)
+{
+	int64_t t;
+	char iso[TIME_ISO_LEN];
+	is_int(time_parse("2022-12-28T15:37:19Z", 20, &t), 0, "RFC 3339");
+	time_format(t, iso);
+	is_str(iso, "2022-12-28T15:37:19Z", "round trip");
+	is_int(time_parse("2022-12-26 20:46:48.123", 23, &t), 0, "Insights form");
+	time_format(t, iso);
+	is_str(iso, "2022-12-26T20:46:48Z", "Insights form is UTC");
+	is_int(time_parse("1672260439000", 13, &t), 0, "epoch ms");
+	time_format(t, iso);
+	is_str(iso, "2022-12-28T20:47:19Z", "epoch ms converted");
+	is_int(time_parse("2023-03-23T15:00:41.719+02:00", 29, &t), 0, "offset");
+	time_format(t, iso);
+	is_str(iso, "2023-03-23T13:00:41Z", "offset applied");
+	is_int(time_parse("2024-02-30T00:00:00Z", 20, &t), -1, "Feb 30 refused");
+	is_int(time_parse("yesterday", 9, &t), -1, "words refused");
+	is_int(time_parse_since("24h", 100000, &t), 0, "relative 24h");
+	is_int(t, 100000 - 86400, "24h before now");
+	is_int(time_parse_since("7d", 1000000, &t), 0, "relative 7d");
+	is_int(t, 1000000 - 7 * 86400, "7 days before now");
+	is_int(time_parse_since("7x", 0, &t), -1, "bad unit refused");
+}
+
+static void test_unwrap(void)
+{
+	struct reader_entry e;
+	char stream[64], ts[64];
+	const char *stern = "aws-iam-authenticator-8t2gb aws-iam-authenticator time=\"2019-10-31T15:26:08Z\" level=info msg=\"x\"";
+	memset(&e, 0, sizeof(e));
+	reader_unwrap_line(stern, strlen(stern), &e, stream, sizeof(stream), ts, sizeof(ts));
+	ok(strncmp(e.message, "time=", 5) == 0, "stern prefix removed");
+	is_str(e.log_stream, "aws-iam-authenticator-8t2gb", "pod name kept as stream");
+	const char *s3 = "2023-03-23T15:00:41.719Z time=\"2023-03-23T15:00:41Z\" level=info msg=\"y\"";
+	memset(&e, 0, sizeof(e));
+	reader_unwrap_line(s3, strlen(s3), &e, stream, sizeof(stream), ts, sizeof(ts));
+	ok(strncmp(e.message, "time=", 5) == 0, "S3 export timestamp removed");
+	is_str(e.timestamp, "2023-03-23T15:00:41.719Z", "S3 export time kept");
+	ok(e.log_stream == NULL, "no stream from an S3 prefix");
+	const char *kp = "[pod/aws-iam-authenticator-x/aws-iam-authenticator] time=\"2019-10-31T15:26:08Z\" level=info msg=\"z\"";
+	memset(&e, 0, sizeof(e));
+	reader_unwrap_line(kp, strlen(kp), &e, stream, sizeof(stream), ts, sizeof(ts));
+	is_str(e.log_stream, "aws-iam-authenticator-x", "kubectl --prefix pod");
+}
+
+static void test_event_build(void)
+{
+	struct event_builder b;
+	struct event_ctx ctx = {"/aws/eks/demo/cluster", NULL, NULL, NULL};
+	const char *l = "time=\"2022-01-04T21:29:45Z\" level=warning msg=\"access denied\" "
+			"arn=\"arn:aws:iam::111122223333:role/github_oidc\" client=\"127.0.0.1:34720\" "
+			"error=\"ARN is not mapped: arn:aws:iam::111122223333:role/github_oidc\" method=POST "
+			"path=/authenticate sts=sts.eu-west-1.amazonaws.com";
+	struct reader_entry e = {.message = l, .message_len = strlen(l), .log_stream = "authenticator-abc", .line = 1};
+	ok(classify_init() == 0 && event_builder_init(&b) == 0, "builder ready");
+	is_int(event_build(&b, &ctx, &e), 1, "denial builds a row");
+	is_str(b.ev.ts, "2022-01-04T21:29:45Z", "ts");
+	is_str(b.ev.cluster, "demo", "cluster from the log group");
+	is_str(b.ev.error_class, "not_mapped", "class");
+	is_str(b.ev.principal_arn, "arn:aws:iam::111122223333:role/github_oidc", "canonical ARN");
+	is_str(b.ev.principal_type, "role", "principal type");
+	is_str(b.ev.sts_region, "eu-west-1", "region from sts=");
+	is_str(b.ev.account_id, "111122223333", "account from the ARN");
+	is_str(event_region(&b, &ctx), "eu-west-1", "fix region from the STS endpoint");
+	int64_t k1 = b.ev.dedupe_key;
+	e.log_stream = "authenticator-def";
+	event_build(&b, &ctx, &e);
+	ok(b.ev.dedupe_key != k1, "another stream gives another key");
+	e.ptr = "CmAKJgoi";
+	event_build(&b, &ctx, &e);
+	int64_t kp = b.ev.dedupe_key;
+	const char *other = "time=\"2022-01-04T21:29:46Z\" level=info msg=\"access granted\" arn=\"a\"";
+	e.message = other;
+	e.message_len = strlen(other);
+	event_build(&b, &ctx, &e);
+	is_int(b.ev.dedupe_key, kp, "with a @ptr the key ignores the text");
+
+	const char *g = "time=\"2021-09-13T17:57:46Z\" level=info msg=\"access granted\" "
+			"arn=\"arn:aws:iam::111122223333:role/eks-developer\" client=\"127.0.0.1:48520\" "
+			"groups=\"[system:bootstrappers system:nodes]\" method=POST path=/authenticate "
+			"uid=\"heptio-authenticator-aws:111122223333:AROAQIFUWO66PDOXKSLMQ\" username=\"eks-developer:s\"";
+	struct reader_entry eg = {.message = g, .message_len = strlen(g)};
+	struct event_ctx none = {0};
+	is_int(event_build(&b, &none, &eg), 1, "grant builds a row");
+	is_str(b.ev.groups, "[\"system:bootstrappers\",\"system:nodes\"]", "groups as a JSON array");
+	is_str(b.ev.user_id, "AROAQIFUWO66PDOXKSLMQ", "user id from the heptio uid");
+	ok(b.ev.error_class == NULL, "a grant has no class");
+	ok(b.ev.cluster == NULL, "no cluster without a log group");
+
+	const char *notime = "level=info msg=\"access granted\" arn=\"arn:aws:iam::111122223333:role/r\"";
+	struct reader_entry en = {.message = notime, .message_len = strlen(notime)};
+	is_int(event_build(&b, &none, &en), 0, "no time at all: skipped");
+	en.timestamp = "2022-12-26 20:46:48.123";
+	is_int(event_build(&b, &none, &en), 1, "transport time used when the line has none");
+	is_str(b.ev.ts, "2022-12-26T20:46:48Z", "transport time");
+	event_builder_free(&b);
+	classify_cleanup();
+}
+
+int main(void)
+{
+	if (parse_new(&P) != 0) {
+		printf("Bail out! parse_new failed\n");
+		return 1;
+	}
+	test_granted_2025();
+	test_denied_body();
+	test_field_order_and_empty();
+	test_v01_and_config();
+	test_not_logrus();
+	test_unquote();
+	test_uid_sts();
+	test_time();
+	test_unwrap();
+	test_event_build();
+	parse_free(P);
+	return tap_done();
+}

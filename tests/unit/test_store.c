@@ -1,0 +1,189 @@
+/* store: creation (0600, parents), migrations and version checks, dedupe,
+ * transactions, read-only opens, the default path. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "status.h"
+#include "store.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/authlog-test-store-XXXXXX";
+
+static char *path_in(const char *name)
+{
+	static char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static long long count(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static struct store_event sample(const char *raw)
+{
+	struct store_event ev = {0};
+	ev.ts = "2022-12-28T15:37:19Z";
+	ev.log_group = "/aws/eks/demo/cluster";
+	ev.log_stream = "authenticator-abc";
+	ev.cluster = "demo";
+	ev.kind = "access";
+	ev.msg = "access denied";
+	ev.outcome = "denied";
+	ev.error = "ARN is not mapped";
+	ev.error_len = strlen(ev.error);
+	ev.error_class = "not_mapped";
+	ev.principal_arn = "arn:aws:iam::111122223333:role/admin";
+	ev.raw = raw;
+	ev.raw_len = strlen(raw);
+	const char *parts[3] = {ev.log_group, ev.log_stream, raw};
+	size_t lens[3] = {strlen(ev.log_group), strlen(ev.log_stream), strlen(raw)};
+	ev.dedupe_key = store_key(parts, lens, 3);
+	return ev;
+}
+
+static void test_create_and_dedupe(void)
+{
+	struct store *s = NULL;
+	char err[256];
+	char *db = path_in("a/b/c.db");
+	is_int(store_open(db, STORE_WRITE, &s, err, sizeof(err)), AL_OK, "created with parent directories");
+	struct stat st;
+	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600, "database file is 0600");
+	is_int(count(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "schema version set");
+	is_int(count(s, "PRAGMA application_id"), 0x41554c53, "application id set");
+
+	int inserted = -1;
+	struct store_event ev = sample("line one");
+	is_int(store_begin(s, err, sizeof(err)), AL_OK, "begin");
+	is_int(store_insert(s, &ev, &inserted, err, sizeof(err)), AL_OK, "insert");
+	is_int(inserted, 1, "new row inserted");
+	is_int(store_insert(s, &ev, &inserted, err, sizeof(err)), AL_OK, "insert again");
+	is_int(inserted, 0, "same key is a duplicate");
+	struct store_event ev2 = sample("line two");
+	store_insert(s, &ev2, &inserted, err, sizeof(err));
+	is_int(inserted, 1, "other line inserted");
+	is_int(store_commit(s, err, sizeof(err)), AL_OK, "commit");
+	is_int(count(s, "SELECT COUNT(*) FROM events"), 2, "two rows");
+	is_int(count(s, "SELECT COUNT(*) FROM denials"), 2, "denials view");
+	is_int(count(s, "SELECT count FROM findings"), 2, "findings view groups by class and principal");
+
+	/* A rolled-back batch leaves nothing behind. */
+	struct store_event ev3 = sample("line three");
+	store_begin(s, err, sizeof(err));
+	store_insert(s, &ev3, &inserted, err, sizeof(err));
+	store_rollback(s);
+	is_int(count(s, "SELECT COUNT(*) FROM events"), 2, "rollback keeps the committed rows only");
+
+	is_int(store_put_fix(s, "not_mapped", ev.principal_arn, "demo", "eu-west-1", "fix text", err, sizeof(err)),
+	       AL_OK, "fix stored");
+	is_int(count(s, "SELECT COUNT(*) FROM findings WHERE fix = 'fix text' AND cluster = 'demo'"), 1,
+	       "findings joins the fix");
+	store_close(s);
+
+	/* Re-open: nothing to migrate, data still there. */
+	is_int(store_open(db, STORE_WRITE, &s, err, sizeof(err)), AL_OK, "re-open");
+	is_int(count(s, "SELECT COUNT(*) FROM events"), 2, "rows kept across opens");
+	store_close(s);
+}
+
+static void test_readonly(void)
+{
+	struct store *s = NULL;
+	char err[256];
+	is_int(store_open(path_in("missing.db"), STORE_READONLY, &s, err, sizeof(err)), AL_NOINPUT,
+	       "read-only open of a missing database");
+	ok(strstr(err, "missing.db") != NULL, "error names the file");
+	ok(access(path_in("missing.db"), F_OK) != 0, "read-only open creates nothing");
+	is_int(store_open(path_in("a/b/c.db"), STORE_READONLY, &s, err, sizeof(err)), AL_OK, "read-only open");
+	char *msg = NULL;
+	int rc = sqlite3_exec(store_db(s), "DELETE FROM events", NULL, NULL, &msg);
+	ok(rc != SQLITE_OK, "writes fail on a read-only connection");
+	sqlite3_free(msg);
+	is_int(count(s, "SELECT COUNT(*) FROM events"), 2, "nothing deleted");
+	store_close(s);
+}
+
+static void test_versions(void)
+{
+	struct store *s = NULL;
+	char err[256];
+	sqlite3 *db;
+	/* A database written by a newer authlog-scan. */
+	sqlite3_open(path_in("new.db"), &db);
+	sqlite3_exec(db, "PRAGMA application_id = 1096109139; PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_int(store_open(path_in("new.db"), STORE_WRITE, &s, err, sizeof(err)), AL_DATAERR, "newer schema refused");
+	ok(strstr(err, "99") != NULL && strstr(err, "newer") != NULL, "message says it is newer: %s", err);
+
+	/* Someone else's SQLite file. */
+	sqlite3_open(path_in("other.db"), &db);
+	sqlite3_exec(db, "PRAGMA application_id = 42; CREATE TABLE t(x)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_int(store_open(path_in("other.db"), STORE_WRITE, &s, err, sizeof(err)), AL_DATAERR,
+	       "foreign application id refused");
+
+	/* Not a database at all. */
+	FILE *f = fopen(path_in("text.db"), "w");
+	fputs("this is not sqlite, just text that is long enough to have a header.........................\n", f);
+	fclose(f);
+	ok(store_open(path_in("text.db"), STORE_WRITE, &s, err, sizeof(err)) != AL_OK, "a text file is refused");
+
+	/* An empty (version 0) database is migrated, and read-only opens say so. */
+	sqlite3_open(path_in("old.db"), &db);
+	sqlite3_close(db);
+	is_int(store_open(path_in("old.db"), STORE_READONLY, &s, err, sizeof(err)), AL_NOINPUT,
+	       "read-only open of an unmigrated database asks for an import");
+	is_int(store_open(path_in("old.db"), STORE_WRITE, &s, err, sizeof(err)), AL_OK, "version 0 migrated");
+	is_int(count(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "now at the current version");
+	store_close(s);
+}
+
+static void test_key_and_path(void)
+{
+	const char *a[2] = {"ab", "c"}, *b[2] = {"a", "bc"};
+	size_t la[2] = {2, 1}, lb[2] = {1, 2};
+	ok(store_key(a, la, 2) != store_key(b, lb, 2), "part boundaries matter in the key");
+	ok(store_key(a, la, 2) == store_key(a, la, 2), "key is deterministic");
+
+	setenv("AUTHLOG_DB", "/x/y.db", 1);
+	char *p = store_default_path();
+	is_str(p, "/x/y.db", "$AUTHLOG_DB wins");
+	free(p);
+	unsetenv("AUTHLOG_DB");
+	setenv("XDG_DATA_HOME", "/xdg", 1);
+	p = store_default_path();
+	is_str(p, "/xdg/authlog-scan/authlog.db", "$XDG_DATA_HOME next");
+	free(p);
+	unsetenv("XDG_DATA_HOME");
+	setenv("HOME", "/home/u", 1);
+	p = store_default_path();
+	is_str(p, "/home/u/.local/share/authlog-scan/authlog.db", "~/.local/share last");
+	free(p);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	test_create_and_dedupe();
+	test_readonly();
+	test_versions();
+	test_key_and_path();
+	int rc = tap_done();
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		rc = 1;
+	return rc;
+}
