@@ -197,14 +197,24 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 				" AND NOT (error_class = 'not_mapped' AND " IN_CONFIG_BREAK("d") ")"
 				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2 LIMIT ?3",
 				win, 3, &r->findings, err, err_sz);
+	/* Config errors come in bursts (every re-read of the ConfigMap logs
+	 * another): errors less than an hour apart form one episode, and the
+	 * not_mapped denials until an hour after its last error belong to it. */
 	if (!rc)
 		rc = query_rows(db,
-				"SELECT c.ts, c.log_group, c.msg, (SELECT COUNT(*) FROM events d"
+				"WITH c AS (SELECT ts, log_group, msg, cluster,"
+				"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts) AS prev"
+				"  FROM events WHERE kind = 'config_error' AND " WINDOW "),"
+				" s AS (SELECT *, SUM(prev IS NULL OR ts >= strftime('%Y-%m-%dT%H:%M:%SZ', prev, '+1 hour'))"
+				"  OVER (PARTITION BY log_group ORDER BY ts ROWS UNBOUNDED PRECEDING) AS episode FROM c),"
+				" f AS (SELECT *, FIRST_VALUE(msg) OVER (PARTITION BY log_group, episode ORDER BY ts) AS first_msg FROM s),"
+				" e AS (SELECT log_group, episode, MIN(ts) AS start, MAX(ts) AS last, COUNT(*) AS lines,"
+				"  MAX(first_msg) AS msg, MAX(cluster) AS cluster FROM f GROUP BY log_group, episode)"
+				" SELECT start, log_group, msg, (SELECT COUNT(*) FROM events d"
 				"  WHERE d.outcome = 'denied' AND d.error_class = 'not_mapped'"
-				"  AND d.log_group = c.log_group AND d.ts >= c.ts"
-				"  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', c.ts, '+1 hour')),"
-				" COALESCE(c.cluster, '')"
-				" FROM events c WHERE c.kind = 'config_error' AND c." WINDOW " ORDER BY c.ts",
+				"  AND d.log_group = e.log_group AND d.ts >= e.start"
+				"  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour')),"
+				" COALESCE(cluster, ''), lines, last FROM e ORDER BY start",
 				win, 2, &r->breaks, err, err_sz);
 	if (rc)
 		return rc;
@@ -412,9 +422,10 @@ static void render_text(const struct report_opts *o, const struct report *r, con
 	for (size_t i = 0; i < r->breaks.nrows; i++) {
 		if (i == 0)
 			buf_printf(b, "%s%saws-auth ConfigMap is broken%s\n", h2, s.bold, s.reset);
-		buf_printf(b, "%s%s %s: %s\n%s%s not_mapped denial(s) in the hour after it are this, not separate mapping problems\n",
-			   md ? "\n- " : "  ", cell(&r->breaks, i, 0), *cell(&r->breaks, i, 1) ? cell(&r->breaks, i, 1) : "(log group unknown)",
-			   cell(&r->breaks, i, 2), md ? "  " : "    ", cell(&r->breaks, i, 3));
+		buf_printf(b, "%s%s .. %s %s: %s config error line(s), first: %s\n%s%s not_mapped denial(s) until an hour after the last one are this, not separate mapping problems\n",
+			   md ? "\n- " : "  ", cell(&r->breaks, i, 0), cell(&r->breaks, i, 6),
+			   *cell(&r->breaks, i, 1) ? cell(&r->breaks, i, 1) : "(log group unknown)",
+			   cell(&r->breaks, i, 5), cell(&r->breaks, i, 2), md ? "  " : "    ", cell(&r->breaks, i, 3));
 		if (i + 1 == r->breaks.nrows) {
 			buf_puts(b, md ? "\n```sh\n" : "    fix:\n");
 			for (size_t k = 0; k < sizeof(aws_auth_fix) / sizeof(aws_auth_fix[0]); k++)
@@ -545,8 +556,9 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 		buf_puts(b, "]}");
 	}
 	buf_puts(b, "]");
-	static const char *const br_keys[] = {"ts", "log_group", "message", "not_mapped_denials_after", "cluster", NULL};
-	static const unsigned char br_num[] = {0, 0, 0, 1, 0};
+	static const char *const br_keys[] = {"first_error", "log_group", "message", "not_mapped_denials",
+					      "cluster", "config_error_lines", "last_error", NULL};
+	static const unsigned char br_num[] = {0, 0, 0, 1, 0, 1, 0};
 	json_rows(b, "aws_auth_broken", &r->breaks, br_keys, br_num);
 	static const char *const fr_keys[] = {"principal", "first_seen", "last_seen", "granted", "denied", NULL};
 	static const unsigned char fr_num[] = {0, 0, 0, 1, 1};

@@ -1,0 +1,97 @@
+#!/bin/sh
+# Builds the seed corpora for the libFuzzer targets:
+#   fuzz/seeds.sh [DIR]     (DIR defaults to the fuzz/ directory of this tree)
+# creates DIR/corpus-<target>/ (gitignored) for parse, reader, results, csv
+# and classify from whatever exists under fixtures/ plus the hand-written
+# seeds committed in fuzz/seeds/<target>/:
+#   parse     one file per log line (bare logrus lines, and the same lines
+#             with any stern/kubectl/S3 prefix cut off)
+#   classify  one file per error="..." text (roughly unquoted) and per ARN
+#   reader    whole files (first 1 MiB)
+#   results   whole files that are JSON documents (first 64 KiB)
+#   csv       whole files whose first line names @message (first 64 KiB)
+# Files are only ever added (libFuzzer's own finds are kept); rerun after
+# the fixtures change.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+out=${1:-$here}
+fixtures=$root/fixtures
+seeds=$here/seeds
+max_lines=4000 # per line-based corpus, spread over all fixture lines
+
+for t in parse reader results csv classify; do
+	mkdir -p "$out/corpus-$t"
+	if [ -d "$seeds/$t" ]; then
+		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
+	fi
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# Every input file: fixtures (if any yet) and the committed whole-file seeds.
+{
+	if [ -d "$fixtures" ]; then
+		find "$fixtures" -type f ! -name '.*' ! -name '*.gz' ! -name '*.zst'
+	fi
+	find "$seeds" -type f
+} | LC_ALL=C sort >"$tmp/files"
+
+n=0
+while IFS= read -r f; do
+	n=$((n + 1))
+	name=$(printf '%s' "${f#"$root"/}" | tr '/ ' '__')
+	head -c 1048576 "$f" >"$out/corpus-reader/fx-$name"
+	# First line without BOM and leading blanks, to tell the shape.
+	first=$(head -c 4096 "$f" | sed -e '1s/^\xEF\xBB\xBF//' | tr -d '\r' | sed -n '/[^[:space:]]/{p;q;}')
+	case $first in
+	'{"log":'*) ;; # docker json-file: line mode
+	[[:space:]]*'{'* | '{'*) head -c 65536 "$f" >"$out/corpus-results/fx-$name" ;;
+	esac
+	case $first in
+	*@message*) head -c 65536 "$f" >"$out/corpus-csv/fx-$name" ;;
+	esac
+	case $f in
+	*.csv) head -c 65536 "$f" >"$out/corpus-csv/fx-$name" ;;
+	esac
+	# Lines, CR-stripped, for parse and classify.
+	tr -d '\r' <"$f" >>"$tmp/lines" || true
+	printf '\n' >>"$tmp/lines"
+done <"$tmp/files"
+
+# Logrus lines as they come, plus with a transport prefix cut off, plus the
+# @message of docker / JSON / CSV wrappers roughly unwrapped.
+{
+	cat "$tmp/lines"
+	sed -n 's/^[^"]*[ ,"]\(time=\\*"\)/\1/p; s/^[^"]*[ ,"]\(level=\)/\1/p' "$tmp/lines" |
+		sed 's/\\"/"/g; s/""/"/g; s/\\n",.*$//; s/",*$//'
+} | awk 'length($0) > 0 && length($0) <= 65536' | LC_ALL=C sort -u >"$tmp/parse"
+
+# Error texts (the error="..." value, Go %q roughly undone) and ARNs.
+{
+	grep -o 'error=\\*"\([^"\\]\|\\[^"]\|\\"\)*"' "$tmp/parse" |
+		sed -e 's/^error=\\*"//' -e 's/\\*"$//' -e 's/\\\(["\\]\)/\1/g' || true
+	grep -o 'arn:aws[a-z-]*:[a-z]*::[^" ,\\]*' "$tmp/lines" || true
+} | awk 'length($0) > 0' | LC_ALL=C sort -u >"$tmp/classify"
+
+# Writes at most $max_lines lines of $1, evenly spread, one file each.
+split_lines() {
+	total=$(wc -l <"$1")
+	awk -v dir="$2" -v total="$total" -v max="$max_lines" '
+		BEGIN { step = total > max ? total / max : 1; next_pick = 0 }
+		NR - 1 >= next_pick {
+			f = sprintf("%s/line-%06d", dir, NR)
+			printf "%s", $0 > f
+			close(f)
+			next_pick += step
+		}' "$1"
+}
+split_lines "$tmp/parse" "$out/corpus-parse"
+split_lines "$tmp/classify" "$out/corpus-classify"
+
+echo "seeds: $n input files"
+for t in parse reader results csv classify; do
+	printf '  %-9s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
+done
