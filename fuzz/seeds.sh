@@ -34,7 +34,9 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # Every input file: fixtures (if any yet) and the committed whole-file seeds.
 {
 	if [ -d "$fixtures" ]; then
-		find "$fixtures" -type f ! -name '.*' ! -name '*.gz' ! -name '*.zst'
+		# log data only: not the generators or notes that live beside it
+		find "$fixtures" -type f ! -name '.*' ! -name '*.gz' ! -name '*.zst' \
+			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*'
 	fi
 	find "$seeds" -type f
 } | LC_ALL=C sort >"$tmp/files"

@@ -179,7 +179,10 @@ static int run_lines(struct input *in, reader_cb cb, void *ctx, char *err, size_
 				len--;
 			if (len == 0)
 				continue;
-			if (line[0] == '{' && starts_with(line, len, "{\"log\":")) {
+			if (len > READER_MAX_LINE) {
+				struct reader_entry e = {.line = lineno}; /* no message: skipped */
+				rc = cb(ctx, &e);
+			} else if (line[0] == '{' && starts_with(line, len, "{\"log\":")) {
 				rc = deliver_docker(line, len, lineno, cb, ctx);
 			} else {
 				struct reader_entry e = {.line = lineno};
@@ -206,6 +209,14 @@ static int run_lines(struct input *in, reader_cb cb, void *ctx, char *err, size_
 out:
 	free(buf);
 	return rc;
+}
+
+/* "FILE:N: what" from the parsers' "line N: what". */
+static void located(char *err, size_t err_sz, const char *name, const char *msg)
+{
+	if (strncmp(msg, "line ", 5) == 0)
+		msg += 5;
+	snprintf(err, err_sz, "%s:%s", name, msg);
 }
 
 /* Columns of a Logs Insights export, found by header name. */
@@ -284,7 +295,7 @@ static int run_csv(struct input *in, reader_cb cb, void *ctx, char *err, size_t 
 			goto out;
 	}
 	if (got < 0) {
-		snprintf(err, err_sz, "%s:%s", in->name, csv_error(r));
+		located(err, err_sz, in->name, csv_error(r));
 		rc = AL_DATAERR;
 	}
 out:
@@ -343,7 +354,7 @@ static int run_json(struct input *in, reader_cb cb, void *ctx, char *err, size_t
 			goto out;
 		}
 		if (r < 0) {
-			snprintf(err, err_sz, "%s:%s", in->name, results_error(p));
+			located(err, err_sz, in->name, results_error(p));
 			rc = AL_DATAERR;
 			goto out;
 		}

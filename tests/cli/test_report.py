@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""report: formats, windows, --exit-code, colour, fixes, broken aws-auth ConfigMap."""
+import json
+import os
+import pty
+import select
+import subprocess
+import time
+import unittest
+from datetime import datetime, timedelta, timezone
+
+from cliutil import (ACCOUNT, BIN, CLASS_SAMPLES, CliTestCase, ESC, EX_FINDINGS, EX_NOINPUT, EX_USAGE,
+                     denial, grant, log_line, main, role)
+
+CLUSTER = 'payments-prod'
+GROUP = '/aws/eks/%s/cluster' % CLUSTER
+CREATOR = 'arn:aws:iam::%s:user/cluster-creator' % ACCOUNT
+SSO = 'arn:aws:iam::%s:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd' % ACCOUNT
+SSO_CANONICAL = 'arn:aws:iam::%s:role/AWSReservedSSO_Admin_0123abcd' % ACCOUNT
+
+LINES = [
+    grant(CREATOR, 'kubernetes-admin', groups='[system:masters]', ts='2023-06-12T08:00:00Z', port=1),
+    denial('ARN is not mapped', arn=role('dev'), ts='2023-06-12T09:00:00Z', port=2),
+    denial('ARN is not mapped', arn=role('dev'), ts='2023-06-12T09:30:00Z', port=3),
+    denial('Identity is not mapped', arn=SSO_CANONICAL, ts='2023-06-13T10:00:00Z', port=4,
+           stsendpoint='sts.eu-west-1.amazonaws.com'),
+    denial(CLASS_SAMPLES['invalid_client_token'], ts='2023-06-14T11:00:00Z', port=5),
+    grant(CREATOR, 'kubernetes-admin', groups='[system:masters]', ts='2023-06-14T12:00:00Z', port=6),
+]
+
+
+def iso(dt):
+    return dt.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+class ReportBase(CliTestCase):
+    def setUp(self):
+        super().setUp()
+        self.import_ok('--log-group', GROUP, self.write_lines('a.log', LINES))
+
+
+class Formats(ReportBase):
+    def test_json(self):
+        doc = self.report_json()
+        self.assertEqual(doc['totals']['granted'], 2)
+        self.assertEqual(doc['totals']['denied'], 4)
+        by_class = {d['class']: d['denials'] for d in doc['denials_by_class']}
+        self.assertEqual(by_class, {'not_mapped': 3, 'invalid_client_token': 1})
+        self.assertIsInstance(doc['findings'], list)
+        nm = [f for f in doc['findings'] if f['class'] == 'not_mapped' and f['principal'] == role('dev')]
+        self.assertEqual(len(nm), 1, doc['findings'])
+        nm = nm[0]
+        self.assertEqual(nm['denials'], 2)
+        self.assertEqual((nm['first_seen'], nm['last_seen']), ('2023-06-12T09:00:00Z', '2023-06-12T09:30:00Z'))
+        self.assertIsInstance(nm['fix'], list)
+        self.assertTrue(all(isinstance(s, str) for s in nm['fix']))
+        fix = '\n'.join(nm['fix'])
+        self.assertIn('--arn %s' % role('dev'), fix)
+        self.assertIn('--cluster %s' % CLUSTER, fix)
+        self.assertIn('create-access-entry --cluster-name %s' % CLUSTER, fix)
+        self.assertIn('system:masters', fix)
+        self.assertRegex(fix, r'(?i)caution|careful|least privilege|only what')
+        # the region comes from the STS endpoint of the SSO denial
+        sso = [f for f in doc['findings'] if f['principal'] == SSO_CANONICAL][0]
+        self.assertIn('--cluster %s --region eu-west-1' % CLUSTER, '\n'.join(sso['fix']))
+        # cluster creator
+        self.assertEqual(doc['cluster_creator'][0]['arn'], CREATOR)
+
+    def test_text(self):
+        r = self.ok('report')
+        self.assertNotIn(ESC, r.out)  # not a terminal
+        for needle in ('2 granted', '4 denied', 'not_mapped', 'invalid_client_token', role('dev'), CREATOR,
+                       'eksctl create iamidentitymapping --cluster %s' % CLUSTER):
+            self.assertIn(needle, r.out)
+        self.assertEqual(r.out, self.ok('report', '--format', 'text').out)
+
+    def test_markdown(self):
+        r = self.ok('report', '--format', 'markdown')
+        self.assertTrue(r.out.startswith('# '), r.out[:200])
+        self.assertRegex(r.out, r'(?m)^## ')
+        self.assertRegex(r.out, r'(?m)^\|.*\|$')
+        self.assertIn('```', r.out)
+        self.assertIn(role('dev'), r.out)
+        self.assertNotIn(ESC, r.out)
+
+    def test_top_limits_rankings(self):
+        doc = self.report_json('--top', '1')
+        self.assertEqual(len(doc['denials_by_principal']), 1)
+        self.assertEqual(len(doc['findings']), 1)
+        self.assertEqual(doc['totals']['denied'], 4)  # totals are not truncated
+
+    def test_cluster_and_region_override(self):
+        doc = self.report_json('--cluster', 'other', '--region', 'ap-south-1')
+        fix = '\n'.join(f for x in doc['findings'] for f in x['fix'])
+        self.assertIn('--cluster other --region ap-south-1', fix)
+        self.assertNotIn('--cluster %s' % CLUSTER, fix)
+
+    def test_aws_region_fallback(self):
+        env = dict(self.env, AWS_REGION='sa-east-1')
+        r = self.ok('report', '--format', 'json', env=env)
+        dev = [f for f in json.loads(r.out)['findings'] if f['principal'] == role('dev')][0]
+        self.assertIn('--region sa-east-1', '\n'.join(dev['fix']))
+
+    def test_no_database(self):
+        r = self.run_cli('--db', os.path.join(self.tmp, 'none.db'), 'report')
+        self.assertEqual(r.rc, EX_NOINPUT, r)
+        self.assertEqual(len(r.error_lines()), 1, r)
+
+
+class Windows(ReportBase):
+    def test_since_until_absolute(self):
+        doc = self.report_json('--since', '2023-06-13T00:00:00Z')
+        self.assertEqual((doc['totals']['granted'], doc['totals']['denied']), (1, 2))
+        doc = self.report_json('--until', '2023-06-13T00:00:00Z')
+        self.assertEqual((doc['totals']['granted'], doc['totals']['denied']), (1, 2))
+        doc = self.report_json('--since', '2023-06-13T00:00:00Z', '--until', '2023-06-14T00:00:00Z')
+        self.assertEqual((doc['totals']['granted'], doc['totals']['denied']), (0, 1))
+        self.assertEqual([d['class'] for d in doc['denials_by_class']], ['not_mapped'])
+        self.assertEqual([f['principal'] for f in doc['findings']], [SSO_CANONICAL])
+
+    def test_since_relative(self):
+        now = datetime.now(timezone.utc)
+        recent = [denial('ARN is not mapped', arn=role('recent'), ts=iso(now - timedelta(hours=2)), port=7),
+                  denial('ARN is not mapped', arn=role('lastweek'), ts=iso(now - timedelta(days=3)), port=8)]
+        self.import_ok(self.write_lines('recent.log', recent))
+        self.assertEqual(self.report_json('--since', '24h')['totals']['denied'], 1)
+        self.assertEqual(self.report_json('--since', '7d')['totals']['denied'], 2)
+        self.assertEqual(self.report_json('--since', '30m')['totals']['denied'], 0)
+        self.assertEqual(self.report_json('--until', '1h')['totals']['denied'], 6)
+
+    def test_bad_since_is_64(self):
+        for bad in ('yesterday', '24x', '', '2023-13-45T99:00:00Z', '-5h'):
+            with self.subTest(since=bad):
+                r = self.run_cli('report', '--since', bad)
+                self.assertEqual(r.rc, EX_USAGE, r)
+                self.assertEqual(len(r.error_lines()), 1, r)
+                self.assertTrue(r.error_lines()[0].startswith('authlog-scan: report: '), r)
+                self.assertEqual(r.out, '')
+
+    def test_exit_code(self):
+        r = self.run_cli('report', '--exit-code')
+        self.assertEqual(r.rc, EX_FINDINGS, r)
+        self.assertIn('denied', r.out)  # the report is still printed
+        r = self.run_cli('report', '--exit-code', '--format', 'json')
+        self.assertEqual(r.rc, EX_FINDINGS, r)
+        json.loads(r.out)
+        # a window without denials
+        r = self.run_cli('report', '--exit-code', '--since', '2023-06-14T11:30:00Z')
+        self.assertEqual(r.rc, 0, r)
+        # without --exit-code denials do not change the status
+        self.assertEqual(self.run_cli('report').rc, 0)
+
+    def test_exit_code_without_denials(self):
+        db = os.path.join(self.tmp, 'grants.db')
+        self.import_ok(self.write_lines('g.log', [LINES[0], LINES[5]]), extra=('--db', db))
+        r = self.run_cli('--db', db, 'report', '--exit-code')
+        self.assertEqual(r.rc, 0, r)
+
+
+class Colour(ReportBase):
+    def run_on_tty(self, *args, env=None):
+        """Runs the binary with stdout on a pseudo-terminal; returns (rc, output)."""
+        try:
+            master, slave = pty.openpty()
+        except OSError as e:
+            self.skipTest('no pseudo-terminal: %s' % e)
+        proc = subprocess.Popen([BIN] + list(args), stdin=subprocess.DEVNULL, stdout=slave,
+                                stderr=subprocess.PIPE, env=env or self.env)
+        os.close(slave)
+        chunks = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+        os.close(master)
+        proc.wait(30)
+        proc.stderr.close()
+        return proc.returncode, b''.join(chunks).decode('utf-8', 'replace')
+
+    def test_colour_on_a_terminal(self):
+        rc, out = self.run_on_tty('report')
+        self.assertEqual(rc, 0)
+        self.assertIn(ESC, out)
+
+    def test_no_color_env_on_a_terminal(self):
+        rc, out = self.run_on_tty('report', env=dict(self.env, NO_COLOR='1'))
+        self.assertEqual(rc, 0)
+        self.assertIn('denied', out)
+        self.assertNotIn(ESC, out)
+
+    def test_color_never_on_a_terminal(self):
+        rc, out = self.run_on_tty('--color=never', 'report')
+        self.assertEqual(rc, 0)
+        self.assertNotIn(ESC, out)
+
+    def test_color_always_and_never_on_a_pipe(self):
+        self.assertIn(ESC, self.ok('--color=always', 'report').out)
+        self.assertNotIn(ESC, self.ok('--color=never', 'report').out)
+        self.assertNotIn(ESC, self.ok('report', env=dict(self.env, NO_COLOR='1')).out)
+
+    def test_json_and_markdown_never_coloured(self):
+        r = self.ok('--color=always', 'report', '--format', 'json')
+        self.assertNotIn(ESC, r.out)
+        json.loads(r.out)
+        self.assertNotIn(ESC, self.ok('--color=always', 'report', '--format', 'markdown').out)
+
+
+class BrokenConfigMap(CliTestCase):
+    def burst(self, config_line):
+        lines = [config_line]
+        lines += [denial('ARN is not mapped', arn=role('node-%d' % i), ts='2023-06-13T09:%02d:00Z' % (36 + i),
+                         port=100 + i) for i in range(5)]
+        return lines
+
+    def test_configmap_error_before_not_mapped_burst(self):
+        cfg = log_line('Errors parsing configmap: [yaml: line 13: did not find expected key]',
+                       ts='2023-06-13T09:35:43Z', level='warning')
+        self.import_ok('--log-group', GROUP, self.write_lines('b.log', self.burst(cfg)))
+        r = self.ok('report')
+        self.assertIn('aws-auth ConfigMap is broken', r.out)
+        self.assertIn('yaml: line 13', r.out)
+        self.assertIn('aws-auth ConfigMap is broken', self.ok('report', '--format', 'markdown').out)
+        doc = self.report_json()
+        self.assertEqual(len(doc['aws_auth_broken']), 1)
+        brk = doc['aws_auth_broken'][0]
+        self.assertIn('Errors parsing configmap', json.dumps(brk))
+        counts = [v for k, v in brk.items() if k.startswith('not_mapped')]
+        self.assertEqual(counts, [5], brk)
+        # one problem, not five mapping problems
+        self.assertEqual([f for f in doc['findings'] if f['class'] == 'not_mapped'], [])
+
+    def test_error_parsing_the_config_maps_variant(self):
+        cfg = log_line('There was an error parsing the config maps.  Only saving data that was good, '
+                       'error parsing config map: [yaml: invalid map key]', ts='2023-06-13T09:35:43Z', level='error')
+        self.import_ok('--log-group', GROUP, self.write_lines('b.log', self.burst(cfg)))
+        self.assertIn('aws-auth ConfigMap is broken', self.ok('report').out)
+
+    def test_no_configmap_error_no_broken_verdict(self):
+        lines = self.burst(log_line('Received aws-auth watch event', ts='2023-06-13T09:35:43Z'))
+        self.import_ok('--log-group', GROUP, self.write_lines('b.log', lines))
+        r = self.ok('report')
+        self.assertNotIn('ConfigMap is broken', r.out)
+        doc = self.report_json()
+        self.assertEqual(doc['aws_auth_broken'], [])
+        self.assertEqual(len([f for f in doc['findings'] if f['class'] == 'not_mapped']), 5)
+
+    def test_empty_database_report(self):
+        self.import_ok(self.write_lines('noise.log', ['nothing to see']))
+        r = self.ok('report')
+        self.assertIn('No events', r.out)
+        doc = self.report_json()
+        self.assertEqual(doc['totals']['denied'], 0)
+        self.assertEqual(doc['findings'], [])
+        self.assertEqual(self.run_cli('report', '--exit-code').rc, 0)
+
+
+if __name__ == '__main__':
+    main()
