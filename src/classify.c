@@ -155,7 +155,8 @@ static const struct class_info classes[CLASS__COUNT] = {
 		"is not allowed to: it usually lost the AmazonEKSClusterPolicy managed policy.",
 		"aws eks describe-cluster --name ${cluster} --region ${region} --query cluster.roleArn --output text\n"
 		"aws iam list-attached-role-policies --role-name <cluster-role>\n"
-		"aws iam attach-role-policy --role-name <cluster-role> --policy-arn arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy\n"},
+		"aws iam attach-role-policy --role-name <cluster-role> --policy-arn arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy\n"
+		"If the error names sts:AssumeRole, the role the authenticator assumes to describe instances must trust the cluster role and allow ec2:DescribeInstances.\n"},
 	[CLASS_EC2_INSTANCE_NOT_FOUND] = {"ec2_instance_not_found",
 		"The node's instance could not be found in the cluster's account: it was terminated, or it lives in another "
 		"account, where {{EC2PrivateDNSName}} cannot be resolved.",

@@ -165,6 +165,10 @@ static void test_parse(void)
 	       "/usr/bin/helper\n--flag\n\nvalue", "continuation lines joined with newlines");
 	is_str(aws_config_get(cfg, "default", "region"), "eu-south-2", "later duplicate key wins");
 	is_str(aws_config_get(cfg, "default", "output"), "text", "repeated section merges");
+	is_int(load("[default]\nregion = eu-west-1\n\trole_arn = x\n", NULL), 0, "indented key");
+	is_str(aws_config_get(cfg, "default", "region"), "eu-west-1\nrole_arn = x",
+	       "  an indented line continues the key above (configparser)");
+	is_str(aws_config_get(cfg, "default", "role_arn"), NULL, "  and is not a key");
 
 	is_int(load("[profile default]\nregion = a\noutput = x\n[default]\nregion = b\n", NULL), 0,
 	       "[profile default] then [default]");
