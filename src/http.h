@@ -1,0 +1,69 @@
+/* HTTP over libcurl: one reused easy handle per client (keep-alive), so a
+ * worker thread owns one client. Timeouts, CA bundle, proxies (libcurl's
+ * HTTPS_PROXY / NO_PROXY handling) and a capped response body. TLS peer and
+ * host verification are always on, except for loopback hosts when the
+ * caller explicitly asks (tests against 127.0.0.1). */
+#ifndef AUTHLOG_HTTP_H
+#define AUTHLOG_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum http_result {
+	HTTP_OK = 0,        /* a response arrived (any status) */
+	HTTP_ERR_CONNECT,   /* DNS, refused, unreachable */
+	HTTP_ERR_TIMEOUT,   /* connect or transfer timeout */
+	HTTP_ERR_RESET,     /* connection reset / closed mid-response (retryable) */
+	HTTP_ERR_TLS,       /* certificate or handshake failure (not retried) */
+	HTTP_ERR_TOO_LARGE, /* body over max_body */
+	HTTP_ERR_OTHER,
+};
+
+struct http_header {
+	const char *name, *value;
+};
+
+struct http_opts {
+	const char *user_agent;      /* "authlog-scan/VERSION" when NULL */
+	const char *ca_bundle;       /* AWS_CA_BUNDLE / ca_bundle, or NULL */
+	long connect_timeout_ms;     /* default 3100 (SDK default) */
+	long timeout_ms;             /* whole transfer; default 60000 */
+	size_t max_body;             /* default 64 MiB */
+	int insecure_loopback;       /* allow TLS verification off, loopback only */
+	int verbose;                 /* log method, URL, status, latency to stderr (never secrets) */
+};
+
+struct http_request {
+	const char *method; /* GET, PUT, POST */
+	const char *url;
+	const struct http_header *headers;
+	size_t nheaders;
+	const char *body;
+	size_t body_len;
+	long timeout_ms;    /* per request override, 0 = client default (IMDS uses 1000) */
+};
+
+struct http_response {
+	long status;
+	struct buf body;
+	char *date;        /* Date header, for clock-skew correction */
+	char *error_type;  /* x-amzn-ErrorType */
+	char *request_id;  /* x-amzn-RequestId / x-amz-request-id */
+	double seconds;    /* total time */
+};
+
+struct http_client;
+
+int http_client_new(const struct http_opts *opts, struct http_client **out);
+void http_client_free(struct http_client *c);
+/* Performs one request (no retries here). Returns an http_result; err gets
+ * a one-line reason for anything but HTTP_OK. out is reset first and must
+ * be freed with http_response_free whatever the result. */
+int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
+		 char *err, size_t err_sz);
+void http_response_free(struct http_response *r);
+/* 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
+int http_url_is_loopback(const char *url);
+
+#endif
