@@ -77,7 +77,7 @@ static void seterr(char *err, size_t err_sz, const char *fmt, ...)
 static const char *printable(const char *s, char *tmp, size_t tmp_sz)
 {
 	size_t i;
-	for (i = 0; s[i] && i + 1 < tmp_sz && i < 80; i++)
+	for (i = 0; i < 80 && i + 1 < tmp_sz && s[i] != '\0'; i++)
 		tmp[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
 	tmp[i] = '\0';
 	return tmp;
@@ -308,6 +308,10 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		lineno++;
 		if (n && s[n - 1] == '\r')
 			n--;
+		if (memchr(s, '\0', n)) {
+			seterr(err, err_sz, "%s:%zu: NUL byte", path, lineno);
+			goto out;
+		}
 		while (indent < n && is_space(s[indent]))
 			indent++;
 		trim(&s, &n);

@@ -220,6 +220,13 @@ static void test_bad_files(void)
 		 "ignored sections are still checked");
 	bad_file("[default]\nregion = us-east-1\n", "[default]\r\n\r\naws_secret_access_key\r\n",
 		 "credentials:3: expected 'key = value'", "credentials file named");
+	FILE *nul = fopen(write_file("config", ""), "w");
+	fwrite("[default]\nregion = a\0b\n", 1, 24, nul);
+	fclose(nul);
+	aws_config_free(cfg);
+	cfg = NULL;
+	is_int(aws_config_load(path_of("config"), NULL, &cfg, err, sizeof err), -1, "NUL byte refused");
+	ok(strstr(err, "config:2: NUL byte") != NULL, "  message: %s", err);
 	mkdir(path_of("adir"), 0700);
 	remember(path_of("adir"));
 	aws_config_free(cfg);
