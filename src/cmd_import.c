@@ -40,16 +40,29 @@ struct import_run {
 	struct event_ctx ctx;
 	struct buf fix;
 	const char *name;
-	long long imported, duplicates, skipped, in_batch;
+	/* Counts of the open batch, moved into the totals when it commits, so
+	 * the summary never counts rows a rollback took back. */
+	struct import_counts {
+		long long imported, duplicates, skipped;
+	} batch, file, total;
+	long long in_batch;
 	char err[512];
 };
+
+static void counts_add(struct import_counts *to, struct import_counts *from)
+{
+	to->imported += from->imported;
+	to->duplicates += from->duplicates;
+	to->skipped += from->skipped;
+	memset(from, 0, sizeof(*from));
+}
 
 static int on_entry(void *arg, const struct reader_entry *e)
 {
 	struct import_run *run = arg;
 	int inserted, rc;
 	if (!event_build(&run->eb, &run->ctx, e)) {
-		run->skipped++;
+		run->batch.skipped++;
 		return AL_OK;
 	}
 	const struct store_event *ev = &run->eb.ev;
@@ -57,9 +70,9 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	if (rc)
 		return rc;
 	if (!inserted) {
-		run->duplicates++;
+		run->batch.duplicates++;
 	} else {
-		run->imported++;
+		run->batch.imported++;
 		if (ev->error_class) {
 			const char *region = event_region(&run->eb, &run->ctx);
 			struct fix_ctx fc = {ev->principal_arn ? ev->principal_arn : ev->arn, ev->cluster, region, NULL};
@@ -75,8 +88,10 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	if (++run->in_batch >= BATCH_ROWS) {
 		run->in_batch = 0;
 		rc = store_commit(run->store, run->err, sizeof(run->err));
-		if (!rc)
-			rc = store_begin(run->store, run->err, sizeof(run->err));
+		if (rc)
+			return rc;
+		counts_add(&run->file, &run->batch);
+		rc = store_begin(run->store, run->err, sizeof(run->err));
 		if (rc)
 			return rc;
 	}
@@ -87,7 +102,8 @@ static int import_fd(struct import_run *run, int fd, const char *name)
 {
 	enum reader_format fmt;
 	int64_t import_id;
-	long long before_i = run->imported, before_d = run->duplicates, before_s = run->skipped;
+	memset(&run->batch, 0, sizeof(run->batch));
+	memset(&run->file, 0, sizeof(run->file));
 	int rc = store_begin(run->store, run->err, sizeof(run->err));
 	if (rc)
 		return rc;
@@ -102,19 +118,22 @@ static int import_fd(struct import_run *run, int fd, const char *name)
 		rc = read_rc;
 		goto fail;
 	}
-	rc = store_import_end(run->store, import_id, run->imported - before_i,
-			      run->duplicates - before_d, run->skipped - before_s, run->err,
-			      sizeof(run->err));
+	counts_add(&run->file, &run->batch);
+	rc = store_import_end(run->store, import_id, run->file.imported, run->file.duplicates,
+			      run->file.skipped, run->err, sizeof(run->err));
 	if (rc)
 		goto fail;
 	rc = store_commit(run->store, run->err, sizeof(run->err));
 	if (rc)
 		goto fail;
+	counts_add(&run->total, &run->file);
 	cli_verbose("import", "%s: read as %s", name,
 		    fmt == READER_CSV ? "CSV" : fmt == READER_JSON ? "JSON" : "lines");
 	return read_rc;
 fail:
 	store_rollback(run->store);
+	memset(&run->batch, 0, sizeof(run->batch));
+	counts_add(&run->total, &run->file); /* the batches committed before the failure */
 	return rc;
 }
 
@@ -188,8 +207,8 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	if (!cli.quiet)
-		fprintf(stderr, "imported %lld, duplicate %lld, skipped %lld\n", run.imported,
-			run.duplicates, run.skipped);
+		fprintf(stderr, "imported %lld, duplicate %lld, skipped %lld\n", run.total.imported,
+			run.total.duplicates, run.total.skipped);
 out:
 	if (builder_ok)
 		event_builder_free(&run.eb);

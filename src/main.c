@@ -1,6 +1,7 @@
 /* authlog-scan: read the EKS authenticator logs and explain every
  * "You must be logged in to the server (Unauthorized)". */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +51,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	int c;
+	/* A file-size limit (ulimit -f) must surface as a write error that
+	 * rolls the batch back and exits 73, not as a SIGXFSZ kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	opterr = 0;
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {

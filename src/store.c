@@ -146,7 +146,10 @@ static const char insert_sql[] =
 static int db_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
 {
 	int ext = db ? sqlite3_extended_errcode(db) : rc;
-	snprintf(err, err_sz, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	int sys = db ? sqlite3_system_errno(db) : 0;
+	/* "disk I/O error" alone does not say the disk is full or read-only. */
+	snprintf(err, err_sz, "%s: %s%s%s%s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+		 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
 	switch (ext & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
