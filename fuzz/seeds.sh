@@ -73,9 +73,9 @@ done <"$tmp/files"
 
 # Error texts (the error="..." value, Go %q roughly undone) and ARNs.
 {
-	grep -o 'error=\\*"\([^"\\]\|\\[^"]\|\\"\)*"' "$tmp/parse" |
+	grep -ao 'error=\\*"\([^"\\]\|\\[^"]\|\\"\)*"' "$tmp/parse" |
 		sed -e 's/^error=\\*"//' -e 's/\\*"$//' -e 's/\\\(["\\]\)/\1/g' || true
-	grep -o 'arn:aws[a-z-]*:[a-z]*::[^" ,\\]*' "$tmp/lines" || true
+	grep -ao 'arn:aws[a-z-]*:[a-z]*::[^" ,\\]*' "$tmp/lines" || true
 } | awk 'length($0) > 0' | LC_ALL=C sort -u >"$tmp/classify"
 
 # Writes at most $max_lines lines of $1, evenly spread, one file each.
@@ -90,6 +90,13 @@ split_lines() {
 			next_pick += step
 		}' "$1"
 }
+# A line of exactly READER_MAX_LINE bytes: the overlong-line path, which no
+# small file reaches (run.sh allows the reader inputs of 1 MiB).
+if [ ! -f "$out/corpus-reader/gen-overlong" ]; then
+	{ printf 'time="2022-12-26T20:46:48Z" level=info msg="access granted" arn='
+	  head -c 1048576 /dev/zero | tr '\0' a; } | head -c 1048576 >"$out/corpus-reader/gen-overlong"
+fi
+
 split_lines "$tmp/parse" "$out/corpus-parse"
 split_lines "$tmp/classify" "$out/corpus-classify"
 

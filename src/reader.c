@@ -196,7 +196,7 @@ static int run_lines(struct input *in, reader_cb cb, void *ctx, char *err, size_
 		have -= start;
 		if (at_eof)
 			break;
-		if (have >= READER_MAX_LINE) {
+		if (have > READER_MAX_LINE) {
 			/* Deliver the overlong line as skipped, drop it up to its newline. */
 			struct reader_entry e = {.line = lineno + 1};
 			rc = cb(ctx, &e);
