@@ -22,4 +22,165 @@ void aws_credentials_clear(struct aws_credentials *c);
 /* "AKIA…WXYZ": first 4 and last 4 characters; never more. */
 void aws_credentials_mask(const char *access_key_id, char *out, size_t out_sz);
 
+/* A deep copy of src into dst (dst is overwritten, not cleared first).
+ * 0, or -1 on out-of-memory with dst zeroed. */
+int aws_credentials_copy(struct aws_credentials *dst, const struct aws_credentials *src);
+
+/* ------------------------------------------------------------------------
+ * The chain, in the order the conventions doc recommends for a CLI tool:
+ *   1. env: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN,
+ *      legacy AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION); one without
+ *      the other is an error.  Skipped when a profile is given explicitly
+ *      (opts.profile, i.e. --profile), as botocore does.
+ *   2. the selected profile (--profile > AWS_PROFILE > AWS_DEFAULT_PROFILE >
+ *      default), botocore's order inside it: role_arn + source_profile /
+ *      credential_source (STS AssumeRole; mfa_serial refused), role_arn +
+ *      web_identity_token_file, sso_session / legacy sso_start_url (cached
+ *      token from `aws sso login`, portal GetRoleCredentials), static keys
+ *      from the credentials file, credential_process, static keys from the
+ *      config file.  A profile with none of these falls through.
+ *   3. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME):
+ *      STS AssumeRoleWithWebIdentity, unsigned (IRSA).
+ *   4. AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (http://169.254.170.2...) or
+ *      _FULL_URI (https to any host, http only to loopback, 169.254.170.2,
+ *      169.254.170.23, fd00:ec2::23) with AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+ *      (re-read on every fetch) or AWS_CONTAINER_AUTHORIZATION_TOKEN.
+ *   5. EC2 IMDSv2 (token PUT, role name, credentials; IMDSv1 fallback on a
+ *      403/404/405 PUT unless ec2_metadata_v1_disabled), 1 s timeout and 1
+ *      attempt by default, AWS_EC2_METADATA_DISABLED=true turns it off.
+ * The first source that is configured decides: its failure is an error, not
+ * a fall-through (except IMDS not answering, which means "no credentials").
+ *
+ * Endpoints: STS as aws_config_endpoint(AWS_SVC_STS) for the profile
+ * (AWS_ENDPOINT_URL_STS > AWS_ENDPOINT_URL > services > endpoint_url >
+ * regional default; global sts.amazonaws.com when no region is known), the
+ * SSO portal AWS_ENDPOINT_URL_SSO > AWS_ENDPOINT_URL >
+ * https://portal.sso.<sso_region>.<suffix>, IMDS
+ * AWS_EC2_METADATA_SERVICE_ENDPOINT > ec2_metadata_service_endpoint > mode
+ * (IPv4 http://169.254.169.254, IPv6 http://[fd00:ec2::254]).
+ *
+ * Status codes (status.h): AL_CONFIG for no credentials, a bad profile,
+ * a failing credential_process, an expired SSO token, an STS/portal
+ * rejection of the credentials; AL_NOPERM for AccessDenied on AssumeRole*;
+ * AL_UNAVAILABLE when STS / the portal / the container endpoint cannot be
+ * reached; AL_SOFTWARE for out-of-memory.  err always gets one line that
+ * never holds a secret, naming the profile or variable involved.
+ * ------------------------------------------------------------------------ */
+
+struct aws_config;
+struct aws_client_opts;
+
+/* Temporary credentials are refreshed when they expire within this. */
+#define AWS_CREDS_REFRESH_SECONDS 300
+
+enum aws_creds_kind {
+	AWS_CREDS_NONE = 0,
+	AWS_CREDS_ENV,
+	AWS_CREDS_STATIC,       /* profile keys */
+	AWS_CREDS_PROCESS,      /* profile credential_process */
+	AWS_CREDS_ASSUME_ROLE,  /* profile role_arn + source_profile / credential_source */
+	AWS_CREDS_SSO,          /* profile sso_session / sso_start_url */
+	AWS_CREDS_WEB_IDENTITY, /* profile web_identity_token_file, or the env (IRSA) */
+	AWS_CREDS_CONTAINER,
+	AWS_CREDS_IMDS,
+};
+/* "env", "static", "credential_process", "assume-role", "sso",
+ * "web-identity", "container", "imds". */
+const char *aws_creds_kind_name(enum aws_creds_kind k);
+
+struct aws_creds_opts {
+	const struct aws_config *cfg;  /* required; only read by aws_creds_provider_new */
+	const char *profile;           /* --profile, or NULL */
+	const char *region;            /* resolved region (STS endpoint), or NULL */
+	/* HTTP and retry options for the STS and SSO portal calls (CA bundle,
+	 * user agent, max attempts); NULL = defaults.  Copied. */
+	const struct aws_client_opts *client;
+	int verbose;                   /* one stderr line per step; never secrets */
+	/* Build the chain only (configuration errors still fail); the first
+	 * aws_creds_get() fetches.  whoami uses it to show the source even
+	 * when fetching from it fails. */
+	int no_fetch;
+};
+
+/* A resolved source that hands out fresh credentials: it keeps the current
+ * set and fetches a new one when fewer than AWS_CREDS_REFRESH_SECONDS
+ * remain (the assume-role source credentials too) -- but not more than
+ * once per 30 s while the set still has 30 s to live, so a source that
+ * hands out 4-minute keys is not asked on every call.  Env and static keys
+ * are never refetched.  Thread-safe: calls are serialized by a mutex (a
+ * refresh blocks the other callers until it is done). */
+struct aws_creds_provider;
+
+/* Walks the chain and fetches the first credentials (unless no_fetch).
+ * AL_OK and *out, or a status with err set and *out = NULL. */
+int aws_creds_provider_new(const struct aws_creds_opts *opts, struct aws_creds_provider **out,
+			   char *err, size_t err_sz);
+void aws_creds_provider_free(struct aws_creds_provider *p);
+/* A copy of the current credentials (refreshed first when due) into out,
+ * which the caller releases with aws_credentials_clear().  If a refresh
+ * fails while the old credentials are still valid they are returned (and
+ * the failure logged with verbose); an IMDS that stops answering extends
+ * its credentials by 15 min as botocore does. */
+int aws_creds_get(struct aws_creds_provider *p, struct aws_credentials *out, char *err, size_t err_sz);
+/* Fetches new credentials now (after an ExpiredToken answer).  AL_CONFIG
+ * for env and static keys, which cannot be refreshed. */
+int aws_creds_refresh(struct aws_creds_provider *p, char *err, size_t err_sz);
+enum aws_creds_kind aws_creds_provider_kind(const struct aws_creds_provider *p);
+/* The chain that supplied them, e.g. "profile:dev (assume-role) <- profile:base (static)". */
+void aws_creds_provider_describe(const struct aws_creds_provider *p, char *out, size_t out_sz);
+
+/* One shot: provider_new, get, free. */
+int aws_creds_resolve(const struct aws_creds_opts *opts, struct aws_credentials *out,
+		      char *err, size_t err_sz);
+
+/* The EC2 instance's region from IMDS (placement/region), for when nothing
+ * else configures one.  AL_OK, or AL_CONFIG when IMDS is disabled or does
+ * not answer. */
+int aws_creds_imds_region(const struct aws_creds_opts *opts, char *region, size_t region_sz,
+			  char *err, size_t err_sz);
+
+/* STS GetCallerIdentity (POST Action=GetCallerIdentity, signed, JSON or
+ * XML answer).  sts_url is the endpoint URL (an override may carry a path
+ * prefix).  AL_OK, or aws_request()'s status with err set. */
+struct aws_client;
+struct aws_caller_identity {
+	char arn[2049];
+	char account[64];
+	char user_id[256];
+};
+int aws_creds_caller_identity(struct aws_client *client, const char *sts_url, const char *signing_region,
+			      const struct aws_credentials *creds, struct aws_caller_identity *out,
+			      char *err, size_t err_sz);
+
+/* ---- pieces exposed for the unit tests ---- */
+
+/* Parses a credential_process answer (Version 1, AccessKeyId,
+ * SecretAccessKey, optional SessionToken and Expiration).  AL_OK, or
+ * AL_CONFIG with "profile NAME: credential_process: ..." in err. */
+int aws_creds_parse_process_output(const char *json, size_t len, const char *profile,
+				   struct aws_credentials *out, char *err, size_t err_sz);
+/* Splits a credential_process command line like Python's shlex.split
+ * (POSIX mode, no comments).  0 and a NULL-terminated argv (free it with
+ * aws_creds_free_argv), or -1 with err set. */
+int aws_creds_split_command(const char *cmd, char ***argv, char *err, size_t err_sz);
+void aws_creds_free_argv(char **argv);
+/* $HOME/.aws/sso/cache/<sha1 hex of key>.json, key being the sso_session
+ * name or (legacy) the start URL.  0, or -1 when there is no HOME or out is
+ * too small. */
+int aws_creds_sso_cache_path(const char *key, char *out, size_t out_sz);
+/* 0 when url may serve container credentials, else -1 with the reason. */
+int aws_creds_container_url_check(const char *url, char *err, size_t err_sz);
+/* Parses STS credentials out of an <action>Response (JSON or XML). */
+int aws_creds_parse_sts(const char *action, const char *body, size_t len,
+			struct aws_credentials *out, char *err, size_t err_sz);
+/* Parses a GetCallerIdentityResponse (JSON or XML). */
+int aws_creds_parse_caller_identity(const char *body, size_t len, struct aws_caller_identity *out,
+				    char *err, size_t err_sz);
+
+/* Test hook: the clock (epoch seconds) used for expiry decisions; NULL = time(). */
+extern int64_t (*aws_creds_clock)(void);
+/* Test hook: called with each secret-holding string (already zeroed, still
+ * allocated) just before it is freed.  NULL in production. */
+extern void (*aws_creds_wipe_hook)(const void *p, size_t n);
+
 #endif

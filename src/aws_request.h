@@ -37,7 +37,8 @@ struct aws_error {
 struct aws_retry_opts {
 	int max_attempts;     /* AWS_MAX_ATTEMPTS / max_attempts; default 3 */
 	long max_backoff_ms;  /* 20000 */
-	long base_ms;         /* 1000 for throttling, 50 otherwise? see conventions doc */
+	long base_ms;         /* 0: 1000 for throttling, 50 otherwise (conventions doc 4.3,
+				 botocore's next-generation scales); > 0 replaces both */
 };
 
 /* A client per worker: one http_client (keep-alive), a retry quota shared
@@ -71,13 +72,23 @@ struct aws_call {
 
 /* Returns AL_OK with *out holding a 2xx response, or an al_status
  * (AL_UNAVAILABLE transport/5xx/throttling after retries, AL_NOPERM access
- * denied, AL_CONFIG bad credentials, AL_DATAERR validation) with *err
- * filled. out must be freed with http_response_free in every case. */
+ * denied, AL_CONFIG bad credentials, AL_DATAERR validation, AL_NOINPUT
+ * resource not found) with *err filled. out must be freed with
+ * http_response_free in every case. */
 int aws_request(struct aws_client *c, const struct aws_call *call, const struct aws_credentials *creds,
 		struct http_response *out, struct aws_error *err);
 
 /* Decodes an error response (awsJson __type/message/Message, query-JSON
  * {"Error":{"Code","Message"}}, x-amzn-ErrorType header) — exposed for tests. */
 void aws_error_decode(const char *operation, const struct http_response *r, struct aws_error *err);
+
+/* The al_status an error kind maps to (AL_OK for AWS_ERR_NONE). */
+int aws_error_status(enum aws_err_kind kind);
+/* "throttling", "access-denied", ... (for logs and test drivers). */
+const char *aws_err_kind_name(enum aws_err_kind kind);
+
+/* Test hook: when set, called with each computed backoff delay instead of
+ * sleeping (the clock-skew retry does not sleep).  NULL in production. */
+extern void (*aws_request_sleep_hook)(long delay_ms);
 
 #endif

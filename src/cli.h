@@ -35,5 +35,6 @@ int cmd_creator(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_queries(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_whoami(int argc, char **argv);
 
 #endif

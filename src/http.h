@@ -51,6 +51,7 @@ struct http_response {
 	char *error_type;  /* x-amzn-ErrorType */
 	char *request_id;  /* x-amzn-RequestId / x-amz-request-id */
 	double seconds;    /* total time */
+	long retry_after_ms; /* x-amz-retry-after (ms), 0 when absent */
 };
 
 struct http_client;
@@ -65,5 +66,12 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 void http_response_free(struct http_response *r);
 /* 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
 int http_url_is_loopback(const char *url);
+/* 1 for headers whose values are never printed: Authorization (SigV4 and
+ * the container credentials token), Proxy-Authorization,
+ * X-Amz-Security-Token, x-amz-sso_bearer_token, X-aws-ec2-metadata-token,
+ * Cookie, Set-Cookie (any case). */
+int http_header_is_sensitive(const char *name);
+/* value, or "[redacted]" when the header is sensitive: what -v prints. */
+const char *http_header_display_value(const char *name, const char *value);
 
 #endif

@@ -21,6 +21,7 @@ static const struct command {
 	{"sql", cmd_sql, "run read-only SQL (--format table|csv|json)"},
 	{"queries", cmd_queries, "list the bundled Logs Insights queries"},
 	{"scan", cmd_scan, "fetch from CloudWatch Logs Insights (not in this build)"},
+	{"whoami", cmd_whoami, "credential source, region, endpoints and the STS caller identity"},
 };
 
 static void usage(FILE *f)

@@ -6,7 +6,7 @@ import unittest
 
 from cliutil import CliTestCase, EX_USAGE, SOURCE_ROOT, main
 
-COMMANDS = ['import', 'report', 'explain', 'creator', 'sql', 'queries', 'scan']
+COMMANDS = ['import', 'report', 'explain', 'creator', 'sql', 'queries', 'whoami', 'scan']
 
 
 def project_version():
