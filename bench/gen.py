@@ -37,6 +37,7 @@ Speed: lines come from a precomputed pool of templates and are filled in
 with str.format in batches (about 1M lines/s in CPython).
 """
 import argparse
+import base64
 import hashlib
 import os
 import random
@@ -96,7 +97,6 @@ def line(level, msg, **fields):
 # --------------------------------------------------------------------------
 # identifiers, stable per name
 def b32(seed, n):
-    import base64
     return base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode()[:n]
 
 
@@ -405,6 +405,7 @@ def main():
     per_era = [[e[era] for e in entries] for era in era_list]
     era_index = [era_list.index(e) for e in stream_eras]
     idx = list(range(len(entries)))
+    klog_entries = {i for i, e in enumerate(entries) if any('{3}' in t for ts_ in e.values() for t in ts_)}
     ports = range(32768, 61000)
     stream_ids = range(len(streams))
 
@@ -424,7 +425,7 @@ def main():
             st = sts[j]
             tmpls = per_era[era_index[st]][picks[j]]
             ak = ak_pool[(picks[j] * 131 + sec // 3600) & 4095]
-            kt = '%s.%06d' % (kts[sec], micro[j])
+            kt = '%s.%06d' % (kts[sec], micro[j]) if picks[j] in klog_entries else ''
             p = pts[j]
             if prefixes:
                 pre = prefixes[st]

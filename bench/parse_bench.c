@@ -1,6 +1,6 @@
 /* Parse+classify throughput of authlog-scan without the database.
  *
- *   parse_bench [--runs N] FILE
+ *   parse_bench [--runs N] [--only STAGE] [--probe DB] FILE
  *
  * Reads FILE into memory once, then times, each as the median of N passes
  * (default 3) on one core:
@@ -10,9 +10,15 @@
  *   build   split + reader_unwrap_line + event_build: everything import
  *           does per line before SQLite (parse, kind, time, classify,
  *           ARN canonicalisation, uid, region, dedupe key)
- * and prints one line per stage: "STAGE LINES SECONDS KEPT" (KEPT = lines
- * that event_build would store, or parse_line accepted), then a checksum
- * so the work cannot be optimised away.
+ *   probe   (with --probe DB, a database that holds FILE) split + the
+ *           dedupe key of the raw line (store_key, as event_build makes it
+ *           for lines without group/stream) + one lookup of that key in
+ *           the events_dedupe index: what a re-import must do at least
+ *           if it checked the key before parsing
+ * and prints one line per stage: "STAGE LINES CPU_SECONDS KEPT WALL_SECONDS"
+ * (median CPU time of this thread, so "one core" even on a busy machine;
+ * KEPT = lines event_build would store, or parse_line accepted), then a
+ * checksum so the work cannot be optimised away.
  *
  * Built by bench/run against build/libauthlog.a (the same objects as the
  * binary): cc -O2 -Isrc -Ibuild bench/parse_bench.c build/libauthlog.a
@@ -26,15 +32,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "classify.h"
 #include "event.h"
 #include "parse.h"
 #include "reader.h"
+#include "store.h"
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -44,9 +53,9 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum stage { SPLIT, PARSE, BUILD };
+enum stage { SPLIT, PARSE, BUILD, PROBE };
 
-static const char *const stage_name[] = {"split", "parse", "build"};
+static const char *const stage_name[] = {"split", "parse", "build", "probe"};
 
 struct pass {
 	long lines, kept;
@@ -54,7 +63,7 @@ struct pass {
 };
 
 static struct pass run_pass(enum stage st, const char *data, size_t size, struct parser *parser,
-			    struct event_builder *eb)
+			    struct event_builder *eb, sqlite3_stmt *probe)
 {
 	struct pass r = {0, 0, 0};
 	struct event_ctx ctx = {NULL, NULL, NULL, NULL};
@@ -75,6 +84,17 @@ static struct pass run_pass(enum stage st, const char *data, size_t size, struct
 			r.sum += (unsigned char)line[0] + (unsigned char)line[len - 1] + len;
 			continue;
 		}
+		if (st == PROBE) {
+			const char *parts[3] = {"", "", line};
+			size_t lens[3] = {0, 0, len};
+			int64_t key = store_key(parts, lens, 3);
+			sqlite3_bind_int64(probe, 1, key);
+			if (sqlite3_step(probe) == SQLITE_ROW)
+				r.kept++;
+			sqlite3_reset(probe);
+			r.sum += (uint64_t)key;
+			continue;
+		}
 		struct reader_entry e = {.line = r.lines};
 		reader_unwrap_line(line, len, &e, stream, sizeof(stream), tsbuf, sizeof(tsbuf));
 		if (st == PARSE) {
@@ -92,16 +112,25 @@ static struct pass run_pass(enum stage st, const char *data, size_t size, struct
 
 int main(int argc, char **argv)
 {
-	int runs = 3;
-	const char *path = NULL;
+	int runs = 3, only = -1, bad = 0;
+	const char *path = NULL, *probe_db = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+		if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
 			runs = atoi(argv[++i]);
-		else
+		} else if (!strcmp(argv[i], "--probe") && i + 1 < argc) {
+			probe_db = argv[++i];
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			i++;
+			for (int st = SPLIT; st <= PROBE; st++)
+				if (!strcmp(argv[i], stage_name[st]))
+					only = st;
+			bad |= only < 0;
+		} else {
 			path = argv[i];
+		}
 	}
-	if (!path || runs < 1 || runs > 99) {
-		fprintf(stderr, "usage: parse_bench [--runs N] FILE\n");
+	if (bad || !path || runs < 1 || runs > 99) {
+		fprintf(stderr, "usage: parse_bench [--runs N] [--only split|parse|build|probe] [--probe DB] FILE\n");
 		return 2;
 	}
 	int fd = open(path, O_RDONLY);
@@ -130,21 +159,38 @@ int main(int argc, char **argv)
 		fprintf(stderr, "parse_bench: init failed\n");
 		return 1;
 	}
+	sqlite3 *db = NULL;
+	sqlite3_stmt *probe = NULL;
+	if (probe_db && (sqlite3_open_v2(probe_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+			 sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE dedupe_key = ?1", -1, &probe, NULL) != SQLITE_OK)) {
+		fprintf(stderr, "parse_bench: %s: %s\n", probe_db, sqlite3_errmsg(db));
+		return 1;
+	}
+	if (db) /* one read transaction, as import holds one write transaction per batch */
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	uint64_t check = 0;
-	for (int st = SPLIT; st <= BUILD; st++) {
-		double t[99];
+	for (int st = SPLIT; st <= PROBE; st++) {
+		if ((only >= 0 && st != only) || (st == PROBE && !probe))
+			continue;
+		double cpu[99], wall[99];
 		struct pass r = {0, 0, 0};
-		run_pass((enum stage)st, data, size, parser, &eb); /* warm-up: caches, JIT, scratch */
+		run_pass((enum stage)st, data, size, parser, &eb, probe); /* warm-up: caches, JIT, scratch */
 		for (int k = 0; k < runs; k++) {
-			double t0 = now();
-			r = run_pass((enum stage)st, data, size, parser, &eb);
-			t[k] = now() - t0;
+			double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+			r = run_pass((enum stage)st, data, size, parser, &eb, probe);
+			cpu[k] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+			wall[k] = clock_s(CLOCK_MONOTONIC) - w0;
 		}
-		qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
-		printf("%s %ld %.6f %ld\n", stage_name[st], r.lines, t[runs / 2], r.kept);
+		qsort(cpu, (size_t)runs, sizeof(cpu[0]), cmp_double);
+		qsort(wall, (size_t)runs, sizeof(wall[0]), cmp_double);
+		printf("%s %ld %.6f %ld %.6f\n", stage_name[st], r.lines, cpu[runs / 2], r.kept, wall[runs / 2]);
 		check ^= r.sum;
 	}
 	printf("checksum %016llx\n", (unsigned long long)check);
+	sqlite3_finalize(probe);
+	if (db)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
 	event_builder_free(&eb);
 	parse_free(parser);
 	classify_cleanup();

@@ -44,7 +44,8 @@ def main():
     rows = []  # (figure, value, reference, ratio, target, verdict)
 
     def row(fig, val, ref='', ratio=None, target='', ok=None):
-        rows.append((fig, val, ref, '' if ratio is None else '{:.2f}x'.format(ratio), target,
+        rows.append((fig, val, ref, '' if ratio is None else ('{:.2f}x' if ratio >= 0.1 else '{:.2g}x').format(ratio),
+                     target,
                      '' if ok is None else ('ok' if ok else 'MISS')))
 
     wc = n1 / med(r, 'wc_1m')
@@ -67,12 +68,12 @@ def main():
         row('import 10M lines, fresh db (1 run)', num(imp10) + ' lines/s', 'store floor ' + num(floor_idx) + ' lines/s',
             imp10 / floor_idx, '>= 1,000,000 lines/s', imp10 >= 1e6)
 
-    pl, ps, _ = r['pb_build'].split()
+    pl, ps = r['pb_build'].split()[:2]
     pc = int(pl) / float(ps)
     split = int(r['pb_split'].split()[0]) / float(r['pb_split'].split()[1])
     row('parse+classify (no db, 1 core)', num(pc) + ' lines/s', 'read floor ' + num(wc) + ' lines/s', pc / wc,
         '>= 5,000,000 lines/s', pc >= 5e6)
-    tl, ts, _ = r['pb_parse'].split()
+    tl, ts = r['pb_parse'].split()[:2]
     tok = int(tl) / float(ts)
     row('  tokenise only (parse_line)', num(tok) + ' lines/s', 'in-memory split ' + num(split) + ' lines/s',
         tok / split)
@@ -80,6 +81,10 @@ def main():
     reimp = n1 / med(r, 'reimport_1m')
     row('re-import 1M lines (all dups)', num(reimp) + ' lines/s', 'read floor ' + num(grep) + ' lines/s', reimp / grep,
         '>= 2,000,000 lines/s', reimp >= 2e6)
+    if 'pb_probe' in r:
+        ql, qs = r['pb_probe'].split()[:2]
+        probe = int(ql) / float(qs)
+        row('  (key + index probe per line)', '', 'dedupe-probe floor ' + num(probe) + ' lines/s', None)
 
     floor_rss = rss_mb(r, 'floor_schema-idx_1m')
     for s in ('100k', '1m', '10m'):
@@ -122,6 +127,8 @@ def main():
           'synchronous=NORMAL), with the events indexes; without: %s lines/s' % (
               '{:,}'.format(int(r['floor_schema-idx_rows'])), num(floor)))
     print('re-import: %s' % r.get('recounts_1m', ''))
+    print('parse+classify, tokenise, split and the dedupe-probe floor: CPU time of one thread '
+          '(bench/parse_bench.c, file in memory)')
 
 
 if __name__ == '__main__':
