@@ -99,7 +99,17 @@ void reader_unwrap_line(const char *line, size_t len, struct reader_entry *e, ch
 		copy_cstr(stream_buf, stream_sz, name, nlen);
 		e->log_stream = stream_buf;
 	} else if (sp && !memchr(sp + 1, ' ', plen - (size_t)(sp + 1 - line))) {
-		copy_cstr(stream_buf, stream_sz, line, (size_t)(sp - line));
+		const char *second = sp + 1;
+		size_t second_len = plen - (size_t)(second - line);
+		if (time_parse(line, (size_t)(sp - line), &epoch) == 0) {
+			/* aws logs tail: "TIME STREAM message" */
+			copy_cstr(ts_buf, ts_sz, line, (size_t)(sp - line));
+			e->timestamp = ts_buf;
+			copy_cstr(stream_buf, stream_sz, second, second_len);
+		} else {
+			/* stern / kubectl logs: "POD CONTAINER message" */
+			copy_cstr(stream_buf, stream_sz, line, (size_t)(sp - line));
+		}
 		e->log_stream = stream_buf;
 	}
 }

@@ -1,6 +1,7 @@
 /* Reads an input file in whatever shape users have it and hands each log
  * event to a callback, unwrapped to the bare logrus text: plain lines
- * (LF or CRLF), lines with a kubectl/stern "<pod> <container> " or S3-export
+ * (LF or CRLF), lines with a kubectl/stern "<pod> <container> ", an
+ * `aws logs tail` "<time> <stream> " or an S3-export
  * RFC 3339 prefix, docker json-file records, Logs Insights console CSV
  * exports, and the JSON of `aws logs get-query-results` /
  * `filter-log-events`. The shape is sniffed from the first bytes; in line

@@ -198,6 +198,12 @@ static void test_unwrap(void)
 	memset(&e, 0, sizeof(e));
 	reader_unwrap_line(kp, strlen(kp), &e, stream, sizeof(stream), ts, sizeof(ts));
 	is_str(e.log_stream, "aws-iam-authenticator-x", "kubectl --prefix pod");
+	const char *tail = "2022-12-28T15:37:19.123000+00:00 authenticator-71976ca11bea5d3083393f7d32dab75b time=\"2022-12-28T15:37:19Z\" level=info msg=\"t\"";
+	memset(&e, 0, sizeof(e));
+	reader_unwrap_line(tail, strlen(tail), &e, stream, sizeof(stream), ts, sizeof(ts));
+	ok(strncmp(e.message, "time=", 5) == 0, "aws logs tail prefix removed");
+	is_str(e.log_stream, "authenticator-71976ca11bea5d3083393f7d32dab75b", "aws logs tail stream");
+	is_str(e.timestamp, "2022-12-28T15:37:19.123000+00:00", "aws logs tail time");
 }
 
 static void test_event_build(void)
