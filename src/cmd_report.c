@@ -14,7 +14,7 @@
 static const char usage_text[] =
 	"usage: authlog-scan report [--since 24h|7d|RFC3339] [--until TIME]\n"
 	"                           [--format text|markdown|json] [--top N]\n"
-	"                           [--cluster NAME] [--region R] [--exit-code]\n"
+	"                           [--cluster NAME] [--region R] [--exit-code] [--new]\n"
 	"\n"
 	"Summarize the stored events: totals, denials by class and by principal,\n"
 	"the fix for each finding, a broken aws-auth ConfigMap, new principals,\n"
@@ -25,7 +25,9 @@ static const char usage_text[] =
 	"                    markdown, or json\n"
 	"  --top N           rows per ranking (default 10)\n"
 	"  --cluster, --region  fill these into the fixes instead of what the logs say\n"
-	"  --exit-code       exit 1 when the window holds at least one denial\n";
+	"  --exit-code       exit 1 when the window holds at least one denial\n"
+	"  --new             only denials (class, principal) and principals that the last\n"
+	"                    import or scan stored for the first time\n";
 
 static int parse_time_opt(const char *opt, const char *arg, char out[TIME_ISO_LEN])
 {
@@ -46,6 +48,7 @@ int cmd_report(int argc, char **argv)
 		{"cluster", required_argument, NULL, 'c'},
 		{"region", required_argument, NULL, 'r'},
 		{"exit-code", no_argument, NULL, 'x'},
+		{"new", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -53,7 +56,7 @@ int cmd_report(int argc, char **argv)
 	char since[TIME_ISO_LEN], until[TIME_ISO_LEN], err[512];
 	struct store *store = NULL;
 	char *db_path = NULL;
-	int c, rc, exit_code = 0;
+	int c, rc, exit_code = 0, new_only = 0;
 	long long denials = 0;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -89,6 +92,7 @@ int cmd_report(int argc, char **argv)
 		case 'c': o.cluster = optarg; break;
 		case 'r': o.region = optarg; break;
 		case 'x': exit_code = 1; break;
+		case 'n': new_only = 1; break;
 		case 'h': fputs(usage_text, stdout); return AL_OK;
 		default: return cli_bad_option("report", c, argv);
 		}
@@ -109,6 +113,15 @@ int cmd_report(int argc, char **argv)
 		cli_error("report", "cannot compile the classifier patterns");
 		rc = AL_SOFTWARE;
 		goto out;
+	}
+	if (new_only) {
+		rc = store_import_first_event(store, 0, &o.new_from, err, sizeof(err));
+		if (rc) {
+			cli_error("report", "%s", err);
+			goto out;
+		}
+		if (!o.new_from) /* nothing was ever stored: everything is new */
+			o.new_from = 1;
 	}
 	rc = report_run(store_db(store), &o, stdout, &denials, err, sizeof(err));
 	if (rc)

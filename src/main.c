@@ -20,7 +20,7 @@ static const struct command {
 	{"creator", cmd_creator, "who created the cluster (kubernetes-admin) and when last seen"},
 	{"sql", cmd_sql, "run read-only SQL (--format table|csv|json)"},
 	{"queries", cmd_queries, "list the bundled Logs Insights queries"},
-	{"scan", cmd_scan, "fetch from CloudWatch Logs Insights (not in this build)"},
+	{"scan", cmd_scan, "fetch from CloudWatch Logs Insights, store, report (also: --log-group NAME)"},
 	{"whoami", cmd_whoami, "credential source, region, endpoints and the STS caller identity"},
 };
 

@@ -17,6 +17,14 @@
 
 #define WINDOW "ts >= ?1 AND ts < ?2"
 
+/* report --new (?4 = the run's first event id, "0" = off): a denial of d's
+ * (class, principal) or a principal stored before the run is not news. */
+#define NEW_DENIAL(d)                                                                               \
+	"(?4 = 0 OR (" d ".id >= ?4 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.outcome = 'denied'" \
+	" AND o.id < ?4 AND o.error_class = " d ".error_class AND o.principal_arn IS " d ".principal_arn)))"
+#define NEW_PRINCIPAL(p)                                                                            \
+	"(?4 = 0 OR NOT EXISTS (SELECT 1 FROM events o WHERE o.id < ?4 AND o.principal_arn = " p "))"
+
 struct row_list {
 	char **cells; /* nrows * ncols strings (NULL for SQL NULL) */
 	size_t nrows, ncols;
@@ -25,7 +33,7 @@ struct row_list {
 struct report {
 	char *first, *last;
 	long long granted, denied, denied_unexpected, sts_responses, config_errors;
-	struct row_list by_class, by_principal, findings, breaks, fresh, hours;
+	struct row_list by_class, by_principal, findings, breaks, fresh, hours, scans;
 	struct report_creator *creators;
 	size_t ncreators;
 	char new_since[TIME_ISO_LEN];
@@ -147,16 +155,18 @@ static void report_free(struct report *r)
 	rows_free(&r->breaks);
 	rows_free(&r->fresh);
 	rows_free(&r->hours);
+	rows_free(&r->scans);
 	report_creators_free(r->creators, r->ncreators);
 }
 
 static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
 {
-	char top[24];
+	char top[24], new_from[24];
 	snprintf(top, sizeof(top), "%d", o->top > 0 ? o->top : 10);
+	snprintf(new_from, sizeof(new_from), "%lld", (long long)o->new_from);
 	const char *since = o->since ? o->since : "0000";
 	const char *until = o->until ? o->until : "9999";
-	const char *win[3] = {since, until, top};
+	const char *win[4] = {since, until, top, new_from};
 	struct row_list totals;
 	int rc;
 
@@ -179,24 +189,24 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 
 	rc = query_rows(db,
 			"SELECT error_class, COUNT(*), COUNT(DISTINCT principal_arn), MIN(ts), MAX(ts)"
-			" FROM events WHERE outcome = 'denied' AND " WINDOW
+			" FROM events WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
 			" GROUP BY error_class ORDER BY 2 DESC, 1",
-			win, 2, &r->by_class, err, err_sz);
+			win, 4, &r->by_class, err, err_sz);
 	if (!rc)
 		rc = query_rows(db,
 				"SELECT COALESCE(principal_arn, ''), COUNT(*), MIN(ts), MAX(ts),"
 				" GROUP_CONCAT(DISTINCT error_class), MAX(expected)"
-				" FROM events WHERE outcome = 'denied' AND " WINDOW
+				" FROM events WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
 				" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
-				win, 3, &r->by_principal, err, err_sz);
+				win, 4, &r->by_principal, err, err_sz);
 	if (!rc)
 		rc = query_rows(db,
 				"SELECT error_class, COALESCE(principal_arn, ''), COALESCE(cluster, ''),"
 				" COUNT(*), MIN(ts), MAX(ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
-				" FROM events d WHERE outcome = 'denied' AND " WINDOW
+				" FROM events d WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("d")
 				" AND NOT (error_class = 'not_mapped' AND " IN_CONFIG_BREAK("d") ")"
 				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2 LIMIT ?3",
-				win, 3, &r->findings, err, err_sz);
+				win, 4, &r->findings, err, err_sz);
 	/* Config errors come in bursts (every re-read of the ConfigMap logs
 	 * another): errors less than an hour apart form one episode, and the
 	 * not_mapped denials until an hour after its last error belong to it. */
@@ -204,7 +214,7 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 		rc = query_rows(db,
 				"WITH c AS (SELECT ts, log_group, msg, cluster,"
 				"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts) AS prev"
-				"  FROM events WHERE kind = 'config_error' AND " WINDOW "),"
+				"  FROM events WHERE kind = 'config_error' AND " WINDOW " AND (?4 = 0 OR id >= ?4)),"
 				" s AS (SELECT *, SUM(prev IS NULL OR ts >= strftime('%Y-%m-%dT%H:%M:%SZ', prev, '+1 hour'))"
 				"  OVER (PARTITION BY log_group ORDER BY ts ROWS UNBOUNDED PRECEDING) AS episode FROM c),"
 				" f AS (SELECT *, FIRST_VALUE(msg) OVER (PARTITION BY log_group, episode ORDER BY ts) AS first_msg FROM s),"
@@ -215,7 +225,7 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 				"  AND d.log_group = e.log_group AND d.ts >= e.start"
 				"  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour')),"
 				" COALESCE(cluster, ''), lines, last FROM e ORDER BY start",
-				win, 2, &r->breaks, err, err_sz);
+				win, 4, &r->breaks, err, err_sz);
 	if (rc)
 		return rc;
 
@@ -228,7 +238,7 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 		if (time_parse(r->last, strlen(r->last), &t) == 0)
 			time_format(t - 86400, r->new_since);
 	}
-	const char *fresh_params[3] = {r->new_since, until, top};
+	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, until, top, new_from};
 	rc = query_rows(db,
 			"SELECT p, first_seen, last_seen, granted, denied FROM ("
 			" SELECT COALESCE(principal_arn, arn) AS p, MIN(ts) AS first_seen,"
@@ -236,13 +246,24 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 			" SUM(outcome = 'denied') AS denied, MAX(expected) AS expected"
 			" FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"
 			" GROUP BY 1) WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
-			" ORDER BY first_seen LIMIT ?3",
-			fresh_params, 3, &r->fresh, err, err_sz);
+			" AND " NEW_PRINCIPAL("p") " ORDER BY first_seen LIMIT ?3",
+			fresh_params, 4, &r->fresh, err, err_sz);
 	if (!rc)
 		rc = query_rows(db,
 				"SELECT substr(ts, 1, 13), COUNT(*) FROM events"
-				" WHERE outcome = 'denied' AND expected = 0 AND " WINDOW " GROUP BY 1 ORDER BY 1",
-				win, 2, &r->hours, err, err_sz);
+				" WHERE outcome = 'denied' AND expected = 0 AND " WINDOW " AND " NEW_DENIAL("events")
+				" GROUP BY 1 ORDER BY 1",
+				win, 4, &r->hours, err, err_sz);
+	/* What the fetcher's runs over this window cost (bytes scanned is
+	 * what Logs Insights bills); none when the data was imported. */
+	if (!rc)
+		rc = query_rows(db,
+				"SELECT log_group, window_start, window_end, status, rows, queries, bytes_scanned,"
+				" records_scanned, records_matched, truncated,"
+				" (SELECT COUNT(*) FROM scan_windows w WHERE w.run_id = s.id AND w.status <> 'truncated')"
+				" FROM scan_runs s WHERE window_end >= ?1 AND window_start < ?2"
+				" ORDER BY id DESC LIMIT ?3",
+				win, 3, &r->scans, err, err_sz);
 	if (!rc)
 		rc = report_creators(db, &r->creators, &r->ncreators, err, err_sz);
 	return rc;
@@ -338,6 +359,18 @@ static size_t sparkline(struct buf *b, const struct hist *h)
 	return per;
 }
 
+/* 1234567 -> "1.2 MB" (decimal units, as AWS bills). */
+static void human_bytes(double v, char *out, size_t out_sz)
+{
+	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
+	int u = 0;
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, out_sz, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
 /* ---- text and markdown ---- */
 
 struct style {
@@ -357,6 +390,8 @@ static void render_text(const struct report_opts *o, const struct report *r, con
 		buf_printf(b, ": %s .. %s", r->first, r->last);
 	if (o->since || o->until)
 		buf_printf(b, " (window %s .. %s)", o->since ? o->since : "start", o->until ? o->until : "now");
+	if (o->new_from)
+		buf_puts(b, " — only what the last run stored for the first time");
 	buf_puts(b, "\n");
 	buf_printf(b, "%s%lld granted, %s%lld denied%s (%lld outside EKS-internal traffic), %lld STS responses, %lld aws-auth config errors\n",
 		   md ? "\n" : "", r->granted, r->denied ? s.red : "", r->denied, s.reset,
@@ -465,6 +500,31 @@ static void render_text(const struct report_opts *o, const struct report *r, con
 		}
 	}
 creator:
+	if (r->scans.nrows) {
+		buf_printf(b, "%s%sLogs Insights scans%s (newest first; Logs Insights bills bytes scanned)\n", h2,
+			   s.bold, s.reset);
+		if (md)
+			buf_puts(b, "\n| log group | window | status | new rows | queries | scanned | records scanned "
+				    "| matched | missing windows |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+		for (size_t i = 0; i < r->scans.nrows; i++) {
+			char bytes[32];
+			human_bytes(strtod(cell(&r->scans, i, 6), NULL), bytes, sizeof(bytes));
+			long long missing = cell_ll(&r->scans, i, 10), truncated = cell_ll(&r->scans, i, 9);
+			if (md)
+				buf_printf(b, "| %s | %s .. %s | %s | %s | %s | %s | %.0f | %.0f | %lld |\n",
+					   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
+					   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
+					   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL),
+					   missing);
+			else
+				buf_printf(b, "  %s %s .. %s: %s, %s new rows, %s queries, %s scanned (%.0f records, %.0f matched)%s%s\n",
+					   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
+					   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
+					   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL),
+					   missing ? "; windows still missing (the next --since-last-run fetches them)" : "",
+					   truncated ? "; some one-second windows hit the row cap: rows may be missing" : "");
+		}
+	}
 	buf_printf(b, "%s%sCluster creator%s (kubernetes-admin)\n", h2, s.bold, s.reset);
 	if (!r->ncreators)
 		buf_printf(b, "%sno kubernetes-admin grant stored; run the cluster-creator query over the cluster's first days\n",
@@ -511,6 +571,8 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 	json_str(b, o->since);
 	buf_puts(b, ",\"until\":");
 	json_str(b, o->until);
+	if (o->new_from)
+		buf_puts(b, ",\"new_only\":true");
 	buf_puts(b, ",\"first_event\":");
 	json_str(b, r->first);
 	buf_puts(b, ",\"last_event\":");
@@ -568,7 +630,13 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 	buf_puts(b, ",\"counts\":[");
 	for (size_t i = 0; i < h->n; i++)
 		buf_printf(b, "%s%lld", i ? "," : "", h->counts[i]);
-	buf_puts(b, "]},\"cluster_creator\":[");
+	buf_puts(b, "]}");
+	static const char *const sc_keys[] = {"log_group", "window_start", "window_end", "status", "rows",
+					      "queries", "bytes_scanned", "records_scanned", "records_matched",
+					      "truncated_windows", "missing_windows", NULL};
+	static const unsigned char sc_num[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1};
+	json_rows(b, "scans", &r->scans, sc_keys, sc_num);
+	buf_puts(b, ",\"cluster_creator\":[");
 	for (size_t i = 0; i < r->ncreators; i++) {
 		buf_puts(b, i ? ",{\"arn\":" : "{\"arn\":");
 		json_str(b, r->creators[i].arn);
@@ -602,7 +670,8 @@ int report_run(sqlite3 *db, const struct report_opts *o, FILE *out, long long *d
 		rc = AL_SOFTWARE;
 		goto out;
 	}
-	fwrite(b.data, 1, b.len, out);
+	if (out)
+		fwrite(b.data, 1, b.len, out);
 	*denials = r.denied;
 out:
 	free(h.counts);

@@ -17,6 +17,10 @@ struct report_opts {
 	int top;                   /* rows per ranking (default 10) */
 	const char *cluster, *region; /* override what the rows say, for the fixes */
 	int color;                 /* text only */
+	int64_t new_from;          /* report --new: only denials (class, principal) and
+				    * principals no event with a smaller id had; the
+				    * first event id of the run (store_import_first_event);
+				    * 0 = everything */
 };
 
 struct report_creator {
@@ -25,8 +29,8 @@ struct report_creator {
 	long long grants;
 };
 
-/* Writes the report to out. *denials = denials in the window (for
- * --exit-code). Returns AL_OK or an al_status with err set. */
+/* Writes the report to out (NULL: only count). *denials = denials in the
+ * window (for --exit-code). Returns AL_OK or an al_status with err set. */
 int report_run(sqlite3 *db, const struct report_opts *o, FILE *out, long long *denials, char *err,
 	       size_t err_sz);
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -58,8 +58,61 @@ int store_import_begin(struct store *s, const char *source, int64_t *import_id, 
 int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
 		     long long skipped, char *err, size_t err_sz);
 
-/* The dedupe key: a 64-bit FNV-1a over NUL-separated parts. */
+/* The first events.id an import (the latest one when import_id is 0)
+ * could have stored; 0 when there is no import. Rows with a smaller id
+ * were stored before it (report --new). */
+int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_event_id, char *err,
+			     size_t err_sz);
+
+/* ---- the fetcher's state (scan_runs, scan_windows; see store.c) ----
+ * Times are epoch seconds here and UTC RFC 3339 text in the tables. Like
+ * the inserts, these run inside the caller's transaction. */
+
+/* The totals of one scan run so far (written over, not added). */
+struct store_scan_totals {
+	long long rows, duplicates, skipped, queries, truncated;
+	double bytes_scanned, records_scanned, records_matched;
+};
+
+/* A missing part of an earlier run's window. */
+struct store_window {
+	int64_t id, start, end;
+	int attempts;
+};
+
+/* Creates a 'running' scan_runs row for the current import (store_import_begin). */
+int store_scan_begin(struct store *s, const char *log_group, const char *query, int64_t start, int64_t end,
+		     int64_t *run_id, char *err, size_t err_sz);
+int store_scan_update(struct store *s, int64_t run_id, const struct store_scan_totals *t, char *err,
+		      size_t err_sz);
+/* status: complete | partial | failed | interrupted; error may be NULL. */
+int store_scan_end(struct store *s, int64_t run_id, const char *status, const char *error, char *err,
+		   size_t err_sz);
+/* Runs still 'running' belong to a process that died (the caller holds
+ * the database lock): they become 'interrupted'. */
+int store_scan_mark_interrupted(struct store *s, char *err, size_t err_sz);
+/* The window end of the last run of (group, query) and the newest stored
+ * event of the group; each -1 when there is none. */
+int store_scan_resume_point(struct store *s, const char *log_group, const char *query, int64_t *last_end,
+			    int64_t *newest_event, char *err, size_t err_sz);
+
+int store_window_add(struct store *s, int64_t run_id, const char *log_group, const char *query, int64_t start,
+		     int64_t end, int64_t *window_id, char *err, size_t err_sz);
+/* Fetched: the row goes. */
+int store_window_done(struct store *s, int64_t window_id, char *err, size_t err_sz);
+/* status 'failed' (retried by the next --since-last-run) or 'truncated'. */
+int store_window_set(struct store *s, int64_t window_id, const char *status, int attempts, const char *error,
+		     char *err, size_t err_sz);
+/* Hands a window to another run, with new bounds (an adopted, clipped window). */
+int store_window_move(struct store *s, int64_t window_id, int64_t run_id, int64_t start, int64_t end, char *err,
+		      size_t err_sz);
+/* Pending and failed windows of (group, query), oldest first; free(*out). */
+int store_windows_missing(struct store *s, const char *log_group, const char *query, struct store_window **out,
+			  size_t *n, char *err, size_t err_sz);
+
+/* The dedupe key: XXH64 chained over the parts (seed = previous hash). */
 int64_t store_key(const char *const *parts, const size_t *lens, size_t n);
+uint64_t store_xxh64(const void *data, size_t len, uint64_t seed);
 
 /* $AUTHLOG_DB, else $XDG_DATA_HOME/authlog-scan/authlog.db, else
  * ~/.local/share/authlog-scan/authlog.db. Caller frees. */

@@ -149,6 +149,13 @@ static void test_versions(void)
 
 static void test_key_and_path(void)
 {
+	/* Published XXH64 test values (seed 0): short, 4/8-byte and 32-byte stripe paths. */
+	ok(store_xxh64("", 0, 0) == 0xEF46DB3751D8E999ULL, "xxh64 of empty input");
+	ok(store_xxh64("a", 1, 0) == 0xD24EC4F1A98C6E5BULL, "xxh64 of 'a'");
+	ok(store_xxh64("abc", 3, 0) == 0x44BC2CF5AD770999ULL, "xxh64 of 'abc'");
+	const char *spam = "Nobody inspects the spammish repetition";
+	ok(store_xxh64(spam, strlen(spam), 0) == 0xFBCEA83C8A378BF1ULL, "xxh64 of a 39-byte input");
+
 	const char *a[2] = {"ab", "c"}, *b[2] = {"a", "bc"};
 	size_t la[2] = {2, 1}, lb[2] = {1, 2};
 	ok(store_key(a, la, 2) != store_key(b, lb, 2), "part boundaries matter in the key");

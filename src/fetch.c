@@ -1,0 +1,1239 @@
+#include "fetch.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "status.h"
+#include "timeutil.h"
+
+#define DEFAULT_CONCURRENCY 4
+#define DEFAULT_MAX_ATTEMPTS 4
+#define DEFAULT_TPS 5.0               /* per operation: the documented Logs Insights API rate */
+#define POLL_FIRST_MS 1000.0          /* queries take a second or more; polls >= 1 s apart */
+#define POLL_STEADY 3                 /* the first polls stay 1 s apart: most queries end there */
+#define POLL_MAX_MS 3000.0            /* then 1.5, 2.25, 3 s for the long ones */
+#define RETRY_BASE_MS 2000.0          /* a failed window waits 2, 4, 8 … s (jittered) */
+#define RETRY_MAX_MS 60000.0
+#define LIMIT_BASE_MS 2000.0          /* LimitExceededException: everyone waits 2, 4 … 60 s */
+#define LIMIT_MAX_MS 60000.0
+#define LIMIT_GIVE_UP_MS 1800000.0    /* a window waits at most 30 min in total for a slot */
+#define QUERY_DEADLINE_MS 3900000.0   /* the service times queries out at 60 min; 65 is ours */
+#define STOP_TIMEOUT_MS 5000L         /* StopQuery is best-effort: one attempt, short */
+#define POLL_ERRORS_MAX 5             /* GetQueryResults failures in a row before giving up */
+#define FILL 0.75                     /* aim parts at 3/4 of the cap: densities vary */
+#define MAX_PARTS 64
+#define BACKLOG_PER_WORKER 2          /* fetched windows waiting for the caller, per worker */
+
+/* ---- rows of one window ---- */
+
+enum { F_MESSAGE, F_TIMESTAMP, F_STREAM, F_GROUP, F_PTR, F_COUNT };
+#define ABSENT SIZE_MAX
+
+struct fetch_row {
+	size_t off[F_COUNT]; /* into data, ABSENT when the field was missing */
+	size_t message_len;
+	int64_t ts_ms;       /* INT64_MIN when @timestamp did not parse */
+	int drop;
+};
+
+struct fetch_rows {
+	struct buf data;
+	struct fetch_row *v;
+	size_t n, cap;
+};
+
+size_t fetch_rows_count(const struct fetch_rows *r)
+{
+	return r->n;
+}
+
+void fetch_rows_get(const struct fetch_rows *r, size_t i, struct results_row *out)
+{
+	const struct fetch_row *row = &r->v[i];
+	const char *d = r->data.data;
+	out->message = row->off[F_MESSAGE] == ABSENT ? NULL : d + row->off[F_MESSAGE];
+	out->message_len = row->message_len;
+	out->timestamp = row->off[F_TIMESTAMP] == ABSENT ? NULL : d + row->off[F_TIMESTAMP];
+	out->log_stream = row->off[F_STREAM] == ABSENT ? NULL : d + row->off[F_STREAM];
+	out->log_group = row->off[F_GROUP] == ABSENT ? NULL : d + row->off[F_GROUP];
+	out->ptr = row->off[F_PTR] == ABSENT ? NULL : d + row->off[F_PTR];
+}
+
+static void rows_reset(struct fetch_rows *r)
+{
+	buf_reset(&r->data);
+	r->n = 0;
+}
+
+static void rows_free(struct fetch_rows *r)
+{
+	if (!r)
+		return;
+	buf_free(&r->data);
+	free(r->v);
+	free(r);
+}
+
+static size_t put_field(struct buf *b, const char *s, size_t len)
+{
+	if (!s)
+		return ABSENT;
+	size_t off = b->len;
+	buf_append(b, s, len);
+	buf_putc(b, '\0');
+	return off;
+}
+
+/* ---- time ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec abs_deadline(int64_t until_ms)
+{
+	struct timespec ts = {(time_t)(until_ms / 1000), (long)(until_ms % 1000) * 1000000L};
+	return ts;
+}
+
+int fetch_timestamp_ms(const char *s, int64_t *ms)
+{
+	size_t len = strlen(s), i;
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (len && i == len && len <= 15) { /* epoch milliseconds (moto and other emulators) */
+		*ms = strtoll(s, NULL, 10);
+		return 0;
+	}
+	/* "2022-12-26 20:46:48.123": the seconds through time_parse (UTC),
+	 * the fraction by hand because stored times are whole seconds. */
+	if (len < 19)
+		return -1;
+	int64_t sec;
+	if (time_parse(s, 19, &sec) != 0)
+		return -1;
+	int64_t frac = 0;
+	if (len > 20 && s[19] == '.') {
+		int digits = 0;
+		for (i = 20; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			if (digits < 3) {
+				frac = frac * 10 + (s[i] - '0');
+				digits++;
+			}
+		while (digits++ < 3)
+			frac *= 10;
+	}
+	*ms = sec * 1000 + frac;
+	return 0;
+}
+
+/* ---- splitting ---- */
+
+size_t fetch_split_parts(int64_t start, int64_t end, double matched, int cap)
+{
+	int64_t len = end - start;
+	if (len <= 1)
+		return 0;
+	size_t n = 2;
+	if (cap > 0 && matched > cap) {
+		double want = ceil(matched / (FILL * cap));
+		n = want > MAX_PARTS ? MAX_PARTS : want < 2 ? 2 : (size_t)want;
+	}
+	if ((int64_t)n > len)
+		n = (size_t)len;
+	return n;
+}
+
+void fetch_split_bounds(int64_t start, int64_t end, size_t n, size_t i, int64_t *s, int64_t *e)
+{
+	int64_t len = end - start;
+	*s = start + len * (int64_t)i / (int64_t)n;
+	*e = start + len * (int64_t)(i + 1) / (int64_t)n;
+}
+
+int fetch_query_limit(const char *query)
+{
+	int limit = 0;
+	for (const char *p = query; *p; p++) {
+		if (*p == '#') { /* a comment runs to the end of the line */
+			while (*p && *p != '\n')
+				p++;
+			if (!*p)
+				break;
+			continue;
+		}
+		if (*p != '|')
+			continue;
+		const char *q = p + 1;
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		if (strncmp(q, "limit", 5) != 0 || (q[5] != ' ' && q[5] != '\t'))
+			continue;
+		q += 5;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q >= '0' && *q <= '9')
+			limit = (int)strtol(q, NULL, 10);
+	}
+	return limit;
+}
+
+/* ---- @ptr set for the edges ---- */
+
+struct ptrset {
+	char **slot;
+	size_t cap, n;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* 1 = added, 0 = already there, -1 = out of memory. Takes no ownership. */
+static int ptrset_add(struct ptrset *set, const char *key)
+{
+	if ((set->n + 1) * 2 > set->cap) {
+		size_t ncap = set->cap ? set->cap * 2 : 1024;
+		char **ns = calloc(ncap, sizeof(*ns));
+		if (!ns)
+			return -1;
+		for (size_t i = 0; i < set->cap; i++) {
+			if (!set->slot[i])
+				continue;
+			size_t j = hash_str(set->slot[i]) & (ncap - 1);
+			while (ns[j])
+				j = (j + 1) & (ncap - 1);
+			ns[j] = set->slot[i];
+		}
+		free(set->slot);
+		set->slot = ns;
+		set->cap = ncap;
+	}
+	size_t j = hash_str(key) & (set->cap - 1);
+	while (set->slot[j]) {
+		if (strcmp(set->slot[j], key) == 0)
+			return 0;
+		j = (j + 1) & (set->cap - 1);
+	}
+	set->slot[j] = strdup(key);
+	if (!set->slot[j])
+		return -1;
+	set->n++;
+	return 1;
+}
+
+static void ptrset_free(struct ptrset *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		free(set->slot[i]);
+	free(set->slot);
+}
+
+/* ---- the engine ---- */
+
+struct wnode {
+	struct fetch_window w; /* first: callbacks get &node->w and we cast back */
+	int64_t not_before;    /* monotonic ms */
+	double limit_waited_ms;
+	int sized;             /* made by a split that knew the row count: never split ahead */
+	struct wnode *next;
+};
+
+struct event_node {
+	struct fetch_event ev;
+	struct fetch_window copy; /* RETRY: the window as it was (the node went back to the queue) */
+	struct wnode *node;
+	struct wnode **children;
+	struct fetch_window **child_w;
+	struct fetch_rows *rows;
+	char *error;
+	struct event_node *next;
+};
+
+struct worker {
+	struct fetch *f;
+	pthread_t th;
+	int started;
+	struct aws_client *client, *stop_client;
+	struct fetch_rows *rows;
+	int oom;
+};
+
+struct group_state {
+	double rows, seconds; /* rows per second seen so far, for splitting ahead */
+};
+
+enum { OP_START, OP_POLL, OP_STOP, OP_COUNT };
+
+struct fetch {
+	struct fetch_opts o;
+	double scale;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, main_cv;
+
+	struct wnode *queue;
+	struct event_node *ev_head, *ev_tail;
+	size_t backlog; /* DONE events not yet taken by the caller */
+	size_t outstanding, windows_done, windows_total;
+	double range_seconds, covered_seconds;
+	int cancelled, finished, interrupted;
+	int fatal_rc;
+	char fatal_msg[700];
+
+	/* the concurrent-query gate */
+	int running, slots, limit_streak, good_since_limit;
+	int64_t hold_until;
+
+	int64_t next_call[OP_COUNT];
+	uint64_t rng;
+	struct group_state *gs;
+	struct ptrset seen;
+
+	struct worker *workers;
+	int nworkers;
+	int64_t t0;
+};
+
+static void vlog(struct fetch *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vlog(struct fetch *f, const char *fmt, ...)
+{
+	if (!f->o.verbose)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "authlog-scan: scan: %s\n", line); /* one call: lines do not interleave */
+}
+
+static double jitter(struct fetch *f)
+{
+	/* xorshift64*, under f->mu: good enough to spread retries */
+	f->rng ^= f->rng >> 12;
+	f->rng ^= f->rng << 25;
+	f->rng ^= f->rng >> 27;
+	return (double)((f->rng * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+static const char *fmt_window(const struct fetch_window *w, char *out, size_t out_sz)
+{
+	char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
+	time_format(w->start, a);
+	time_format(w->end, b);
+	snprintf(out, out_sz, "%s..%s", a, b);
+	return out;
+}
+
+static void fmt_bytes(double v, char *out, size_t out_sz)
+{
+	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
+	int u = 0;
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, out_sz, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* Under f->mu: the run is over for the workers. A signal counts at once,
+ * not only when the caller's thread gets round to it: that thread may be
+ * busy storing rows while the workers would fetch on. */
+static int is_cancelled(struct fetch *f)
+{
+	if (!f->cancelled && f->o.cancel && atomic_load(f->o.cancel)) {
+		f->cancelled = f->interrupted = 1;
+		pthread_cond_broadcast(&f->work_cv);
+		pthread_cond_signal(&f->main_cv);
+	}
+	return f->cancelled;
+}
+
+/* Sleeps until the monotonic time until_ms unless the run is cancelled.
+ * 1 = slept, 0 = cancelled. Called without f->mu. */
+static int sleep_until(struct fetch *f, int64_t until_ms)
+{
+	int ok;
+	pthread_mutex_lock(&f->mu);
+	while (!is_cancelled(f) && now_ms() < until_ms) {
+		struct timespec ts = abs_deadline(until_ms);
+		pthread_cond_timedwait(&f->work_cv, &f->mu, &ts);
+	}
+	ok = !is_cancelled(f);
+	pthread_mutex_unlock(&f->mu);
+	return ok;
+}
+
+/* Spaces calls of one operation across all workers (tps per second). */
+static int rate_wait(struct fetch *f, int op)
+{
+	double tps = f->o.tps > 0 ? f->o.tps : DEFAULT_TPS;
+	int64_t interval = (int64_t)(1000.0 / tps * f->scale), at;
+	pthread_mutex_lock(&f->mu);
+	at = now_ms();
+	if (f->next_call[op] > at)
+		at = f->next_call[op];
+	f->next_call[op] = at + interval;
+	pthread_mutex_unlock(&f->mu);
+	return sleep_until(f, at);
+}
+
+static struct event_node *event_new(enum fetch_event_kind kind, struct wnode *n, const struct fetch_cost *cost)
+{
+	struct event_node *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->ev.kind = kind;
+	e->node = n;
+	e->ev.window = &n->w;
+	if (cost)
+		e->ev.cost = *cost;
+	return e;
+}
+
+/* Under f->mu. */
+static void event_push(struct fetch *f, struct event_node *e)
+{
+	if (f->ev_tail)
+		f->ev_tail->next = e;
+	else
+		f->ev_head = e;
+	f->ev_tail = e;
+	if (e->ev.kind == FETCH_DONE)
+		f->backlog++;
+	pthread_cond_signal(&f->main_cv);
+}
+
+static void event_free(struct event_node *e)
+{
+	if (!e)
+		return;
+	if (e->children) {
+		/* children not handed to the queue (the run ended first) */
+		for (size_t i = 0; i < e->ev.nchildren; i++)
+			free(e->children[i]);
+	}
+	free(e->children);
+	free(e->child_w);
+	rows_free(e->rows);
+	free(e->error);
+	free(e->node);
+	free(e);
+}
+
+/* Ends the run: the first fatal error wins. Takes and releases f->mu. */
+static void fatal(struct fetch *f, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fatal(struct fetch *f, int rc, const char *fmt, ...)
+{
+	pthread_mutex_lock(&f->mu);
+	if (!f->fatal_rc) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(f->fatal_msg, sizeof(f->fatal_msg), fmt, ap);
+		va_end(ap);
+		f->fatal_rc = rc;
+	}
+	f->cancelled = 1;
+	pthread_cond_broadcast(&f->work_cv);
+	pthread_cond_signal(&f->main_cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Builds a SPLIT event for n into parts windows. Under f->mu or not: it
+ * only allocates. NULL on out-of-memory. */
+static struct event_node *split_event(struct wnode *n, size_t parts, const struct fetch_cost *cost)
+{
+	struct event_node *e = event_new(FETCH_SPLIT, n, cost);
+	if (!e)
+		return NULL;
+	e->children = calloc(parts, sizeof(*e->children));
+	e->child_w = calloc(parts, sizeof(*e->child_w));
+	if (!e->children || !e->child_w)
+		goto oom;
+	e->ev.nchildren = parts;
+	for (size_t i = 0; i < parts; i++) {
+		struct wnode *c = calloc(1, sizeof(*c));
+		if (!c)
+			goto oom;
+		fetch_split_bounds(n->w.start, n->w.end, parts, i, &c->w.start, &c->w.end);
+		c->w.group = n->w.group;
+		c->sized = 1;
+		e->children[i] = c;
+		e->child_w[i] = &c->w;
+	}
+	e->ev.children = e->child_w;
+	return e;
+oom:
+	e->node = NULL; /* not ours to free on this path */
+	event_free(e);
+	return NULL;
+}
+
+/* Picks the next window a worker may start, with a query slot. Windows
+ * whose group's density says they would hit the cap are split here
+ * first. NULL when the run is over. */
+static struct wnode *take_window(struct fetch *f)
+{
+	struct wnode *n = NULL;
+	size_t backlog_max = (size_t)(f->nworkers * BACKLOG_PER_WORKER);
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		if (is_cancelled(f) || f->finished)
+			break;
+		int64_t now = now_ms(), wake = now + 200;
+		int can_start = f->running < f->slots && now >= f->hold_until && f->backlog < backlog_max;
+		if (now < f->hold_until)
+			wake = f->hold_until;
+		if (can_start) {
+			struct wnode **pp = &f->queue;
+			while (*pp && (*pp)->not_before > now) {
+				if ((*pp)->not_before < wake)
+					wake = (*pp)->not_before;
+				pp = &(*pp)->next;
+			}
+			if (*pp) {
+				n = *pp;
+				*pp = n->next;
+				n->next = NULL;
+				const struct group_state *g = &f->gs[n->w.group];
+				if (f->o.split && !n->sized && g->seconds > 0 && f->o.cap > 0) {
+					double expected = g->rows / g->seconds * (double)(n->w.end - n->w.start);
+					size_t parts = expected > FILL * f->o.cap
+							       ? fetch_split_parts(n->w.start, n->w.end, expected, f->o.cap)
+							       : 0;
+					if (parts >= 2) {
+						struct event_node *e = split_event(n, parts, NULL);
+						if (e) {
+							event_push(f, e);
+							n = NULL;
+							continue;
+						}
+						/* out of memory: just run it whole */
+					}
+				}
+				f->running++;
+				break;
+			}
+		}
+		struct timespec ts = abs_deadline(wake);
+		pthread_cond_timedwait(&f->work_cv, &f->mu, &ts);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+/* The query of a window ended (or never started): its slot is free. */
+static void slot_release(struct fetch *f, int completed)
+{
+	pthread_mutex_lock(&f->mu);
+	f->running--;
+	/* Additive increase: after a few queries went through without a
+	 * LimitExceeded, allow one more at once again. */
+	if (completed && f->slots < f->nworkers && ++f->good_since_limit >= 2) {
+		f->slots++;
+		f->good_since_limit = 0;
+	}
+	pthread_cond_broadcast(&f->work_cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* LimitExceededException: the account is at its concurrent-query quota.
+ * Hold every worker off (growing delay) and run fewer at once. Returns the
+ * hold-off in ms. Under f->mu. */
+static double limit_hit(struct fetch *f)
+{
+	f->limit_streak++;
+	f->good_since_limit = 0;
+	f->slots = f->running > 1 ? f->running : 1;
+	double d = LIMIT_BASE_MS * pow(2, f->limit_streak > 6 ? 5 : f->limit_streak - 1);
+	if (d > LIMIT_MAX_MS)
+		d = LIMIT_MAX_MS;
+	d = (d / 2 + d / 2 * jitter(f)) * f->scale;
+	int64_t until = now_ms() + (int64_t)d;
+	if (until > f->hold_until)
+		f->hold_until = until;
+	pthread_cond_broadcast(&f->work_cv);
+	return d;
+}
+
+/* Back into the queue (front: it keeps its place in time order). */
+static void requeue(struct fetch *f, struct wnode *n, double delay_ms)
+{
+	pthread_mutex_lock(&f->mu);
+	n->not_before = now_ms() + (int64_t)delay_ms;
+	n->next = f->queue;
+	f->queue = n;
+	pthread_cond_broadcast(&f->work_cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void post(struct fetch *f, struct event_node *e)
+{
+	pthread_mutex_lock(&f->mu);
+	event_push(f, e);
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void post_failed(struct fetch *f, struct wnode *n, const char *why, const struct fetch_cost *cost)
+{
+	struct event_node *e = event_new(FETCH_FAILED, n, cost);
+	if (e)
+		e->error = strdup(why);
+	if (!e || !e->error) {
+		if (e)
+			e->node = NULL;
+		event_free(e);
+		free(n);
+		fatal(f, AL_SOFTWARE, "out of memory");
+		return;
+	}
+	e->ev.error = e->error;
+	post(f, e);
+}
+
+/* One attempt failed: retry later with backoff, or give up on the window. */
+static void attempt_failed(struct fetch *f, struct wnode *n, const char *why, const struct fetch_cost *cost)
+{
+	char win[64];
+	n->w.attempts++;
+	if (n->w.attempts >= (f->o.max_attempts > 0 ? f->o.max_attempts : DEFAULT_MAX_ATTEMPTS)) {
+		vlog(f, "%s %s: giving up after %d attempts: %s", f->o.groups[n->w.group],
+		     fmt_window(&n->w, win, sizeof(win)), n->w.attempts, why);
+		post_failed(f, n, why, cost);
+		return;
+	}
+	if (cost && cost->queries) { /* what the failed query cost still counts */
+		struct event_node *e = calloc(1, sizeof(*e));
+		if (e) {
+			e->ev.kind = FETCH_RETRY;
+			e->copy = n->w;
+			e->ev.window = &e->copy;
+			e->ev.cost = *cost;
+			e->error = strdup(why);
+			e->ev.error = e->error ? e->error : "";
+			post(f, e);
+		}
+	}
+	pthread_mutex_lock(&f->mu);
+	double d = RETRY_BASE_MS * pow(2, n->w.attempts - 1);
+	if (d > RETRY_MAX_MS)
+		d = RETRY_MAX_MS;
+	d = (d / 2 + d / 2 * jitter(f)) * f->scale;
+	pthread_mutex_unlock(&f->mu);
+	vlog(f, "%s %s: attempt %d failed (%s); retrying in %.1f s", f->o.groups[n->w.group],
+	     fmt_window(&n->w, win, sizeof(win)), n->w.attempts, why, d / 1000);
+	requeue(f, n, d);
+}
+
+static void stop_query(struct worker *wk, const char *qid)
+{
+	struct fetch *f = wk->f;
+	struct aws_error err;
+	int stopped = 0;
+	int rc = logs_api_stop_query(wk->stop_client, f->o.target, qid, &stopped, &err);
+	if (rc)
+		vlog(f, "StopQuery %s failed (ignored): %s", qid, err.message);
+	else
+		vlog(f, "StopQuery %s: %s", qid, stopped ? "stopped" : "it had already ended");
+}
+
+static int collect_row(void *ctx, const struct results_row *row)
+{
+	struct worker *wk = ctx;
+	struct fetch_rows *r = wk->rows;
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 1024;
+		struct fetch_row *nv = realloc(r->v, ncap * sizeof(*nv));
+		if (!nv) {
+			wk->oom = 1;
+			return AL_SOFTWARE;
+		}
+		r->v = nv;
+		r->cap = ncap;
+	}
+	struct fetch_row *x = &r->v[r->n];
+	x->message_len = row->message ? row->message_len : 0;
+	x->off[F_MESSAGE] = put_field(&r->data, row->message, x->message_len);
+	x->off[F_TIMESTAMP] = put_field(&r->data, row->timestamp, row->timestamp ? strlen(row->timestamp) : 0);
+	x->off[F_STREAM] = put_field(&r->data, row->log_stream, row->log_stream ? strlen(row->log_stream) : 0);
+	x->off[F_GROUP] = put_field(&r->data, row->log_group, row->log_group ? strlen(row->log_group) : 0);
+	x->off[F_PTR] = put_field(&r->data, row->ptr, row->ptr ? strlen(row->ptr) : 0);
+	if (!row->timestamp || fetch_timestamp_ms(row->timestamp, &x->ts_ms) != 0)
+		x->ts_ms = INT64_MIN;
+	x->drop = 0;
+	if (r->data.oom) {
+		wk->oom = 1;
+		return AL_SOFTWARE;
+	}
+	r->n++;
+	return 0;
+}
+
+/* Drops rows of the window's first and last second that a neighbour
+ * window already delivered (same group, same @ptr). Returns the count, or
+ * -1 on out-of-memory. */
+static long long dedupe_edges(struct fetch *f, const struct fetch_window *w, struct fetch_rows *r)
+{
+	long long dropped = 0;
+	struct buf key = BUF_INIT;
+	int64_t lo0 = w->start * 1000, lo1 = lo0 + 999, hi0 = w->end * 1000, hi1 = hi0 + 999;
+	pthread_mutex_lock(&f->mu);
+	for (size_t i = 0; i < r->n; i++) {
+		struct fetch_row *x = &r->v[i];
+		if (x->off[F_PTR] == ABSENT || x->ts_ms == INT64_MIN)
+			continue;
+		if (!((x->ts_ms >= lo0 && x->ts_ms <= lo1) || (x->ts_ms >= hi0 && x->ts_ms <= hi1)))
+			continue;
+		buf_reset(&key);
+		buf_printf(&key, "%zu\x1f%s", w->group, r->data.data + x->off[F_PTR]);
+		int added = key.oom ? -1 : ptrset_add(&f->seen, buf_str(&key));
+		if (added < 0) {
+			dropped = -1;
+			break;
+		}
+		if (!added) {
+			x->drop = 1;
+			dropped++;
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	buf_free(&key);
+	if (dropped > 0) {
+		size_t k = 0;
+		for (size_t i = 0; i < r->n; i++)
+			if (!r->v[i].drop)
+				r->v[k++] = r->v[i];
+		r->n = k;
+	}
+	return dropped;
+}
+
+enum poll_outcome { POLL_COMPLETE, POLL_TIMEOUT, POLL_FAILED, POLL_CANCELLED, POLL_FATAL };
+
+/* Polls until the query ends: every second three times, then backing off to
+ * one poll in 3 s (GetQueryResults has its own small TPS quota).
+ * Rows of the last answer stay in wk->rows. */
+static enum poll_outcome poll_query(struct worker *wk, const char *qid,
+				    struct logs_query_result *res, char *why, size_t why_sz)
+{
+	struct fetch *f = wk->f;
+	struct aws_error err;
+	double delay = POLL_FIRST_MS * f->scale;
+	int64_t deadline = now_ms() + (int64_t)(QUERY_DEADLINE_MS * f->scale);
+	int errors = 0;
+	for (int polls = 1;; polls++) {
+		if (!sleep_until(f, now_ms() + (int64_t)delay) || !rate_wait(f, OP_POLL)) {
+			stop_query(wk, qid);
+			return POLL_CANCELLED;
+		}
+		if (polls >= POLL_STEADY)
+			delay = delay * 1.5 > POLL_MAX_MS * f->scale ? POLL_MAX_MS * f->scale : delay * 1.5;
+		rows_reset(wk->rows);
+		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, collect_row, wk, res, &err);
+		if (rc) {
+			if (rc == AL_SOFTWARE || wk->oom) {
+				stop_query(wk, qid);
+				fatal(f, AL_SOFTWARE, "out of memory while reading query results");
+				return POLL_FATAL;
+			}
+			if (err.kind == AWS_ERR_ACCESS_DENIED || err.kind == AWS_ERR_AUTH) {
+				stop_query(wk, qid);
+				fatal(f, aws_error_status(err.kind), "%s%s", err.message,
+				      err.kind == AWS_ERR_ACCESS_DENIED
+					      ? " (the credentials need logs:GetQueryResults on the log group)"
+					      : "");
+				return POLL_FATAL;
+			}
+			if (++errors >= POLL_ERRORS_MAX) {
+				stop_query(wk, qid);
+				snprintf(why, why_sz, "%s", err.message);
+				return POLL_FAILED;
+			}
+			vlog(f, "query %s: poll %d failed (%s); polling again", qid, polls, err.message);
+			continue;
+		}
+		errors = 0;
+		switch (res->status) {
+		case LOGS_Q_COMPLETE:
+			return POLL_COMPLETE;
+		case LOGS_Q_TIMEOUT:
+			snprintf(why, why_sz, "the query timed out");
+			return POLL_TIMEOUT;
+		case LOGS_Q_FAILED:
+		case LOGS_Q_CANCELLED:
+		case LOGS_Q_UNKNOWN:
+			snprintf(why, why_sz, "query %s ended %s", qid, res->status_text);
+			return POLL_FAILED;
+		default:
+			break;
+		}
+		if (now_ms() > deadline) {
+			stop_query(wk, qid);
+			snprintf(why, why_sz, "query %s still %s after 65 minutes", qid, res->status_text);
+			return POLL_TIMEOUT;
+		}
+	}
+}
+
+/* A window outside the group's life: the service answers StartQuery with
+ * InvalidParameterException "Query's end date and time is either before
+ * the log group creation time or exceeds the log group log retention
+ * settings" — an empty answer, not an error. */
+static int outside_retention(const struct aws_error *err)
+{
+	return strcmp(err->code, "InvalidParameterException") == 0 &&
+	       (strstr(err->message, "end date and time") || strstr(err->message, "creation time") ||
+		strstr(err->message, "retention"));
+}
+
+static void post_done(struct worker *wk, struct wnode *n, int truncated, const struct fetch_cost *cost)
+{
+	struct fetch *f = wk->f;
+	long long dropped = dedupe_edges(f, &n->w, wk->rows);
+	struct fetch_rows *fresh = calloc(1, sizeof(*fresh));
+	struct event_node *e = event_new(FETCH_DONE, n, cost);
+	if (dropped < 0 || !fresh || !e) {
+		free(fresh);
+		if (e)
+			e->node = NULL;
+		event_free(e);
+		free(n);
+		fatal(f, AL_SOFTWARE, "out of memory");
+		return;
+	}
+	e->rows = wk->rows;
+	e->ev.rows = e->rows;
+	e->ev.truncated = truncated;
+	e->ev.edge_duplicates = dropped;
+	wk->rows = fresh;
+	post(f, e);
+}
+
+static void run_window(struct worker *wk, struct wnode *n)
+{
+	struct fetch *f = wk->f;
+	struct fetch_window *w = &n->w;
+	const char *group = f->o.groups[w->group];
+	struct fetch_cost cost = {0};
+	struct logs_query_result res;
+	struct aws_error err;
+	char qid[LOGS_API_QUERY_ID_MAX], why[600], win[64];
+	int64_t t0 = now_ms();
+
+	fmt_window(w, win, sizeof(win));
+	if (!rate_wait(f, OP_START)) {
+		slot_release(f, 0);
+		free(n);
+		return;
+	}
+	int rc = logs_api_start_query(wk->client, f->o.target, group, w->start, w->end, f->o.query, f->o.limit, qid,
+				      sizeof(qid), &err);
+	if (rc) {
+		slot_release(f, 0);
+		if (err.kind == AWS_ERR_LIMIT) {
+			pthread_mutex_lock(&f->mu);
+			double d = limit_hit(f);
+			n->limit_waited_ms += d;
+			int give_up = n->limit_waited_ms > LIMIT_GIVE_UP_MS * f->scale;
+			int slots = f->slots;
+			pthread_mutex_unlock(&f->mu);
+			if (give_up) {
+				snprintf(why, sizeof(why), "no free query slot after waiting %.0f min: %s",
+					 n->limit_waited_ms / 60000, err.message);
+				post_failed(f, n, why, &cost);
+				return;
+			}
+			vlog(f, "%s %s: %s; holding StartQuery off %.1f s, %d quer%s at once", group, win,
+			     err.message, d / 1000, slots, slots == 1 ? "y" : "ies");
+			requeue(f, n, 0);
+			return;
+		}
+		if (outside_retention(&err)) {
+			vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
+			rows_reset(wk->rows);
+			post_done(wk, n, 0, &cost);
+			return;
+		}
+		switch (err.kind) {
+		case AWS_ERR_ACCESS_DENIED:
+			fatal(f, AL_NOPERM,
+			      "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
+			      " see examples/iam-policy.json)",
+			      err.message, group);
+			free(n);
+			return;
+		case AWS_ERR_AUTH:
+			fatal(f, AL_CONFIG, "%s", err.message);
+			free(n);
+			return;
+		case AWS_ERR_NOT_FOUND:
+			fatal(f, AL_CONFIG, "%s (log group %s in region %s; is the authenticator log type enabled?)",
+			      err.message, group, f->o.target->region);
+			free(n);
+			return;
+		case AWS_ERR_VALIDATION:
+			fatal(f, AL_DATAERR, "%s", err.message);
+			free(n);
+			return;
+		default:
+			if (rc == AL_SOFTWARE) {
+				fatal(f, AL_SOFTWARE, "%s", err.message);
+				free(n);
+				return;
+			}
+			attempt_failed(f, n, err.message, &cost);
+			return;
+		}
+	}
+	cost.queries = 1;
+	pthread_mutex_lock(&f->mu);
+	f->limit_streak = 0;
+	pthread_mutex_unlock(&f->mu);
+	vlog(f, "%s %s: StartQuery -> %s", group, win, qid);
+
+	enum poll_outcome out = poll_query(wk, qid, &res, why, sizeof(why));
+	slot_release(f, out == POLL_COMPLETE);
+	if (out == POLL_CANCELLED || out == POLL_FATAL) {
+		free(n);
+		return;
+	}
+	if (out != POLL_FAILED || res.status != LOGS_Q_UNKNOWN_STATUS) {
+		cost.bytes_scanned = res.stats.bytes_scanned;
+		cost.records_scanned = res.stats.records_scanned;
+		cost.records_matched = res.stats.records_matched;
+	}
+	if (out == POLL_TIMEOUT) {
+		size_t parts = f->o.split ? fetch_split_parts(w->start, w->end, 0, f->o.cap) : 0;
+		if (parts) {
+			struct event_node *e = split_event(n, parts, &cost);
+			if (!e) {
+				free(n);
+				fatal(f, AL_SOFTWARE, "out of memory");
+				return;
+			}
+			vlog(f, "%s %s: %s; splitting it in %zu", group, win, why, parts);
+			post(f, e);
+			return;
+		}
+		attempt_failed(f, n, why, &cost);
+		return;
+	}
+	if (out == POLL_FAILED) {
+		attempt_failed(f, n, why, &cost);
+		return;
+	}
+
+	char bytes[32];
+	fmt_bytes(cost.bytes_scanned, bytes, sizeof(bytes));
+	long long rows = (long long)wk->rows->n;
+	int capped = f->o.cap > 0 && rows >= f->o.cap;
+	double matched = res.stats.have_stats && res.stats.records_matched > (double)rows ? res.stats.records_matched
+											   : (double)rows;
+	pthread_mutex_lock(&f->mu);
+	f->gs[w->group].rows += matched;
+	f->gs[w->group].seconds += (double)(w->end - w->start);
+	pthread_mutex_unlock(&f->mu);
+	if (capped && f->o.split) {
+		size_t parts = fetch_split_parts(w->start, w->end, res.stats.have_stats ? res.stats.records_matched : 0,
+						 f->o.cap);
+		if (parts) {
+			struct event_node *e = split_event(n, parts, &cost);
+			if (!e) {
+				free(n);
+				fatal(f, AL_SOFTWARE, "out of memory");
+				return;
+			}
+			vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu", group,
+			     win, rows, res.stats.records_matched, bytes, parts);
+			post(f, e);
+			return;
+		}
+	}
+	vlog(f, "%s %s: Complete, %lld rows, %s scanned (%.0f records, %.0f matched), %.1f s%s", group, win, rows,
+	     bytes, res.stats.records_scanned, res.stats.records_matched, (double)(now_ms() - t0) / 1000,
+	     capped && f->o.split ? "; one second still at the cap: rows may be missing" : "");
+	post_done(wk, n, capped && f->o.split, &cost);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct wnode *n;
+	while ((n = take_window(wk->f)) != NULL)
+		run_window(wk, n);
+	return NULL;
+}
+
+/* ---- public ---- */
+
+int fetch_new(const struct fetch_opts *o, struct fetch **out)
+{
+	struct fetch *f = calloc(1, sizeof(*f));
+	*out = NULL;
+	if (!f)
+		return AL_SOFTWARE;
+	f->o = *o;
+	if (f->o.concurrency <= 0)
+		f->o.concurrency = DEFAULT_CONCURRENCY;
+	f->scale = o->time_scale > 0 ? o->time_scale : 1.0;
+	f->gs = calloc(o->ngroups ? o->ngroups : 1, sizeof(*f->gs));
+	if (!f->gs) {
+		free(f);
+		return AL_SOFTWARE;
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->work_cv, &ca);
+	pthread_cond_init(&f->main_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	f->rng = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)f << 16) ^ 0x9E3779B97F4A7C15ULL;
+	*out = f;
+	return AL_OK;
+}
+
+int fetch_add(struct fetch *f, size_t group, int64_t start, int64_t end, int64_t id, int attempts)
+{
+	struct wnode *n = calloc(1, sizeof(*n)), **pp = &f->queue;
+	if (!n)
+		return AL_SOFTWARE;
+	n->w.start = start;
+	n->w.end = end;
+	n->w.group = group;
+	n->w.id = id;
+	n->w.attempts = attempts;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = n;
+	f->outstanding++;
+	f->windows_total++;
+	f->range_seconds += (double)(end - start);
+	return AL_OK;
+}
+
+int fetch_interrupted(const struct fetch *f)
+{
+	return f->interrupted;
+}
+
+static void progress(struct fetch *f)
+{
+	if (!f->o.on_progress)
+		return;
+	struct fetch_progress p = {
+		.windows_done = f->windows_done,
+		.windows_total = f->windows_total,
+		.covered = f->range_seconds > 0 ? f->covered_seconds / f->range_seconds : 0,
+		.elapsed = (double)(now_ms() - f->t0) / 1000,
+		.running = f->running,
+	};
+	if (p.covered > 1)
+		p.covered = 1;
+	pthread_mutex_unlock(&f->mu);
+	f->o.on_progress(f->o.ctx, &p);
+	pthread_mutex_lock(&f->mu);
+}
+
+/* Hands one event to the caller (without f->mu), then does the engine's
+ * bookkeeping (with it). Returns the callback's status. */
+static int deliver(struct fetch *f, struct event_node *e, int call)
+{
+	int rc = call ? f->o.on_event(f->o.ctx, &e->ev) : AL_OK;
+	pthread_mutex_lock(&f->mu);
+	{
+		const struct fetch_window *w = e->ev.window;
+		switch (e->ev.kind) {
+		case FETCH_DONE:
+			f->backlog--;
+			/* fall through */
+		case FETCH_FAILED:
+			f->outstanding--;
+			f->windows_done++;
+			f->covered_seconds += (double)(w->end - w->start);
+			break;
+		case FETCH_SPLIT:
+			if (rc == AL_OK && !f->finished) {
+				/* front of the queue, in time order */
+				for (size_t i = e->ev.nchildren; i-- > 0;) {
+					e->children[i]->next = f->queue;
+					f->queue = e->children[i];
+					e->children[i] = NULL;
+				}
+				f->outstanding += e->ev.nchildren - 1;
+				f->windows_total += e->ev.nchildren - 1;
+				pthread_cond_broadcast(&f->work_cv);
+			}
+			break;
+		case FETCH_RETRY:
+			break;
+		}
+	}
+	pthread_cond_broadcast(&f->work_cv); /* backlog went down */
+	return rc;
+}
+
+int fetch_run(struct fetch *f, char *err, size_t err_sz)
+{
+	int rc = AL_OK, cb_rc = AL_OK;
+	sigset_t all, old;
+	f->t0 = now_ms();
+	f->nworkers = f->o.concurrency;
+	f->slots = f->nworkers;
+	f->workers = calloc((size_t)f->nworkers, sizeof(*f->workers));
+	if (!f->workers) {
+		snprintf(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	struct aws_client_opts stop_opts = f->o.client;
+	stop_opts.retry.max_attempts = 1;
+	stop_opts.http.timeout_ms = STOP_TIMEOUT_MS;
+	for (int i = 0; i < f->nworkers; i++) {
+		struct worker *wk = &f->workers[i];
+		wk->f = f;
+		wk->rows = calloc(1, sizeof(*wk->rows));
+		if (!wk->rows || aws_client_new(&f->o.client, &wk->client) != AL_OK ||
+		    aws_client_new(&stop_opts, &wk->stop_client) != AL_OK) {
+			snprintf(err, err_sz, "cannot create the HTTP clients");
+			rc = AL_SOFTWARE;
+			goto out;
+		}
+	}
+	/* Signals go to this thread only: its handler sets o.cancel, which
+	 * the loop below turns into a cancel the workers see. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < f->nworkers; i++)
+		if (pthread_create(&f->workers[i].th, NULL, worker_main, &f->workers[i]) == 0)
+			f->workers[i].started = 1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!f->workers[0].started) {
+		snprintf(err, err_sz, "cannot start worker threads");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+
+	int64_t last_progress = 0;
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (f->ev_head) {
+			struct event_node *e = f->ev_head;
+			f->ev_head = e->next;
+			if (!f->ev_head)
+				f->ev_tail = NULL;
+			pthread_mutex_unlock(&f->mu);
+			int r = deliver(f, e, cb_rc == AL_OK);
+			event_free(e);
+			if (r != AL_OK && cb_rc == AL_OK) {
+				cb_rc = r;
+				f->cancelled = 1; /* deliver() returned with f->mu held */
+				pthread_cond_broadcast(&f->work_cv);
+			}
+		}
+		if (f->outstanding == 0 || f->cancelled)
+			break;
+		if (is_cancelled(f))
+			break;
+		int64_t now = now_ms();
+		if (now - last_progress >= 200) {
+			last_progress = now;
+			progress(f);
+			continue; /* events may have come in meanwhile */
+		}
+		struct timespec ts = abs_deadline(now + 100);
+		pthread_cond_timedwait(&f->main_cv, &f->mu, &ts);
+	}
+	f->finished = 1;
+	pthread_cond_broadcast(&f->work_cv);
+	pthread_mutex_unlock(&f->mu);
+	for (int i = 0; i < f->nworkers; i++)
+		if (f->workers[i].started) {
+			pthread_join(f->workers[i].th, NULL);
+			f->workers[i].started = 0;
+		}
+	/* What finished while the others stopped is as good as any window:
+	 * hand it over (unless the caller itself failed). */
+	pthread_mutex_lock(&f->mu);
+	while (f->ev_head) {
+		struct event_node *e = f->ev_head;
+		f->ev_head = e->next;
+		if (!f->ev_head)
+			f->ev_tail = NULL;
+		pthread_mutex_unlock(&f->mu);
+		int r = deliver(f, e, cb_rc == AL_OK);
+		event_free(e);
+		if (r != AL_OK && cb_rc == AL_OK)
+			cb_rc = r;
+	}
+	progress(f);
+	pthread_mutex_unlock(&f->mu);
+
+	if (cb_rc != AL_OK) {
+		rc = cb_rc;
+		snprintf(err, err_sz, "stopped: the results could not be stored");
+	} else if (f->fatal_rc) {
+		rc = f->fatal_rc;
+		snprintf(err, err_sz, "%s", f->fatal_msg);
+	} else if (f->interrupted || (f->o.cancel && atomic_load(f->o.cancel))) {
+		f->interrupted = 1;
+		rc = AL_TEMPFAIL;
+		snprintf(err, err_sz, "interrupted");
+	}
+out:
+	return rc;
+}
+
+void fetch_free(struct fetch *f)
+{
+	if (!f)
+		return;
+	if (f->workers) {
+		pthread_mutex_lock(&f->mu);
+		f->cancelled = f->finished = 1;
+		pthread_cond_broadcast(&f->work_cv);
+		pthread_mutex_unlock(&f->mu);
+		for (int i = 0; i < f->nworkers; i++) {
+			struct worker *wk = &f->workers[i];
+			if (wk->started)
+				pthread_join(wk->th, NULL);
+			aws_client_free(wk->client);
+			aws_client_free(wk->stop_client);
+			rows_free(wk->rows);
+		}
+		free(f->workers);
+	}
+	while (f->queue) {
+		struct wnode *n = f->queue;
+		f->queue = n->next;
+		free(n);
+	}
+	while (f->ev_head) {
+		struct event_node *e = f->ev_head;
+		f->ev_head = e->next;
+		event_free(e);
+	}
+	ptrset_free(&f->seen);
+	free(f->gs);
+	pthread_cond_destroy(&f->work_cv);
+	pthread_cond_destroy(&f->main_cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}

@@ -1,0 +1,140 @@
+/* The fetch engine: time windows of one or more log groups, run as Logs
+ * Insights queries by a pool of worker threads (one aws_client each), so
+ * that the answer is complete:
+ *
+ *  - a query that returns the row cap may have had more rows: its window
+ *    is split (into halves, or into as many parts as the query's
+ *    recordsMatched says are needed) and the parts run again, down to one
+ *    second; a one-second window still at the cap is delivered marked
+ *    truncated, never silently;
+ *  - windows not yet started are split beforehand when the rows per second
+ *    seen so far in their group say they would hit the cap (a capped
+ *    query is billed for everything it scanned, for nothing);
+ *  - adjacent windows share their boundary second (StartQuery's times are
+ *    inclusive), so rows of a window's first and last second are deduped
+ *    on @ptr against the neighbours;
+ *  - LimitExceededException (the account's concurrent-query quota, shared
+ *    with other users) holds every worker off with a growing delay and
+ *    lowers the number of queries run at once, instead of failing;
+ *  - other failures are retried per window with backoff; a window that
+ *    keeps failing is reported failed and the run goes on; access denied,
+ *    bad credentials, a missing log group or a malformed query end the run;
+ *  - cancelling (a signal handler's flag) or a fatal error stops every
+ *    running query with StopQuery, best-effort.
+ *
+ * The caller owns all persistence: fetch_run() calls back, on the thread
+ * that called it and in the order things happened, for each window fetched,
+ * split or failed, so one transaction can store a window's rows together
+ * with the fact that it is done. */
+#ifndef AUTHLOG_FETCH_H
+#define AUTHLOG_FETCH_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws_request.h"
+#include "logs_api.h"
+#include "results.h"
+
+struct fetch;
+
+struct fetch_window {
+	int64_t start, end; /* epoch seconds, both inclusive (StartQuery's semantics) */
+	size_t group;       /* index into fetch_opts.groups */
+	int64_t id;         /* the caller's (its database row); set it in the split callback */
+	int attempts;       /* failed attempts so far */
+};
+
+/* What the queries behind one event cost (Logs Insights bills bytes scanned). */
+struct fetch_cost {
+	long long queries;
+	double bytes_scanned, records_scanned, records_matched;
+};
+
+/* The final rows of one window (opaque). */
+struct fetch_rows;
+size_t fetch_rows_count(const struct fetch_rows *r);
+/* Row i as results.c hands rows out; pointers live as long as the event. */
+void fetch_rows_get(const struct fetch_rows *r, size_t i, struct results_row *out);
+
+enum fetch_event_kind {
+	FETCH_DONE,   /* rows is the window's complete answer (deduped at the edges) */
+	FETCH_SPLIT,  /* window is replaced by children[0..nchildren) */
+	FETCH_FAILED, /* window failed attempts times; error says why */
+	FETCH_RETRY,  /* an attempt failed and will be retried: window is a copy (its
+		       * group and bounds), cost is what the failed query was billed */
+};
+
+struct fetch_event {
+	enum fetch_event_kind kind;
+	const struct fetch_window *window;
+	struct fetch_window *const *children; /* SPLIT: set their id */
+	size_t nchildren;
+	const struct fetch_rows *rows;        /* DONE */
+	int truncated;                        /* DONE: a one-second window still at the cap */
+	long long edge_duplicates;            /* DONE: rows dropped, a neighbour had them */
+	const char *error;                    /* FAILED */
+	struct fetch_cost cost;
+};
+
+struct fetch_progress {
+	size_t windows_done, windows_total; /* total grows when windows split */
+	double covered;                     /* fraction of the time range fetched */
+	double elapsed;                     /* seconds */
+	int running;                        /* queries running now */
+};
+
+/* AL_OK, or an al_status that ends the run (the caller's database failed). */
+typedef int (*fetch_event_cb)(void *ctx, const struct fetch_event *ev);
+typedef void (*fetch_progress_cb)(void *ctx, const struct fetch_progress *p);
+
+struct fetch_opts {
+	const struct logs_target *target;
+	const char *const *groups;
+	size_t ngroups;
+	const char *query;           /* the Logs Insights query string */
+	int limit;                   /* StartQuery "limit"; 0 = leave it out */
+	int cap;                     /* rows that mean "there may be more" */
+	int split;                   /* 0: a top-N query, keep what comes and never split */
+	int concurrency;             /* worker threads and queries at once; default 4 */
+	int max_attempts;            /* per window; default 4 */
+	struct aws_client_opts client; /* for every worker's client */
+	double time_scale;           /* multiplies every wait (tests shrink it); 0 = 1 */
+	double tps;                  /* calls per second per operation, all workers; 0 = 5 */
+	const atomic_int *cancel;    /* set from a signal handler (lock-free, so that is
+				      * allowed); workers watch it too; may be NULL */
+	int verbose;                 /* one stderr line per query and split */
+	fetch_event_cb on_event;
+	fetch_progress_cb on_progress; /* about every 200 ms; may be NULL */
+	void *ctx;
+};
+
+int fetch_new(const struct fetch_opts *o, struct fetch **out);
+void fetch_free(struct fetch *f);
+/* Queue a window before fetch_run. AL_OK or AL_SOFTWARE. */
+int fetch_add(struct fetch *f, size_t group, int64_t start, int64_t end, int64_t id, int attempts);
+/* Runs every queued window to an event. AL_OK when each ended DONE or
+ * FAILED; AL_TEMPFAIL with "interrupted" when cancelled; otherwise the
+ * status of the fatal error (AL_NOPERM, AL_CONFIG, AL_DATAERR, …) or of
+ * the callback. err gets one line for anything but AL_OK. Events already
+ * produced are delivered before it returns, unless a callback failed. */
+int fetch_run(struct fetch *f, char *err, size_t err_sz);
+int fetch_interrupted(const struct fetch *f);
+
+/* ---- pieces exposed for the unit tests ---- */
+/* @timestamp in either form ("2022-12-26 20:46:48.123" UTC, or epoch ms
+ * digits) to epoch ms. 0 / -1. */
+int fetch_timestamp_ms(const char *s, int64_t *ms);
+/* How many parts a capped window becomes: enough that each is expected to
+ * hold at most 3/4 of the cap, from recordsMatched when known (else 2);
+ * never more than the window has seconds, at most 64. 0 when w cannot be
+ * split (one second). */
+size_t fetch_split_parts(int64_t start, int64_t end, double matched, int cap);
+/* Boundaries of part i of n: [start + len*i/n, start + len*(i+1)/n]; the
+ * parts share their boundary seconds. */
+void fetch_split_bounds(int64_t start, int64_t end, size_t n, size_t i, int64_t *s, int64_t *e);
+/* The query's own `| limit N` (the last one), or 0 when it has none. */
+int fetch_query_limit(const char *query);
+
+#endif

@@ -1,0 +1,149 @@
+#include "lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "status.h"
+
+struct lock {
+	int fd;
+};
+
+char *lock_path(const char *db_path)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s.lock", db_path) < 0 ? NULL : p;
+}
+
+/* The directory of the database, made like store_open makes it (0700), so
+ * the lock can be taken before the database exists. */
+static int make_parent(const char *path, char *err, size_t err_sz)
+{
+	char *dir = strdup(path);
+	int rc = AL_OK;
+	if (!dir)
+		return AL_SOFTWARE;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		goto out;
+	*slash = '\0';
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, err_sz, "cannot create directory %s: %s", dir, strerror(errno));
+			rc = AL_CANTCREAT;
+			goto out;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+out:
+	free(dir);
+	return rc;
+}
+
+/* The pid the holder wrote, or 0 when the file says nothing usable. */
+static long holder_pid(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *end;
+	long pid = strtol(buf, &end, 10);
+	return pid > 0 && (*end == '\n' || *end == '\0') ? pid : 0;
+}
+
+int lock_acquire(const char *db_path, enum lock_mode mode, struct lock **out, char *err, size_t err_sz)
+{
+	struct lock *l = NULL;
+	char *path = lock_path(db_path);
+	int fd = -1, rc;
+
+	*out = NULL;
+	if (!path) {
+		snprintf(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	rc = make_parent(path, err, err_sz);
+	if (rc)
+		goto out;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, err_sz, "cannot open the lock file %s: %s", path, strerror(errno));
+		rc = AL_CANTCREAT;
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(err, err_sz, "cannot lock %s: %s", path, strerror(errno));
+			rc = AL_CANTCREAT;
+			goto out;
+		}
+		if (mode == LOCK_NOWAIT) {
+			long pid = holder_pid(fd);
+			if (pid)
+				snprintf(err, err_sz, "another run holds %s (pid %ld); try again later or use --wait",
+					 path, pid);
+			else
+				snprintf(err, err_sz, "another run holds %s; try again later or use --wait", path);
+			rc = AL_TEMPFAIL;
+			goto out;
+		}
+		/* Blocking wait. The caller's SIGINT/SIGTERM handlers are
+		 * installed without SA_RESTART, so a signal ends it with EINTR. */
+		if (flock(fd, LOCK_EX) != 0) {
+			int e = errno;
+			if (e == EINTR) {
+				snprintf(err, err_sz, "interrupted while waiting for %s", path);
+				rc = AL_TEMPFAIL;
+			} else {
+				snprintf(err, err_sz, "cannot lock %s: %s", path, strerror(e));
+				rc = AL_CANTCREAT;
+			}
+			goto out;
+		}
+	}
+	/* Diagnostics only: a failure to write the pid does not matter. */
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0)
+		(void)0;
+	l = malloc(sizeof(*l));
+	if (!l) {
+		snprintf(err, err_sz, "out of memory");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	l->fd = fd;
+	fd = -1;
+	*out = l;
+	rc = AL_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+void lock_release(struct lock *l)
+{
+	if (!l)
+		return;
+	/* Empty the pid first so a reader never blames a finished run. */
+	if (ftruncate(l->fd, 0) != 0)
+		(void)0;
+	close(l->fd); /* drops the flock */
+	free(l);
+}

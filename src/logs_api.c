@@ -1,0 +1,412 @@
+#include "logs_api.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "status.h"
+
+#define TARGET_PREFIX "Logs_20140328."
+#define DESCRIBE_MAX_PAGES 20 /* 1,000 groups sharing the prefix: far more than a real account has */
+
+/* ---- bodies ---- */
+
+static void key(struct buf *b, const char *name, int first)
+{
+	buf_puts(b, first ? "{" : ",");
+	buf_json_string(b, name, strlen(name));
+	buf_putc(b, ':');
+}
+
+int logs_api_start_query_body(struct buf *b, const char *log_group, int64_t start, int64_t end,
+			      const char *query, int limit)
+{
+	key(b, "logGroupName", 1);
+	buf_json_string(b, log_group, strlen(log_group));
+	key(b, "startTime", 0);
+	buf_printf(b, "%" PRId64, start);
+	key(b, "endTime", 0);
+	buf_printf(b, "%" PRId64, end);
+	key(b, "queryString", 0);
+	buf_json_string(b, query, strlen(query));
+	if (limit > 0) {
+		key(b, "limit", 0);
+		buf_printf(b, "%d", limit);
+	}
+	buf_putc(b, '}');
+	return b->oom ? -1 : 0;
+}
+
+int logs_api_query_id_body(struct buf *b, const char *query_id)
+{
+	key(b, "queryId", 1);
+	buf_json_string(b, query_id, strlen(query_id));
+	buf_putc(b, '}');
+	return b->oom ? -1 : 0;
+}
+
+int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const char *next_token)
+{
+	key(b, "logGroupNamePrefix", 1);
+	buf_json_string(b, prefix, strlen(prefix));
+	key(b, "limit", 0);
+	buf_puts(b, "50");
+	if (next_token && *next_token) {
+		key(b, "nextToken", 0);
+		buf_json_string(b, next_token, strlen(next_token));
+	}
+	buf_putc(b, '}');
+	return b->oom ? -1 : 0;
+}
+
+/* ---- small answers (yajl tree: they are a few hundred bytes) ---- */
+
+static yajl_val member(yajl_val obj, const char *name)
+{
+	if (!YAJL_IS_OBJECT(obj))
+		return NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++)
+		if (strcmp(obj->u.object.keys[i], name) == 0)
+			return obj->u.object.values[i];
+	return NULL;
+}
+
+/* The string of v, or NULL when v is not a string. */
+static const char *str_of(yajl_val v)
+{
+	return YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+/* yajl_tree wants a NUL-terminated document; response bodies are bufs
+ * (always NUL-terminated) but the unit tests pass plain slices. */
+static yajl_val parse_tree(const char *body, size_t len, char *why, size_t why_sz)
+{
+	char ebuf[128];
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		snprintf(why, why_sz, "out of memory");
+		return NULL;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	yajl_val tree = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
+	free(copy);
+	if (!tree) {
+		ebuf[strcspn(ebuf, "\r\n")] = '\0';
+		snprintf(why, why_sz, "the response is not JSON: %s", ebuf);
+	}
+	return tree;
+}
+
+int logs_api_parse_query_id(const char *body, size_t len, char *query_id, size_t id_sz, char *why,
+			    size_t why_sz)
+{
+	yajl_val tree = parse_tree(body, len, why, why_sz);
+	int rc = -1;
+	if (!tree)
+		return -1;
+	const char *id = str_of(member(tree, "queryId"));
+	if (!id || !*id) {
+		snprintf(why, why_sz, "the response has no queryId");
+		goto out;
+	}
+	if (strlen(id) >= id_sz) {
+		snprintf(why, why_sz, "the queryId is longer than %zu bytes", id_sz - 1);
+		goto out;
+	}
+	snprintf(query_id, id_sz, "%s", id);
+	rc = 0;
+out:
+	yajl_tree_free(tree);
+	return rc;
+}
+
+int logs_api_parse_log_groups(const char *body, size_t len, const char *name, struct logs_group_info *out,
+			      char *next_token, size_t token_sz, char *why, size_t why_sz)
+{
+	yajl_val tree = parse_tree(body, len, why, why_sz);
+	int rc = -1;
+	next_token[0] = '\0';
+	if (!tree)
+		return -1;
+	yajl_val groups = member(tree, "logGroups");
+	if (!YAJL_IS_ARRAY(groups)) {
+		snprintf(why, why_sz, "the response has no logGroups list");
+		goto out;
+	}
+	for (size_t i = 0; i < groups->u.array.len; i++) {
+		yajl_val g = groups->u.array.values[i];
+		const char *n = str_of(member(g, "logGroupName"));
+		if (!n || strcmp(n, name) != 0)
+			continue;
+		out->found = 1;
+		/* Numbers may come as integers or (moto) doubles. */
+		yajl_val ct = member(g, "creationTime"), rd = member(g, "retentionInDays");
+		if (YAJL_IS_NUMBER(ct))
+			out->creation_ms = YAJL_IS_INTEGER(ct) ? YAJL_GET_INTEGER(ct) : (int64_t)YAJL_GET_DOUBLE(ct);
+		if (YAJL_IS_NUMBER(rd))
+			out->retention_days = YAJL_IS_INTEGER(rd) ? (int)YAJL_GET_INTEGER(rd) : (int)YAJL_GET_DOUBLE(rd);
+		break;
+	}
+	const char *tok = str_of(member(tree, "nextToken"));
+	if (tok && strlen(tok) < token_sz)
+		snprintf(next_token, token_sz, "%s", tok);
+	rc = 0;
+out:
+	yajl_tree_free(tree);
+	return rc;
+}
+
+static const char *const status_names[] = {
+	[LOGS_Q_UNKNOWN_STATUS] = "",   [LOGS_Q_SCHEDULED] = "Scheduled", [LOGS_Q_RUNNING] = "Running",
+	[LOGS_Q_COMPLETE] = "Complete", [LOGS_Q_FAILED] = "Failed",       [LOGS_Q_CANCELLED] = "Cancelled",
+	[LOGS_Q_TIMEOUT] = "Timeout",   [LOGS_Q_UNKNOWN] = "Unknown",
+};
+
+enum logs_query_status logs_api_status_of(const char *text)
+{
+	for (size_t i = 1; i < sizeof(status_names) / sizeof(status_names[0]); i++)
+		if (strcmp(text, status_names[i]) == 0)
+			return (enum logs_query_status)i;
+	return LOGS_Q_UNKNOWN_STATUS;
+}
+
+const char *logs_api_status_name(enum logs_query_status s)
+{
+	return s <= LOGS_Q_UNKNOWN && *status_names[s] ? status_names[s] : "(no status)";
+}
+
+int logs_api_status_terminal(enum logs_query_status s)
+{
+	return s == LOGS_Q_COMPLETE || s == LOGS_Q_FAILED || s == LOGS_Q_CANCELLED || s == LOGS_Q_TIMEOUT ||
+	       s == LOGS_Q_UNKNOWN;
+}
+
+/* ---- calls ---- */
+
+static int is_expired_token(const struct aws_error *err)
+{
+	return err->kind == AWS_ERR_AUTH &&
+	       (strcmp(err->code, "ExpiredTokenException") == 0 || strcmp(err->code, "ExpiredToken") == 0 ||
+		strcmp(err->code, "RequestExpired") == 0);
+}
+
+static void fail(struct aws_error *err, enum aws_err_kind kind, const char *op, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail(struct aws_error *err, enum aws_err_kind kind, const char *op, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	err->kind = kind;
+	snprintf(err->message, sizeof(err->message), "%s: %s", op, what);
+}
+
+/* One signed awsJson1_1 POST. Credentials are fetched per call: the
+ * provider hands out a copy, refreshed when they are about to expire, so a
+ * scan that outlives its session keeps working. */
+static int call(struct aws_client *c, const struct logs_target *t, const char *op, const struct buf *body,
+		struct http_response *resp, struct aws_error *err)
+{
+	char target[64], why[512];
+	struct aws_credentials creds = {0};
+	int rc = AL_OK;
+	snprintf(target, sizeof(target), TARGET_PREFIX "%s", op);
+	const struct http_header headers[] = {
+		{"X-Amz-Target", target},
+		{"Content-Type", "application/x-amz-json-1.1"},
+	};
+	struct aws_call ac = {
+		.operation = op,
+		.endpoint = t->endpoint,
+		.region = t->region,
+		.service = "logs",
+		.method = "POST",
+		.path = "/",
+		.headers = headers,
+		.nheaders = sizeof(headers) / sizeof(headers[0]),
+		.body = buf_str(body),
+		.body_len = body->len,
+	};
+	memset(resp, 0, sizeof(*resp));
+	for (int refreshed = 0;; refreshed = 1) {
+		const struct aws_credentials *use = t->static_creds;
+		if (t->creds) {
+			rc = aws_creds_get(t->creds, &creds, why, sizeof(why));
+			if (rc) {
+				memset(err, 0, sizeof(*err));
+				fail(err, AWS_ERR_AUTH, op, "%s", why);
+				return rc;
+			}
+			use = &creds;
+		}
+		http_response_free(resp);
+		rc = aws_request(c, &ac, use, resp, err);
+		aws_credentials_clear(&creds);
+		if (t->verbose) {
+			if (rc == AL_OK)
+				fprintf(stderr, "authlog-scan: aws: %s: HTTP %ld, %.1f ms, %d attempt%s%s%s\n", op,
+					resp->status, resp->seconds * 1000, err->attempts, err->attempts == 1 ? "" : "s",
+					resp->request_id ? ", request id " : "", resp->request_id ? resp->request_id : "");
+			else
+				fprintf(stderr, "authlog-scan: aws: %s: %s (%d attempt%s)\n", op, err->message,
+					err->attempts, err->attempts == 1 ? "" : "s");
+		}
+		if (rc == AL_OK || refreshed || !t->creds || !is_expired_token(err))
+			return rc;
+		if (aws_creds_refresh(t->creds, why, sizeof(why)) != AL_OK)
+			return rc; /* keys that cannot be refreshed: the answer stands */
+	}
+}
+
+int logs_api_start_query(struct aws_client *c, const struct logs_target *t, const char *log_group,
+			 int64_t start, int64_t end, const char *query, int limit, char *query_id, size_t id_sz,
+			 struct aws_error *err)
+{
+	struct buf body = BUF_INIT;
+	struct http_response resp;
+	char why[256];
+	int rc;
+	memset(&resp, 0, sizeof(resp));
+	if (logs_api_start_query_body(&body, log_group, start, end, query, limit) != 0) {
+		memset(err, 0, sizeof(*err));
+		fail(err, AWS_ERR_OTHER, "StartQuery", "out of memory");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	rc = call(c, t, "StartQuery", &body, &resp, err);
+	if (rc)
+		goto out;
+	if (logs_api_parse_query_id(resp.body.data ? resp.body.data : "", resp.body.len, query_id, id_sz, why,
+				    sizeof(why)) != 0) {
+		fail(err, AWS_ERR_BAD_RESPONSE, "StartQuery", "%s (HTTP %ld, %zu bytes)", why, resp.status,
+		     resp.body.len);
+		rc = AL_UNAVAILABLE;
+	}
+out:
+	http_response_free(&resp);
+	buf_free(&body);
+	return rc;
+}
+
+int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
+			       results_row_cb cb, void *ctx, struct logs_query_result *out,
+			       struct aws_error *err)
+{
+	struct buf body = BUF_INIT;
+	struct http_response resp;
+	struct results_parser *p = NULL;
+	int rc;
+	memset(&resp, 0, sizeof(resp));
+	memset(out, 0, sizeof(*out));
+	if (logs_api_query_id_body(&body, query_id) != 0 || results_new(cb, ctx, &p) != 0) {
+		memset(err, 0, sizeof(*err));
+		fail(err, AWS_ERR_OTHER, "GetQueryResults", "out of memory");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	rc = call(c, t, "GetQueryResults", &body, &resp, err);
+	if (rc)
+		goto out;
+	int r = results_feed(p, resp.body.data ? resp.body.data : "", resp.body.len);
+	if (r == 0)
+		r = results_finish(p);
+	if (r > 0) { /* the callback's own status */
+		rc = r;
+		goto out;
+	}
+	if (r < 0) {
+		fail(err, AWS_ERR_BAD_RESPONSE, "GetQueryResults", "malformed response (HTTP %ld, %zu bytes): %s",
+		     resp.status, resp.body.len, results_error(p));
+		rc = AL_UNAVAILABLE;
+		goto out;
+	}
+	snprintf(out->status_text, sizeof(out->status_text), "%s", results_status(p));
+	out->status = logs_api_status_of(out->status_text);
+	out->stats = *results_stats(p);
+	out->rows = results_rows(p);
+	if (out->status == LOGS_Q_UNKNOWN_STATUS) {
+		/* {} or a Coral envelope: nothing says what the query is doing. */
+		fail(err, AWS_ERR_BAD_RESPONSE, "GetQueryResults", "the response has %s (HTTP %ld, %zu bytes)",
+		     *out->status_text ? "an unknown status" : "no status", resp.status, resp.body.len);
+		rc = AL_UNAVAILABLE;
+	}
+out:
+	results_free(p);
+	http_response_free(&resp);
+	buf_free(&body);
+	return rc;
+}
+
+int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const char *query_id, int *stopped,
+			struct aws_error *err)
+{
+	struct buf body = BUF_INIT;
+	struct http_response resp;
+	char why[256];
+	int rc;
+	memset(&resp, 0, sizeof(resp));
+	*stopped = 0;
+	if (logs_api_query_id_body(&body, query_id) != 0) {
+		memset(err, 0, sizeof(*err));
+		fail(err, AWS_ERR_OTHER, "StopQuery", "out of memory");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	rc = call(c, t, "StopQuery", &body, &resp, err);
+	if (rc) {
+		/* Already finished, or never known: nothing holds a slot. */
+		if (err->kind == AWS_ERR_NOT_FOUND || strcmp(err->code, "InvalidParameterException") == 0)
+			rc = AL_OK;
+		goto out;
+	}
+	yajl_val tree = parse_tree(resp.body.data ? resp.body.data : "", resp.body.len, why, sizeof(why));
+	yajl_val ok = member(tree, "success");
+	*stopped = YAJL_IS_TRUE(ok);
+	if (tree)
+		yajl_tree_free(tree);
+out:
+	http_response_free(&resp);
+	buf_free(&body);
+	return rc;
+}
+
+int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *t, const char *name,
+				struct logs_group_info *out, struct aws_error *err)
+{
+	struct buf body = BUF_INIT;
+	struct http_response resp;
+	char token[2048] = "", why[256];
+	int rc = AL_OK;
+	memset(&resp, 0, sizeof(resp));
+	memset(out, 0, sizeof(*out));
+	for (int page = 0; page < DESCRIBE_MAX_PAGES; page++) {
+		buf_reset(&body);
+		if (logs_api_describe_log_groups_body(&body, name, token) != 0) {
+			memset(err, 0, sizeof(*err));
+			fail(err, AWS_ERR_OTHER, "DescribeLogGroups", "out of memory");
+			rc = AL_SOFTWARE;
+			break;
+		}
+		http_response_free(&resp);
+		rc = call(c, t, "DescribeLogGroups", &body, &resp, err);
+		if (rc)
+			break;
+		if (logs_api_parse_log_groups(resp.body.data ? resp.body.data : "", resp.body.len, name, out, token,
+					      sizeof(token), why, sizeof(why)) != 0) {
+			fail(err, AWS_ERR_BAD_RESPONSE, "DescribeLogGroups", "%s (HTTP %ld)", why, resp.status);
+			rc = AL_UNAVAILABLE;
+			break;
+		}
+		if (out->found || !*token)
+			break;
+	}
+	http_response_free(&resp);
+	buf_free(&body);
+	return rc;
+}

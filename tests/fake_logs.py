@@ -1,0 +1,905 @@
+#!/usr/bin/env python3
+"""fake_logs.py: a stateful CloudWatch Logs Insights simulation (Python 3 stdlib;
+botocore only to check signatures, when it is importable).
+
+usage:
+  python3 tests/fake_logs.py --port-file PATH [options]
+  python3 tests/fake_logs.py --self-test
+
+It binds 127.0.0.1:0, writes the port to PATH (atomically) and answers the awsJson1_1
+operations the fetcher uses, with the wire shapes of ../shared/reference/logs-insights-api.md:
+
+  StartQuery         logGroupName / logGroupNames; startTime, endTime (epoch seconds,
+                     inclusive: events in [start*1000, end*1000] ms, as AWS and moto);
+                     queryString; limit (1-10000). The query runs at once on the data
+                     set; `fields`, `display`, `filter F like /re/`, `filter F like "s"`,
+                     `filter F =~ /re/`, `sort @timestamp asc|desc` and `limit N` are
+                     understood, '#' comments skipped, anything else is a
+                     MalformedQueryException. At most 10,000 rows (the cap), fewer when
+                     limit says so. LimitExceededException when --max-concurrent
+                     queries are still running.
+  GetQueryResults    Scheduled, then Running (with part of the rows, as the service
+                     does), then Complete on the --polls-th poll and not before
+                     --latency-ms after StartQuery. Rows are [{field, value}] lists in
+                     the order of `fields`, @ptr last; every value is a string;
+                     @timestamp "2022-12-26 20:46:48.123" (or epoch ms with
+                     --timestamp-format epoch-ms, as moto); statistics bytesScanned,
+                     recordsScanned (events of the group in the range) and
+                     recordsMatched (after the filters, before the limit), as doubles.
+  StopQuery          {"success": true} for a running query; InvalidParameterException
+                     for one that has ended; ResourceNotFoundException for an unknown id.
+  DescribeLogGroups  logGroupNamePrefix, limit, nextToken.
+  DescribeQueries    the queries, newest first (status filter).
+
+Data (repeatable, in any mix):
+  --events FILE|DIR    *.jsonl: {"group", "stream", "ts" (epoch ms), "message"} per line;
+                       other files: one authenticator line per line, stream = the file
+                       name without .log, or a stern prefix "<stream> <container> line";
+                       @timestamp from the line's time="..." (lines without one take the
+                       previous line's time), a millisecond counter inside each second.
+                       A directory loads every file in it.
+  --group NAME         log group of text files and generated events (/aws/eks/demo/cluster)
+  --shift-to EPOCH|now move text-file events so the newest is at that time (time="..."
+                       inside the lines is rewritten to match)
+  --generate N:START:END[:GROUP]
+                       N authenticator records evenly over [START, END] (epoch seconds,
+                       or -3h / -90m relative to now), about 3 % denials, spread over 4
+                       streams, plus 1 noise line (kube-apiserver stream, or a
+                       non-record authenticator line) per 10 records
+  --creation-time EPOCH  creationTime of the groups (default: a day before the oldest event)
+
+Behaviour:
+  --polls N (default 3), --latency-ms MS (default 0), --max-concurrent N (default 30)
+  --latency-per-mb-ms MS  more query time per MB scanned (big windows take longer)
+  --rtt-ms MS          every answer waits this long (the network round trip)
+  --timestamp-format aws|epoch-ms
+  --no-statistics      GetQueryResults without "statistics" (as moto)
+  --faults JSON|@FILE  a list of scripted faults, each
+      {"op": "StartQuery"|"GetQueryResults"|"StopQuery"|"DescribeLogGroups"|"*",
+       "kind": "throttle" | "limit" | "unavailable" (503 ServiceUnavailableException) |
+               "http500" (HTML) | "http502" | "reset" (TCP RST) | "malformed" (truncated JSON) |
+               "empty" ({} with 200) | "access_denied" | "not_found" | "expired_token" |
+               "invalid_param" | "delay" | "query_failed" | "query_cancelled" |
+               "query_timeout" | "query_unknown" (StartQuery: the query ends so),
+       "count": N (default 1, -1 = always), "skip": K (let K matching calls pass first),
+       "every": M (only every M-th matching call), "delay_ms": MS, "message": "...",
+       "start_ge": S, "start_lt": S (only requests whose startTime is >= / < S)}
+  --verify-sigv4 AKID:SECRET[:TOKEN]  check every request's SigV4 with botocore (skipped,
+                       with a note in the log, when botocore is not importable)
+  --log FILE           one JSON line per request: {"time", "op", "request", "status",
+                       "fault", "sigv4", "query_id"}
+  --region R           the region in @log ARNs (us-east-1); --account A (111122223333)
+
+Control (unsigned, for tests): GET /_fake/state -> {"running", "max_running", "calls":
+  {op: n}, "queries": [{id, group, start, end, status, rows, polls, stopped}]};
+  POST /_fake/events with a JSON list of {"group", "stream", "ts", "message"} adds events.
+
+Embedding: LogsSim(args).handle(target, body_bytes, headers) -> (status, headers, body)
+is the whole service without the HTTP server, for tests/fake_aws.py to delegate the
+Logs_20140328.* targets to.
+"""
+
+import argparse
+import base64
+import bisect
+import calendar
+import json
+import os
+import random
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_ROWS = 10000
+TIME_RE = re.compile(r'time="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"')
+STERN_RE = re.compile(r'^(authenticator-\S+|kube-apiserver-\S+) \S+ (.*)$')
+
+
+def iso(ts_s):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts_s))
+
+
+def parse_iso(s):
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def aws_ts(ms):
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + ".%03d" % (ms % 1000)
+
+
+def rel_time(s, now):
+    s = str(s)
+    m = re.fullmatch(r'-(\d+)([smhd])', s)
+    if m:
+        return int(now - int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)])
+    if s == "now":
+        return int(now)
+    return int(s)
+
+
+# ---- the data set --------------------------------------------------------------
+
+class Group:
+    def __init__(self, name):
+        self.name = name
+        self.ts = []      # sorted epoch ms
+        self.ev = []      # (ts, seq, stream, message, ptr), same order
+        self.creation = None
+
+
+class Data:
+    def __init__(self, account):
+        self.groups = {}
+        self.seq = 0
+        self.account = account
+        self.lock = threading.Lock()
+
+    def group(self, name):
+        g = self.groups.get(name)
+        if g is None:
+            g = self.groups[name] = Group(name)
+        return g
+
+    def ptr(self, group, stream, seq):
+        # ~100 base64 characters like the real thing, unique per event, stable
+        raw = ("%s:%s\x00%s\x00%d" % (self.account, group, stream, seq)).encode()
+        return base64.b64encode(b"\x0a\x54" + raw + b"\x10\x01" + struct.pack(">Q", seq)).decode()
+
+    def add_many(self, events):
+        """events: iterable of (group, stream, ts_ms, message)."""
+        with self.lock:
+            per = {}
+            for group, stream, ts, msg in events:
+                self.seq += 1
+                per.setdefault(group, []).append((ts, self.seq, stream, msg, self.ptr(group, stream, self.seq)))
+            for name, evs in per.items():
+                g = self.group(name)
+                evs.sort(key=lambda e: (e[0], e[1]))
+                if not g.ev or evs[0][0] >= g.ts[-1]:
+                    g.ev.extend(evs)
+                    g.ts.extend(e[0] for e in evs)
+                else:
+                    g.ev = sorted(g.ev + evs, key=lambda e: (e[0], e[1]))
+                    g.ts = [e[0] for e in g.ev]
+
+    def count(self):
+        return sum(len(g.ev) for g in self.groups.values())
+
+
+def load_text(path, group, out):
+    stream_default = os.path.basename(path)
+    if stream_default.endswith(".log"):
+        stream_default = stream_default[:-4]
+    last_s = None
+    per_second = {}
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            stream = stream_default
+            m = STERN_RE.match(line)
+            if m:
+                stream, line = m.group(1), m.group(2)
+            t = TIME_RE.search(line)
+            if t:
+                last_s = parse_iso(t.group(1))
+            if last_s is None:
+                continue
+            n = per_second.get(last_s, 0)
+            per_second[last_s] = n + 1
+            out.append([group, stream, last_s * 1000 + min(n, 999), line])
+
+
+def load_jsonl(path, out, default_group):
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                e = json.loads(line)
+                out.append((e.get("group", default_group), e["stream"], int(e["ts"]), e["message"]))
+
+
+def shift_events(events, to_s):
+    newest = max(e[2] for e in events)
+    delta_ms = to_s * 1000 - newest
+    delta_ms -= delta_ms % 1000  # whole seconds: the ms counters stay as they are
+    for e in events:
+        e[2] += delta_ms
+        e[3] = TIME_RE.sub('time="%s"' % iso(e[2] // 1000), e[3], count=1)
+
+
+ROLES = ["node-role-a", "node-role-b", "ci-deployer", "ops-admin", "github-actions", "argocd"]
+
+
+def generate(n, start_s, end_s, group, seed=1):
+    rnd = random.Random(seed)
+    streams = ["authenticator-%032x" % rnd.getrandbits(128) for _ in range(4)]
+    span_ms = max(1, (end_s - start_s) * 1000)
+    out = []
+    for i in range(n):
+        ts = start_s * 1000 + (span_ms * i) // n
+        t = iso(ts // 1000)
+        stream = streams[i % 4]
+        port = 10000 + i % 50000
+        role = ROLES[rnd.randrange(len(ROLES))]
+        arn = "arn:aws:iam::111122223333:role/%s" % role
+        if rnd.random() < 0.03:
+            msg = ('time="%s" level=warning msg="access denied" arn="%s" client="127.0.0.1:%d" '
+                   'error="ARN is not mapped" method=POST path=/authenticate' % (t, arn, port))
+        else:
+            msg = ('time="%s" level=info msg="access granted" arn="%s" client="127.0.0.1:%d" '
+                   'groups="[system:masters]" method=POST path=/authenticate '
+                   'uid="aws-iam-authenticator:111122223333:AROAEXAMPLE%06d" username="%s-%d"'
+                   % (t, arn, port, i % 1000000, role, i))
+        out.append((group, stream, ts, msg))
+        if i % 10 == 9:  # noise the filters must drop
+            if i % 20 == 9:
+                out.append((group, "kube-apiserver-%032x" % 7, ts,
+                            'I1228 00:00:00.000000 1 httplog.go:132] "HTTP" verb="GET" URI="/healthz" '
+                            'latency="1ms" resp=200 n=%d' % i))
+            else:
+                out.append((group, stream, ts, 'time="%s" level=info msg="listening on https://127.0.0.1:21362/authenticate" n=%d' % (t, i)))
+    return out
+
+
+# ---- the query language, the part the bundled queries use ----------------------
+
+class Malformed(Exception):
+    pass
+
+
+def split_pipeline(q):
+    lines = [l for l in q.splitlines() if not l.lstrip().startswith("#")]
+    q = "\n".join(lines)
+    parts, cur, i = [], [], 0
+    while i < len(q):
+        ch = q[i]
+        if ch in '/"\'':
+            # a regex or string literal: '|' inside does not split
+            j = i + 1
+            while j < len(q) and q[j] != ch:
+                j += 2 if q[j] == "\\" else 1
+            if j >= len(q):
+                raise Malformed("unterminated %s literal" % ch)
+            cur.append(q[i:j + 1])
+            i = j + 1
+            continue
+        if ch == "|":
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append("".join(cur).strip())
+    return [p for p in parts if p]
+
+
+FILTER_RE = re.compile(r'^(@?\w+)\s+(like|=~)\s+(/(?:[^/\\]|\\.)*/|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')$', re.S)
+
+
+class Query:
+    def __init__(self, text):
+        self.fields = None
+        self.filters = []
+        self.order = "desc"
+        self.limit = None
+        for cmd in split_pipeline(text):
+            word, _, rest = cmd.partition(" ")
+            word = word.strip().lower()
+            rest = rest.strip()
+            if word in ("fields", "display"):
+                self.fields = [f.strip() for f in rest.split(",") if f.strip()]
+            elif word == "filter":
+                m = FILTER_RE.match(rest)
+                if not m:
+                    raise Malformed("unsupported filter: %s" % rest)
+                field, lit = m.group(1), m.group(3)
+                if lit[0] == "/":
+                    pat = re.compile(lit[1:-1])
+                else:
+                    pat = re.compile(re.escape(lit[1:-1].replace('\\"', '"')))
+                self.filters.append((field, pat))
+            elif word == "sort":
+                m = re.fullmatch(r"@timestamp(\s+(asc|desc))?", rest)
+                if not m:
+                    raise Malformed("unsupported sort: %s" % rest)
+                self.order = m.group(2) or "desc"
+            elif word == "limit":
+                if not rest.isdigit() or not 1 <= int(rest) <= MAX_ROWS:
+                    raise Malformed("limit must be 1 to %d" % MAX_ROWS)
+                self.limit = int(rest)
+            else:
+                raise Malformed("unsupported command: %s" % word)
+        if self.fields is None:
+            self.fields = ["@timestamp", "@message"]
+
+
+# ---- the service -----------------------------------------------------------------
+
+def err(status, code, message, headers=None):
+    h = {"X-Amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.1"}
+    h.update(headers or {})
+    return status, h, json.dumps({"__type": code, "message": message}).encode()
+
+
+def ok(obj):
+    return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(obj).encode()
+
+
+class QueryRun:
+    pass
+
+
+class LogsSim:
+    def __init__(self, a, data):
+        self.a = a
+        self.data = data
+        self.lock = threading.Lock()
+        self.queries = {}
+        self.order = []
+        self.calls = {}
+        self.max_running = 0
+        self.faults = a.faults_list
+        self.fault_seen = [0] * len(self.faults)
+        self.fault_used = [0] * len(self.faults)
+
+    # -- faults
+    def take_fault(self, op, body):
+        with self.lock:
+            for i, f in enumerate(self.faults):
+                if f.get("op", "*") not in ("*", op):
+                    continue
+                st = body.get("startTime")
+                if "start_ge" in f and not (isinstance(st, int) and st >= f["start_ge"]):
+                    continue
+                if "start_lt" in f and not (isinstance(st, int) and st < f["start_lt"]):
+                    continue
+                self.fault_seen[i] += 1
+                if self.fault_seen[i] <= f.get("skip", 0):
+                    continue
+                every = f.get("every", 1)
+                if (self.fault_seen[i] - f.get("skip", 0) - 1) % every:
+                    continue
+                count = f.get("count", 1)
+                if count >= 0 and self.fault_used[i] >= count:
+                    continue
+                self.fault_used[i] += 1
+                return f
+        return None
+
+    def running(self, now):
+        n = 0
+        for q in self.queries.values():
+            self.advance(q, now, poll=False)
+            if q.status in ("Scheduled", "Running"):
+                n += 1
+        return n
+
+    def advance(self, q, now, poll):
+        """Scheduled on the first poll (when --polls >= 3), Running after, the final
+        status on the --polls-th poll once --latency-ms has passed; a query nobody
+        polls ends by itself 30 s after that (it frees its slot, as on AWS)."""
+        if q.status not in ("Scheduled", "Running"):
+            return
+        if poll:
+            q.polls += 1
+        if (q.polls >= self.a.polls and now >= q.ready_at) or now >= q.ready_at + 30:
+            q.status = q.final
+        elif poll:
+            q.status = "Scheduled" if q.polls == 1 and self.a.polls >= 3 else "Running"
+
+    # -- operations
+    def start_query(self, body, now):
+        names = body.get("logGroupNames") or ([body["logGroupName"]] if body.get("logGroupName") else None)
+        if body.get("logGroupName") and body.get("logGroupNames"):
+            return err(400, "InvalidParameterException", "Only one of logGroupName or logGroupNames can be specified")
+        if not names:
+            return err(400, "InvalidParameterException", "A log group must be specified")
+        st, en = body.get("startTime"), body.get("endTime")
+        if not isinstance(st, int) or not isinstance(en, int) or st < 0 or en < 0:
+            return err(400, "InvalidParameterException", "startTime and endTime must be non-negative integers")
+        if en < st:
+            return err(400, "InvalidParameterException", "End time should not be before the start time")
+        qs = body.get("queryString")
+        if not isinstance(qs, str) or not qs or len(qs) > 10000:
+            return err(400, "InvalidParameterException", "queryString must be 1 to 10000 characters")
+        limit = body.get("limit")
+        if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= MAX_ROWS):
+            return err(400, "InvalidParameterException", "limit must be 1 to 10000")
+        groups = []
+        for n in names:
+            g = self.data.groups.get(n)
+            if g is None:
+                return err(400, "ResourceNotFoundException", "The specified log group does not exist.")
+            groups.append(g)
+        for g in groups:
+            creation = g.creation if g.creation is not None else self.a.creation_default(g)
+            if en * 1000 < creation:
+                return err(400, "InvalidParameterException",
+                           "Query's end date and time is either before the log group creation time or "
+                           "exceeds the log group log retention settings")
+        try:
+            q = Query(qs)
+        except (Malformed, re.error) as e:
+            return err(400, "MalformedQueryException", str(e))
+        with self.lock:
+            if self.running(now) >= self.a.max_concurrent:
+                return err(400, "LimitExceededException",
+                           "Account maximum query concurrency limit of [%d] reached." % self.a.max_concurrent)
+        # run it: the data is append-only, so no lock is needed to read it
+        lo, hi = st * 1000, en * 1000
+        matched, scanned, nbytes = [], 0, 0
+        for g in groups:
+            i, j = bisect.bisect_left(g.ts, lo), bisect.bisect_right(g.ts, hi)
+            evs = g.ev[i:j]
+            scanned += len(evs)
+            for e in evs:
+                nbytes += len(e[3]) + 26
+                ok_ = True
+                for field, pat in q.filters:
+                    v = e[3] if field == "@message" else e[2] if field == "@logStream" else g.name if field == "@log" else ""
+                    if not pat.search(v):
+                        ok_ = False
+                        break
+                if ok_:
+                    matched.append((e, g.name))
+        matched.sort(key=lambda x: (x[0][0], x[0][1]), reverse=(q.order == "desc"))
+        cap = min(x for x in (q.limit, limit, MAX_ROWS) if x)
+        rows = matched[:cap]
+        r = QueryRun()
+        r.id = str(uuid.uuid4())
+        r.group = ",".join(names)
+        r.start, r.end = st, en
+        r.fields = q.fields
+        r.rows = rows
+        r.stats = {"recordsMatched": float(len(matched)), "recordsScanned": float(scanned),
+                   "bytesScanned": float(nbytes)}
+        r.status = "Scheduled"
+        r.polls = 0
+        r.started = now
+        r.ready_at = now + (self.a.latency_ms + nbytes / 1e6 * self.a.latency_per_mb_ms) / 1000.0
+        r.final = "Complete"
+        r.stopped = False
+        with self.lock:
+            self.queries[r.id] = r
+            self.order.append(r.id)
+            self.max_running = max(self.max_running, self.running(now))
+        return r
+
+    def render_rows(self, r, rows):
+        out = []
+        for e, gname in rows:
+            ts, seq, stream, msg, ptr = e
+            row = []
+            for f in r.fields:
+                if f == "@timestamp":
+                    v = str(ts) if self.a.timestamp_format == "epoch-ms" else aws_ts(ts)
+                elif f == "@message":
+                    v = msg
+                elif f == "@logStream":
+                    v = stream
+                elif f == "@log":
+                    v = "%s:%s" % (self.data.account, gname)
+                elif f == "@ptr":
+                    continue
+                else:
+                    continue  # a field the events do not have: the service leaves it out
+                row.append({"field": f, "value": v})
+            row.append({"field": "@ptr", "value": ptr})
+            out.append(row)
+        return out
+
+    def get_query_results(self, body, now):
+        qid = body.get("queryId")
+        with self.lock:
+            r = self.queries.get(qid)
+            if r is None:
+                return err(400, "ResourceNotFoundException", "Query does not exist.")
+            self.advance(r, now, poll=True)
+            status = r.status
+        if status == "Complete":
+            rows, stats = r.rows, r.stats
+        elif status == "Running":
+            # partial, as the service does while it runs: only the final set counts
+            rows = r.rows[: len(r.rows) // 2]
+            stats = {k: float(int(v) // 2) for k, v in r.stats.items()}
+        else:
+            rows, stats = [], {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
+        if status in ("Failed", "Cancelled", "Timeout", "Unknown"):
+            rows = []
+        out = {"results": self.render_rows(r, rows), "statistics": stats, "status": status}
+        if self.a.no_statistics:
+            del out["statistics"]  # as moto
+        return ok(out)
+
+    def stop_query(self, body, now):
+        qid = body.get("queryId")
+        with self.lock:
+            r = self.queries.get(qid)
+            if r is None:
+                return err(400, "ResourceNotFoundException", "Query does not exist.")
+            self.advance(r, now, poll=False)
+            if r.status not in ("Scheduled", "Running"):
+                return err(400, "InvalidParameterException", "Query is not running.")
+            r.status = "Cancelled"
+            r.stopped = True
+        return ok({"success": True})
+
+    def describe_log_groups(self, body, now):
+        prefix = body.get("logGroupNamePrefix", "")
+        limit = int(body.get("limit") or 50)
+        names = sorted(n for n in self.data.groups if n.startswith(prefix))
+        start = int(body.get("nextToken") or 0)
+        page = names[start:start + limit]
+        out = {"logGroups": [{"logGroupName": n,
+                              "creationTime": self.a.creation_default(self.data.groups[n]),
+                              "arn": "arn:aws:logs:%s:%s:log-group:%s:*" % (self.a.region, self.data.account, n),
+                              "storedBytes": sum(len(e[3]) for e in self.data.groups[n].ev),
+                              "metricFilterCount": 0} for n in page]}
+        if start + limit < len(names):
+            out["nextToken"] = str(start + limit)
+        return ok(out)
+
+    def describe_queries(self, body, now):
+        with self.lock:
+            qs = [self.queries[i] for i in reversed(self.order)]
+            for q in qs:
+                self.advance(q, now, poll=False)
+        st = body.get("status")
+        return ok({"queries": [{"queryId": q.id, "status": q.status, "logGroupName": q.group,
+                                "createTime": int(q.started * 1000)} for q in qs if not st or q.status == st]})
+
+    def state(self):
+        now = time.time()
+        with self.lock:
+            running = self.running(now)
+            return {"running": running, "max_running": self.max_running, "calls": dict(self.calls),
+                    "queries": [{"id": q.id, "group": q.group, "start": q.start, "end": q.end,
+                                 "status": q.status, "rows": len(q.rows), "polls": q.polls,
+                                 "stopped": q.stopped, "matched": q.stats["recordsMatched"]}
+                                for q in (self.queries[i] for i in self.order)]}
+
+    def handle(self, target, body_bytes, now=None):
+        """-> (status, headers, payload, info) with info = {"op", "fault", "query_id"}."""
+        now = time.time() if now is None else now
+        op = (target or "").rpartition(".")[2]
+        info = {"op": op, "fault": None, "query_id": None}
+        with self.lock:
+            self.calls[op] = self.calls.get(op, 0) + 1
+        if not target or not target.startswith("Logs_20140328."):
+            return err(400, "UnknownOperationException", "Unknown operation %s" % target) + (info,)
+        try:
+            body = json.loads(body_bytes.decode("utf-8")) if body_bytes else {}
+            if not isinstance(body, dict):
+                raise ValueError
+        except ValueError:
+            return err(400, "SerializationException", "Start of structure or map found where not expected.") + (info,)
+        f = self.take_fault(op, body)
+        final = None
+        if f:
+            info["fault"] = f["kind"]
+            k = f["kind"]
+            msg = f.get("message")
+            if k == "delay":
+                time.sleep(f.get("delay_ms", 100) / 1000.0)
+            elif k == "throttle":
+                return err(400, "ThrottlingException", msg or "Rate exceeded") + (info,)
+            elif k == "limit":
+                return err(400, "LimitExceededException", msg or "Account maximum query concurrency limit of [4] reached.") + (info,)
+            elif k == "unavailable":
+                return err(503, "ServiceUnavailableException", msg or "The service cannot complete the request.") + (info,)
+            elif k in ("http500", "http502"):
+                return (int(k[4:]), {"Content-Type": "text/html; charset=utf-8"},
+                        b"<!doctype html><title>%d Internal Server Error</title>" % int(k[4:]), info)
+            elif k == "reset":
+                return (None, None, None, info)
+            elif k == "malformed":
+                real = self.dispatch(op, body, now)
+                if isinstance(real, QueryRun):
+                    real = ok({"queryId": real.id})
+                return (200, {"Content-Type": "application/x-amz-json-1.1"}, real[2][: max(1, len(real[2]) // 2)], info)
+            elif k == "empty":
+                return (200, {"Content-Type": "application/x-amz-json-1.1"}, b"{}", info)
+            elif k == "access_denied":
+                return err(400, "AccessDeniedException", msg or (
+                    "User: arn:aws:sts::111122223333:assumed-role/authlog/x is not authorized to perform: "
+                    "logs:%s on resource: arn:aws:logs:%s:111122223333:log-group:%s:log-stream: because no "
+                    "identity-based policy allows the logs:%s action" % (
+                        op, self.a.region, body.get("logGroupName", "*"), op))) + (info,)
+            elif k == "not_found":
+                return err(400, "ResourceNotFoundException", msg or "The specified log group does not exist.") + (info,)
+            elif k == "expired_token":
+                return err(400, "ExpiredTokenException", msg or "The security token included in the request is expired") + (info,)
+            elif k == "invalid_param":
+                return err(400, "InvalidParameterException", msg or "Invalid parameter") + (info,)
+            elif k.startswith("query_"):
+                final = {"query_failed": "Failed", "query_cancelled": "Cancelled", "query_timeout": "Timeout",
+                         "query_unknown": "Unknown"}[k]
+        res = self.dispatch(op, body, now)
+        if isinstance(res, QueryRun):
+            if final:
+                res.final = final
+            info["query_id"] = res.id
+            res = ok({"queryId": res.id})
+        elif op != "StartQuery":
+            info["query_id"] = body.get("queryId")
+        return res + (info,)
+
+    def dispatch(self, op, body, now):
+        fn = {"StartQuery": self.start_query, "GetQueryResults": self.get_query_results,
+              "StopQuery": self.stop_query, "DescribeLogGroups": self.describe_log_groups,
+              "DescribeQueries": self.describe_queries}.get(op)
+        if fn is None:
+            return err(400, "UnknownOperationException", "Unknown operation %s" % op)
+        return fn(body, now)
+
+
+# ---- SigV4 check with botocore -----------------------------------------------------
+
+def make_verifier(specs):
+    if not specs:
+        return None
+    try:
+        import botocore.auth
+        import botocore.awsrequest
+        import botocore.credentials
+    except ImportError:
+        return lambda *a: "not-checked (botocore is not importable)"
+    keys = {}
+    for spec in specs:
+        p = spec.split(":", 2)
+        keys[p[0]] = (p[1], p[2] if len(p) > 2 and p[2] else None)
+
+    def verify(method, url, header_pairs, body):
+        hdr = {}
+        for n, v in header_pairs:
+            hdr.setdefault(n.lower(), v)
+        auth = hdr.get("authorization", "")
+        m = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+                         r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})", auth)
+        if not m:
+            return "IncompleteSignatureException: malformed Authorization"
+        akid, date8, region, service, signed, sig = m.groups()
+        if akid not in keys:
+            return "UnrecognizedClientException: unknown key"
+        secret, token = keys[akid]
+        if token is not None and hdr.get("x-amz-security-token") != token:
+            return "UnrecognizedClientException: wrong session token"
+        amz_date = hdr.get("x-amz-date", "")
+        if amz_date[:8] != date8:
+            return "InvalidSignatureException: scope date"
+        try:
+            t = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+        except ValueError:
+            return "IncompleteSignatureException: X-Amz-Date"
+        if abs(t - time.time()) > 300:
+            return "InvalidSignatureException: Signature expired"
+        names = signed.split(";")
+        if "host" not in names:
+            return "InvalidSignatureException: host not signed"
+        req = botocore.awsrequest.AWSRequest(method=method, url=url, data=body,
+                                             headers={n: hdr[n] for n in names if n in hdr})
+        req.context["timestamp"] = amz_date
+        creds = botocore.credentials.Credentials(akid, secret, token)
+        signer = botocore.auth.SigV4Auth(creds, service, region)
+        creq = signer.canonical_request(req)
+        want = signer.signature(signer.string_to_sign(req, creq), req)
+        return "ok" if want == sig else "InvalidSignatureException: signature mismatch"
+    return verify
+
+
+# ---- HTTP ------------------------------------------------------------------------
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = "fake_logs/1"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except (ConnectionError, BrokenPipeError, socket.timeout, OSError):
+            self.close_connection = True
+
+    def send(self, status, headers, payload):
+        self.send_response_only(status)
+        self.send_header("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        self.wfile.flush()
+
+    def do_GET(self):
+        if self.path == "/_fake/state":
+            self.send(200, {"Content-Type": "application/json"}, json.dumps(self.server.sim.state()).encode())
+        else:
+            self.send(404, {}, b"not found")
+
+    def do_POST(self):
+        sim = self.server.sim
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        if self.path == "/_fake/events":
+            evs = json.loads(body)
+            sim.data.add_many((e.get("group", sim.a.group), e["stream"], int(e["ts"]), e["message"]) for e in evs)
+            self.send(200, {"Content-Type": "application/json"}, b'{"ok":true}')
+            return
+        header_pairs = list(self.headers.items())
+        sig = "unsigned"
+        if self.headers.get("Authorization"):
+            sig = "not-checked"
+            if self.server.verify:
+                url = "http://%s%s" % (self.headers.get("Host"), self.path)
+                sig = self.server.verify("POST", url, header_pairs, body)
+                if sig != "ok" and not sig.startswith("not-checked"):
+                    code, _, message = sig.partition(": ")
+                    self.server.log({"time": time.time(), "op": None, "status": 403, "sigv4": sig})
+                    self.send(*err(403 if code == "InvalidSignatureException" else 400, code, message)[:3])
+                    return
+        status, headers, payload, info = sim.handle(self.headers.get("X-Amz-Target"), body)
+        if sim.a.rtt_ms:
+            time.sleep(sim.a.rtt_ms / 1000.0)
+        try:
+            req = json.loads(body) if body else None
+        except ValueError:
+            req = None
+        self.server.log({"time": time.time(), "op": info["op"], "request": req, "status": status,
+                         "fault": info["fault"], "sigv4": sig, "query_id": info["query_id"]})
+        if status is None:  # reset
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            self.connection.close()
+            return
+        self.send(status, headers, payload)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def handle_error(self, request, client_address):
+        pass
+
+    def log(self, entry):
+        if not self.log_path:
+            return
+        with self.log_lock:
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry) + "\n")
+
+
+def build(argv=None):
+    ap = argparse.ArgumentParser(description="CloudWatch Logs Insights simulation (see the docstring)")
+    ap.add_argument("--port-file")
+    ap.add_argument("--events", action="append", default=[])
+    ap.add_argument("--group", default="/aws/eks/demo/cluster")
+    ap.add_argument("--shift-to")
+    ap.add_argument("--generate", action="append", default=[])
+    ap.add_argument("--creation-time", type=int)
+    ap.add_argument("--polls", type=int, default=3)
+    ap.add_argument("--latency-ms", type=float, default=0.0)
+    ap.add_argument("--latency-per-mb-ms", type=float, default=0.0)
+    ap.add_argument("--rtt-ms", type=float, default=0.0)
+    ap.add_argument("--max-concurrent", type=int, default=30)
+    ap.add_argument("--timestamp-format", choices=["aws", "epoch-ms"], default="aws")
+    ap.add_argument("--no-statistics", action="store_true")
+    ap.add_argument("--faults", default="[]")
+    ap.add_argument("--verify-sigv4", action="append", default=[])
+    ap.add_argument("--log")
+    ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--account", default="111122223333")
+    ap.add_argument("--self-test", action="store_true")
+    a = ap.parse_args(argv)
+    faults = a.faults
+    if faults.startswith("@"):
+        with open(faults[1:], encoding="utf-8") as f:
+            faults = f.read()
+    a.faults_list = json.loads(faults)
+    now = time.time()
+    data = Data(a.account)
+    text = []
+    for path in a.events:
+        paths = [os.path.join(path, n) for n in sorted(os.listdir(path))] if os.path.isdir(path) else [path]
+        for p in paths:
+            if os.path.isdir(p):
+                continue
+            if p.endswith(".jsonl"):
+                other = []
+                load_jsonl(p, other, a.group)
+                data.add_many(other)
+            elif not p.endswith(".py"):
+                load_text(p, a.group, text)
+    if text and a.shift_to:
+        shift_events(text, rel_time(a.shift_to, now))
+    data.add_many((e[0], e[1], e[2], e[3]) for e in text)
+    for spec in a.generate:
+        parts = spec.split(":")
+        n, st, en = int(parts[0]), rel_time(parts[1], now), rel_time(parts[2], now)
+        data.add_many(generate(n, st, en, parts[3] if len(parts) > 3 else a.group, seed=len(data.groups) + 1))
+    if not data.groups:
+        data.group(a.group)
+
+    def creation_default(g):
+        if a.creation_time is not None:
+            return a.creation_time * 1000
+        return (g.ts[0] if g.ts else int(now * 1000)) - 86400 * 1000
+    a.creation_default = creation_default
+    return a, data
+
+
+def self_test():
+    a, data = build(["--polls", "1"])
+    data.add_many([("/aws/eks/demo/cluster", "authenticator-x", 1672000000000 + i * 1000,
+                    'time="%s" level=info msg="access granted" n=%d' % (iso(1672000000 + i), i)) for i in range(20)]
+                  + [("/aws/eks/demo/cluster", "kube-apiserver-x", 1672000005000, 'msg="access granted"')])
+    sim = LogsSim(a, data)
+    q = 'fields @timestamp, @ptr, @message\n# comment | not a pipe\n| filter @logStream like /authenticator/\n| filter @message like /access (granted|denied)/ | sort @timestamp asc | limit 5'
+    st, h, body, info = sim.handle("Logs_20140328.StartQuery", json.dumps(
+        {"logGroupName": "/aws/eks/demo/cluster", "startTime": 1672000000, "endTime": 1672000010,
+         "queryString": q}).encode())
+    qid = json.loads(body)["queryId"]
+    st, h, body, info = sim.handle("Logs_20140328.GetQueryResults", json.dumps({"queryId": qid}).encode())
+    res = json.loads(body)
+    ok_ = (res["status"] == "Complete" and len(res["results"]) == 5
+           and res["statistics"]["recordsMatched"] == 11.0 and res["statistics"]["recordsScanned"] == 12.0
+           and res["results"][0][0] == {"field": "@timestamp", "value": "2022-12-25 20:26:40.000"})
+    print("ok" if ok_ else "FAIL", "start/get: status %s, %d rows, %s" % (res["status"], len(res["results"]), res["statistics"]))
+    st, h, body, info = sim.handle("Logs_20140328.StopQuery", json.dumps({"queryId": qid}).encode())
+    ok2 = st == 400 and json.loads(body)["__type"] == "InvalidParameterException"
+    print("ok" if ok2 else "FAIL", "StopQuery on an ended query: %s" % body)
+    try:
+        Query("fields @message | stats count(*) by bin(1h)")
+        ok3 = False
+    except Malformed:
+        ok3 = True
+    print("ok" if ok3 else "FAIL", "stats is refused as malformed")
+    return 0 if ok_ and ok2 and ok3 else 1
+
+
+def main():
+    if "--self-test" in sys.argv:
+        return self_test()
+    a, data = build()
+    if not a.port_file:
+        raise SystemExit("fake_logs: --port-file is required")
+    httpd = Server(("127.0.0.1", 0), Handler)
+    httpd.sim = LogsSim(a, data)
+    httpd.verify = make_verifier(a.verify_sigv4)
+    httpd.log_path = a.log
+    httpd.log_lock = threading.Lock()
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % httpd.server_address[1])
+    os.replace(tmp, a.port_file)
+
+    import signal
+
+    def stop(signum, frame):
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        httpd.serve_forever(poll_interval=0.1)
+    finally:
+        httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+/* Unit tests of the fetcher's pure parts: @timestamp parsing, window
+ * splitting, the query's limit, the request bodies and the small answers of
+ * logs_api, the run lock, and the scan state in the store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../unit/tap.h"
+#include "buf.h"
+#include "fetch.h"
+#include "lock.h"
+#include "logs_api.h"
+#include "status.h"
+#include "store.h"
+
+static void test_timestamps(void)
+{
+	int64_t ms = 0;
+	ok(fetch_timestamp_ms("2022-12-26 20:46:48.123", &ms) == 0 && ms == 1672087608123LL, "AWS form with ms");
+	ok(fetch_timestamp_ms("2022-12-26 20:46:48", &ms) == 0 && ms == 1672087608000LL, "AWS form without ms");
+	ok(fetch_timestamp_ms("2022-12-26 20:46:48.1", &ms) == 0 && ms == 1672087608100LL, "one fraction digit");
+	ok(fetch_timestamp_ms("2022-12-26 20:46:48.123456", &ms) == 0 && ms == 1672087608123LL, "extra digits cut");
+	ok(fetch_timestamp_ms("1795486765001", &ms) == 0 && ms == 1795486765001LL, "epoch ms (moto)");
+	ok(fetch_timestamp_ms("2022-12-26T20:46:48.5Z", &ms) == 0 && ms == 1672087608500LL, "RFC 3339 too");
+	ok(fetch_timestamp_ms("", &ms) != 0, "empty refused");
+	ok(fetch_timestamp_ms("yesterday at noon", &ms) != 0, "text refused");
+	ok(fetch_timestamp_ms("12345678901234567890", &ms) != 0, "absurd number refused");
+}
+
+static void test_split(void)
+{
+	int64_t s, e;
+	is_int(fetch_split_parts(0, 3600, 0, 10000), 2, "no statistics: halves");
+	is_int(fetch_split_parts(0, 3600, 10000, 10000), 2, "matched = cap: halves");
+	is_int(fetch_split_parts(0, 3600, 60000, 10000), 8, "60,000 matched: 8 parts of 7,500");
+	is_int(fetch_split_parts(0, 3600, 1e9, 10000), 64, "at most 64 parts");
+	is_int(fetch_split_parts(0, 5, 1e9, 10000), 5, "never below one second a part");
+	is_int(fetch_split_parts(0, 1, 1e9, 10000), 0, "one second: cannot split");
+	is_int(fetch_split_parts(7, 7, 1e9, 10000), 0, "zero length: cannot split");
+	fetch_split_bounds(100, 200, 2, 0, &s, &e);
+	ok(s == 100 && e == 150, "first half [100,150]");
+	fetch_split_bounds(100, 200, 2, 1, &s, &e);
+	ok(s == 150 && e == 200, "second half [150,200]: shares the boundary second");
+	int64_t prev = 1000;
+	int tiled = 1;
+	for (size_t i = 0; i < 7; i++) {
+		fetch_split_bounds(1000, 1100, 7, i, &s, &e);
+		tiled &= s == prev && e > s;
+		prev = e;
+	}
+	ok(tiled && prev == 1100, "7 uneven parts tile the window");
+}
+
+static void test_query_limit(void)
+{
+	is_int(fetch_query_limit("fields @message | limit 50"), 50, "limit 50");
+	is_int(fetch_query_limit("fields @message\n| sort @timestamp desc\n| limit 1000\n"), 1000, "multi-line");
+	is_int(fetch_query_limit("fields @message"), 0, "none");
+	is_int(fetch_query_limit("# | limit 5 in a comment\nfields @message"), 0, "a comment does not count");
+	is_int(fetch_query_limit("fields @message | limit 10 | limit 20"), 20, "the last one");
+	is_int(fetch_query_limit("fields @message | limitless 20"), 0, "only the command");
+}
+
+static void test_bodies(void)
+{
+	struct buf b = BUF_INIT;
+	logs_api_start_query_body(&b, "/aws/eks/demo/cluster", 1672000000, 1672003600,
+				  "fields @timestamp, @message | sort @timestamp asc", 10000);
+	is_str(buf_str(&b),
+	       "{\"logGroupName\":\"/aws/eks/demo/cluster\",\"startTime\":1672000000,\"endTime\":1672003600,"
+	       "\"queryString\":\"fields @timestamp, @message | sort @timestamp asc\",\"limit\":10000}",
+	       "StartQuery body: the reference vector's bytes");
+	buf_reset(&b);
+	logs_api_start_query_body(&b, "g", 1, 2, "filter @message like /msg=\"x\\ty\"/\n| limit 5", 0);
+	is_str(buf_str(&b), "{\"logGroupName\":\"g\",\"startTime\":1,\"endTime\":2,"
+			    "\"queryString\":\"filter @message like /msg=\\\"x\\\\ty\\\"/\\n| limit 5\"}",
+	       "quotes, backslashes and newlines escaped; no limit field when 0");
+	buf_reset(&b);
+	logs_api_query_id_body(&b, "2dac81d5-a6a5-45d7-b355-c842b1a7c0c5");
+	is_str(buf_str(&b), "{\"queryId\":\"2dac81d5-a6a5-45d7-b355-c842b1a7c0c5\"}", "queryId body");
+	buf_reset(&b);
+	logs_api_describe_log_groups_body(&b, "/aws/eks/x/cluster", NULL);
+	is_str(buf_str(&b), "{\"logGroupNamePrefix\":\"/aws/eks/x/cluster\",\"limit\":50}", "DescribeLogGroups");
+	buf_reset(&b);
+	logs_api_describe_log_groups_body(&b, "p", "tok");
+	is_str(buf_str(&b), "{\"logGroupNamePrefix\":\"p\",\"limit\":50,\"nextToken\":\"tok\"}", "with nextToken");
+	buf_free(&b);
+}
+
+static void test_answers(void)
+{
+	char id[LOGS_API_QUERY_ID_MAX], why[256], tok[64];
+	struct logs_group_info gi;
+	const char *a = "{\"queryId\": \"4c63d184-d73f-13d1-86cf-09fc92fd55f3\"}";
+	ok(logs_api_parse_query_id(a, strlen(a), id, sizeof(id), why, sizeof(why)) == 0 &&
+		   strcmp(id, "4c63d184-d73f-13d1-86cf-09fc92fd55f3") == 0,
+	   "queryId parsed");
+	const char *bad[] = {"{}", "{\"queryId\":null}", "{\"queryId\":\"\"}", "{\"queryId\":\"x\"",
+			     "<html>500</html>", "{\"Output\":{\"__type\":\"x#UnknownOperationException\"}}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(logs_api_parse_query_id(bad[i], strlen(bad[i]), id, sizeof(id), why, sizeof(why)) != 0 && why[0],
+		   "no queryId in %s: %s", bad[i], why);
+	const char *groups = "{\"logGroups\":[{\"logGroupName\":\"/aws/eks/x/cluster-old\",\"creationTime\":1},"
+			     "{\"logGroupName\":\"/aws/eks/x/cluster\",\"creationTime\":1672000000123,"
+			     "\"retentionInDays\":90}],\"nextToken\":\"next\"}";
+	memset(&gi, 0, sizeof(gi));
+	ok(logs_api_parse_log_groups(groups, strlen(groups), "/aws/eks/x/cluster", &gi, tok, sizeof(tok), why,
+				     sizeof(why)) == 0 && gi.found && gi.creation_ms == 1672000000123LL &&
+		   gi.retention_days == 90 && strcmp(tok, "next") == 0,
+	   "the exact group, not a prefix match");
+	const char *moto = "{\"logGroups\":[{\"logGroupName\":\"g\",\"creationTime\":1795486767066.988}]}";
+	memset(&gi, 0, sizeof(gi));
+	ok(logs_api_parse_log_groups(moto, strlen(moto), "g", &gi, tok, sizeof(tok), why, sizeof(why)) == 0 &&
+		   gi.found && gi.creation_ms == 1795486767066LL && tok[0] == '\0',
+	   "moto's float creationTime");
+	memset(&gi, 0, sizeof(gi));
+	ok(logs_api_parse_log_groups(moto, strlen(moto), "h", &gi, tok, sizeof(tok), why, sizeof(why)) == 0 &&
+		   !gi.found,
+	   "absent group");
+	ok(logs_api_parse_log_groups("[]", 2, "g", &gi, tok, sizeof(tok), why, sizeof(why)) != 0, "not an object");
+	is_int(logs_api_status_of("Complete"), LOGS_Q_COMPLETE, "Complete");
+	is_int(logs_api_status_of("Scheduled"), LOGS_Q_SCHEDULED, "Scheduled");
+	is_int(logs_api_status_of("Unknown"), LOGS_Q_UNKNOWN, "the service's Unknown");
+	is_int(logs_api_status_of("complete"), LOGS_Q_UNKNOWN_STATUS, "case matters");
+	ok(!logs_api_status_terminal(LOGS_Q_RUNNING) && logs_api_status_terminal(LOGS_Q_TIMEOUT), "terminal");
+}
+
+static void test_lock(const char *dir)
+{
+	char db[512], err[512];
+	struct lock *a = NULL, *b = NULL;
+	snprintf(db, sizeof(db), "%s/sub/dir/x.db", dir);
+	is_int(lock_acquire(db, LOCK_NOWAIT, &a, err, sizeof(err)), AL_OK, "first lock (directories made)");
+	is_int(lock_acquire(db, LOCK_NOWAIT, &b, err, sizeof(err)), AL_TEMPFAIL, "second lock: 75");
+	char want[64];
+	snprintf(want, sizeof(want), "(pid %ld)", (long)getpid());
+	ok(strstr(err, "x.db.lock") && strstr(err, want) && strstr(err, "--wait"), "message: %s", err);
+	ok(b == NULL, "no handle on failure");
+	lock_release(a);
+	is_int(lock_acquire(db, LOCK_NOWAIT, &b, err, sizeof(err)), AL_OK, "free again after release");
+	lock_release(b);
+	lock_release(NULL);
+	is_int(lock_acquire("/proc/no/such/dir/x.db", LOCK_NOWAIT, &a, err, sizeof(err)), AL_CANTCREAT,
+	       "unwritable place: 73");
+}
+
+static void test_store(const char *dir)
+{
+	char db[512], err[512];
+	struct store *s = NULL;
+	int64_t run, w1, w2, w3, last, newest, first_id;
+	struct store_window *miss = NULL;
+	size_t n = 0;
+	snprintf(db, sizeof(db), "%s/scan.db", dir);
+	if (!ok(store_open(db, STORE_WRITE, &s, err, sizeof(err)) == AL_OK, "open"))
+		return;
+	ok(store_scan_resume_point(s, "g", "scan", &last, &newest, err, sizeof(err)) == AL_OK && last == -1 &&
+		   newest == -1,
+	   "no history");
+	ok(store_begin(s, err, sizeof(err)) == AL_OK, "begin");
+	int64_t imp;
+	ok(store_import_begin(s, "scan g", &imp, err, sizeof(err)) == AL_OK, "import row");
+	ok(store_import_first_event(s, imp, &first_id, err, sizeof(err)) == AL_OK && first_id == 1,
+	   "first event id of an empty database is 1");
+	ok(store_scan_begin(s, "g", "scan", 1000, 5000, &run, err, sizeof(err)) == AL_OK, "run");
+	ok(store_window_add(s, run, "g", "scan", 1000, 2000, &w1, err, sizeof(err)) == AL_OK &&
+		   store_window_add(s, run, "g", "scan", 2000, 3000, &w2, err, sizeof(err)) == AL_OK &&
+		   store_window_add(s, run, "g", "other", 3000, 4000, &w3, err, sizeof(err)) == AL_OK,
+	   "windows");
+	ok(store_window_done(s, w1, err, sizeof(err)) == AL_OK, "done");
+	ok(store_window_set(s, w2, "failed", 4, "boom", err, sizeof(err)) == AL_OK, "failed");
+	struct store_scan_totals t = {10, 2, 1, 5, 0, 1e9, 2e6, 12};
+	ok(store_scan_update(s, run, &t, err, sizeof(err)) == AL_OK, "totals");
+	ok(store_commit(s, err, sizeof(err)) == AL_OK, "commit");
+	ok(store_windows_missing(s, "g", "scan", &miss, &n, err, sizeof(err)) == AL_OK && n == 1 &&
+		   miss[0].id == w2 && miss[0].start == 2000 && miss[0].end == 3000 && miss[0].attempts == 4,
+	   "the failed window is missing; the other query's is not");
+	free(miss);
+	ok(store_scan_resume_point(s, "g", "scan", &last, &newest, err, sizeof(err)) == AL_OK && last == 5000 &&
+		   newest == -1,
+	   "resume from the last window end");
+	ok(store_scan_mark_interrupted(s, err, sizeof(err)) == AL_OK, "mark interrupted");
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(store_db(s), "SELECT status, rows, bytes_scanned FROM scan_runs", -1, &st, NULL);
+	ok(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "interrupted") == 0 &&
+		   sqlite3_column_int(st, 1) == 10 && sqlite3_column_double(st, 2) == 1e9,
+	   "a run left running is interrupted; totals kept");
+	sqlite3_finalize(st);
+	ok(store_begin(s, err, sizeof(err)) == AL_OK &&
+		   store_window_move(s, w2, run, 2000, 2500, err, sizeof(err)) == AL_OK &&
+		   store_commit(s, err, sizeof(err)) == AL_OK,
+	   "adopt and clip");
+	ok(store_windows_missing(s, "g", "scan", &miss, &n, err, sizeof(err)) == AL_OK && n == 1 &&
+		   miss[0].end == 2500,
+	   "clipped");
+	free(miss);
+	store_close(s);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/authlog-fetch-unit-XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	test_timestamps();
+	test_split();
+	test_query_limit();
+	test_bodies();
+	test_answers();
+	test_lock(dir);
+	test_store(dir);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not remove %s\n", dir);
+	return tap_done();
+}
