@@ -36,8 +36,7 @@ COLUMNS = ['ts', 'log_group', 'log_stream', 'ptr', 'cluster', 'kind', 'level', '
 SCHEMA = 'CREATE TABLE events(' + ', '.join(
     c + (' INTEGER' if c in ('http_status', 'expected', 'dedupe_key', 'import_id') else ' TEXT')
     for c in COLUMNS) + ');\n'
-INDEXES = """CREATE UNIQUE INDEX events_dedupe ON events(dedupe_key);
-CREATE INDEX events_ts ON events(ts);
+INDEXES = """CREATE UNIQUE INDEX events_ts_key ON events(ts, dedupe_key);
 CREATE INDEX events_denied ON events(error_class, principal_arn) WHERE outcome = 'denied';
 CREATE INDEX events_principal ON events(principal_arn, ts) WHERE principal_arn <> '';
 CREATE INDEX events_username ON events(username, ts) WHERE username <> '';

@@ -64,15 +64,42 @@ static int sql_fail(sqlite3 *db, const char *what, char *err, size_t err_sz)
 	return sqlite3_errcode(db) == SQLITE_BUSY ? AL_TEMPFAIL : AL_SOFTWARE;
 }
 
-/* Runs sql with text parameters ?1.. and collects every row as strings. */
-static int query_rows(sqlite3 *db, const char *sql, const char *const *params, size_t nparams,
-		      struct row_list *out, char *err, size_t err_sz)
+/* Without --since/--until the window is everything: the range would only
+ * steer the planner onto the time index and a lookup per row, so it goes. */
+static char *unbounded_sql(const char *sql)
+{
+	struct buf b = BUF_INIT;
+	const char *hit;
+	while ((hit = strstr(sql, WINDOW))) {
+		buf_append(&b, sql, (size_t)(hit - sql));
+		buf_puts(&b, "1");
+		sql = hit + strlen(WINDOW);
+	}
+	buf_puts(&b, sql);
+	return b.oom ? (buf_free(&b), NULL) : buf_take(&b);
+}
+
+/* Runs sql with text parameters ?1.. and collects every row as strings.
+ * unbounded: the window clause is dropped (its parameters stay unused). */
+static int query_rows_w(sqlite3 *db, const char *sql, int unbounded, const char *const *params,
+			size_t nparams, struct row_list *out, char *err, size_t err_sz)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = AL_OK;
 	size_t cap = 0;
+	char *rewritten = NULL;
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (unbounded) {
+		rewritten = unbounded_sql(sql);
+		if (!rewritten) {
+			snprintf(err, err_sz, "out of memory");
+			return AL_SOFTWARE;
+		}
+		sql = rewritten;
+	}
+	int prc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	free(rewritten);
+	if (prc != SQLITE_OK)
 		return sql_fail(db, "report query", err, err_sz);
 	for (size_t i = 0; i < nparams; i++)
 		sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC);
@@ -101,6 +128,12 @@ static int query_rows(sqlite3 *db, const char *sql, const char *const *params, s
 out:
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static int query_rows(sqlite3 *db, const char *sql, const char *const *params, size_t nparams,
+		      struct row_list *out, char *err, size_t err_sz)
+{
+	return query_rows_w(db, sql, 0, params, nparams, out, err, err_sz);
 }
 
 int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz)
@@ -168,12 +201,12 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 	const char *until = o->until ? o->until : "9999";
 	const char *win[4] = {since, until, top, new_from};
 	struct row_list totals;
-	int rc;
+	int rc, all = !o->since && !o->until;
 
-	rc = query_rows(db,
+	rc = query_rows_w(db,
 			"SELECT MIN(ts), MAX(ts), SUM(outcome = 'granted'), SUM(outcome = 'denied'),"
 			" SUM(outcome = 'denied' AND expected = 0), SUM(kind = 'sts_response'),"
-			" SUM(kind = 'config_error') FROM events WHERE " WINDOW,
+			" SUM(kind = 'config_error') FROM events WHERE " WINDOW, all,
 			win, 2, &totals, err, err_sz);
 	if (rc)
 		return rc;
@@ -187,31 +220,31 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 	r->config_errors = cell_ll(&totals, 0, 6);
 	rows_free(&totals);
 
-	rc = query_rows(db,
+	rc = query_rows_w(db,
 			"SELECT error_class, COUNT(*), COUNT(DISTINCT principal_arn), MIN(ts), MAX(ts)"
 			" FROM events WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
-			" GROUP BY error_class ORDER BY 2 DESC, 1",
+			" GROUP BY error_class ORDER BY 2 DESC, 1", all,
 			win, 4, &r->by_class, err, err_sz);
 	if (!rc)
-		rc = query_rows(db,
+		rc = query_rows_w(db,
 				"SELECT COALESCE(principal_arn, ''), COUNT(*), MIN(ts), MAX(ts),"
 				" GROUP_CONCAT(DISTINCT error_class), MAX(expected)"
 				" FROM events WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
-				" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
+				" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3", all,
 				win, 4, &r->by_principal, err, err_sz);
 	if (!rc)
-		rc = query_rows(db,
+		rc = query_rows_w(db,
 				"SELECT error_class, COALESCE(principal_arn, ''), COALESCE(cluster, ''),"
 				" COUNT(*), MIN(ts), MAX(ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
 				" FROM events d WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("d")
 				" AND NOT (error_class = 'not_mapped' AND " IN_CONFIG_BREAK("d") ")"
-				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2 LIMIT ?3",
+				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2 LIMIT ?3", all,
 				win, 4, &r->findings, err, err_sz);
 	/* Config errors come in bursts (every re-read of the ConfigMap logs
 	 * another): errors less than an hour apart form one episode, and the
 	 * not_mapped denials until an hour after its last error belong to it. */
 	if (!rc)
-		rc = query_rows(db,
+		rc = query_rows_w(db,
 				"WITH c AS (SELECT ts, log_group, msg, cluster,"
 				"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts) AS prev"
 				"  FROM events WHERE kind = 'config_error' AND " WINDOW " AND (?4 = 0 OR id >= ?4)),"
@@ -224,7 +257,7 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 				"  WHERE d.outcome = 'denied' AND d.error_class = 'not_mapped'"
 				"  AND d.log_group = e.log_group AND d.ts >= e.start"
 				"  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour')),"
-				" COALESCE(cluster, ''), lines, last FROM e ORDER BY start",
+				" COALESCE(cluster, ''), lines, last FROM e ORDER BY start", all,
 				win, 4, &r->breaks, err, err_sz);
 	if (rc)
 		return rc;
@@ -249,10 +282,10 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 			" AND " NEW_PRINCIPAL("p") " ORDER BY first_seen LIMIT ?3",
 			fresh_params, 4, &r->fresh, err, err_sz);
 	if (!rc)
-		rc = query_rows(db,
+		rc = query_rows_w(db,
 				"SELECT substr(ts, 1, 13), COUNT(*) FROM events"
 				" WHERE outcome = 'denied' AND expected = 0 AND " WINDOW " AND " NEW_DENIAL("events")
-				" GROUP BY 1 ORDER BY 1",
+				" GROUP BY 1 ORDER BY 1", all,
 				win, 4, &r->hours, err, err_sz);
 	/* What the fetcher's runs over this window cost (bytes scanned is
 	 * what Logs Insights bills); none when the data was imported. */
