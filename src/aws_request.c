@@ -27,6 +27,8 @@
  * the secret key and the session token before they reach the caller. */
 #include "aws_request.h"
 
+#include "aws_config.h"
+
 #include "buf.h"
 #include "config.h"
 #include "sigv4.h"
@@ -1163,4 +1165,33 @@ int aws_request(struct aws_client *c, const struct aws_call *call, const struct 
 	buf_free(&full_path);
 	buf_free(&url);
 	return rc;
+}
+
+/* The environment first, then the profile, as the SDKs read them. */
+static const char *env_or_profile(const struct aws_config *cfg, const char *profile, const char *env_name,
+				  const char *key)
+{
+	const char *v = getenv(env_name);
+	if (v && *v)
+		return v;
+	v = aws_config_get(cfg, profile, key);
+	return v && *v ? v : NULL;
+}
+
+int aws_client_opts_from_config(const struct aws_config *cfg, const char *profile, struct aws_client_opts *out,
+				char *err, size_t err_sz)
+{
+	memset(out, 0, sizeof(*out));
+	out->http.ca_bundle = env_or_profile(cfg, profile, "AWS_CA_BUNDLE", "ca_bundle");
+	const char *ma = env_or_profile(cfg, profile, "AWS_MAX_ATTEMPTS", "max_attempts");
+	if (ma) {
+		char *end;
+		long n = strtol(ma, &end, 10);
+		if (*end || n < 1 || n > 20) {
+			snprintf(err, err_sz, "max_attempts '%s' must be a number from 1 to 20", ma);
+			return -1;
+		}
+		out->retry.max_attempts = (int)n;
+	}
+	return 0;
 }

@@ -52,6 +52,13 @@ struct aws_client_opts {
 };
 
 int aws_client_new(const struct aws_client_opts *opts, struct aws_client **out);
+
+struct aws_config;
+/* Zeroes *out and fills what the environment or the profile sets:
+ * AWS_CA_BUNDLE / ca_bundle, AWS_MAX_ATTEMPTS / max_attempts (1-20).
+ * 0, or -1 with err naming the bad value. */
+int aws_client_opts_from_config(const struct aws_config *cfg, const char *profile, struct aws_client_opts *out,
+				char *err, size_t err_sz);
 void aws_client_free(struct aws_client *c);
 
 /* The protocol-specific part of a call. */

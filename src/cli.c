@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "status.h"
 #include "store.h"
 
@@ -75,4 +77,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try 'authlog-scan %s --help'.\n", cmd);
 	return AL_USAGE;
+}
+
+const char *cli_queries_dir(void)
+{
+	const char *env = getenv("AUTHLOG_QUERIES_DIR");
+	struct stat st;
+	if (env && *env)
+		return env;
+	if (stat(AUTHLOG_QUERIES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		return AUTHLOG_QUERIES_DIR;
+	return AUTHLOG_SOURCE_QUERIES_DIR; /* a fresh build works before 'meson install' */
 }

@@ -22,6 +22,9 @@ void cli_verbose(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 int cli_color(FILE *f);
 /* The database path to use; caller frees. NULL on out-of-memory. */
 char *cli_db_path(void);
+/* Where the bundled Logs Insights queries are: $AUTHLOG_QUERIES_DIR, else
+ * the installed copy, else the source tree. */
+const char *cli_queries_dir(void);
 /* getopt_long returned '?' or ':' (optstrings start with ':'): names
  * the bad option in one line, points to --help, returns AL_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);

@@ -21,18 +21,6 @@ static const char usage_text[] =
 	"  --dir        print the directory the queries are read from\n"
 	"$AUTHLOG_QUERIES_DIR overrides the directory.\n";
 
-/* $AUTHLOG_QUERIES_DIR, else the installed copy, else the source tree
- * (so a fresh build works before 'meson install'). */
-static const char *queries_dir(void)
-{
-	const char *env = getenv("AUTHLOG_QUERIES_DIR");
-	struct stat st;
-	if (env && *env)
-		return env;
-	if (stat(AUTHLOG_QUERIES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return AUTHLOG_QUERIES_DIR;
-	return AUTHLOG_SOURCE_QUERIES_DIR;
-}
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -97,7 +85,7 @@ int cmd_queries(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = queries_dir(), *name = NULL;
+	const char *dir = cli_queries_dir(), *name = NULL;
 	int c, rc = AL_OK;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -340,18 +341,6 @@ static int valid_group(const char *s)
 	return strspn(s, "._-/#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == n;
 }
 
-/* $AUTHLOG_QUERIES_DIR, else the installed copy, else the source tree —
- * the same order as 'authlog-scan queries'. */
-static const char *queries_dir(void)
-{
-	const char *env = getenv("AUTHLOG_QUERIES_DIR");
-	struct stat st;
-	if (env && *env)
-		return env;
-	if (stat(AUTHLOG_QUERIES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return AUTHLOG_QUERIES_DIR;
-	return AUTHLOG_SOURCE_QUERIES_DIR;
-}
 
 /* --query FILE|NAME: a path when it names a file, else a bundled name. */
 static int load_query(const char *arg, char **text, char **name)
@@ -364,7 +353,7 @@ static int load_query(const char *arg, char **text, char **name)
 	} else {
 		size_t n = strlen(arg);
 		int suffix = n > 9 && strcmp(arg + n - 9, ".insights") == 0;
-		snprintf(path, sizeof(path), "%s/%s%s", queries_dir(), arg, suffix ? "" : ".insights");
+		snprintf(path, sizeof(path), "%s/%s%s", cli_queries_dir(), arg, suffix ? "" : ".insights");
 	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -410,16 +399,6 @@ struct aws_setup {
 	char profile[256], region[64];
 };
 
-static const char *cfg_or_env(const struct aws_config *cfg, const char *profile, const char *env_name,
-			      const char *key)
-{
-	const char *v = getenv(env_name);
-	if (v && *v)
-		return v;
-	v = aws_config_get(cfg, profile, key);
-	return v && *v ? v : NULL;
-}
-
 static int aws_setup(struct aws_setup *a, const char *opt_profile, const char *opt_region, const char *opt_endpoint,
 		     double scale)
 {
@@ -442,17 +421,9 @@ static int aws_setup(struct aws_setup *a, const char *opt_profile, const char *o
 		cli_error("scan", "%s", region_err); /* configured, but not a region name */
 		return AL_CONFIG;
 	}
-	memset(&a->copts, 0, sizeof(a->copts));
-	a->copts.http.ca_bundle = cfg_or_env(a->cfg, a->profile, "AWS_CA_BUNDLE", "ca_bundle");
-	const char *ma = cfg_or_env(a->cfg, a->profile, "AWS_MAX_ATTEMPTS", "max_attempts");
-	if (ma) {
-		char *end;
-		long n = strtol(ma, &end, 10);
-		if (*end || n < 1 || n > 20) {
-			cli_error("scan", "max_attempts '%s' must be a number from 1 to 20", ma);
-			return AL_CONFIG;
-		}
-		a->copts.retry.max_attempts = (int)n;
+	if (aws_client_opts_from_config(a->cfg, a->profile, &a->copts, err, sizeof(err))) {
+		cli_error("scan", "%s", err);
+		return AL_CONFIG;
 	}
 	if (scale < 1) { /* tests: shrink the client's backoff like ours */
 		a->copts.retry.base_ms = (long)(50 * scale) > 0 ? (long)(50 * scale) : 1;
@@ -499,6 +470,66 @@ static void aws_setup_free(struct aws_setup *a)
 {
 	aws_creds_provider_free(a->prov);
 	aws_config_free(a->cfg);
+}
+
+/* Each group's window: --since (or where the last run ended, minus the
+ * overlap, with --since-last-run: overlap >= 0) to --until, trimmed to the
+ * group's creation; and the group must exist. */
+static int resolve_groups(struct scan *sc, const struct logs_target *t, const struct aws_client_opts *copts,
+			  int64_t since, int64_t until, int64_t overlap)
+{
+	struct aws_client *client = NULL;
+	char err[512];
+	int rc = AL_OK;
+	if (aws_client_new(copts, &client) != AL_OK) {
+		cli_error("scan", "cannot create the HTTP client");
+		return AL_SOFTWARE;
+	}
+	for (size_t i = 0; i < sc->ng && !rc && !scan_signal; i++) {
+		struct group_run *g = &sc->g[i];
+		struct logs_group_info info;
+		struct aws_error aerr;
+		g->start = since;
+		g->end = until;
+		if (overlap >= 0) {
+			int64_t last_end, newest;
+			rc = store_scan_resume_point(sc->store, g->name, sc->query_name, &last_end, &newest, err,
+						     sizeof(err));
+			if (rc) {
+				cli_error("scan", "%s", err);
+				break;
+			}
+			int64_t from = last_end > newest ? last_end : newest;
+			if (from >= 0)
+				g->start = from - overlap;
+		}
+		/* The group must exist; and before its creation there is
+		 * nothing to fetch (the service rejects such a window). */
+		int drc = logs_api_describe_log_group(client, t, g->name, &info, &aerr);
+		if (drc == AL_OK && !info.found) {
+			cli_error("scan", "log group %s does not exist in %s (is the cluster's authenticator log type"
+					  " enabled, and is this its region?)",
+				  g->name, t->region);
+			rc = AL_CONFIG;
+			break;
+		}
+		/* Bad credentials or an endpoint that does not answer at all
+		 * would fail every query the same way: say it now. */
+		if (drc != AL_OK &&
+		    (aerr.kind == AWS_ERR_AUTH || aerr.kind == AWS_ERR_TRANSPORT || drc == AL_SOFTWARE)) {
+			cli_error("scan", "%s", aerr.message);
+			rc = drc;
+			break;
+		}
+		if (drc != AL_OK) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
+			cli_verbose("scan", "%s (going on without it)", aerr.message);
+		if (drc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start)
+			g->start = info.creation_ms / 1000;
+		if (g->start >= g->end)
+			g->skip = 1;
+	}
+	aws_client_free(client);
+	return rc;
 }
 
 /* ---- planning ---- */
@@ -638,7 +669,7 @@ static int count_news(struct store *s, int64_t first_id, long long *news, char *
 	return AL_OK;
 }
 
-static void summary(const struct scan *sc, const struct group_run *g)
+static void summary(const struct group_run *g)
 {
 	char a[TIME_ISO_LEN], b[TIME_ISO_LEN], bytes[32];
 	double v = g->tot.bytes_scanned;
@@ -661,7 +692,93 @@ static void summary(const struct scan *sc, const struct group_run *g)
 		fprintf(stderr, "; %lld missing window%s of earlier runs", g->missing_adopted,
 			g->missing_adopted == 1 ? "" : "s");
 	fputc('\n', stderr);
-	(void)sc;
+}
+
+/* Writes each run's status and totals and the import's counts, in one
+ * transaction. why: the fatal error, if any. */
+static int end_runs(struct scan *sc, int interrupted, int fatal, const char *why)
+{
+	struct store_scan_totals all = {0};
+	char err[512];
+	int rc = store_begin(sc->store, err, sizeof(err));
+	for (size_t i = 0; !rc && i < sc->ng; i++) {
+		struct group_run *g = &sc->g[i];
+		const char *status = interrupted ? "interrupted" : fatal ? "failed"
+							: g->failed_windows ? "partial" : "complete";
+		const char *error = interrupted ? "interrupted by a signal" : fatal ? why
+							: g->failed_windows ? g->first_error : NULL;
+		rc = store_scan_update(sc->store, g->run_id, &g->tot, err, sizeof(err));
+		if (!rc)
+			rc = store_scan_end(sc->store, g->run_id, status, error, err, sizeof(err));
+		all.rows += g->tot.rows;
+		all.duplicates += g->tot.duplicates;
+		all.skipped += g->tot.skipped;
+	}
+	if (!rc)
+		rc = store_import_end(sc->store, sc->import_id, all.rows, all.duplicates, all.skipped, err,
+				      sizeof(err));
+	if (!rc)
+		rc = store_commit(sc->store, err, sizeof(err));
+	if (rc) {
+		store_rollback(sc->store);
+		cli_error("scan", "%s", err);
+	}
+	return rc;
+}
+
+/* What the user must know even with --quiet: rows that may be missing, and
+ * windows left for the next run. */
+static void warn_runs(const struct scan *sc, int limit)
+{
+	for (size_t i = 0; i < sc->ng; i++) {
+		const struct group_run *g = &sc->g[i];
+		if (g->tot.truncated) {
+			char t[TIME_ISO_LEN];
+			time_format(g->first_truncated, t);
+			cli_error("scan",
+				  "warning: %s: %lld one-second window%s still returned %d rows (the service's cap), "
+				  "first at %s: rows there may be missing",
+				  g->name, g->tot.truncated, g->tot.truncated == 1 ? "" : "s", limit, t);
+		}
+		if (g->failed_windows)
+			cli_error("scan",
+				  "%s: %lld window%s failed after retries (%s); what was fetched is kept and the next "
+				  "--since-last-run fetches them again",
+				  g->name, g->failed_windows, g->failed_windows == 1 ? "" : "s", g->first_error);
+	}
+}
+
+/* The report for the window fetched (from the earliest window run, which
+ * may be an earlier run's missing one, to --until). --quiet: only when
+ * something is new; the denials are counted either way (--exit-code). */
+static int report_after(struct scan *sc, const struct plan *p, struct report_opts *ro, int64_t until, int new_only,
+			long long *denials)
+{
+	int64_t first_id = 0, start = until;
+	long long news = 1;
+	char since_iso[TIME_ISO_LEN], until_iso[TIME_ISO_LEN], err[512];
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].start < start)
+			start = p->v[i].start;
+	for (size_t i = 0; i < sc->ng; i++)
+		if (!sc->g[i].skip && sc->g[i].start < start)
+			start = sc->g[i].start;
+	time_format(start, since_iso);
+	time_format(until + 1, until_iso); /* report windows are half-open; ours include the last second */
+	int rc = store_import_first_event(sc->store, sc->import_id, &first_id, err, sizeof(err));
+	if (!rc && cli.quiet)
+		rc = count_news(sc->store, first_id, &news, err, sizeof(err));
+	ro->since = since_iso;
+	ro->until = until_iso;
+	ro->region = sc->region;
+	ro->new_from = new_only ? (first_id > 0 ? first_id : 1) : 0;
+	ro->color = ro->format == REPORT_TEXT && cli_color(stdout);
+	if (!rc)
+		rc = report_run(store_db(sc->store), ro, news > 0 ? stdout : NULL, denials, err, sizeof(err));
+	ro->since = ro->until = NULL; /* they were ours */
+	if (rc)
+		cli_error("scan", "%s", err);
+	return rc;
 }
 
 /* ---- the command ---- */
@@ -890,6 +1007,14 @@ int cmd_scan(int argc, char **argv)
 
 	signals_install(&old_int, &old_term);
 	signals_on = 1;
+#ifdef M_MMAP_THRESHOLD
+	/* Every window passes through a few MB of response and rows, on
+	 * several threads. glibc raises its mmap threshold after such frees,
+	 * so later ones land in per-thread arenas that never shrink: a fixed
+	 * threshold gives them back at once (500,000 events: 120 -> 70 MB
+	 * peak RSS, same speed). */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 
 	db_path = cli_db_path();
 	if (!db_path) {
@@ -928,66 +1053,15 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	sc.ng = nnames;
-	{
-		struct aws_client *client = NULL;
-		if (aws_client_new(&aws.copts, &client) != AL_OK) {
-			cli_error("scan", "cannot create the HTTP client");
-			rc = AL_SOFTWARE;
-			goto out;
-		}
-		for (size_t i = 0; i < nnames && !rc; i++) {
-			struct group_run *g = &sc.g[i];
-			struct logs_group_info info;
-			struct aws_error aerr;
-			g->name = names[i];
-			g->cluster = clusters[i];
-			g->start = since;
-			g->end = until;
-			if (since_last) {
-				int64_t last_end, newest;
-				rc = store_scan_resume_point(sc.store, g->name, query_name, &last_end, &newest, err,
-							     sizeof(err));
-				if (rc) {
-					cli_error("scan", "%s", err);
-					break;
-				}
-				int64_t from = last_end > newest ? last_end : newest;
-				if (from >= 0)
-					g->start = from - overlap;
-			}
-			/* The group must exist; and before its creation there is
-			 * nothing to fetch (the service rejects such a window). */
-			int drc = logs_api_describe_log_group(client, &target, g->name, &info, &aerr);
-			if (drc == AL_OK && !info.found) {
-				cli_error("scan", "log group %s does not exist in %s (is the cluster's authenticator log"
-						  " type enabled, and is this its region?)",
-					  g->name, aws.region);
-				rc = AL_CONFIG;
-				break;
-			}
-			/* Bad credentials or an endpoint that does not answer at all
-			 * would fail every query the same way: say it now. */
-			if (drc != AL_OK && (aerr.kind == AWS_ERR_AUTH || aerr.kind == AWS_ERR_TRANSPORT ||
-					     drc == AL_SOFTWARE)) {
-				cli_error("scan", "%s", aerr.message);
-				rc = drc;
-				break;
-			}
-			if (drc != AL_OK) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
-				cli_verbose("scan", "%s (going on without it)", aerr.message);
-			if (drc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start)
-				g->start = info.creation_ms / 1000;
-			if (g->start >= g->end)
-				g->skip = 1;
-			if (scan_signal)
-				break;
-		}
-		aws_client_free(client);
-		if (rc)
-			goto out;
-		if (scan_signal)
-			goto interrupted;
+	for (size_t i = 0; i < nnames; i++) {
+		sc.g[i].name = names[i];
+		sc.g[i].cluster = clusters[i];
 	}
+	rc = resolve_groups(&sc, &target, &aws.copts, since, until, since_last ? overlap : -1);
+	if (rc)
+		goto out;
+	if (scan_signal)
+		goto interrupted;
 
 	{
 		struct buf src = BUF_INIT;
@@ -1034,60 +1108,16 @@ int cmd_scan(int argc, char **argv)
 	int fatal = fetch_rc != AL_OK && !interrupted;
 
 	/* The runs' end: status, totals, the import's counts. */
-	{
-		struct store_scan_totals all = {0};
-		char why_buf[1024];
-		snprintf(why_buf, sizeof(why_buf), "%s", err);
-		int erc = store_begin(sc.store, err, sizeof(err));
-		for (size_t i = 0; !erc && i < sc.ng; i++) {
-			struct group_run *g = &sc.g[i];
-			const char *status = interrupted ? "interrupted" : fatal ? "failed"
-								: g->failed_windows ? "partial" : "complete";
-			const char *why = interrupted ? "interrupted by a signal" : fatal ? why_buf
-								: g->failed_windows ? g->first_error : NULL;
-			erc = store_scan_update(sc.store, g->run_id, &g->tot, err, sizeof(err));
-			if (!erc)
-				erc = store_scan_end(sc.store, g->run_id, status, why, err, sizeof(err));
-			all.rows += g->tot.rows;
-			all.duplicates += g->tot.duplicates;
-			all.skipped += g->tot.skipped;
-		}
-		if (!erc)
-			erc = store_import_end(sc.store, sc.import_id, all.rows, all.duplicates, all.skipped, err,
-					       sizeof(err));
-		if (!erc)
-			erc = store_commit(sc.store, err, sizeof(err));
-		if (erc) {
-			store_rollback(sc.store);
-			cli_error("scan", "%s", err);
-			if (fetch_rc == AL_OK)
-				fetch_rc = erc;
-		}
-		snprintf(err, sizeof(err), "%s", why_buf);
-	}
+	int erc = end_runs(&sc, interrupted, fatal, err);
+	if (erc && fetch_rc == AL_OK)
+		fetch_rc = erc;
 	/* A failing store has said so itself (on_event). */
 	if (fatal && strncmp(err, "stopped:", 8) != 0)
 		cli_error("scan", "%s", err);
-
 	if (!cli.quiet || cli.verbose)
 		for (size_t i = 0; i < sc.ng; i++)
-			summary(&sc, &sc.g[i]);
-	for (size_t i = 0; i < sc.ng; i++) {
-		struct group_run *g = &sc.g[i];
-		if (g->tot.truncated) {
-			char t[TIME_ISO_LEN];
-			time_format(g->first_truncated, t);
-			cli_error("scan",
-				  "warning: %s: %lld one-second window%s still returned %d rows (the service's cap), "
-				  "first at %s: rows there may be missing",
-				  g->name, g->tot.truncated, g->tot.truncated == 1 ? "" : "s", limit, t);
-		}
-		if (g->failed_windows)
-			cli_error("scan",
-				  "%s: %lld window%s failed after retries (%s); what was fetched is kept and the next "
-				  "--since-last-run fetches them again",
-				  g->name, g->failed_windows, g->failed_windows == 1 ? "" : "s", g->first_error);
-	}
+			summary(&sc.g[i]);
+	warn_runs(&sc, limit);
 	if (interrupted)
 		goto interrupted;
 	if (fatal) {
@@ -1106,31 +1136,9 @@ int cmd_scan(int argc, char **argv)
 	else if (partial && !allow_partial)
 		rc = AL_TEMPFAIL;
 	if (!no_report && rc != AL_UNAVAILABLE) {
-		int64_t first_id = 0, rstart = until;
-		long long news = 1, denials = 0;
-		char rs[TIME_ISO_LEN], ru[TIME_ISO_LEN];
-		for (size_t i = 0; i < plan.n; i++)
-			if (plan.v[i].start < rstart)
-				rstart = plan.v[i].start;
-		for (size_t i = 0; i < sc.ng; i++)
-			if (!sc.g[i].skip && sc.g[i].start < rstart)
-				rstart = sc.g[i].start;
-		time_format(rstart, rs);
-		time_format(until + 1, ru); /* report windows are half-open; ours include the last second */
-		int rrc = store_import_first_event(sc.store, sc.import_id, &first_id, err, sizeof(err));
-		if (!rrc && cli.quiet)
-			rrc = count_news(sc.store, first_id, &news, err, sizeof(err));
-		ro.since = rs;
-		ro.until = ru;
-		ro.region = aws.region;
-		ro.new_from = new_only ? (first_id > 0 ? first_id : 1) : 0;
-		ro.color = ro.format == REPORT_TEXT && cli_color(stdout);
-		if (!rrc && (news > 0 || !cli.quiet))
-			rrc = report_run(store_db(sc.store), &ro, stdout, &denials, err, sizeof(err));
-		else if (!rrc) /* quiet and nothing new: still count for --exit-code */
-			rrc = report_run(store_db(sc.store), &ro, NULL, &denials, err, sizeof(err));
+		long long denials = 0;
+		int rrc = report_after(&sc, &plan, &ro, until, new_only, &denials);
 		if (rrc) {
-			cli_error("scan", "%s", err);
 			rc = rrc;
 			goto out;
 		}

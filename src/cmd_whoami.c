@@ -36,16 +36,6 @@ static const char usage_text[] =
 	"still printed), 77 access denied, 78 no credentials, no region or a bad\n"
 	"configuration.\n";
 
-static const char *cfg_or_env(const struct aws_config *cfg, const char *profile, const char *env_name,
-			      const char *key)
-{
-	const char *v = getenv(env_name);
-	if (v && *v)
-		return v;
-	v = aws_config_get(cfg, profile, key);
-	return v && *v ? v : NULL;
-}
-
 static void line(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void line(const char *label, const char *fmt, ...)
 {
@@ -154,18 +144,10 @@ int cmd_whoami(int argc, char **argv)
 
 	/* HTTP and retry settings shared by the credential calls and ours */
 	struct aws_client_opts copts;
-	memset(&copts, 0, sizeof copts);
-	copts.http.ca_bundle = cfg_or_env(cfg, profile, "AWS_CA_BUNDLE", "ca_bundle");
-	const char *ma = cfg_or_env(cfg, profile, "AWS_MAX_ATTEMPTS", "max_attempts");
-	if (ma) {
-		char *end;
-		long n = strtol(ma, &end, 10);
-		if (*end || n < 1 || n > 20) {
-			cli_error("whoami", "max_attempts '%s' must be a number from 1 to 20", ma);
-			rc = AL_CONFIG;
-			goto out;
-		}
-		copts.retry.max_attempts = (int)n;
+	if (aws_client_opts_from_config(cfg, profile, &copts, err, sizeof err)) {
+		cli_error("whoami", "%s", err);
+		rc = AL_CONFIG;
+		goto out;
 	}
 	copts.verbose = copts.http.verbose = cli.verbose > 0;
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "status.h"
+#include "store.h"
 
 struct lock {
 	int fd;
@@ -19,37 +20,6 @@ char *lock_path(const char *db_path)
 {
 	char *p = NULL;
 	return asprintf(&p, "%s.lock", db_path) < 0 ? NULL : p;
-}
-
-/* The directory of the database, made like store_open makes it (0700), so
- * the lock can be taken before the database exists. */
-static int make_parent(const char *path, char *err, size_t err_sz)
-{
-	char *dir = strdup(path);
-	int rc = AL_OK;
-	if (!dir)
-		return AL_SOFTWARE;
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		goto out;
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, err_sz, "cannot create directory %s: %s", dir, strerror(errno));
-			rc = AL_CANTCREAT;
-			goto out;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-out:
-	free(dir);
-	return rc;
 }
 
 /* The pid the holder wrote, or 0 when the file says nothing usable. */
@@ -76,7 +46,7 @@ int lock_acquire(const char *db_path, enum lock_mode mode, struct lock **out, ch
 		snprintf(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
-	rc = make_parent(path, err, err_sz);
+	rc = store_mkdir_parents(path, err, err_sz);
 	if (rc)
 		goto out;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -251,7 +251,7 @@ static int db_error(sqlite3 *db, int rc, const char *what, char *err, size_t err
 	}
 }
 
-static int mkdir_parents(const char *path, char *err, size_t err_sz)
+int store_mkdir_parents(const char *path, char *err, size_t err_sz)
 {
 	char *dir = strdup(path);
 	int rc = AL_OK;
@@ -348,7 +348,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 		if (rc)
 			goto fail;
 	} else {
-		rc = mkdir_parents(path, err, err_sz);
+		rc = store_mkdir_parents(path, err, err_sz);
 		if (rc)
 			goto fail;
 		/* Create the file ourselves so it is 0600 from the first byte;

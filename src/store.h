@@ -114,6 +114,10 @@ int store_windows_missing(struct store *s, const char *log_group, const char *qu
 int64_t store_key(const char *const *parts, const size_t *lens, size_t n);
 uint64_t store_xxh64(const void *data, size_t len, uint64_t seed);
 
+/* Creates the directories above path (0700), like `mkdir -p`; AL_OK or
+ * AL_CANTCREAT with err set. */
+int store_mkdir_parents(const char *path, char *err, size_t err_sz);
+
 /* $AUTHLOG_DB, else $XDG_DATA_HOME/authlog-scan/authlog.db, else
  * ~/.local/share/authlog-scan/authlog.db. Caller frees. */
 char *store_default_path(void);
