@@ -149,7 +149,7 @@ static void test_store(const char *dir)
 {
 	char db[512], err[512];
 	struct store *s = NULL;
-	int64_t run, w1, w2, w3, last, newest, first_id;
+	int64_t run = 0, w1 = 0, w2 = 0, w3 = 0, last, newest, first_id = 0;
 	struct store_window *miss = NULL;
 	size_t n = 0;
 	snprintf(db, sizeof(db), "%s/scan.db", dir);
