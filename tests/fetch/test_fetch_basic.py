@@ -290,6 +290,23 @@ class Verbose(FetchTestCase):
         self.assertIn('Authorization: [redacted]', r.err)
         self.assertNotIn(SECRET, r.err)
 
+    def test_no_secret_in_output_or_database(self):
+        """Every byte the scan printed or stored: no secret key, no session token."""
+        token = 'IQoJb3JpZ2luX2VjEXAMPLEfetchSessionToken/+=='
+        self.env['AWS_SESSION_TOKEN'] = token
+        self.fake('--events', fixture('demo'), '--polls', '2')
+        r = self.scan_ok('-v', '-v', '--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL)
+        blobs = [r.out.encode(), r.err.encode()]
+        for suffix in ('', '-wal', '-shm'):
+            path = self.db + suffix
+            if os.path.exists(path):
+                with open(path, 'rb') as f:
+                    blobs.append(f.read())
+        self.assertGreater(len(blobs), 2, 'the database was written')
+        for blob in blobs:
+            for secret in (SECRET, token):
+                self.assertNotIn(secret.encode(), blob)
+
 
 if __name__ == '__main__':
     main()
