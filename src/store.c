@@ -213,7 +213,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *insert, *put_fix;
+	sqlite3_stmt *insert, *put_fix, *has;
 	int64_t import_id; /* the run new rows belong to, 0 = none */
 };
 
@@ -416,6 +416,9 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 					   "INSERT OR IGNORE INTO fixes(class, principal, cluster, region, fix)"
 					   " VALUES (?1, ?2, ?3, ?4, ?5)",
 					   -1, SQLITE_PREPARE_PERSISTENT, &s->put_fix, NULL);
+	if (sqlrc == SQLITE_OK)
+		sqlrc = sqlite3_prepare_v3(s->db, "SELECT 1 FROM events WHERE ts = ?1 AND dedupe_key = ?2", -1,
+					   SQLITE_PREPARE_PERSISTENT, &s->has, NULL);
 	if (sqlrc != SQLITE_OK) {
 		rc = db_error(s->db, sqlrc, "cannot prepare statements", err, err_sz);
 		goto fail;
@@ -433,6 +436,7 @@ void store_close(struct store *s)
 		return;
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->put_fix);
+	sqlite3_finalize(s->has);
 	/* Statistics let the report's planner pick a scan over an index walk
 	 * when a window covers most rows; the limit keeps this to milliseconds
 	 * whatever the table size. Only write connections (insert prepared). */
@@ -520,6 +524,19 @@ int store_insert(struct store *s, const struct store_event *ev, int *inserted, c
 	if (rc != SQLITE_DONE)
 		return db_error(s->db, rc, "cannot store event", err, err_sz);
 	*inserted = sqlite3_changes(s->db) > 0;
+	return AL_OK;
+}
+
+int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *found, char *err, size_t err_sz)
+{
+	sqlite3_stmt *st = s->has;
+	sqlite3_bind_text(st, 1, ts, (int)ts_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, key);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s->db, rc, "cannot look up event", err, err_sz);
+	*found = rc == SQLITE_ROW;
 	return AL_OK;
 }
 

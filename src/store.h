@@ -50,6 +50,8 @@ void store_rollback(struct store *s);
 
 /* *inserted = 1 for a new row, 0 for a duplicate of a stored one. */
 int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz);
+/* *found = 1 when a row with this time and dedupe key is stored. */
+int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *found, char *err, size_t err_sz);
 /* Remembers the rendered fix of (class, principal, cluster) once. */
 int store_put_fix(struct store *s, const char *cls, const char *principal, const char *cluster,
 		  const char *region, const char *fix, char *err, size_t err_sz);
