@@ -1,55 +1,115 @@
 #include "parse.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One key=value token, anchored at the current offset (\G). A quoted value
- * is a Go %q string; a bare value runs to the next blank and may be empty
- * ("session= userid=…" for IAM users). */
-static const char token_pattern[] =
-	"\\G[ \\t\\r\\n]*([A-Za-z_][A-Za-z0-9_.-]*)="
-	"(?:\"((?:[^\"\\\\]++|\\\\.)*+)\"|([^ \\t\\r\\n\"][^ \\t\\r\\n]*+|))";
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The grammar, as the PCRE2 pattern it replaces spelled it (the unit test
+ * keeps that pattern as the reference it compares against):
+ *
+ *   \G[ \t\r\n]*([A-Za-z_][A-Za-z0-9_.-]*)=
+ *   (?:"((?:[^"\\]++|\\.)*+)"|([^ \t\r\n"][^ \t\r\n]*+|))
+ *
+ * matched repeatedly from the start of the line; the first place where it
+ * does not match ends the record. A quoted value runs to the first quote
+ * not escaped by a backslash; one without its closing quote is an empty
+ * value, and the record ends there. A bare value runs to the next blank
+ * and may be empty. Tokens need no blank between them (k="a"b=c). */
+
+/* Slack after the copied line: the 16-byte loads below may read past its
+ * end (never past the buffer), and the value after the last one needs a
+ * terminator. */
+#define PAD 32
 
 struct parser {
-	pcre2_code *re;
-	pcre2_match_data *md;
-	int jit;
-	char *scratch; /* unquoted values, NUL-separated */
-	size_t scratch_cap;
+	char *buf; /* the line being parsed, values NUL-terminated in place */
+	size_t cap;
 };
 
 int parse_new(struct parser **out)
 {
-	int errcode;
-	PCRE2_SIZE erroff;
 	struct parser *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -1;
-	p->re = pcre2_compile((PCRE2_SPTR)token_pattern, PCRE2_ZERO_TERMINATED, PCRE2_DOTALL, &errcode,
-			      &erroff, NULL);
-	if (!p->re)
-		goto fail;
-	p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
-	p->md = pcre2_match_data_create_from_pattern(p->re, NULL);
-	if (!p->md)
-		goto fail;
 	*out = p;
 	return 0;
-fail:
-	parse_free(p);
-	return -1;
 }
 
 void parse_free(struct parser *p)
 {
 	if (!p)
 		return;
-	pcre2_match_data_free(p->md);
-	pcre2_code_free(p->re);
-	free(p->scratch);
+	free(p->buf);
 	free(p);
+}
+
+enum { C_WS = 1, C_KEY0 = 2, C_KEY = 4 };
+
+/* Character classes of the grammar, one byte per code unit. */
+static const unsigned char cclass[256] = {
+	[' '] = C_WS, ['\t'] = C_WS, ['\r'] = C_WS, ['\n'] = C_WS,
+	['_'] = C_KEY0 | C_KEY, ['.'] = C_KEY, ['-'] = C_KEY,
+#define R3(c) [c] = C_KEY0 | C_KEY, [c + 1] = C_KEY0 | C_KEY, [c + 2] = C_KEY0 | C_KEY
+	R3('A'), R3('D'), R3('G'), R3('J'), R3('M'), R3('P'), R3('S'), R3('V'),
+	['Y'] = C_KEY0 | C_KEY, ['Z'] = C_KEY0 | C_KEY,
+	R3('a'), R3('d'), R3('g'), R3('j'), R3('m'), R3('p'), R3('s'), R3('v'),
+	['y'] = C_KEY0 | C_KEY, ['z'] = C_KEY0 | C_KEY,
+#undef R3
+	['0'] = C_KEY, ['1'] = C_KEY, ['2'] = C_KEY, ['3'] = C_KEY, ['4'] = C_KEY,
+	['5'] = C_KEY, ['6'] = C_KEY, ['7'] = C_KEY, ['8'] = C_KEY, ['9'] = C_KEY,
+};
+
+#define IS(c, cls) (cclass[(unsigned char)(c)] & (cls))
+
+/* The first '"' or '\\' in [p, end), else end. May read up to 15 bytes
+ * past end. */
+static inline const char *find_quote_or_backslash(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	for (; p < end; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)));
+		if (m) {
+			p += __builtin_ctz(m);
+			return p < end ? p : end;
+		}
+	}
+	return end;
+#else
+	while (p < end && *p != '"' && *p != '\\')
+		p++;
+	return p;
+#endif
+}
+
+/* The first blank (space, tab, CR, LF) in [p, end), else end. May read up
+ * to 15 bytes past end. */
+static inline const char *find_blank(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r'),
+		      lf = _mm_set1_epi8('\n');
+	for (; p < end; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab));
+		__m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
+		if (m) {
+			p += __builtin_ctz(m);
+			return p < end ? p : end;
+		}
+	}
+	return end;
+#else
+	while (p < end && !IS(*p, C_WS))
+		p++;
+	return p;
+#endif
 }
 
 static int hexval(char c)
@@ -161,70 +221,68 @@ long parse_unquote(const char *src, size_t len, char *dst)
 	return (long)o;
 }
 
-#define KEY_IS(k, klen, lit) ((klen) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+#define KEY_IS(k, lit) (memcmp((k), (lit), sizeof(lit) - 1) == 0)
 
+/* Key to field: by length first, so each key costs one fixed-size compare
+ * or two. Unknown keys are counted but not kept. */
 static void assign(struct record *rec, const char *key, size_t klen, const char *val, size_t vlen)
 {
-	switch (key[0]) {
-	case 'a':
-		if (KEY_IS(key, klen, "arn"))
+	switch (klen) {
+	case 3:
+		if (KEY_IS(key, "arn"))
 			rec->arn = val;
-		else if (KEY_IS(key, klen, "accesskeyid"))
-			rec->access_key_id = val;
-		else if (KEY_IS(key, klen, "accountid") || KEY_IS(key, klen, "accountID"))
-			rec->account_id = val;
+		else if (KEY_IS(key, "msg"))
+			rec->msg = val;
+		else if (KEY_IS(key, "uid"))
+			rec->uid = val;
+		else if (KEY_IS(key, "sts"))
+			rec->sts_endpoint = val;
 		break;
-	case 'c':
-		if (KEY_IS(key, klen, "client"))
-			rec->client = val;
+	case 4:
+		if (KEY_IS(key, "time"))
+			rec->time = val;
+		else if (KEY_IS(key, "path"))
+			rec->path = val;
+		else if (KEY_IS(key, "role"))
+			rec->role = val;
+		else if (KEY_IS(key, "user"))
+			rec->user = val;
 		break;
-	case 'e':
-		if (KEY_IS(key, klen, "error")) {
+	case 5:
+		if (KEY_IS(key, "level")) {
+			rec->level = val;
+		} else if (KEY_IS(key, "error")) {
 			rec->error = val;
 			rec->error_len = vlen;
 		}
 		break;
-	case 'g':
-		if (KEY_IS(key, klen, "groups"))
-			rec->groups = val;
-		break;
-	case 'l':
-		if (KEY_IS(key, klen, "level"))
-			rec->level = val;
-		break;
-	case 'm':
-		if (KEY_IS(key, klen, "msg"))
-			rec->msg = val;
-		else if (KEY_IS(key, klen, "method"))
+	case 6:
+		if (KEY_IS(key, "client"))
+			rec->client = val;
+		else if (KEY_IS(key, "method"))
 			rec->method = val;
-		break;
-	case 'p':
-		if (KEY_IS(key, klen, "path"))
-			rec->path = val;
-		break;
-	case 'r':
-		if (KEY_IS(key, klen, "role"))
-			rec->role = val;
-		break;
-	case 's':
-		if (KEY_IS(key, klen, "session"))
-			rec->session = val;
-		else if (KEY_IS(key, klen, "sts") || KEY_IS(key, klen, "stsendpoint"))
-			rec->sts_endpoint = val;
-		break;
-	case 't':
-		if (KEY_IS(key, klen, "time"))
-			rec->time = val;
-		break;
-	case 'u':
-		if (KEY_IS(key, klen, "uid"))
-			rec->uid = val;
-		else if (KEY_IS(key, klen, "username"))
-			rec->username = val;
-		else if (KEY_IS(key, klen, "userid"))
+		else if (KEY_IS(key, "groups"))
+			rec->groups = val;
+		else if (KEY_IS(key, "userid"))
 			rec->user_id = val;
-		else if (KEY_IS(key, klen, "user"))
-			rec->user = val;
+		break;
+	case 7:
+		if (KEY_IS(key, "session"))
+			rec->session = val;
+		break;
+	case 8:
+		if (KEY_IS(key, "username"))
+			rec->username = val;
+		break;
+	case 9:
+		if (KEY_IS(key, "accountid") || KEY_IS(key, "accountID"))
+			rec->account_id = val;
+		break;
+	case 11:
+		if (KEY_IS(key, "accesskeyid"))
+			rec->access_key_id = val;
+		else if (KEY_IS(key, "stsendpoint"))
+			rec->sts_endpoint = val;
 		break;
 	default:
 		break;
@@ -242,12 +300,12 @@ static void set_kind(struct record *rec)
 	if (strcmp(m, "access granted") == 0) {
 		rec->kind = REC_ACCESS;
 		rec->outcome = OUTCOME_GRANTED;
+	} else if (strcmp(m, "STS response") == 0) {
+		rec->kind = REC_STS_RESPONSE;
 	} else if (strcmp(m, "access denied") == 0 ||
 		   strcmp(m, "access denied because ARN is not mapped") == 0) {
 		rec->kind = REC_ACCESS;
 		rec->outcome = OUTCOME_DENIED;
-	} else if (strcmp(m, "STS response") == 0) {
-		rec->kind = REC_STS_RESPONSE;
 	} else if (has_prefix(m, "Errors parsing configmap") ||
 		   has_prefix(m, "There was an error parsing the config maps") ||
 		   has_prefix(m, "ParseMap: Errors parsing dynamic file")) {
@@ -261,51 +319,79 @@ static void set_kind(struct record *rec)
 int parse_line(struct parser *p, const char *line, size_t len, struct record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
-	/* Every unquoted value fits in its source bytes plus one NUL, and
-	 * there is at most one token per two input bytes. */
-	size_t need = len + len / 2 + 2;
-	if (need > p->scratch_cap) {
-		char *s = realloc(p->scratch, need);
-		if (!s)
+	if (len + PAD + 1 > p->cap) {
+		/* calloc, not realloc: the slack is read (and ignored) by the
+		 * vector loads, so it must never be uninitialised. */
+		size_t cap = len + PAD + 1 > 2 * p->cap ? len + PAD + 1 : 2 * p->cap;
+		char *b = calloc(1, cap);
+		if (!b)
 			return 0;
-		p->scratch = s;
-		p->scratch_cap = need;
+		free(p->buf);
+		p->buf = b;
+		p->cap = cap;
 	}
-	char *out = p->scratch;
-	size_t off = 0;
-	while (off < len) {
-		int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)line, len, off, 0, p->md, NULL)
-				: pcre2_match(p->re, (PCRE2_SPTR)line, len, off, 0, p->md, NULL);
-		if (rc < 0)
+	char *buf = p->buf;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	/* Values are terminated in place: behind a bare value the blank that
+	 * ends it, behind a quoted one its closing quote (unquoting only ever
+	 * shortens), so no write lands where the scan has not been yet. */
+	char *s = buf, *end = buf + len;
+	static const char empty[] = "";
+	for (;;) {
+		while (s < end && IS(*s, C_WS))
+			s++;
+		if (s == end || !IS(*s, C_KEY0))
 			break;
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
-		if (ov[1] == off) /* an empty match cannot advance: stop */
+		const char *key = s++;
+		while (s < end && IS(*s, C_KEY))
+			s++;
+		if (s == end || *s != '=')
 			break;
-		const char *key = line + ov[2];
-		size_t klen = ov[3] - ov[2];
-		if (rec->nfields == 0 && !KEY_IS(key, klen, "time") && !KEY_IS(key, klen, "level"))
+		size_t klen = (size_t)(s - key);
+		if (rec->nfields == 0 && !(klen == 4 && KEY_IS(key, "time")) &&
+		    !(klen == 5 && KEY_IS(key, "level")))
 			return 0; /* logrus always starts with time= (or level= without a timestamp) */
-		const char *val = out;
-		size_t vlen;
-		if (rc >= 3 && ov[4] != PCRE2_UNSET) {
-			long n = parse_unquote(line + ov[4], ov[5] - ov[4], out);
-			if (n < 0) { /* keep what was logged rather than lose the field */
-				vlen = ov[5] - ov[4];
-				memcpy(out, line + ov[4], vlen);
-			} else {
-				vlen = (size_t)n;
+		s++;
+		const char *val = empty;
+		size_t vlen = 0;
+		if (s < end && *s == '"') {
+			char *body = s + 1, *q = body;
+			int escaped = 0;
+			for (;;) {
+				q = (char *)find_quote_or_backslash(q, end);
+				if (q == end || *q == '"')
+					break;
+				escaped = 1;
+				if (q + 1 == end) { /* a lone backslash before the end: no closing quote */
+					q = end;
+					break;
+				}
+				q += 2;
 			}
-		} else if (rc >= 4 && ov[6] != PCRE2_UNSET) {
-			vlen = ov[7] - ov[6];
-			memcpy(out, line + ov[6], vlen);
-		} else {
-			vlen = 0;
+			if (q < end) {
+				vlen = (size_t)(q - body);
+				if (escaped) {
+					long n = parse_unquote(body, vlen, body);
+					if (n >= 0) /* else keep what was logged rather than lose the field */
+						vlen = (size_t)n;
+					else
+						memcpy(body, line + (body - buf), vlen);
+				}
+				body[vlen] = '\0';
+				val = body;
+				s = q + 1;
+			}
+			/* else: unterminated, an empty value; the quote ends the record */
+		} else if (s < end && !IS(*s, C_WS)) {
+			char *e = (char *)find_blank(s, end);
+			vlen = (size_t)(e - s);
+			val = s;
+			*e = '\0';
+			s = e < end ? e + 1 : e;
 		}
-		out[vlen] = '\0';
-		out += vlen + 1;
 		assign(rec, key, klen, val, vlen);
 		rec->nfields++;
-		off = ov[1];
 	}
 	if (!rec->msg || !*rec->msg) /* e.g. an unterminated msg=" */
 		return 0;

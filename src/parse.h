@@ -1,7 +1,10 @@
 /* The authenticator's logrus text format: time="…" level=… msg="…" k=v …
- * One PCRE2 pattern (JIT, compiled once per parser) tokenises key=value
- * pairs in any order; quoted values are Go-%q unquoted into a buffer the
- * parser owns and reuses, so parsing a line allocates nothing. */
+ * A hand-written scanner (grammar in parse.c; tests/unit/test_parse.c
+ * checks it against the PCRE2 pattern it replaced) tokenises key=value
+ * pairs in any order. The line is copied once into a buffer the parser
+ * owns and reuses; values are NUL-terminated in place there, and quoted
+ * ones Go-%q unquoted in place only when they hold a backslash, so
+ * parsing a line allocates nothing (after the first long one). */
 #ifndef AUTHLOG_PARSE_H
 #define AUTHLOG_PARSE_H
 
@@ -33,7 +36,7 @@ struct record {
 
 struct parser;
 
-int parse_new(struct parser **out);   /* 0, or -1 (no memory / PCRE2 failure) */
+int parse_new(struct parser **out);   /* 0, or -1 (no memory) */
 void parse_free(struct parser *p);
 
 /* Parses one bare logrus line (no transport prefix, no trailing newline).

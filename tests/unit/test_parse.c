@@ -1,8 +1,17 @@
 /* parse: field extraction from logrus lines of every era, Go unquoting,
- * uid and STS host helpers, time parsing, and the row event_build makes. */
+ * uid and STS host helpers, time parsing, and the row event_build makes.
+ * parse_line is also compared, field by field, with a reference built on
+ * the PCRE2 pattern it replaced, on every line of fixtures/ and on
+ * mutations of them. */
+#include <dirent.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "event.h"
 #include "parse.h"
@@ -260,6 +269,315 @@ static void test_event_build(void)
 	classify_cleanup();
 }
 
+/* ---- differential test: parse_line against the PCRE2 reference ---------
+ * The tokenizer parse.c used before its hand-written scanner: one JIT
+ * pattern matched once per key=value token, keys assigned by name. Kept
+ * here, unoptimised, as the definition of what parse_line must return. */
+static const char ref_pattern[] =
+	"\\G[ \\t\\r\\n]*([A-Za-z_][A-Za-z0-9_.-]*)="
+	"(?:\"((?:[^\"\\\\]++|\\\\.)*+)\"|([^ \\t\\r\\n\"][^ \\t\\r\\n]*+|))";
+
+static pcre2_code *ref_re;
+static pcre2_match_data *ref_md;
+static char *ref_scratch;
+static size_t ref_cap;
+
+static void ref_assign(struct record *rec, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	char k[32];
+	if (klen >= sizeof(k))
+		return;
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	if (!strcmp(k, "arn")) rec->arn = val;
+	else if (!strcmp(k, "accesskeyid")) rec->access_key_id = val;
+	else if (!strcmp(k, "accountid") || !strcmp(k, "accountID")) rec->account_id = val;
+	else if (!strcmp(k, "client")) rec->client = val;
+	else if (!strcmp(k, "error")) { rec->error = val; rec->error_len = vlen; }
+	else if (!strcmp(k, "groups")) rec->groups = val;
+	else if (!strcmp(k, "level")) rec->level = val;
+	else if (!strcmp(k, "msg")) rec->msg = val;
+	else if (!strcmp(k, "method")) rec->method = val;
+	else if (!strcmp(k, "path")) rec->path = val;
+	else if (!strcmp(k, "role")) rec->role = val;
+	else if (!strcmp(k, "session")) rec->session = val;
+	else if (!strcmp(k, "sts") || !strcmp(k, "stsendpoint")) rec->sts_endpoint = val;
+	else if (!strcmp(k, "time")) rec->time = val;
+	else if (!strcmp(k, "uid")) rec->uid = val;
+	else if (!strcmp(k, "username")) rec->username = val;
+	else if (!strcmp(k, "userid")) rec->user_id = val;
+	else if (!strcmp(k, "user")) rec->user = val;
+}
+
+static int ref_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int ref_parse(const char *line, size_t len, struct record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	size_t need = len + len / 2 + 2;
+	if (need > ref_cap) {
+		free(ref_scratch);
+		ref_scratch = malloc(need);
+		ref_cap = ref_scratch ? need : 0;
+		if (!ref_scratch)
+			return -1;
+	}
+	char *out = ref_scratch;
+	size_t off = 0;
+	while (off < len) {
+		int rc = pcre2_match(ref_re, (PCRE2_SPTR)line, len, off, 0, ref_md, NULL);
+		if (rc < 0)
+			break;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ref_md);
+		const char *key = line + ov[2];
+		size_t klen = ov[3] - ov[2];
+		if (rec->nfields == 0 && !(klen == 4 && !memcmp(key, "time", 4)) &&
+		    !(klen == 5 && !memcmp(key, "level", 5)))
+			return 0;
+		const char *val = out;
+		size_t vlen = 0;
+		if (rc >= 3 && ov[4] != PCRE2_UNSET) {
+			long n = parse_unquote(line + ov[4], ov[5] - ov[4], out);
+			vlen = n < 0 ? ov[5] - ov[4] : (size_t)n;
+			if (n < 0)
+				memcpy(out, line + ov[4], vlen);
+		} else if (rc >= 4 && ov[6] != PCRE2_UNSET) {
+			vlen = ov[7] - ov[6];
+			memcpy(out, line + ov[6], vlen);
+		}
+		out[vlen] = '\0';
+		out += vlen + 1;
+		ref_assign(rec, key, klen, val, vlen);
+		rec->nfields++;
+		off = ov[1];
+	}
+	if (!rec->msg || !*rec->msg)
+		return 0;
+	const char *m = rec->msg;
+	if (!strcmp(m, "access granted")) {
+		rec->kind = REC_ACCESS;
+		rec->outcome = OUTCOME_GRANTED;
+	} else if (!strcmp(m, "access denied") || !strcmp(m, "access denied because ARN is not mapped")) {
+		rec->kind = REC_ACCESS;
+		rec->outcome = OUTCOME_DENIED;
+	} else if (!strcmp(m, "STS response")) {
+		rec->kind = REC_STS_RESPONSE;
+	} else if (ref_prefix(m, "Errors parsing configmap") ||
+		   ref_prefix(m, "There was an error parsing the config maps") ||
+		   ref_prefix(m, "ParseMap: Errors parsing dynamic file")) {
+		rec->kind = REC_CONFIG_ERROR;
+	} else if (ref_prefix(m, "mapping IAM role") || ref_prefix(m, "mapping IAM user") ||
+		   ref_prefix(m, "mapping IAM Account")) {
+		rec->kind = REC_MAPPING;
+	}
+	return 1;
+}
+
+static int same_field(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* 0 when parse_line and the reference agree on everything, else 1 (and
+ * one diagnostic line for the first few differences). */
+static long diff_reported;
+
+static int diff_one(const char *line, size_t len, const char *where)
+{
+	struct record got, want;
+	int rg = parse_line(P, line, len, &got);
+	int rw = ref_parse(line, len, &want);
+	int same = rg == rw;
+	if (same && rg == 1) {
+		const char *g[] = {got.time, got.level, got.msg, got.arn, got.client, got.groups, got.uid,
+				   got.username, got.session, got.access_key_id, got.account_id, got.user_id,
+				   got.sts_endpoint, got.method, got.path, got.role, got.user};
+		const char *w[] = {want.time, want.level, want.msg, want.arn, want.client, want.groups, want.uid,
+				   want.username, want.session, want.access_key_id, want.account_id, want.user_id,
+				   want.sts_endpoint, want.method, want.path, want.role, want.user};
+		for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+			same &= same_field(g[i], w[i]);
+		same &= got.kind == want.kind && got.outcome == want.outcome && got.nfields == want.nfields;
+		same &= (!got.error && !want.error) ||
+			(got.error && want.error && got.error_len == want.error_len &&
+			 memcmp(got.error, want.error, got.error_len + 1) == 0);
+	}
+	if (!same && diff_reported++ < 5)
+		printf("# differs (%s): %.*s\n", where, (int)(len > 300 ? 300 : len), line);
+	return !same;
+}
+
+/* Every line of every file under dir, recursively. */
+struct corpus {
+	char **lines;
+	size_t *lens;
+	size_t n, cap;
+};
+
+static void corpus_add(struct corpus *c, const char *s, size_t n)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 1024;
+		c->lines = realloc(c->lines, c->cap * sizeof(*c->lines));
+		c->lens = realloc(c->lens, c->cap * sizeof(*c->lens));
+		if (!c->lines || !c->lens)
+			abort();
+	}
+	c->lines[c->n] = malloc(n + 1);
+	if (!c->lines[c->n])
+		abort();
+	memcpy(c->lines[c->n], s, n);
+	c->lines[c->n][n] = '\0';
+	c->lens[c->n++] = n;
+}
+
+static void corpus_load(struct corpus *c, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		struct stat sb;
+		if (stat(path, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			corpus_load(c, path);
+			continue;
+		}
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		char *data = malloc((size_t)sb.st_size + 1);
+		size_t got = data ? fread(data, 1, (size_t)sb.st_size, f) : 0;
+		fclose(f);
+		for (size_t i = 0; i < got;) {
+			const char *nl = memchr(data + i, '\n', got - i);
+			size_t n = nl ? (size_t)(nl - (data + i)) : got - i;
+			corpus_add(c, data + i, n);
+			i += n + 1;
+		}
+		free(data);
+	}
+	closedir(d);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void test_differential(void)
+{
+	int err;
+	PCRE2_SIZE off;
+	ref_re = pcre2_compile((PCRE2_SPTR)ref_pattern, PCRE2_ZERO_TERMINATED, PCRE2_DOTALL, &err, &off, NULL);
+	ref_md = ref_re ? pcre2_match_data_create_from_pattern(ref_re, NULL) : NULL;
+	if (!ok(ref_md != NULL, "reference pattern compiles"))
+		return;
+
+	const char *root = getenv("AUTHLOG_SOURCE_ROOT");
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/fixtures", root ? root : ".");
+	struct corpus c = {0};
+	corpus_load(&c, dir);
+	ok(c.n > 2000, "fixtures/ read: %zu lines", c.n);
+
+	/* The lines as they are, and unwrapped as import sees them. */
+	long bad = 0, logrus = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		struct reader_entry e = {0};
+		char stream[256], ts[64];
+		struct record r;
+		bad += diff_one(c.lines[i], c.lens[i], "fixture line");
+		reader_unwrap_line(c.lines[i], c.lens[i], &e, stream, sizeof(stream), ts, sizeof(ts));
+		bad += diff_one(e.message, e.message_len, "unwrapped line");
+		logrus += parse_line(P, e.message, e.message_len, &r);
+	}
+	is_int(bad, 0, "parse_line equals the PCRE2 reference on all %zu fixture lines", c.n);
+	ok(logrus > 1500, "%ld of them are logrus records", logrus);
+
+	/* Every prefix of the authenticator lines (cut inside a key, a quote,
+	 * an escape), and random edits with the bytes that matter. */
+	static const char *const bits[] = {"\"", "\\", " ", "=", "\t", "\r", "\n", "\\\"", "\\\\", "\\x4",
+					   "\\x41", "\\u00e9", "\\U0001F600", "\\101", "\\q", "_", ".", "-",
+					   "\xff", "\"\"", "=\"\"", " k=", " k=\"", "x=\"a\"b=c", "\\x00"};
+	char *m = malloc(8192);
+	long cases = 0;
+	bad = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		const char *l = c.lines[i];
+		size_t n = c.lens[i];
+		if (n < 8 || n > 4000 || (strncmp(l, "time=", 5) != 0 && strncmp(l, "level=", 6) != 0))
+			continue;
+		for (size_t k = 0; k <= n && k < 600; k++, cases++)
+			bad += diff_one(l, k, "prefix");
+		for (int t = 0; t < 40; t++, cases++) {
+			size_t mn = n;
+			memcpy(m, l, n);
+			for (int e = 0, edits = 1 + (int)(rng() % 4); e < edits; e++) {
+				size_t pos = mn ? (size_t)(rng() % (mn + 1)) : 0;
+				unsigned op = (unsigned)(rng() % 3);
+				if (op == 0 && mn + 16 < 8192) {
+					const char *b = bits[rng() % (sizeof(bits) / sizeof(bits[0]))];
+					size_t bl = strlen(b) ? strlen(b) : 1; /* "\x00" counts its NUL */
+					memmove(m + pos + bl, m + pos, mn - pos);
+					memcpy(m + pos, b, bl);
+					mn += bl;
+				} else if (op == 1 && pos < mn) {
+					size_t d = 1 + (size_t)(rng() % 5);
+					if (d > mn - pos)
+						d = mn - pos;
+					memmove(m + pos, m + pos + d, mn - pos - d);
+					mn -= d;
+				} else if (pos < mn) {
+					m[pos] = "\"\\ =a\t\0"[rng() % 7];
+				}
+			}
+			bad += diff_one(m, mn, "mutation");
+		}
+	}
+	free(m);
+	is_int(bad, 0, "parse_line equals the PCRE2 reference on %ld cut and mutated lines", cases);
+
+	/* Long values, many escapes: the scanner's vector loop and the old
+	 * pattern's JIT stack. */
+	bad = 0;
+	for (size_t reps = 1; reps <= 20000; reps *= 7) {
+		static const char *const units[] = {"\\\"x", "ab\\\\", "a", "\\u00e9 ", "\"", "\\"};
+		for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+			struct buf b = BUF_INIT;
+			buf_puts(&b, "time=\"2022-01-01T00:00:00Z\" level=warning msg=\"access denied\" error=\"");
+			for (size_t k = 0; k < reps; k++)
+				buf_puts(&b, units[u]);
+			buf_puts(&b, "\" arn=\"arn:aws:iam::111122223333:role/r\" method=POST");
+			bad += diff_one(b.data, b.len, "long value");
+			free(b.data);
+		}
+	}
+	is_int(bad, 0, "long and heavily escaped values agree");
+
+	for (size_t i = 0; i < c.n; i++)
+		free(c.lines[i]);
+	free(c.lines);
+	free(c.lens);
+	free(ref_scratch);
+	pcre2_match_data_free(ref_md);
+	pcre2_code_free(ref_re);
+}
+
 int main(void)
 {
 	if (parse_new(&P) != 0) {
@@ -276,6 +594,7 @@ int main(void)
 	test_time();
 	test_unwrap();
 	test_event_build();
+	test_differential();
 	parse_free(P);
 	return tap_done();
 }
