@@ -6,8 +6,10 @@
  * version i to i+1 inside one transaction; a database newer than this
  * binary is refused, an older one is migrated on the first write open.
  *
- * events — one row per authenticator record (access granted/denied,
- * STS response, aws-auth config errors, mapping lines):
+ * events — a VIEW (version 3; a table before), one row per authenticator
+ * record (access granted/denied, STS response, aws-auth config errors,
+ * mapping lines). Query it; rows are stored in event_rows (below) with
+ * their stream, principal and error interned:
  *   id            INTEGER  rowid
  *   ts            TEXT     event time, UTC "YYYY-MM-DDTHH:MM:SSZ"
  *   log_group     TEXT     CloudWatch group ("/aws/eks/NAME/cluster") or '' if unknown
@@ -46,6 +48,23 @@
  *                          is UNIQUE (index events_ts_key): the same event
  *                          always has the same time
  *   import_id     INTEGER  imports.id that stored the row
+ *
+ * event_rows — the stored rows behind `events` (version 3): id, ts,
+ *            dedupe_key, import_id, ptr, kind, level, msg, outcome,
+ *            client, access_key_id, sts_endpoint, raw as above, plus
+ *            stream_id -> streams, identity_id -> identities (NULL when
+ *            the record names no principal), error_id -> errors (NULL
+ *            unless it carries an error). UNIQUE (ts, dedupe_key).
+ * streams  — (log_group, log_stream, cluster) of each source, once.
+ * identities — (arn, username, groups, uid, user_id, account_id,
+ *            principal_type, principal_name, principal_arn, session,
+ *            expected) as logged, once each.
+ * errors   — (error, error_class, sts_code, http_status, sts_region,
+ *            mapped_arn), once each.
+ *            Each of the three has key = authlog_key(its columns), an
+ *            XXH64 chain over typed values that store_insert computes in C
+ *            and the migration in SQL (a function only write connections
+ *            register).
  *
  * imports  — one row per import run: source, started/finished, counts.
  *            A scan is an import too ("scan GROUP[,GROUP…]"), so every
@@ -112,6 +131,18 @@
 #include "timeutil.h"
 
 #define APPLICATION_ID 0x41554c53
+
+/* The columns each interned table holds, in authlog_key() order (the
+ * migration and store_insert must hash them alike), and whether a row
+ * has any of them (otherwise its reference is NULL). */
+#define IDENTITY_COLUMNS                                                              \
+	"arn, username, groups, uid, user_id, account_id, principal_type, principal_name," \
+	" principal_arn, session, expected"
+#define IDENTITY_PRESENT                                                                  \
+	"(COALESCE(arn, username, groups, uid, user_id, account_id, principal_type,"     \
+	" principal_name, principal_arn, session) IS NOT NULL OR expected <> 0)"
+#define ERROR_COLUMNS "error, error_class, sts_code, http_status, sts_region, mapped_arn"
+#define ERROR_PRESENT "COALESCE(" ERROR_COLUMNS ") IS NOT NULL"
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	/* 0 -> 1 */
@@ -209,21 +240,117 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  error TEXT);"
 	"CREATE INDEX scan_windows_group ON scan_windows(log_group, query, status);"
 	"ALTER TABLE imports ADD COLUMN first_event_id INTEGER;",
+	/* 2 -> 3: slim rows. An access line repeats its principal (ARN, uid,
+	 * groups, username…) and its stream on every call, and a denial's
+	 * error on every retry: stored once each and referenced by id, a row
+	 * is the raw line plus ~60 bytes instead of ~820 bytes, which halves
+	 * what an import writes. `events` becomes a view with the same
+	 * columns, so queries written against version 2 keep working. The
+	 * keys are authlog_key() of the columns (store_open registers it). */
+	"CREATE TABLE streams("
+	"  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE,"
+	"  log_group TEXT NOT NULL, log_stream TEXT NOT NULL, cluster TEXT);"
+	"CREATE TABLE identities("
+	"  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE,"
+	"  arn TEXT, username TEXT, groups TEXT, uid TEXT, user_id TEXT, account_id TEXT,"
+	"  principal_type TEXT, principal_name TEXT, principal_arn TEXT, session TEXT,"
+	"  expected INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX identities_principal ON identities(principal_arn);"
+	"CREATE INDEX identities_username ON identities(username);"
+	"CREATE TABLE errors("
+	"  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE,"
+	"  error TEXT, error_class TEXT, sts_code TEXT, http_status INTEGER, sts_region TEXT,"
+	"  mapped_arn TEXT);"
+	"CREATE INDEX errors_class ON errors(error_class);"
+	"CREATE TABLE event_rows("
+	"  id INTEGER PRIMARY KEY,"
+	"  ts TEXT NOT NULL,"
+	"  dedupe_key INTEGER NOT NULL,"
+	"  import_id INTEGER REFERENCES imports(id),"
+	"  stream_id INTEGER NOT NULL REFERENCES streams(id),"
+	"  identity_id INTEGER REFERENCES identities(id),"
+	"  error_id INTEGER REFERENCES errors(id),"
+	"  kind TEXT NOT NULL, level TEXT, msg TEXT NOT NULL,"
+	"  outcome TEXT CHECK (outcome IN ('granted','denied')),"
+	"  client TEXT, ptr TEXT, access_key_id TEXT, sts_endpoint TEXT,"
+	"  raw TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO streams(key, log_group, log_stream, cluster)"
+	"  SELECT authlog_key(log_group, log_stream, cluster), log_group, log_stream, cluster"
+	"  FROM events;"
+	"INSERT OR IGNORE INTO identities(key, arn, username, groups, uid, user_id, account_id,"
+	"    principal_type, principal_name, principal_arn, session, expected)"
+	"  SELECT authlog_key(" IDENTITY_COLUMNS "), " IDENTITY_COLUMNS
+	"  FROM events WHERE " IDENTITY_PRESENT ";"
+	"INSERT OR IGNORE INTO errors(key, error, error_class, sts_code, http_status, sts_region,"
+	"    mapped_arn)"
+	"  SELECT authlog_key(" ERROR_COLUMNS "), " ERROR_COLUMNS
+	"  FROM events WHERE " ERROR_PRESENT ";"
+	"INSERT INTO event_rows(id, ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
+	"    kind, level, msg, outcome, client, ptr, access_key_id, sts_endpoint, raw)"
+	"  SELECT v.id, v.ts, v.dedupe_key, v.import_id,"
+	"    (SELECT s.id FROM streams s WHERE s.key = v.stream_key),"
+	"    (SELECT i.id FROM identities i WHERE i.key = v.identity_key),"
+	"    (SELECT e.id FROM errors e WHERE e.key = v.error_key),"
+	"    v.kind, v.level, v.msg, v.outcome, v.client, v.ptr, v.access_key_id, v.sts_endpoint, v.raw"
+	"  FROM (SELECT *, authlog_key(log_group, log_stream, cluster) AS stream_key,"
+	"          CASE WHEN " IDENTITY_PRESENT " THEN authlog_key(" IDENTITY_COLUMNS ") END"
+	"            AS identity_key,"
+	"          CASE WHEN " ERROR_PRESENT " THEN authlog_key(" ERROR_COLUMNS ") END AS error_key"
+	"        FROM events) v ORDER BY v.id;"
+	"DROP TABLE events;"
+	"CREATE VIEW events AS"
+	"  SELECT r.id, r.ts, s.log_group, s.log_stream, r.ptr, s.cluster, r.kind, r.level, r.msg,"
+	"         r.outcome, i.arn, r.client, e.error, e.error_class, e.sts_code, e.http_status,"
+	"         e.sts_region, e.mapped_arn, i.username, i.groups, i.uid, i.user_id, i.account_id,"
+	"         i.principal_type, i.principal_name, i.principal_arn, r.access_key_id, i.session,"
+	"         r.sts_endpoint, COALESCE(i.expected, 0) AS expected, r.raw, r.dedupe_key,"
+	"         r.import_id"
+	"  FROM event_rows r JOIN streams s ON s.id = r.stream_id"
+	"  LEFT JOIN identities i ON i.id = r.identity_id"
+	"  LEFT JOIN errors e ON e.id = r.error_id;"
+	/* Integer keys: these indexes are a fifth of version 2's text ones. */
+	"CREATE UNIQUE INDEX event_rows_ts_key ON event_rows(ts, dedupe_key);"
+	"CREATE INDEX event_rows_identity ON event_rows(identity_id, ts) WHERE identity_id IS NOT NULL;"
+	"CREATE INDEX event_rows_denied ON event_rows(error_id) WHERE outcome = 'denied';"
+	"CREATE INDEX event_rows_config ON event_rows(stream_id, ts) WHERE kind = 'config_error';",
+};
+
+/* key -> id of a stream, identity or error already stored, so most rows
+ * reference them without a query. Open addressing; emptied when half
+ * full (a lookup in SQL refills it) and on rollback, when ids it learned
+ * in the transaction may be gone. */
+#define INTERN_SLOTS 8192
+
+struct intern {
+	sqlite3_stmt *find, *add; /* ?1 = key; add binds the columns from ?2 */
+	size_t used;
+	uint64_t key[INTERN_SLOTS];
+	int64_t id[INTERN_SLOTS]; /* 0 = empty slot (rowids start at 1) */
 };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *insert, *put_fix, *has;
+	struct intern streams, identities, errors;
 	int64_t import_id; /* the run new rows belong to, 0 = none */
 };
 
 static const char insert_sql[] =
-	"INSERT OR IGNORE INTO events(ts, log_group, log_stream, ptr, cluster, kind, level, msg,"
-	" outcome, arn, client, error, error_class, sts_code, http_status, sts_region, mapped_arn,"
-	" username, groups, uid, user_id, account_id, principal_type, principal_name, principal_arn,"
-	" access_key_id, session, sts_endpoint, expected, raw, dedupe_key, import_id)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-	" ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
+	"INSERT OR IGNORE INTO event_rows(ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
+	" kind, level, msg, outcome, client, ptr, access_key_id, sts_endpoint, raw)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+static const struct intern_sql {
+	const char *find, *add;
+} intern_sql[3] = {
+	{"SELECT id FROM streams WHERE key = ?1",
+	 "INSERT INTO streams(key, log_group, log_stream, cluster) VALUES (?1, ?2, ?3, ?4)"},
+	{"SELECT id FROM identities WHERE key = ?1",
+	 "INSERT INTO identities(key, " IDENTITY_COLUMNS ")"
+	 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+	{"SELECT id FROM errors WHERE key = ?1",
+	 "INSERT INTO errors(key, " ERROR_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+};
 
 static int db_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
 {
@@ -249,6 +376,180 @@ static int db_error(sqlite3 *db, int rc, const char *what, char *err, size_t err
 	default:
 		return AL_SOFTWARE;
 	}
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* authlog_key(): one XXH64 chain over typed values, so NULL, '' and 0
+ * differ. store_insert computes it in C, the migration in SQL. */
+static uint64_t key_mix(uint64_t h, uint64_t tag, const void *p, size_t n)
+{
+	return store_xxh64(p, n, (h ^ tag) * 0x9E3779B97F4A7C15ULL);
+}
+
+static uint64_t key_text(uint64_t h, const char *v, size_t n)
+{
+	return v ? key_mix(h, 3, v, n) : key_mix(h, 1, "", 0);
+}
+
+static uint64_t key_str(uint64_t h, const char *v)
+{
+	return key_text(h, v, v ? strlen(v) : 0);
+}
+
+static uint64_t key_int(uint64_t h, int64_t v)
+{
+	unsigned char b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)((uint64_t)v >> (8 * i));
+	return key_mix(h, 2, b, sizeof(b));
+}
+
+static void sql_authlog_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint64_t h = 0;
+	for (int i = 0; i < argc; i++) {
+		switch (sqlite3_value_type(argv[i])) {
+		case SQLITE_NULL:
+			h = key_text(h, NULL, 0);
+			break;
+		case SQLITE_INTEGER:
+			h = key_int(h, sqlite3_value_int64(argv[i]));
+			break;
+		default: {
+			const char *t = (const char *)sqlite3_value_text(argv[i]);
+			h = key_text(h, t ? t : "", (size_t)sqlite3_value_bytes(argv[i]));
+		}
+		}
+	}
+	sqlite3_result_int64(ctx, (int64_t)h);
+}
+
+static void intern_forget(struct intern *in)
+{
+	memset(in->id, 0, sizeof(in->id));
+	in->used = 0;
+}
+
+static void store_forget_interned(struct store *s)
+{
+	intern_forget(&s->streams);
+	intern_forget(&s->identities);
+	intern_forget(&s->errors);
+}
+
+static size_t intern_slot(const struct intern *in, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 51) & (INTERN_SLOTS - 1);
+	while (in->id[i] && in->key[i] != key)
+		i = (i + 1) & (INTERN_SLOTS - 1);
+	return i;
+}
+
+/* The id for key when this process has seen it, else 0. */
+static int64_t intern_cached(const struct intern *in, uint64_t key)
+{
+	return in->id[intern_slot(in, key)];
+}
+
+/* Looks key up in SQL and adds it when missing; the caller has bound
+ * the columns (?2…) of in->add. */
+static int intern_store(struct store *s, struct intern *in, uint64_t key, int64_t *id, char *err, size_t err_sz)
+{
+	sqlite3_bind_int64(in->find, 1, (int64_t)key);
+	int rc = sqlite3_step(in->find);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(in->find, 0);
+	sqlite3_reset(in->find);
+	if (rc == SQLITE_DONE) {
+		sqlite3_bind_int64(in->add, 1, (int64_t)key);
+		rc = sqlite3_step(in->add);
+		sqlite3_reset(in->add);
+		*id = sqlite3_last_insert_rowid(s->db);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s->db, rc, "cannot store event", err, err_sz);
+	if (in->used >= INTERN_SLOTS / 2)
+		intern_forget(in);
+	size_t i = intern_slot(in, key);
+	in->key[i] = key;
+	in->id[i] = *id;
+	in->used++;
+	return AL_OK;
+}
+
+static int stream_id(struct store *s, const struct store_event *ev, int64_t *id, char *err, size_t err_sz)
+{
+	const char *group = ev->log_group ? ev->log_group : "";
+	const char *stream = ev->log_stream ? ev->log_stream : "";
+	uint64_t key = key_str(key_str(key_str(0, group), stream), ev->cluster);
+	if ((*id = intern_cached(&s->streams, key)))
+		return AL_OK;
+	sqlite3_stmt *st = s->streams.add;
+	bind_text(st, 2, group);
+	bind_text(st, 3, stream);
+	bind_text(st, 4, ev->cluster);
+	return intern_store(s, &s->streams, key, id, err, err_sz);
+}
+
+static int identity_id(struct store *s, const struct store_event *ev, int64_t *id, char *err, size_t err_sz)
+{
+	const char *v[] = {ev->arn,	       ev->username,	   ev->groups,
+			   ev->uid,	       ev->user_id,	   ev->account_id,
+			   ev->principal_type, ev->principal_name, ev->principal_arn,
+			   ev->session};
+	size_t n = sizeof(v) / sizeof(v[0]);
+	int present = ev->expected != 0;
+	uint64_t key = 0;
+	for (size_t i = 0; i < n; i++) {
+		present |= v[i] != NULL;
+		key = key_str(key, v[i]);
+	}
+	key = key_int(key, ev->expected);
+	*id = 0;
+	if (!present || (*id = intern_cached(&s->identities, key)))
+		return AL_OK;
+	sqlite3_stmt *st = s->identities.add;
+	for (size_t i = 0; i < n; i++)
+		bind_text(st, (int)i + 2, v[i]);
+	sqlite3_bind_int(st, (int)n + 2, ev->expected);
+	return intern_store(s, &s->identities, key, id, err, err_sz);
+}
+
+static int error_id(struct store *s, const struct store_event *ev, int64_t *id, char *err, size_t err_sz)
+{
+	const char *v[] = {ev->error_class, ev->sts_code, ev->sts_region, ev->mapped_arn};
+	int present = ev->error || ev->http_status;
+	for (size_t i = 0; i < 4; i++)
+		present |= v[i] != NULL;
+	*id = 0;
+	if (!present)
+		return AL_OK;
+	uint64_t key = key_str(key_str(key_text(0, ev->error, ev->error_len), v[0]), v[1]);
+	key = ev->http_status ? key_int(key, ev->http_status) : key_text(key, NULL, 0);
+	key = key_str(key_str(key, v[2]), v[3]);
+	if ((*id = intern_cached(&s->errors, key)))
+		return AL_OK;
+	sqlite3_stmt *st = s->errors.add;
+	if (ev->error)
+		sqlite3_bind_text(st, 2, ev->error, (int)ev->error_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	bind_text(st, 3, v[0]);
+	bind_text(st, 4, v[1]);
+	if (ev->http_status)
+		sqlite3_bind_int(st, 5, ev->http_status);
+	else
+		sqlite3_bind_null(st, 5);
+	bind_text(st, 6, v[2]);
+	bind_text(st, 7, v[3]);
+	return intern_store(s, &s->errors, key, id, err, err_sz);
 }
 
 int store_mkdir_parents(const char *path, char *err, size_t err_sz)
@@ -327,7 +628,7 @@ fail:
 
 int store_open(const char *path, enum store_mode mode, struct store **out, char *err, size_t err_sz)
 {
-	int rc = AL_OK, version = 0, app_id = 0;
+	int rc = AL_OK, version = 0, app_id = 0, sqlrc;
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, err_sz, "out of memory");
@@ -339,7 +640,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 			rc = AL_NOINPUT;
 			goto fail;
 		}
-		int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
+		sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
 		if (sqlrc != SQLITE_OK) {
 			rc = db_error(s->db, sqlrc, path, err, err_sz);
 			goto fail;
@@ -360,7 +661,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 			goto fail;
 		}
 		close(fd);
-		int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL);
+		sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL);
 		if (sqlrc != SQLITE_OK) {
 			rc = db_error(s->db, sqlrc, path, err, err_sz);
 			goto fail;
@@ -405,20 +706,35 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 		      path, err, err_sz);
 	if (rc)
 		goto fail;
+	sqlrc = sqlite3_create_function(s->db, "authlog_key", -1,
+					SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+					sql_authlog_key, NULL, NULL);
+	if (sqlrc != SQLITE_OK) {
+		rc = db_error(s->db, sqlrc, path, err, err_sz);
+		goto fail;
+	}
 	if (version < STORE_SCHEMA_VERSION) {
 		rc = migrate(s->db, version, err, err_sz);
 		if (rc)
 			goto fail;
 	}
-	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
+	sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
 	if (sqlrc == SQLITE_OK)
 		sqlrc = sqlite3_prepare_v3(s->db,
 					   "INSERT OR IGNORE INTO fixes(class, principal, cluster, region, fix)"
 					   " VALUES (?1, ?2, ?3, ?4, ?5)",
 					   -1, SQLITE_PREPARE_PERSISTENT, &s->put_fix, NULL);
 	if (sqlrc == SQLITE_OK)
-		sqlrc = sqlite3_prepare_v3(s->db, "SELECT 1 FROM events WHERE ts = ?1 AND dedupe_key = ?2", -1,
+		sqlrc = sqlite3_prepare_v3(s->db, "SELECT 1 FROM event_rows WHERE ts = ?1 AND dedupe_key = ?2", -1,
 					   SQLITE_PREPARE_PERSISTENT, &s->has, NULL);
+	struct intern *interns[3] = {&s->streams, &s->identities, &s->errors};
+	for (size_t i = 0; i < 3 && sqlrc == SQLITE_OK; i++) {
+		sqlrc = sqlite3_prepare_v3(s->db, intern_sql[i].find, -1, SQLITE_PREPARE_PERSISTENT,
+					   &interns[i]->find, NULL);
+		if (sqlrc == SQLITE_OK)
+			sqlrc = sqlite3_prepare_v3(s->db, intern_sql[i].add, -1, SQLITE_PREPARE_PERSISTENT,
+						   &interns[i]->add, NULL);
+	}
 	if (sqlrc != SQLITE_OK) {
 		rc = db_error(s->db, sqlrc, "cannot prepare statements", err, err_sz);
 		goto fail;
@@ -437,6 +753,11 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->put_fix);
 	sqlite3_finalize(s->has);
+	struct intern *interns[3] = {&s->streams, &s->identities, &s->errors};
+	for (size_t i = 0; i < 3; i++) {
+		sqlite3_finalize(interns[i]->find);
+		sqlite3_finalize(interns[i]->add);
+	}
 	/* Statistics let the report's planner pick a scan over an index walk
 	 * when a window covers most rows; the limit keeps this to milliseconds
 	 * whatever the table size. Only write connections (insert prepared). */
@@ -458,19 +779,23 @@ int store_begin(struct store *s, char *err, size_t err_sz)
 
 int store_commit(struct store *s, char *err, size_t err_sz)
 {
-	return exec_sql(s->db, "COMMIT", "cannot commit", err, err_sz);
+	int rc = exec_sql(s->db, "COMMIT", "cannot commit", err, err_sz);
+	if (rc)
+		store_forget_interned(s);
+	return rc;
 }
 
 void store_rollback(struct store *s)
 {
+	store_forget_interned(s);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+static void bind_id(sqlite3_stmt *st, int i, int64_t id)
 {
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	if (id)
+		sqlite3_bind_int64(st, i, id);
 	else
 		sqlite3_bind_null(st, i);
 }
@@ -478,48 +803,30 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz)
 {
 	sqlite3_stmt *st = s->insert;
+	int64_t stream, identity, error;
+	int rc = stream_id(s, ev, &stream, err, err_sz);
+	if (rc == AL_OK)
+		rc = identity_id(s, ev, &identity, err, err_sz);
+	if (rc == AL_OK)
+		rc = error_id(s, ev, &error, err, err_sz);
+	if (rc)
+		return rc;
 	bind_text(st, 1, ev->ts);
-	bind_text(st, 2, ev->log_group ? ev->log_group : "");
-	bind_text(st, 3, ev->log_stream ? ev->log_stream : "");
-	bind_text(st, 4, ev->ptr);
-	bind_text(st, 5, ev->cluster);
-	bind_text(st, 6, ev->kind);
-	bind_text(st, 7, ev->level);
-	bind_text(st, 8, ev->msg);
-	bind_text(st, 9, ev->outcome);
-	bind_text(st, 10, ev->arn);
+	sqlite3_bind_int64(st, 2, ev->dedupe_key);
+	bind_id(st, 3, s->import_id);
+	sqlite3_bind_int64(st, 4, stream);
+	bind_id(st, 5, identity);
+	bind_id(st, 6, error);
+	bind_text(st, 7, ev->kind);
+	bind_text(st, 8, ev->level);
+	bind_text(st, 9, ev->msg);
+	bind_text(st, 10, ev->outcome);
 	bind_text(st, 11, ev->client);
-	if (ev->error)
-		sqlite3_bind_text(st, 12, ev->error, (int)ev->error_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 12);
-	bind_text(st, 13, ev->error_class);
-	bind_text(st, 14, ev->sts_code);
-	if (ev->http_status)
-		sqlite3_bind_int(st, 15, ev->http_status);
-	else
-		sqlite3_bind_null(st, 15);
-	bind_text(st, 16, ev->sts_region);
-	bind_text(st, 17, ev->mapped_arn);
-	bind_text(st, 18, ev->username);
-	bind_text(st, 19, ev->groups);
-	bind_text(st, 20, ev->uid);
-	bind_text(st, 21, ev->user_id);
-	bind_text(st, 22, ev->account_id);
-	bind_text(st, 23, ev->principal_type);
-	bind_text(st, 24, ev->principal_name);
-	bind_text(st, 25, ev->principal_arn);
-	bind_text(st, 26, ev->access_key_id);
-	bind_text(st, 27, ev->session);
-	bind_text(st, 28, ev->sts_endpoint);
-	sqlite3_bind_int(st, 29, ev->expected);
-	sqlite3_bind_text(st, 30, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 31, ev->dedupe_key);
-	if (s->import_id)
-		sqlite3_bind_int64(st, 32, s->import_id);
-	else
-		sqlite3_bind_null(st, 32);
-	int rc = sqlite3_step(st);
+	bind_text(st, 12, ev->ptr);
+	bind_text(st, 13, ev->access_key_id);
+	bind_text(st, 14, ev->sts_endpoint);
+	sqlite3_bind_text(st, 15, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_error(s->db, rc, "cannot store event", err, err_sz);
@@ -560,7 +867,7 @@ int store_import_begin(struct store *s, const char *source, int64_t *import_id, 
 	int rc = sqlite3_prepare_v2(s->db,
 				    "INSERT INTO imports(source, started, first_event_id)"
 				    " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-				    " (SELECT COALESCE(MAX(id), 0) + 1 FROM events))",
+				    " (SELECT COALESCE(MAX(id), 0) + 1 FROM event_rows))",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(s->db, rc, "cannot record the import", err, err_sz);
@@ -601,7 +908,7 @@ int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_
 	/* Imports from before version 2 have no first_event_id: their
 	 * smallest event id says the same (a slow scan, once). */
 	int rc = sqlite3_prepare_v2(s->db,
-				    "SELECT COALESCE(first_event_id, (SELECT MIN(id) FROM events WHERE import_id = ?1))"
+				    "SELECT COALESCE(first_event_id, (SELECT MIN(id) FROM event_rows WHERE import_id = ?1))"
 				    " FROM imports WHERE id = (CASE WHEN ?1 > 0 THEN ?1 ELSE (SELECT MAX(id) FROM imports) END)",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -738,9 +1045,12 @@ int store_scan_resume_point(struct store *s, const char *log_group, const char *
 	sqlite3_finalize(st);
 	if (step != SQLITE_ROW)
 		return db_error(s->db, step, "cannot read the last scan", err, err_sz);
-	/* ORDER BY ts DESC LIMIT 1 walks events_ts_key from the end instead of
-	 * reading the whole group (no (log_group, ts) index is needed). */
-	rc = prep(s, "SELECT ts FROM events WHERE log_group = ?1 ORDER BY ts DESC LIMIT 1", &st,
+	/* ORDER BY ts DESC LIMIT 1 walks event_rows_ts_key from the end instead
+	 * of reading the whole group (no (log_group, ts) index is needed). */
+	rc = prep(s,
+		  "SELECT r.ts FROM event_rows r JOIN streams s ON s.id = r.stream_id"
+		  " WHERE s.log_group = ?1 ORDER BY r.ts DESC LIMIT 1",
+		  &st,
 		  "cannot read the newest event", err, err_sz);
 	if (rc)
 		return rc;

@@ -427,10 +427,6 @@ class LogsSim:
             q = Query(qs)
         except (Malformed, re.error) as e:
             return err(400, "MalformedQueryException", str(e))
-        with self.lock:
-            if self.running(now) >= self.a.max_concurrent:
-                return err(400, "LimitExceededException",
-                           "Account maximum query concurrency limit of [%d] reached." % self.a.max_concurrent)
         # run it: the data is append-only, so no lock is needed to read it
         lo, hi = st * 1000, en * 1000
         matched, scanned, nbytes = [], 0, 0
@@ -465,7 +461,12 @@ class LogsSim:
         r.ready_at = now + (self.a.latency_ms + nbytes / 1e6 * self.a.latency_per_mb_ms) / 1000.0
         r.final = "Complete"
         r.stopped = False
+        # Admission and registration under one lock: checked apart, two
+        # parallel StartQuery calls could both take the last slot.
         with self.lock:
+            if self.running(now) >= self.a.max_concurrent:
+                return err(400, "LimitExceededException",
+                           "Account maximum query concurrency limit of [%d] reached." % self.a.max_concurrent)
             self.queries[r.id] = r
             self.order.append(r.id)
             self.max_running = max(self.max_running, self.running(now))

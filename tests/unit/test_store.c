@@ -147,6 +147,138 @@ static void test_versions(void)
 	store_close(s);
 }
 
+static long long dangling(struct store *s)
+{
+	return count(s, "SELECT COUNT(*) FROM event_rows r"
+			" LEFT JOIN identities i ON i.id = r.identity_id"
+			" LEFT JOIN errors e ON e.id = r.error_id"
+			" LEFT JOIN streams t ON t.id = r.stream_id"
+			" WHERE (r.identity_id IS NOT NULL AND i.id IS NULL)"
+			"    OR (r.error_id IS NOT NULL AND e.id IS NULL) OR t.id IS NULL");
+}
+
+static void test_interning(void)
+{
+	struct store *s = NULL;
+	char err[256];
+	int inserted = 0;
+	is_int(store_open(path_in("intern.db"), STORE_WRITE, &s, err, sizeof(err)), AL_OK, "open");
+
+	/* A rolled-back batch takes its new identities with it: the next
+	 * batch must not reference the ids it had learned. */
+	struct store_event a = sample("line a");
+	store_begin(s, err, sizeof(err));
+	is_int(store_insert(s, &a, &inserted, err, sizeof(err)), AL_OK, "insert in a batch");
+	store_rollback(s);
+	is_int(count(s, "SELECT COUNT(*) FROM identities"), 0, "rollback removed the identity");
+	store_begin(s, err, sizeof(err));
+	is_int(store_insert(s, &a, &inserted, err, sizeof(err)), AL_OK, "insert again");
+	struct store_event b = sample("line b");
+	is_int(store_insert(s, &b, &inserted, err, sizeof(err)), AL_OK, "same principal, other line");
+	struct store_event c = sample("line c");
+	c.principal_arn = NULL;
+	c.error = NULL;
+	c.error_class = NULL;
+	is_int(store_insert(s, &c, &inserted, err, sizeof(err)), AL_OK, "no principal, no error");
+	struct store_event d = sample("line d");
+	d.session = "";
+	is_int(store_insert(s, &d, &inserted, err, sizeof(err)), AL_OK, "empty session");
+	is_int(store_commit(s, err, sizeof(err)), AL_OK, "commit");
+	is_int(dangling(s), 0, "every reference resolves");
+	is_int(count(s, "SELECT COUNT(*) FROM identities"), 2, "one identity per distinct principal ('' is not NULL)");
+	is_int(count(s, "SELECT COUNT(*) FROM errors"), 1, "one error row for three denials");
+	is_int(count(s, "SELECT COUNT(*) FROM event_rows WHERE raw = 'line c' AND identity_id IS NULL"
+			" AND error_id IS NULL"),
+	       1, "a record without principal or error references none");
+	is_int(count(s, "SELECT COUNT(*) FROM events WHERE principal_arn = 'arn:aws:iam::111122223333:role/admin'"
+			" AND error = 'ARN is not mapped' AND log_stream = 'authenticator-abc' AND cluster = 'demo'"),
+	       3, "the events view joins the columns back");
+	is_int(count(s, "SELECT COUNT(*) FROM events WHERE session = ''"), 1, "'' kept apart from NULL");
+
+	/* More principals than the in-memory table holds: still one row each. */
+	char arn[64], raw[64];
+	store_begin(s, err, sizeof(err));
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 6000; i++) {
+			struct store_event ev = sample("x");
+			snprintf(arn, sizeof(arn), "arn:aws:iam::111122223333:role/r%d", i);
+			snprintf(raw, sizeof(raw), "line %d %d", pass, i);
+			ev.principal_arn = arn;
+			ev.raw = raw;
+			ev.raw_len = strlen(raw);
+			ev.dedupe_key = i * 2 + pass;
+			store_insert(s, &ev, &inserted, err, sizeof(err));
+		}
+	is_int(store_commit(s, err, sizeof(err)), AL_OK, "commit 12,000 rows");
+	is_int(count(s, "SELECT COUNT(*) FROM identities"), 6002, "6,000 more principals, each stored once");
+	is_int(dangling(s), 0, "every reference resolves after the cache was emptied");
+	store_close(s);
+}
+
+/* A version-2 database (events a table) is migrated to interned rows with
+ * the same ids and the same columns through the view. */
+static void test_migrate_v2(void)
+{
+	struct store *s = NULL;
+	char err[256];
+	sqlite3 *db;
+	is_int(store_open(path_in("v2.db"), STORE_WRITE, &s, err, sizeof(err)), AL_OK, "create");
+	store_close(s);
+	sqlite3_open(path_in("v2.db"), &db);
+	int rc = sqlite3_exec(db,
+		"DROP VIEW events; DROP TABLE event_rows; DROP TABLE streams; DROP TABLE identities;"
+		"DROP TABLE errors;"
+		"CREATE TABLE events(id INTEGER PRIMARY KEY, ts TEXT NOT NULL,"
+		"  log_group TEXT NOT NULL DEFAULT '', log_stream TEXT NOT NULL DEFAULT '', ptr TEXT,"
+		"  cluster TEXT, kind TEXT NOT NULL, level TEXT, msg TEXT NOT NULL, outcome TEXT,"
+		"  arn TEXT, client TEXT, error TEXT, error_class TEXT, sts_code TEXT, http_status INTEGER,"
+		"  sts_region TEXT, mapped_arn TEXT, username TEXT, groups TEXT, uid TEXT, user_id TEXT,"
+		"  account_id TEXT, principal_type TEXT, principal_name TEXT, principal_arn TEXT,"
+		"  access_key_id TEXT, session TEXT, sts_endpoint TEXT, expected INTEGER NOT NULL DEFAULT 0,"
+		"  raw TEXT NOT NULL, dedupe_key INTEGER NOT NULL, import_id INTEGER);"
+		"INSERT INTO events(id, ts, log_group, kind, msg, outcome, arn, error, error_class,"
+		"  http_status, principal_arn, username, expected, raw, dedupe_key) VALUES"
+		" (5, '2022-01-01T00:00:00Z', '/aws/eks/a/cluster', 'access', 'access denied', 'denied',"
+		"  'arn:x', 'boom', 'sts_error', 403, 'arn:p', NULL, 0, 'r5', 1),"
+		" (9, '2022-01-01T00:00:01Z', '', 'access', 'access granted', 'granted',"
+		"  'arn:x', NULL, NULL, NULL, 'arn:p', 'u', 1, 'r9', 2),"
+		" (12, '2022-01-01T00:00:02Z', '', 'mapping', 'mapping', NULL,"
+		"  NULL, NULL, NULL, NULL, NULL, NULL, 0, 'r12', 3);"
+		"PRAGMA user_version = 2;",
+		NULL, NULL, NULL);
+	is_int(rc, SQLITE_OK, "built a version-2 database");
+	sqlite3_close(db);
+	is_int(store_open(path_in("v2.db"), STORE_WRITE, &s, err, sizeof(err)), AL_OK, "migrated: %s", err);
+	is_int(count(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "at the current version");
+	is_int(count(s, "SELECT COUNT(*) FROM events WHERE id = 5 AND error = 'boom' AND http_status = 403"
+			" AND principal_arn = 'arn:p' AND log_group = '/aws/eks/a/cluster' AND expected = 0"),
+	       1, "denial keeps its id, error and principal");
+	is_int(count(s, "SELECT COUNT(*) FROM events WHERE id = 9 AND error IS NULL AND username = 'u'"
+			" AND expected = 1 AND log_group = ''"),
+	       1, "grant keeps its principal, no error");
+	is_int(count(s, "SELECT COUNT(*) FROM event_rows WHERE id = 12 AND identity_id IS NULL AND error_id IS NULL"),
+	       1, "a record without principal or error references none");
+	is_int(count(s, "SELECT COUNT(*) FROM identities"), 2, "two distinct identities");
+	is_int(dangling(s), 0, "every reference resolves");
+	/* New rows find the migrated identities (same key in C as in SQL). */
+	struct store_event ev = sample("after");
+	ev.log_group = "/aws/eks/a/cluster";
+	ev.log_stream = "";
+	ev.cluster = NULL;
+	ev.arn = "arn:x";
+	ev.principal_arn = "arn:p";
+	ev.error = "boom";
+	ev.error_len = 4;
+	ev.error_class = "sts_error";
+	ev.http_status = 403;
+	int inserted = 0;
+	is_int(store_insert(s, &ev, &inserted, err, sizeof(err)), AL_OK, "insert after migration");
+	is_int(count(s, "SELECT COUNT(*) FROM identities"), 2, "C and SQL keys agree: identity reused");
+	is_int(count(s, "SELECT COUNT(*) FROM errors"), 1, "C and SQL keys agree: error reused");
+	is_int(count(s, "SELECT COUNT(*) FROM streams"), 2, "C and SQL keys agree: stream reused");
+	store_close(s);
+}
+
 static void test_key_and_path(void)
 {
 	/* Published XXH64 test values (seed 0): short, 4/8-byte and 32-byte stripe paths. */
@@ -186,6 +318,8 @@ int main(void)
 	test_create_and_dedupe();
 	test_readonly();
 	test_versions();
+	test_interning();
+	test_migrate_v2();
 	test_key_and_path();
 	int rc = tap_done();
 	char cmd[600];
