@@ -550,26 +550,40 @@ static int contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
-int classify_is_expected_principal(const char *arn, const char *username, const char *session)
+static const char *const expected_sessions[] = {"EKSAuthTokenSession", "EKSClusterInsightsAuth"};
+
+int classify_expected_arn(const char *arn)
 {
 	static const char *const roles[] = {"AWSWesleyClusterManagerLambda",
 					    "AmazonEKSClusterInsightsViewOnlyRole"};
-	static const char *const sessions[] = {"EKSAuthTokenSession", "EKSClusterInsightsAuth"};
+	if (!arn)
+		return 0;
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (contains_ci(arn, roles[i]))
+			return 1;
+	/* The session may only be known from a raw assumed-role ARN. */
+	const char *tail = strrchr(arn, '/');
+	if (!tail || !strstr(arn, ":assumed-role/"))
+		return 0;
+	for (size_t i = 0; i < sizeof(expected_sessions) / sizeof(expected_sessions[0]); i++)
+		if (strcmp(tail + 1, expected_sessions[i]) == 0)
+			return 1;
+	return 0;
+}
 
+int classify_expected_identity(const char *username, const char *session)
+{
 	/* eks:node-manager, eks:addon-manager and every other eks: user are
 	 * EKS's own control-plane components. */
 	if (username && strncmp(username, "eks:", 4) == 0)
 		return 1;
-	for (size_t i = 0; arn && i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (contains_ci(arn, roles[i]))
+	for (size_t i = 0; session && i < sizeof(expected_sessions) / sizeof(expected_sessions[0]); i++)
+		if (strcmp(session, expected_sessions[i]) == 0)
 			return 1;
-	/* The session may only be known from a raw assumed-role ARN. */
-	const char *tail = arn ? strrchr(arn, '/') : NULL;
-	for (size_t i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++) {
-		if (session && strcmp(session, sessions[i]) == 0)
-			return 1;
-		if (tail && strstr(arn, ":assumed-role/") && strcmp(tail + 1, sessions[i]) == 0)
-			return 1;
-	}
 	return 0;
+}
+
+int classify_is_expected_principal(const char *arn, const char *username, const char *session)
+{
+	return classify_expected_identity(username, session) || classify_expected_arn(arn);
 }

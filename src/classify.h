@@ -77,5 +77,9 @@ int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *out)
  * AWSWesleyClusterManagerLambda roles, cluster-insights roles and
  * sessions): their traffic is expected, never a finding. */
 int classify_is_expected_principal(const char *arn, const char *username, const char *session);
+/* Its two halves, for callers that cache per ARN: is_expected_principal
+ * is expected_identity(username, session) || expected_arn(arn). */
+int classify_expected_arn(const char *arn);
+int classify_expected_identity(const char *username, const char *session);
 
 #endif

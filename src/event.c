@@ -1,5 +1,6 @@
 #include "event.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,170 @@ void event_builder_free(struct event_builder *b)
 	parse_free(b->parser);
 	buf_free(&b->groups);
 	b->parser = NULL;
+	if (b->principals) {
+		for (size_t i = 0; i < 2 * EVENT_PRINCIPAL_SETS; i++)
+			free(b->principals[i].mem);
+		free(b->principals);
+		b->principals = NULL;
+	}
+}
+
+/* A hash of a short text for the caches below: its length and its last
+ * and middle eight bytes, where the values of one cluster differ
+ * (instance-id sessions, role names, user ids). Not all bytes: a hit is
+ * always confirmed by comparing the whole text. */
+static uint64_t text_hash(const char *s, size_t n)
+{
+	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+	if (n >= 8) {
+		uint64_t a, c;
+		memcpy(&a, s + n - 8, 8);
+		memcpy(&c, s + n / 2 - 4, 8);
+		h ^= a * 0xC2B2AE3D27D4EB4Full;
+		h ^= (c << 29 | c >> 35) * 0x165667B19E3779F9ull;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ (unsigned char)s[i]) * 0x100000001B3ull;
+	}
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return h ^ h >> 32;
+}
+
+/* memcmp(a, b, n) == 0, inline: the texts are short and a libc call per
+ * compare showed in the profile. */
+static inline int same_text(const char *a, const char *b, size_t n)
+{
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; n; a++, b++, n--)
+		if (*a != *b)
+			return 0;
+	return 1;
+}
+
+static char *put_str(char **at, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *r = memcpy(*at, s, n);
+	*at += n;
+	return r;
+}
+
+/* Copies the result in b->arn into slot; -1 (slot emptied) without memory. */
+static int principal_store(struct event_principal *slot, const char *key, size_t n, int ok, int expected,
+			   const struct arn_info *ai)
+{
+	size_t need = n + 1 + strlen(ai->name) + 1 + strlen(ai->session) + 1 + strlen(ai->account) + 1 +
+		      strlen(ai->canonical) + 1;
+	slot->key = NULL;
+	if (need > slot->cap) {
+		char *m = realloc(slot->mem, need);
+		if (!m)
+			return -1;
+		slot->mem = m;
+		slot->cap = need;
+	}
+	char *at = slot->mem;
+	memcpy(at, key, n);
+	at[n] = '\0';
+	at += n + 1;
+	slot->name = put_str(&at, ai->name);
+	slot->session = put_str(&at, ai->session);
+	slot->account = put_str(&at, ai->account);
+	slot->canonical = put_str(&at, ai->canonical);
+	slot->ok = ok;
+	slot->expected_arn = expected;
+	slot->type = arn_type_name(ai->type);
+	slot->key_len = n;
+	slot->key = slot->mem;
+	return 0;
+}
+
+/* arn_parse and classify_expected_arn of arn (n bytes), from the table
+ * when this ARN was seen before. Valid until the next call. */
+static const struct event_principal *principal_of(struct event_builder *b, const char *arn, size_t n)
+{
+	struct event_principal *slot = NULL;
+	if (n <= EVENT_PRINCIPAL_MAX) {
+		if (!b->principals)
+			b->principals = calloc(2 * EVENT_PRINCIPAL_SETS, sizeof(*b->principals));
+		if (b->principals) {
+			struct event_principal *set =
+				&b->principals[2 * (text_hash(arn, n) % EVENT_PRINCIPAL_SETS)];
+			for (int i = 0; i < 2; i++) {
+				if (set[i].key_len == n && set[i].key && same_text(set[i].key, arn, n)) {
+					set[i].used = ++b->principal_clock;
+					return &set[i];
+				}
+			}
+			slot = set[0].used <= set[1].used ? &set[0] : &set[1];
+		}
+	}
+	int ok = arn_parse(arn, n, &b->arn) == 0;
+	int expected = classify_expected_arn(arn);
+	if (slot && principal_store(slot, arn, n, ok, expected, &b->arn) == 0) {
+		slot->used = ++b->principal_clock;
+		return slot;
+	}
+	struct event_principal *p = &b->principal;
+	p->key = NULL;
+	p->ok = ok;
+	p->expected_arn = expected;
+	p->type = arn_type_name(b->arn.type);
+	p->name = b->arn.name;
+	p->session = b->arn.session;
+	p->account = b->arn.account;
+	p->canonical = b->arn.canonical;
+	return p;
+}
+
+/* parse_uid of uid= (n bytes): 0 and the parts in *account / *user_id
+ * (valid until the next call), or -1. */
+static int uid_of(struct event_builder *b, const char *uid, size_t n, const char **account,
+		  const char **user_id)
+{
+	struct event_uid *u = &b->uids[text_hash(uid, n) % EVENT_SMALL_CACHE];
+	if (u->raw_len == n && n && same_text(u->raw, uid, n)) {
+		*account = u->account;
+		*user_id = u->user_id;
+		return 0;
+	}
+	int rc = parse_uid(uid, b->account, sizeof(b->account), b->user_id, sizeof(b->user_id));
+	*account = b->account;
+	*user_id = b->user_id;
+	/* Only successes are kept (parse_uid leaves the buffers undefined
+	 * when it fails); an account that fits b->account fits here. */
+	if (rc == 0 && n < sizeof(u->raw) && strlen(b->user_id) < sizeof(u->user_id)) {
+		memcpy(u->raw, uid, n + 1);
+		u->raw_len = n;
+		strcpy(u->account, b->account);
+		strcpy(u->user_id, b->user_id);
+	}
+	return rc;
+}
+
+/* time_parse of the line's time= (n bytes), remembering the last one: a
+ * busy log has many lines per second. */
+static int line_time(struct event_builder *b, const char *s, size_t n, int64_t *epoch)
+{
+	if (n == b->time_raw_len && n && same_text(s, b->time_raw, n)) {
+		*epoch = b->time_epoch;
+		return 0;
+	}
+	if (time_parse(s, n, epoch) != 0)
+		return -1;
+	if (n < sizeof(b->time_raw)) {
+		memcpy(b->time_raw, s, n + 1);
+		b->time_raw_len = n;
+		b->time_epoch = *epoch;
+	}
+	return 0;
 }
 
 int event_cluster_of(const char *log_group, char *out, size_t out_sz)
@@ -31,6 +196,24 @@ int event_cluster_of(const char *log_group, char *out, size_t out_sz)
 	memcpy(out, log_group + pl, n);
 	out[n] = '\0';
 	return 0;
+}
+
+/* parse_sts_region of host (n bytes) into b->sts_region, remembering
+ * the last host. */
+static int sts_region_of(struct event_builder *b, const char *host, size_t n)
+{
+	if (n == b->sts_raw_len && n && same_text(host, b->sts_raw, n)) {
+		memcpy(b->sts_region, b->sts_region_cache, sizeof(b->sts_region));
+		return b->sts_rc;
+	}
+	int rc = parse_sts_region(host, b->sts_region, sizeof(b->sts_region));
+	if (n < sizeof(b->sts_raw)) {
+		memcpy(b->sts_raw, host, n + 1);
+		b->sts_raw_len = n;
+		b->sts_rc = rc;
+		memcpy(b->sts_region_cache, b->sts_region, sizeof(b->sts_region));
+	}
+	return rc;
 }
 
 /* groups="[system:bootstrappers system:nodes]" (Go fmt of a []string) as
@@ -59,6 +242,21 @@ static const char *groups_json(struct buf *out, const char *groups)
 	}
 	buf_putc(out, ']');
 	return out->oom ? NULL : buf_str(out);
+}
+
+/* groups_json of groups (n bytes), remembering short values. */
+static const char *groups_of(struct event_builder *b, const char *groups, size_t n)
+{
+	struct event_groups *g = &b->groups_cache[text_hash(groups, n) % EVENT_SMALL_CACHE];
+	if (g->json[0] && g->raw_len == n && same_text(g->raw, groups, n))
+		return g->json;
+	const char *json = groups_json(&b->groups, groups);
+	if (json && n < sizeof(g->raw) && b->groups.len < sizeof(g->json)) {
+		memcpy(g->raw, groups, n + 1);
+		g->raw_len = n;
+		memcpy(g->json, json, b->groups.len + 1);
+	}
+	return json;
 }
 
 static const char *kind_name(enum rec_kind k)
@@ -98,14 +296,19 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	if (!kind)
 		return 0;
 	/* The authenticator's own time first; the transport's if it has none. */
-	if (r->time && time_parse(r->time, strlen(r->time), &epoch) == 0)
+	if (r->time && line_time(b, r->time, r->len.time, &epoch) == 0)
 		;
 	else if (e->timestamp && time_parse(e->timestamp, strlen(e->timestamp), &epoch) == 0)
 		;
 	else
 		return 0;
-	memset(ev, 0, sizeof(*ev));
-	time_format(epoch, b->ts);
+	static const struct store_event zero; /* copied with vector stores, not rep stos */
+	*ev = zero;
+	if (!b->ts_valid || epoch != b->ts_epoch) {
+		time_format(epoch, b->ts);
+		b->ts_epoch = epoch;
+		b->ts_valid = 1;
+	}
 	ev->ts = b->ts;
 	ev->log_group = e->log_group ? e->log_group : ctx->log_group;
 	ev->log_stream = e->log_stream ? e->log_stream : ctx->log_stream;
@@ -123,7 +326,7 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	ev->error = r->error;
 	ev->error_len = r->error_len;
 	ev->username = r->username;
-	ev->groups = r->groups ? groups_json(&b->groups, r->groups) : NULL;
+	ev->groups = r->groups ? groups_of(b, r->groups, r->len.groups) : NULL;
 	ev->uid = r->uid;
 	ev->access_key_id = nonempty(r->access_key_id);
 	ev->session = nonempty(r->session);
@@ -141,20 +344,35 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 
 	/* The principal: arn= on access/STS lines, the ARN inside
 	 * "ARN is not mapped: …", role=/user= on mapping lines. */
-	const char *parn = ev->arn ? ev->arn : ev->mapped_arn ? ev->mapped_arn
-					 : nonempty(r->role) ? r->role : nonempty(r->user);
-	if (parn && arn_parse(parn, strlen(parn), &b->arn) == 0) {
-		ev->principal_type = arn_type_name(b->arn.type);
-		ev->principal_name = b->arn.name;
-		ev->principal_arn = b->arn.canonical;
-		if (!ev->session && b->arn.session[0])
-			ev->session = b->arn.session;
-		ev->account_id = b->arn.account;
+	const char *parn = NULL;
+	size_t parn_len = 0;
+	if (ev->arn) {
+		parn = ev->arn;
+		parn_len = r->len.arn;
+	} else if (ev->mapped_arn) {
+		parn = ev->mapped_arn;
+		parn_len = strlen(parn);
+	} else if (nonempty(r->role)) {
+		parn = r->role;
+		parn_len = r->len.role;
+	} else if (nonempty(r->user)) {
+		parn = r->user;
+		parn_len = r->len.user;
 	}
-	if (r->uid && parse_uid(r->uid, b->account, sizeof(b->account), b->user_id, sizeof(b->user_id)) == 0) {
-		if (strcmp(b->account, "administrative") != 0) {
-			ev->account_id = b->account;
-			ev->user_id = b->user_id;
+	const struct event_principal *pr = parn ? principal_of(b, parn, parn_len) : NULL;
+	if (pr && pr->ok) {
+		ev->principal_type = pr->type;
+		ev->principal_name = pr->name;
+		ev->principal_arn = pr->canonical;
+		if (!ev->session && pr->session[0])
+			ev->session = pr->session;
+		ev->account_id = pr->account;
+	}
+	const char *uid_account, *uid_user;
+	if (r->uid && uid_of(b, r->uid, r->len.uid, &uid_account, &uid_user) == 0) {
+		if (strcmp(uid_account, "administrative") != 0) {
+			ev->account_id = uid_account;
+			ev->user_id = uid_user;
 		}
 	}
 	if (nonempty(r->account_id))
@@ -162,17 +380,19 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	if (nonempty(r->user_id))
 		ev->user_id = r->user_id;
 
-	if (ev->sts_endpoint && parse_sts_region(ev->sts_endpoint, b->sts_region, sizeof(b->sts_region)) == 0)
+	if (ev->sts_endpoint && sts_region_of(b, ev->sts_endpoint, r->len.sts_endpoint) == 0)
 		ev->sts_region = b->sts_region;
 	else if (r->outcome == OUTCOME_DENIED && b->cls.sts_region[0])
 		ev->sts_region = b->cls.sts_region;
 
-	ev->expected = classify_is_expected_principal(ev->arn ? ev->arn : parn, r->username, ev->session);
+	/* = classify_is_expected_principal(parn, username, session) */
+	ev->expected = classify_expected_identity(r->username, ev->session) || (pr && pr->expected_arn);
 
 	const char *group = ev->log_group ? ev->log_group : "";
 	const char *stream = ev->log_stream ? ev->log_stream : "";
 	const char *parts[3] = {group, stream, ev->ptr ? ev->ptr : ev->raw};
-	size_t lens[3] = {strlen(group), strlen(stream), ev->ptr ? strlen(ev->ptr) : ev->raw_len};
+	size_t lens[3] = {*group ? strlen(group) : 0, *stream ? strlen(stream) : 0,
+			  ev->ptr ? strlen(ev->ptr) : ev->raw_len};
 	ev->dedupe_key = store_key(parts, lens, 3);
 	return 1;
 }

@@ -21,6 +21,39 @@ struct event_ctx {
 	const char *region;     /* --region (else the STS endpoint's, else $AWS_REGION) */
 };
 
+/* What event_build takes from one principal ARN (arn_parse and the
+ * ARN half of the expected-principal test). Consecutive lines repeat a
+ * few hundred principals, so results are kept per ARN text. */
+struct event_principal {
+	const char *key;           /* the ARN as logged; NULL: empty slot */
+	size_t key_len;
+	unsigned used;             /* when last used, for replacement */
+	int ok;                    /* arn_parse succeeded */
+	int expected_arn;          /* classify_expected_arn() */
+	const char *type;          /* arn_type_name() */
+	const char *name, *session, *account, *canonical;
+	char *mem;                 /* key, name, session, account, canonical */
+	size_t cap;
+};
+
+#define EVENT_PRINCIPAL_SETS 1024 /* two slots each */
+#define EVENT_PRINCIPAL_MAX 512   /* longer ARNs are parsed every time */
+
+/* A uid= or groups= value and what event_build made of it. */
+struct event_uid {
+	char raw[128];             /* a uid parse_uid() accepted, and its parts */
+	size_t raw_len;
+	char account[64], user_id[128];
+};
+
+struct event_groups {
+	char raw[96];
+	size_t raw_len;
+	char json[160];            /* "" = empty slot */
+};
+
+#define EVENT_SMALL_CACHE 16 /* direct-mapped */
+
 struct event_builder {
 	struct parser *parser;
 	struct record rec;
@@ -29,6 +62,21 @@ struct event_builder {
 	struct store_event ev;
 	struct buf groups;
 	char ts[24], account[64], user_id[256], sts_region[32], cluster[256];
+	/* Per-line results that repeat, kept with the text they came from. */
+	struct event_principal *principals; /* 2 * EVENT_PRINCIPAL_SETS, on first use */
+	struct event_principal principal;   /* an uncached one, pointing into arn */
+	unsigned principal_clock;
+	struct event_uid uids[EVENT_SMALL_CACHE];
+	struct event_groups groups_cache[EVENT_SMALL_CACHE];
+	char time_raw[40];                  /* last time= parsed, and its epoch */
+	size_t time_raw_len;
+	int64_t time_epoch;
+	int64_t ts_epoch;                   /* ts holds time_format(ts_epoch) */
+	int ts_valid;
+	char sts_raw[128];                  /* last STS host and its region */
+	size_t sts_raw_len;
+	int sts_rc;
+	char sts_region_cache[32];
 };
 
 int event_builder_init(struct event_builder *b); /* 0 / -1; classify_init() first */

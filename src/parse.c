@@ -1,5 +1,6 @@
 #include "parse.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,15 +66,17 @@ static const unsigned char cclass[256] = {
 
 #define IS(c, cls) (cclass[(unsigned char)(c)] & (cls))
 
-/* The first '"' or '\\' in [p, end), else end. May read up to 15 bytes
- * past end. */
-static inline const char *find_quote_or_backslash(const char *p, const char *end)
+/* The first '"', '\\' or NUL in [p, end), else end. May read up to 15
+ * bytes past end. */
+static inline const char *find_quote_end(const char *p, const char *end)
 {
 #if defined(__SSE2__)
-	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nul = _mm_setzero_si128();
 	for (; p < end; p += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)));
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)),
+					   _mm_cmpeq_epi8(v, nul));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
 		if (m) {
 			p += __builtin_ctz(m);
 			return p < end ? p : end;
@@ -81,24 +84,24 @@ static inline const char *find_quote_or_backslash(const char *p, const char *end
 	}
 	return end;
 #else
-	while (p < end && *p != '"' && *p != '\\')
+	while (p < end && *p != '"' && *p != '\\' && *p != '\0')
 		p++;
 	return p;
 #endif
 }
 
-/* The first blank (space, tab, CR, LF) in [p, end), else end. May read up
- * to 15 bytes past end. */
+/* The first blank (space, tab, CR, LF) or NUL in [p, end), else end. May
+ * read up to 15 bytes past end. */
 static inline const char *find_blank(const char *p, const char *end)
 {
 #if defined(__SSE2__)
 	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r'),
-		      lf = _mm_set1_epi8('\n');
+		      lf = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
 	for (; p < end; p += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		__m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab));
 		__m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_cmpeq_epi8(v, nul)));
 		if (m) {
 			p += __builtin_ctz(m);
 			return p < end ? p : end;
@@ -106,7 +109,7 @@ static inline const char *find_blank(const char *p, const char *end)
 	}
 	return end;
 #else
-	while (p < end && !IS(*p, C_WS))
+	while (p < end && !IS(*p, C_WS) && *p != '\0')
 		p++;
 	return p;
 #endif
@@ -223,70 +226,82 @@ long parse_unquote(const char *src, size_t len, char *dst)
 
 #define KEY_IS(k, lit) (memcmp((k), (lit), sizeof(lit) - 1) == 0)
 
-/* Key to field: by length first, so each key costs one fixed-size compare
- * or two. Unknown keys are counted but not kept. */
-static void assign(struct record *rec, const char *key, size_t klen, const char *val, size_t vlen)
+enum field {
+	F_NONE, F_TIME, F_LEVEL, F_MSG, F_ARN, F_CLIENT, F_ERROR, F_GROUPS, F_UID, F_USERNAME,
+	F_SESSION, F_ACCESS_KEY_ID, F_ACCOUNT_ID, F_USER_ID, F_STS, F_METHOD, F_PATH, F_ROLE, F_USER
+};
+
+/* Where each field's value and length go in struct record. */
+#define AT(f) {offsetof(struct record, f), offsetof(struct record, len.f)}
+static const struct {
+	unsigned short val, len;
+} field_at[] = {
+	[F_TIME] = AT(time), [F_LEVEL] = AT(level), [F_MSG] = AT(msg), [F_ARN] = AT(arn),
+	[F_CLIENT] = AT(client), [F_ERROR] = {offsetof(struct record, error), offsetof(struct record, error_len)},
+	[F_GROUPS] = AT(groups), [F_UID] = AT(uid), [F_USERNAME] = AT(username),
+	[F_SESSION] = AT(session), [F_ACCESS_KEY_ID] = AT(access_key_id),
+	[F_ACCOUNT_ID] = AT(account_id), [F_USER_ID] = AT(user_id), [F_STS] = AT(sts_endpoint),
+	[F_METHOD] = AT(method), [F_PATH] = AT(path), [F_ROLE] = AT(role), [F_USER] = AT(user),
+};
+#undef AT
+
+/* The field a key names, F_NONE for one we do not keep. */
+static enum field field_of(const char *key, size_t klen)
 {
 	switch (klen) {
 	case 3:
-		if (KEY_IS(key, "arn"))
-			rec->arn = val;
-		else if (KEY_IS(key, "msg"))
-			rec->msg = val;
-		else if (KEY_IS(key, "uid"))
-			rec->uid = val;
-		else if (KEY_IS(key, "sts"))
-			rec->sts_endpoint = val;
-		break;
+		return KEY_IS(key, "arn") ? F_ARN : KEY_IS(key, "msg") ? F_MSG
+			: KEY_IS(key, "uid") ? F_UID : KEY_IS(key, "sts") ? F_STS : F_NONE;
 	case 4:
-		if (KEY_IS(key, "time"))
-			rec->time = val;
-		else if (KEY_IS(key, "path"))
-			rec->path = val;
-		else if (KEY_IS(key, "role"))
-			rec->role = val;
-		else if (KEY_IS(key, "user"))
-			rec->user = val;
-		break;
+		return KEY_IS(key, "time") ? F_TIME : KEY_IS(key, "path") ? F_PATH
+			: KEY_IS(key, "role") ? F_ROLE : KEY_IS(key, "user") ? F_USER : F_NONE;
 	case 5:
-		if (KEY_IS(key, "level")) {
-			rec->level = val;
-		} else if (KEY_IS(key, "error")) {
-			rec->error = val;
-			rec->error_len = vlen;
-		}
-		break;
+		return KEY_IS(key, "level") ? F_LEVEL : KEY_IS(key, "error") ? F_ERROR : F_NONE;
 	case 6:
-		if (KEY_IS(key, "client"))
-			rec->client = val;
-		else if (KEY_IS(key, "method"))
-			rec->method = val;
-		else if (KEY_IS(key, "groups"))
-			rec->groups = val;
-		else if (KEY_IS(key, "userid"))
-			rec->user_id = val;
-		break;
+		return KEY_IS(key, "client") ? F_CLIENT : KEY_IS(key, "method") ? F_METHOD
+			: KEY_IS(key, "groups") ? F_GROUPS : KEY_IS(key, "userid") ? F_USER_ID : F_NONE;
 	case 7:
-		if (KEY_IS(key, "session"))
-			rec->session = val;
-		break;
+		return KEY_IS(key, "session") ? F_SESSION : F_NONE;
 	case 8:
-		if (KEY_IS(key, "username"))
-			rec->username = val;
-		break;
+		return KEY_IS(key, "username") ? F_USERNAME : F_NONE;
 	case 9:
-		if (KEY_IS(key, "accountid") || KEY_IS(key, "accountID"))
-			rec->account_id = val;
-		break;
+		return KEY_IS(key, "accountid") || KEY_IS(key, "accountID") ? F_ACCOUNT_ID : F_NONE;
 	case 11:
-		if (KEY_IS(key, "accesskeyid"))
-			rec->access_key_id = val;
-		else if (KEY_IS(key, "stsendpoint"))
-			rec->sts_endpoint = val;
-		break;
+		return KEY_IS(key, "accesskeyid") ? F_ACCESS_KEY_ID
+			: KEY_IS(key, "stsendpoint") ? F_STS : F_NONE;
 	default:
-		break;
+		return F_NONE;
 	}
+}
+
+/* The same for the keys the authenticator writes, recognised together
+ * with their '=' in one fixed-size compare at s (which may run into the
+ * NUL after the line, never past the slack). Sets *klen; F_NONE when s
+ * does not start one of them. */
+static inline enum field known_key(const char *s, size_t *klen)
+{
+#define K(lit, f)                                \
+	if (KEY_IS(s, lit "=")) {                \
+		*klen = sizeof(lit) - 1;         \
+		return f;                        \
+	}
+	switch (*s) {
+	case 'a': K("arn", F_ARN) K("accesskeyid", F_ACCESS_KEY_ID) K("accountid", F_ACCOUNT_ID)
+		  K("accountID", F_ACCOUNT_ID) break;
+	case 'c': K("client", F_CLIENT) break;
+	case 'e': K("error", F_ERROR) break;
+	case 'g': K("groups", F_GROUPS) break;
+	case 'l': K("level", F_LEVEL) break;
+	case 'm': K("msg", F_MSG) K("method", F_METHOD) break;
+	case 'p': K("path", F_PATH) break;
+	case 'r': K("role", F_ROLE) break;
+	case 's': K("session", F_SESSION) K("stsendpoint", F_STS) K("sts", F_STS) break;
+	case 't': K("time", F_TIME) break;
+	case 'u': K("uid", F_UID) K("userid", F_USER_ID) K("username", F_USERNAME) K("user", F_USER) break;
+	default: break;
+	}
+#undef K
+	return F_NONE;
 }
 
 static int has_prefix(const char *s, const char *prefix)
@@ -318,7 +333,8 @@ static void set_kind(struct record *rec)
 
 int parse_line(struct parser *p, const char *line, size_t len, struct record *rec)
 {
-	memset(rec, 0, sizeof(*rec));
+	static const struct record zero;
+	*rec = zero;
 	if (len + PAD + 1 > p->cap) {
 		/* calloc, not realloc: the slack is read (and ignored) by the
 		 * vector loads, so it must never be uninitialised. */
@@ -332,6 +348,8 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 	}
 	char *buf = p->buf;
 	memcpy(buf, line, len);
+	/* The NUL after the line stops every byte-class loop below, so they
+	 * need no bounds test (it is no blank and no key character). */
 	buf[len] = '\0';
 	/* Values are terminated in place: behind a bare value the blank that
 	 * ends it, behind a quoted one its closing quote (unquoting only ever
@@ -339,29 +357,41 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 	char *s = buf, *end = buf + len;
 	static const char empty[] = "";
 	for (;;) {
-		while (s < end && IS(*s, C_WS))
+		while (IS(*s, C_WS))
 			s++;
-		if (s == end || !IS(*s, C_KEY0))
-			break;
-		const char *key = s++;
-		while (s < end && IS(*s, C_KEY))
-			s++;
-		if (s == end || *s != '=')
-			break;
-		size_t klen = (size_t)(s - key);
-		if (rec->nfields == 0 && !(klen == 4 && KEY_IS(key, "time")) &&
-		    !(klen == 5 && KEY_IS(key, "level")))
+		size_t klen;
+		enum field f = known_key(s, &klen);
+		if (f != F_NONE) {
+			s += klen;
+		} else {
+			if (!IS(*s, C_KEY0)) /* also the end of the line */
+				break;
+			const char *key = s++;
+			while (IS(*s, C_KEY))
+				s++;
+			if (*s != '=' || s == end)
+				break;
+			klen = (size_t)(s - key);
+			f = field_of(key, klen);
+		}
+		if (rec->nfields == 0 && f != F_TIME && f != F_LEVEL)
 			return 0; /* logrus always starts with time= (or level= without a timestamp) */
-		s++;
+		s++; /* '=' */
 		const char *val = empty;
 		size_t vlen = 0;
-		if (s < end && *s == '"') {
+		int odd = 0; /* the value has an escape or a NUL: its C length is not vlen */
+		if (*s == '"' && s < end) {
 			char *body = s + 1, *q = body;
 			int escaped = 0;
 			for (;;) {
-				q = (char *)find_quote_or_backslash(q, end);
+				q = (char *)find_quote_end(q, end);
 				if (q == end || *q == '"')
 					break;
+				odd = 1;
+				if (*q == '\0') {
+					q++;
+					continue;
+				}
 				escaped = 1;
 				if (q + 1 == end) { /* a lone backslash before the end: no closing quote */
 					q = end;
@@ -385,12 +415,20 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 			/* else: unterminated, an empty value; the quote ends the record */
 		} else if (s < end && !IS(*s, C_WS)) {
 			char *e = (char *)find_blank(s, end);
+			while (e < end && *e == '\0') { /* a NUL is part of a bare value */
+				odd = 1;
+				e = (char *)find_blank(e + 1, end);
+			}
 			vlen = (size_t)(e - s);
 			val = s;
 			*e = '\0';
 			s = e < end ? e + 1 : e;
 		}
-		assign(rec, key, klen, val, vlen);
+		if (f != F_NONE) {
+			*(const char **)(void *)((char *)rec + field_at[f].val) = val;
+			*(size_t *)(void *)((char *)rec + field_at[f].len) =
+				odd && f != F_ERROR ? strlen(val) : vlen;
+		}
 		rec->nfields++;
 	}
 	if (!rec->msg || !*rec->msg) /* e.g. an unterminated msg=" */

@@ -32,6 +32,13 @@ struct record {
 	const char *role, *user;  /* mapping lines */
 	size_t error_len;         /* error may hold NULs after \x00 unquoting */
 	size_t nfields;           /* all key=value pairs seen, known or not */
+	/* strlen() of each value above, so callers need not measure them
+	 * again; 0 when absent. (error has error_len instead.) */
+	struct record_lens {
+		size_t time, level, msg, arn, client, groups, uid, username;
+		size_t session, access_key_id, account_id, user_id, sts_endpoint;
+		size_t method, path, role, user;
+	} len;
 };
 
 struct parser;

@@ -398,8 +398,14 @@ static int diff_one(const char *line, size_t len, const char *where)
 		const char *w[] = {want.time, want.level, want.msg, want.arn, want.client, want.groups, want.uid,
 				   want.username, want.session, want.access_key_id, want.account_id, want.user_id,
 				   want.sts_endpoint, want.method, want.path, want.role, want.user};
-		for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+		const size_t gl[] = {got.len.time, got.len.level, got.len.msg, got.len.arn, got.len.client,
+				     got.len.groups, got.len.uid, got.len.username, got.len.session,
+				     got.len.access_key_id, got.len.account_id, got.len.user_id,
+				     got.len.sts_endpoint, got.len.method, got.len.path, got.len.role, got.len.user};
+		for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
 			same &= same_field(g[i], w[i]);
+			same &= gl[i] == (g[i] ? strlen(g[i]) : 0); /* record.len is strlen */
+		}
 		same &= got.kind == want.kind && got.outcome == want.outcome && got.nfields == want.nfields;
 		same &= (!got.error && !want.error) ||
 			(got.error && want.error && got.error_len == want.error_len &&
@@ -578,6 +584,75 @@ static void test_differential(void)
 	pcre2_code_free(ref_re);
 }
 
+/* event_build keeps per-builder caches (principal ARNs, uid, groups,
+ * time, STS host): a long-lived builder must give exactly the rows a
+ * fresh one gives, whatever came before. */
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_event(const struct store_event *x, const struct store_event *y)
+{
+	const char *a[] = {x->ts, x->log_group, x->log_stream, x->ptr, x->cluster, x->kind, x->level, x->msg,
+			   x->outcome, x->arn, x->client, x->error_class, x->sts_code, x->sts_region,
+			   x->mapped_arn, x->username, x->groups, x->uid, x->user_id, x->account_id,
+			   x->principal_type, x->principal_name, x->principal_arn, x->access_key_id,
+			   x->session, x->sts_endpoint};
+	const char *b[] = {y->ts, y->log_group, y->log_stream, y->ptr, y->cluster, y->kind, y->level, y->msg,
+			   y->outcome, y->arn, y->client, y->error_class, y->sts_code, y->sts_region,
+			   y->mapped_arn, y->username, y->groups, y->uid, y->user_id, y->account_id,
+			   y->principal_type, y->principal_name, y->principal_arn, y->access_key_id,
+			   y->session, y->sts_endpoint};
+	int same = 1;
+	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+		same &= same_str(a[i], b[i]);
+	same &= x->http_status == y->http_status && x->expected == y->expected &&
+		x->dedupe_key == y->dedupe_key && x->raw_len == y->raw_len && x->error_len == y->error_len;
+	same &= (!x->error && !y->error) ||
+		(x->error && y->error && memcmp(x->error, y->error, x->error_len) == 0);
+	return same;
+}
+
+static void test_event_caches(void)
+{
+	const char *root = getenv("AUTHLOG_SOURCE_ROOT");
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/fixtures", root ? root : ".");
+	struct corpus c = {0};
+	corpus_load(&c, dir);
+	struct event_builder warm, cold;
+	struct event_ctx ctx = {"/aws/eks/demo/cluster", NULL, NULL, NULL};
+	if (!ok(classify_init() == 0 && event_builder_init(&warm) == 0, "builder ready"))
+		return;
+	long rows = 0, bad = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c.n; i++) {
+			struct reader_entry e = {0};
+			char stream[256], ts[64];
+			reader_unwrap_line(c.lines[i], c.lens[i], &e, stream, sizeof(stream), ts, sizeof(ts));
+			if (event_builder_init(&cold) != 0)
+				abort();
+			int kw = event_build(&warm, &ctx, &e), kc = event_build(&cold, &ctx, &e);
+			int same = kw == kc && (!kw || same_event(&warm.ev, &cold.ev));
+			if (kw && same)
+				same = same_str(event_region(&warm, &ctx), event_region(&cold, &ctx));
+			if (!same && bad < 5)
+				printf("# cached row differs: %.*s\n", (int)(c.lens[i] > 300 ? 300 : c.lens[i]), c.lines[i]);
+			bad += !same;
+			rows += kw;
+			event_builder_free(&cold);
+		}
+	}
+	is_int(bad, 0, "a warm builder gives the rows of a fresh one (%ld rows, two passes)", rows);
+	event_builder_free(&warm);
+	classify_cleanup();
+	for (size_t i = 0; i < c.n; i++)
+		free(c.lines[i]);
+	free(c.lines);
+	free(c.lens);
+}
+
 int main(void)
 {
 	if (parse_new(&P) != 0) {
@@ -595,6 +670,7 @@ int main(void)
 	test_unwrap();
 	test_event_build();
 	test_differential();
+	test_event_caches();
 	parse_free(P);
 	return tap_done();
 }
