@@ -328,10 +328,35 @@ struct intern {
 	int64_t id[INTERN_SLOTS]; /* 0 = empty slot (rowids start at 1) */
 };
 
+/* A re-import asks store_has about every line, in time order. Instead of
+ * one index seek per line, the (ts, dedupe_key) index is read ahead from
+ * the asked time, PROBE_ROWS entries at a time, into a hash set: a
+ * sequential walk answers the next few thousand questions. The set covers
+ * [lo, hi) (hi excluded: rows at hi may be cut off by the limit), or
+ * [lo, end of table) when the walk ended early. Rows this connection adds
+ * later are missing from it, which only makes store_has say "not stored"
+ * (INSERT OR IGNORE still catches them); rows a rollback removes would
+ * make it lie, so a rollback empties it. */
+#define PROBE_ROWS 4096
+#define PROBE_SLOTS 8192
+#define TS_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ", the only stored form */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+struct probe_range {
+	int valid, open_end, loaded;
+	char lo[TS_LEN], hi[TS_LEN];
+	unsigned answered, outside; /* since the last load */
+	uint64_t key[PROBE_SLOTS];
+	char ts[PROBE_SLOTS][TS_LEN];
+	unsigned char used[PROBE_SLOTS];
+};
+
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *insert, *put_fix, *has;
+	sqlite3_stmt *insert, *put_fix, *has, *range;
 	struct intern streams, identities, errors;
+	struct probe_range probe;
 	int64_t import_id; /* the run new rows belong to, 0 = none */
 };
 
@@ -442,6 +467,7 @@ static void store_forget_interned(struct store *s)
 	intern_forget(&s->streams);
 	intern_forget(&s->identities);
 	intern_forget(&s->errors);
+	s->probe.valid = s->probe.loaded = 0;
 }
 
 static size_t intern_slot(const struct intern *in, uint64_t key)
@@ -727,6 +753,11 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 	if (sqlrc == SQLITE_OK)
 		sqlrc = sqlite3_prepare_v3(s->db, "SELECT 1 FROM event_rows WHERE ts = ?1 AND dedupe_key = ?2", -1,
 					   SQLITE_PREPARE_PERSISTENT, &s->has, NULL);
+	if (sqlrc == SQLITE_OK)
+		sqlrc = sqlite3_prepare_v3(s->db,
+					   "SELECT ts, dedupe_key FROM event_rows WHERE ts >= ?1"
+					   " ORDER BY ts, dedupe_key LIMIT " STRINGIFY(PROBE_ROWS),
+					   -1, SQLITE_PREPARE_PERSISTENT, &s->range, NULL);
 	struct intern *interns[3] = {&s->streams, &s->identities, &s->errors};
 	for (size_t i = 0; i < 3 && sqlrc == SQLITE_OK; i++) {
 		sqlrc = sqlite3_prepare_v3(s->db, intern_sql[i].find, -1, SQLITE_PREPARE_PERSISTENT,
@@ -753,6 +784,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->put_fix);
 	sqlite3_finalize(s->has);
+	sqlite3_finalize(s->range);
 	struct intern *interns[3] = {&s->streams, &s->identities, &s->errors};
 	for (size_t i = 0; i < 3; i++) {
 		sqlite3_finalize(interns[i]->find);
@@ -834,8 +866,70 @@ int store_insert(struct store *s, const struct store_event *ev, int *inserted, c
 	return AL_OK;
 }
 
+static size_t probe_slot(const struct probe_range *p, const char *ts, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 51) & (PROBE_SLOTS - 1);
+	while (p->used[i] && (p->key[i] != key || memcmp(p->ts[i], ts, TS_LEN) != 0))
+		i = (i + 1) & (PROBE_SLOTS - 1);
+	return i;
+}
+
+static int probe_covers(const struct probe_range *p, const char *ts)
+{
+	return p->valid && memcmp(ts, p->lo, TS_LEN) >= 0 && (p->open_end || memcmp(ts, p->hi, TS_LEN) < 0);
+}
+
+static int probe_load(struct store *s, const char *ts, char *err, size_t err_sz)
+{
+	struct probe_range *p = &s->probe;
+	sqlite3_stmt *st = s->range;
+	char last[TS_LEN] = {0};
+	int n = 0, rc;
+	p->valid = 0;
+	p->loaded = 1;
+	p->answered = p->outside = 0;
+	memset(p->used, 0, sizeof(p->used));
+	sqlite3_bind_text(st, 1, ts, TS_LEN, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		uint64_t key = (uint64_t)sqlite3_column_int64(st, 1);
+		n++;
+		if (!t || sqlite3_column_bytes(st, 0) != TS_LEN)
+			continue; /* never written by authlog-scan; store_has finds it by seek */
+		size_t i = probe_slot(p, t, key);
+		p->used[i] = 1;
+		p->key[i] = key;
+		memcpy(p->ts[i], t, TS_LEN);
+		memcpy(last, t, TS_LEN);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s->db, rc, "cannot look up events", err, err_sz);
+	memcpy(p->lo, ts, TS_LEN);
+	p->open_end = n < PROBE_ROWS;
+	memcpy(p->hi, last, TS_LEN);
+	/* More than PROBE_ROWS rows in one second: nothing usable. */
+	p->valid = p->open_end || memcmp(p->hi, p->lo, TS_LEN) > 0;
+	return AL_OK;
+}
+
 int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *found, char *err, size_t err_sz)
 {
+	struct probe_range *p = &s->probe;
+	if (ts_len == TS_LEN) {
+		/* Read ahead again once the last range paid off (or long ago
+		 * did not): a file out of time order falls back to seeks. */
+		if (!probe_covers(p, ts) && (!p->loaded || p->answered >= PROBE_ROWS / 16 || ++p->outside >= PROBE_ROWS)) {
+			int rc = probe_load(s, ts, err, err_sz);
+			if (rc)
+				return rc;
+		}
+		if (probe_covers(p, ts)) {
+			p->answered++;
+			*found = p->used[probe_slot(p, ts, (uint64_t)key)];
+			return AL_OK;
+		}
+	}
 	sqlite3_stmt *st = s->has;
 	sqlite3_bind_text(st, 1, ts, (int)ts_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, key);
