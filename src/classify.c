@@ -575,9 +575,13 @@ int classify_expected_identity(const char *username, const char *session)
 {
 	/* eks:node-manager, eks:addon-manager and every other eks: user are
 	 * EKS's own control-plane components. */
-	if (username && strncmp(username, "eks:", 4) == 0)
+	if (username && username[0] == 'e' && strncmp(username, "eks:", 4) == 0)
 		return 1;
-	for (size_t i = 0; session && i < sizeof(expected_sessions) / sizeof(expected_sessions[0]); i++)
+	/* Both session names start with "EKS": most sessions (instance ids,
+	 * user names) are ruled out by their first byte, without a call. */
+	if (!session || session[0] != 'E')
+		return 0;
+	for (size_t i = 0; i < sizeof(expected_sessions) / sizeof(expected_sessions[0]); i++)
 		if (strcmp(session, expected_sessions[i]) == 0)
 			return 1;
 	return 0;

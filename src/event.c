@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "timeutil.h"
 
 int event_builder_init(struct event_builder *b)
@@ -19,10 +23,32 @@ void event_builder_free(struct event_builder *b)
 	b->parser = NULL;
 	if (b->principals) {
 		for (size_t i = 0; i < 2 * EVENT_PRINCIPAL_SETS; i++)
-			free(b->principals[i].mem);
+			free(b->principals[i].heap);
 		free(b->principals);
 		b->principals = NULL;
 	}
+	free(b->principal_tags);
+	b->principal_tags = NULL;
+}
+
+/* memset(p, 0, n) with plain vector stores: for a struct of a few hundred
+ * bytes GCC emits rep stos (or rep movs for a struct copy), whose
+ * start-up cost showed in the profile. (parse.c has the same helper.) */
+static inline void zero_struct(void *p, size_t n)
+{
+#if defined(__SSE2__)
+	char *c = p;
+	size_t i = 0;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 32
+#endif
+	for (; i + 16 <= n; i += 16)
+		_mm_storeu_si128((__m128i *)(void *)(c + i), _mm_setzero_si128());
+	for (; i < n; i++)
+		c[i] = 0;
+#else
+	memset(p, 0, n);
+#endif
 }
 
 /* A hash of a short text for the caches below: its length and its last
@@ -78,15 +104,19 @@ static int principal_store(struct event_principal *slot, const char *key, size_t
 {
 	size_t need = n + 1 + strlen(ai->name) + 1 + strlen(ai->session) + 1 + strlen(ai->account) + 1 +
 		      strlen(ai->canonical) + 1;
+	char *at = slot->text;
 	slot->key = NULL;
-	if (need > slot->cap) {
-		char *m = realloc(slot->mem, need);
-		if (!m)
-			return -1;
-		slot->mem = m;
-		slot->cap = need;
+	if (need > sizeof(slot->text)) {
+		if (need > slot->heap_cap) {
+			char *m = realloc(slot->heap, need);
+			if (!m)
+				return -1;
+			slot->heap = m;
+			slot->heap_cap = need;
+		}
+		at = slot->heap;
 	}
-	char *at = slot->mem;
+	slot->key = at;
 	memcpy(at, key, n);
 	at[n] = '\0';
 	at += n + 1;
@@ -98,36 +128,71 @@ static int principal_store(struct event_principal *slot, const char *key, size_t
 	slot->expected_arn = expected;
 	slot->type = arn_type_name(ai->type);
 	slot->key_len = n;
-	slot->key = slot->mem;
 	return 0;
 }
 
+/* The set an ARN goes to, its hash, and a prefetch of the slot it is in
+ * if it is there: called as soon as the ARN is known, so the slot is in
+ * cache by the time principal_of() reads it. -1 when it is not cached. */
+static long principal_probe(struct event_builder *b, const char *arn, size_t n, uint64_t *hash)
+{
+	if (n > EVENT_PRINCIPAL_MAX)
+		return -1;
+	if (!b->principals) {
+		b->principals = calloc(2 * EVENT_PRINCIPAL_SETS, sizeof(*b->principals));
+		b->principal_tags = calloc(2 * EVENT_PRINCIPAL_SETS, sizeof(*b->principal_tags));
+		if (!b->principals || !b->principal_tags) {
+			free(b->principals);
+			free(b->principal_tags);
+			b->principals = NULL;
+			b->principal_tags = NULL;
+			return -1;
+		}
+	}
+	uint64_t h = text_hash(arn, n) | 1; /* never 0, the empty tag */
+	size_t set = (size_t)(h >> 40) % EVENT_PRINCIPAL_SETS;
+	const uint64_t *tags = &b->principal_tags[2 * set];
+	for (int i = 0; i < 2; i++) {
+		if (tags[i] == h) {
+			const char *e = (const char *)&b->principals[2 * set + (size_t)i];
+			__builtin_prefetch(e);
+			__builtin_prefetch(e + 64);
+			__builtin_prefetch(e + 128);
+			__builtin_prefetch(e + 192);
+		}
+	}
+	*hash = h;
+	return (long)set;
+}
+
 /* arn_parse and classify_expected_arn of arn (n bytes), from the table
- * when this ARN was seen before. Valid until the next call. */
-static const struct event_principal *principal_of(struct event_builder *b, const char *arn, size_t n)
+ * when this ARN was seen before (set and hash from principal_probe).
+ * Valid until the next call. */
+static const struct event_principal *principal_of(struct event_builder *b, const char *arn, size_t n,
+						  long set, uint64_t h)
 {
 	struct event_principal *slot = NULL;
-	if (n <= EVENT_PRINCIPAL_MAX) {
-		if (!b->principals)
-			b->principals = calloc(2 * EVENT_PRINCIPAL_SETS, sizeof(*b->principals));
-		if (b->principals) {
-			struct event_principal *set =
-				&b->principals[2 * (text_hash(arn, n) % EVENT_PRINCIPAL_SETS)];
-			for (int i = 0; i < 2; i++) {
-				if (set[i].key_len == n && set[i].key && same_text(set[i].key, arn, n)) {
-					set[i].used = ++b->principal_clock;
-					return &set[i];
-				}
+	if (set >= 0) {
+		uint64_t *tags = &b->principal_tags[2 * (size_t)set];
+		struct event_principal *ways = &b->principals[2 * (size_t)set];
+		for (int i = 0; i < 2; i++) {
+			if (tags[i] == h && ways[i].key_len == n && same_text(ways[i].key, arn, n)) {
+				ways[i].used = ++b->principal_clock;
+				return &ways[i];
 			}
-			slot = set[0].used <= set[1].used ? &set[0] : &set[1];
 		}
+		int victim = ways[0].used <= ways[1].used ? 0 : 1;
+		slot = &ways[victim];
+		tags[victim] = 0;
 	}
 	int ok = arn_parse(arn, n, &b->arn) == 0;
 	int expected = classify_expected_arn(arn);
 	if (slot && principal_store(slot, arn, n, ok, expected, &b->arn) == 0) {
+		b->principal_tags[slot - b->principals] = h;
 		slot->used = ++b->principal_clock;
 		return slot;
 	}
+	/* Not cached: the result lives in b->arn. */
 	struct event_principal *p = &b->principal;
 	p->key = NULL;
 	p->ok = ok;
@@ -141,24 +206,28 @@ static const struct event_principal *principal_of(struct event_builder *b, const
 }
 
 /* parse_uid of uid= (n bytes): 0 and the parts in *account / *user_id
- * (valid until the next call), or -1. */
+ * (valid until the next call), or -1. *admin: the account part is
+ * "administrative". */
 static int uid_of(struct event_builder *b, const char *uid, size_t n, const char **account,
-		  const char **user_id)
+		  const char **user_id, int *admin)
 {
 	struct event_uid *u = &b->uids[text_hash(uid, n) % EVENT_SMALL_CACHE];
 	if (u->raw_len == n && n && same_text(u->raw, uid, n)) {
 		*account = u->account;
 		*user_id = u->user_id;
+		*admin = u->administrative;
 		return 0;
 	}
 	int rc = parse_uid(uid, b->account, sizeof(b->account), b->user_id, sizeof(b->user_id));
 	*account = b->account;
 	*user_id = b->user_id;
+	*admin = rc == 0 && strcmp(b->account, "administrative") == 0;
 	/* Only successes are kept (parse_uid leaves the buffers undefined
 	 * when it fails); an account that fits b->account fits here. */
 	if (rc == 0 && n < sizeof(u->raw) && strlen(b->user_id) < sizeof(u->user_id)) {
 		memcpy(u->raw, uid, n + 1);
 		u->raw_len = n;
+		u->administrative = *admin;
 		strcpy(u->account, b->account);
 		strcpy(u->user_id, b->user_id);
 	}
@@ -295,6 +364,17 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	const char *kind = kind_name(r->kind);
 	if (!kind)
 		return 0;
+	/* Look the principal up now, so its slot is fetched while the rest
+	 * of the row is made (arn= is the principal whenever it is there). */
+	const char *parn = NULL;
+	size_t parn_len = 0;
+	uint64_t phash = 0;
+	long pset = -1;
+	if (r->arn && *r->arn) {
+		parn = r->arn;
+		parn_len = r->len.arn;
+		pset = principal_probe(b, parn, parn_len, &phash);
+	}
 	/* The authenticator's own time first; the transport's if it has none. */
 	if (r->time && line_time(b, r->time, r->len.time, &epoch) == 0)
 		;
@@ -302,8 +382,7 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 		;
 	else
 		return 0;
-	static const struct store_event zero; /* copied with vector stores, not rep stos */
-	*ev = zero;
+	zero_struct(ev, sizeof(*ev));
 	if (!b->ts_valid || epoch != b->ts_epoch) {
 		time_format(epoch, b->ts);
 		b->ts_epoch = epoch;
@@ -344,22 +423,21 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 
 	/* The principal: arn= on access/STS lines, the ARN inside
 	 * "ARN is not mapped: …", role=/user= on mapping lines. */
-	const char *parn = NULL;
-	size_t parn_len = 0;
-	if (ev->arn) {
-		parn = ev->arn;
-		parn_len = r->len.arn;
-	} else if (ev->mapped_arn) {
-		parn = ev->mapped_arn;
-		parn_len = strlen(parn);
-	} else if (nonempty(r->role)) {
-		parn = r->role;
-		parn_len = r->len.role;
-	} else if (nonempty(r->user)) {
-		parn = r->user;
-		parn_len = r->len.user;
+	if (!parn) {
+		if (ev->mapped_arn) {
+			parn = ev->mapped_arn;
+			parn_len = strlen(parn);
+		} else if (nonempty(r->role)) {
+			parn = r->role;
+			parn_len = r->len.role;
+		} else if (nonempty(r->user)) {
+			parn = r->user;
+			parn_len = r->len.user;
+		}
+		if (parn)
+			pset = principal_probe(b, parn, parn_len, &phash);
 	}
-	const struct event_principal *pr = parn ? principal_of(b, parn, parn_len) : NULL;
+	const struct event_principal *pr = parn ? principal_of(b, parn, parn_len, pset, phash) : NULL;
 	if (pr && pr->ok) {
 		ev->principal_type = pr->type;
 		ev->principal_name = pr->name;
@@ -369,8 +447,9 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 		ev->account_id = pr->account;
 	}
 	const char *uid_account, *uid_user;
-	if (r->uid && uid_of(b, r->uid, r->len.uid, &uid_account, &uid_user) == 0) {
-		if (strcmp(uid_account, "administrative") != 0) {
+	int admin;
+	if (r->uid && uid_of(b, r->uid, r->len.uid, &uid_account, &uid_user, &admin) == 0) {
+		if (!admin) {
 			ev->account_id = uid_account;
 			ev->user_id = uid_user;
 		}

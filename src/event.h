@@ -23,7 +23,9 @@ struct event_ctx {
 
 /* What event_build takes from one principal ARN (arn_parse and the
  * ARN half of the expected-principal test). Consecutive lines repeat a
- * few hundred principals, so results are kept per ARN text. */
+ * few hundred principals, so results are kept per ARN text, in a 2-way
+ * table with the hashes apart (principal_tags, a few cache lines) so a
+ * line can look its ARN up and prefetch the slot before it needs it. */
 struct event_principal {
 	const char *key;           /* the ARN as logged; NULL: empty slot */
 	size_t key_len;
@@ -32,8 +34,9 @@ struct event_principal {
 	int expected_arn;          /* classify_expected_arn() */
 	const char *type;          /* arn_type_name() */
 	const char *name, *session, *account, *canonical;
-	char *mem;                 /* key, name, session, account, canonical */
-	size_t cap;
+	char *heap;                /* the texts when they do not fit in text */
+	size_t heap_cap;
+	char text[320];            /* key, name, session, account, canonical */
 };
 
 #define EVENT_PRINCIPAL_SETS 1024 /* two slots each */
@@ -43,6 +46,7 @@ struct event_principal {
 struct event_uid {
 	char raw[128];             /* a uid parse_uid() accepted, and its parts */
 	size_t raw_len;
+	int administrative;        /* account is "administrative" */
 	char account[64], user_id[128];
 };
 
@@ -64,6 +68,7 @@ struct event_builder {
 	char ts[24], account[64], user_id[256], sts_region[32], cluster[256];
 	/* Per-line results that repeat, kept with the text they came from. */
 	struct event_principal *principals; /* 2 * EVENT_PRINCIPAL_SETS, on first use */
+	uint64_t *principal_tags;           /* text hash of each slot's key, 0 = empty */
 	struct event_principal principal;   /* an uncached one, pointing into arn */
 	unsigned principal_clock;
 	struct event_uid uids[EVENT_SMALL_CACHE];
