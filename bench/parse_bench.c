@@ -16,8 +16,8 @@
  *   probe   (with --probe DB, a database that holds FILE) split + the
  *           dedupe key of the raw line (store_key, as event_build makes it
  *           for lines without group/stream) + one lookup of that key in
- *           the events_ts_key index: what a re-import must do at least
- *           if it checked the key before parsing
+ *           the event_rows_ts_key index: one seek per line, which
+ *           import replaced by reading the index ahead (store_has)
  * and prints one line per stage: "STAGE LINES CPU_SECONDS KEPT WALL_SECONDS"
  * (median CPU time of this thread, so "one core" even on a busy machine;
  * KEPT = lines event_build would store, or parse_line accepted), then a
@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *probe = NULL;
 	if (probe_db && (sqlite3_open_v2(probe_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-			 sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE ts = ?2 AND dedupe_key = ?1", -1, &probe, NULL) != SQLITE_OK)) {
+			 sqlite3_prepare_v2(db, "SELECT 1 FROM event_rows WHERE ts = ?2 AND dedupe_key = ?1", -1, &probe, NULL) != SQLITE_OK)) {
 		fprintf(stderr, "parse_bench: %s: %s\n", probe_db, sqlite3_errmsg(db));
 		return 1;
 	}

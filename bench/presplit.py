@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Pre-split authenticator lines into CSV rows shaped like the `events`
-table, for the store floor of the benchmark (the sqlite3 shell's .import).
+"""Pre-split authenticator lines into CSV rows shaped like the stored
+tables, for the store floors of the benchmark (the sqlite3 shell's .import).
 
-    bench/presplit.py IN.log OUT.csv     # also writes OUT.csv.schema.sql
-                                         # and OUT.csv.schema-idx.sql
+    bench/presplit.py IN.log OUT.csv
+
+writes OUT.csv (rows of `event_rows`, 15 columns, the principal, stream
+and error already replaced by their ids), OUT.csv.schema.sql (the tables,
+with the few identities/streams/errors rows inserted, no indexes),
+OUT.csv.schema-idx.sql (the same plus the indexes of src/store.c),
+OUT.csv.raw.csv and OUT.csv.raw-idx.sql (only time, key and the raw line,
+with the unique (ts, dedupe_key) index: what storing the lines at all
+costs in SQLite, whatever the schema).
 
 Keeps the same lines import stores (STS response, access granted/denied,
-config errors, mapping lines) and fills the same 32 columns with values of
-the same size: time, level, msg, every key=value (Go-unquoted), kind,
-outcome, principal from the ARN, user id from uid, groups as a JSON array,
-the raw line and a 64-bit key. Classification columns stay empty: the
-floor measures storing rows, not computing them. Runs once, outside the
-timing. The CSV has no header row.
+config errors, mapping lines) with values of the same size: time, level,
+msg, every key=value (Go-unquoted), kind, outcome, principal from the
+ARN, user id from uid, groups as a JSON array, the raw line and a 64-bit
+key. Classification columns stay empty: the floor measures storing rows,
+not computing them. Runs once, outside the timing. No header rows.
 """
 import csv
 import hashlib
@@ -25,23 +31,47 @@ ESC_MAP = {'n': '\n', 't': '\t', 'r': '\r', '"': '"', '\\': '\\', 'a': '\a', 'b'
 ARN = re.compile(r'^arn:aws[a-z-]*:(iam|sts)::(\d+|[^:]*):(role|user|assumed-role|federated-user|root)/?([^/]*)(?:/(.*))?$')
 PREFIX = re.compile(r' (?=time="|level=)')
 
-COLUMNS = ['ts', 'log_group', 'log_stream', 'ptr', 'cluster', 'kind', 'level', 'msg', 'outcome', 'arn',
-           'client', 'error', 'error_class', 'sts_code', 'http_status', 'sts_region', 'mapped_arn',
-           'username', 'groups', 'uid', 'user_id', 'account_id', 'principal_type', 'principal_name',
-           'principal_arn', 'access_key_id', 'session', 'sts_endpoint', 'expected', 'raw', 'dedupe_key',
-           'import_id']
+IDENTITY = ['arn', 'username', 'groups', 'uid', 'user_id', 'account_id', 'principal_type', 'principal_name',
+            'principal_arn', 'session', 'expected']
+ERROR = ['error', 'error_class', 'sts_code', 'http_status', 'sts_region', 'mapped_arn']
+STREAM = ['log_group', 'log_stream', 'cluster']
+ROW = ['ts', 'dedupe_key', 'import_id', 'stream_id', 'identity_id', 'error_id', 'kind', 'level', 'msg', 'outcome',
+       'client', 'ptr', 'access_key_id', 'sts_endpoint', 'raw']
+INTS = ('http_status', 'expected', 'dedupe_key', 'import_id', 'stream_id', 'identity_id', 'error_id')
 
-# The schema of src/store.c for these columns; the partial indexes test
-# '' instead of NULL because .import stores empty fields as ''.
-SCHEMA = 'CREATE TABLE events(' + ', '.join(
-    c + (' INTEGER' if c in ('http_status', 'expected', 'dedupe_key', 'import_id') else ' TEXT')
-    for c in COLUMNS) + ');\n'
-INDEXES = """CREATE UNIQUE INDEX events_ts_key ON events(ts, dedupe_key);
-CREATE INDEX events_denied ON events(error_class, principal_arn) WHERE outcome = 'denied';
-CREATE INDEX events_principal ON events(principal_arn, ts) WHERE principal_arn <> '';
-CREATE INDEX events_username ON events(username, ts) WHERE username <> '';
-CREATE INDEX events_config ON events(log_group, ts) WHERE kind = 'config_error';
+
+def table(name, cols, with_id=True):
+    return 'CREATE TABLE %s(%s%s);\n' % (name, 'id INTEGER PRIMARY KEY, ' if with_id else '',
+                                         ', '.join(c + (' INTEGER' if c in INTS else ' TEXT') for c in cols))
+
+
+# The indexes of src/store.c (version 3); the partial ones test '' instead
+# of NULL because .import stores empty fields as ''.
+INDEXES = """CREATE UNIQUE INDEX event_rows_ts_key ON event_rows(ts, dedupe_key);
+CREATE INDEX event_rows_identity ON event_rows(identity_id, ts) WHERE identity_id <> '';
+CREATE INDEX event_rows_denied ON event_rows(error_id) WHERE outcome = 'denied';
+CREATE INDEX event_rows_config ON event_rows(stream_id, ts) WHERE kind = 'config_error';
 """
+RAW_SCHEMA = """CREATE TABLE lines(ts TEXT, dedupe_key INTEGER, raw TEXT);
+CREATE UNIQUE INDEX lines_ts_key ON lines(ts, dedupe_key);
+"""
+
+
+class Interned:
+    def __init__(self):
+        self.ids = {}
+
+    def id(self, values, always=False):
+        if not always and not any(v not in ('', 0) for v in values):
+            return ''
+        return self.ids.setdefault(tuple(values), len(self.ids) + 1)
+
+    def sql(self, name):
+        out = []
+        for vals, i in self.ids.items():
+            lits = ', '.join(str(v) if isinstance(v, int) else "'" + v.replace("'", "''") + "'" for v in vals)
+            out.append('INSERT INTO %s VALUES (%d, %s);\n' % (name, i, lits))
+        return ''.join(out)
 
 
 def unquote(s):
@@ -106,11 +136,15 @@ def row(line):
         groups = json.dumps(groups.strip('[]').split())
     sts = f.get('stsendpoint') or f.get('sts') or ''
     key = int.from_bytes(hashlib.blake2b(line.encode(), digest_size=8).digest(), 'little', signed=True)
-    return [f['time'], '', stream, '', '', kind, f.get('level', ''), msg, outcome, arn, f.get('client', ''),
-            f.get('error', ''), '', '', '', sts.split('.')[1] if sts.count('.') >= 3 else '', '',
-            f.get('username', ''), groups or '', uid, user_id, f.get('accountid') or acct, ptype, pname, parn,
-            f.get('accesskeyid', ''), f.get('session') or session, sts,
-            1 if 'AWSWesleyClusterManagerLambda' in arn else 0, line, key, 1]
+    return dict(ts=f['time'], log_group='', log_stream=stream, ptr='', cluster='', kind=kind,
+                level=f.get('level', ''), msg=msg, outcome=outcome, arn=arn, client=f.get('client', ''),
+                error=f.get('error', ''), error_class='', sts_code='', http_status='',
+                sts_region=sts.split('.')[1] if sts.count('.') >= 3 else '', mapped_arn='',
+                username=f.get('username', ''), groups=groups or '', uid=uid, user_id=user_id,
+                account_id=f.get('accountid') or acct, principal_type=ptype, principal_name=pname,
+                principal_arn=parn, access_key_id=f.get('accesskeyid', ''), session=f.get('session') or session,
+                sts_endpoint=sts, expected=1 if 'AWSWesleyClusterManagerLambda' in arn else 0, raw=line,
+                dedupe_key=key, import_id=1)
 
 
 def main():
@@ -118,18 +152,31 @@ def main():
         sys.exit('usage: presplit.py IN.log OUT.csv')
     src, dst = sys.argv[1], sys.argv[2]
     n = 0
+    streams, identities, errors = Interned(), Interned(), Interned()
     with open(src, encoding='utf-8', errors='surrogateescape', newline='\n') as fin, \
-            open(dst, 'w', encoding='utf-8', errors='surrogateescape', newline='') as fout:
+            open(dst, 'w', encoding='utf-8', errors='surrogateescape', newline='') as fout, \
+            open(dst + '.raw.csv', 'w', encoding='utf-8', errors='surrogateescape', newline='') as fraw:
         w = csv.writer(fout, lineterminator='\n')
+        wraw = csv.writer(fraw, lineterminator='\n')
         for line in fin:
             r = row(line.rstrip('\r\n'))
-            if r:
-                w.writerow(r)
-                n += 1
+            if not r:
+                continue
+            r['stream_id'] = streams.id([r[c] for c in STREAM], always=True)
+            r['identity_id'] = identities.id([r[c] for c in IDENTITY])
+            r['error_id'] = errors.id([r[c] for c in ERROR])
+            w.writerow([r[c] for c in ROW])
+            wraw.writerow([r['ts'], r['dedupe_key'], r['raw']])
+            n += 1
+    schema = (table('streams', STREAM) + table('identities', IDENTITY) + table('errors', ERROR) +
+              table('event_rows', ROW, with_id=False) +
+              'BEGIN;\n' + streams.sql('streams') + identities.sql('identities') + errors.sql('errors') + 'COMMIT;\n')
     with open(dst + '.schema.sql', 'w') as f:
-        f.write(SCHEMA)
+        f.write(schema)
     with open(dst + '.schema-idx.sql', 'w') as f:
-        f.write(SCHEMA + INDEXES)
+        f.write(schema + INDEXES)
+    with open(dst + '.raw-idx.sql', 'w') as f:
+        f.write(RAW_SCHEMA)
     print(n)
 
 
