@@ -66,53 +66,76 @@ static const unsigned char cclass[256] = {
 
 #define IS(c, cls) (cclass[(unsigned char)(c)] & (cls))
 
-/* The first '"', '\\' or NUL in [p, end), else end. May read up to 15
- * bytes past end. */
-static inline const char *find_quote_end(const char *p, const char *end)
+/* The scans below look for their stop bytes and NUL together, and the
+ * copied line is followed by a NUL, so they need no bounds test: they stop
+ * at the end of the line at the latest. A NUL inside the line (rare, and
+ * known from the copy) is then handled by the caller. They read up to 15
+ * bytes past the NUL, which the buffer's slack allows. */
+
+/* The first '"', '\\' or NUL at or after p. */
+static inline char *find_quote_end(char *p)
 {
 #if defined(__SSE2__)
 	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nul = _mm_setzero_si128();
-	for (; p < end; p += 16) {
+	for (;; p += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)),
 					   _mm_cmpeq_epi8(v, nul));
 		unsigned m = (unsigned)_mm_movemask_epi8(hit);
-		if (m) {
-			p += __builtin_ctz(m);
-			return p < end ? p : end;
-		}
+		if (m)
+			return p + __builtin_ctz(m);
 	}
-	return end;
 #else
-	while (p < end && *p != '"' && *p != '\\' && *p != '\0')
+	while (*p != '"' && *p != '\\' && *p != '\0')
 		p++;
 	return p;
 #endif
 }
 
-/* The first blank (space, tab, CR, LF) or NUL in [p, end), else end. May
- * read up to 15 bytes past end. */
-static inline const char *find_blank(const char *p, const char *end)
+/* The first blank (space, tab, CR, LF) or NUL at or after p. */
+static inline char *find_blank(char *p)
 {
 #if defined(__SSE2__)
 	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r'),
 		      lf = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
-	for (; p < end; p += 16) {
+	for (;; p += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		__m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab));
 		__m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf));
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_cmpeq_epi8(v, nul)));
-		if (m) {
-			p += __builtin_ctz(m);
-			return p < end ? p : end;
-		}
+		if (m)
+			return p + __builtin_ctz(m);
 	}
-	return end;
 #else
-	while (p < end && !IS(*p, C_WS) && *p != '\0')
+	while (!IS(*p, C_WS) && *p != '\0')
 		p++;
 	return p;
 #endif
+}
+
+/* memcpy(dst, src, n), returning whether src holds a NUL byte. */
+static inline int copy_line(char *dst, const char *src, size_t n)
+{
+#if defined(__SSE2__)
+	if (n >= 16) {
+		const __m128i nul = _mm_setzero_si128();
+		__m128i seen = nul;
+		for (size_t i = 0; i + 16 < n; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+			_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+			seen = _mm_or_si128(seen, _mm_cmpeq_epi8(v, nul));
+		}
+		/* the last 16 bytes, overlapping what was copied */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + n - 16));
+		_mm_storeu_si128((__m128i *)(void *)(dst + n - 16), v);
+		seen = _mm_or_si128(seen, _mm_cmpeq_epi8(v, nul));
+		return _mm_movemask_epi8(seen) != 0;
+	}
+#endif
+	int has_nul = 0;
+	for (size_t i = 0; i < n; i++)
+		has_nul |= (dst[i] = src[i]) == '\0';
+	return has_nul;
 }
 
 static int hexval(char c)
@@ -366,9 +389,9 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 		p->cap = cap;
 	}
 	char *buf = p->buf;
-	memcpy(buf, line, len);
-	/* The NUL after the line stops every byte-class loop below, so they
-	 * need no bounds test (it is no blank and no key character). */
+	/* The NUL after the line stops every scan below, so they need no
+	 * bounds test (it is no blank and no key character). */
+	int has_nul = copy_line(buf, line, len);
 	buf[len] = '\0';
 	/* Values are terminated in place: behind a bare value the blank that
 	 * ends it, behind a quoted one its closing quote (unquoting only ever
@@ -399,24 +422,23 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 		const char *val = empty;
 		size_t vlen = 0;
 		int odd = 0; /* the value has an escape or a NUL: its C length is not vlen */
-		if (*s == '"' && s < end) {
-			char *body = s + 1, *q = body;
+		if (*s == '"') { /* (never the NUL at the end) */
+			char *body = s + 1, *q = find_quote_end(body);
 			int escaped = 0;
-			for (;;) {
-				q = (char *)find_quote_end(q, end);
-				if (q == end || *q == '"')
+			while (*q != '"') {
+				if (q == end) /* no closing quote */
 					break;
 				odd = 1;
-				if (*q == '\0') {
-					q++;
+				if (*q == '\0') { /* a NUL byte in the line */
+					q = find_quote_end(q + 1);
 					continue;
 				}
 				escaped = 1;
-				if (q + 1 == end) { /* a lone backslash before the end: no closing quote */
+				if (q + 1 == end) { /* a lone backslash before the end */
 					q = end;
 					break;
 				}
-				q += 2;
+				q = find_quote_end(q + 2);
 			}
 			if (q < end) {
 				vlen = (size_t)(q - body);
@@ -432,11 +454,13 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 				s = q + 1;
 			}
 			/* else: unterminated, an empty value; the quote ends the record */
-		} else if (s < end && !IS(*s, C_WS)) {
-			char *e = (char *)find_blank(s, end);
-			while (e < end && *e == '\0') { /* a NUL is part of a bare value */
-				odd = 1;
-				e = (char *)find_blank(e + 1, end);
+		} else if (!IS(*s, C_WS) && s < end) {
+			char *e = find_blank(s);
+			if (has_nul) {
+				while (*e == '\0' && e < end) { /* a NUL is part of a bare value */
+					odd = 1;
+					e = find_blank(e + 1);
+				}
 			}
 			vlen = (size_t)(e - s);
 			val = s;
