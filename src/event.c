@@ -400,6 +400,16 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	ev->log_group = e->log_group ? e->log_group : ctx->log_group;
 	ev->log_stream = e->log_stream ? e->log_stream : ctx->log_stream;
 	ev->ptr = nonempty(e->ptr);
+	ev->raw = e->message;
+	ev->raw_len = e->message_len;
+	/* The dedupe key (a hash of the whole line: long arithmetic on data
+	 * in cache) runs while the principal's slot is being fetched. */
+	const char *group = ev->log_group ? ev->log_group : "";
+	const char *stream = ev->log_stream ? ev->log_stream : "";
+	const char *parts[3] = {group, stream, ev->ptr ? ev->ptr : ev->raw};
+	size_t lens[3] = {*group ? strlen(group) : 0, *stream ? strlen(stream) : 0,
+			  ev->ptr ? strlen(ev->ptr) : ev->raw_len};
+	ev->dedupe_key = store_key(parts, lens, 3);
 	if (ctx->cluster)
 		ev->cluster = ctx->cluster;
 	else if (ev->log_group && event_cluster_of(ev->log_group, b->cluster, sizeof(b->cluster)) == 0)
@@ -418,8 +428,6 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	ev->access_key_id = nonempty(r->access_key_id);
 	ev->session = nonempty(r->session);
 	ev->sts_endpoint = nonempty(r->sts_endpoint);
-	ev->raw = e->message;
-	ev->raw_len = e->message_len;
 
 	if (r->outcome == OUTCOME_DENIED) {
 		classify_error(r->msg, r->error, r->error_len, &b->cls);
@@ -474,12 +482,5 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 
 	/* = classify_is_expected_principal(parn, username, session) */
 	ev->expected = classify_expected_identity(r->username, ev->session) || (pr && pr->expected_arn);
-
-	const char *group = ev->log_group ? ev->log_group : "";
-	const char *stream = ev->log_stream ? ev->log_stream : "";
-	const char *parts[3] = {group, stream, ev->ptr ? ev->ptr : ev->raw};
-	size_t lens[3] = {*group ? strlen(group) : 0, *stream ? strlen(stream) : 0,
-			  ev->ptr ? strlen(ev->ptr) : ev->raw_len};
-	ev->dedupe_key = store_key(parts, lens, 3);
 	return 1;
 }
