@@ -336,6 +336,25 @@ static const char *groups_of(struct event_builder *b, const char *groups, size_t
 	return json;
 }
 
+/* store_key() of log group and stream alone: the seed the line's hash
+ * continues from. Remembered for the last pair (one file, one stream). */
+static uint64_t key_seed(struct event_builder *b, const char *const *parts, const size_t *lens)
+{
+	if (b->seed_valid && lens[0] == b->seed_group_len && lens[1] == b->seed_stream_len &&
+	    same_text(parts[0], b->seed_text, lens[0]) &&
+	    same_text(parts[1], b->seed_text + lens[0], lens[1]))
+		return b->seed;
+	b->seed = (uint64_t)store_key(parts, lens, 2);
+	b->seed_valid = lens[0] + lens[1] <= sizeof(b->seed_text);
+	if (b->seed_valid) {
+		memcpy(b->seed_text, parts[0], lens[0]);
+		memcpy(b->seed_text + lens[0], parts[1], lens[1]);
+		b->seed_group_len = lens[0];
+		b->seed_stream_len = lens[1];
+	}
+	return b->seed;
+}
+
 static const char *kind_name(enum rec_kind k)
 {
 	switch (k) {
@@ -367,8 +386,27 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	struct store_event *ev = &b->ev;
 	int64_t epoch;
 
-	if (!e->message || !parse_line(b->parser, e->message, e->message_len, r))
+	if (!e->message)
 		return 0;
+	/* The dedupe key: XXH64 chained over log group, stream and @ptr (or
+	 * the line without one), as store_key() makes it. The line's part is
+	 * hashed by the parser while it scans (parse_line_hash). */
+	const char *group = e->log_group ? e->log_group : ctx->log_group ? ctx->log_group : "";
+	const char *stream = e->log_stream ? e->log_stream : ctx->log_stream ? ctx->log_stream : "";
+	const char *ptr = nonempty(e->ptr);
+	const char *parts[3] = {group, stream, ptr};
+	size_t lens[3] = {*group ? strlen(group) : 0, *stream ? strlen(stream) : 0, ptr ? strlen(ptr) : 0};
+	int64_t key;
+	if (ptr) {
+		if (!parse_line(b->parser, e->message, e->message_len, r))
+			return 0;
+		key = store_key(parts, lens, 3);
+	} else {
+		uint64_t h;
+		if (!parse_line_hash(b->parser, e->message, e->message_len, key_seed(b, parts, lens), &h, r))
+			return 0;
+		key = (int64_t)h;
+	}
 	const char *kind = kind_name(r->kind);
 	if (!kind)
 		return 0;
@@ -399,17 +437,10 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	ev->ts = b->ts;
 	ev->log_group = e->log_group ? e->log_group : ctx->log_group;
 	ev->log_stream = e->log_stream ? e->log_stream : ctx->log_stream;
-	ev->ptr = nonempty(e->ptr);
+	ev->ptr = ptr;
 	ev->raw = e->message;
 	ev->raw_len = e->message_len;
-	/* The dedupe key (a hash of the whole line: long arithmetic on data
-	 * in cache) runs while the principal's slot is being fetched. */
-	const char *group = ev->log_group ? ev->log_group : "";
-	const char *stream = ev->log_stream ? ev->log_stream : "";
-	const char *parts[3] = {group, stream, ev->ptr ? ev->ptr : ev->raw};
-	size_t lens[3] = {*group ? strlen(group) : 0, *stream ? strlen(stream) : 0,
-			  ev->ptr ? strlen(ev->ptr) : ev->raw_len};
-	ev->dedupe_key = store_key(parts, lens, 3);
+	ev->dedupe_key = key;
 	if (ctx->cluster)
 		ev->cluster = ctx->cluster;
 	else if (ev->log_group && event_cluster_of(ev->log_group, b->cluster, sizeof(b->cluster)) == 0)

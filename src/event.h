@@ -78,6 +78,10 @@ struct event_builder {
 	int64_t time_epoch;
 	int64_t ts_epoch;                   /* ts holds time_format(ts_epoch) */
 	int ts_valid;
+	uint64_t seed;                      /* store_key(group, stream) of the */
+	int seed_valid;                     /* last pair, for the line's hash */
+	size_t seed_group_len, seed_stream_len;
+	char seed_text[512];
 	char sts_raw[128];                  /* last STS host and its region */
 	size_t sts_raw_len;
 	int sts_rc;

@@ -374,7 +374,108 @@ static inline void zero_struct(void *p, size_t n)
 #endif
 }
 
-int parse_line(struct parser *p, const char *line, size_t len, struct record *rec)
+/* XXH64, as store_xxh64() computes it (the dedupe key), in pieces: the
+ * 32-byte stripes are fed one per token from inside the scan loop, where
+ * their multiply chains run alongside the scanner's load chains instead of
+ * after them. tests/unit/test_parse.c checks it against store_xxh64. */
+#define XXP1 0x9E3779B185EBCA87ull
+#define XXP2 0xC2B2AE3D27D4EB4Full
+#define XXP3 0x165667B19E3779F9ull
+#define XXP4 0x85EBCA77C2B2AE63ull
+#define XXP5 0x27D4EB2F165667C5ull
+
+static inline uint64_t xx_rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t xx_read64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8); /* host order, as store_xxh64 reads */
+	return v;
+}
+
+static inline uint64_t xx_round(uint64_t acc, uint64_t input)
+{
+	acc += input * XXP2;
+	return xx_rotl(acc, 31) * XXP1;
+}
+
+static inline uint64_t xx_merge(uint64_t acc, uint64_t val)
+{
+	acc ^= xx_round(0, val);
+	return acc * XXP1 + XXP4;
+}
+
+struct xx_state {
+	uint64_t v[4];
+	size_t done; /* bytes consumed by stripes */
+};
+
+static inline void xx_init(struct xx_state *x, uint64_t seed)
+{
+	x->v[0] = seed + XXP1 + XXP2;
+	x->v[1] = seed + XXP2;
+	x->v[2] = seed;
+	x->v[3] = seed - XXP1;
+	x->done = 0;
+}
+
+static inline void xx_stripe(struct xx_state *x, const char *p)
+{
+	x->v[0] = xx_round(x->v[0], xx_read64(p));
+	x->v[1] = xx_round(x->v[1], xx_read64(p + 8));
+	x->v[2] = xx_round(x->v[2], xx_read64(p + 16));
+	x->v[3] = xx_round(x->v[3], xx_read64(p + 24));
+	x->done += 32;
+}
+
+/* The remaining stripes, then the tail and the avalanche. */
+static uint64_t xx_finish(struct xx_state *x, const char *data, size_t len, uint64_t seed)
+{
+	const char *p = data + x->done, *end = data + len;
+	uint64_t h;
+	if (len >= 32) {
+		while (p + 32 <= end) {
+			xx_stripe(x, p);
+			p += 32;
+		}
+		h = xx_rotl(x->v[0], 1) + xx_rotl(x->v[1], 7) + xx_rotl(x->v[2], 12) + xx_rotl(x->v[3], 18);
+		h = xx_merge(h, x->v[0]);
+		h = xx_merge(h, x->v[1]);
+		h = xx_merge(h, x->v[2]);
+		h = xx_merge(h, x->v[3]);
+	} else {
+		h = seed + XXP5;
+	}
+	h += len;
+	for (; p + 8 <= end; p += 8)
+		h = xx_rotl(h ^ xx_round(0, xx_read64(p)), 27) * XXP1 + XXP4;
+	if (p + 4 <= end) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		h = xx_rotl(h ^ ((uint64_t)v * XXP1), 23) * XXP2 + XXP3;
+		p += 4;
+	}
+	for (; p < end; p++)
+		h = xx_rotl(h ^ ((unsigned char)*p * XXP5), 11) * XXP1;
+	h ^= h >> 33;
+	h *= XXP2;
+	h ^= h >> 29;
+	h *= XXP3;
+	h ^= h >> 32;
+	return h;
+}
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t len, struct record *rec,
+				   int hashing, uint64_t seed, uint64_t *hash)
 {
 	zero_struct(rec, sizeof(*rec));
 	if (len + PAD + 1 > p->cap) {
@@ -398,7 +499,16 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 	 * shortens), so no write lands where the scan has not been yet. */
 	char *s = buf, *end = buf + len;
 	static const char empty[] = "";
+	size_t nfields = 0; /* (a local: the field stores below may alias rec) */
+	struct xx_state xx;
+	size_t stripes_end = len - len % 32; /* where the 32-byte stripes end */
+	if (hashing)
+		xx_init(&xx, seed);
 	for (;;) {
+		if (hashing && xx.done < stripes_end)
+			xx_stripe(&xx, line + xx.done);
+		if (*s == ' ') /* the usual single blank between tokens */
+			s++;
 		while (IS(*s, C_WS))
 			s++;
 		size_t klen;
@@ -416,7 +526,7 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 			klen = (size_t)(s - key);
 			f = field_of(key, klen);
 		}
-		if (rec->nfields == 0 && f != F_TIME && f != F_LEVEL)
+		if (nfields == 0 && f != F_TIME && f != F_LEVEL)
 			return 0; /* logrus always starts with time= (or level= without a timestamp) */
 		s++; /* '=' */
 		const char *val = empty;
@@ -472,12 +582,26 @@ int parse_line(struct parser *p, const char *line, size_t len, struct record *re
 			*(size_t *)(void *)((char *)rec + field_at[f].len) =
 				odd && f != F_ERROR ? strlen(val) : vlen;
 		}
-		rec->nfields++;
+		nfields++;
 	}
+	rec->nfields = nfields;
 	if (!rec->msg || !*rec->msg) /* e.g. an unterminated msg=" */
 		return 0;
 	set_kind(rec);
+	if (hashing)
+		*hash = xx_finish(&xx, line, len, seed);
 	return 1;
+}
+
+int parse_line(struct parser *p, const char *line, size_t len, struct record *rec)
+{
+	return scan_line(p, line, len, rec, 0, 0, NULL);
+}
+
+int parse_line_hash(struct parser *p, const char *line, size_t len, uint64_t seed, uint64_t *hash,
+		    struct record *rec)
+{
+	return scan_line(p, line, len, rec, 1, seed, hash);
 }
 
 static int copy_part(const char *s, size_t n, char *dst, size_t dst_sz)

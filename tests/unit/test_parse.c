@@ -16,6 +16,7 @@
 #include "event.h"
 #include "parse.h"
 #include "reader.h"
+#include "store.h"
 #include "tap.h"
 #include "timeutil.h"
 
@@ -635,6 +636,13 @@ static void test_event_caches(void)
 				abort();
 			int kw = event_build(&warm, &ctx, &e), kc = event_build(&cold, &ctx, &e);
 			int same = kw == kc && (!kw || same_event(&warm.ev, &cold.ev));
+			if (kw) { /* the key made while parsing is store_key's */
+				const char *g = e.log_group ? e.log_group : ctx.log_group ? ctx.log_group : "";
+				const char *st = e.log_stream ? e.log_stream : ctx.log_stream ? ctx.log_stream : "";
+				const char *parts[3] = {g, st, e.message};
+				size_t lens[3] = {strlen(g), strlen(st), e.message_len};
+				same &= warm.ev.dedupe_key == store_key(parts, lens, 3);
+			}
 			if (kw && same)
 				same = same_str(event_region(&warm, &ctx), event_region(&cold, &ctx));
 			if (!same && bad < 5)
@@ -651,6 +659,34 @@ static void test_event_caches(void)
 		free(c.lines[i]);
 	free(c.lines);
 	free(c.lens);
+}
+
+/* parse_line_hash: the record of parse_line, and store_xxh64 of the line,
+ * for every length around the 32-byte stripes and a few seeds. */
+static void test_line_hash(void)
+{
+	static const char head[] = "time=\"2025-12-24T00:00:00Z\" level=info msg=\"access granted\" arn=\"";
+	char line[1200];
+	long bad = 0, cases = 0;
+	uint64_t seeds[] = {0, 1, 0x9E3779B97F4A7C15ull, (uint64_t)-1};
+	for (size_t n = 0; n < sizeof(line); n++) {
+		/* a logrus line of n bytes: head, then letters, quote at the end */
+		for (size_t i = 0; i < n; i++)
+			line[i] = i < sizeof(head) - 1 ? head[i] : (char)('a' + (i * 7) % 26);
+		if (n > sizeof(head))
+			line[n - 1] = '"';
+		for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++, cases++) {
+			struct record a, b;
+			uint64_t h = 0;
+			int ra = parse_line(P, line, n, &a);
+			int rb = parse_line_hash(P, line, n, seeds[k], &h, &b);
+			int same = ra == rb && a.nfields == b.nfields;
+			if (rb == 1)
+				same &= h == store_xxh64(line, n, seeds[k]) && same_field(a.arn, b.arn);
+			bad += !same;
+		}
+	}
+	is_int(bad, 0, "parse_line_hash: same record, and XXH64 = store_xxh64 (%ld lengths and seeds)", cases);
 }
 
 int main(void)
@@ -671,6 +707,7 @@ int main(void)
 	test_event_build();
 	test_differential();
 	test_event_caches();
+	test_line_hash();
 	parse_free(P);
 	return tap_done();
 }
