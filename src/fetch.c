@@ -422,6 +422,18 @@ static void event_push(struct fetch *f, struct event_node *e)
 	pthread_cond_signal(&f->main_cv);
 }
 
+/* Under f->mu; NULL when the queue is empty. */
+static struct event_node *event_pop(struct fetch *f)
+{
+	struct event_node *e = f->ev_head;
+	if (e) {
+		f->ev_head = e->next;
+		if (!f->ev_head)
+			f->ev_tail = NULL;
+	}
+	return e;
+}
+
 static void event_free(struct event_node *e)
 {
 	if (!e)
@@ -1134,11 +1146,7 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 	int64_t last_progress = 0;
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		while (f->ev_head) {
-			struct event_node *e = f->ev_head;
-			f->ev_head = e->next;
-			if (!f->ev_head)
-				f->ev_tail = NULL;
+		for (struct event_node *e; (e = event_pop(f));) {
 			pthread_mutex_unlock(&f->mu);
 			int r = deliver(f, e, cb_rc == AL_OK);
 			event_free(e);
@@ -1172,11 +1180,7 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 	/* What finished while the others stopped is as good as any window:
 	 * hand it over (unless the caller itself failed). */
 	pthread_mutex_lock(&f->mu);
-	while (f->ev_head) {
-		struct event_node *e = f->ev_head;
-		f->ev_head = e->next;
-		if (!f->ev_head)
-			f->ev_tail = NULL;
+	for (struct event_node *e; (e = event_pop(f));) {
 		pthread_mutex_unlock(&f->mu);
 		int r = deliver(f, e, cb_rc == AL_OK);
 		event_free(e);
@@ -1225,11 +1229,8 @@ void fetch_free(struct fetch *f)
 		f->queue = n->next;
 		free(n);
 	}
-	while (f->ev_head) {
-		struct event_node *e = f->ev_head;
-		f->ev_head = e->next;
+	for (struct event_node *e; (e = event_pop(f));)
 		event_free(e);
-	}
 	ptrset_free(&f->seen);
 	free(f->gs);
 	pthread_cond_destroy(&f->work_cv);
