@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+#include "msg.h"
 
 #define MAX_FILE_SIZE (16u << 20)
 
@@ -59,28 +60,6 @@ static void wipe_free_str(char *s)
 		return;
 	wipe(s, strlen(s));
 	free(s);
-}
-
-static void seterr(char *err, size_t err_sz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t err_sz, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !err_sz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_sz, fmt, ap);
-	va_end(ap);
-}
-
-/* A copy of s safe to put in a message: at most 80 bytes, controls as '?'. */
-static const char *printable(const char *s, char *tmp, size_t tmp_sz)
-{
-	size_t i;
-	for (i = 0; i < 80 && i + 1 < tmp_sz && s[i] != '\0'; i++)
-		tmp[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	tmp[i] = '\0';
-	return tmp;
 }
 
 static const char *env(const char *name)
@@ -309,7 +288,7 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		if (n && s[n - 1] == '\r')
 			n--;
 		if (memchr(s, '\0', n)) {
-			seterr(err, err_sz, "%s:%zu: NUL byte", path, lineno);
+			msg_set(err, err_sz, "%s:%zu: NUL byte", path, lineno);
 			goto out;
 		}
 		while (indent < n && is_space(s[indent]))
@@ -329,7 +308,7 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 				trim(&k, &kl);
 				trim(&v, &vl);
 				if (bad || !kl) {
-					seterr(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
+					msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
 					goto out;
 				}
 				if (!kvlist_set(&opt->sub, k, kl, v, vl))
@@ -346,19 +325,19 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 			size_t hl = span(h, n - 1, "]"), t = hl + 2;
 			int ignored;
 			if (hl == n - 1) {
-				seterr(err, err_sz, "%s:%zu: expected ']' to close the section header",
+				msg_set(err, err_sz, "%s:%zu: expected ']' to close the section header",
 				       path, lineno);
 				goto out;
 			}
 			while (t < n && is_space(s[t]))
 				t++;
 			if (t < n && s[t] != '#' && s[t] != ';') {
-				seterr(err, err_sz, "%s:%zu: unexpected text after ']'", path, lineno);
+				msg_set(err, err_sz, "%s:%zu: unexpected text after ']'", path, lineno);
 				goto out;
 			}
 			trim(&h, &hl);
 			if (!hl) {
-				seterr(err, err_sz, "%s:%zu: empty section name", path, lineno);
+				msg_set(err, err_sz, "%s:%zu: empty section name", path, lineno);
 				goto out;
 			}
 			cur = open_section(c, f, h, hl, &ignored);
@@ -369,7 +348,7 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 			continue;
 		}
 		if (!cur) {
-			seterr(err, err_sz, "%s:%zu: expected a [section] header before 'key = value'",
+			msg_set(err, err_sz, "%s:%zu: expected a [section] header before 'key = value'",
 			       path, lineno);
 			goto out;
 		}
@@ -378,7 +357,7 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		int bad = kl == n;
 		trim(&k, &kl);
 		if (bad || !kl) {
-			seterr(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
+			msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
 			goto out;
 		}
 		trim(&v, &vl);
@@ -390,7 +369,7 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 	rc = 0;
 	goto out;
 oom:
-	seterr(err, err_sz, "%s: out of memory", path);
+	msg_set(err, err_sz, "%s: out of memory", path);
 out:
 	kvlist_free(&discard);
 	return rc;
@@ -409,13 +388,13 @@ static int load_file(struct aws_config *c, enum aws_config_file f, const char *p
 		if (errno == ENOENT || errno == ENOTDIR)
 			rc = 0; /* a missing file is an empty one */
 		else
-			seterr(err, err_sz, "%s: %s", path, strerror(errno));
+			msg_set(err, err_sz, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0)
 		st.st_size = 0, st.st_mode = 0;
 	if (S_ISDIR(st.st_mode)) {
-		seterr(err, err_sz, "%s: is a directory", path);
+		msg_set(err, err_sz, "%s: is a directory", path);
 		goto out;
 	}
 	cap = st.st_size > 0 && (uintmax_t)st.st_size < MAX_FILE_SIZE ? (size_t)st.st_size + 1 : 4096;
@@ -425,7 +404,7 @@ static int load_file(struct aws_config *c, enum aws_config_file f, const char *p
 		if (len + 1 >= cap) {
 			char *d;
 			if (cap >= MAX_FILE_SIZE) {
-				seterr(err, err_sz, "%s: larger than %u bytes", path, MAX_FILE_SIZE);
+				msg_set(err, err_sz, "%s: larger than %u bytes", path, MAX_FILE_SIZE);
 				goto out;
 			}
 			if (!(d = malloc(cap * 2)))
@@ -440,7 +419,7 @@ static int load_file(struct aws_config *c, enum aws_config_file f, const char *p
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			seterr(err, err_sz, "%s: read error: %s", path, strerror(errno));
+			msg_set(err, err_sz, "%s: read error: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -451,7 +430,7 @@ static int load_file(struct aws_config *c, enum aws_config_file f, const char *p
 	rc = parse(c, f, path, data, len, err, err_sz);
 	goto out;
 oom:
-	seterr(err, err_sz, "%s: out of memory", path);
+	msg_set(err, err_sz, "%s: out of memory", path);
 out:
 	if (data) {
 		wipe(data, cap);
@@ -489,9 +468,9 @@ int aws_config_load(const char *config_path, const char *creds_path,
 	int rc = -1;
 
 	*out = NULL;
-	seterr(err, err_sz, "%s", "");
+	msg_set(err, err_sz, "%s", "");
 	if (!c) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		goto out;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -583,15 +562,15 @@ int aws_config_select_profile(const struct aws_config *cfg, const char *cli_prof
 		*src = AWS_PROFILE_FROM_DEFAULT;
 	}
 	if (strlen(p) >= name_sz) {
-		seterr(err, err_sz, "profile name too long (from %s)", aws_profile_source_name(*src));
+		msg_set(err, err_sz, "profile name too long (from %s)", aws_profile_source_name(*src));
 		if (name_sz)
 			name[0] = '\0';
 		return -1;
 	}
 	memcpy(name, p, strlen(p) + 1);
 	if (*src != AWS_PROFILE_FROM_DEFAULT && !aws_config_profile_exists(cfg, p)) {
-		seterr(err, err_sz, "the config profile (%s) could not be found (from %s)",
-		       printable(p, tmp, sizeof tmp), aws_profile_source_name(*src));
+		msg_set(err, err_sz, "the config profile (%s) could not be found (from %s)",
+		       msg_printable(p, tmp, sizeof tmp), aws_profile_source_name(*src));
 		return -1;
 	}
 	return 0;
@@ -645,13 +624,13 @@ int aws_config_region(const struct aws_config *cfg, const char *profile, const c
 	} else if ((v = aws_config_get(cfg, profile, "region")) && *v) {
 		*src = AWS_REGION_FROM_PROFILE;
 	} else {
-		seterr(err, err_sz, "no AWS region: use --region, or set AWS_REGION, "
+		msg_set(err, err_sz, "no AWS region: use --region, or set AWS_REGION, "
 		       "AWS_DEFAULT_REGION or 'region' in profile %s",
-		       printable(profile ? profile : "default", tmp, sizeof tmp));
+		       msg_printable(profile ? profile : "default", tmp, sizeof tmp));
 		return -1;
 	}
 	if (!aws_region_valid(v) || strlen(v) >= region_sz) {
-		seterr(err, err_sz, "invalid AWS region '%s' (from %s)", printable(v, tmp, sizeof tmp),
+		msg_set(err, err_sz, "invalid AWS region '%s' (from %s)", msg_printable(v, tmp, sizeof tmp),
 		       aws_region_source_name(*src));
 		return -1;
 	}
@@ -851,7 +830,7 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 
 	memset(out, 0, sizeof *out);
 	if ((unsigned)svc >= sizeof services / sizeof *services) {
-		seterr(err, err_sz, "unknown service");
+		msg_set(err, err_sz, "unknown service");
 		goto out;
 	}
 	out->partition = part->name;
@@ -874,16 +853,16 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 			snprintf(out->origin, sizeof out->origin, "AWS_ENDPOINT_URL");
 		} else if ((svc_name = aws_config_get(cfg, profile, "services")) && *svc_name) {
 			if (!find_sec(cfg, AWS_CONFIG_FILE_CONFIG, SEC_SERVICES, svc_name)) {
-				seterr(err, err_sz, "profile %s: the services section '%s' does not exist",
-				       printable(profile, tmp, sizeof tmp),
-				       printable(svc_name, tmp2, sizeof tmp2));
+				msg_set(err, err_sz, "profile %s: the services section '%s' does not exist",
+				       msg_printable(profile, tmp, sizeof tmp),
+				       msg_printable(svc_name, tmp2, sizeof tmp2));
 				goto out;
 			}
 			url = aws_config_service_get(cfg, profile, services[svc].key, "endpoint_url");
 			if (url && *url) {
 				out->source = AWS_ENDPOINT_FROM_SERVICES;
 				snprintf(out->origin, sizeof out->origin, "[services %s] %s",
-					 printable(svc_name, tmp, sizeof tmp), services[svc].key);
+					 msg_printable(svc_name, tmp, sizeof tmp), services[svc].key);
 			} else {
 				url = NULL;
 			}
@@ -891,7 +870,7 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 		if (!url && (url = aws_config_get(cfg, profile, "endpoint_url")) && *url) {
 			out->source = AWS_ENDPOINT_FROM_PROFILE;
 			snprintf(out->origin, sizeof out->origin, "profile %s endpoint_url",
-				 printable(profile, tmp, sizeof tmp));
+				 msg_printable(profile, tmp, sizeof tmp));
 		} else if (url && !*url) {
 			url = NULL;
 		}
@@ -899,8 +878,8 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 	if (url) {
 		/* botocore turns FIPS and dual-stack off when an endpoint is given */
 		if ((why = parse_url(url, out)) != NULL) {
-			seterr(err, err_sz, "invalid endpoint URL '%s' (from %s): %s",
-			       printable(url, tmp, sizeof tmp), out->origin, why);
+			msg_set(err, err_sz, "invalid endpoint URL '%s' (from %s): %s",
+			       msg_printable(url, tmp, sizeof tmp), out->origin, why);
 			goto out;
 		}
 		out->variant_ignored = fips || ds;
@@ -911,7 +890,7 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 
 	snprintf(out->origin, sizeof out->origin, "default");
 	if (!valid_region) {
-		seterr(err, err_sz, "no valid region to build the %s endpoint from",
+		msg_set(err, err_sz, "no valid region to build the %s endpoint from",
 		       services[svc].prefix);
 		goto out;
 	}
@@ -926,8 +905,8 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 		if (mode && *mode) {
 			legacy = strcasecmp(mode, "legacy") == 0;
 			if (!legacy && strcasecmp(mode, "regional") != 0) {
-				seterr(err, err_sz, "invalid sts_regional_endpoints '%s': "
-				       "expected legacy or regional", printable(mode, tmp, sizeof tmp));
+				msg_set(err, err_sz, "invalid sts_regional_endpoints '%s': "
+				       "expected legacy or regional", msg_printable(mode, tmp, sizeof tmp));
 				goto out;
 			}
 		}

@@ -32,6 +32,7 @@
 #include "aws_request.h"
 #include "buf.h"
 #include "http.h"
+#include "msg.h"
 #include "sigv4.h"
 #include "status.h"
 #include "timeutil.h"
@@ -56,29 +57,6 @@ void (*aws_creds_wipe_hook)(const void *p, size_t n);
 static int64_t now_s(void)
 {
 	return aws_creds_clock ? aws_creds_clock() : (int64_t)time(NULL);
-}
-
-static void seterr(char *err, size_t err_sz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t err_sz, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !err_sz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_sz, fmt, ap);
-	va_end(ap);
-}
-
-/* At most 100 bytes of s, controls as '?': safe inside a one-line message. */
-static const char *printable(const char *s, char *tmp, size_t tmp_sz)
-{
-	size_t i;
-	if (!s)
-		s = "";
-	for (i = 0; i < 100 && i + 1 < tmp_sz && s[i] != '\0'; i++)
-		tmp[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	tmp[i] = '\0';
-	return tmp;
 }
 
 static const char *env(const char *name)
@@ -599,11 +577,11 @@ int aws_creds_parse_sts(const char *action, const char *body, size_t len,
 	if (looks_like_json(body, len)) {
 		int r = json_extract(body, len, f, 4);
 		if (r == -2) {
-			seterr(err, err_sz, "%s: out of memory", action);
+			msg_set(err, err_sz, "%s: out of memory", action);
 			return AL_SOFTWARE;
 		}
 		if (r) {
-			seterr(err, err_sz, "%s: the answer is not valid JSON", action);
+			msg_set(err, err_sz, "%s: the answer is not valid JSON", action);
 			return AL_UNAVAILABLE;
 		}
 	} else {
@@ -614,13 +592,13 @@ int aws_creds_parse_sts(const char *action, const char *body, size_t len,
 	}
 	for (int i = 0; i < 3; i++) {
 		if (f[i].type != J_STRING || !cred_str_ok(f[i].val)) {
-			seterr(err, err_sz, "%s: the answer has no valid Credentials.%s", action, names[i]);
+			msg_set(err, err_sz, "%s: the answer has no valid Credentials.%s", action, names[i]);
 			rc = AL_UNAVAILABLE;
 			goto out;
 		}
 	}
 	if (parse_expiration(f[3].type, f[3].val, 0, &out->expiration)) {
-		seterr(err, err_sz, "%s: the answer has no valid Credentials.Expiration", action);
+		msg_set(err, err_sz, "%s: the answer has no valid Credentials.Expiration", action);
 		rc = AL_UNAVAILABLE;
 		goto out;
 	}
@@ -641,57 +619,57 @@ int aws_creds_parse_process_output(const char *json, size_t len, const char *pro
 		{"Expiration", J_ABSENT, NULL},
 	};
 	char tmp[128];
-	const char *pn = printable(profile, tmp, sizeof tmp);
+	const char *pn = msg_printable(profile, tmp, sizeof tmp);
 	int rc = AL_CONFIG;
 
 	memset(out, 0, sizeof *out);
 	int r = json_extract(json, len, f, 5);
 	if (r == -2) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	if (r) {
-		seterr(err, err_sz, "profile %s: credential_process: the output is not a JSON object", pn);
+		msg_set(err, err_sz, "profile %s: credential_process: the output is not a JSON object", pn);
 		return AL_CONFIG;
 	}
 	if (f[0].type == J_ABSENT) {
-		seterr(err, err_sz, "profile %s: credential_process: the output has no \"Version\" (must be 1)", pn);
+		msg_set(err, err_sz, "profile %s: credential_process: the output has no \"Version\" (must be 1)", pn);
 		goto out;
 	}
 	if (f[0].type != J_NUMBER || strtod(f[0].val, NULL) != 1.0) {
 		char vtmp[40];
-		seterr(err, err_sz, "profile %s: credential_process: unsupported \"Version\" %s (must be 1)", pn,
-		       f[0].val ? printable(f[0].val, vtmp, 24) : "(not a number)");
+		msg_set(err, err_sz, "profile %s: credential_process: unsupported \"Version\" %s (must be 1)", pn,
+		       f[0].val ? msg_printable(f[0].val, vtmp, 24) : "(not a number)");
 		goto out;
 	}
 	for (int i = 1; i <= 2; i++) {
 		if (f[i].type != J_STRING || !*f[i].val) {
-			seterr(err, err_sz, "profile %s: credential_process: the output has no \"%s\"", pn,
+			msg_set(err, err_sz, "profile %s: credential_process: the output has no \"%s\"", pn,
 			       f[i].path);
 			goto out;
 		}
 		if (!cred_str_ok(f[i].val)) {
-			seterr(err, err_sz, "profile %s: credential_process: \"%s\" holds a space or control character",
+			msg_set(err, err_sz, "profile %s: credential_process: \"%s\" holds a space or control character",
 			       pn, f[i].path);
 			goto out;
 		}
 	}
 	if (f[3].type != J_ABSENT && f[3].type != J_NULL &&
 	    (f[3].type != J_STRING || (*f[3].val && !cred_str_ok(f[3].val)))) {
-		seterr(err, err_sz, "profile %s: credential_process: \"SessionToken\" must be a string of printable characters", pn);
+		msg_set(err, err_sz, "profile %s: credential_process: \"SessionToken\" must be a string of printable characters", pn);
 		goto out;
 	}
 	if (f[4].type != J_ABSENT && f[4].type != J_NULL) {
 		char etmp[48];
 		if (f[4].type != J_STRING || parse_expiration(J_STRING, f[4].val, 0, &out->expiration)) {
-			seterr(err, err_sz, "profile %s: credential_process: \"Expiration\" %s is not an RFC 3339 time",
-			       pn, f[4].type == J_STRING ? printable(f[4].val, etmp, 40) : "(not a string)");
+			msg_set(err, err_sz, "profile %s: credential_process: \"Expiration\" %s is not an RFC 3339 time",
+			       pn, f[4].type == J_STRING ? msg_printable(f[4].val, etmp, 40) : "(not a string)");
 			goto out;
 		}
 		if (out->expiration <= now_s()) {
 			char iso[TIME_ISO_LEN];
 			time_format(out->expiration, iso);
-			seterr(err, err_sz, "profile %s: credential_process returned credentials that expired at %s",
+			msg_set(err, err_sz, "profile %s: credential_process returned credentials that expired at %s",
 			       pn, iso);
 			out->expiration = 0;
 			goto out;
@@ -754,7 +732,7 @@ int aws_creds_split_command(const char *cmd, char ***argv_out, char *err, size_t
 		if (ch == '\'') {
 			const char *e = strchr(s + 1, '\'');
 			if (!e) {
-				seterr(err, err_sz, "no closing quotation");
+				msg_set(err, err_sz, "no closing quotation");
 				goto out;
 			}
 			if (sbuf_add(&tok, s + 1, (size_t)(e - s - 1)))
@@ -763,7 +741,7 @@ int aws_creds_split_command(const char *cmd, char ***argv_out, char *err, size_t
 		} else if (ch == '"') {
 			for (s++;; s++) {
 				if (*s == '\0') {
-					seterr(err, err_sz, "no closing quotation");
+					msg_set(err, err_sz, "no closing quotation");
 					goto out;
 				}
 				if (*s == '"')
@@ -777,7 +755,7 @@ int aws_creds_split_command(const char *cmd, char ***argv_out, char *err, size_t
 			s++;
 		} else if (ch == '\\') {
 			if (s[1] == '\0') {
-				seterr(err, err_sz, "no escaped character after '\\'");
+				msg_set(err, err_sz, "no escaped character after '\\'");
 				goto out;
 			}
 			if (sbuf_add(&tok, s + 1, 1))
@@ -792,7 +770,7 @@ int aws_creds_split_command(const char *cmd, char ***argv_out, char *err, size_t
 			goto oom;
 	}
 	if (n == 0) {
-		seterr(err, err_sz, "the command is empty");
+		msg_set(err, err_sz, "the command is empty");
 		goto out;
 	}
 	*argv_out = argv;
@@ -800,7 +778,7 @@ int aws_creds_split_command(const char *cmd, char ***argv_out, char *err, size_t
 	rc = 0;
 	goto out;
 oom:
-	seterr(err, err_sz, "out of memory");
+	msg_set(err, err_sz, "out of memory");
 out:
 	sbuf_free(&tok);
 	if (argv) {
@@ -841,14 +819,14 @@ static int run_process(const char *profile, const char *cmd, struct sbuf *out, c
 	struct sbuf errb = {0};
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	const char *pn = printable(profile, tmp, sizeof tmp);
+	const char *pn = msg_printable(profile, tmp, sizeof tmp);
 
 	if (aws_creds_split_command(cmd, &argv, why, sizeof why)) {
-		seterr(err, err_sz, "profile %s: credential_process: %s", pn, why);
+		msg_set(err, err_sz, "profile %s: credential_process: %s", pn, why);
 		return AL_CONFIG;
 	}
 	if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
-		seterr(err, err_sz, "profile %s: credential_process: pipe: %s", pn, strerror(errno));
+		msg_set(err, err_sz, "profile %s: credential_process: pipe: %s", pn, strerror(errno));
 		rc = AL_SOFTWARE;
 		goto out;
 	}
@@ -864,8 +842,8 @@ static int run_process(const char *profile, const char *cmd, struct sbuf *out, c
 	close(ep[1]);
 	op[1] = ep[1] = -1;
 	if (e) {
-		seterr(err, err_sz, "profile %s: credential_process: cannot run '%s': %s", pn,
-		       printable(argv[0], tmp2, sizeof tmp2), strerror(e));
+		msg_set(err, err_sz, "profile %s: credential_process: cannot run '%s': %s", pn,
+		       msg_printable(argv[0], tmp2, sizeof tmp2), strerror(e));
 		goto out;
 	}
 	struct pollfd pf[2] = {{op[0], POLLIN, 0}, {ep[0], POLLIN, 0}};
@@ -918,12 +896,12 @@ static int run_process(const char *profile, const char *cmd, struct sbuf *out, c
 		else
 			snprintf(what, sizeof what, "failed");
 		stderr_excerpt(&errb, ex, sizeof ex);
-		seterr(err, err_sz, "profile %s: credential_process '%s' %s%s%s", pn,
-		       printable(argv[0], tmp2, sizeof tmp2), what, *ex ? ": " : "", ex);
+		msg_set(err, err_sz, "profile %s: credential_process '%s' %s%s%s", pn,
+		       msg_printable(argv[0], tmp2, sizeof tmp2), what, *ex ? ": " : "", ex);
 		goto out;
 	}
 	if (too_big) {
-		seterr(err, err_sz, "profile %s: credential_process: the output is over %u bytes", pn,
+		msg_set(err, err_sz, "profile %s: credential_process: the output is over %u bytes", pn,
 		       MAX_PROCESS_OUTPUT);
 		goto out;
 	}
@@ -975,25 +953,25 @@ int aws_creds_container_url_check(const char *url, char *err, size_t err_sz)
 	else if (strncasecmp(url, "https://", 8) == 0)
 		https = 1, p = url + 8;
 	else {
-		seterr(err, err_sz, "'%s' is not an http:// or https:// URL", printable(url, tmp, sizeof tmp));
+		msg_set(err, err_sz, "'%s' is not an http:// or https:// URL", msg_printable(url, tmp, sizeof tmp));
 		return -1;
 	}
 	for (const char *q = url; *q; q++) {
 		if ((unsigned char)*q <= 0x20 || *q == 0x7f) {
-			seterr(err, err_sz, "the URL holds a space or control character");
+			msg_set(err, err_sz, "the URL holds a space or control character");
 			return -1;
 		}
 	}
 	size_t alen = strcspn(p, "/?#");
 	if (memchr(p, '@', alen)) {
-		seterr(err, err_sz, "'%s': user information is not allowed", printable(url, tmp, sizeof tmp));
+		msg_set(err, err_sz, "'%s': user information is not allowed", msg_printable(url, tmp, sizeof tmp));
 		return -1;
 	}
 	if (*p == '[') {
 		h = p + 1;
 		e = memchr(h, ']', alen);
 		if (!e) {
-			seterr(err, err_sz, "'%s': bad IPv6 address", printable(url, tmp, sizeof tmp));
+			msg_set(err, err_sz, "'%s': bad IPv6 address", msg_printable(url, tmp, sizeof tmp));
 			return -1;
 		}
 	} else {
@@ -1001,7 +979,7 @@ int aws_creds_container_url_check(const char *url, char *err, size_t err_sz)
 		e = p + strcspn(p, ":/?#");
 	}
 	if (e == h || (size_t)(e - h) >= sizeof host) {
-		seterr(err, err_sz, "'%s': no host", printable(url, tmp, sizeof tmp));
+		msg_set(err, err_sz, "'%s': no host", msg_printable(url, tmp, sizeof tmp));
 		return -1;
 	}
 	memcpy(host, h, (size_t)(e - h));
@@ -1016,9 +994,9 @@ int aws_creds_container_url_check(const char *url, char *err, size_t err_sz)
 		    inet_pton(AF_INET6, container_hosts[i], &b) == 1 && memcmp(&a, &b, sizeof a) == 0)
 			return 0;
 	}
-	seterr(err, err_sz, "unsupported host '%s': plain http is only allowed to a loopback address or "
+	msg_set(err, err_sz, "unsupported host '%s': plain http is only allowed to a loopback address or "
 	       "one of these hosts: 169.254.170.2, 169.254.170.23, fd00:ec2::23, localhost",
-	       printable(host, tmp, sizeof tmp));
+	       msg_printable(host, tmp, sizeof tmp));
 	return -1;
 }
 
@@ -1103,7 +1081,7 @@ static int need_client(struct aws_creds_provider *p, char *err, size_t err_sz)
 		return AL_OK;
 	if (aws_client_new(&p->copts, &p->client) != 0 || !p->client) {
 		p->client = NULL;
-		seterr(err, err_sz, "cannot create the HTTP client");
+		msg_set(err, err_sz, "cannot create the HTTP client");
 		return AL_SOFTWARE;
 	}
 	return AL_OK;
@@ -1119,7 +1097,7 @@ static int need_meta(struct aws_creds_provider *p, char *err, size_t err_sz)
 	o.max_body = 1u << 20;
 	if (http_client_new(&o, &p->meta) != 0 || !p->meta) {
 		p->meta = NULL;
-		seterr(err, err_sz, "cannot create the HTTP client");
+		msg_set(err, err_sz, "cannot create the HTTP client");
 		return AL_SOFTWARE;
 	}
 	return AL_OK;
@@ -1193,7 +1171,7 @@ static int sts_credentials_call(struct aws_creds_provider *p, struct plan *pl, c
 	if ((rc = need_client(p, err, err_sz)) != AL_OK)
 		return rc;
 	if (split_url(pl->sts->url, base, sizeof base, prefix, sizeof prefix)) {
-		seterr(err, err_sz, "bad STS endpoint '%s'", printable(pl->sts->url, tmp, sizeof tmp));
+		msg_set(err, err_sz, "bad STS endpoint '%s'", msg_printable(pl->sts->url, tmp, sizeof tmp));
 		return AL_CONFIG;
 	}
 	snprintf(path, sizeof path, "%s/", prefix);
@@ -1210,8 +1188,8 @@ static int sts_credentials_call(struct aws_creds_provider *p, struct plan *pl, c
 		.body_len = body_len,
 		.unsigned_request = signer == NULL,
 	};
-	vlog(p, "%s %s on %s", action, printable(pl->role_arn, tmp, sizeof tmp),
-	     printable(pl->sts->url, tmp2, sizeof tmp2));
+	vlog(p, "%s %s on %s", action, msg_printable(pl->role_arn, tmp, sizeof tmp),
+	     msg_printable(pl->sts->url, tmp2, sizeof tmp2));
 	rc = aws_request(p->client, &call, signer ? signer : &none, &resp, &aerr);
 	if (rc == AL_OK)
 		rc = aws_creds_parse_sts(action, buf_str(&resp.body), resp.body.len, out, why, sizeof why);
@@ -1219,10 +1197,10 @@ static int sts_credentials_call(struct aws_creds_provider *p, struct plan *pl, c
 		snprintf(why, sizeof why, "%s", aerr.message[0] ? aerr.message : action);
 	if (rc != AL_OK) {
 		if (pl->profile)
-			seterr(err, err_sz, "profile %s: %s (role %s, STS %s)", printable(pl->profile, tmp, sizeof tmp),
-			       why, printable(pl->role_arn, tmp2, sizeof tmp2), pl->sts->url);
+			msg_set(err, err_sz, "profile %s: %s (role %s, STS %s)", msg_printable(pl->profile, tmp, sizeof tmp),
+			       why, msg_printable(pl->role_arn, tmp2, sizeof tmp2), pl->sts->url);
 		else
-			seterr(err, err_sz, "%s (role %s, STS %s)", why, printable(pl->role_arn, tmp2, sizeof tmp2),
+			msg_set(err, err_sz, "%s (role %s, STS %s)", why, msg_printable(pl->role_arn, tmp2, sizeof tmp2),
 			       pl->sts->url);
 	}
 	wipe_response(&resp);
@@ -1259,7 +1237,7 @@ static int fetch_assume_role(struct aws_creds_provider *p, struct plan *pl, stru
 		form_add(&body, "DurationSeconds", dur);
 	}
 	if (body.oom) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		rc = AL_SOFTWARE;
 	} else {
 		rc = sts_credentials_call(p, pl, "AssumeRole", body.data, body.len, &pl->src->cur, out, err,
@@ -1277,19 +1255,19 @@ static int fetch_web_identity(struct aws_creds_provider *p, struct plan *pl, str
 	char sess[160], dur[16], tmp[128], tmp2[128];
 	int rc, e;
 	const char *who = pl->profile ? "profile " : "";
-	const char *whon = pl->profile ? printable(pl->profile, tmp2, sizeof tmp2) : "AWS_WEB_IDENTITY_TOKEN_FILE";
+	const char *whon = pl->profile ? msg_printable(pl->profile, tmp2, sizeof tmp2) : "AWS_WEB_IDENTITY_TOKEN_FILE";
 
 	/* re-read on every refresh: the kubelet rotates the token */
 	if ((e = read_file(pl->token_file, &tok)) != 0) {
-		seterr(err, err_sz, "%s%s: cannot read the web identity token file %s: %s", who, whon,
-		       printable(pl->token_file, tmp, sizeof tmp), strerror(e));
+		msg_set(err, err_sz, "%s%s: cannot read the web identity token file %s: %s", who, whon,
+		       msg_printable(pl->token_file, tmp, sizeof tmp), strerror(e));
 		return AL_CONFIG;
 	}
 	while (tok.len && (tok.p[tok.len - 1] == '\n' || tok.p[tok.len - 1] == '\r' || tok.p[tok.len - 1] == ' '))
 		tok.p[--tok.len] = '\0';
 	if (!tok.len) {
-		seterr(err, err_sz, "%s%s: the web identity token file %s is empty", who, whon,
-		       printable(pl->token_file, tmp, sizeof tmp));
+		msg_set(err, err_sz, "%s%s: the web identity token file %s is empty", who, whon,
+		       msg_printable(pl->token_file, tmp, sizeof tmp));
 		sbuf_free(&tok);
 		return AL_CONFIG;
 	}
@@ -1304,7 +1282,7 @@ static int fetch_web_identity(struct aws_creds_provider *p, struct plan *pl, str
 		form_add(&body, "DurationSeconds", dur);
 	}
 	if (body.oom) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		rc = AL_SOFTWARE;
 	} else {
 		rc = sts_credentials_call(p, pl, "AssumeRoleWithWebIdentity", body.data, body.len, NULL, out,
@@ -1322,46 +1300,46 @@ static int sso_token(const struct plan *pl, char **token, char *err, size_t err_
 	struct jfield f[2] = {{"accessToken", J_ABSENT, NULL}, {"expiresAt", J_ABSENT, NULL}};
 	int64_t exp = 0;
 	int e, rc = AL_CONFIG;
-	const char *pn = printable(pl->profile, tmp, sizeof tmp);
+	const char *pn = msg_printable(pl->profile, tmp, sizeof tmp);
 
 	*token = NULL;
 	if (pl->sso_session)
 		snprintf(login, sizeof login, "aws sso login --sso-session %s",
-			 printable(pl->sso_session, tmp2, sizeof tmp2));
+			 msg_printable(pl->sso_session, tmp2, sizeof tmp2));
 	else
 		snprintf(login, sizeof login, "aws sso login --profile %s", pn);
 	if (aws_creds_sso_cache_path(pl->sso_key, path, sizeof path)) {
-		seterr(err, err_sz, "profile %s: SSO: no HOME to find the token cache in", pn);
+		msg_set(err, err_sz, "profile %s: SSO: no HOME to find the token cache in", pn);
 		return AL_CONFIG;
 	}
 	if ((e = read_file(path, &b)) != 0) {
 		if (e == ENOENT)
-			seterr(err, err_sz, "profile %s: no cached SSO token (%s): run `%s`", pn, path, login);
+			msg_set(err, err_sz, "profile %s: no cached SSO token (%s): run `%s`", pn, path, login);
 		else
-			seterr(err, err_sz, "profile %s: cannot read the SSO token cache %s: %s; run `%s`", pn, path,
+			msg_set(err, err_sz, "profile %s: cannot read the SSO token cache %s: %s; run `%s`", pn, path,
 			       strerror(e), login);
 		return AL_CONFIG;
 	}
 	int r = json_extract(b.p, b.len, f, 2);
 	sbuf_free(&b);
 	if (r == -2) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	if (r || f[0].type != J_STRING || !cred_str_ok(f[0].val)) {
-		seterr(err, err_sz, "profile %s: the SSO token cache %s has no valid accessToken: run `%s`", pn,
+		msg_set(err, err_sz, "profile %s: the SSO token cache %s has no valid accessToken: run `%s`", pn,
 		       path, login);
 		goto out;
 	}
 	if (parse_expiration(f[1].type, f[1].val, 0, &exp)) {
-		seterr(err, err_sz, "profile %s: the SSO token cache %s has no valid expiresAt: run `%s`", pn, path,
+		msg_set(err, err_sz, "profile %s: the SSO token cache %s has no valid expiresAt: run `%s`", pn, path,
 		       login);
 		goto out;
 	}
 	if (exp <= now_s()) {
 		char iso[TIME_ISO_LEN];
 		time_format(exp, iso);
-		seterr(err, err_sz, "profile %s: the SSO session expired at %s: run `%s`", pn, iso, login);
+		msg_set(err, err_sz, "profile %s: the SSO session expired at %s: run `%s`", pn, iso, login);
 		goto out;
 	}
 	*token = f[0].val;
@@ -1388,7 +1366,7 @@ static int fetch_sso(struct aws_creds_provider *p, struct plan *pl, struct aws_c
 	struct http_response resp;
 	struct aws_error aerr;
 	struct aws_credentials none = {0};
-	const char *pn = printable(pl->profile, tmp, sizeof tmp);
+	const char *pn = msg_printable(pl->profile, tmp, sizeof tmp);
 	int rc;
 
 	memcpy(f, proto, sizeof f);
@@ -1399,8 +1377,8 @@ static int fetch_sso(struct aws_creds_provider *p, struct plan *pl, struct aws_c
 	if ((rc = need_client(p, err, err_sz)) != AL_OK)
 		goto out;
 	if (split_url(pl->sso_portal, base, sizeof base, prefix, sizeof prefix)) {
-		seterr(err, err_sz, "profile %s: bad SSO portal endpoint '%s'", pn,
-		       printable(pl->sso_portal, tmp2, sizeof tmp2));
+		msg_set(err, err_sz, "profile %s: bad SSO portal endpoint '%s'", pn,
+		       msg_printable(pl->sso_portal, tmp2, sizeof tmp2));
 		rc = AL_CONFIG;
 		goto out;
 	}
@@ -1421,14 +1399,14 @@ static int fetch_sso(struct aws_creds_provider *p, struct plan *pl, struct aws_c
 		.unsigned_request = 1,
 	};
 	vlog(p, "profile %s: SSO GetRoleCredentials account %s role %s on %s", pn, pl->sso_account,
-	     printable(pl->sso_role, tmp2, sizeof tmp2), pl->sso_portal);
+	     msg_printable(pl->sso_role, tmp2, sizeof tmp2), pl->sso_portal);
 	rc = aws_request(p->client, &call, &none, &resp, &aerr);
 	if (rc != AL_OK) {
 		if (aerr.status == 401 || aerr.status == 403 || strstr(aerr.code, "Unauthorized"))
-			seterr(err, err_sz, "profile %s: %s; the SSO session may have ended: run `aws sso login --profile %s`",
+			msg_set(err, err_sz, "profile %s: %s; the SSO session may have ended: run `aws sso login --profile %s`",
 			       pn, aerr.message[0] ? aerr.message : "GetRoleCredentials failed", pn);
 		else
-			seterr(err, err_sz, "profile %s: %s (SSO portal %s)", pn,
+			msg_set(err, err_sz, "profile %s: %s (SSO portal %s)", pn,
 			       aerr.message[0] ? aerr.message : "GetRoleCredentials failed", pl->sso_portal);
 		if (aerr.status == 401 || aerr.status == 403)
 			rc = AL_CONFIG;
@@ -1436,24 +1414,24 @@ static int fetch_sso(struct aws_creds_provider *p, struct plan *pl, struct aws_c
 	}
 	int r = json_extract(buf_str(&resp.body), resp.body.len, f, 4);
 	if (r == -2) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		rc = AL_SOFTWARE;
 		goto out;
 	}
 	rc = AL_UNAVAILABLE;
 	if (r) {
-		seterr(err, err_sz, "profile %s: GetRoleCredentials: the answer is not valid JSON", pn);
+		msg_set(err, err_sz, "profile %s: GetRoleCredentials: the answer is not valid JSON", pn);
 		goto out;
 	}
 	for (int i = 0; i < 3; i++) {
 		if (f[i].type != J_STRING || !cred_str_ok(f[i].val)) {
-			seterr(err, err_sz, "profile %s: GetRoleCredentials: the answer has no valid %s", pn,
+			msg_set(err, err_sz, "profile %s: GetRoleCredentials: the answer has no valid %s", pn,
 			       f[i].path);
 			goto out;
 		}
 	}
 	if (parse_expiration(f[3].type, f[3].val, 1, &out->expiration)) {
-		seterr(err, err_sz, "profile %s: GetRoleCredentials: the answer has no valid %s", pn, f[3].path);
+		msg_set(err, err_sz, "profile %s: GetRoleCredentials: the answer has no valid %s", pn, f[3].path);
 		goto out;
 	}
 	creds_take(out, &f[0].val, &f[1].val, &f[2].val);
@@ -1471,7 +1449,7 @@ static int fetch_process(struct aws_creds_provider *p, struct plan *pl, struct a
 {
 	struct sbuf o = {0};
 	char tmp[128];
-	vlog(p, "profile %s: running credential_process", printable(pl->profile, tmp, sizeof tmp));
+	vlog(p, "profile %s: running credential_process", msg_printable(pl->profile, tmp, sizeof tmp));
 	int rc = run_process(pl->profile, pl->command, &o, err, err_sz);
 	if (rc == AL_OK)
 		rc = aws_creds_parse_process_output(o.p, o.len, pl->profile, out, err, err_sz);
@@ -1491,25 +1469,25 @@ static int parse_meta_creds(const char *what, const struct http_response *r, int
 	int rc = AL_UNAVAILABLE;
 	int x = json_extract(buf_str(&r->body), r->body.len, f, 5);
 	if (x == -2) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	if (x) {
-		seterr(err, err_sz, "%s: the answer is not valid JSON", what);
+		msg_set(err, err_sz, "%s: the answer is not valid JSON", what);
 		return rc;
 	}
 	if (f[4].type == J_STRING && strcmp(f[4].val, "Success") != 0) {
-		seterr(err, err_sz, "%s: the answer says Code %s", what, printable(f[4].val, tmp, 40));
+		msg_set(err, err_sz, "%s: the answer says Code %s", what, msg_printable(f[4].val, tmp, 40));
 		goto out;
 	}
 	for (int i = 0; i < 3; i++) {
 		if (f[i].type != J_STRING || !cred_str_ok(f[i].val)) {
-			seterr(err, err_sz, "%s: the answer has no valid %s", what, f[i].path);
+			msg_set(err, err_sz, "%s: the answer has no valid %s", what, f[i].path);
 			goto out;
 		}
 	}
 	if ((need_exp || f[3].type != J_ABSENT) && parse_expiration(f[3].type, f[3].val, 0, &out->expiration)) {
-		seterr(err, err_sz, "%s: the answer has no valid Expiration", what);
+		msg_set(err, err_sz, "%s: the answer has no valid Expiration", what);
 		goto out;
 	}
 	creds_take(out, &f[0].val, &f[1].val, &f[2].val);
@@ -1523,9 +1501,9 @@ static void http_fail_msg(char *err, size_t err_sz, const char *what, const char
 			  const char *why, long status)
 {
 	if (hr != HTTP_OK)
-		seterr(err, err_sz, "%s: %s: %s", what, url, why);
+		msg_set(err, err_sz, "%s: %s: %s", what, url, why);
 	else
-		seterr(err, err_sz, "%s: %s answered HTTP %ld", what, url, status);
+		msg_set(err, err_sz, "%s: %s answered HTTP %ld", what, url, status);
 }
 
 static int fetch_container(struct aws_creds_provider *p, struct plan *pl, struct aws_credentials *out,
@@ -1544,16 +1522,16 @@ static int fetch_container(struct aws_creds_provider *p, struct plan *pl, struct
 	if (tf) { /* read on every fetch: the agent rotates it */
 		int e = read_file(tf, &tok);
 		if (e) {
-			seterr(err, err_sz, "container credentials: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-			       printable(tf, tmp, sizeof tmp), strerror(e));
+			msg_set(err, err_sz, "container credentials: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
+			       msg_printable(tf, tmp, sizeof tmp), strerror(e));
 			return AL_CONFIG;
 		}
 	} else if (tv && sbuf_add(&tok, tv, strlen(tv))) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	if (tok.p && (strchr(tok.p, '\r') || strchr(tok.p, '\n') || strlen(tok.p) != tok.len)) {
-		seterr(err, err_sz, "container credentials: the authorization token (%s) contains a line break",
+		msg_set(err, err_sz, "container credentials: the authorization token (%s) contains a line break",
 		       tf ? "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" : "AWS_CONTAINER_AUTHORIZATION_TOKEN");
 		sbuf_free(&tok);
 		return AL_CONFIG;
@@ -1615,7 +1593,7 @@ static int imds_token(struct aws_creds_provider *p, const struct plan *pl, char 
 	}
 	if (hr != HTTP_OK) {
 		/* a timeout or a refusal on the PUT means "no IMDS" */
-		seterr(err, err_sz, "IMDS: no answer from %s (%s)", pl->imds, why);
+		msg_set(err, err_sz, "IMDS: no answer from %s (%s)", pl->imds, why);
 		rc = RC_ABSENT;
 	} else if (resp.status == 200) {
 		char *t = resp.body.data ? strndup(resp.body.data, resp.body.len) : NULL;
@@ -1624,7 +1602,7 @@ static int imds_token(struct aws_creds_provider *p, const struct plan *pl, char 
 			t[--n] = '\0';
 		if (!t || !cred_str_ok(t)) {
 			wipe_str(t);
-			seterr(err, err_sz, "IMDS: %s answered an unusable session token", url);
+			msg_set(err, err_sz, "IMDS: %s answered an unusable session token", url);
 			rc = AL_UNAVAILABLE;
 		} else {
 			*token = t;
@@ -1632,7 +1610,7 @@ static int imds_token(struct aws_creds_provider *p, const struct plan *pl, char 
 		}
 	} else if (resp.status == 403 || resp.status == 404 || resp.status == 405) {
 		if (pl->imds_v1_disabled) {
-			seterr(err, err_sz, "IMDS: the token PUT was refused (HTTP %ld) and IMDSv1 is disabled "
+			msg_set(err, err_sz, "IMDS: the token PUT was refused (HTTP %ld) and IMDSv1 is disabled "
 			       "(ec2_metadata_v1_disabled)", resp.status);
 			rc = AL_UNAVAILABLE;
 		} else {
@@ -1640,7 +1618,7 @@ static int imds_token(struct aws_creds_provider *p, const struct plan *pl, char 
 			rc = AL_OK;
 		}
 	} else {
-		seterr(err, err_sz, "IMDS: %s answered HTTP %ld", url, resp.status);
+		msg_set(err, err_sz, "IMDS: %s answered HTTP %ld", url, resp.status);
 		rc = resp.status >= 500 ? RC_ABSENT : AL_UNAVAILABLE;
 	}
 	wipe_response(&resp);
@@ -1680,7 +1658,7 @@ static int fetch_imds(struct aws_creds_provider *p, struct plan *pl, struct aws_
 		return rc;
 	if (imds_get(p, pl, token, "/latest/meta-data/iam/security-credentials/", &resp, &hr, why, sizeof why)) {
 		if (hr == HTTP_OK && resp.status == 404) {
-			seterr(err, err_sz, "IMDS: no IAM role is attached to this instance (%s)", pl->imds);
+			msg_set(err, err_sz, "IMDS: no IAM role is attached to this instance (%s)", pl->imds);
 			rc = RC_ABSENT;
 		} else {
 			http_fail_msg(err, err_sz, "IMDS", pl->imds, hr, why, resp.status);
@@ -1692,7 +1670,7 @@ static int fetch_imds(struct aws_creds_provider *p, struct plan *pl, struct aws_
 	while (n && resp.body.data[n - 1] == ' ')
 		n--;
 	if (n == 0 || n >= sizeof role) {
-		seterr(err, err_sz, "IMDS: no IAM role is attached to this instance (%s)", pl->imds);
+		msg_set(err, err_sz, "IMDS: no IAM role is attached to this instance (%s)", pl->imds);
 		rc = RC_ABSENT;
 		goto out;
 	}
@@ -1701,7 +1679,7 @@ static int fetch_imds(struct aws_creds_provider *p, struct plan *pl, struct aws_
 	for (size_t i = 0; i < n; i++) {
 		if (!(role[i] >= 'a' && role[i] <= 'z') && !(role[i] >= 'A' && role[i] <= 'Z') &&
 		    !(role[i] >= '0' && role[i] <= '9') && !strchr("+=,.@_-", role[i])) {
-			seterr(err, err_sz, "IMDS: unexpected role name '%s'", printable(role, tmp, sizeof tmp));
+			msg_set(err, err_sz, "IMDS: unexpected role name '%s'", msg_printable(role, tmp, sizeof tmp));
 			rc = AL_UNAVAILABLE;
 			goto out;
 		}
@@ -1716,7 +1694,7 @@ static int fetch_imds(struct aws_creds_provider *p, struct plan *pl, struct aws_
 	rc = parse_meta_creds("IMDS", &resp, 1, out, err, err_sz);
 	if (rc == AL_OK && !out->session_token) {
 		aws_credentials_clear(out);
-		seterr(err, err_sz, "IMDS: the answer has no Token");
+		msg_set(err, err_sz, "IMDS: the answer has no Token");
 		rc = AL_UNAVAILABLE;
 	}
 out:
@@ -1739,7 +1717,7 @@ static int fetch(struct aws_creds_provider *p, struct plan *pl, struct aws_crede
 	case AWS_CREDS_STATIC:
 	case AWS_CREDS_NONE: break;
 	}
-	seterr(err, err_sz, "these credentials cannot be refreshed");
+	msg_set(err, err_sz, "these credentials cannot be refreshed");
 	return AL_CONFIG;
 }
 
@@ -1760,7 +1738,7 @@ static int plan_get(struct aws_creds_provider *p, struct plan *pl, int force, ch
 	char iso[TIME_ISO_LEN];
 	if (pl->kind == AWS_CREDS_ENV || pl->kind == AWS_CREDS_STATIC) {
 		if (force) {
-			seterr(err, err_sz, "%s credentials cannot be refreshed", pl->source);
+			msg_set(err, err_sz, "%s credentials cannot be refreshed", pl->source);
 			return AL_CONFIG;
 		}
 		return AL_OK;
@@ -1771,7 +1749,7 @@ static int plan_get(struct aws_creds_provider *p, struct plan *pl, int force, ch
 	int rc = fetch(p, pl, &fresh, err, err_sz);
 	if (rc == AL_OK && fresh.expiration && fresh.expiration <= now) {
 		time_format(fresh.expiration, iso);
-		seterr(err, err_sz, "%s: the credentials received expired at %s", pl->source, iso);
+		msg_set(err, err_sz, "%s: the credentials received expired at %s", pl->source, iso);
 		aws_credentials_clear(&fresh);
 		rc = AL_UNAVAILABLE;
 	}
@@ -1825,7 +1803,7 @@ static struct plan *plan_new(enum aws_creds_kind kind, const char *profile)
 	pl->kind = kind;
 	if (profile) {
 		char tmp[64];
-		snprintf(pl->source, sizeof pl->source, "profile:%s (%s)", printable(profile, tmp, 60),
+		snprintf(pl->source, sizeof pl->source, "profile:%s (%s)", msg_printable(profile, tmp, 60),
 			 aws_creds_kind_name(kind));
 		if (!(pl->profile = strdup(profile))) {
 			free(pl);
@@ -1837,7 +1815,7 @@ static struct plan *plan_new(enum aws_creds_kind kind, const char *profile)
 	return pl;
 }
 
-#define OOM(b) (seterr((b)->err, (b)->err_sz, "out of memory"), AL_SOFTWARE)
+#define OOM(b) (msg_set((b)->err, (b)->err_sz, "out of memory"), AL_SOFTWARE)
 
 static int set_static(struct build *b, struct plan *pl, const char *akid, const char *secret,
 		      const char *token)
@@ -1864,12 +1842,12 @@ static int build_env(struct build *b, struct plan **out)
 	if (!akid && !secret)
 		return AL_OK;
 	if (!akid || !secret) {
-		seterr(b->err, b->err_sz, "partial credentials found in the environment, missing: %s",
+		msg_set(b->err, b->err_sz, "partial credentials found in the environment, missing: %s",
 		       akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 		return AL_CONFIG;
 	}
 	if (!cred_str_ok(akid) || !cred_str_ok(secret) || (token && !cred_str_ok(token))) {
-		seterr(b->err, b->err_sz, "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN holds a "
+		msg_set(b->err, b->err_sz, "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN holds a "
 		       "space or control character");
 		return AL_CONFIG;
 	}
@@ -1879,8 +1857,8 @@ static int build_env(struct build *b, struct plan **out)
 	*out = pl;
 	int rc = set_static(b, pl, akid, secret, token);
 	if (rc == AL_OK && exp && time_parse(exp, strlen(exp), &pl->cur.expiration)) {
-		seterr(b->err, b->err_sz, "AWS_CREDENTIAL_EXPIRATION '%s' is not an RFC 3339 time",
-		       printable(exp, tmp, sizeof tmp));
+		msg_set(b->err, b->err_sz, "AWS_CREDENTIAL_EXPIRATION '%s' is not an RFC 3339 time",
+		       msg_printable(exp, tmp, sizeof tmp));
 		rc = AL_CONFIG;
 	}
 	return rc;
@@ -1901,13 +1879,13 @@ static int profile_static(struct build *b, const char *name, int which, struct p
 	if (!akid && !secret)
 		return -1;
 	if (!akid || !secret) {
-		seterr(b->err, b->err_sz, "profile %s: partial credentials in the %s file, missing: %s",
-		       printable(name, tmp, sizeof tmp), file, akid ? "aws_secret_access_key" : "aws_access_key_id");
+		msg_set(b->err, b->err_sz, "profile %s: partial credentials in the %s file, missing: %s",
+		       msg_printable(name, tmp, sizeof tmp), file, akid ? "aws_secret_access_key" : "aws_access_key_id");
 		return AL_CONFIG;
 	}
 	if (!cred_str_ok(akid) || !cred_str_ok(secret) || (token && *token && !cred_str_ok(token))) {
-		seterr(b->err, b->err_sz, "profile %s: a key in the %s file holds a space or control character",
-		       printable(name, tmp, sizeof tmp), file);
+		msg_set(b->err, b->err_sz, "profile %s: a key in the %s file holds a space or control character",
+		       msg_printable(name, tmp, sizeof tmp), file);
 		return AL_CONFIG;
 	}
 	struct plan *pl = plan_new(AWS_CREDS_STATIC, name);
@@ -1925,7 +1903,7 @@ static int sts_endpoint(struct build *b, struct plan *pl, const char *profile)
 		return OOM(b);
 	if (aws_config_endpoint(b->cfg, profile, AWS_SVC_STS, b->region ? b->region : "aws-global", NULL, pl->sts,
 				why, sizeof why)) {
-		seterr(b->err, b->err_sz, "STS endpoint: %s", why);
+		msg_set(b->err, b->err_sz, "STS endpoint: %s", why);
 		return AL_CONFIG;
 	}
 	if (!b->region || strcmp(pl->sts->signing_region, "aws-global") == 0)
@@ -1940,8 +1918,8 @@ static int parse_duration(struct build *b, const char *name, const char *v, int 
 		return AL_OK;
 	long d = strtol(v, &end, 10);
 	if (*end || d < 900 || d > 43200) {
-		seterr(b->err, b->err_sz, "profile %s: duration_seconds '%s' must be a number of seconds from 900 to 43200",
-		       printable(name, tmp, sizeof tmp), printable(v, tmp2, 32));
+		msg_set(b->err, b->err_sz, "profile %s: duration_seconds '%s' must be a number of seconds from 900 to 43200",
+		       msg_printable(name, tmp, sizeof tmp), msg_printable(v, tmp2, 32));
 		return AL_CONFIG;
 	}
 	*out = (int)d;
@@ -1959,7 +1937,7 @@ static int build_assume_role(struct build *b, const char *name, struct plan **ou
 	const char *cs = aws_config_get(cfg, name, "credential_source");
 	const char *mfa = aws_config_get(cfg, name, "mfa_serial");
 	char tmp[128], tmp2[128];
-	const char *pn = printable(name, tmp, sizeof tmp);
+	const char *pn = msg_printable(name, tmp, sizeof tmp);
 	int rc;
 
 	if (src && !*src)
@@ -1967,14 +1945,14 @@ static int build_assume_role(struct build *b, const char *name, struct plan **ou
 	if (cs && !*cs)
 		cs = NULL;
 	if (mfa && *mfa) {
-		seterr(b->err, b->err_sz, "profile %s: role_arn with mfa_serial needs an MFA code, and authlog-scan "
+		msg_set(b->err, b->err_sz, "profile %s: role_arn with mfa_serial needs an MFA code, and authlog-scan "
 		       "does not prompt for one; get temporary credentials first (for example `aws configure "
 		       "export-credentials --profile %s --format env`) and pass them in the environment",
 		       pn, pn);
 		return AL_CONFIG;
 	}
 	if (src && cs) {
-		seterr(b->err, b->err_sz, "profile %s: has both source_profile and credential_source; use one", pn);
+		msg_set(b->err, b->err_sz, "profile %s: has both source_profile and credential_source; use one", pn);
 		return AL_CONFIG;
 	}
 	struct plan *pl = plan_new(AWS_CREDS_ASSUME_ROLE, name);
@@ -1995,14 +1973,14 @@ static int build_assume_role(struct build *b, const char *name, struct plan **ou
 	if (src) {
 		for (int i = 0; i < b->depth; i++) {
 			if (strcmp(b->chain[i], src) == 0 && strcmp(src, name) != 0) {
-				seterr(b->err, b->err_sz, "profile %s: source_profile %s makes a loop", pn,
-				       printable(src, tmp2, sizeof tmp2));
+				msg_set(b->err, b->err_sz, "profile %s: source_profile %s makes a loop", pn,
+				       msg_printable(src, tmp2, sizeof tmp2));
 				return AL_CONFIG;
 			}
 		}
 		if (!aws_config_profile_exists(cfg, src)) {
-			seterr(b->err, b->err_sz, "profile %s: the source_profile %s does not exist", pn,
-			       printable(src, tmp2, sizeof tmp2));
+			msg_set(b->err, b->err_sz, "profile %s: the source_profile %s does not exist", pn,
+			       msg_printable(src, tmp2, sizeof tmp2));
 			return AL_CONFIG;
 		}
 		if (strcmp(src, name) == 0) {
@@ -2011,7 +1989,7 @@ static int build_assume_role(struct build *b, const char *name, struct plan **ou
 			if (rc < 0)
 				rc = profile_static(b, name, AWS_CONFIG_FILE_CONFIG, &pl->src);
 			if (rc < 0) {
-				seterr(b->err, b->err_sz, "profile %s: is its own source_profile but has no static keys",
+				msg_set(b->err, b->err_sz, "profile %s: is its own source_profile but has no static keys",
 				       pn);
 				rc = AL_CONFIG;
 			}
@@ -2020,44 +1998,40 @@ static int build_assume_role(struct build *b, const char *name, struct plan **ou
 		if ((rc = build_profile(b, src, 1, &pl->src)) != AL_OK)
 			return rc;
 		if (!pl->src) {
-			seterr(b->err, b->err_sz, "profile %s: the source_profile %s has no credentials", pn,
-			       printable(src, tmp2, sizeof tmp2));
+			msg_set(b->err, b->err_sz, "profile %s: the source_profile %s has no credentials", pn,
+			       msg_printable(src, tmp2, sizeof tmp2));
 			return AL_CONFIG;
 		}
 		return AL_OK;
 	}
 	if (!cs) {
-		seterr(b->err, b->err_sz, "profile %s: role_arn needs source_profile, credential_source or "
+		msg_set(b->err, b->err_sz, "profile %s: role_arn needs source_profile, credential_source or "
 		       "web_identity_token_file", pn);
 		return AL_CONFIG;
 	}
-	if (strcmp(cs, "Environment") == 0) {
-		if ((rc = build_env(b, &pl->src)) != AL_OK)
-			return rc;
-		if (!pl->src) {
-			seterr(b->err, b->err_sz, "profile %s: credential_source = Environment, but AWS_ACCESS_KEY_ID "
-			       "and AWS_SECRET_ACCESS_KEY are not set", pn);
-			return AL_CONFIG;
-		}
-	} else if (strcmp(cs, "EcsContainer") == 0) {
-		if ((rc = build_container(b, &pl->src)) != AL_OK)
-			return rc;
-		if (!pl->src) {
-			seterr(b->err, b->err_sz, "profile %s: credential_source = EcsContainer, but neither "
-			       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set", pn);
-			return AL_CONFIG;
-		}
-	} else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
-		if ((rc = build_imds(b, &pl->src)) != AL_OK)
-			return rc;
-		if (!pl->src) {
-			seterr(b->err, b->err_sz, "profile %s: credential_source = Ec2InstanceMetadata, but "
-			       "AWS_EC2_METADATA_DISABLED is true", pn);
-			return AL_CONFIG;
-		}
-	} else {
-		seterr(b->err, b->err_sz, "profile %s: credential_source '%s' is not one of Environment, "
-		       "Ec2InstanceMetadata, EcsContainer", pn, printable(cs, tmp2, sizeof tmp2));
+	static const struct {
+		const char *name;
+		int (*build)(struct build *b, struct plan **out);
+		const char *unavailable; /* why the builder made no plan */
+	} sources[] = {
+		{"Environment", build_env, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"},
+		{"EcsContainer", build_container,
+		 "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set"},
+		{"Ec2InstanceMetadata", build_imds, "AWS_EC2_METADATA_DISABLED is true"},
+	};
+	size_t i = 0;
+	while (i < sizeof(sources) / sizeof(sources[0]) && strcmp(cs, sources[i].name) != 0)
+		i++;
+	if (i == sizeof(sources) / sizeof(sources[0])) {
+		msg_set(b->err, b->err_sz, "profile %s: credential_source '%s' is not one of Environment, "
+			"Ec2InstanceMetadata, EcsContainer", pn, msg_printable(cs, tmp2, sizeof tmp2));
+		return AL_CONFIG;
+	}
+	if ((rc = sources[i].build(b, &pl->src)) != AL_OK)
+		return rc;
+	if (!pl->src) {
+		msg_set(b->err, b->err_sz, "profile %s: credential_source = %s, but %s", pn, sources[i].name,
+			sources[i].unavailable);
 		return AL_CONFIG;
 	}
 	return AL_OK;
@@ -2087,21 +2061,21 @@ static int build_sso(struct build *b, const char *name, struct plan **out)
 	const char *url, *region, *acct = aws_config_get(cfg, name, "sso_account_id");
 	const char *role = aws_config_get(cfg, name, "sso_role_name");
 	char tmp[128], tmp2[128];
-	const char *pn = printable(name, tmp, sizeof tmp);
+	const char *pn = msg_printable(name, tmp, sizeof tmp);
 
 	if (sess && *sess) {
 		url = aws_config_sso_session_get(cfg, sess, "sso_start_url");
 		region = aws_config_sso_session_get(cfg, sess, "sso_region");
 		if (!url || !*url || !region || !*region) {
-			seterr(b->err, b->err_sz, "profile %s: [sso-session %s] needs sso_start_url and sso_region", pn,
-			       printable(sess, tmp2, sizeof tmp2));
+			msg_set(b->err, b->err_sz, "profile %s: [sso-session %s] needs sso_start_url and sso_region", pn,
+			       msg_printable(sess, tmp2, sizeof tmp2));
 			return AL_CONFIG;
 		}
 		const char *pu = aws_config_get(cfg, name, "sso_start_url");
 		const char *pr = aws_config_get(cfg, name, "sso_region");
 		if ((pu && *pu && strcmp(pu, url)) || (pr && *pr && strcmp(pr, region))) {
-			seterr(b->err, b->err_sz, "profile %s: sso_start_url / sso_region differ from those of "
-			       "[sso-session %s]", pn, printable(sess, tmp2, sizeof tmp2));
+			msg_set(b->err, b->err_sz, "profile %s: sso_start_url / sso_region differ from those of "
+			       "[sso-session %s]", pn, msg_printable(sess, tmp2, sizeof tmp2));
 			return AL_CONFIG;
 		}
 	} else {
@@ -2110,12 +2084,12 @@ static int build_sso(struct build *b, const char *name, struct plan **out)
 		region = aws_config_get(cfg, name, "sso_region");
 	}
 	if (!url || !*url || !region || !*region || !acct || !*acct || !role || !*role) {
-		seterr(b->err, b->err_sz, "profile %s: SSO needs %s, sso_account_id and sso_role_name", pn,
+		msg_set(b->err, b->err_sz, "profile %s: SSO needs %s, sso_account_id and sso_role_name", pn,
 		       sess ? "sso_session" : "sso_start_url, sso_region");
 		return AL_CONFIG;
 	}
 	if (!aws_region_valid(region)) {
-		seterr(b->err, b->err_sz, "profile %s: invalid sso_region '%s'", pn, printable(region, tmp2, sizeof tmp2));
+		msg_set(b->err, b->err_sz, "profile %s: invalid sso_region '%s'", pn, msg_printable(region, tmp2, sizeof tmp2));
 		return AL_CONFIG;
 	}
 	struct plan *pl = plan_new(AWS_CREDS_SSO, name);
@@ -2138,8 +2112,8 @@ static int build_sso(struct build *b, const char *name, struct plan **out)
 			 aws_partition_for_region(region)->dns_suffix);
 		ep = def;
 	} else if (strncasecmp(ep, "http://", 7) && strncasecmp(ep, "https://", 8)) {
-		seterr(b->err, b->err_sz, "the SSO endpoint '%s' is not an http:// or https:// URL",
-		       printable(ep, tmp2, sizeof tmp2));
+		msg_set(b->err, b->err_sz, "the SSO endpoint '%s' is not an http:// or https:// URL",
+		       msg_printable(ep, tmp2, sizeof tmp2));
 		return AL_CONFIG;
 	}
 	if (!(pl->sso_portal = strdup(ep)))
@@ -2160,8 +2134,8 @@ static int build_profile(struct build *b, const char *name, int as_source, struc
 
 	*out = NULL;
 	if (b->depth >= MAX_CHAIN) {
-		seterr(b->err, b->err_sz, "profile %s: more than %d chained source_profile links",
-		       printable(name, tmp, sizeof tmp), MAX_CHAIN);
+		msg_set(b->err, b->err_sz, "profile %s: more than %d chained source_profile links",
+		       msg_printable(name, tmp, sizeof tmp), MAX_CHAIN);
 		return AL_CONFIG;
 	}
 	b->chain[b->depth++] = name;
@@ -2183,8 +2157,8 @@ static int build_profile(struct build *b, const char *name, int as_source, struc
 		goto done;
 	}
 	if (wif && *wif) {
-		seterr(b->err, b->err_sz, "profile %s: web_identity_token_file needs role_arn",
-		       printable(name, tmp, sizeof tmp));
+		msg_set(b->err, b->err_sz, "profile %s: web_identity_token_file needs role_arn",
+		       msg_printable(name, tmp, sizeof tmp));
 		rc = AL_CONFIG;
 		goto done;
 	}
@@ -2217,7 +2191,7 @@ static int build_web_identity_env(struct build *b, struct plan **out)
 	if (!tf)
 		return AL_OK;
 	if (!role) {
-		seterr(b->err, b->err_sz, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+		msg_set(b->err, b->err_sz, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
 		return AL_CONFIG;
 	}
 	return build_web_identity(b, NULL, tf, role, env("AWS_ROLE_SESSION_NAME"), NULL, out);
@@ -2231,14 +2205,14 @@ static int build_container(struct build *b, struct plan **out)
 	*out = NULL;
 	if (rel) {
 		if (rel[0] != '/' || strlen(rel) > 1024) {
-			seterr(b->err, b->err_sz, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI '%s' must be a path starting with '/'",
-			       printable(rel, tmp, sizeof tmp));
+			msg_set(b->err, b->err_sz, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI '%s' must be a path starting with '/'",
+			       msg_printable(rel, tmp, sizeof tmp));
 			return AL_CONFIG;
 		}
 		snprintf(url, sizeof url, "%s%s", CONTAINER_HOST, rel);
 	} else if (full) {
 		if (strlen(full) >= sizeof url || aws_creds_container_url_check(full, why, sizeof why)) {
-			seterr(b->err, b->err_sz, "AWS_CONTAINER_CREDENTIALS_FULL_URI: %s",
+			msg_set(b->err, b->err_sz, "AWS_CONTAINER_CREDENTIALS_FULL_URI: %s",
 			       strlen(full) >= sizeof url ? "too long" : why);
 			return AL_CONFIG;
 		}
@@ -2248,7 +2222,7 @@ static int build_container(struct build *b, struct plan **out)
 	}
 	for (const char *q = url; *q; q++) {
 		if ((unsigned char)*q <= 0x20 || *q == 0x7f) {
-			seterr(b->err, b->err_sz, "the container credentials URL holds a space or control character");
+			msg_set(b->err, b->err_sz, "the container credentials URL holds a space or control character");
 			return AL_CONFIG;
 		}
 	}
@@ -2284,14 +2258,14 @@ static int build_imds(struct build *b, struct plan **out)
 		else if (!mode || strcasecmp(mode, "IPv4") == 0)
 			ep = IMDS_V4;
 		else {
-			seterr(b->err, b->err_sz, "ec2_metadata_service_endpoint_mode '%s' must be IPv4 or IPv6",
-			       printable(mode, tmp, sizeof tmp));
+			msg_set(b->err, b->err_sz, "ec2_metadata_service_endpoint_mode '%s' must be IPv4 or IPv6",
+			       msg_printable(mode, tmp, sizeof tmp));
 			return AL_CONFIG;
 		}
 	}
 	if ((strncasecmp(ep, "http://", 7) && strncasecmp(ep, "https://", 8)) || strlen(ep) > 400) {
-		seterr(b->err, b->err_sz, "the IMDS endpoint '%s' is not an http:// or https:// URL",
-		       printable(ep, tmp, sizeof tmp));
+		msg_set(b->err, b->err_sz, "the IMDS endpoint '%s' is not an http:// or https:// URL",
+		       msg_printable(ep, tmp, sizeof tmp));
 		return AL_CONFIG;
 	}
 	struct plan *pl = plan_new(AWS_CREDS_IMDS, NULL);
@@ -2309,8 +2283,8 @@ static int build_imds(struct build *b, struct plan **out)
 	if (t) {
 		double d = strtod(t, &end);
 		if (*end || !(d > 0 && d <= 600)) {
-			seterr(b->err, b->err_sz, "metadata_service_timeout '%s' must be a number of seconds",
-			       printable(t, tmp, sizeof tmp));
+			msg_set(b->err, b->err_sz, "metadata_service_timeout '%s' must be a number of seconds",
+			       msg_printable(t, tmp, sizeof tmp));
 			return AL_CONFIG;
 		}
 		pl->imds_timeout_ms = (long)(d * 1000);
@@ -2318,8 +2292,8 @@ static int build_imds(struct build *b, struct plan **out)
 	if (n) {
 		long a = strtol(n, &end, 10);
 		if (*end || a < 1 || a > 10) {
-			seterr(b->err, b->err_sz, "metadata_service_num_attempts '%s' must be a number from 1 to 10",
-			       printable(n, tmp, sizeof tmp));
+			msg_set(b->err, b->err_sz, "metadata_service_num_attempts '%s' must be a number from 1 to 10",
+			       msg_printable(n, tmp, sizeof tmp));
 			return AL_CONFIG;
 		}
 		pl->imds_attempts = (int)a;
@@ -2404,12 +2378,12 @@ static int root_get(struct aws_creds_provider *p, int force, char *err, size_t e
 	int had = p->root->have;
 	int rc = plan_get(p, p->root, force, why, sizeof why);
 	if (rc == RC_ABSENT && !had) {
-		seterr(err, err_sz, "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), in %s, "
+		msg_set(err, err_sz, "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), in %s, "
 		       "AWS_WEB_IDENTITY_TOKEN_FILE or AWS_CONTAINER_CREDENTIALS_*; %s", p->selected, why);
 		return AL_CONFIG;
 	}
 	if (rc != AL_OK)
-		seterr(err, err_sz, "%s", why);
+		msg_set(err, err_sz, "%s", why);
 	return rc == RC_ABSENT ? AL_UNAVAILABLE : rc;
 }
 
@@ -2427,30 +2401,30 @@ int aws_creds_provider_new(const struct aws_creds_opts *opts, struct aws_creds_p
 	int rc;
 
 	*out = NULL;
-	seterr(err, err_sz, "%s", "");
+	msg_set(err, err_sz, "%s", "");
 	if (!opts || !opts->cfg) {
-		seterr(err, err_sz, "no configuration");
+		msg_set(err, err_sz, "no configuration");
 		return AL_SOFTWARE;
 	}
 	if (aws_config_select_profile(opts->cfg, opts->profile, name, sizeof name, &psrc, why, sizeof why)) {
-		seterr(err, err_sz, "%s", why);
+		msg_set(err, err_sz, "%s", why);
 		return AL_CONFIG;
 	}
 	if (provider_alloc(opts, &p)) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	struct build b = {.p = p, .cfg = opts->cfg, .region = opts->region && *opts->region ? opts->region : NULL,
 			  .selected = name, .err = err, .err_sz = err_sz};
 	rc = chain_build(&b, opts->profile);
 	if (rc == AL_OK && !p->root) {
-		seterr(err, err_sz, "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), in profile %s "
+		msg_set(err, err_sz, "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), in profile %s "
 		       "(%s), AWS_WEB_IDENTITY_TOKEN_FILE or AWS_CONTAINER_CREDENTIALS_*, and the EC2 instance "
 		       "metadata service is disabled (AWS_EC2_METADATA_DISABLED)",
-		       printable(name, tmp, sizeof tmp), aws_profile_source_name(psrc));
+		       msg_printable(name, tmp, sizeof tmp), aws_profile_source_name(psrc));
 		rc = AL_CONFIG;
 	}
-	snprintf(p->selected, sizeof p->selected, "profile %s (%s)", printable(name, tmp, sizeof tmp),
+	snprintf(p->selected, sizeof p->selected, "profile %s (%s)", msg_printable(name, tmp, sizeof tmp),
 		 aws_profile_source_name(psrc));
 	if (rc == AL_OK) {
 		vlog(p, "using %s", p->root->source);
@@ -2475,7 +2449,7 @@ int aws_creds_get(struct aws_creds_provider *p, struct aws_credentials *out, cha
 	pthread_mutex_lock(&p->lock);
 	int rc = root_get(p, 0, err, err_sz);
 	if (rc == AL_OK && aws_credentials_copy(out, &p->root->cur)) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		rc = AL_SOFTWARE;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -2548,7 +2522,7 @@ int aws_creds_imds_region(const struct aws_creds_opts *opts, char *region, size_
 	    aws_config_select_profile(opts->cfg, opts->profile, name, sizeof name, &psrc, why, sizeof why))
 		snprintf(name, sizeof name, "default");
 	if (provider_alloc(opts ? opts : &(struct aws_creds_opts){0}, &p)) {
-		seterr(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	struct build b = {.p = p, .cfg = opts ? opts->cfg : NULL, .err = err, .err_sz = err_sz};
@@ -2556,7 +2530,7 @@ int aws_creds_imds_region(const struct aws_creds_opts *opts, char *region, size_
 	if ((rc = build_imds(&b, &pl)) != AL_OK)
 		goto out;
 	if (!pl) {
-		seterr(err, err_sz, "IMDS is disabled (AWS_EC2_METADATA_DISABLED)");
+		msg_set(err, err_sz, "IMDS is disabled (AWS_EC2_METADATA_DISABLED)");
 		rc = AL_CONFIG;
 		goto out;
 	}
@@ -2569,7 +2543,7 @@ int aws_creds_imds_region(const struct aws_creds_opts *opts, char *region, size_
 	}
 	size_t n = strcspn(buf_str(&resp.body), "\r\n ");
 	if (n == 0 || n >= region_sz) {
-		seterr(err, err_sz, "IMDS: no region in the answer");
+		msg_set(err, err_sz, "IMDS: no region in the answer");
 		rc = AL_CONFIG;
 		goto out;
 	}
@@ -2577,7 +2551,7 @@ int aws_creds_imds_region(const struct aws_creds_opts *opts, char *region, size_
 	region[n] = '\0';
 	if (!aws_region_valid(region)) {
 		region[0] = '\0';
-		seterr(err, err_sz, "IMDS: invalid region in the answer");
+		msg_set(err, err_sz, "IMDS: invalid region in the answer");
 		rc = AL_CONFIG;
 		goto out;
 	}
@@ -2611,11 +2585,11 @@ int aws_creds_parse_caller_identity(const char *body, size_t len, struct aws_cal
 	if (looks_like_json(body, len)) {
 		int r = json_extract(body, len, f, 3);
 		if (r == -2) {
-			seterr(err, err_sz, "GetCallerIdentity: out of memory");
+			msg_set(err, err_sz, "GetCallerIdentity: out of memory");
 			return AL_SOFTWARE;
 		}
 		if (r) {
-			seterr(err, err_sz, "GetCallerIdentity: the answer is not valid JSON");
+			msg_set(err, err_sz, "GetCallerIdentity: the answer is not valid JSON");
 			return rc;
 		}
 	} else {
@@ -2626,7 +2600,7 @@ int aws_creds_parse_caller_identity(const char *body, size_t len, struct aws_cal
 	}
 	for (int i = 0; i < 3; i++) {
 		if (f[i].type != J_STRING || !cred_str_ok(f[i].val) || strlen(f[i].val) >= sz[i]) {
-			seterr(err, err_sz, "GetCallerIdentity: the answer has no valid %s", names[i]);
+			msg_set(err, err_sz, "GetCallerIdentity: the answer has no valid %s", names[i]);
 			memset(out, 0, sizeof *out);
 			goto out;
 		}
@@ -2656,7 +2630,7 @@ int aws_creds_caller_identity(struct aws_client *client, const char *sts_url, co
 	memset(&resp, 0, sizeof resp);
 	memset(&aerr, 0, sizeof aerr);
 	if (split_url(sts_url, base, sizeof base, prefix, sizeof prefix)) {
-		seterr(err, err_sz, "bad STS endpoint '%s'", printable(sts_url, tmp, sizeof tmp));
+		msg_set(err, err_sz, "bad STS endpoint '%s'", msg_printable(sts_url, tmp, sizeof tmp));
 		return AL_CONFIG;
 	}
 	snprintf(path, sizeof path, "%s/", prefix);
@@ -2676,7 +2650,7 @@ int aws_creds_caller_identity(struct aws_client *client, const char *sts_url, co
 	if (rc == AL_OK)
 		rc = aws_creds_parse_caller_identity(buf_str(&resp.body), resp.body.len, out, err, err_sz);
 	else
-		seterr(err, err_sz, "%s", aerr.message[0] ? aerr.message : "GetCallerIdentity failed");
+		msg_set(err, err_sz, "%s", aerr.message[0] ? aerr.message : "GetCallerIdentity failed");
 	http_response_free(&resp);
 	return rc;
 }
