@@ -29,6 +29,10 @@ void event_builder_free(struct event_builder *b)
 	}
 	free(b->principal_tags);
 	b->principal_tags = NULL;
+	for (size_t i = 0; i < EVENT_DENIAL_SLOTS; i++) {
+		free(b->denials[i].text);
+		b->denials[i].text = NULL;
+	}
 }
 
 /* memset(p, 0, n) with plain vector stores: for a struct of a few hundred
@@ -336,6 +340,57 @@ static const char *groups_of(struct event_builder *b, const char *groups, size_t
 	return json;
 }
 
+/* classify_error(msg, error) into b->cls, from the table when the same
+ * msg and error text were classified before. */
+static void classify_denial(struct event_builder *b, const char *msg, size_t msg_len, const char *error,
+			    size_t error_len)
+{
+	size_t n = msg_len + 1 + error_len;
+	struct event_denial *d = NULL;
+	if (n <= EVENT_DENIAL_MAX) {
+		uint64_t h = text_hash(error ? error : msg, error ? error_len : msg_len) ^ msg_len;
+		d = &b->denials[h % EVENT_DENIAL_SLOTS];
+		if (d->text && d->msg_len == msg_len && d->error_len == error_len && d->has_error == !!error &&
+		    same_text(d->text, msg, msg_len) && (!error || same_text(d->text + msg_len + 1, error, error_len))) {
+			b->cls.cls = d->cls;
+			b->cls.http_status = d->http_status;
+			memcpy(b->cls.sts_code, d->sts_code, sizeof(b->cls.sts_code));
+			memcpy(b->cls.sts_region, d->sts_region, sizeof(b->cls.sts_region));
+			strcpy(b->cls.mapped_arn, d->mapped_arn);
+			return;
+		}
+	}
+	classify_error(msg, error, error_len, &b->cls);
+	if (!d)
+		return;
+	size_t arn_len = strlen(b->cls.mapped_arn);
+	if (n + 1 + arn_len + 1 > d->cap) {
+		char *t = realloc(d->text, n + 1 + arn_len + 1);
+		if (!t) {
+			free(d->text);
+			d->text = NULL;
+			d->cap = 0;
+			return;
+		}
+		d->text = t;
+		d->cap = n + 1 + arn_len + 1;
+	}
+	memcpy(d->text, msg, msg_len);
+	d->text[msg_len] = '\0';
+	if (error)
+		memcpy(d->text + msg_len + 1, error, error_len);
+	d->text[n] = '\0';
+	d->mapped_arn = d->text + n + 1;
+	memcpy(d->mapped_arn, b->cls.mapped_arn, arn_len + 1);
+	d->msg_len = msg_len;
+	d->error_len = error_len;
+	d->has_error = error != NULL;
+	d->cls = b->cls.cls;
+	d->http_status = b->cls.http_status;
+	memcpy(d->sts_code, b->cls.sts_code, sizeof(d->sts_code));
+	memcpy(d->sts_region, b->cls.sts_region, sizeof(d->sts_region));
+}
+
 /* store_key() of log group and stream alone: the seed the line's hash
  * continues from. Remembered for the last pair (one file, one stream). */
 static uint64_t key_seed(struct event_builder *b, const char *const *parts, const size_t *lens)
@@ -461,7 +516,7 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	ev->sts_endpoint = nonempty(r->sts_endpoint);
 
 	if (r->outcome == OUTCOME_DENIED) {
-		classify_error(r->msg, r->error, r->error_len, &b->cls);
+		classify_denial(b, r->msg, r->len.msg, r->error, r->error_len);
 		ev->error_class = classify_name(b->cls.cls);
 		ev->sts_code = nonempty(b->cls.sts_code);
 		ev->http_status = b->cls.http_status;

@@ -58,6 +58,21 @@ struct event_groups {
 
 #define EVENT_SMALL_CACHE 16 /* direct-mapped */
 
+/* A classified denial: the exact msg and error text, and classify_error's
+ * result. Clients retrying the same failing call repeat the same text. */
+struct event_denial {
+	char *text;                /* msg, NUL, error (may hold NULs); NULL: empty */
+	size_t cap, msg_len, error_len;
+	int has_error;             /* error= was present */
+	enum error_class cls;
+	int http_status;
+	char sts_code[64], sts_region[32];
+	char *mapped_arn;          /* in text, after the error */
+};
+
+#define EVENT_DENIAL_SLOTS 64    /* direct-mapped */
+#define EVENT_DENIAL_MAX 4096    /* longer texts are classified every time */
+
 struct event_builder {
 	struct parser *parser;
 	struct record rec;
@@ -72,6 +87,7 @@ struct event_builder {
 	struct event_principal principal;   /* an uncached one, pointing into arn */
 	unsigned principal_clock;
 	struct event_uid uids[EVENT_SMALL_CACHE];
+	struct event_denial denials[EVENT_DENIAL_SLOTS];
 	struct event_groups groups_cache[EVENT_SMALL_CACHE];
 	char time_raw[40];                  /* last time= parsed, and its epoch */
 	size_t time_raw_len;
