@@ -8,6 +8,14 @@
 #include <emmintrin.h>
 #endif
 
+/* Helpers that run for every line: inlined whatever the optimisation
+ * level (-O2 left them calls). */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 #include "timeutil.h"
 
 int event_builder_init(struct event_builder *b)
@@ -29,16 +37,18 @@ void event_builder_free(struct event_builder *b)
 	}
 	free(b->principal_tags);
 	b->principal_tags = NULL;
-	for (size_t i = 0; i < EVENT_DENIAL_SLOTS; i++) {
-		free(b->denials[i].text);
-		b->denials[i].text = NULL;
+	if (b->denials) {
+		for (size_t i = 0; i < EVENT_DENIAL_SLOTS; i++)
+			free(b->denials[i].text);
+		free(b->denials);
+		b->denials = NULL;
 	}
 }
 
 /* memset(p, 0, n) with plain vector stores: for a struct of a few hundred
  * bytes GCC emits rep stos (or rep movs for a struct copy), whose
  * start-up cost showed in the profile. (parse.c has the same helper.) */
-static inline void zero_struct(void *p, size_t n)
+static ALWAYS_INLINE void zero_struct(void *p, size_t n)
 {
 #if defined(__SSE2__)
 	char *c = p;
@@ -59,7 +69,7 @@ static inline void zero_struct(void *p, size_t n)
  * and middle eight bytes, where the values of one cluster differ
  * (instance-id sessions, role names, user ids). Not all bytes: a hit is
  * always confirmed by comparing the whole text. */
-static uint64_t text_hash(const char *s, size_t n)
+static ALWAYS_INLINE uint64_t text_hash(const char *s, size_t n)
 {
 	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
 	if (n >= 8) {
@@ -79,7 +89,7 @@ static uint64_t text_hash(const char *s, size_t n)
 
 /* memcmp(a, b, n) == 0, inline: the texts are short (ARNs, uids) and a
  * libc call per compare showed in the profile. */
-static inline int same_text(const char *a, const char *b, size_t n)
+static ALWAYS_INLINE int same_text(const char *a, const char *b, size_t n)
 {
 #if defined(__SSE2__)
 	for (; n >= 16; a += 16, b += 16, n -= 16) {
@@ -146,7 +156,7 @@ static int principal_store(struct event_principal *slot, const char *key, size_t
 /* The set an ARN goes to, its hash, and a prefetch of the slot it is in
  * if it is there: called as soon as the ARN is known, so the slot is in
  * cache by the time principal_of() reads it. -1 when it is not cached. */
-static long principal_probe(struct event_builder *b, const char *arn, size_t n, uint64_t *hash)
+static ALWAYS_INLINE long principal_probe(struct event_builder *b, const char *arn, size_t n, uint64_t *hash)
 {
 	if (n > EVENT_PRINCIPAL_MAX)
 		return -1;
@@ -347,7 +357,9 @@ static void classify_denial(struct event_builder *b, const char *msg, size_t msg
 {
 	size_t n = msg_len + 1 + error_len;
 	struct event_denial *d = NULL;
-	if (n <= EVENT_DENIAL_MAX) {
+	if (!b->denials)
+		b->denials = calloc(EVENT_DENIAL_SLOTS, sizeof(*b->denials));
+	if (n <= EVENT_DENIAL_MAX && b->denials) {
 		uint64_t h = text_hash(error ? error : msg, error ? error_len : msg_len) ^ msg_len;
 		d = &b->denials[h % EVENT_DENIAL_SLOTS];
 		if (d->text && d->msg_len == msg_len && d->error_len == error_len && d->has_error == !!error &&

@@ -70,7 +70,7 @@ struct event_denial {
 	char *mapped_arn;          /* in text, after the error */
 };
 
-#define EVENT_DENIAL_SLOTS 64    /* direct-mapped */
+#define EVENT_DENIAL_SLOTS 512   /* direct-mapped */
 #define EVENT_DENIAL_MAX 4096    /* longer texts are classified every time */
 
 struct event_builder {
@@ -87,7 +87,7 @@ struct event_builder {
 	struct event_principal principal;   /* an uncached one, pointing into arn */
 	unsigned principal_clock;
 	struct event_uid uids[EVENT_SMALL_CACHE];
-	struct event_denial denials[EVENT_DENIAL_SLOTS];
+	struct event_denial *denials;       /* EVENT_DENIAL_SLOTS, on first use */
 	struct event_groups groups_cache[EVENT_SMALL_CACHE];
 	char time_raw[40];                  /* last time= parsed, and its epoch */
 	size_t time_raw_len;

@@ -9,6 +9,14 @@
 #include <emmintrin.h>
 #endif
 
+/* The scanner's helpers run once per token or per byte block: inlined
+ * whatever the optimisation level (-O2 left known_key a call). */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* The grammar, as the PCRE2 pattern it replaces spelled it (the unit test
  * keeps that pattern as the reference it compares against):
  *
@@ -73,7 +81,7 @@ static const unsigned char cclass[256] = {
  * bytes past the NUL, which the buffer's slack allows. */
 
 /* The first '"', '\\' or NUL at or after p. */
-static inline char *find_quote_end(char *p)
+static ALWAYS_INLINE char *find_quote_end(char *p)
 {
 #if defined(__SSE2__)
 	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nul = _mm_setzero_si128();
@@ -93,7 +101,7 @@ static inline char *find_quote_end(char *p)
 }
 
 /* The first blank (space, tab, CR, LF) or NUL at or after p. */
-static inline char *find_blank(char *p)
+static ALWAYS_INLINE char *find_blank(char *p)
 {
 #if defined(__SSE2__)
 	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r'),
@@ -114,7 +122,7 @@ static inline char *find_blank(char *p)
 }
 
 /* memcpy(dst, src, n), returning whether src holds a NUL byte. */
-static inline int copy_line(char *dst, const char *src, size_t n)
+static ALWAYS_INLINE int copy_line(char *dst, const char *src, size_t n)
 {
 #if defined(__SSE2__)
 	if (n >= 16) {
@@ -301,7 +309,7 @@ static enum field field_of(const char *key, size_t klen)
  * with their '=' in one fixed-size compare at s (which may run into the
  * NUL after the line, never past the slack). Sets *klen; F_NONE when s
  * does not start one of them. */
-static inline enum field known_key(const char *s, size_t *klen)
+static ALWAYS_INLINE enum field known_key(const char *s, size_t *klen)
 {
 #define K(lit, f)                                \
 	if (KEY_IS(s, lit "=")) {                \
@@ -332,7 +340,7 @@ static inline enum field known_key(const char *s, size_t *klen)
 /* msg is lit. */
 #define MSG_IS(m, n, lit) ((n) == sizeof(lit) - 1 && memcmp((m), (lit), sizeof(lit) - 1) == 0)
 
-static void set_kind(struct record *rec)
+static ALWAYS_INLINE void set_kind(struct record *rec)
 {
 	const char *m = rec->msg;
 	size_t n = rec->len.msg;
@@ -357,7 +365,7 @@ static void set_kind(struct record *rec)
 /* memset(p, 0, n) with plain vector stores: for a struct of a few hundred
  * bytes GCC emits rep stos (or rep movs for a struct copy), whose
  * start-up cost showed in the profile. (event.c has the same helper.) */
-static inline void zero_struct(void *p, size_t n)
+static ALWAYS_INLINE void zero_struct(void *p, size_t n)
 {
 #if defined(__SSE2__)
 	char *c = p;
@@ -384,25 +392,25 @@ static inline void zero_struct(void *p, size_t n)
 #define XXP4 0x85EBCA77C2B2AE63ull
 #define XXP5 0x27D4EB2F165667C5ull
 
-static inline uint64_t xx_rotl(uint64_t x, int r)
+static ALWAYS_INLINE uint64_t xx_rotl(uint64_t x, int r)
 {
 	return (x << r) | (x >> (64 - r));
 }
 
-static inline uint64_t xx_read64(const char *p)
+static ALWAYS_INLINE uint64_t xx_read64(const char *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8); /* host order, as store_xxh64 reads */
 	return v;
 }
 
-static inline uint64_t xx_round(uint64_t acc, uint64_t input)
+static ALWAYS_INLINE uint64_t xx_round(uint64_t acc, uint64_t input)
 {
 	acc += input * XXP2;
 	return xx_rotl(acc, 31) * XXP1;
 }
 
-static inline uint64_t xx_merge(uint64_t acc, uint64_t val)
+static ALWAYS_INLINE uint64_t xx_merge(uint64_t acc, uint64_t val)
 {
 	acc ^= xx_round(0, val);
 	return acc * XXP1 + XXP4;
@@ -413,7 +421,7 @@ struct xx_state {
 	size_t done; /* bytes consumed by stripes */
 };
 
-static inline void xx_init(struct xx_state *x, uint64_t seed)
+static ALWAYS_INLINE void xx_init(struct xx_state *x, uint64_t seed)
 {
 	x->v[0] = seed + XXP1 + XXP2;
 	x->v[1] = seed + XXP2;
@@ -422,7 +430,7 @@ static inline void xx_init(struct xx_state *x, uint64_t seed)
 	x->done = 0;
 }
 
-static inline void xx_stripe(struct xx_state *x, const char *p)
+static ALWAYS_INLINE void xx_stripe(struct xx_state *x, const char *p)
 {
 	x->v[0] = xx_round(x->v[0], xx_read64(p));
 	x->v[1] = xx_round(x->v[1], xx_read64(p + 8));
@@ -467,12 +475,6 @@ static uint64_t xx_finish(struct xx_state *x, const char *data, size_t len, uint
 	h ^= h >> 32;
 	return h;
 }
-
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
 
 static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t len, struct record *rec,
 				   int hashing, uint64_t seed, uint64_t *hash)
