@@ -8,14 +8,8 @@
 #include <emmintrin.h>
 #endif
 
-/* Helpers that run for every line: inlined whatever the optimisation
- * level (-O2 left them calls). */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
 
+#include "hotpath.h"
 #include "timeutil.h"
 
 int event_builder_init(struct event_builder *b)
@@ -45,25 +39,6 @@ void event_builder_free(struct event_builder *b)
 	}
 }
 
-/* memset(p, 0, n) with plain vector stores: for a struct of a few hundred
- * bytes GCC emits rep stos (or rep movs for a struct copy), whose
- * start-up cost showed in the profile. (parse.c has the same helper.) */
-static ALWAYS_INLINE void zero_struct(void *p, size_t n)
-{
-#if defined(__SSE2__)
-	char *c = p;
-	size_t i = 0;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 32
-#endif
-	for (; i + 16 <= n; i += 16)
-		_mm_storeu_si128((__m128i *)(void *)(c + i), _mm_setzero_si128());
-	for (; i < n; i++)
-		c[i] = 0;
-#else
-	memset(p, 0, n);
-#endif
-}
 
 /* A hash of a short text for the caches below: its length and its last
  * and middle eight bytes, where the values of one cluster differ

@@ -9,13 +9,8 @@
 #include <emmintrin.h>
 #endif
 
-/* The scanner's helpers run once per token or per byte block: inlined
- * whatever the optimisation level (-O2 left known_key a call). */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
+#include "hotpath.h"
+
 
 /* The grammar, as the PCRE2 pattern it replaces spelled it (the unit test
  * keeps that pattern as the reference it compares against):
@@ -362,119 +357,6 @@ static ALWAYS_INLINE void set_kind(struct record *rec)
 	}
 }
 
-/* memset(p, 0, n) with plain vector stores: for a struct of a few hundred
- * bytes GCC emits rep stos (or rep movs for a struct copy), whose
- * start-up cost showed in the profile. (event.c has the same helper.) */
-static ALWAYS_INLINE void zero_struct(void *p, size_t n)
-{
-#if defined(__SSE2__)
-	char *c = p;
-	size_t i = 0;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 32
-#endif
-	for (; i + 16 <= n; i += 16)
-		_mm_storeu_si128((__m128i *)(void *)(c + i), _mm_setzero_si128());
-	for (; i < n; i++)
-		c[i] = 0;
-#else
-	memset(p, 0, n);
-#endif
-}
-
-/* XXH64, as store_xxh64() computes it (the dedupe key), in pieces: the
- * 32-byte stripes are fed one per token from inside the scan loop, where
- * their multiply chains run alongside the scanner's load chains instead of
- * after them. tests/unit/test_parse.c checks it against store_xxh64. */
-#define XXP1 0x9E3779B185EBCA87ull
-#define XXP2 0xC2B2AE3D27D4EB4Full
-#define XXP3 0x165667B19E3779F9ull
-#define XXP4 0x85EBCA77C2B2AE63ull
-#define XXP5 0x27D4EB2F165667C5ull
-
-static ALWAYS_INLINE uint64_t xx_rotl(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-static ALWAYS_INLINE uint64_t xx_read64(const char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8); /* host order, as store_xxh64 reads */
-	return v;
-}
-
-static ALWAYS_INLINE uint64_t xx_round(uint64_t acc, uint64_t input)
-{
-	acc += input * XXP2;
-	return xx_rotl(acc, 31) * XXP1;
-}
-
-static ALWAYS_INLINE uint64_t xx_merge(uint64_t acc, uint64_t val)
-{
-	acc ^= xx_round(0, val);
-	return acc * XXP1 + XXP4;
-}
-
-struct xx_state {
-	uint64_t v[4];
-	size_t done; /* bytes consumed by stripes */
-};
-
-static ALWAYS_INLINE void xx_init(struct xx_state *x, uint64_t seed)
-{
-	x->v[0] = seed + XXP1 + XXP2;
-	x->v[1] = seed + XXP2;
-	x->v[2] = seed;
-	x->v[3] = seed - XXP1;
-	x->done = 0;
-}
-
-static ALWAYS_INLINE void xx_stripe(struct xx_state *x, const char *p)
-{
-	x->v[0] = xx_round(x->v[0], xx_read64(p));
-	x->v[1] = xx_round(x->v[1], xx_read64(p + 8));
-	x->v[2] = xx_round(x->v[2], xx_read64(p + 16));
-	x->v[3] = xx_round(x->v[3], xx_read64(p + 24));
-	x->done += 32;
-}
-
-/* The remaining stripes, then the tail and the avalanche. */
-static uint64_t xx_finish(struct xx_state *x, const char *data, size_t len, uint64_t seed)
-{
-	const char *p = data + x->done, *end = data + len;
-	uint64_t h;
-	if (len >= 32) {
-		while (p + 32 <= end) {
-			xx_stripe(x, p);
-			p += 32;
-		}
-		h = xx_rotl(x->v[0], 1) + xx_rotl(x->v[1], 7) + xx_rotl(x->v[2], 12) + xx_rotl(x->v[3], 18);
-		h = xx_merge(h, x->v[0]);
-		h = xx_merge(h, x->v[1]);
-		h = xx_merge(h, x->v[2]);
-		h = xx_merge(h, x->v[3]);
-	} else {
-		h = seed + XXP5;
-	}
-	h += len;
-	for (; p + 8 <= end; p += 8)
-		h = xx_rotl(h ^ xx_round(0, xx_read64(p)), 27) * XXP1 + XXP4;
-	if (p + 4 <= end) {
-		uint32_t v;
-		memcpy(&v, p, 4);
-		h = xx_rotl(h ^ ((uint64_t)v * XXP1), 23) * XXP2 + XXP3;
-		p += 4;
-	}
-	for (; p < end; p++)
-		h = xx_rotl(h ^ ((unsigned char)*p * XXP5), 11) * XXP1;
-	h ^= h >> 33;
-	h *= XXP2;
-	h ^= h >> 29;
-	h *= XXP3;
-	h ^= h >> 32;
-	return h;
-}
 
 static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t len, struct record *rec,
 				   int hashing, uint64_t seed, uint64_t *hash)
