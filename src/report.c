@@ -5,15 +5,28 @@
 
 #include "buf.h"
 #include "classify.h"
+#include "rollup.h"
 #include "status.h"
 #include "timeutil.h"
+
+/*
+ * Where the figures come from. The rollups (rollup.h) hold, per minute,
+ * the totals and, per hour, the denials by (class, principal, cluster,
+ * log group, region, expected, in_break, segment); the report sums the
+ * whole buckets a window covers and reads the events only for the parts
+ * of the window that are not whole buckets (at most two partial hours of
+ * denials, through event_rows_denied_ts, and two partial minutes) and for
+ * the few rows it lists (config errors, scans). When the rollups do not
+ * cover every stored event, or --new names an id that is no import's
+ * first_event_id, the same report is computed from the events alone
+ * (gather_events, the queries of the version before the rollups); both
+ * ways must print the same bytes (tests/unit/test_rollup.c).
+ */
 
 /* A not_mapped denial inside the hour after an aws-auth parse error of
  * the same log group is a symptom of the broken ConfigMap (every mapping
  * is gone), not a mapping problem of its own. */
-#define IN_CONFIG_BREAK(d)                                                                          \
-	"EXISTS (SELECT 1 FROM events c WHERE c.kind = 'config_error' AND c.log_group = " d         \
-	".log_group AND c.ts <= " d ".ts AND " d ".ts < strftime('%Y-%m-%dT%H:%M:%SZ', c.ts, '+1 hour'))"
+#define IN_CONFIG_BREAK(d) RU_IN_CONFIG_BREAK(d)
 
 #define WINDOW "ts >= ?1 AND ts < ?2"
 
@@ -136,14 +149,20 @@ static int query_rows(sqlite3 *db, const char *sql, const char *const *params, s
 	return query_rows_w(db, sql, 0, params, nparams, out, err, err_sz);
 }
 
-int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz)
+/* Who authenticated as kubernetes-admin: one row per principal, oldest
+ * first (ties by principal, the order the GROUP BY gave them). */
+static const char creators_events_sql[] =
+	"SELECT COALESCE(principal_arn, arn, uid, '(unknown)'), MIN(ts), MAX(ts), COUNT(*)"
+	" FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin'"
+	" GROUP BY 1 ORDER BY 2, 1";
+static const char creators_rollup_sql[] =
+	"SELECT principal, first_seen, last_seen, grants FROM rollup_creators ORDER BY 2, 1";
+
+static int creators_from(sqlite3 *db, int rollups, struct report_creator **out, size_t *n, char *err,
+			 size_t err_sz)
 {
 	struct row_list rows;
-	int rc = query_rows(db,
-			    "SELECT COALESCE(principal_arn, arn, uid, '(unknown)'), MIN(ts), MAX(ts), COUNT(*)"
-			    " FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin'"
-			    " GROUP BY 1 ORDER BY 2",
-			    NULL, 0, &rows, err, err_sz);
+	int rc = query_rows(db, rollups ? creators_rollup_sql : creators_events_sql, NULL, 0, &rows, err, err_sz);
 	*out = NULL;
 	*n = 0;
 	if (rc)
@@ -166,6 +185,15 @@ int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *e
 	*n = rows.nrows;
 	rows_free(&rows);
 	return AL_OK;
+}
+
+int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz)
+{
+	int current = 0;
+	int rc = rollup_current(db, &current, err, err_sz);
+	if (rc)
+		return rc;
+	return creators_from(db, current, out, n, err, err_sz);
 }
 
 void report_creators_free(struct report_creator *c, size_t n)
@@ -192,7 +220,121 @@ static void report_free(struct report *r)
 	report_creators_free(r->creators, r->ncreators);
 }
 
-static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
+/* The classes column of the denials by principal: every class of the
+ * principal, in name order, comma separated (GROUP_CONCAT would list them
+ * in whatever order the plan read the rows). pc holds (principal, class)
+ * rows sorted by principal, then class. */
+static int fill_classes(struct row_list *bp, const struct row_list *pc, char *err, size_t err_sz)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < bp->nrows; i++) {
+		struct buf b = BUF_INIT;
+		const char *p = cell(bp, i, 0);
+		int any = 0;
+		/* both lists are in principal order for the binary collation */
+		while (j < pc->nrows && strcmp(cell(pc, j, 0), p) < 0)
+			j++;
+		size_t k = j;
+		for (; k < pc->nrows && !strcmp(cell(pc, k, 0), p); k++) {
+			if (!pc->cells[k * pc->ncols + 1])
+				continue;
+			buf_printf(&b, "%s%s", any ? "," : "", cell(pc, k, 1));
+			any = 1;
+		}
+		if (b.oom) {
+			buf_free(&b);
+			snprintf(err, err_sz, "out of memory");
+			return AL_SOFTWARE;
+		}
+		free(bp->cells[i * bp->ncols + 4]);
+		bp->cells[i * bp->ncols + 4] = any ? buf_take(&b) : NULL;
+		buf_free(&b);
+	}
+	return AL_OK;
+}
+
+/* The by-principal ranking comes out in count order; fill_classes walks
+ * it in principal order, so it is sorted by principal, filled, and put
+ * back. */
+static int by_principal_classes(struct row_list *bp, const struct row_list *pc, char *err, size_t err_sz)
+{
+	size_t n = bp->nrows, nc = bp->ncols;
+	if (!n)
+		return AL_OK;
+	size_t *order = malloc(n * sizeof(*order));
+	struct row_list sorted = {malloc(n * nc * sizeof(char *)), n, nc};
+	int rc = AL_OK;
+	if (!order || !sorted.cells) {
+		snprintf(err, err_sz, "out of memory");
+		rc = AL_SOFTWARE;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	/* insertion sort by principal (BINARY collation = strcmp); --top keeps n small */
+	for (size_t i = 1; i < n; i++) {
+		size_t v = order[i], k = i;
+		while (k > 0 && strcmp(cell(bp, order[k - 1], 0), cell(bp, v, 0)) > 0) {
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = v;
+	}
+	for (size_t i = 0; i < n; i++)
+		memcpy(&sorted.cells[i * nc], &bp->cells[order[i] * nc], nc * sizeof(char *));
+	rc = fill_classes(&sorted, pc, err, err_sz);
+	for (size_t i = 0; i < n; i++)
+		bp->cells[order[i] * nc + 4] = sorted.cells[i * nc + 4];
+out:
+	free(sorted.cells);
+	free(order);
+	return rc;
+}
+
+/* New principals: first seen inside the window, or, without --since, in
+ * the last day of what is stored. */
+static void new_since(const struct report_opts *o, struct report *r)
+{
+	if (o->since) {
+		snprintf(r->new_since, sizeof(r->new_since), "%s", o->since);
+	} else if (r->last) {
+		int64_t t;
+		if (time_parse(r->last, strlen(r->last), &t) == 0)
+			time_format(t - 86400, r->new_since);
+	}
+}
+
+/* What the fetcher's runs over this window cost (bytes scanned is what
+ * Logs Insights bills); none when the data was imported. */
+static const char scans_sql[] =
+	"SELECT log_group, window_start, window_end, status, rows, queries, bytes_scanned,"
+	" records_scanned, records_matched, truncated,"
+	" (SELECT COUNT(*) FROM scan_windows w WHERE w.run_id = s.id AND w.status <> 'truncated')"
+	" FROM scan_runs s WHERE window_end >= ?1 AND window_start < ?2"
+	" ORDER BY id DESC LIMIT ?3";
+
+/* Config errors come in bursts (every re-read of the ConfigMap logs
+ * another): errors less than an hour apart form one episode, and the
+ * not_mapped denials until an hour after its last error belong to it.
+ * Same-second errors are taken in the order they were stored. Column 3 is
+ * the count of those denials (COUNT_SQL, a subquery on e), column 7 the
+ * end of that hour. */
+#define BREAKS_SQL(COUNT_SQL)                                                                                 \
+	"WITH c AS (SELECT id, ts, log_group, msg, cluster,"                                                  \
+	"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts, id) AS prev"                                     \
+	"  FROM events WHERE kind = 'config_error' AND " WINDOW " AND (?4 = 0 OR id >= ?4)),"                 \
+	" s AS (SELECT *, SUM(prev IS NULL OR ts >= strftime('%Y-%m-%dT%H:%M:%SZ', prev, '+1 hour'))"         \
+	"  OVER (PARTITION BY log_group ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS episode FROM c),"        \
+	" f AS (SELECT *, FIRST_VALUE(msg) OVER (PARTITION BY log_group, episode ORDER BY ts, id) AS first_msg" \
+	"  FROM s),"                                                                                          \
+	" e AS (SELECT log_group, episode, MIN(ts) AS start, MAX(ts) AS last, COUNT(*) AS lines,"             \
+	"  MAX(first_msg) AS msg, MAX(cluster) AS cluster FROM f GROUP BY log_group, episode)"                \
+	" SELECT start, log_group, msg, " COUNT_SQL ", COALESCE(cluster, ''), lines, last,"                   \
+	" strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour') FROM e ORDER BY start, log_group"
+
+/* ---- from the events alone ---- */
+
+static int gather_events(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
 {
 	char top[24], new_from[24];
 	snprintf(top, sizeof(top), "%d", o->top > 0 ? o->top : 10);
@@ -200,7 +342,7 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 	const char *since = o->since ? o->since : "0000";
 	const char *until = o->until ? o->until : "9999";
 	const char *win[4] = {since, until, top, new_from};
-	struct row_list totals;
+	struct row_list totals, pc;
 	int rc, all = !o->since && !o->until;
 
 	rc = query_rows_w(db,
@@ -227,50 +369,39 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 			win, 4, &r->by_class, err, err_sz);
 	if (!rc)
 		rc = query_rows_w(db,
-				"SELECT COALESCE(principal_arn, ''), COUNT(*), MIN(ts), MAX(ts),"
-				" GROUP_CONCAT(DISTINCT error_class), MAX(expected)"
+				"SELECT COALESCE(principal_arn, ''), COUNT(*), MIN(ts), MAX(ts), NULL, MAX(expected)"
 				" FROM events WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
 				" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3", all,
 				win, 4, &r->by_principal, err, err_sz);
+	if (!rc && r->by_principal.nrows) {
+		rc = query_rows_w(db,
+				"SELECT COALESCE(principal_arn, ''), error_class FROM events"
+				" WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
+				" GROUP BY 1, 2 ORDER BY 1, 2", all,
+				win, 4, &pc, err, err_sz);
+		if (!rc)
+			rc = by_principal_classes(&r->by_principal, &pc, err, err_sz);
+		rows_free(&pc);
+	}
 	if (!rc)
 		rc = query_rows_w(db,
 				"SELECT error_class, COALESCE(principal_arn, ''), COALESCE(cluster, ''),"
 				" COUNT(*), MIN(ts), MAX(ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
 				" FROM events d WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("d")
 				" AND NOT (error_class = 'not_mapped' AND " IN_CONFIG_BREAK("d") ")"
-				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2 LIMIT ?3", all,
+				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2, 3 LIMIT ?3", all,
 				win, 4, &r->findings, err, err_sz);
-	/* Config errors come in bursts (every re-read of the ConfigMap logs
-	 * another): errors less than an hour apart form one episode, and the
-	 * not_mapped denials until an hour after its last error belong to it. */
 	if (!rc)
 		rc = query_rows_w(db,
-				"WITH c AS (SELECT ts, log_group, msg, cluster,"
-				"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts) AS prev"
-				"  FROM events WHERE kind = 'config_error' AND " WINDOW " AND (?4 = 0 OR id >= ?4)),"
-				" s AS (SELECT *, SUM(prev IS NULL OR ts >= strftime('%Y-%m-%dT%H:%M:%SZ', prev, '+1 hour'))"
-				"  OVER (PARTITION BY log_group ORDER BY ts ROWS UNBOUNDED PRECEDING) AS episode FROM c),"
-				" f AS (SELECT *, FIRST_VALUE(msg) OVER (PARTITION BY log_group, episode ORDER BY ts) AS first_msg FROM s),"
-				" e AS (SELECT log_group, episode, MIN(ts) AS start, MAX(ts) AS last, COUNT(*) AS lines,"
-				"  MAX(first_msg) AS msg, MAX(cluster) AS cluster FROM f GROUP BY log_group, episode)"
-				" SELECT start, log_group, msg, (SELECT COUNT(*) FROM events d"
-				"  WHERE d.outcome = 'denied' AND d.error_class = 'not_mapped'"
-				"  AND d.log_group = e.log_group AND d.ts >= e.start"
-				"  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour')),"
-				" COALESCE(cluster, ''), lines, last FROM e ORDER BY start", all,
-				win, 4, &r->breaks, err, err_sz);
+				BREAKS_SQL("(SELECT COUNT(*) FROM events d"
+					   "  WHERE d.outcome = 'denied' AND d.error_class = 'not_mapped'"
+					   "  AND d.log_group = e.log_group AND d.ts >= e.start"
+					   "  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour'))"),
+				all, win, 4, &r->breaks, err, err_sz);
 	if (rc)
 		return rc;
 
-	/* New principals: first seen inside the window, or, without --since,
-	 * in the last day of what is stored. */
-	if (o->since) {
-		snprintf(r->new_since, sizeof(r->new_since), "%s", o->since);
-	} else if (r->last) {
-		int64_t t;
-		if (time_parse(r->last, strlen(r->last), &t) == 0)
-			time_format(t - 86400, r->new_since);
-	}
+	new_since(o, r);
 	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, until, top, new_from};
 	rc = query_rows(db,
 			"SELECT p, first_seen, last_seen, granted, denied FROM ("
@@ -279,7 +410,7 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 			" SUM(outcome = 'denied') AS denied, MAX(expected) AS expected"
 			" FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"
 			" GROUP BY 1) WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
-			" AND " NEW_PRINCIPAL("p") " ORDER BY first_seen LIMIT ?3",
+			" AND " NEW_PRINCIPAL("p") " ORDER BY first_seen, p LIMIT ?3",
 			fresh_params, 4, &r->fresh, err, err_sz);
 	if (!rc)
 		rc = query_rows_w(db,
@@ -287,18 +418,307 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 				" WHERE outcome = 'denied' AND expected = 0 AND " WINDOW " AND " NEW_DENIAL("events")
 				" GROUP BY 1 ORDER BY 1", all,
 				win, 4, &r->hours, err, err_sz);
-	/* What the fetcher's runs over this window cost (bytes scanned is
-	 * what Logs Insights bills); none when the data was imported. */
+	if (!rc)
+		rc = query_rows(db, scans_sql, win, 3, &r->scans, err, err_sz);
+	if (!rc)
+		rc = creators_from(db, 0, &r->creators, &r->ncreators, err, err_sz);
+	return rc;
+}
+
+/* ---- from the rollups ---- */
+
+/* A window cut into whole buckets of `unit` seconds (rollup rows with
+ * bucket in [lo, hi), bucket = the first blen characters of the time) and
+ * the parts at its ends that are not (event ranges [elo, ehi)). A part
+ * that is not there is the empty range ["1", "0"). */
+struct cut {
+	char lo[TIME_ISO_LEN], hi[TIME_ISO_LEN];
+	char elo[2][TIME_ISO_LEN], ehi[2][TIME_ISO_LEN];
+};
+
+static int64_t floor_to(int64_t t, int64_t unit)
+{
+	int64_t q = t / unit;
+	if (t % unit && t < 0)
+		q--;
+	return q * unit;
+}
+
+/* The epoch of a window bound as the report got it, only when it is the
+ * stored time form (what the buckets are cut from). */
+static int bound_time(const char *s, int64_t *t)
+{
+	char back[TIME_ISO_LEN];
+	if (strlen(s) != TIME_ISO_LEN - 1 || time_parse(s, TIME_ISO_LEN - 1, t) != 0)
+		return -1;
+	time_format(*t, back);
+	return strcmp(back, s) == 0 ? 0 : -1;
+}
+
+static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, struct cut *c)
+{
+	int64_t lo = 0, hi = 0, a = 0, b = 0;
+	char iso[TIME_ISO_LEN];
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 2; i++) {
+		strcpy(c->elo[i], "1");
+		strcpy(c->ehi[i], "0");
+	}
+	if ((o->since && bound_time(o->since, &lo)) || (o->until && bound_time(o->until, &hi)))
+		return -1;
+	if (o->since)
+		a = floor_to(lo + unit - 1, unit);
+	if (o->until)
+		b = floor_to(hi, unit);
+	if (o->since && o->until && a >= b) {
+		/* no whole bucket: the window is all edge */
+		strcpy(c->lo, "1");
+		strcpy(c->hi, "0");
+		strcpy(c->elo[0], o->since);
+		strcpy(c->ehi[0], o->until);
+		return 0;
+	}
+	strcpy(c->lo, "0000");
+	strcpy(c->hi, "9999");
+	if (o->since) {
+		time_format(a, iso);
+		memcpy(c->lo, iso, blen);
+		c->lo[blen] = '\0';
+		if (lo < a) {
+			strcpy(c->elo[0], o->since);
+			strcpy(c->ehi[0], iso);
+		}
+	}
+	if (o->until) {
+		time_format(b, iso);
+		memcpy(c->hi, iso, blen);
+		c->hi[blen] = '\0';
+		if (b < hi) {
+			strcpy(c->elo[1], iso);
+			strcpy(c->ehi[1], o->until);
+		}
+	}
+	return 0;
+}
+
+/* The denials of the window as rows (error_class, principal_arn, cluster,
+ * log_group, sts_region, expected, in_break, n, first_ts, last_ts, hour):
+ * rollup rows of the whole hours (?5, ?6), single events of the two
+ * partial hours (?7..?10). --new (?4): a rollup row is news when its
+ * segment starts at or after ?4 (?4 is an import's first_event_id, so
+ * that is exactly id >= ?4) and no earlier denial had its (class,
+ * principal); an event, as in gather_events. */
+#define DENIALS_CTE                                                                                       \
+	"WITH src(error_class, principal_arn, cluster, log_group, sts_region, expected, in_break, n,"     \
+	"   first_ts, last_ts, hour) AS ("                                                                \
+	" SELECT " RU_DEC("r.error_class") ", " RU_DEC("r.principal_arn") ", r.cluster, r.log_group,"      \
+	"  r.sts_region, r.expected, r.in_break, r.n, r.first_ts, r.last_ts, r.hour"                      \
+	"  FROM rollup_denials r WHERE r.hour >= ?5 AND r.hour < ?6 AND (?4 = 0 OR (r.seg >= ?4"           \
+	"  AND NOT EXISTS (SELECT 1 FROM rollup_denial_pairs o WHERE o.error_class = r.error_class"       \
+	"   AND o.principal_arn = r.principal_arn AND r.error_class <> " RU_NULL " AND o.first_id < ?4)))" \
+	EDGE_DENIALS("?7", "?8") EDGE_DENIALS("?9", "?10") ")"
+#define EDGE_DENIALS(lo, hi)                                                                              \
+	" UNION ALL SELECT d.error_class, d.principal_arn, COALESCE(d.cluster, ''), d.log_group,"          \
+	"  COALESCE(NULLIF(d.sts_region, ''), ''), d.expected, " RU_IN_BREAK("d") ", 1, d.ts, d.ts,"       \
+	"  substr(d.ts, 1, 13) FROM " DENIALS_IN(lo, hi) " d"                                              \
+	"  WHERE ?4 = 0 OR (d.id >= ?4 AND NOT EXISTS (SELECT 1 FROM rollup_denial_pairs o"                \
+	"   WHERE o.error_class = " RU_ENC("d.error_class") " AND d.error_class IS NOT NULL"                \
+	"   AND o.principal_arn = " RU_ENC("d.principal_arn") " AND o.first_id < ?4))"
+/* The denials of [lo, hi) with the columns of the events view the report
+ * needs, joined as store.c's view joins them, from the index that covers
+ * them (given the view, the planner may walk streams or every row, and
+ * it reads a row page per denial). */
+#define DENIALS_IN(lo, hi)                                                                                \
+	"(SELECT r.id AS id, r.ts AS ts, r.outcome AS outcome, e.error_class AS error_class,"              \
+	"  i.principal_arn AS principal_arn, s.cluster AS cluster, s.log_group AS log_group,"              \
+	"  e.sts_region AS sts_region, COALESCE(i.expected, 0) AS expected"                                \
+	"  FROM event_rows r INDEXED BY event_rows_denied_ts JOIN streams s ON s.id = r.stream_id"          \
+	"  LEFT JOIN identities i ON i.id = r.identity_id LEFT JOIN errors e ON e.id = r.error_id"          \
+	"  WHERE r.outcome = 'denied' AND r.ts >= " lo " AND r.ts < " hi ")"
+
+/* Totals of the window: whole minutes from rollup_minutes, the partial
+ * ones from the events; first and last event from the time index. */
+static int totals_rollup(sqlite3 *db, const struct report_opts *o, const struct cut *m, struct report *r,
+			 char *err, size_t err_sz)
+{
+	const char *since = o->since ? o->since : "0000";
+	const char *until = o->until ? o->until : "9999";
+	const char *p[6] = {m->lo, m->hi, m->elo[0], m->ehi[0], m->elo[1], m->ehi[1]};
+	const char *w[2] = {since, until};
+	struct row_list t;
+	int rc = query_rows(db,
+			    "SELECT (SELECT MIN(ts) FROM events WHERE " WINDOW "),"
+			    " (SELECT MAX(ts) FROM events WHERE " WINDOW ")",
+			    w, 2, &t, err, err_sz);
+	if (rc)
+		return rc;
+	r->first = t.cells[0];
+	r->last = t.cells[1];
+	t.cells[0] = t.cells[1] = NULL;
+	rows_free(&t);
+	rc = query_rows(db,
+			"SELECT SUM(granted), SUM(denied), SUM(denied_unexpected), SUM(sts_responses), SUM(config_errors)"
+			" FROM (SELECT granted, denied, denied_unexpected, sts_responses, config_errors"
+			"  FROM rollup_minutes WHERE minute >= ?1 AND minute < ?2"
+			" UNION ALL SELECT COUNT(CASE WHEN outcome = 'granted' THEN 1 END),"
+			"  COUNT(CASE WHEN outcome = 'denied' THEN 1 END),"
+			"  COUNT(CASE WHEN outcome = 'denied' AND expected = 0 THEN 1 END),"
+			"  COUNT(CASE WHEN kind = 'sts_response' THEN 1 END), COUNT(CASE WHEN kind = 'config_error' THEN 1 END)"
+			"  FROM events WHERE (ts >= ?3 AND ts < ?4) OR (ts >= ?5 AND ts < ?6))",
+			p, 6, &t, err, err_sz);
+	if (rc)
+		return rc;
+	r->granted = cell_ll(&t, 0, 0);
+	r->denied = cell_ll(&t, 0, 1);
+	r->denied_unexpected = cell_ll(&t, 0, 2);
+	r->sts_responses = cell_ll(&t, 0, 3);
+	r->config_errors = cell_ll(&t, 0, 4);
+	rows_free(&t);
+	return AL_OK;
+}
+
+/* Column 3 of the breaks: the not_mapped denials of the episode's log
+ * group in [start, end of the hour after its last error), whole hours
+ * from rollup_denials (every segment, in a break or not), the rest from
+ * the events. */
+static int break_counts(sqlite3 *db, struct row_list *br, char *err, size_t err_sz)
+{
+	for (size_t i = 0; i < br->nrows; i++) {
+		struct report_opts w = {.since = cell(br, i, 0), .until = cell(br, i, 7)};
+		struct cut h;
+		struct row_list n;
+		if (cut_window(&w, 3600, 13, &h) != 0) {
+			snprintf(err, err_sz, "report: unexpected time in a config error");
+			return AL_SOFTWARE;
+		}
+		const char *p[7] = {h.lo, h.hi, h.elo[0], h.ehi[0], h.elo[1], h.ehi[1], cell(br, i, 1)};
+		int rc = query_rows(db,
+				    "SELECT (SELECT COALESCE(SUM(n), 0) FROM rollup_denials WHERE hour >= ?1 AND hour < ?2"
+				    "  AND error_class = 'not_mapped' AND log_group = ?7)"
+				    " + (SELECT COUNT(*) FROM " DENIALS_IN("?3", "?4") " d"
+				    "  WHERE d.error_class = 'not_mapped' AND d.log_group = ?7)"
+				    " + (SELECT COUNT(*) FROM " DENIALS_IN("?5", "?6") " d"
+				    "  WHERE d.error_class = 'not_mapped' AND d.log_group = ?7)",
+				    p, 7, &n, err, err_sz);
+		if (rc)
+			return rc;
+		free(br->cells[i * br->ncols + 3]);
+		br->cells[i * br->ncols + 3] = n.cells[0];
+		n.cells[0] = NULL;
+		rows_free(&n);
+	}
+	return AL_OK;
+}
+
+static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct cut *m, const struct cut *h,
+			  struct report *r, char *err, size_t err_sz)
+{
+	char top[24], new_from[24];
+	snprintf(top, sizeof(top), "%d", o->top > 0 ? o->top : 10);
+	snprintf(new_from, sizeof(new_from), "%lld", (long long)o->new_from);
+	const char *since = o->since ? o->since : "0000";
+	const char *until = o->until ? o->until : "9999";
+	const char *p[10] = {since, until, top, new_from, h->lo, h->hi, h->elo[0], h->ehi[0], h->elo[1], h->ehi[1]};
+	struct row_list pc;
+
+	int rc = totals_rollup(db, o, m, r, err, err_sz);
 	if (!rc)
 		rc = query_rows(db,
-				"SELECT log_group, window_start, window_end, status, rows, queries, bytes_scanned,"
-				" records_scanned, records_matched, truncated,"
-				" (SELECT COUNT(*) FROM scan_windows w WHERE w.run_id = s.id AND w.status <> 'truncated')"
-				" FROM scan_runs s WHERE window_end >= ?1 AND window_start < ?2"
-				" ORDER BY id DESC LIMIT ?3",
-				win, 3, &r->scans, err, err_sz);
+				DENIALS_CTE " SELECT error_class, SUM(n), COUNT(DISTINCT principal_arn), MIN(first_ts),"
+				" MAX(last_ts) FROM src GROUP BY error_class ORDER BY 2 DESC, 1",
+				p, 10, &r->by_class, err, err_sz);
 	if (!rc)
-		rc = report_creators(db, &r->creators, &r->ncreators, err, err_sz);
+		rc = query_rows(db,
+				DENIALS_CTE " SELECT COALESCE(principal_arn, ''), SUM(n), MIN(first_ts), MAX(last_ts), NULL,"
+				" MAX(expected) FROM src GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
+				p, 10, &r->by_principal, err, err_sz);
+	if (!rc && r->by_principal.nrows) {
+		rc = query_rows(db,
+				DENIALS_CTE " SELECT COALESCE(principal_arn, ''), error_class FROM src"
+				" GROUP BY 1, 2 ORDER BY 1, 2",
+				p, 10, &pc, err, err_sz);
+		if (!rc)
+			rc = by_principal_classes(&r->by_principal, &pc, err, err_sz);
+		rows_free(&pc);
+	}
+	if (!rc)
+		rc = query_rows(db,
+				DENIALS_CTE " SELECT error_class, COALESCE(principal_arn, ''), cluster, SUM(n),"
+				" MIN(first_ts), MAX(last_ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
+				" FROM src WHERE NOT (error_class = 'not_mapped' AND in_break)"
+				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2, 3 LIMIT ?3",
+				p, 10, &r->findings, err, err_sz);
+	if (!rc)
+		rc = query_rows_w(db, BREAKS_SQL("NULL"), !o->since && !o->until, p, 4, &r->breaks, err, err_sz);
+	if (!rc)
+		rc = break_counts(db, &r->breaks, err, err_sz);
+	if (rc)
+		return rc;
+
+	new_since(o, r);
+	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, until, top, new_from};
+	rc = query_rows(db,
+			"SELECT principal, first_seen, last_seen, CASE WHEN decided > 0 THEN granted END,"
+			" CASE WHEN decided > 0 THEN denied END FROM rollup_principals p"
+			" WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
+			" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM rollup_principal_ids o"
+			"  WHERE o.principal_arn = p.principal AND o.first_id < ?4))"
+			" ORDER BY first_seen, principal LIMIT ?3",
+			fresh_params, 4, &r->fresh, err, err_sz);
+	if (!rc)
+		rc = query_rows(db, DENIALS_CTE " SELECT hour, SUM(n) FROM src WHERE expected = 0 GROUP BY 1 ORDER BY 1",
+				p, 10, &r->hours, err, err_sz);
+	if (!rc)
+		rc = query_rows(db, scans_sql, p, 3, &r->scans, err, err_sz);
+	if (!rc)
+		rc = creators_from(db, 1, &r->creators, &r->ncreators, err, err_sz);
+	return rc;
+}
+
+/* Whether the rollups can answer o: they cover every event, --new names a
+ * segment boundary, and the window bounds are stored-form times. */
+static int use_rollups(sqlite3 *db, const struct report_opts *o, struct cut *m, struct cut *h, int *yes,
+		       char *err, size_t err_sz)
+{
+	int current = 0;
+	*yes = 0;
+	if (o->from_events)
+		return AL_OK;
+	int rc = rollup_current(db, &current, err, err_sz);
+	if (rc || !current)
+		return rc;
+	if (cut_window(o, 60, 16, m) != 0 || cut_window(o, 3600, 13, h) != 0)
+		return AL_OK;
+	if (o->new_from > 1) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM imports WHERE first_event_id = ?1", -1, &st, NULL) != SQLITE_OK)
+			return sql_fail(db, "report query", err, err_sz);
+		sqlite3_bind_int64(st, 1, o->new_from);
+		int step = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return sql_fail(db, "report query", err, err_sz);
+		if (step != SQLITE_ROW)
+			return AL_OK;
+	}
+	*yes = 1;
+	return AL_OK;
+}
+
+static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
+{
+	struct cut m, h;
+	int yes, rc;
+	/* One read transaction: every figure from the same snapshot, even
+	 * while an import commits (the rollups and the events agree there). */
+	int own = sqlite3_get_autocommit(db);
+	if (own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return sql_fail(db, "report query", err, err_sz);
+	rc = use_rollups(db, o, &m, &h, &yes, err, err_sz);
+	if (!rc)
+		rc = yes ? gather_rollups(db, o, &m, &h, r, err, err_sz) : gather_events(db, o, r, err, err_sz);
+	if (own)
+		sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
 

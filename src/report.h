@@ -21,6 +21,8 @@ struct report_opts {
 				    * principals no event with a smaller id had; the
 				    * first event id of the run (store_import_first_event);
 				    * 0 = everything */
+	int from_events;           /* compute everything from the events, not the
+				    * rollups (tests compare the two) */
 };
 
 struct report_creator {

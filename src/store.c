@@ -112,6 +112,41 @@
  *   attempts      INTEGER  failed attempts so far
  *   error         TEXT     last failure
  *
+ * Rollups (version 4; src/rollup.c) — what `report` reads instead of the
+ * events: sums over the events, built by the migration with one GROUP BY
+ * each and then kept in step by store_commit(), which folds the rows
+ * stored since the watermark into them before COMMIT, in the batch's own
+ * transaction. Events are never deleted, so rollups only grow; whenever a
+ * transaction commits they equal the aggregates of `events` they are
+ * named after. A NULL error_class or principal_arn is stored as char(0)
+ * (a key column cannot be NULL), read back with NULLIF.
+ * rollup_state — one row (id 1): last_event_id, the largest events.id
+ *            folded in (the report uses the rollups only when it is
+ *            MAX(events.id), and computes from the events otherwise).
+ * rollup_minutes — per minute (substr(ts, 1, 16)): events, granted,
+ *            denied, denied_unexpected (expected = 0), sts_responses,
+ *            config_errors.
+ * rollup_denials — denials per hour (substr(ts, 1, 13)), error_class,
+ *            principal_arn, cluster (NULL as ''), log_group, sts_region
+ *            (NULL and '' as ''), expected, in_break, seg: n, first_ts,
+ *            last_ts. in_break: a not_mapped (or NULL-class) denial less
+ *            than an hour after a config error of its log group (a config
+ *            error stored later recomputes the hours it covers). seg: the
+ *            largest imports.first_event_id <= id (1 if none), so for a
+ *            run's first_event_id F, id >= F exactly when seg >= F
+ *            (report --new).
+ * rollup_denial_pairs — (error_class, principal_arn): first_id, the first
+ *            denial of the pair (--new: "denied like this before").
+ * rollup_principals — per COALESCE(principal_arn, arn) of access records:
+ *            first_seen, last_seen, granted, denied, decided (records
+ *            with an outcome), expected (max), events.
+ * rollup_principal_ids — per principal_arn of any record: first_id.
+ * rollup_creators — kubernetes-admin grants per COALESCE(principal_arn,
+ *            arn, uid, '(unknown)'): first_seen, last_seen, grants.
+ * event_rows_denied_ts (index, version 4) — denials by time, covering the
+ *            references, for the parts of a report window that are not
+ *            whole hours; imports_first_event — imports by first_event_id.
+ *
  * Views: denials, grants (events filtered by outcome); principals
  * (principal, type, account, first/last seen, granted/denied counts,
  * expected); findings (class, principal, cluster, count, first/last seen,
@@ -127,6 +162,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rollup.h"
 #include "status.h"
 #include "timeutil.h"
 
@@ -313,6 +349,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE INDEX event_rows_identity ON event_rows(identity_id, ts) WHERE identity_id IS NOT NULL;"
 	"CREATE INDEX event_rows_denied ON event_rows(error_id) WHERE outcome = 'denied';"
 	"CREATE INDEX event_rows_config ON event_rows(stream_id, ts) WHERE kind = 'config_error';",
+	/* 3 -> 4: the report's rollups, built from the stored events (rollup.c) */
+	rollup_migration_sql,
 };
 
 /* key -> id of a stream, identity or error already stored, so most rows
@@ -811,7 +849,12 @@ int store_begin(struct store *s, char *err, size_t err_sz)
 
 int store_commit(struct store *s, char *err, size_t err_sz)
 {
-	int rc = exec_sql(s->db, "COMMIT", "cannot commit", err, err_sz);
+	/* The batch's rows go into the rollups in the same transaction: both
+	 * are committed, or rolled back by the caller, together. */
+	int rc = rollup_update(s->db, err, err_sz);
+	if (rc)
+		return rc;
+	rc = exec_sql(s->db, "COMMIT", "cannot commit", err, err_sz);
 	if (rc)
 		store_forget_interned(s);
 	return rc;

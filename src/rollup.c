@@ -1,0 +1,963 @@
+/* Rollups: the summary tables the report reads (see rollup.h and the
+ * schema comment at the top of store.c).
+ *
+ * Two ways in, one definition: the migration fills each table with one
+ * GROUP BY over `events` (rollup_migration_sql); rollup_update() then
+ * folds each committed batch in. For a batch it reads the new rows once,
+ * in id order, sums them in small hash tables in memory and upserts the
+ * sums (a few hundred rows per 50,000 events): re-reading the batch with
+ * a GROUP BY per table would cost several sorts of the whole batch. The
+ * per-row values that need other rows (in_break, seg) come from the same
+ * SQL expressions or the same rule as the migration; tests/unit/test_rollup.c
+ * checks that both ways give the same tables. */
+#include "rollup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "status.h"
+#include "store.h"
+
+/* ---- the migration: schema version 3 -> 4 ---- */
+
+/* One row of rollup_denials from the denials d (GROUP BY 1..9); also used
+ * to recompute an hour when a late config error changes in_break. */
+#define DENIAL_SELECT                                                                                \
+	"SELECT substr(d.ts, 1, 13), " RU_ENC("d.error_class") ", " RU_ENC("d.principal_arn") ","       \
+	" COALESCE(d.cluster, ''), d.log_group, COALESCE(NULLIF(d.sts_region, ''), ''), d.expected, "  \
+	RU_IN_BREAK("d") ", " RU_SEG("d.id") ", COUNT(*), MIN(d.ts), MAX(d.ts) FROM events d"
+#define DENIAL_GROUP " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
+
+const char rollup_migration_sql[] =
+	/* Denials by time, for the parts of a report window that are not whole
+	 * hours: with the references (and outcome, which the partial index
+	 * implies but the planner asks for) it covers what the report reads,
+	 * so no row page is read for them. */
+	"CREATE INDEX IF NOT EXISTS event_rows_denied_ts ON event_rows(ts, stream_id, identity_id, error_id, outcome)"
+	"  WHERE outcome = 'denied';"
+	"CREATE INDEX IF NOT EXISTS imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS rollup_state("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  last_event_id INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS rollup_minutes("
+	"  minute TEXT NOT NULL PRIMARY KEY,"
+	"  events INTEGER NOT NULL,"
+	"  granted INTEGER NOT NULL,"
+	"  denied INTEGER NOT NULL,"
+	"  denied_unexpected INTEGER NOT NULL,"
+	"  sts_responses INTEGER NOT NULL,"
+	"  config_errors INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS rollup_denials("
+	"  hour TEXT NOT NULL,"
+	"  error_class TEXT NOT NULL,"
+	"  principal_arn TEXT NOT NULL,"
+	"  cluster TEXT NOT NULL,"
+	"  log_group TEXT NOT NULL,"
+	"  sts_region TEXT NOT NULL,"
+	"  expected INTEGER NOT NULL,"
+	"  in_break INTEGER NOT NULL,"
+	"  seg INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  first_ts TEXT NOT NULL,"
+	"  last_ts TEXT NOT NULL,"
+	"  PRIMARY KEY (hour, error_class, principal_arn, cluster, log_group, sts_region, expected, in_break, seg))"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS rollup_denial_pairs("
+	"  error_class TEXT NOT NULL,"
+	"  principal_arn TEXT NOT NULL,"
+	"  first_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (error_class, principal_arn)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS rollup_principals("
+	"  principal TEXT NOT NULL PRIMARY KEY,"
+	"  first_seen TEXT NOT NULL,"
+	"  last_seen TEXT NOT NULL,"
+	"  granted INTEGER NOT NULL,"
+	"  denied INTEGER NOT NULL,"
+	"  decided INTEGER NOT NULL,"
+	"  expected INTEGER NOT NULL,"
+	"  events INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS rollup_principal_ids("
+	"  principal_arn TEXT NOT NULL PRIMARY KEY,"
+	"  first_id INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS rollup_creators("
+	"  principal TEXT NOT NULL PRIMARY KEY,"
+	"  first_seen TEXT NOT NULL,"
+	"  last_seen TEXT NOT NULL,"
+	"  grants INTEGER NOT NULL) WITHOUT ROWID;"
+	/* Built from scratch even where a copy of these tables survived a
+	 * downgrade of the rest of the schema. */
+	"DELETE FROM rollup_state; DELETE FROM rollup_minutes; DELETE FROM rollup_denials;"
+	"DELETE FROM rollup_denial_pairs; DELETE FROM rollup_principals; DELETE FROM rollup_principal_ids;"
+	"DELETE FROM rollup_creators;"
+	"INSERT INTO rollup_minutes SELECT substr(ts, 1, 16), COUNT(*),"
+	" COUNT(CASE WHEN outcome = 'granted' THEN 1 END), COUNT(CASE WHEN outcome = 'denied' THEN 1 END),"
+	" COUNT(CASE WHEN outcome = 'denied' AND expected = 0 THEN 1 END),"
+	" COUNT(CASE WHEN kind = 'sts_response' THEN 1 END), COUNT(CASE WHEN kind = 'config_error' THEN 1 END)"
+	" FROM events GROUP BY 1;"
+	"INSERT INTO rollup_denials " DENIAL_SELECT " WHERE d.outcome = 'denied'" DENIAL_GROUP ";"
+	"INSERT INTO rollup_denial_pairs SELECT " RU_ENC("error_class") ", " RU_ENC("principal_arn") ", MIN(id)"
+	" FROM events WHERE outcome = 'denied' GROUP BY 1, 2;"
+	"INSERT INTO rollup_principals SELECT COALESCE(principal_arn, arn), MIN(ts), MAX(ts),"
+	" COUNT(CASE WHEN outcome = 'granted' THEN 1 END), COUNT(CASE WHEN outcome = 'denied' THEN 1 END),"
+	" COUNT(outcome), MAX(expected), COUNT(*)"
+	" FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL GROUP BY 1;"
+	"INSERT INTO rollup_principal_ids SELECT principal_arn, MIN(id) FROM events"
+	" WHERE principal_arn IS NOT NULL GROUP BY 1;"
+	"INSERT INTO rollup_creators SELECT COALESCE(principal_arn, arn, uid, '(unknown)'), MIN(ts), MAX(ts), COUNT(*)"
+	" FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1;"
+	"INSERT INTO rollup_state VALUES (1, (SELECT COALESCE(MAX(id), 0) FROM events));";
+
+/* ---- errors ---- */
+
+/* As store.c says it: the system error too ("disk I/O error" alone does
+ * not say the disk is full). */
+static int fail(sqlite3 *db, const char *what, char *err, size_t err_sz)
+{
+	int ext = sqlite3_extended_errcode(db);
+	int sys = sqlite3_system_errno(db);
+	snprintf(err, err_sz, "%s: %s%s%s%s", what, sqlite3_errmsg(db), sys ? " (" : "", sys ? strerror(sys) : "",
+		 sys ? ")" : "");
+	switch (ext & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return AL_TEMPFAIL;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return AL_DATAERR;
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		return AL_CANTCREAT;
+	default:
+		return AL_SOFTWARE;
+	}
+}
+
+static int oom(char *err, size_t err_sz)
+{
+	snprintf(err, err_sz, "rollups: out of memory");
+	return AL_SOFTWARE;
+}
+
+/* ---- sums in memory, keyed by a byte string ---- */
+
+#define TS_MAX 32 /* "YYYY-MM-DDTHH:MM:SSZ" and then some */
+
+struct entry {
+	uint64_t hash;
+	char *key;
+	size_t klen;
+	long long c[6];  /* counters; their meaning depends on the table */
+	int64_t id;      /* smallest events.id */
+	char first[TS_MAX], last[TS_MAX];
+};
+
+struct map {
+	struct entry *v;
+	size_t n, cap;
+	size_t *slot; /* index + 1, 0 = empty */
+	size_t nslot;
+	struct buf key; /* the key being built */
+};
+
+static void map_free(struct map *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].key);
+	free(m->v);
+	free(m->slot);
+	buf_free(&m->key);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Key fields: a tag byte, then for text a 4-byte length and the bytes,
+ * for an integer 8 bytes. */
+enum { K_NULL = 0, K_TEXT = 1, K_INT = 2 };
+
+static void key_text(struct map *m, const char *s, size_t len)
+{
+	char tag = s ? K_TEXT : K_NULL;
+	uint32_t n = s ? (uint32_t)len : 0;
+	buf_append(&m->key, &tag, 1);
+	if (s) {
+		buf_append(&m->key, &n, sizeof(n));
+		buf_append(&m->key, s, len);
+	}
+}
+
+static void key_int(struct map *m, int64_t v)
+{
+	char tag = K_INT;
+	buf_append(&m->key, &tag, 1);
+	buf_append(&m->key, &v, sizeof(v));
+}
+
+/* The entry of the key built in m->key, created (zeroed, first/last set
+ * to ts, id to id) when new; NULL when out of memory. */
+static struct entry *map_get(struct map *m, const char *ts, int64_t id)
+{
+	if (m->key.oom)
+		return NULL;
+	const char *k = m->key.len ? m->key.data : "";
+	size_t klen = m->key.len;
+	uint64_t h = store_xxh64(k, klen, 0);
+	if (m->nslot) {
+		for (size_t i = h & (m->nslot - 1);; i = (i + 1) & (m->nslot - 1)) {
+			size_t s = m->slot[i];
+			if (!s)
+				break;
+			struct entry *e = &m->v[s - 1];
+			if (e->hash == h && e->klen == klen && memcmp(e->key, k, klen) == 0)
+				return e;
+		}
+	}
+	if ((m->n + 1) * 2 > m->nslot) {
+		size_t nslot = m->nslot ? m->nslot * 2 : 256;
+		size_t *slot = calloc(nslot, sizeof(*slot));
+		if (!slot)
+			return NULL;
+		for (size_t j = 0; j < m->n; j++) {
+			size_t i = m->v[j].hash & (nslot - 1);
+			while (slot[i])
+				i = (i + 1) & (nslot - 1);
+			slot[i] = j + 1;
+		}
+		free(m->slot);
+		m->slot = slot;
+		m->nslot = nslot;
+	}
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct entry *v = realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		m->v = v;
+		m->cap = cap;
+	}
+	struct entry *e = &m->v[m->n];
+	memset(e, 0, sizeof(*e));
+	e->key = malloc(klen ? klen : 1);
+	if (!e->key)
+		return NULL;
+	memcpy(e->key, k, klen);
+	e->klen = klen;
+	e->hash = h;
+	e->id = id;
+	snprintf(e->first, sizeof(e->first), "%s", ts); /* "" or a stored time */
+	snprintf(e->last, sizeof(e->last), "%s", ts);
+	size_t i = h & (m->nslot - 1);
+	while (m->slot[i])
+		i = (i + 1) & (m->nslot - 1);
+	m->slot[i] = ++m->n;
+	return e;
+}
+
+/* Copies a time (shorter than TS_MAX: rollup_update checks) */
+static void ts_copy(char dst[TS_MAX], const char *ts)
+{
+	size_t n = strlen(ts);
+	memcpy(dst, ts, n + 1);
+}
+
+static void seen(struct entry *e, const char *ts, int64_t id)
+{
+	if (strcmp(ts, e->first) < 0)
+		ts_copy(e->first, ts);
+	if (strcmp(ts, e->last) > 0)
+		ts_copy(e->last, ts);
+	if (id < e->id)
+		e->id = id;
+}
+
+/* Binds the key fields of e as parameters 1.. of st (a NULL text field as
+ * RU_NULL when null_as_mark, else as SQL NULL); returns the next index. */
+static int bind_key(sqlite3_stmt *st, const struct entry *e, int null_as_mark)
+{
+	const char *p = e->key, *end = e->key + e->klen;
+	int i = 1;
+	while (p < end) {
+		char tag = *p++;
+		if (tag == K_INT) {
+			int64_t v;
+			memcpy(&v, p, sizeof(v));
+			p += sizeof(v);
+			sqlite3_bind_int64(st, i++, v);
+		} else if (tag == K_TEXT) {
+			uint32_t n;
+			memcpy(&n, p, sizeof(n));
+			p += sizeof(n);
+			sqlite3_bind_text(st, i++, p, (int)n, SQLITE_STATIC);
+			p += n;
+		} else if (null_as_mark) {
+			sqlite3_bind_text(st, i++, "", 1, SQLITE_STATIC); /* the one NUL byte of char(0) */
+		} else {
+			sqlite3_bind_null(st, i++);
+		}
+	}
+	return i;
+}
+
+/* ---- one batch ---- */
+
+enum { MINUTES, DENIALS, PAIRS, PRINCIPALS, PRINCIPAL_IDS, CREATORS, NMAPS };
+
+/* Upserts, one per map; the key fields come first, in key order. */
+static const char *const upsert_sql[NMAPS] = {
+	[MINUTES] = "INSERT INTO rollup_minutes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (minute) DO UPDATE SET"
+		    " events = events + excluded.events, granted = granted + excluded.granted,"
+		    " denied = denied + excluded.denied, denied_unexpected = denied_unexpected + excluded.denied_unexpected,"
+		    " sts_responses = sts_responses + excluded.sts_responses,"
+		    " config_errors = config_errors + excluded.config_errors",
+	[DENIALS] = "INSERT INTO rollup_denials VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		    " ON CONFLICT (hour, error_class, principal_arn, cluster, log_group, sts_region, expected, in_break, seg)"
+		    " DO UPDATE SET n = n + excluded.n, first_ts = min(first_ts, excluded.first_ts),"
+		    " last_ts = max(last_ts, excluded.last_ts)",
+	[PAIRS] = "INSERT INTO rollup_denial_pairs VALUES (?1, ?2, ?3) ON CONFLICT (error_class, principal_arn)"
+		  " DO UPDATE SET first_id = min(first_id, excluded.first_id)",
+	[PRINCIPALS] = "INSERT INTO rollup_principals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (principal)"
+		       " DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),"
+		       " last_seen = max(last_seen, excluded.last_seen), granted = granted + excluded.granted,"
+		       " denied = denied + excluded.denied, decided = decided + excluded.decided,"
+		       " expected = max(expected, excluded.expected), events = events + excluded.events",
+	[PRINCIPAL_IDS] = "INSERT INTO rollup_principal_ids VALUES (?1, ?2) ON CONFLICT (principal_arn)"
+			  " DO UPDATE SET first_id = min(first_id, excluded.first_id)",
+	[CREATORS] = "INSERT INTO rollup_creators VALUES (?1, ?2, ?3, ?4) ON CONFLICT (principal)"
+		     " DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),"
+		     " last_seen = max(last_seen, excluded.last_seen), grants = grants + excluded.grants",
+};
+
+/* The new rows, in id order, as stored: the stream, identity and error
+ * of a row are looked up once per batch (struct attrs), which is what the
+ * `events` view joins in. */
+static const char scan_sql[] =
+	"SELECT id, ts, kind, outcome, stream_id, identity_id, error_id FROM event_rows"
+	" WHERE id > ?1 AND id <= ?2 ORDER BY id";
+
+/* What the events view takes from streams, identities and errors. */
+enum { A_STREAM, A_IDENTITY, A_ERROR, NATTR };
+static const char *const attr_sql[NATTR] = {
+	[A_STREAM] = "SELECT log_group, cluster FROM streams WHERE id = ?1",
+	[A_IDENTITY] = "SELECT arn, username, uid, principal_arn, expected FROM identities WHERE id = ?1",
+	[A_ERROR] = "SELECT error_class, sts_region FROM errors WHERE id = ?1",
+};
+#define ATTR_COLS 5
+
+/* One row of streams, identities or errors, and for an identity what the
+ * batch's rows with it add up to (folded into the principal tables once
+ * per identity, not once per row). */
+struct attr {
+	int64_t id;
+	int found;             /* 0: no such row (the view's join finds nothing) */
+	char *s[ATTR_COLS];    /* NULL for SQL NULL */
+	size_t len[ATTR_COLS];
+	int64_t num;           /* identities.expected */
+	int64_t min_id;        /* 0 = no row of the batch yet */
+	long long access[4];   /* access rows: granted, denied, with an outcome, all */
+	char afirst[TS_MAX], alast[TS_MAX];
+	long long grants;      /* granted rows */
+	char gfirst[TS_MAX], glast[TS_MAX];
+};
+
+struct attrs {
+	sqlite3_stmt *st;
+	struct attr *v;
+	size_t n, cap;
+	size_t *slot; /* index + 1 */
+	size_t nslot;
+};
+
+/* in_break of one not_mapped denial: RU_IN_CONFIG_BREAK with d.log_group
+ * = ?1 and d.ts = ?2. */
+static const char in_break_sql[] =
+	"SELECT " RU_IN_CONFIG_BREAK("d") " FROM (SELECT ?1 AS log_group, ?2 AS ts) d";
+
+struct batch {
+	struct map m[NMAPS];
+	struct attrs a[NATTR];
+	sqlite3_stmt *in_break;
+	/* the config errors of the batch: log group and time, for late breaks */
+	char (*cfg_ts)[TS_MAX];
+	char **cfg_group;
+	size_t ncfg, cfg_cap;
+	/* segment boundaries (imports.first_event_id) above the watermark */
+	int64_t *bound;
+	size_t nbound, bi;
+	int64_t seg;
+	size_t last_minute; /* entry index + 1 of the previous row's minute */
+};
+
+static void batch_free(struct batch *b)
+{
+	for (int i = 0; i < NMAPS; i++)
+		map_free(&b->m[i]);
+	for (int i = 0; i < NATTR; i++) {
+		struct attrs *a = &b->a[i];
+		for (size_t k = 0; k < a->n; k++)
+			for (int c = 0; c < ATTR_COLS; c++)
+				free(a->v[k].s[c]);
+		free(a->v);
+		free(a->slot);
+		sqlite3_finalize(a->st);
+	}
+	sqlite3_finalize(b->in_break);
+	for (size_t i = 0; i < b->ncfg; i++)
+		free(b->cfg_group[i]);
+	free(b->cfg_group);
+	free(b->cfg_ts);
+	free(b->bound);
+}
+
+/* The row id of table t, from memory after the first time; *out is NULL
+ * when out of memory or on an SQL error (*sqlrc says which). */
+static const struct attr *attr_get(struct batch *b, int t, int64_t id, int *sqlrc)
+{
+	struct attrs *a = &b->a[t];
+	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+	*sqlrc = SQLITE_OK;
+	if (a->nslot) {
+		for (size_t i = (h >> 20) & (a->nslot - 1);; i = (i + 1) & (a->nslot - 1)) {
+			if (!a->slot[i])
+				break;
+			if (a->v[a->slot[i] - 1].id == id)
+				return &a->v[a->slot[i] - 1];
+		}
+	}
+	if ((a->n + 1) * 2 > a->nslot) {
+		size_t nslot = a->nslot ? a->nslot * 2 : 256;
+		size_t *slot = calloc(nslot, sizeof(*slot));
+		if (!slot)
+			return NULL;
+		for (size_t j = 0; j < a->n; j++) {
+			size_t i = (((uint64_t)a->v[j].id * 0x9E3779B97F4A7C15ULL) >> 20) & (nslot - 1);
+			while (slot[i])
+				i = (i + 1) & (nslot - 1);
+			slot[i] = j + 1;
+		}
+		free(a->slot);
+		a->slot = slot;
+		a->nslot = nslot;
+	}
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct attr *v = realloc(a->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		a->v = v;
+		a->cap = cap;
+	}
+	struct attr *e = &a->v[a->n];
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	sqlite3_bind_int64(a->st, 1, id);
+	int rc = sqlite3_step(a->st);
+	if (rc == SQLITE_ROW) {
+		e->found = 1;
+		int ncol = sqlite3_column_count(a->st);
+		for (int c = 0; c < ncol && c < ATTR_COLS; c++) {
+			if (sqlite3_column_type(a->st, c) == SQLITE_NULL)
+				continue;
+			const char *s = (const char *)sqlite3_column_text(a->st, c);
+			size_t len = (size_t)sqlite3_column_bytes(a->st, c);
+			e->s[c] = malloc(len + 1);
+			if (!e->s[c]) {
+				for (int k = 0; k < c; k++)
+					free(e->s[k]);
+				sqlite3_reset(a->st);
+				return NULL;
+			}
+			memcpy(e->s[c], s, len);
+			e->s[c][len] = '\0';
+			e->len[c] = len;
+		}
+		if (t == A_IDENTITY)
+			e->num = sqlite3_column_int64(a->st, 4);
+	} else if (rc != SQLITE_DONE) {
+		*sqlrc = rc;
+		sqlite3_reset(a->st);
+		return NULL;
+	}
+	sqlite3_reset(a->st);
+	size_t i = (h >> 20) & (a->nslot - 1);
+	while (a->slot[i])
+		i = (i + 1) & (a->nslot - 1);
+	a->slot[i] = ++a->n;
+	return e;
+}
+
+static int64_t one_int(sqlite3 *db, const char *sql, int64_t arg, int64_t dflt, int *rc)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+	*rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (*rc != SQLITE_OK)
+		return v;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
+	*rc = sqlite3_step(st);
+	if (*rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	if (*rc == SQLITE_ROW || *rc == SQLITE_DONE)
+		*rc = SQLITE_OK;
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The segments: RU_SEG for ids above wm, as a walk over the boundaries. */
+static int load_bounds(sqlite3 *db, struct batch *b, int64_t wm, int64_t max)
+{
+	int rc;
+	b->seg = one_int(db, "SELECT MAX(first_event_id) FROM imports WHERE first_event_id <= ?1", wm, 1, &rc);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_stmt *st;
+	rc = sqlite3_prepare_v2(db,
+				"SELECT DISTINCT first_event_id FROM imports WHERE first_event_id > ?1 AND first_event_id <= ?2"
+				" ORDER BY 1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, wm);
+	sqlite3_bind_int64(st, 2, max);
+	size_t cap = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (b->nbound == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			int64_t *v = realloc(b->bound, ncap * sizeof(*v));
+			if (!v) {
+				sqlite3_finalize(st);
+				return SQLITE_NOMEM;
+			}
+			b->bound = v;
+			cap = ncap;
+		}
+		b->bound[b->nbound++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int add_cfg(struct batch *b, const char *group, const char *ts)
+{
+	if (b->ncfg == b->cfg_cap) {
+		size_t cap = b->cfg_cap ? b->cfg_cap * 2 : 16;
+		char **g = realloc(b->cfg_group, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		b->cfg_group = g;
+		char(*t)[TS_MAX] = realloc(b->cfg_ts, cap * sizeof(*t));
+		if (!t)
+			return -1;
+		b->cfg_ts = t;
+		b->cfg_cap = cap;
+	}
+	b->cfg_group[b->ncfg] = strdup(group);
+	if (!b->cfg_group[b->ncfg])
+		return -1;
+	snprintf(b->cfg_ts[b->ncfg], TS_MAX, "%s", ts);
+	b->ncfg++;
+	return 0;
+}
+
+#define ROW_OOM (-1)
+
+/* Sums one row of scan_sql into the maps: the same values the events
+ * view gives for it. 0, ROW_OOM, or an SQLite error code. */
+static int add_row(struct batch *b, sqlite3_stmt *st, const char *ts, size_t ts_len)
+{
+	/* As few sqlite3_column_* calls as will do: each takes the
+	 * connection's mutex. NULL ids read as 0 (rowids start at 1). */
+	int64_t id = sqlite3_column_int64(st, 0);
+	const char *kind = (const char *)sqlite3_column_text(st, 2);
+	const char *outcome = (const char *)sqlite3_column_text(st, 3);
+	int64_t identity_id = sqlite3_column_int64(st, 5), error_id = sqlite3_column_int64(st, 6);
+	const struct attr *stream, *ident = NULL, *error = NULL;
+	struct entry *e;
+	struct map *m;
+	int rc;
+
+	stream = attr_get(b, A_STREAM, sqlite3_column_int64(st, 4), &rc);
+	if (!stream)
+		return rc ? rc : ROW_OOM;
+	if (!stream->found)
+		return 0; /* the view's inner join drops it */
+	if (identity_id) {
+		ident = attr_get(b, A_IDENTITY, identity_id, &rc);
+		if (!ident)
+			return rc ? rc : ROW_OOM;
+		if (!ident->found)
+			ident = NULL;
+	}
+	if (error_id) {
+		error = attr_get(b, A_ERROR, error_id, &rc);
+		if (!error)
+			return rc ? rc : ROW_OOM;
+		if (!error->found)
+			error = NULL;
+	}
+	/* identities: arn, username, uid, principal_arn; errors: class, region */
+	const char *parn = ident ? ident->s[3] : NULL;
+	int64_t expected = ident ? ident->num : 0;
+	int granted = outcome && !strcmp(outcome, "granted"), denied = outcome && !strcmp(outcome, "denied");
+	int is_access = kind && !strcmp(kind, "access"), is_cfg = kind && !strcmp(kind, "config_error");
+
+	while (b->bi < b->nbound && b->bound[b->bi] <= id)
+		b->seg = b->bound[b->bi++];
+
+	/* rows come in time order mostly: most share the previous row's minute */
+	m = &b->m[MINUTES];
+	e = b->last_minute ? &m->v[b->last_minute - 1] : NULL;
+	if (!e || ts_len < 16 || e->klen != 1 + 4 + 16 || memcmp(e->key + 5, ts, 16) != 0) {
+		buf_reset(&m->key);
+		key_text(m, ts, ts_len < 16 ? ts_len : 16);
+		if (!(e = map_get(m, ts, id)))
+			return ROW_OOM;
+		b->last_minute = (size_t)(e - m->v) + 1;
+	}
+	e->c[0]++;
+	e->c[1] += granted;
+	e->c[2] += denied;
+	e->c[3] += denied && expected == 0;
+	e->c[4] += kind && !strcmp(kind, "sts_response");
+	e->c[5] += is_cfg;
+
+	if (ident) {
+		struct attr *ia = (struct attr *)ident;
+		if (!ia->min_id || id < ia->min_id)
+			ia->min_id = id;
+		if (is_access) {
+			if (!ia->access[3] || strcmp(ts, ia->afirst) < 0)
+				ts_copy(ia->afirst, ts);
+			if (!ia->access[3] || strcmp(ts, ia->alast) > 0)
+				ts_copy(ia->alast, ts);
+			ia->access[0] += granted;
+			ia->access[1] += denied;
+			ia->access[2] += outcome != NULL;
+			ia->access[3]++;
+		}
+		if (granted) {
+			if (!ia->grants || strcmp(ts, ia->gfirst) < 0)
+				ts_copy(ia->gfirst, ts);
+			if (!ia->grants || strcmp(ts, ia->glast) > 0)
+				ts_copy(ia->glast, ts);
+			ia->grants++;
+		}
+	}
+	const char *group = stream->s[0] ? stream->s[0] : "";
+	if (denied) {
+		const char *cls = error ? error->s[0] : NULL, *region = error ? error->s[1] : NULL;
+		const char *cluster = stream->s[1];
+		int64_t in_break = 0;
+		if (!cls || !strcmp(cls, "not_mapped")) {
+			sqlite3_bind_text(b->in_break, 1, group, -1, SQLITE_STATIC);
+			sqlite3_bind_text(b->in_break, 2, ts, (int)ts_len, SQLITE_STATIC);
+			rc = sqlite3_step(b->in_break);
+			if (rc == SQLITE_ROW)
+				in_break = sqlite3_column_int64(b->in_break, 0);
+			sqlite3_reset(b->in_break);
+			if (rc != SQLITE_ROW)
+				return rc;
+		}
+		m = &b->m[DENIALS];
+		buf_reset(&m->key);
+		key_text(m, ts, ts_len < 13 ? ts_len : 13);
+		key_text(m, cls, cls ? error->len[0] : 0);
+		key_text(m, parn, parn ? ident->len[3] : 0);
+		key_text(m, cluster ? cluster : "", cluster ? stream->len[1] : 0);
+		key_text(m, group, strlen(group));
+		key_text(m, region ? region : "", region ? error->len[1] : 0);
+		key_int(m, expected);
+		key_int(m, in_break);
+		key_int(m, b->seg);
+		if (!(e = map_get(m, ts, id)))
+			return ROW_OOM;
+		seen(e, ts, id);
+		e->c[0]++;
+		m = &b->m[PAIRS];
+		buf_reset(&m->key);
+		key_text(m, cls, cls ? error->len[0] : 0);
+		key_text(m, parn, parn ? ident->len[3] : 0);
+		if (!(e = map_get(m, ts, id)))
+			return ROW_OOM;
+		seen(e, ts, id);
+	}
+	if (is_cfg && add_cfg(b, group, ts) != 0)
+		return ROW_OOM;
+	return 0;
+}
+
+/* A config error of this batch may cover not_mapped denials that earlier
+ * batches rolled up as outside a break: their hours of that log group are
+ * computed again from the events (only rows up to the watermark: the
+ * batch's own rows are added after). With rows imported in time order
+ * this finds nothing, from two index lookups per config error. */
+static int late_breaks(sqlite3 *db, struct batch *b, int64_t wm, char *err, size_t err_sz)
+{
+	sqlite3_stmt *find = NULL, *del = NULL, *ins = NULL;
+	char (*done)[TS_MAX] = NULL;
+	char **done_group = NULL;
+	size_t ndone = 0;
+	int rc = AL_OK;
+	if (!b->ncfg)
+		return AL_OK;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT DISTINCT hour FROM rollup_denials"
+			       " WHERE hour IN (substr(?2, 1, 13), substr(strftime('%Y-%m-%dT%H:%M:%SZ', ?2, '+1 hour'), 1, 13))"
+			       " AND (error_class = 'not_mapped' OR error_class = " RU_NULL ") AND log_group = ?1 AND in_break = 0"
+			       " AND last_ts >= ?2 AND first_ts < strftime('%Y-%m-%dT%H:%M:%SZ', ?2, '+1 hour')",
+			       -1, &find, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "DELETE FROM rollup_denials WHERE hour = ?1 AND (error_class = 'not_mapped' OR error_class = " RU_NULL ")"
+			       " AND log_group = ?2",
+			       -1, &del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO rollup_denials " DENIAL_SELECT " WHERE d.id IN (SELECT id FROM event_rows"
+			       "  INDEXED BY event_rows_denied_ts WHERE outcome = 'denied'"
+			       "  AND ts >= ?1 || ':00:00Z' AND ts <= ?1 || ':59:59Z') AND substr(d.ts, 1, 13) = ?1"
+			       " AND (d.error_class = 'not_mapped' OR d.error_class IS NULL) AND d.log_group = ?2 AND d.id <= ?3"
+			       DENIAL_GROUP,
+			       -1, &ins, NULL) != SQLITE_OK) {
+		rc = fail(db, "cannot update the rollups", err, err_sz);
+		goto out;
+	}
+	done = malloc(b->ncfg * 2 * sizeof(*done));
+	done_group = malloc(b->ncfg * 2 * sizeof(*done_group));
+	if (!done || !done_group) {
+		rc = oom(err, err_sz);
+		goto out;
+	}
+	for (size_t i = 0; i < b->ncfg && !rc; i++) {
+		sqlite3_bind_text(find, 1, b->cfg_group[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(find, 2, b->cfg_ts[i], -1, SQLITE_STATIC);
+		int step;
+		while ((step = sqlite3_step(find)) == SQLITE_ROW) {
+			const char *hour = (const char *)sqlite3_column_text(find, 0);
+			size_t k;
+			for (k = 0; k < ndone; k++)
+				if (!strcmp(done[k], hour) && !strcmp(done_group[k], b->cfg_group[i]))
+					break;
+			if (k < ndone)
+				continue;
+			snprintf(done[ndone], TS_MAX, "%s", hour);
+			done_group[ndone++] = b->cfg_group[i];
+		}
+		sqlite3_reset(find);
+		if (step != SQLITE_DONE)
+			rc = fail(db, "cannot update the rollups", err, err_sz);
+	}
+	/* Recomputed after the search: a deleted hour must not be found again. */
+	for (size_t k = 0; k < ndone && !rc; k++) {
+		sqlite3_bind_text(del, 1, done[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(del, 2, done_group[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 1, done[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, done_group[k], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, wm);
+		if (sqlite3_step(del) != SQLITE_DONE || sqlite3_step(ins) != SQLITE_DONE)
+			rc = fail(db, "cannot update the rollups", err, err_sz);
+		sqlite3_reset(del);
+		sqlite3_reset(ins);
+	}
+out:
+	free(done);
+	free(done_group);
+	sqlite3_finalize(find);
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	return rc;
+}
+
+/* What the batch's rows added per identity, into the tables keyed by
+ * principal: COALESCE(principal_arn, arn) for access records, the
+ * principal_arn's first id, kubernetes-admin grants. */
+static int fold_identities(struct batch *b)
+{
+	struct attrs *a = &b->a[A_IDENTITY];
+	for (size_t i = 0; i < a->n; i++) {
+		const struct attr *ia = &a->v[i];
+		const char *arn = ia->s[0], *user = ia->s[1], *uid = ia->s[2], *parn = ia->s[3];
+		struct entry *e;
+		struct map *m;
+		if (!ia->found || !ia->min_id)
+			continue;
+		if (parn) {
+			m = &b->m[PRINCIPAL_IDS];
+			buf_reset(&m->key);
+			key_text(m, parn, ia->len[3]);
+			if (!(e = map_get(m, "", ia->min_id)))
+				return -1;
+			if (ia->min_id < e->id)
+				e->id = ia->min_id;
+		}
+		if (ia->access[3] && (parn || arn)) {
+			m = &b->m[PRINCIPALS];
+			buf_reset(&m->key);
+			key_text(m, parn ? parn : arn, parn ? ia->len[3] : ia->len[0]);
+			if (!(e = map_get(m, ia->afirst, ia->min_id)))
+				return -1;
+			seen(e, ia->afirst, ia->min_id);
+			seen(e, ia->alast, ia->min_id);
+			if (e->c[4] == 0 || ia->num > e->c[3])
+				e->c[3] = ia->num;
+			for (int c = 0; c < 3; c++)
+				e->c[c] += ia->access[c];
+			e->c[4] += ia->access[3];
+		}
+		if (ia->grants && user && !strcmp(user, "kubernetes-admin")) {
+			m = &b->m[CREATORS];
+			buf_reset(&m->key);
+			if (parn)
+				key_text(m, parn, ia->len[3]);
+			else if (arn)
+				key_text(m, arn, ia->len[0]);
+			else if (uid)
+				key_text(m, uid, ia->len[2]);
+			else
+				key_text(m, "(unknown)", 9);
+			if (!(e = map_get(m, ia->gfirst, ia->min_id)))
+				return -1;
+			seen(e, ia->gfirst, ia->min_id);
+			seen(e, ia->glast, ia->min_id);
+			e->c[0] += ia->grants;
+		}
+	}
+	return 0;
+}
+
+static int flush(sqlite3 *db, struct batch *b, char *err, size_t err_sz)
+{
+	if (fold_identities(b) != 0)
+		return oom(err, err_sz);
+	for (int t = 0; t < NMAPS; t++) {
+		struct map *m = &b->m[t];
+		sqlite3_stmt *st;
+		if (!m->n)
+			continue;
+		if (sqlite3_prepare_v2(db, upsert_sql[t], -1, &st, NULL) != SQLITE_OK)
+			return fail(db, "cannot update the rollups", err, err_sz);
+		for (size_t i = 0; i < m->n; i++) {
+			const struct entry *e = &m->v[i];
+			int k = bind_key(st, e, t == DENIALS || t == PAIRS);
+			switch (t) {
+			case MINUTES:
+				for (int c = 0; c < 6; c++)
+					sqlite3_bind_int64(st, k++, e->c[c]);
+				break;
+			case DENIALS:
+				sqlite3_bind_int64(st, k++, e->c[0]);
+				sqlite3_bind_text(st, k++, e->first, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, k++, e->last, -1, SQLITE_STATIC);
+				break;
+			case PAIRS:
+			case PRINCIPAL_IDS:
+				sqlite3_bind_int64(st, k++, e->id);
+				break;
+			case PRINCIPALS:
+				sqlite3_bind_text(st, k++, e->first, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, k++, e->last, -1, SQLITE_STATIC);
+				for (int c = 0; c < 5; c++)
+					sqlite3_bind_int64(st, k++, e->c[c]);
+				break;
+			case CREATORS:
+				sqlite3_bind_text(st, k++, e->first, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, k++, e->last, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(st, k++, e->c[0]);
+				break;
+			}
+			int rc = sqlite3_step(st);
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE) {
+				int r = fail(db, "cannot update the rollups", err, err_sz);
+				sqlite3_finalize(st);
+				return r;
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	return AL_OK;
+}
+
+int rollup_update(sqlite3 *db, char *err, size_t err_sz)
+{
+	struct batch b;
+	sqlite3_stmt *st = NULL;
+	int rc = AL_OK, src;
+	memset(&b, 0, sizeof(b));
+	int64_t wm = one_int(db, "SELECT last_event_id FROM rollup_state WHERE id = 1", 0, -1, &src);
+	if (src != SQLITE_OK)
+		return fail(db, "cannot read the rollup state", err, err_sz);
+	if (wm < 0) {
+		snprintf(err, err_sz, "the rollup state is missing (table rollup_state)");
+		return AL_DATAERR;
+	}
+	int64_t max = one_int(db, "SELECT MAX(id) FROM event_rows", 0, 0, &src);
+	if (src != SQLITE_OK)
+		return fail(db, "cannot read the rollup state", err, err_sz);
+	if (max <= wm)
+		return AL_OK;
+	src = load_bounds(db, &b, wm, max);
+	for (int i = 0; i < NATTR && src == SQLITE_OK; i++)
+		src = sqlite3_prepare_v2(db, attr_sql[i], -1, &b.a[i].st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_prepare_v2(db, in_break_sql, -1, &b.in_break, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL);
+	if (src != SQLITE_OK)
+		goto sqlfail;
+	sqlite3_bind_int64(st, 1, wm);
+	sqlite3_bind_int64(st, 2, max);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *ts = (const char *)sqlite3_column_text(st, 1);
+		size_t len = ts ? strlen(ts) : 0;
+		if (!ts || len >= TS_MAX) {
+			snprintf(err, err_sz, "event %lld has an unexpected time", (long long)sqlite3_column_int64(st, 0));
+			rc = AL_DATAERR;
+			goto out;
+		}
+		int arc = add_row(&b, st, ts, len);
+		if (arc == ROW_OOM) {
+			rc = oom(err, err_sz);
+			goto out;
+		}
+		if (arc) {
+			src = arc;
+			goto sqlfail;
+		}
+	}
+	if (src != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = late_breaks(db, &b, wm, err, err_sz);
+	if (!rc)
+		rc = flush(db, &b, err, err_sz);
+	if (!rc) {
+		if (sqlite3_prepare_v2(db, "UPDATE rollup_state SET last_event_id = ?1 WHERE id = 1", -1, &st, NULL) !=
+			    SQLITE_OK ||
+		    (sqlite3_bind_int64(st, 1, max), sqlite3_step(st)) != SQLITE_DONE)
+			goto sqlfail;
+	}
+	goto out;
+sqlfail:
+	rc = fail(db, "cannot update the rollups", err, err_sz);
+out:
+	sqlite3_finalize(st);
+	batch_free(&b);
+	return rc;
+}
+
+int rollup_current(sqlite3 *db, int *current, char *err, size_t err_sz)
+{
+	int rc;
+	*current = 0;
+	int64_t v = one_int(db,
+			    "SELECT (SELECT last_event_id FROM rollup_state WHERE id = 1)"
+			    " IS (SELECT COALESCE(MAX(id), 0) FROM event_rows)",
+			    0, 0, &rc);
+	if (rc != SQLITE_OK)
+		return fail(db, "cannot read the rollup state", err, err_sz);
+	*current = v == 1;
+	return AL_OK;
+}
