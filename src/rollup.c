@@ -109,34 +109,6 @@ const char rollup_migration_sql[] =
 	" FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1;"
 	"INSERT INTO rollup_state VALUES (1, (SELECT COALESCE(MAX(id), 0) FROM events));";
 
-/* ---- errors ---- */
-
-/* As store.c says it: the system error too ("disk I/O error" alone does
- * not say the disk is full). */
-static int fail(sqlite3 *db, const char *what, char *err, size_t err_sz)
-{
-	int ext = sqlite3_extended_errcode(db);
-	int sys = sqlite3_system_errno(db);
-	snprintf(err, err_sz, "%s: %s%s%s%s", what, sqlite3_errmsg(db), sys ? " (" : "", sys ? strerror(sys) : "",
-		 sys ? ")" : "");
-	switch (ext & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return AL_TEMPFAIL;
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-		return AL_DATAERR;
-	case SQLITE_FULL:
-	case SQLITE_READONLY:
-	case SQLITE_IOERR:
-	case SQLITE_CANTOPEN:
-	case SQLITE_PERM:
-		return AL_CANTCREAT;
-	default:
-		return AL_SOFTWARE;
-	}
-}
-
 static int oom(char *err, size_t err_sz)
 {
 	snprintf(err, err_sz, "rollups: out of memory");
@@ -720,7 +692,7 @@ static int late_breaks(sqlite3 *db, struct batch *b, int64_t wm, char *err, size
 			       " AND (d.error_class = 'not_mapped' OR d.error_class IS NULL) AND d.log_group = ?2 AND d.id <= ?3"
 			       DENIAL_GROUP,
 			       -1, &ins, NULL) != SQLITE_OK) {
-		rc = fail(db, "cannot update the rollups", err, err_sz);
+		rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
 		goto out;
 	}
 	done = malloc(b->ncfg * 2 * sizeof(*done));
@@ -746,7 +718,7 @@ static int late_breaks(sqlite3 *db, struct batch *b, int64_t wm, char *err, size
 		}
 		sqlite3_reset(find);
 		if (step != SQLITE_DONE)
-			rc = fail(db, "cannot update the rollups", err, err_sz);
+			rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
 	}
 	/* Recomputed after the search: a deleted hour must not be found again. */
 	for (size_t k = 0; k < ndone && !rc; k++) {
@@ -756,7 +728,7 @@ static int late_breaks(sqlite3 *db, struct batch *b, int64_t wm, char *err, size
 		sqlite3_bind_text(ins, 2, done_group[k], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 3, wm);
 		if (sqlite3_step(del) != SQLITE_DONE || sqlite3_step(ins) != SQLITE_DONE)
-			rc = fail(db, "cannot update the rollups", err, err_sz);
+			rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
 		sqlite3_reset(del);
 		sqlite3_reset(ins);
 	}
@@ -836,7 +808,7 @@ static int flush(sqlite3 *db, struct batch *b, char *err, size_t err_sz)
 		if (!m->n)
 			continue;
 		if (sqlite3_prepare_v2(db, upsert_sql[t], -1, &st, NULL) != SQLITE_OK)
-			return fail(db, "cannot update the rollups", err, err_sz);
+			return store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
 		for (size_t i = 0; i < m->n; i++) {
 			const struct entry *e = &m->v[i];
 			int k = bind_key(st, e, t == DENIALS || t == PAIRS);
@@ -869,7 +841,7 @@ static int flush(sqlite3 *db, struct batch *b, char *err, size_t err_sz)
 			int rc = sqlite3_step(st);
 			sqlite3_reset(st);
 			if (rc != SQLITE_DONE) {
-				int r = fail(db, "cannot update the rollups", err, err_sz);
+				int r = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
 				sqlite3_finalize(st);
 				return r;
 			}
@@ -887,14 +859,14 @@ int rollup_update(sqlite3 *db, char *err, size_t err_sz)
 	memset(&b, 0, sizeof(b));
 	int64_t wm = one_int(db, "SELECT last_event_id FROM rollup_state WHERE id = 1", 0, -1, &src);
 	if (src != SQLITE_OK)
-		return fail(db, "cannot read the rollup state", err, err_sz);
+		return store_sql_error(db, SQLITE_ERROR, "cannot read the rollup state", err, err_sz);
 	if (wm < 0) {
 		snprintf(err, err_sz, "the rollup state is missing (table rollup_state)");
 		return AL_DATAERR;
 	}
 	int64_t max = one_int(db, "SELECT MAX(id) FROM event_rows", 0, 0, &src);
 	if (src != SQLITE_OK)
-		return fail(db, "cannot read the rollup state", err, err_sz);
+		return store_sql_error(db, SQLITE_ERROR, "cannot read the rollup state", err, err_sz);
 	if (max <= wm)
 		return AL_OK;
 	src = load_bounds(db, &b, wm, max);
@@ -941,7 +913,7 @@ int rollup_update(sqlite3 *db, char *err, size_t err_sz)
 	}
 	goto out;
 sqlfail:
-	rc = fail(db, "cannot update the rollups", err, err_sz);
+	rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
 out:
 	sqlite3_finalize(st);
 	batch_free(&b);
@@ -957,7 +929,7 @@ int rollup_current(sqlite3 *db, int *current, char *err, size_t err_sz)
 			    " IS (SELECT COALESCE(MAX(id), 0) FROM event_rows)",
 			    0, 0, &rc);
 	if (rc != SQLITE_OK)
-		return fail(db, "cannot read the rollup state", err, err_sz);
+		return store_sql_error(db, SQLITE_ERROR, "cannot read the rollup state", err, err_sz);
 	*current = v == 1;
 	return AL_OK;
 }

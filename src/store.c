@@ -354,6 +354,11 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	rollup_migration_sql,
 };
 
+const char *store_migration(int from_version)
+{
+	return from_version >= 0 && from_version < STORE_SCHEMA_VERSION ? migrations[from_version] : NULL;
+}
+
 /* key -> id of a stream, identity or error already stored, so most rows
  * reference them without a query. Open addressing; emptied when half
  * full (a lookup in SQL refills it) and on rollback, when ids it learned
@@ -416,7 +421,7 @@ static const struct intern_sql {
 	 "INSERT INTO errors(key, " ERROR_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
 };
 
-static int db_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
+int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
 {
 	int ext = db ? sqlite3_extended_errcode(db) : rc;
 	int sys = db ? sqlite3_system_errno(db) : 0;
@@ -539,7 +544,7 @@ static int intern_store(struct store *s, struct intern *in, uint64_t key, int64_
 		*id = sqlite3_last_insert_rowid(s->db);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s->db, rc, "cannot store event", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot store event", err, err_sz);
 	if (in->used >= INTERN_SLOTS / 2)
 		intern_forget(in);
 	size_t i = intern_slot(in, key);
@@ -649,7 +654,7 @@ out:
 static int exec_sql(sqlite3 *db, const char *sql, const char *what, char *err, size_t err_sz)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? AL_OK : db_error(db, rc, what, err, err_sz);
+	return rc == SQLITE_OK ? AL_OK : store_sql_error(db, rc, what, err, err_sz);
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int *out)
@@ -671,7 +676,7 @@ static int migrate(sqlite3 *db, int from, char *err, size_t err_sz)
 		return rc;
 	/* Re-read under the lock: another process may have migrated first. */
 	if (pragma_int(db, "PRAGMA user_version", &from) != 0) {
-		rc = db_error(db, SQLITE_ERROR, "cannot read the schema version", err, err_sz);
+		rc = store_sql_error(db, SQLITE_ERROR, "cannot read the schema version", err, err_sz);
 		goto fail;
 	}
 	for (int v = from; v < STORE_SCHEMA_VERSION; v++) {
@@ -707,7 +712,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 		}
 		sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 		if (sqlrc != SQLITE_OK) {
-			rc = db_error(s->db, sqlrc, path, err, err_sz);
+			rc = store_sql_error(s->db, sqlrc, path, err, err_sz);
 			goto fail;
 		}
 		rc = exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
@@ -731,7 +736,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 		 * were 1.5 % of an import. */
 		sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 		if (sqlrc != SQLITE_OK) {
-			rc = db_error(s->db, sqlrc, path, err, err_sz);
+			rc = store_sql_error(s->db, sqlrc, path, err, err_sz);
 			goto fail;
 		}
 	}
@@ -739,7 +744,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 	sqlite3_extended_result_codes(s->db, 1);
 	if (pragma_int(s->db, "PRAGMA user_version", &version) != 0 ||
 	    pragma_int(s->db, "PRAGMA application_id", &app_id) != 0) {
-		rc = db_error(s->db, SQLITE_NOTADB, path, err, err_sz);
+		rc = store_sql_error(s->db, SQLITE_NOTADB, path, err, err_sz);
 		goto fail;
 	}
 	if (app_id != 0 && app_id != APPLICATION_ID) {
@@ -778,7 +783,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 					SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
 					sql_authlog_key, NULL, NULL);
 	if (sqlrc != SQLITE_OK) {
-		rc = db_error(s->db, sqlrc, path, err, err_sz);
+		rc = store_sql_error(s->db, sqlrc, path, err, err_sz);
 		goto fail;
 	}
 	if (version < STORE_SCHEMA_VERSION) {
@@ -809,7 +814,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 						   &interns[i]->add, NULL);
 	}
 	if (sqlrc != SQLITE_OK) {
-		rc = db_error(s->db, sqlrc, "cannot prepare statements", err, err_sz);
+		rc = store_sql_error(s->db, sqlrc, "cannot prepare statements", err, err_sz);
 		goto fail;
 	}
 	*out = s;
@@ -908,7 +913,7 @@ int store_insert(struct store *s, const struct store_event *ev, int *inserted, c
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s->db, rc, "cannot store event", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot store event", err, err_sz);
 	*inserted = sqlite3_changes(s->db) > 0;
 	return AL_OK;
 }
@@ -951,7 +956,7 @@ static int probe_load(struct store *s, const char *ts, char *err, size_t err_sz)
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s->db, rc, "cannot look up events", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot look up events", err, err_sz);
 	memcpy(p->lo, ts, TS_LEN);
 	p->open_end = n < PROBE_ROWS;
 	memcpy(p->hi, last, TS_LEN);
@@ -983,7 +988,7 @@ int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s->db, rc, "cannot look up event", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot look up event", err, err_sz);
 	*found = rc == SQLITE_ROW;
 	return AL_OK;
 }
@@ -999,7 +1004,7 @@ int store_put_fix(struct store *s, const char *cls, const char *principal, const
 	bind_text(st, 5, fix);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? AL_OK : db_error(s->db, rc, "cannot store fix", err, err_sz);
+	return rc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, rc, "cannot store fix", err, err_sz);
 }
 
 int store_import_begin(struct store *s, const char *source, int64_t *import_id, char *err, size_t err_sz)
@@ -1011,12 +1016,12 @@ int store_import_begin(struct store *s, const char *source, int64_t *import_id, 
 				    " (SELECT COALESCE(MAX(id), 0) + 1 FROM event_rows))",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_error(s->db, rc, "cannot record the import", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
 	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s->db, rc, "cannot record the import", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
 	*import_id = sqlite3_last_insert_rowid(s->db);
 	s->import_id = *import_id;
 	return AL_OK;
@@ -1031,7 +1036,7 @@ int store_import_end(struct store *s, int64_t import_id, long long imported, lon
 				    " imported = ?2, duplicates = ?3, skipped = ?4 WHERE id = ?1",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_error(s->db, rc, "cannot record the import", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
 	sqlite3_bind_int64(st, 1, import_id);
 	sqlite3_bind_int64(st, 2, imported);
 	sqlite3_bind_int64(st, 3, duplicates);
@@ -1039,7 +1044,7 @@ int store_import_end(struct store *s, int64_t import_id, long long imported, lon
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	s->import_id = 0;
-	return rc == SQLITE_DONE ? AL_OK : db_error(s->db, rc, "cannot record the import", err, err_sz);
+	return rc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
 }
 
 int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_event_id, char *err,
@@ -1053,7 +1058,7 @@ int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_
 				    " FROM imports WHERE id = (CASE WHEN ?1 > 0 THEN ?1 ELSE (SELECT MAX(id) FROM imports) END)",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_error(s->db, rc, "cannot read the imports", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot read the imports", err, err_sz);
 	sqlite3_bind_int64(st, 1, import_id);
 	*first_event_id = 0;
 	rc = sqlite3_step(st);
@@ -1061,7 +1066,7 @@ int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_
 		*first_event_id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s->db, rc, "cannot read the imports", err, err_sz);
+		return store_sql_error(s->db, rc, "cannot read the imports", err, err_sz);
 	return AL_OK;
 }
 
@@ -1072,14 +1077,14 @@ int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_
 static int prep(struct store *s, const char *sql, sqlite3_stmt **st, const char *what, char *err, size_t err_sz)
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? AL_OK : db_error(s->db, rc, what, err, err_sz);
+	return rc == SQLITE_OK ? AL_OK : store_sql_error(s->db, rc, what, err, err_sz);
 }
 
 static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char *err, size_t err_sz)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? AL_OK : db_error(s->db, rc, what, err, err_sz);
+	return rc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, rc, what, err, err_sz);
 }
 
 static void bind_time(sqlite3_stmt *st, int i, int64_t t)
@@ -1185,7 +1190,7 @@ int store_scan_resume_point(struct store *s, const char *log_group, const char *
 		*last_end = -1;
 	sqlite3_finalize(st);
 	if (step != SQLITE_ROW)
-		return db_error(s->db, step, "cannot read the last scan", err, err_sz);
+		return store_sql_error(s->db, step, "cannot read the last scan", err, err_sz);
 	/* ORDER BY ts DESC LIMIT 1 walks event_rows_ts_key from the end instead
 	 * of reading the whole group (no (log_group, ts) index is needed). */
 	rc = prep(s,
@@ -1201,7 +1206,7 @@ int store_scan_resume_point(struct store *s, const char *log_group, const char *
 		*newest_event = -1;
 	sqlite3_finalize(st);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return db_error(s->db, step, "cannot read the newest event", err, err_sz);
+		return store_sql_error(s->db, step, "cannot read the newest event", err, err_sz);
 	return AL_OK;
 }
 
@@ -1301,7 +1306,7 @@ int store_windows_missing(struct store *s, const char *log_group, const char *qu
 		v[len++] = w;
 	}
 	if (step != SQLITE_DONE)
-		rc = db_error(s->db, step, "cannot read the missing windows", err, err_sz);
+		rc = store_sql_error(s->db, step, "cannot read the missing windows", err, err_sz);
 out:
 	sqlite3_finalize(st);
 	if (rc) {

@@ -116,6 +116,15 @@ int store_windows_missing(struct store *s, const char *log_group, const char *qu
 int64_t store_key(const char *const *parts, const size_t *lens, size_t n);
 uint64_t store_xxh64(const void *data, size_t len, uint64_t seed);
 
+/* err gets "what: SQLite's message (strerror)"; returns the al_status for
+ * it: AL_TEMPFAIL (busy), AL_DATAERR (not a database, corrupt),
+ * AL_CANTCREAT (full, read-only, I/O, permissions), else AL_SOFTWARE.
+ * db may be NULL (then rc is used). */
+int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz);
+/* The SQL taking a database from from_version to the next one (tests
+ * build old databases with it), NULL when there is none. */
+const char *store_migration(int from_version);
+
 /* Creates the directories above path (0700), like `mkdir -p`; AL_OK or
  * AL_CANTCREAT with err set. */
 int store_mkdir_parents(const char *path, char *err, size_t err_sz);

@@ -330,104 +330,6 @@ static void rollups_are_read(const char *path)
 
 /* ---- a version-2 database ---- */
 
-static const char v2_schema[] =
-
-	
-	"CREATE TABLE imports("
-	"  id INTEGER PRIMARY KEY,"
-	"  source TEXT NOT NULL,"
-	"  started TEXT NOT NULL,"
-	"  finished TEXT,"
-	"  imported INTEGER NOT NULL DEFAULT 0,"
-	"  duplicates INTEGER NOT NULL DEFAULT 0,"
-	"  skipped INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE events("
-	"  id INTEGER PRIMARY KEY,"
-	"  ts TEXT NOT NULL,"
-	"  log_group TEXT NOT NULL DEFAULT '',"
-	"  log_stream TEXT NOT NULL DEFAULT '',"
-	"  ptr TEXT,"
-	"  cluster TEXT,"
-	"  kind TEXT NOT NULL,"
-	"  level TEXT,"
-	"  msg TEXT NOT NULL,"
-	"  outcome TEXT CHECK (outcome IN ('granted','denied')),"
-	"  arn TEXT, client TEXT, error TEXT, error_class TEXT,"
-	"  sts_code TEXT, http_status INTEGER, sts_region TEXT, mapped_arn TEXT,"
-	"  username TEXT, groups TEXT, uid TEXT, user_id TEXT, account_id TEXT,"
-	"  principal_type TEXT, principal_name TEXT, principal_arn TEXT,"
-	"  access_key_id TEXT, session TEXT, sts_endpoint TEXT,"
-	"  expected INTEGER NOT NULL DEFAULT 0,"
-	"  raw TEXT NOT NULL,"
-	"  dedupe_key INTEGER NOT NULL,"
-	"  import_id INTEGER REFERENCES imports(id));"
-	/* Dedupe and time in one index: rows arrive roughly in time order, so
-	 * inserts append to it, where a unique index on the random key alone
-	 * would touch a random leaf (and a disk read) per row. */
-	"CREATE UNIQUE INDEX events_ts_key ON events(ts, dedupe_key);"
-	"CREATE INDEX events_denied ON events(error_class, principal_arn) WHERE outcome = 'denied';"
-	"CREATE INDEX events_principal ON events(principal_arn, ts) WHERE principal_arn IS NOT NULL;"
-	"CREATE INDEX events_username ON events(username, ts) WHERE username IS NOT NULL;"
-	"CREATE INDEX events_config ON events(log_group, ts) WHERE kind = 'config_error';"
-	"CREATE TABLE fixes("
-	"  class TEXT NOT NULL, principal TEXT NOT NULL, cluster TEXT NOT NULL,"
-	"  region TEXT NOT NULL, fix TEXT NOT NULL,"
-	"  PRIMARY KEY (class, principal, cluster)) WITHOUT ROWID;"
-	"CREATE VIEW denials AS SELECT * FROM events WHERE outcome = 'denied';"
-	"CREATE VIEW grants AS SELECT * FROM events WHERE outcome = 'granted';"
-	"CREATE VIEW config_errors AS SELECT * FROM events WHERE kind = 'config_error';"
-	"CREATE VIEW principals AS"
-	"  SELECT COALESCE(principal_arn, arn) AS principal, principal_type, account_id,"
-	"         MIN(ts) AS first_seen, MAX(ts) AS last_seen,"
-	"         SUM(outcome = 'granted') AS granted, SUM(outcome = 'denied') AS denied,"
-	"         MAX(expected) AS expected"
-	"  FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"
-	"  GROUP BY COALESCE(principal_arn, arn);"
-	"CREATE VIEW findings AS"
-	"  SELECT d.error_class AS class, COALESCE(d.principal_arn, '') AS principal,"
-	"         COALESCE(d.cluster, '') AS cluster, COUNT(*) AS count,"
-	"         MIN(d.ts) AS first_seen, MAX(d.ts) AS last_seen, MAX(d.expected) AS expected,"
-	"         f.fix AS fix"
-	"  FROM events d LEFT JOIN fixes f"
-	"    ON f.class = d.error_class AND f.principal = COALESCE(d.principal_arn, '')"
-	"   AND f.cluster = COALESCE(d.cluster, '')"
-	"  WHERE d.outcome = 'denied'"
-	"  GROUP BY d.error_class, COALESCE(d.principal_arn, ''), COALESCE(d.cluster, '');"
-	
-	"CREATE TABLE scan_runs("
-	"  id INTEGER PRIMARY KEY,"
-	"  log_group TEXT NOT NULL,"
-	"  query TEXT NOT NULL,"
-	"  window_start TEXT NOT NULL,"
-	"  window_end TEXT NOT NULL,"
-	"  started TEXT NOT NULL,"
-	"  finished TEXT,"
-	"  status TEXT NOT NULL DEFAULT 'running'"
-	"    CHECK (status IN ('running','complete','partial','failed','interrupted')),"
-	"  rows INTEGER NOT NULL DEFAULT 0,"
-	"  duplicates INTEGER NOT NULL DEFAULT 0,"
-	"  skipped INTEGER NOT NULL DEFAULT 0,"
-	"  queries INTEGER NOT NULL DEFAULT 0,"
-	"  bytes_scanned REAL NOT NULL DEFAULT 0,"
-	"  records_scanned REAL NOT NULL DEFAULT 0,"
-	"  records_matched REAL NOT NULL DEFAULT 0,"
-	"  truncated INTEGER NOT NULL DEFAULT 0,"
-	"  import_id INTEGER REFERENCES imports(id),"
-	"  error TEXT);"
-	"CREATE INDEX scan_runs_group ON scan_runs(log_group, query);"
-	"CREATE TABLE scan_windows("
-	"  id INTEGER PRIMARY KEY,"
-	"  run_id INTEGER NOT NULL REFERENCES scan_runs(id),"
-	"  log_group TEXT NOT NULL,"
-	"  query TEXT NOT NULL,"
-	"  start TEXT NOT NULL,"
-	"  end TEXT NOT NULL,"
-	"  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','failed','truncated')),"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  error TEXT);"
-	"CREATE INDEX scan_windows_group ON scan_windows(log_group, query, status);"
-	"ALTER TABLE imports ADD COLUMN first_event_id INTEGER;";
-
 /* The same events and imports in a database of schema version 2 (the
  * events view has the columns of the version-2 table, in order). */
 static int make_v2(const char *from, const char *to)
@@ -437,7 +339,10 @@ static int make_v2(const char *from, const char *to)
 	if (sqlite3_open(to, &db) != SQLITE_OK)
 		return -1;
 	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", from);
-	int rc = sqlite3_exec(db, v2_schema, NULL, NULL, NULL);
+	/* Version 2 is what the first two migrations make. */
+	int rc = sqlite3_exec(db, store_migration(0), NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, store_migration(1), NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
