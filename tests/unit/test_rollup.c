@@ -402,7 +402,7 @@ static void test_from_v3(const char *grown)
 	for (size_t v = 0; v < 2; v++) {
 		char *path = path_in(v ? "v3-leftovers.db" : "v3.db"), cmd[1200];
 		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", grown, path);
-		sqlite3 *db;
+		sqlite3 *db = NULL;
 		int made = system(cmd) == 0 && sqlite3_open(path, &db) == SQLITE_OK;
 		made = made && sqlite3_exec(db, variants[v], NULL, NULL, NULL) == SQLITE_OK;
 		sqlite3_close(db);
