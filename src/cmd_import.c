@@ -214,6 +214,11 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	builder_ok = 1;
+	rc = store_defer_indexes(run.store, run.err, sizeof(run.err));
+	if (rc) {
+		cli_error("import", "%s", run.err);
+		goto out;
+	}
 
 	for (int i = optind; i < argc; i++) {
 		const char *name = argv[i];
@@ -239,6 +244,12 @@ int cmd_import(int argc, char **argv)
 			if (file_rc != AL_DATAERR && file_rc != AL_NOINPUT)
 				break; /* the store itself failed: later files would too */
 		}
+	}
+	int index_rc = store_build_indexes(run.store, run.err, sizeof(run.err));
+	if (index_rc) {
+		cli_error("import", "%s", run.err);
+		if (!rc)
+			rc = index_rc;
 	}
 	if (!cli.quiet)
 		fprintf(stderr, "imported %lld, duplicate %lld, skipped %lld\n", run.total.imported,

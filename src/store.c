@@ -179,6 +179,13 @@
 	"(COALESCE(arn, username, groups, uid, user_id, account_id, principal_type,"     \
 	" principal_name, principal_arn, session) IS NOT NULL OR expected <> 0)"
 #define ERROR_COLUMNS "error, error_class, sts_code, http_status, sts_region, mapped_arn"
+
+/* Per-principal lookups. A bulk load into an empty database builds it at
+ * the end (store_defer_indexes); a write open makes it if a killed import
+ * left the database without it. */
+#define IDENTITY_INDEX                                                                 \
+	"CREATE INDEX IF NOT EXISTS event_rows_identity ON event_rows(identity_id, ts)" \
+	" WHERE identity_id IS NOT NULL;"
 #define ERROR_PRESENT "COALESCE(" ERROR_COLUMNS ") IS NOT NULL"
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
@@ -347,7 +354,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  LEFT JOIN errors e ON e.id = r.error_id;"
 	/* Integer keys: these indexes are a fifth of version 2's text ones. */
 	"CREATE UNIQUE INDEX event_rows_ts_key ON event_rows(ts, dedupe_key);"
-	"CREATE INDEX event_rows_identity ON event_rows(identity_id, ts) WHERE identity_id IS NOT NULL;"
+	IDENTITY_INDEX
 	"CREATE INDEX event_rows_denied ON event_rows(error_id) WHERE outcome = 'denied';"
 	"CREATE INDEX event_rows_config ON event_rows(stream_id, ts) WHERE kind = 'config_error';",
 	/* 3 -> 4: the report's rollups, built from the stored events (rollup.c) */
@@ -402,6 +409,7 @@ struct store {
 	struct intern streams, identities, errors;
 	struct probe_range probe;
 	int64_t import_id; /* the run new rows belong to, 0 = none */
+	int index_deferred; /* store_defer_indexes dropped event_rows_identity */
 };
 
 static const char insert_sql[] =
@@ -791,6 +799,9 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 		if (rc)
 			goto fail;
 	}
+	rc = exec_sql(s->db, IDENTITY_INDEX, "cannot index the events", err, err_sz);
+	if (rc)
+		goto fail;
 	sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
 	if (sqlrc == SQLITE_OK)
 		sqlrc = sqlite3_prepare_v3(s->db,
@@ -854,6 +865,27 @@ sqlite3 *store_db(struct store *s)
 int store_begin(struct store *s, char *err, size_t err_sz)
 {
 	return exec_sql(s->db, "BEGIN IMMEDIATE", "cannot start a transaction", err, err_sz);
+}
+
+int store_defer_indexes(struct store *s, char *err, size_t err_sz)
+{
+	int empty = 0;
+	if (pragma_int(s->db, "SELECT NOT EXISTS (SELECT 1 FROM event_rows)", &empty) != 0)
+		return store_sql_error(s->db, SQLITE_ERROR, "cannot read the events", err, err_sz);
+	if (!empty)
+		return AL_OK;
+	int rc = exec_sql(s->db, "DROP INDEX IF EXISTS event_rows_identity", "cannot drop an index", err, err_sz);
+	s->index_deferred = rc == AL_OK;
+	return rc;
+}
+
+int store_build_indexes(struct store *s, char *err, size_t err_sz)
+{
+	if (!s->index_deferred)
+		return AL_OK;
+	int rc = exec_sql(s->db, IDENTITY_INDEX, "cannot index the events", err, err_sz);
+	s->index_deferred = rc != AL_OK;
+	return rc;
 }
 
 int store_commit(struct store *s, char *err, size_t err_sz)

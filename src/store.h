@@ -43,6 +43,14 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 void store_close(struct store *s);
 sqlite3 *store_db(struct store *s);
 
+/* A bulk load into an empty database: building the per-principal index
+ * once at the end (a sort) costs a fraction of keeping it row by row.
+ * store_defer_indexes drops it when no event is stored yet (else does
+ * nothing); store_build_indexes makes it again. A write open makes it
+ * too, should the load have been killed in between. */
+int store_defer_indexes(struct store *s, char *err, size_t err_sz);
+int store_build_indexes(struct store *s, char *err, size_t err_sz);
+
 /* A write transaction (BEGIN IMMEDIATE) around one import batch. */
 int store_begin(struct store *s, char *err, size_t err_sz);
 int store_commit(struct store *s, char *err, size_t err_sz);

@@ -409,6 +409,25 @@ class BadInput(CliTestCase):
 
 
 class DatabaseFile(CliTestCase):
+    def test_principal_index_is_built_after_a_bulk_load(self):
+        # A first import drops the per-principal index and builds it at the end;
+        # a write open rebuilds it if an import was killed in between.
+        index = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'event_rows_identity'"
+        path = self.write_lines('a.log', [NOT_MAPPED, STS_403, GRANT_ADMIN])
+        self.assertEqual(self.import_ok(path), (3, 0, 0))
+        self.assertEqual(self.scalar(index), 1)
+        plan = ' '.join(r['detail'] for r in self.query(
+            "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE principal_arn = 'x'"))
+        self.assertIn('event_rows_identity', plan)
+        con = sqlite3.connect(self.db)
+        con.execute('DROP INDEX event_rows_identity')
+        con.commit()
+        con.close()
+        self.assertEqual(self.scalar(index), 0)
+        self.assertEqual(self.import_ok(self.write('empty.log', '')), (0, 0, 0))
+        self.assertEqual(self.scalar(index), 1)
+        self.assertEqual(self.scalar('PRAGMA integrity_check'), 'ok')
+
     def test_mode_0600_and_parent_directories(self):
         for umask in (0o000, 0o022):
             with self.subTest(umask=oct(umask)):
