@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "aws_config.h"
+#include "aws/aws_config.h"
 
 extern char **environ;
 

@@ -10,7 +10,7 @@
  * one in a message means the message printed a credential. */
 #include "fuzz_common.h"
 
-#include "aws_creds.h"
+#include "aws/aws_creds.h"
 #include "status.h"
 
 #define SECRET_CANARY "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETCANARY0123456789abcdefghijkl"

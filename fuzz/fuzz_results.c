@@ -4,7 +4,7 @@
 #include "fuzz_common.h"
 
 #include "buf.h"
-#include "results.h"
+#include "aws/results.h"
 
 struct seen {
 	long long rows;

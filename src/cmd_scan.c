@@ -29,16 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws_config.h"
-#include "aws_creds.h"
-#include "aws_request.h"
+#include "aws/aws_config.h"
+#include "aws/aws_creds.h"
+#include "aws/aws_request.h"
 #include "classify.h"
 #include "cli.h"
 #include "config.h"
 #include "event.h"
 #include "fetch.h"
 #include "lock.h"
-#include "logs_api.h"
+#include "aws/logs_api.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"

@@ -10,9 +10,9 @@
 #include <time.h>
 
 #include "arn.h"
-#include "aws_config.h"
-#include "aws_creds.h"
-#include "aws_request.h"
+#include "aws/aws_config.h"
+#include "aws/aws_creds.h"
+#include "aws/aws_request.h"
 #include "cli.h"
 #include "status.h"
 #include "timeutil.h"

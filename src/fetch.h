@@ -33,9 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws_request.h"
-#include "logs_api.h"
-#include "results.h"
+#include "aws/aws_request.h"
+#include "aws/logs_api.h"
+#include "aws/results.h"
 
 struct fetch;
 

@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "csv.h"
-#include "results.h"
+#include "aws/results.h"
 #include "status.h"
 #include "timeutil.h"
 

@@ -1,6 +1,21 @@
-/* Status codes shared by every module: they are the process exit codes
- * (sysexits.h values), so a failure deep in a module reaches main()
- * unchanged and the exit-code contract lives in one place. */
+/* The one error contract of authlog-scan, for every module (src/ and
+ * src/aws/ alike), the way curl has CURLcode and SQLite its result codes:
+ *
+ *  - A function that can fail returns int holding an enum al_status: AL_OK
+ *    (0) on success, otherwise the code that says what kind of failure it
+ *    was. The codes are the process exit codes (sysexits.h values), so a
+ *    failure deep in a module reaches main() unchanged and the exit-code
+ *    contract lives here.
+ *  - It takes `char *err, size_t err_sz` as its last two parameters and, on
+ *    failure, writes one line there (msg_set: no program name, no newline,
+ *    untrusted text through msg_printable). A NULL or empty buffer means
+ *    the caller does not want the text.
+ *  - Results go through out-parameters; the caller that allocates frees.
+ *  - A caller that must decide something (retry, split a window, stop a
+ *    run, print a hint) reads a typed field of an out-parameter (a kind
+ *    enum, an HTTP status, a flag), never the message text.
+ *  - A SQLite failure becomes a status in one place: store_sql_error().
+ */
 #ifndef AUTHLOG_STATUS_H
 #define AUTHLOG_STATUS_H
 

@@ -28,7 +28,7 @@
  *    "message":"","request_id":"...","delays_ms":[12,80],"seconds":0.0012,
  *    "wall_ms":3.1,"body":"..."}
  * Exit status: the al_status of the last call, 2 on usage errors. */
-#include "aws_request.h"
+#include "aws/aws_request.h"
 #include "buf.h"
 #include "status.h"
 

@@ -38,7 +38,7 @@
  * or "error MESSAGE" then "end" when sigv4_sign refuses the request.
  * Exit status: 0, or 2 on malformed input.  Secrets are never printed. */
 #include "buf.h"
-#include "sigv4.h"
+#include "aws/sigv4.h"
 
 #include <openssl/crypto.h>
 

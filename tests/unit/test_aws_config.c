@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aws_config.h"
+#include "aws/aws_config.h"
 #include "tap.h"
 
 static char dir[PATH_MAX];

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws_config.h"
-#include "aws_creds.h"
+#include "aws/aws_config.h"
+#include "aws/aws_creds.h"
 #include "status.h"
 #include "tap.h"
 #include "timeutil.h"

@@ -5,7 +5,7 @@
  *
  * aws_request.c is compiled into this test so its static helpers are
  * reachable; the library's aws_request.o is then never pulled in. */
-#include "aws_request.c"
+#include "aws/aws_request.c"
 
 #include "tap.h"
 

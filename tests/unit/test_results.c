@@ -1,5 +1,5 @@
 #include "buf.h"
-#include "results.h"
+#include "aws/results.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * watch every OPENSSL_cleanse while the wiped memory is still live; the
  * library's copy of sigv4.o is then never pulled from the archive. */
 #define SIGV4_TEST_HOOKS 1
-#include "sigv4.c"
+#include "aws/sigv4.c"
 
 #include "tap.h"
 

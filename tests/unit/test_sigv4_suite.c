@@ -6,7 +6,7 @@
  * SUITE_DIR defaults to $AUTHLOG_SOURCE_ROOT/../shared/sigv4-test-suite/v4;
  * when it does not exist the whole test is a TAP skip. */
 #include "buf.h"
-#include "sigv4.h"
+#include "aws/sigv4.h"
 #include "tap.h"
 
 #include <dirent.h>
