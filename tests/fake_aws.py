@@ -80,8 +80,12 @@ CA bundles).
 --clock-offset SECONDS shifts the server clock (the Date header and the signature
 time check), to test clock-skew correction.
 
---self-test checks the SigV4 code against the StartQuery vectors of
-../shared/reference/logs-insights-api.md section 9 and exits 0 or 1.
+--self-test checks the SigV4 code against two signed StartQuery requests (without
+and with a session token; the secret key of AWS's SigV4 test suite,
+2015-08-30T12:36:00Z, us-east-1, service logs; signatures computed with botocore's
+SigV4Auth and checked with plain HMAC-SHA256, the steps of
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html)
+and exits 0 or 1.
 """
 
 import argparse

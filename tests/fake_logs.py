@@ -7,7 +7,8 @@ usage:
   python3 tests/fake_logs.py --self-test
 
 It binds 127.0.0.1:0, writes the port to PATH (atomically) and answers the awsJson1_1
-operations the fetcher uses, with the wire shapes of ../shared/reference/logs-insights-api.md:
+operations the fetcher uses, with the wire shapes of the CloudWatch Logs API reference
+(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/):
 
   StartQuery         logGroupName / logGroupNames; startTime, endTime (epoch seconds,
                      inclusive: events in [start*1000, end*1000] ms, as AWS and moto);

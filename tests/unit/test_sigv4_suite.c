@@ -1,10 +1,12 @@
-/* Runs the official AWS SigV4 test suite (aws-c-auth's v4/ folder, see
- * shared/sigv4-test-suite/README.md) through sigv4_sign, header and query
- * (presign) variants.
+/* Runs a folder of SigV4 test vectors through sigv4_sign, header and query
+ * (presign) variants: the repository's own (tests/sigv4/vectors, signed by
+ * botocore; tests/sigv4/README.md) and, when a copy is around, the official
+ * AWS suite of aws-c-auth (tests/aws-signing-test-suite/v4 in
+ * https://github.com/awslabs/aws-c-auth), which uses the same layout.
  *
- * usage: test_sigv4_suite [SUITE_DIR]
- * SUITE_DIR defaults to $AUTHLOG_SOURCE_ROOT/../shared/sigv4-test-suite/v4;
- * when it does not exist the whole test is a TAP skip. */
+ * usage: test_sigv4_suite SUITE_DIR MIN_CASES
+ * A case folder holds context.json and request.txt, then header-*.txt and,
+ * unless the case is header-only, query-*.txt (see tests/sigv4/README.md). */
 #include "buf.h"
 #include "aws/sigv4.h"
 #include "tap.h"
@@ -16,10 +18,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 #include <yajl/yajl_tree.h>
-
-#define EXPECTED_CASES 38
 
 /* An HTTP/1.1 request as written in request.txt / *-signed-request.txt. */
 struct http_msg {
@@ -273,6 +274,39 @@ static char *read_trim(const char *dir, const char *name)
 	return s;
 }
 
+/* The signer's inputs for one variant of a case. */
+static void fill_request(const struct case_ctx *c, const struct http_msg *req, enum sigv4_mode mode,
+			 struct sigv4_request *r, struct sigv4_credentials *cr)
+{
+	r->method = req->method;
+	r->path = req->path;
+	r->query = req->query;
+	r->headers = req->headers;
+	r->n_headers = req->n_headers;
+	r->body = req->body;
+	r->body_len = req->body_len;
+	r->region = c->region;
+	r->service = c->service;
+	r->time = c->time;
+	r->normalize_path = c->normalize;
+	r->sign_body = c->sign_body;
+	r->mode = mode;
+	r->expires = c->expires;
+	cr->access_key_id = c->access_key_id;
+	cr->secret_access_key = c->secret_access_key;
+	cr->session_token = c->token;
+	cr->omit_session_token = c->omit_session_token;
+}
+
+static int has_file(const char *dir, const char *name)
+{
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%s/%s", dir, name);
+	int found = access(buf_str(&path), R_OK) == 0;
+	buf_free(&path);
+	return found;
+}
+
 static void check_header_variant(const char *name, const char *dir, const struct case_ctx *c,
 				 const struct http_msg *req)
 {
@@ -286,23 +320,7 @@ static void check_header_variant(const char *name, const char *dir, const struct
 	char *signed_text = read_file(dir, "header-signed-request.txt", &slen);
 	struct http_msg sreq = {0};
 
-	r.method = req->method;
-	r.path = req->path;
-	r.query = req->query;
-	r.headers = req->headers;
-	r.n_headers = req->n_headers;
-	r.body = req->body;
-	r.body_len = req->body_len;
-	r.region = c->region;
-	r.service = c->service;
-	r.time = c->time;
-	r.normalize_path = c->normalize;
-	r.sign_body = c->sign_body;
-	r.mode = SIGV4_MODE_HEADER;
-	cr.access_key_id = c->access_key_id;
-	cr.secret_access_key = c->secret_access_key;
-	cr.session_token = c->token;
-	cr.omit_session_token = c->omit_session_token;
+	fill_request(c, req, SIGV4_MODE_HEADER, &r, &cr);
 
 	int rc = sigv4_sign(&r, &cr, &res);
 	if (!is_int(rc, 0, "%s header: sigv4_sign succeeds", name))
@@ -318,23 +336,25 @@ static void check_header_variant(const char *name, const char *dir, const struct
 	is_str(res.authorization, find_header(&sreq, "Authorization"),
 	       "%s header: Authorization matches header-signed-request.txt", name);
 
-	/* Every header the signed request has beyond request.txt (Authorization
-	 * aside) must be one sigv4_sign asked for, with the same value, and
-	 * the other way round; order does not matter. */
-	size_t extra = 0, matched = 0;
+	/* The signed request holds every header sigv4_sign asked to add, with
+	 * the same value (a stale copy in request.txt replaced), and nothing
+	 * new besides them and Authorization; order does not matter. */
+	size_t added = 0, unexplained = 0;
+	for (size_t k = 0; k < res.n_add_headers; k++) {
+		const char *v = find_header(&sreq, res.add_headers[k].name);
+		added += v && strcmp(v, res.add_headers[k].value) == 0;
+	}
 	for (size_t i = 0; i < sreq.n_headers; i++) {
 		const char *hn = sreq.headers[i].name;
-		if (strcasecmp(hn, "Authorization") == 0 || find_header(req, hn))
-			continue;
-		extra++;
+		int from_signer = 0;
 		for (size_t k = 0; k < res.n_add_headers; k++)
-			if (strcasecmp(res.add_headers[k].name, hn) == 0 &&
-			    strcmp(res.add_headers[k].value, sreq.headers[i].value) == 0)
-				matched++;
+			from_signer |= strcasecmp(res.add_headers[k].name, hn) == 0;
+		unexplained += !from_signer && strcasecmp(hn, "Authorization") != 0 &&
+			       !find_header(req, hn);
 	}
-	ok(extra == matched && matched == res.n_add_headers,
-	   "%s header: added headers match (%zu in file, %zu matched, %zu from signer)", name,
-	   extra, matched, res.n_add_headers);
+	ok(added == res.n_add_headers && unexplained == 0,
+	   "%s header: added headers match (%zu of %zu from signer found, %zu unexplained)", name,
+	   added, res.n_add_headers, unexplained);
 out:
 	http_msg_free(&sreq);
 	sigv4_result_free(&res);
@@ -358,24 +378,7 @@ static void check_query_variant(const char *name, const char *dir, const struct 
 	struct http_msg sreq = {0};
 	char *want_params = NULL, *got_params = NULL, *got_sq = NULL;
 
-	r.method = req->method;
-	r.path = req->path;
-	r.query = req->query;
-	r.headers = req->headers;
-	r.n_headers = req->n_headers;
-	r.body = req->body;
-	r.body_len = req->body_len;
-	r.region = c->region;
-	r.service = c->service;
-	r.time = c->time;
-	r.normalize_path = c->normalize;
-	r.sign_body = c->sign_body;
-	r.mode = SIGV4_MODE_QUERY;
-	r.expires = c->expires;
-	cr.access_key_id = c->access_key_id;
-	cr.secret_access_key = c->secret_access_key;
-	cr.session_token = c->token;
-	cr.omit_session_token = c->omit_session_token;
+	fill_request(c, req, SIGV4_MODE_QUERY, &r, &cr);
 
 	int rc = sigv4_sign(&r, &cr, &res);
 	if (!is_int(rc, 0, "%s query: sigv4_sign succeeds", name))
@@ -422,7 +425,10 @@ static void run_case(const char *suite, const char *name)
 		"%s: load context.json and request.txt", name))
 		goto out;
 	check_header_variant(name, buf_str(&dir), &c, &req);
-	check_query_variant(name, buf_str(&dir), &c, &req);
+	if (has_file(buf_str(&dir), "query-canonical-request.txt"))
+		check_query_variant(name, buf_str(&dir), &c, &req);
+	else
+		printf("# %s: header-only case\n", name);
 out:
 	case_ctx_free(&c);
 	http_msg_free(&req);
@@ -432,23 +438,20 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct buf suite = BUF_INIT;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct stat st;
 	DIR *d;
 
-	if (argc > 1) {
-		buf_puts(&suite, argv[1]);
-	} else {
-		const char *root = getenv("AUTHLOG_SOURCE_ROOT");
-		buf_printf(&suite, "%s/../shared/sigv4-test-suite/v4", root ? root : ".");
+	if (argc != 3) {
+		fprintf(stderr, "usage: test_sigv4_suite SUITE_DIR MIN_CASES\n");
+		return 2;
 	}
-	if (stat(buf_str(&suite), &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    !(d = opendir(buf_str(&suite)))) {
-		printf("1..0 # SKIP sigv4 test suite not found at %s\n", buf_str(&suite));
-		buf_free(&suite);
-		return 0;
+	const char *suite = argv[1];
+	size_t min_cases = strtoul(argv[2], NULL, 10);
+	if (!(d = opendir(suite))) {
+		printf("Bail out! cannot open %s: %s\n", suite, strerror(errno));
+		return 1;
 	}
 
 	/* Case folders are the subdirectories holding a context.json. */
@@ -456,7 +459,7 @@ int main(int argc, char **argv)
 		struct buf p = BUF_INIT;
 		if (e->d_name[0] == '.')
 			continue;
-		buf_printf(&p, "%s/%s/context.json", buf_str(&suite), e->d_name);
+		buf_printf(&p, "%s/%s/context.json", suite, e->d_name);
 		int is_case = stat(buf_str(&p), &st) == 0 && S_ISREG(st.st_mode);
 		buf_free(&p);
 		if (!is_case)
@@ -473,12 +476,11 @@ int main(int argc, char **argv)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 
-	ok(n >= EXPECTED_CASES, "found %zu case folders (README lists %d)", n, EXPECTED_CASES);
+	ok(n >= min_cases, "found %zu case folders in %s (at least %zu expected)", n, suite, min_cases);
 	for (size_t i = 0; i < n; i++) {
-		run_case(buf_str(&suite), names[i]);
+		run_case(suite, names[i]);
 		free(names[i]);
 	}
 	free(names);
-	buf_free(&suite);
 	return tap_done();
 }
