@@ -3,7 +3,7 @@
 # only those missing. Usage: scripts/deps.sh [extra-package ...]
 set -euo pipefail
 
-pkgs=(gcc meson ninja-build pkg-config python3 sqlite3
+pkgs=(gcc meson ninja-build pkg-config python3 python3-botocore sqlite3
       libcurl4-openssl-dev libssl-dev libyajl-dev libpcre2-dev libsqlite3-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
