@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include "arn.h"
+#include "status.h"
 
 enum rule_on { ON_ERROR = 0, ON_MSG };
 
@@ -286,7 +287,7 @@ static pcre2_code *compile(const char *pattern)
 int classify_init(void)
 {
 	if (md)
-		return 0;
+		return AL_OK;
 	all_jit = 1;
 	for (size_t i = 0; i < N_RULES; i++)
 		if (!(rule_re[i] = compile(rules[i].pattern)))
@@ -297,10 +298,10 @@ int classify_init(void)
 	md = pcre2_match_data_create(4, NULL);
 	if (!md)
 		goto fail;
-	return 0;
+	return AL_OK;
 fail:
 	classify_cleanup();
-	return -1;
+	return AL_SOFTWARE;
 }
 
 void classify_cleanup(void)

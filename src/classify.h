@@ -47,7 +47,9 @@ struct classify_result {
 };
 
 /* Compiles the rule patterns once (PCRE2, JIT). Thread-compatible after
- * init; classify_cleanup() frees them. Both return 0 / -1. */
+ * init; classify_cleanup() frees them. AL_OK, or AL_SOFTWARE when a
+ * pattern does not compile or memory runs out (no message: the patterns
+ * are built in, so either is an internal error). */
 int classify_init(void);
 void classify_cleanup(void);
 

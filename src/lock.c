@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "msg.h"
 #include "status.h"
 #include "store.h"
 
@@ -43,7 +44,7 @@ int lock_acquire(const char *db_path, enum lock_mode mode, struct lock **out, ch
 
 	*out = NULL;
 	if (!path) {
-		snprintf(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	rc = store_mkdir_parents(path, err, err_sz);
@@ -51,23 +52,23 @@ int lock_acquire(const char *db_path, enum lock_mode mode, struct lock **out, ch
 		goto out;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		snprintf(err, err_sz, "cannot open the lock file %s: %s", path, strerror(errno));
+		msg_set(err, err_sz, "cannot open the lock file %s: %s", path, strerror(errno));
 		rc = AL_CANTCREAT;
 		goto out;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK) {
-			snprintf(err, err_sz, "cannot lock %s: %s", path, strerror(errno));
+			msg_set(err, err_sz, "cannot lock %s: %s", path, strerror(errno));
 			rc = AL_CANTCREAT;
 			goto out;
 		}
 		if (mode == LOCK_NOWAIT) {
 			long pid = holder_pid(fd);
 			if (pid)
-				snprintf(err, err_sz, "another run holds %s (pid %ld); try again later or use --wait",
+				msg_set(err, err_sz, "another run holds %s (pid %ld); try again later or use --wait",
 					 path, pid);
 			else
-				snprintf(err, err_sz, "another run holds %s; try again later or use --wait", path);
+				msg_set(err, err_sz, "another run holds %s; try again later or use --wait", path);
 			rc = AL_TEMPFAIL;
 			goto out;
 		}
@@ -76,10 +77,10 @@ int lock_acquire(const char *db_path, enum lock_mode mode, struct lock **out, ch
 		if (flock(fd, LOCK_EX) != 0) {
 			int e = errno;
 			if (e == EINTR) {
-				snprintf(err, err_sz, "interrupted while waiting for %s", path);
+				msg_set(err, err_sz, "interrupted while waiting for %s", path);
 				rc = AL_TEMPFAIL;
 			} else {
-				snprintf(err, err_sz, "cannot lock %s: %s", path, strerror(e));
+				msg_set(err, err_sz, "cannot lock %s: %s", path, strerror(e));
 				rc = AL_CANTCREAT;
 			}
 			goto out;
@@ -92,7 +93,7 @@ int lock_acquire(const char *db_path, enum lock_mode mode, struct lock **out, ch
 		(void)0;
 	l = malloc(sizeof(*l));
 	if (!l) {
-		snprintf(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		rc = AL_SOFTWARE;
 		goto out;
 	}

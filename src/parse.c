@@ -10,6 +10,7 @@
 #endif
 
 #include "hotpath.h"
+#include "status.h"
 
 
 /* The grammar, as the PCRE2 pattern it replaces spelled it (the unit test
@@ -38,9 +39,9 @@ int parse_new(struct parser **out)
 {
 	struct parser *p = calloc(1, sizeof(*p));
 	if (!p)
-		return -1;
+		return AL_SOFTWARE;
 	*out = p;
-	return 0;
+	return AL_OK;
 }
 
 void parse_free(struct parser *p)
@@ -358,21 +359,84 @@ static ALWAYS_INLINE void set_kind(struct record *rec)
 }
 
 
+/* Makes room for a line of len bytes and its slack; 0, or -1 when out of
+ * memory (the line then parses as no record). calloc, not realloc: the
+ * slack is read (and ignored) by the vector loads, so it must never be
+ * uninitialised. */
+static int grow(struct parser *p, size_t len)
+{
+	size_t cap = len + PAD + 1 > 2 * p->cap ? len + PAD + 1 : 2 * p->cap;
+	char *b = calloc(1, cap);
+	if (!b)
+		return -1;
+	free(p->buf);
+	p->buf = b;
+	p->cap = cap;
+	return 0;
+}
+
+/* A quoted value; s is at its opening quote in buf (the copy of line), end
+ * at the copy's NUL; line gives back the logged bytes of an escape that
+ * does not unquote. Sets *val and *vlen and returns where the
+ * scan goes on, after the closing quote; without one the value stays empty
+ * and s is returned, so the quote ends the record. *odd: the value holds a
+ * backslash or a NUL, so its C length is not *vlen. */
+static ALWAYS_INLINE char *scan_quoted(char *s, const char *end, const char *line, const char *buf,
+				       const char **val, size_t *vlen, int *odd)
+{
+	char *body = s + 1, *q = find_quote_end(body);
+	int escaped = 0;
+	while (*q != '"') {
+		if (q == end) /* no closing quote */
+			return s;
+		*odd = 1;
+		if (*q == '\0') { /* a NUL byte in the line */
+			q = find_quote_end(q + 1);
+			continue;
+		}
+		escaped = 1;
+		if (q + 1 == end) /* a lone backslash before the end */
+			return s;
+		q = find_quote_end(q + 2);
+	}
+	size_t n = (size_t)(q - body);
+	if (escaped) {
+		long u = parse_unquote(body, n, body);
+		if (u >= 0) /* else keep what was logged rather than lose the field */
+			n = (size_t)u;
+		else
+			memcpy(body, line + (body - buf), n);
+	}
+	body[n] = '\0';
+	*val = body;
+	*vlen = n;
+	return q + 1;
+}
+
+/* A bare value, from s to the next blank (a NUL byte in the line is part
+ * of it, which sets *odd); returns where the scan goes on. */
+static ALWAYS_INLINE char *scan_bare(char *s, const char *end, int has_nul, const char **val,
+				     size_t *vlen, int *odd)
+{
+	char *e = find_blank(s);
+	if (has_nul) {
+		while (*e == '\0' && e < end) {
+			*odd = 1;
+			e = find_blank(e + 1);
+		}
+	}
+	*vlen = (size_t)(e - s);
+	*val = s;
+	*e = '\0';
+	return e < end ? e + 1 : e;
+}
+
 static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t len, struct record *rec,
 				   int hashing, uint64_t seed, uint64_t *hash)
 {
 	zero_struct(rec, sizeof(*rec));
-	if (len + PAD + 1 > p->cap) {
-		/* calloc, not realloc: the slack is read (and ignored) by the
-		 * vector loads, so it must never be uninitialised. */
-		size_t cap = len + PAD + 1 > 2 * p->cap ? len + PAD + 1 : 2 * p->cap;
-		char *b = calloc(1, cap);
-		if (!b)
-			return 0;
-		free(p->buf);
-		p->buf = b;
-		p->cap = cap;
-	}
+	if (len + PAD + 1 > p->cap && grow(p, len) != 0)
+		return 0;
 	char *buf = p->buf;
 	/* The NUL after the line stops every scan below, so they need no
 	 * bounds test (it is no blank and no key character). */
@@ -416,51 +480,10 @@ static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t le
 		const char *val = empty;
 		size_t vlen = 0;
 		int odd = 0; /* the value has an escape or a NUL: its C length is not vlen */
-		if (*s == '"') { /* (never the NUL at the end) */
-			char *body = s + 1, *q = find_quote_end(body);
-			int escaped = 0;
-			while (*q != '"') {
-				if (q == end) /* no closing quote */
-					break;
-				odd = 1;
-				if (*q == '\0') { /* a NUL byte in the line */
-					q = find_quote_end(q + 1);
-					continue;
-				}
-				escaped = 1;
-				if (q + 1 == end) { /* a lone backslash before the end */
-					q = end;
-					break;
-				}
-				q = find_quote_end(q + 2);
-			}
-			if (q < end) {
-				vlen = (size_t)(q - body);
-				if (escaped) {
-					long n = parse_unquote(body, vlen, body);
-					if (n >= 0) /* else keep what was logged rather than lose the field */
-						vlen = (size_t)n;
-					else
-						memcpy(body, line + (body - buf), vlen);
-				}
-				body[vlen] = '\0';
-				val = body;
-				s = q + 1;
-			}
-			/* else: unterminated, an empty value; the quote ends the record */
-		} else if (!IS(*s, C_WS) && s < end) {
-			char *e = find_blank(s);
-			if (has_nul) {
-				while (*e == '\0' && e < end) { /* a NUL is part of a bare value */
-					odd = 1;
-					e = find_blank(e + 1);
-				}
-			}
-			vlen = (size_t)(e - s);
-			val = s;
-			*e = '\0';
-			s = e < end ? e + 1 : e;
-		}
+		if (*s == '"') /* (never the NUL at the end) */
+			s = scan_quoted(s, end, line, buf, &val, &vlen, &odd);
+		else if (!IS(*s, C_WS) && s < end)
+			s = scan_bare(s, end, has_nul, &val, &vlen, &odd);
 		if (f != F_NONE) {
 			*(const char **)(void *)((char *)rec + field_at[f].val) = val;
 			*(size_t *)(void *)((char *)rec + field_at[f].len) =

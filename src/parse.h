@@ -44,7 +44,9 @@ struct record {
 
 struct parser;
 
-int parse_new(struct parser **out);   /* 0, or -1 (no memory) */
+/* AL_OK, or AL_SOFTWARE when out of memory (no message: that is all it
+ * can say). */
+int parse_new(struct parser **out);
 void parse_free(struct parser *p);
 
 /* Parses one bare logrus line (no transport prefix, no trailing newline).
