@@ -7,6 +7,7 @@
 #include "classify.h"
 #include "rollup.h"
 #include "status.h"
+#include "store.h"
 #include "timeutil.h"
 
 /*
@@ -71,12 +72,6 @@ static long long cell_ll(const struct row_list *r, size_t row, size_t col)
 	return strtoll(cell(r, row, col), NULL, 10);
 }
 
-static int sql_fail(sqlite3 *db, const char *what, char *err, size_t err_sz)
-{
-	snprintf(err, err_sz, "%s: %s", what, sqlite3_errmsg(db));
-	return sqlite3_errcode(db) == SQLITE_BUSY ? AL_TEMPFAIL : AL_SOFTWARE;
-}
-
 /* Without --since/--until the window is everything: the range would only
  * steer the planner onto the time index and a lookup per row, so it goes. */
 static char *unbounded_sql(const char *sql)
@@ -113,7 +108,7 @@ static int query_rows_w(sqlite3 *db, const char *sql, int unbounded, const char 
 	int prc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	free(rewritten);
 	if (prc != SQLITE_OK)
-		return sql_fail(db, "report query", err, err_sz);
+		return store_sql_error(db, prc, "report query", err, err_sz);
 	for (size_t i = 0; i < nparams; i++)
 		sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC);
 	out->ncols = (size_t)sqlite3_column_count(st);
@@ -137,7 +132,7 @@ static int query_rows_w(sqlite3 *db, const char *sql, int unbounded, const char 
 		out->nrows++;
 	}
 	if (step != SQLITE_DONE)
-		rc = sql_fail(db, "report query", err, err_sz);
+		rc = store_sql_error(db, step, "report query", err, err_sz);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -692,12 +687,12 @@ static int use_rollups(sqlite3 *db, const struct report_opts *o, struct cut *m, 
 	if (o->new_from > 1) {
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(db, "SELECT 1 FROM imports WHERE first_event_id = ?1", -1, &st, NULL) != SQLITE_OK)
-			return sql_fail(db, "report query", err, err_sz);
+			return store_sql_error(db, SQLITE_ERROR, "report query", err, err_sz);
 		sqlite3_bind_int64(st, 1, o->new_from);
 		int step = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (step != SQLITE_ROW && step != SQLITE_DONE)
-			return sql_fail(db, "report query", err, err_sz);
+			return store_sql_error(db, SQLITE_ERROR, "report query", err, err_sz);
 		if (step != SQLITE_ROW)
 			return AL_OK;
 	}
@@ -713,7 +708,7 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 	 * while an import commits (the rollups and the events agree there). */
 	int own = sqlite3_get_autocommit(db);
 	if (own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return sql_fail(db, "report query", err, err_sz);
+		return store_sql_error(db, SQLITE_ERROR, "report query", err, err_sz);
 	rc = use_rollups(db, o, &m, &h, &yes, err, err_sz);
 	if (!rc)
 		rc = yes ? gather_rollups(db, o, &m, &h, r, err, err_sz) : gather_events(db, o, r, err, err_sz);

@@ -163,6 +163,7 @@
 #include <unistd.h>
 
 #include "hotpath.h"
+#include "msg.h"
 #include "rollup.h"
 #include "status.h"
 #include "timeutil.h"
@@ -434,14 +435,23 @@ int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err
 	int ext = db ? sqlite3_extended_errcode(db) : rc;
 	int sys = db ? sqlite3_system_errno(db) : 0;
 	/* "disk I/O error" alone does not say the disk is full or read-only. */
-	snprintf(err, err_sz, "%s: %s%s%s%s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
-		 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+	msg_set(err, err_sz, "%s%s%s%s%s%s", what ? what : "", what ? ": " : "",
+		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
 	switch (ext & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return AL_TEMPFAIL;
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
+	/* The statement does not fit the database: a query of the user's
+	 * (sql) that names what is not there or fails on the values, or a
+	 * database whose tables were changed by hand. */
+	case SQLITE_ERROR:
+	case SQLITE_AUTH:
+	case SQLITE_RANGE:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_CONSTRAINT:
 		return AL_DATAERR;
 	case SQLITE_FULL:
 	case SQLITE_READONLY:
