@@ -121,8 +121,9 @@
  * named after. A NULL error_class or principal_arn is stored as char(0)
  * (a key column cannot be NULL), read back with NULLIF.
  * rollup_state — one row (id 1): last_event_id, the largest events.id
- *            folded in (the report uses the rollups only when it is
- *            MAX(events.id), and computes from the events otherwise).
+ *            folded in; it is MAX(events.id) after every commit, and
+ *            the report refuses a database where it is not (rows
+ *            written by something other than authlog-scan).
  * rollup_minutes — per minute (substr(ts, 1, 16)): events, granted,
  *            denied, denied_unexpected (expected = 0), sts_responses,
  *            config_errors.
