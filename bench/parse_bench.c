@@ -122,7 +122,8 @@ static struct pass run_pass(enum stage st, const char *data, size_t size, struct
 			}
 		} else if (event_build(eb, &ctx, &e)) {
 			r.kept++;
-			r.sum += (uint64_t)eb->ev.dedupe_key + (eb->ev.error_class ? (unsigned char)eb->ev.error_class[0] : 0);
+			const struct store_event *ev = event_row(eb);
+			r.sum += (uint64_t)ev->dedupe_key + (ev->error_class ? (unsigned char)ev->error_class[0] : 0);
 		}
 	}
 	return r;
@@ -172,8 +173,8 @@ int main(int argc, char **argv)
 	close(fd);
 
 	struct parser *parser = NULL;
-	struct event_builder eb;
-	if (classify_init() != 0 || event_builder_init(&eb) != 0 || parse_new(&parser) != 0) {
+	struct event_builder *eb = NULL;
+	if (classify_init() != 0 || event_builder_new(&eb, NULL, 0) != 0 || parse_new(&parser) != 0) {
 		fprintf(stderr, "parse_bench: init failed\n");
 		return 1;
 	}
@@ -192,10 +193,10 @@ int main(int argc, char **argv)
 			continue;
 		double cpu[99], wall[99];
 		struct pass r = {0, 0, 0};
-		run_pass((enum stage)st, data, size, parser, &eb, probe); /* warm-up: caches, JIT, scratch */
+		run_pass((enum stage)st, data, size, parser, eb, probe); /* warm-up: caches, JIT, scratch */
 		for (int k = 0; k < runs; k++) {
 			double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
-			r = run_pass((enum stage)st, data, size, parser, &eb, probe);
+			r = run_pass((enum stage)st, data, size, parser, eb, probe);
 			cpu[k] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 			wall[k] = clock_s(CLOCK_MONOTONIC) - w0;
 		}
@@ -209,7 +210,7 @@ int main(int argc, char **argv)
 	if (db)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
-	event_builder_free(&eb);
+	event_builder_free(eb);
 	parse_free(parser);
 	classify_cleanup();
 	free(data);

@@ -36,7 +36,7 @@ static const char usage_text[] =
 
 struct import_run {
 	struct store *store;
-	struct event_builder eb;
+	struct event_builder *eb;
 	struct event_ctx ctx;
 	struct buf fix;
 	const char *name;
@@ -94,11 +94,11 @@ static int on_entry(void *arg, const struct reader_entry *e)
 		run->batch.duplicates++;
 		goto counted;
 	}
-	if (!event_build(&run->eb, &run->ctx, e)) {
+	if (!event_build(run->eb, &run->ctx, e)) {
 		run->batch.skipped++;
 		return AL_OK;
 	}
-	const struct store_event *ev = &run->eb.ev;
+	const struct store_event *ev = event_row(run->eb);
 	rc = store_insert(run->store, ev, &inserted, run->err, sizeof(run->err));
 	if (rc)
 		return rc;
@@ -107,10 +107,10 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	} else {
 		run->batch.imported++;
 		if (ev->error_class) {
-			const char *region = event_region(&run->eb, &run->ctx);
+			const char *region = event_region(run->eb, &run->ctx);
 			struct fix_ctx fc = {ev->principal_arn ? ev->principal_arn : ev->arn, ev->cluster, region, NULL};
 			buf_reset(&run->fix);
-			if (classify_fix(run->eb.cls.cls, &fc, &run->fix) < 0)
+			if (classify_fix(event_class(run->eb), &fc, &run->fix) < 0)
 				return AL_SOFTWARE;
 			rc = store_put_fix(run->store, ev->error_class, ev->principal_arn, ev->cluster, region,
 					   buf_str(&run->fix), run->err, sizeof(run->err));
@@ -208,7 +208,7 @@ int cmd_import(int argc, char **argv)
 		cli_error("import", "%s", run.err);
 		goto out;
 	}
-	if (classify_init() != 0 || event_builder_init(&run.eb) != 0) {
+	if (classify_init() != 0 || event_builder_new(&run.eb, NULL, 0) != 0) {
 		cli_error("import", "cannot compile the parser patterns");
 		rc = AL_SOFTWARE;
 		goto out;
@@ -256,7 +256,7 @@ int cmd_import(int argc, char **argv)
 			run.total.duplicates, run.total.skipped);
 out:
 	if (builder_ok)
-		event_builder_free(&run.eb);
+		event_builder_free(run.eb);
 	classify_cleanup();
 	buf_free(&run.fix);
 	store_close(run.store);

@@ -138,7 +138,7 @@ struct group_run {
 
 struct scan {
 	struct store *store;
-	struct event_builder eb;
+	struct event_builder *eb;
 	struct buf fix;
 	struct group_run *g;
 	size_t ng;
@@ -198,11 +198,11 @@ static int store_rows(struct scan *sc, struct group_run *g, const struct fetch_r
 		int inserted, rc;
 		fetch_rows_get(rows, i, &row);
 		entry_from_row(&row, &e, stream, sizeof(stream), ts, sizeof(ts), (long)i + 1);
-		if (!event_build(&sc->eb, &ctx, &e)) {
+		if (!event_build(sc->eb, &ctx, &e)) {
 			g->tot.skipped++;
 			continue;
 		}
-		const struct store_event *ev = &sc->eb.ev;
+		const struct store_event *ev = event_row(sc->eb);
 		rc = store_insert(sc->store, ev, &inserted, sc->err, sizeof(sc->err));
 		if (rc)
 			return rc;
@@ -213,10 +213,10 @@ static int store_rows(struct scan *sc, struct group_run *g, const struct fetch_r
 		g->tot.rows++;
 		sc->stored++;
 		if (ev->error_class) {
-			const char *region = event_region(&sc->eb, &ctx);
+			const char *region = event_region(sc->eb, &ctx);
 			struct fix_ctx fc = {ev->principal_arn ? ev->principal_arn : ev->arn, ev->cluster, region, NULL};
 			buf_reset(&sc->fix);
-			if (classify_fix(sc->eb.cls.cls, &fc, &sc->fix) < 0)
+			if (classify_fix(event_class(sc->eb), &fc, &sc->fix) < 0)
 				return AL_SOFTWARE;
 			rc = store_put_fix(sc->store, ev->error_class, ev->principal_arn, ev->cluster, region,
 					   buf_str(&sc->fix), sc->err, sizeof(sc->err));
@@ -1040,7 +1040,7 @@ int cmd_scan(int argc, char **argv)
 		cli_error("scan", "%s", err);
 		goto out;
 	}
-	if (classify_init() != 0 || event_builder_init(&sc.eb) != 0) {
+	if (classify_init() != 0 || event_builder_new(&sc.eb, NULL, 0) != 0) {
 		cli_error("scan", "cannot compile the parser patterns");
 		rc = AL_SOFTWARE;
 		goto out;
@@ -1156,7 +1156,7 @@ out:
 	fetch_free(fetch);
 	free(plan.v);
 	if (builder_ok)
-		event_builder_free(&sc.eb);
+		event_builder_free(sc.eb);
 	classify_cleanup();
 	buf_free(&sc.fix);
 	free(sc.g);

@@ -187,8 +187,9 @@ static int run_statement(sqlite3 *db, sqlite3_stmt *st, enum sql_format fmt, int
 		}
 	}
 	if (step != SQLITE_DONE && rc == AL_OK) {
-		cli_error("sql", "%s", sqlite3_errmsg(db));
-		rc = sqlite3_errcode(db) == SQLITE_BUSY ? AL_TEMPFAIL : AL_DATAERR;
+		char err[512];
+		rc = store_sql_error(db, step, NULL, err, sizeof(err));
+		cli_error("sql", "%s", err);
 	}
 	if (fmt == SQL_TABLE && t.ncols && rc == AL_OK)
 		table_print(&t, st, stdout);
@@ -245,9 +246,10 @@ int cmd_sql(int argc, char **argv)
 	while (sql && *sql) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK) {
-			cli_error("sql", "%s", sqlite3_errmsg(db));
-			rc = AL_DATAERR;
+		int prc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
+		if (prc != SQLITE_OK) {
+			rc = store_sql_error(db, prc, NULL, err, sizeof(err));
+			cli_error("sql", "%s", err);
 			break;
 		}
 		sql = tail;

@@ -4,6 +4,8 @@
 #include "csv.h"
 
 #include "buf.h"
+#include "msg.h"
+#include "status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,13 +31,15 @@ struct csv_reader {
 	size_t nfields;
 	size_t field_start;
 	size_t max_record;
-	int rc; /* sticky -1 once an error was reported */
+	int status; /* sticky al_status once an error was reported */
 	struct buf err;
 };
 
-static int fail(struct csv_reader *r, long line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct csv_reader *r, long line, const char *fmt, ...)
+/* Records the failure (status, "line N: what") and returns -1, what the
+ * functions below return for it. */
+static int fail(struct csv_reader *r, int status, long line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct csv_reader *r, int status, long line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -44,7 +48,7 @@ static int fail(struct csv_reader *r, long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&r->err, fmt, ap);
 	va_end(ap);
-	r->rc = -1;
+	r->status = status;
 	return -1;
 }
 
@@ -63,7 +67,7 @@ static int fill(struct csv_reader *r)
 	room = sizeof r->in - r->len;
 	n = r->read_fn(r->ctx, r->in + r->len, room);
 	if (n < 0 || (size_t)n > room)
-		return fail(r, r->line, "read error");
+		return fail(r, AL_NOINPUT, r->line, "read error");
 	if (n == 0)
 		r->eof = 1;
 	r->len += (size_t)n;
@@ -106,16 +110,16 @@ static int skip_bom(struct csv_reader *r)
 static int put(struct csv_reader *r, int c)
 {
 	if (r->rec.len >= r->max_record)
-		return fail(r, r->rec_line, "record longer than %zu bytes", r->max_record);
+		return fail(r, AL_DATAERR, r->rec_line, "record longer than %zu bytes", r->max_record);
 	if (buf_putc(&r->rec, (char)c))
-		return fail(r, r->rec_line, "out of memory");
+		return fail(r, AL_SOFTWARE, r->rec_line, "out of memory");
 	return 0;
 }
 
 static int end_field(struct csv_reader *r, struct csv_record *rec)
 {
 	if (r->nfields == CSV_MAX_FIELDS)
-		return fail(r, r->rec_line, "more than %d fields", CSV_MAX_FIELDS);
+		return fail(r, AL_DATAERR, r->rec_line, "more than %d fields", CSV_MAX_FIELDS);
 	r->off[r->nfields] = r->field_start;
 	rec->len[r->nfields] = r->rec.len - r->field_start;
 	r->nfields++;
@@ -125,25 +129,30 @@ static int end_field(struct csv_reader *r, struct csv_record *rec)
 	return 0;
 }
 
-int csv_new(csv_read_fn read_fn, void *ctx, struct csv_reader **out)
+int csv_new(csv_read_fn read_fn, void *ctx, struct csv_reader **out, char *err, size_t err_sz)
 {
 	struct csv_reader *r;
 
-	if (!read_fn || !out)
-		return -1;
 	*out = NULL;
+	if (!read_fn) {
+		msg_set(err, err_sz, "csv: no read function");
+		return AL_SOFTWARE;
+	}
 	r = calloc(1, sizeof *r);
-	if (!r)
-		return -1;
+	if (!r) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
 	r->read_fn = read_fn;
 	r->ctx = ctx;
 	r->line = 1;
 	r->max_record = CSV_MAX_RECORD;
 	*out = r;
-	return 0;
+	return AL_OK;
 }
 
-int csv_next(struct csv_reader *r, struct csv_record *rec)
+/* 1 = a record in rec, 0 = end of input, -1 = r->status says why. */
+static int read_record(struct csv_reader *r, struct csv_record *rec)
 {
 	enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_SEEN } st = FIELD_START;
 	int any = 0; /* bytes of this record seen: a blank line has none */
@@ -151,8 +160,8 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
 	int c;
 
 	rec->nfields = 0;
-	if (r->rc)
-		return r->rc;
+	if (r->status)
+		return -1;
 	if (!r->bom_done && skip_bom(r))
 		return -1;
 	buf_reset(&r->rec);
@@ -165,7 +174,7 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
 			return -1;
 		if (c == CSV_EOF) {
 			if (st == QUOTED)
-				return fail(r, quote_line, "unterminated quoted field");
+				return fail(r, AL_DATAERR, quote_line, "unterminated quoted field");
 			if (!any)
 				return 0;
 			break; /* the last record needs no newline */
@@ -200,7 +209,7 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
 				c = '\n';
 		}
 		if (st == QUOTE_SEEN && c != ',' && c != '\n')
-			return fail(r, r->line, "unexpected character after closing quote");
+			return fail(r, AL_DATAERR, r->line, "unexpected character after closing quote");
 		if (c == '\n') {
 			if (any)
 				break;
@@ -231,9 +240,12 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
 	return 1;
 }
 
-const char *csv_error(const struct csv_reader *r)
+int csv_next(struct csv_reader *r, struct csv_record *rec, char *err, size_t err_sz)
 {
-	return buf_str(&r->err);
+	if (read_record(r, rec) >= 0)
+		return AL_OK;
+	msg_set(err, err_sz, "%s", buf_str(&r->err));
+	return r->status;
 }
 
 void csv_free(struct csv_reader *r)

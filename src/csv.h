@@ -21,12 +21,15 @@ struct csv_reader;
  * read_fn for more when needed (read_fn returns bytes read, 0 at EOF, -1 error). */
 typedef long (*csv_read_fn)(void *ctx, char *dst, size_t cap);
 
-int csv_new(csv_read_fn read_fn, void *ctx, struct csv_reader **out);
-/* 1 = a record in rec, 0 = end of input, -1 = error (csv_error says
- * "line N: unterminated quoted field" etc.). Records over max_record bytes
- * are an error too (default 16 MiB). */
-int csv_next(struct csv_reader *r, struct csv_record *rec);
-const char *csv_error(const struct csv_reader *r);
+/* AL_OK, or AL_SOFTWARE (no read_fn, out of memory) with err set. */
+int csv_new(csv_read_fn read_fn, void *ctx, struct csv_reader **out, char *err, size_t err_sz);
+/* AL_OK with a record in rec, or with rec->nfields == 0 at the end of the
+ * input (a record has at least one field). Otherwise err says
+ * "line N: unterminated quoted field" etc. and the status what kind:
+ * AL_DATAERR (malformed, more than CSV_MAX_FIELDS fields, a record over
+ * 16 MiB), AL_NOINPUT (read_fn failed), AL_SOFTWARE (out of memory).
+ * A failure is sticky: later calls return it again. */
+int csv_next(struct csv_reader *r, struct csv_record *rec, char *err, size_t err_sz);
 void csv_free(struct csv_reader *r);
 
 #endif

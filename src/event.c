@@ -1,4 +1,4 @@
-#include "event.h"
+#include "event_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,33 +10,49 @@
 
 
 #include "hotpath.h"
+#include "msg.h"
+#include "status.h"
 #include "timeutil.h"
 
-int event_builder_init(struct event_builder *b)
+int event_builder_new(struct event_builder **out, char *err, size_t err_sz)
 {
-	memset(b, 0, sizeof(*b));
-	return parse_new(&b->parser);
+	struct event_builder *b = calloc(1, sizeof(*b));
+	*out = NULL;
+	if (!b || parse_new(&b->parser) != 0) {
+		free(b);
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	*out = b;
+	return AL_OK;
+}
+
+const struct store_event *event_row(const struct event_builder *b)
+{
+	return &b->ev;
+}
+
+enum error_class event_class(const struct event_builder *b)
+{
+	return b->cls.cls;
 }
 
 void event_builder_free(struct event_builder *b)
 {
+	if (!b)
+		return;
 	parse_free(b->parser);
 	buf_free(&b->groups);
-	b->parser = NULL;
-	if (b->principals) {
+	if (b->principals)
 		for (size_t i = 0; i < 2 * EVENT_PRINCIPAL_SETS; i++)
 			free(b->principals[i].heap);
-		free(b->principals);
-		b->principals = NULL;
-	}
+	free(b->principals);
 	free(b->principal_tags);
-	b->principal_tags = NULL;
-	if (b->denials) {
+	if (b->denials)
 		for (size_t i = 0; i < EVENT_DENIAL_SLOTS; i++)
 			free(b->denials[i].text);
-		free(b->denials);
-		b->denials = NULL;
-	}
+	free(b->denials);
+	free(b);
 }
 
 

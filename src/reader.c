@@ -259,12 +259,12 @@ static int run_csv(struct input *in, reader_cb cb, void *ctx, char *err, size_t 
 	struct csv_reader *r = NULL;
 	struct csv_record rec;
 	struct csv_cols cols = {-1, -1, -1, -1, -1};
-	char stream[256], ts[64];
-	int rc = AL_OK;
-	if (csv_new(input_read, in, &r) != 0)
-		return AL_SOFTWARE;
-	int got = csv_next(r, &rec);
-	if (got == 1) {
+	char stream[256], ts[64], why[256];
+	int rc = csv_new(input_read, in, &r, err, err_sz);
+	if (rc)
+		return rc;
+	int got = csv_next(r, &rec, why, sizeof(why));
+	if (got == AL_OK) {
 		for (size_t i = 0; i < rec.nfields; i++) {
 			const char *f = rec.field[i];
 			if (!strcmp(f, "@message"))
@@ -279,12 +279,12 @@ static int run_csv(struct input *in, reader_cb cb, void *ctx, char *err, size_t 
 				cols.group = (int)i;
 		}
 	}
-	if (got != 1 || cols.message < 0) {
+	if (got != AL_OK || cols.message < 0) {
 		snprintf(err, err_sz, "%s:1: CSV header has no @message column", in->name);
 		rc = AL_DATAERR;
 		goto out;
 	}
-	while ((got = csv_next(r, &rec)) == 1) {
+	while ((got = csv_next(r, &rec, why, sizeof(why))) == AL_OK && rec.nfields) {
 		const char *msg = csv_get(&rec, cols.message);
 		struct reader_entry e = {.line = rec.line};
 		if (msg) {
@@ -304,9 +304,9 @@ static int run_csv(struct input *in, reader_cb cb, void *ctx, char *err, size_t 
 		if (rc)
 			goto out;
 	}
-	if (got < 0) {
-		located(err, err_sz, in->name, csv_error(r));
-		rc = AL_DATAERR;
+	if (got) {
+		located(err, err_sz, in->name, why);
+		rc = got;
 	}
 out:
 	csv_free(r);

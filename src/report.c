@@ -1,4 +1,4 @@
-#include "report.h"
+#include "report_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -6,8 +6,9 @@
 #include "buf.h"
 #include "classify.h"
 #include "rollup.h"
+#include "msg.h"
 #include "status.h"
-#include "timeutil.h"
+#include "store.h"
 
 /*
  * Where the figures come from. The rollups (rollup.h) hold, per minute,
@@ -15,44 +16,15 @@
  * log group, region, expected, in_break, segment); the report sums the
  * whole buckets a window covers and reads the events only for the parts
  * of the window that are not whole buckets (at most two partial hours of
- * denials, through event_rows_denied_ts, and two partial minutes) and for
- * the few rows it lists (config errors, scans). When the rollups do not
- * cover every stored event, or --new names an id that is no import's
- * first_event_id, the same report is computed from the events alone
- * (gather_events, the queries of the version before the rollups); both
- * ways must print the same bytes (tests/unit/test_rollup.c).
+ * denials, through event_rows_denied_ts, and two partial minutes), for
+ * --new the denials of the one segment the run's first id falls inside
+ * (when it is no import's first_event_id), and for the few rows it lists
+ * (config errors, scans). Every write keeps the rollups current (rollup.h);
+ * tests/unit/report_oracle.c computes the same report from the events
+ * alone, and the tests hold the two to the same bytes.
  */
 
-/* A not_mapped denial inside the hour after an aws-auth parse error of
- * the same log group is a symptom of the broken ConfigMap (every mapping
- * is gone), not a mapping problem of its own. */
-#define IN_CONFIG_BREAK(d) RU_IN_CONFIG_BREAK(d)
-
-#define WINDOW "ts >= ?1 AND ts < ?2"
-
-/* report --new (?4 = the run's first event id, "0" = off): a denial of d's
- * (class, principal) or a principal stored before the run is not news. */
-#define NEW_DENIAL(d)                                                                               \
-	"(?4 = 0 OR (" d ".id >= ?4 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.outcome = 'denied'" \
-	" AND o.id < ?4 AND o.error_class = " d ".error_class AND o.principal_arn IS " d ".principal_arn)))"
-#define NEW_PRINCIPAL(p)                                                                            \
-	"(?4 = 0 OR NOT EXISTS (SELECT 1 FROM events o WHERE o.id < ?4 AND o.principal_arn = " p "))"
-
-struct row_list {
-	char **cells; /* nrows * ncols strings (NULL for SQL NULL) */
-	size_t nrows, ncols;
-};
-
-struct report {
-	char *first, *last;
-	long long granted, denied, denied_unexpected, sts_responses, config_errors;
-	struct row_list by_class, by_principal, findings, breaks, fresh, hours, scans;
-	struct report_creator *creators;
-	size_t ncreators;
-	char new_since[TIME_ISO_LEN];
-};
-
-static void rows_free(struct row_list *r)
+void report_rows_free(struct row_list *r)
 {
 	for (size_t i = 0; i < r->nrows * r->ncols; i++)
 		free(r->cells[i]);
@@ -71,30 +43,22 @@ static long long cell_ll(const struct row_list *r, size_t row, size_t col)
 	return strtoll(cell(r, row, col), NULL, 10);
 }
 
-static int sql_fail(sqlite3 *db, const char *what, char *err, size_t err_sz)
-{
-	snprintf(err, err_sz, "%s: %s", what, sqlite3_errmsg(db));
-	return sqlite3_errcode(db) == SQLITE_BUSY ? AL_TEMPFAIL : AL_SOFTWARE;
-}
-
 /* Without --since/--until the window is everything: the range would only
  * steer the planner onto the time index and a lookup per row, so it goes. */
 static char *unbounded_sql(const char *sql)
 {
 	struct buf b = BUF_INIT;
 	const char *hit;
-	while ((hit = strstr(sql, WINDOW))) {
+	while ((hit = strstr(sql, REPORT_WINDOW))) {
 		buf_append(&b, sql, (size_t)(hit - sql));
 		buf_puts(&b, "1");
-		sql = hit + strlen(WINDOW);
+		sql = hit + strlen(REPORT_WINDOW);
 	}
 	buf_puts(&b, sql);
 	return b.oom ? (buf_free(&b), NULL) : buf_take(&b);
 }
 
-/* Runs sql with text parameters ?1.. and collects every row as strings.
- * unbounded: the window clause is dropped (its parameters stay unused). */
-static int query_rows_w(sqlite3 *db, const char *sql, int unbounded, const char *const *params,
+int report_rows(sqlite3 *db, const char *sql, int unbounded, const char *const *params,
 			size_t nparams, struct row_list *out, char *err, size_t err_sz)
 {
 	sqlite3_stmt *st = NULL;
@@ -113,7 +77,7 @@ static int query_rows_w(sqlite3 *db, const char *sql, int unbounded, const char 
 	int prc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	free(rewritten);
 	if (prc != SQLITE_OK)
-		return sql_fail(db, "report query", err, err_sz);
+		return store_sql_error(db, prc, "report query", err, err_sz);
 	for (size_t i = 0; i < nparams; i++)
 		sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC);
 	out->ncols = (size_t)sqlite3_column_count(st);
@@ -137,7 +101,7 @@ static int query_rows_w(sqlite3 *db, const char *sql, int unbounded, const char 
 		out->nrows++;
 	}
 	if (step != SQLITE_DONE)
-		rc = sql_fail(db, "report query", err, err_sz);
+		rc = store_sql_error(db, step, "report query", err, err_sz);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -146,54 +110,68 @@ out:
 static int query_rows(sqlite3 *db, const char *sql, const char *const *params, size_t nparams,
 		      struct row_list *out, char *err, size_t err_sz)
 {
-	return query_rows_w(db, sql, 0, params, nparams, out, err, err_sz);
+	return report_rows(db, sql, 0, params, nparams, out, err, err_sz);
+}
+
+/* Every write keeps the rollups current (rollup.h): a watermark behind
+ * the events means the database was written by something else. */
+static int rollups_current(sqlite3 *db, char *err, size_t err_sz)
+{
+	int current = 0;
+	int rc = rollup_current(db, &current, err, err_sz);
+	if (!rc && !current) {
+		msg_set(err, err_sz,
+			"the rollups do not cover every stored event (was the database written by hand?);"
+			" 'authlog-scan import' of an empty file brings them up to date");
+		rc = AL_DATAERR;
+	}
+	return rc;
 }
 
 /* Who authenticated as kubernetes-admin: one row per principal, oldest
- * first (ties by principal, the order the GROUP BY gave them). */
-static const char creators_events_sql[] =
-	"SELECT COALESCE(principal_arn, arn, uid, '(unknown)'), MIN(ts), MAX(ts), COUNT(*)"
-	" FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin'"
-	" GROUP BY 1 ORDER BY 2, 1";
-static const char creators_rollup_sql[] =
+ * first (ties by principal). */
+static const char creators_sql[] =
 	"SELECT principal, first_seen, last_seen, grants FROM rollup_creators ORDER BY 2, 1";
 
-static int creators_from(sqlite3 *db, int rollups, struct report_creator **out, size_t *n, char *err,
+int report_creators_take(struct row_list *rows, struct report_creator **out, size_t *n, char *err,
 			 size_t err_sz)
 {
-	struct row_list rows;
-	int rc = query_rows(db, rollups ? creators_rollup_sql : creators_events_sql, NULL, 0, &rows, err, err_sz);
 	*out = NULL;
 	*n = 0;
-	if (rc)
-		return rc;
-	if (rows.nrows) {
-		*out = calloc(rows.nrows, sizeof(**out));
+	if (rows->nrows) {
+		*out = calloc(rows->nrows, sizeof(**out));
 		if (!*out) {
-			rows_free(&rows);
+			report_rows_free(rows);
+			msg_set(err, err_sz, "out of memory");
 			return AL_SOFTWARE;
 		}
 	}
-	for (size_t i = 0; i < rows.nrows; i++) {
-		/* take ownership of the strings instead of copying them */
-		(*out)[i].arn = rows.cells[i * 4];
-		(*out)[i].first_seen = rows.cells[i * 4 + 1];
-		(*out)[i].last_seen = rows.cells[i * 4 + 2];
-		(*out)[i].grants = strtoll(cell(&rows, i, 3), NULL, 10);
-		rows.cells[i * 4] = rows.cells[i * 4 + 1] = rows.cells[i * 4 + 2] = NULL;
+	for (size_t i = 0; i < rows->nrows; i++) {
+		char **c = &rows->cells[i * rows->ncols];
+		(*out)[i].arn = c[0];
+		(*out)[i].first_seen = c[1];
+		(*out)[i].last_seen = c[2];
+		(*out)[i].grants = c[3] ? strtoll(c[3], NULL, 10) : 0;
+		c[0] = c[1] = c[2] = NULL;
 	}
-	*n = rows.nrows;
-	rows_free(&rows);
+	*n = rows->nrows;
+	report_rows_free(rows);
 	return AL_OK;
+}
+
+static int creators_from_rollups(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz)
+{
+	struct row_list rows;
+	int rc = query_rows(db, creators_sql, NULL, 0, &rows, err, err_sz);
+	*out = NULL;
+	*n = 0;
+	return rc ? rc : report_creators_take(&rows, out, n, err, err_sz);
 }
 
 int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz)
 {
-	int current = 0;
-	int rc = rollup_current(db, &current, err, err_sz);
-	if (rc)
-		return rc;
-	return creators_from(db, current, out, n, err, err_sz);
+	int rc = rollups_current(db, err, err_sz);
+	return rc ? rc : creators_from_rollups(db, out, n, err, err_sz);
 }
 
 void report_creators_free(struct report_creator *c, size_t n)
@@ -206,17 +184,17 @@ void report_creators_free(struct report_creator *c, size_t n)
 	free(c);
 }
 
-static void report_free(struct report *r)
+void report_free(struct report *r)
 {
 	free(r->first);
 	free(r->last);
-	rows_free(&r->by_class);
-	rows_free(&r->by_principal);
-	rows_free(&r->findings);
-	rows_free(&r->breaks);
-	rows_free(&r->fresh);
-	rows_free(&r->hours);
-	rows_free(&r->scans);
+	report_rows_free(&r->by_class);
+	report_rows_free(&r->by_principal);
+	report_rows_free(&r->findings);
+	report_rows_free(&r->breaks);
+	report_rows_free(&r->fresh);
+	report_rows_free(&r->hours);
+	report_rows_free(&r->scans);
 	report_creators_free(r->creators, r->ncreators);
 }
 
@@ -256,7 +234,7 @@ static int fill_classes(struct row_list *bp, const struct row_list *pc, char *er
 /* The by-principal ranking comes out in count order; fill_classes walks
  * it in principal order, so it is sorted by principal, filled, and put
  * back. */
-static int by_principal_classes(struct row_list *bp, const struct row_list *pc, char *err, size_t err_sz)
+int report_by_principal_classes(struct row_list *bp, const struct row_list *pc, char *err, size_t err_sz)
 {
 	size_t n = bp->nrows, nc = bp->ncols;
 	if (!n)
@@ -293,7 +271,7 @@ out:
 
 /* New principals: first seen inside the window, or, without --since, in
  * the last day of what is stored. */
-static void new_since(const struct report_opts *o, struct report *r)
+void report_new_since(const struct report_opts *o, struct report *r)
 {
 	if (o->since) {
 		snprintf(r->new_since, sizeof(r->new_since), "%s", o->since);
@@ -304,126 +282,12 @@ static void new_since(const struct report_opts *o, struct report *r)
 	}
 }
 
-/* What the fetcher's runs over this window cost (bytes scanned is what
- * Logs Insights bills); none when the data was imported. */
-static const char scans_sql[] =
+const char report_scans_sql[] =
 	"SELECT log_group, window_start, window_end, status, rows, queries, bytes_scanned,"
 	" records_scanned, records_matched, truncated,"
 	" (SELECT COUNT(*) FROM scan_windows w WHERE w.run_id = s.id AND w.status <> 'truncated')"
 	" FROM scan_runs s WHERE window_end >= ?1 AND window_start < ?2"
 	" ORDER BY id DESC LIMIT ?3";
-
-/* Config errors come in bursts (every re-read of the ConfigMap logs
- * another): errors less than an hour apart form one episode, and the
- * not_mapped denials until an hour after its last error belong to it.
- * Same-second errors are taken in the order they were stored. Column 3 is
- * the count of those denials (COUNT_SQL, a subquery on e), column 7 the
- * end of that hour. */
-#define BREAKS_SQL(COUNT_SQL)                                                                                 \
-	"WITH c AS (SELECT id, ts, log_group, msg, cluster,"                                                  \
-	"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts, id) AS prev"                                     \
-	"  FROM events WHERE kind = 'config_error' AND " WINDOW " AND (?4 = 0 OR id >= ?4)),"                 \
-	" s AS (SELECT *, SUM(prev IS NULL OR ts >= strftime('%Y-%m-%dT%H:%M:%SZ', prev, '+1 hour'))"         \
-	"  OVER (PARTITION BY log_group ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS episode FROM c),"        \
-	" f AS (SELECT *, FIRST_VALUE(msg) OVER (PARTITION BY log_group, episode ORDER BY ts, id) AS first_msg" \
-	"  FROM s),"                                                                                          \
-	" e AS (SELECT log_group, episode, MIN(ts) AS start, MAX(ts) AS last, COUNT(*) AS lines,"             \
-	"  MAX(first_msg) AS msg, MAX(cluster) AS cluster FROM f GROUP BY log_group, episode)"                \
-	" SELECT start, log_group, msg, " COUNT_SQL ", COALESCE(cluster, ''), lines, last,"                   \
-	" strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour') FROM e ORDER BY start, log_group"
-
-/* ---- from the events alone ---- */
-
-static int gather_events(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
-{
-	char top[24], new_from[24];
-	snprintf(top, sizeof(top), "%d", o->top > 0 ? o->top : 10);
-	snprintf(new_from, sizeof(new_from), "%lld", (long long)o->new_from);
-	const char *since = o->since ? o->since : "0000";
-	const char *until = o->until ? o->until : "9999";
-	const char *win[4] = {since, until, top, new_from};
-	struct row_list totals, pc;
-	int rc, all = !o->since && !o->until;
-
-	rc = query_rows_w(db,
-			"SELECT MIN(ts), MAX(ts), SUM(outcome = 'granted'), SUM(outcome = 'denied'),"
-			" SUM(outcome = 'denied' AND expected = 0), SUM(kind = 'sts_response'),"
-			" SUM(kind = 'config_error') FROM events WHERE " WINDOW, all,
-			win, 2, &totals, err, err_sz);
-	if (rc)
-		return rc;
-	r->first = totals.cells[0];
-	r->last = totals.cells[1];
-	totals.cells[0] = totals.cells[1] = NULL;
-	r->granted = cell_ll(&totals, 0, 2);
-	r->denied = cell_ll(&totals, 0, 3);
-	r->denied_unexpected = cell_ll(&totals, 0, 4);
-	r->sts_responses = cell_ll(&totals, 0, 5);
-	r->config_errors = cell_ll(&totals, 0, 6);
-	rows_free(&totals);
-
-	rc = query_rows_w(db,
-			"SELECT error_class, COUNT(*), COUNT(DISTINCT principal_arn), MIN(ts), MAX(ts)"
-			" FROM events WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
-			" GROUP BY error_class ORDER BY 2 DESC, 1", all,
-			win, 4, &r->by_class, err, err_sz);
-	if (!rc)
-		rc = query_rows_w(db,
-				"SELECT COALESCE(principal_arn, ''), COUNT(*), MIN(ts), MAX(ts), NULL, MAX(expected)"
-				" FROM events WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
-				" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3", all,
-				win, 4, &r->by_principal, err, err_sz);
-	if (!rc && r->by_principal.nrows) {
-		rc = query_rows_w(db,
-				"SELECT COALESCE(principal_arn, ''), error_class FROM events"
-				" WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("events")
-				" GROUP BY 1, 2 ORDER BY 1, 2", all,
-				win, 4, &pc, err, err_sz);
-		if (!rc)
-			rc = by_principal_classes(&r->by_principal, &pc, err, err_sz);
-		rows_free(&pc);
-	}
-	if (!rc)
-		rc = query_rows_w(db,
-				"SELECT error_class, COALESCE(principal_arn, ''), COALESCE(cluster, ''),"
-				" COUNT(*), MIN(ts), MAX(ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
-				" FROM events d WHERE outcome = 'denied' AND " WINDOW " AND " NEW_DENIAL("d")
-				" AND NOT (error_class = 'not_mapped' AND " IN_CONFIG_BREAK("d") ")"
-				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2, 3 LIMIT ?3", all,
-				win, 4, &r->findings, err, err_sz);
-	if (!rc)
-		rc = query_rows_w(db,
-				BREAKS_SQL("(SELECT COUNT(*) FROM events d"
-					   "  WHERE d.outcome = 'denied' AND d.error_class = 'not_mapped'"
-					   "  AND d.log_group = e.log_group AND d.ts >= e.start"
-					   "  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour'))"),
-				all, win, 4, &r->breaks, err, err_sz);
-	if (rc)
-		return rc;
-
-	new_since(o, r);
-	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, until, top, new_from};
-	rc = query_rows(db,
-			"SELECT p, first_seen, last_seen, granted, denied FROM ("
-			" SELECT COALESCE(principal_arn, arn) AS p, MIN(ts) AS first_seen,"
-			" MAX(ts) AS last_seen, SUM(outcome = 'granted') AS granted,"
-			" SUM(outcome = 'denied') AS denied, MAX(expected) AS expected"
-			" FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"
-			" GROUP BY 1) WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
-			" AND " NEW_PRINCIPAL("p") " ORDER BY first_seen, p LIMIT ?3",
-			fresh_params, 4, &r->fresh, err, err_sz);
-	if (!rc)
-		rc = query_rows_w(db,
-				"SELECT substr(ts, 1, 13), COUNT(*) FROM events"
-				" WHERE outcome = 'denied' AND expected = 0 AND " WINDOW " AND " NEW_DENIAL("events")
-				" GROUP BY 1 ORDER BY 1", all,
-				win, 4, &r->hours, err, err_sz);
-	if (!rc)
-		rc = query_rows(db, scans_sql, win, 3, &r->scans, err, err_sz);
-	if (!rc)
-		rc = creators_from(db, 0, &r->creators, &r->ncreators, err, err_sz);
-	return rc;
-}
 
 /* ---- from the rollups ---- */
 
@@ -444,43 +308,67 @@ static int64_t floor_to(int64_t t, int64_t unit)
 	return q * unit;
 }
 
-/* The epoch of a window bound as the report got it, only when it is the
- * stored time form (what the buckets are cut from). */
+/* Where a window bound falls among the stored times: BOUND_TIME (*t is
+ * its epoch) for a stored-form time, BOUND_BELOW when it sorts before
+ * every stored time (time_format writes "0000-00-00T00:00:00Z" for a
+ * year it cannot write), -1 for anything else. */
+enum { BOUND_TIME, BOUND_BELOW };
+#define FIRST_STORED_TIME "0000-01-01T00:00:00Z"
+
 static int bound_time(const char *s, int64_t *t)
 {
 	char back[TIME_ISO_LEN];
-	if (strlen(s) != TIME_ISO_LEN - 1 || time_parse(s, TIME_ISO_LEN - 1, t) != 0)
-		return -1;
-	time_format(*t, back);
-	return strcmp(back, s) == 0 ? 0 : -1;
+	if (strlen(s) == TIME_ISO_LEN - 1 && time_parse(s, TIME_ISO_LEN - 1, t) == 0) {
+		time_format(*t, back);
+		if (strcmp(back, s) == 0)
+			return BOUND_TIME;
+	}
+	return strcmp(s, FIRST_STORED_TIME) < 0 ? BOUND_BELOW : -1;
 }
 
-static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, struct cut *c)
+static void cut_empty(struct cut *c)
 {
-	int64_t lo = 0, hi = 0, a = 0, b = 0;
-	char iso[TIME_ISO_LEN];
 	memset(c, 0, sizeof(*c));
+	strcpy(c->lo, "1");
+	strcpy(c->hi, "0");
 	for (int i = 0; i < 2; i++) {
 		strcpy(c->elo[i], "1");
 		strcpy(c->ehi[i], "0");
 	}
-	if ((o->since && bound_time(o->since, &lo)) || (o->until && bound_time(o->until, &hi)))
-		return -1;
-	if (o->since)
+}
+
+/* 0, or -1 when a bound is no stored-form time (what report.h asks for). */
+static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, struct cut *c)
+{
+	int64_t lo = 0, hi = 0, a = 0, b = 0;
+	int has_lo = 0, has_hi = 0, k;
+	char iso[TIME_ISO_LEN];
+	cut_empty(c);
+	if (o->since) {
+		if ((k = bound_time(o->since, &lo)) < 0)
+			return -1;
+		has_lo = k == BOUND_TIME; /* a bound below every time bounds nothing */
+	}
+	if (o->until) {
+		if ((k = bound_time(o->until, &hi)) < 0)
+			return -1;
+		if (k == BOUND_BELOW)
+			return 0; /* nothing is before it */
+		has_hi = 1;
+	}
+	if (has_lo)
 		a = floor_to(lo + unit - 1, unit);
-	if (o->until)
+	if (has_hi)
 		b = floor_to(hi, unit);
-	if (o->since && o->until && a >= b) {
+	if (has_lo && has_hi && a >= b) {
 		/* no whole bucket: the window is all edge */
-		strcpy(c->lo, "1");
-		strcpy(c->hi, "0");
 		strcpy(c->elo[0], o->since);
 		strcpy(c->ehi[0], o->until);
 		return 0;
 	}
 	strcpy(c->lo, "0000");
 	strcpy(c->hi, "9999");
-	if (o->since) {
+	if (has_lo) {
 		time_format(a, iso);
 		memcpy(c->lo, iso, blen);
 		c->lo[blen] = '\0';
@@ -489,7 +377,7 @@ static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, st
 			strcpy(c->ehi[0], iso);
 		}
 	}
-	if (o->until) {
+	if (has_hi) {
 		time_format(b, iso);
 		memcpy(c->hi, iso, blen);
 		c->hi[blen] = '\0';
@@ -504,10 +392,13 @@ static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, st
 /* The denials of the window as rows (error_class, principal_arn, cluster,
  * log_group, sts_region, expected, in_break, n, first_ts, last_ts, hour):
  * rollup rows of the whole hours (?5, ?6), single events of the two
- * partial hours (?7..?10). --new (?4): a rollup row is news when its
- * segment starts at or after ?4 (?4 is an import's first_event_id, so
- * that is exactly id >= ?4) and no earlier denial had its (class,
- * principal); an event, as in gather_events. */
+ * partial hours (?7..?10). --new (?4 = the run's first event id, 0 = off):
+ * an event is news when its id is >= ?4 and no denial before ?4 had its
+ * (class, principal). A rollup row holds one segment (the ids from one
+ * import's first_event_id to the next one's): all of it is >= ?4 when it
+ * starts at or after ?4. Only when ?4 is no segment's start does one
+ * segment hold ids on both sides; its ids from ?4 to the next start (?11)
+ * in the whole hours come from the events too. */
 #define DENIALS_CTE                                                                                       \
 	"WITH src(error_class, principal_arn, cluster, log_group, sts_region, expected, in_break, n,"     \
 	"   first_ts, last_ts, hour) AS ("                                                                \
@@ -516,25 +407,28 @@ static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, st
 	"  FROM rollup_denials r WHERE r.hour >= ?5 AND r.hour < ?6 AND (?4 = 0 OR (r.seg >= ?4"           \
 	"  AND NOT EXISTS (SELECT 1 FROM rollup_denial_pairs o WHERE o.error_class = r.error_class"       \
 	"   AND o.principal_arn = r.principal_arn AND r.error_class <> " RU_NULL " AND o.first_id < ?4)))" \
-	EDGE_DENIALS("?7", "?8") EDGE_DENIALS("?9", "?10") ")"
-#define EDGE_DENIALS(lo, hi)                                                                              \
+	EDGE_DENIALS(DENIALS_IN("?7", "?8")) EDGE_DENIALS(DENIALS_IN("?9", "?10"))                         \
+	EDGE_DENIALS(DENIALS_WHERE("", "r.id >= ?4 AND r.id < ?11 AND r.ts >= ?5 AND r.ts < ?6")) ")"
+#define EDGE_DENIALS(from)                                                                                \
 	" UNION ALL SELECT d.error_class, d.principal_arn, COALESCE(d.cluster, ''), d.log_group,"          \
 	"  COALESCE(NULLIF(d.sts_region, ''), ''), d.expected, " RU_IN_BREAK("d") ", 1, d.ts, d.ts,"       \
-	"  substr(d.ts, 1, 13) FROM " DENIALS_IN(lo, hi) " d"                                              \
+	"  substr(d.ts, 1, 13) FROM " from " d"                                                            \
 	"  WHERE ?4 = 0 OR (d.id >= ?4 AND NOT EXISTS (SELECT 1 FROM rollup_denial_pairs o"                \
 	"   WHERE o.error_class = " RU_ENC("d.error_class") " AND d.error_class IS NOT NULL"                \
 	"   AND o.principal_arn = " RU_ENC("d.principal_arn") " AND o.first_id < ?4))"
-/* The denials of [lo, hi) with the columns of the events view the report
- * needs, joined as store.c's view joins them, from the index that covers
- * them (given the view, the planner may walk streams or every row, and
- * it reads a row page per denial). */
-#define DENIALS_IN(lo, hi)                                                                                \
+/* The denials where cond holds, with the columns of the events view the
+ * report needs, joined as store.c's view joins them. */
+#define DENIALS_WHERE(indexed, cond)                                                                      \
 	"(SELECT r.id AS id, r.ts AS ts, r.outcome AS outcome, e.error_class AS error_class,"              \
 	"  i.principal_arn AS principal_arn, s.cluster AS cluster, s.log_group AS log_group,"              \
 	"  e.sts_region AS sts_region, COALESCE(i.expected, 0) AS expected"                                \
-	"  FROM event_rows r INDEXED BY event_rows_denied_ts JOIN streams s ON s.id = r.stream_id"          \
+	"  FROM event_rows r " indexed " JOIN streams s ON s.id = r.stream_id"                             \
 	"  LEFT JOIN identities i ON i.id = r.identity_id LEFT JOIN errors e ON e.id = r.error_id"          \
-	"  WHERE r.outcome = 'denied' AND r.ts >= " lo " AND r.ts < " hi ")"
+	"  WHERE r.outcome = 'denied' AND " cond ")"
+/* The denials of [lo, hi), from the index that covers them (given the
+ * view, the planner may walk streams or every row, and it reads a row
+ * page per denial). */
+#define DENIALS_IN(lo, hi) DENIALS_WHERE("INDEXED BY event_rows_denied_ts", "r.ts >= " lo " AND r.ts < " hi)
 
 /* Totals of the window: whole minutes from rollup_minutes, the partial
  * ones from the events; first and last event from the time index. */
@@ -547,15 +441,15 @@ static int totals_rollup(sqlite3 *db, const struct report_opts *o, const struct 
 	const char *w[2] = {since, until};
 	struct row_list t;
 	int rc = query_rows(db,
-			    "SELECT (SELECT MIN(ts) FROM events WHERE " WINDOW "),"
-			    " (SELECT MAX(ts) FROM events WHERE " WINDOW ")",
+			    "SELECT (SELECT MIN(ts) FROM events WHERE " REPORT_WINDOW "),"
+			    " (SELECT MAX(ts) FROM events WHERE " REPORT_WINDOW ")",
 			    w, 2, &t, err, err_sz);
 	if (rc)
 		return rc;
 	r->first = t.cells[0];
 	r->last = t.cells[1];
 	t.cells[0] = t.cells[1] = NULL;
-	rows_free(&t);
+	report_rows_free(&t);
 	rc = query_rows(db,
 			"SELECT SUM(granted), SUM(denied), SUM(denied_unexpected), SUM(sts_responses), SUM(config_errors)"
 			" FROM (SELECT granted, denied, denied_unexpected, sts_responses, config_errors"
@@ -573,7 +467,7 @@ static int totals_rollup(sqlite3 *db, const struct report_opts *o, const struct 
 	r->denied_unexpected = cell_ll(&t, 0, 2);
 	r->sts_responses = cell_ll(&t, 0, 3);
 	r->config_errors = cell_ll(&t, 0, 4);
-	rows_free(&t);
+	report_rows_free(&t);
 	return AL_OK;
 }
 
@@ -605,41 +499,69 @@ static int break_counts(sqlite3 *db, struct row_list *br, char *err, size_t err_
 		free(br->cells[i * br->ncols + 3]);
 		br->cells[i * br->ncols + 3] = n.cells[0];
 		n.cells[0] = NULL;
-		rows_free(&n);
+		report_rows_free(&n);
 	}
 	return AL_OK;
 }
 
-static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct cut *m, const struct cut *h,
-			  struct report *r, char *err, size_t err_sz)
-{
-	char top[24], new_from[24];
-	snprintf(top, sizeof(top), "%d", o->top > 0 ? o->top : 10);
-	snprintf(new_from, sizeof(new_from), "%lld", (long long)o->new_from);
-	const char *since = o->since ? o->since : "0000";
-	const char *until = o->until ? o->until : "9999";
-	const char *p[10] = {since, until, top, new_from, h->lo, h->hi, h->elo[0], h->ehi[0], h->elo[1], h->ehi[1]};
-	struct row_list pc;
+/* The parameters of the report's queries (see DENIALS_CTE). */
+struct params {
+	char top[24], new_from[24], seg_end[24];
+	const char *v[11];
+};
 
-	int rc = totals_rollup(db, o, m, r, err, err_sz);
-	if (!rc)
-		rc = query_rows(db,
-				DENIALS_CTE " SELECT error_class, SUM(n), COUNT(DISTINCT principal_arn), MIN(first_ts),"
-				" MAX(last_ts) FROM src GROUP BY error_class ORDER BY 2 DESC, 1",
-				p, 10, &r->by_class, err, err_sz);
+/* ?11: the first segment start at or after new_from (the end of the one
+ * segment that new_from cuts, when it cuts one); "0" without --new. */
+static int segment_end(sqlite3 *db, int64_t new_from, char out[24], char *err, size_t err_sz)
+{
+	struct row_list r;
+	char from[24];
+	const char *p[1] = {from};
+	snprintf(out, 24, "0");
+	if (!new_from)
+		return AL_OK;
+	snprintf(from, sizeof(from), "%lld", (long long)new_from);
+	int rc = query_rows(db,
+			    "SELECT COALESCE(MIN(b), 9223372036854775807) FROM (SELECT 1 AS b UNION ALL"
+			    " SELECT first_event_id FROM imports) WHERE b >= CAST(?1 AS INTEGER)",
+			    p, 1, &r, err, err_sz);
+	if (rc)
+		return rc;
+	snprintf(out, 24, "%s", r.cells[0]);
+	report_rows_free(&r);
+	return AL_OK;
+}
+
+static void params_init(struct params *p, const struct report_opts *o, const struct cut *h)
+{
+	snprintf(p->top, sizeof(p->top), "%d", o->top > 0 ? o->top : 10);
+	snprintf(p->new_from, sizeof(p->new_from), "%lld", (long long)o->new_from);
+	const char *v[11] = {o->since ? o->since : "0000", o->until ? o->until : "9999", p->top, p->new_from,
+			     h->lo, h->hi, h->elo[0], h->ehi[0], h->elo[1], h->ehi[1], p->seg_end};
+	memcpy(p->v, v, sizeof(v));
+}
+
+/* The rankings and the histogram: everything read from DENIALS_CTE. */
+static int gather_denials(sqlite3 *db, const struct params *p, struct report *r, char *err, size_t err_sz)
+{
+	struct row_list pc;
+	int rc = query_rows(db,
+			    DENIALS_CTE " SELECT error_class, SUM(n), COUNT(DISTINCT principal_arn), MIN(first_ts),"
+			    " MAX(last_ts) FROM src GROUP BY error_class ORDER BY 2 DESC, 1",
+			    p->v, 11, &r->by_class, err, err_sz);
 	if (!rc)
 		rc = query_rows(db,
 				DENIALS_CTE " SELECT COALESCE(principal_arn, ''), SUM(n), MIN(first_ts), MAX(last_ts), NULL,"
 				" MAX(expected) FROM src GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
-				p, 10, &r->by_principal, err, err_sz);
+				p->v, 11, &r->by_principal, err, err_sz);
 	if (!rc && r->by_principal.nrows) {
 		rc = query_rows(db,
 				DENIALS_CTE " SELECT COALESCE(principal_arn, ''), error_class FROM src"
 				" GROUP BY 1, 2 ORDER BY 1, 2",
-				p, 10, &pc, err, err_sz);
+				p->v, 11, &pc, err, err_sz);
 		if (!rc)
-			rc = by_principal_classes(&r->by_principal, &pc, err, err_sz);
-		rows_free(&pc);
+			rc = report_by_principal_classes(&r->by_principal, &pc, err, err_sz);
+		report_rows_free(&pc);
 	}
 	if (!rc)
 		rc = query_rows(db,
@@ -647,76 +569,70 @@ static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct
 				" MIN(first_ts), MAX(last_ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
 				" FROM src WHERE NOT (error_class = 'not_mapped' AND in_break)"
 				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2, 3 LIMIT ?3",
-				p, 10, &r->findings, err, err_sz);
-	if (!rc)
-		rc = query_rows_w(db, BREAKS_SQL("NULL"), !o->since && !o->until, p, 4, &r->breaks, err, err_sz);
-	if (!rc)
-		rc = break_counts(db, &r->breaks, err, err_sz);
-	if (rc)
-		return rc;
-
-	new_since(o, r);
-	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, until, top, new_from};
-	rc = query_rows(db,
-			"SELECT principal, first_seen, last_seen, CASE WHEN decided > 0 THEN granted END,"
-			" CASE WHEN decided > 0 THEN denied END FROM rollup_principals p"
-			" WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
-			" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM rollup_principal_ids o"
-			"  WHERE o.principal_arn = p.principal AND o.first_id < ?4))"
-			" ORDER BY first_seen, principal LIMIT ?3",
-			fresh_params, 4, &r->fresh, err, err_sz);
+				p->v, 11, &r->findings, err, err_sz);
 	if (!rc)
 		rc = query_rows(db, DENIALS_CTE " SELECT hour, SUM(n) FROM src WHERE expected = 0 GROUP BY 1 ORDER BY 1",
-				p, 10, &r->hours, err, err_sz);
-	if (!rc)
-		rc = query_rows(db, scans_sql, p, 3, &r->scans, err, err_sz);
-	if (!rc)
-		rc = creators_from(db, 1, &r->creators, &r->ncreators, err, err_sz);
+				p->v, 11, &r->hours, err, err_sz);
 	return rc;
 }
 
-/* Whether the rollups can answer o: they cover every event, --new names a
- * segment boundary, and the window bounds are stored-form times. */
-static int use_rollups(sqlite3 *db, const struct report_opts *o, struct cut *m, struct cut *h, int *yes,
-		       char *err, size_t err_sz)
+/* New principals: first seen in [r->new_since, until), or with --new
+ * first stored by the run. */
+static int gather_fresh(sqlite3 *db, const struct report_opts *o, const struct params *p, struct report *r,
+			char *err, size_t err_sz)
 {
-	int current = 0;
-	*yes = 0;
-	if (o->from_events)
-		return AL_OK;
-	int rc = rollup_current(db, &current, err, err_sz);
-	if (rc || !current)
-		return rc;
-	if (cut_window(o, 60, 16, m) != 0 || cut_window(o, 3600, 13, h) != 0)
-		return AL_OK;
-	if (o->new_from > 1) {
-		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(db, "SELECT 1 FROM imports WHERE first_event_id = ?1", -1, &st, NULL) != SQLITE_OK)
-			return sql_fail(db, "report query", err, err_sz);
-		sqlite3_bind_int64(st, 1, o->new_from);
-		int step = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (step != SQLITE_ROW && step != SQLITE_DONE)
-			return sql_fail(db, "report query", err, err_sz);
-		if (step != SQLITE_ROW)
-			return AL_OK;
-	}
-	*yes = 1;
-	return AL_OK;
+	report_new_since(o, r);
+	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, p->v[1], p->top, p->new_from};
+	return query_rows(db,
+			  "SELECT principal, first_seen, last_seen, CASE WHEN decided > 0 THEN granted END,"
+			  " CASE WHEN decided > 0 THEN denied END FROM rollup_principals p"
+			  " WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
+			  " AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM rollup_principal_ids o"
+			  "  WHERE o.principal_arn = p.principal AND o.first_id < ?4))"
+			  " ORDER BY first_seen, principal LIMIT ?3",
+			  fresh_params, 4, &r->fresh, err, err_sz);
+}
+
+static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct cut *m, const struct cut *h,
+			  struct report *r, char *err, size_t err_sz)
+{
+	struct params p;
+	params_init(&p, o, h);
+	int rc = segment_end(db, o->new_from, p.seg_end, err, err_sz);
+	if (!rc)
+		rc = totals_rollup(db, o, m, r, err, err_sz);
+	if (!rc)
+		rc = gather_denials(db, &p, r, err, err_sz);
+	if (!rc)
+		rc = report_rows(db, REPORT_BREAKS_SQL("NULL"), !o->since && !o->until, p.v, 4, &r->breaks, err,
+				 err_sz);
+	if (!rc)
+		rc = break_counts(db, &r->breaks, err, err_sz);
+	if (!rc)
+		rc = gather_fresh(db, o, &p, r, err, err_sz);
+	if (!rc)
+		rc = query_rows(db, report_scans_sql, p.v, 3, &r->scans, err, err_sz);
+	if (!rc)
+		rc = creators_from_rollups(db, &r->creators, &r->ncreators, err, err_sz);
+	return rc;
 }
 
 static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
 {
 	struct cut m, h;
-	int yes, rc;
+	if (cut_window(o, 60, 16, &m) != 0 || cut_window(o, 3600, 13, &h) != 0) {
+		msg_set(err, err_sz, "report: the window bounds must be stored-form times (YYYY-MM-DDTHH:MM:SSZ)");
+		return AL_SOFTWARE;
+	}
 	/* One read transaction: every figure from the same snapshot, even
 	 * while an import commits (the rollups and the events agree there). */
 	int own = sqlite3_get_autocommit(db);
-	if (own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return sql_fail(db, "report query", err, err_sz);
-	rc = use_rollups(db, o, &m, &h, &yes, err, err_sz);
+	int rc = own ? sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
+	if (rc != SQLITE_OK)
+		return store_sql_error(db, rc, "report query", err, err_sz);
+	rc = rollups_current(db, err, err_sz);
 	if (!rc)
-		rc = yes ? gather_rollups(db, o, &m, &h, r, err, err_sz) : gather_events(db, o, r, err, err_sz);
+		rc = gather_rollups(db, o, &m, &h, r, err, err_sz);
 	if (own)
 		sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	return rc;
@@ -1103,32 +1019,38 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 	buf_free(&fix);
 }
 
+int report_print(const struct report_opts *o, const struct report *r, FILE *out, long long *denials, char *err,
+		 size_t err_sz)
+{
+	struct hist h;
+	struct buf b = BUF_INIT;
+	int rc = AL_OK;
+	hist_build(r, &h);
+	if (o->format == REPORT_JSON)
+		render_json(o, r, &h, &b);
+	else
+		render_text(o, r, &h, &b);
+	if (b.oom) {
+		msg_set(err, err_sz, "out of memory");
+		rc = AL_SOFTWARE;
+	} else {
+		if (out)
+			fwrite(b.data, 1, b.len, out);
+		*denials = r->denied;
+	}
+	free(h.counts);
+	buf_free(&b);
+	return rc;
+}
+
 int report_run(sqlite3 *db, const struct report_opts *o, FILE *out, long long *denials, char *err,
 	       size_t err_sz)
 {
 	struct report r;
-	struct hist h = {0};
-	struct buf b = BUF_INIT;
 	memset(&r, 0, sizeof(r));
 	int rc = gather(db, o, &r, err, err_sz);
-	if (rc)
-		goto out;
-	hist_build(&r, &h);
-	if (o->format == REPORT_JSON)
-		render_json(o, &r, &h, &b);
-	else
-		render_text(o, &r, &h, &b);
-	if (b.oom) {
-		snprintf(err, err_sz, "out of memory");
-		rc = AL_SOFTWARE;
-		goto out;
-	}
-	if (out)
-		fwrite(b.data, 1, b.len, out);
-	*denials = r.denied;
-out:
-	free(h.counts);
-	buf_free(&b);
+	if (!rc)
+		rc = report_print(o, &r, out, denials, err, err_sz);
 	report_free(&r);
 	return rc;
 }

@@ -12,7 +12,7 @@
 enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON };
 
 struct report_opts {
-	const char *since, *until; /* "YYYY-MM-DDTHH:MM:SSZ" bounds or NULL */
+	const char *since, *until; /* time_format() bounds or NULL */
 	enum report_format format;
 	int top;                   /* rows per ranking (default 10) */
 	const char *cluster, *region; /* override what the rows say, for the fixes */
@@ -21,8 +21,6 @@ struct report_opts {
 				    * principals no event with a smaller id had; the
 				    * first event id of the run (store_import_first_event);
 				    * 0 = everything */
-	int from_events;           /* compute everything from the events, not the
-				    * rollups (tests compare the two) */
 };
 
 struct report_creator {

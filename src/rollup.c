@@ -12,6 +12,7 @@
  * checks that both ways give the same tables. */
 #include "rollup.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,58 @@ static int oom(char *err, size_t err_sz)
 	return AL_SOFTWARE;
 }
 
+/* ---- open addressing over the elements of an array ---- */
+
+/* slot[i] = index + 1 of an element, 0 = empty; kept at most half full. */
+struct slots {
+	size_t *slot;
+	size_t n; /* a power of two, or 0 */
+};
+
+#define SLOT_FIRST(s, h) ((size_t)(h) & ((s)->n - 1))
+#define SLOT_NEXT(s, i) (((i) + 1) & ((s)->n - 1))
+
+static void slots_put(struct slots *s, uint64_t h, size_t index)
+{
+	size_t i = SLOT_FIRST(s, h);
+	while (s->slot[i])
+		i = SLOT_NEXT(s, i);
+	s->slot[i] = index + 1;
+}
+
+/* Room for one more than the count elements of v (each stride bytes, its
+ * hash at hash_off): the table doubles and is filled again when it would
+ * pass half full. 0, or -1 when out of memory. */
+static int slots_room(struct slots *s, size_t count, const void *v, size_t stride, size_t hash_off)
+{
+	if ((count + 1) * 2 <= s->n)
+		return 0;
+	struct slots t = {NULL, s->n ? s->n * 2 : 256};
+	if (!(t.slot = calloc(t.n, sizeof(*t.slot))))
+		return -1;
+	for (size_t j = 0; j < count; j++) {
+		uint64_t h;
+		memcpy(&h, (const char *)v + j * stride + hash_off, sizeof(h));
+		slots_put(&t, h, j);
+	}
+	free(s->slot);
+	*s = t;
+	return 0;
+}
+
+/* v with room for element n (the capacity doubles from 64), or NULL when
+ * out of memory (v stays as it was). */
+static void *array_room(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return v;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	void *nv = realloc(v, ncap * size);
+	if (nv)
+		*cap = ncap;
+	return nv;
+}
+
 /* ---- sums in memory, keyed by a byte string ---- */
 
 #define TS_MAX 32 /* "YYYY-MM-DDTHH:MM:SSZ" and then some */
@@ -131,8 +184,7 @@ struct entry {
 struct map {
 	struct entry *v;
 	size_t n, cap;
-	size_t *slot; /* index + 1, 0 = empty */
-	size_t nslot;
+	struct slots slots;
 	struct buf key; /* the key being built */
 };
 
@@ -141,7 +193,7 @@ static void map_free(struct map *m)
 	for (size_t i = 0; i < m->n; i++)
 		free(m->v[i].key);
 	free(m->v);
-	free(m->slot);
+	free(m->slots.slot);
 	buf_free(&m->key);
 	memset(m, 0, sizeof(*m));
 }
@@ -177,39 +229,18 @@ static struct entry *map_get(struct map *m, const char *ts, int64_t id)
 	const char *k = m->key.len ? m->key.data : "";
 	size_t klen = m->key.len;
 	uint64_t h = store_xxh64(k, klen, 0);
-	if (m->nslot) {
-		for (size_t i = h & (m->nslot - 1);; i = (i + 1) & (m->nslot - 1)) {
-			size_t s = m->slot[i];
-			if (!s)
-				break;
-			struct entry *e = &m->v[s - 1];
-			if (e->hash == h && e->klen == klen && memcmp(e->key, k, klen) == 0)
-				return e;
-		}
+	struct slots *sl = &m->slots;
+	for (size_t i = sl->n ? SLOT_FIRST(sl, h) : 0; sl->n && sl->slot[i]; i = SLOT_NEXT(sl, i)) {
+		struct entry *e = &m->v[sl->slot[i] - 1];
+		if (e->hash == h && e->klen == klen && memcmp(e->key, k, klen) == 0)
+			return e;
 	}
-	if ((m->n + 1) * 2 > m->nslot) {
-		size_t nslot = m->nslot ? m->nslot * 2 : 256;
-		size_t *slot = calloc(nslot, sizeof(*slot));
-		if (!slot)
-			return NULL;
-		for (size_t j = 0; j < m->n; j++) {
-			size_t i = m->v[j].hash & (nslot - 1);
-			while (slot[i])
-				i = (i + 1) & (nslot - 1);
-			slot[i] = j + 1;
-		}
-		free(m->slot);
-		m->slot = slot;
-		m->nslot = nslot;
-	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		struct entry *v = realloc(m->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		m->v = v;
-		m->cap = cap;
-	}
+	if (slots_room(sl, m->n, m->v, sizeof(*m->v), offsetof(struct entry, hash)) != 0)
+		return NULL;
+	struct entry *v = array_room(m->v, &m->cap, m->n, sizeof(*v));
+	if (!v)
+		return NULL;
+	m->v = v;
 	struct entry *e = &m->v[m->n];
 	memset(e, 0, sizeof(*e));
 	e->key = malloc(klen ? klen : 1);
@@ -221,10 +252,7 @@ static struct entry *map_get(struct map *m, const char *ts, int64_t id)
 	e->id = id;
 	snprintf(e->first, sizeof(e->first), "%s", ts); /* "" or a stored time */
 	snprintf(e->last, sizeof(e->last), "%s", ts);
-	size_t i = h & (m->nslot - 1);
-	while (m->slot[i])
-		i = (i + 1) & (m->nslot - 1);
-	m->slot[i] = ++m->n;
+	slots_put(sl, h, m->n++);
 	return e;
 }
 
@@ -323,6 +351,7 @@ static const char *const attr_sql[NATTR] = {
  * per identity, not once per row). */
 struct attr {
 	int64_t id;
+	uint64_t hash;         /* of id, for struct attrs' slots */
 	int found;             /* 0: no such row (the view's join finds nothing) */
 	char *s[ATTR_COLS];    /* NULL for SQL NULL */
 	size_t len[ATTR_COLS];
@@ -338,8 +367,7 @@ struct attrs {
 	sqlite3_stmt *st;
 	struct attr *v;
 	size_t n, cap;
-	size_t *slot; /* index + 1 */
-	size_t nslot;
+	struct slots slots;
 };
 
 /* in_break of one not_mapped denial: RU_IN_CONFIG_BREAK with d.log_group
@@ -372,7 +400,7 @@ static void batch_free(struct batch *b)
 			for (int c = 0; c < ATTR_COLS; c++)
 				free(a->v[k].s[c]);
 		free(a->v);
-		free(a->slot);
+		free(a->slots.slot);
 		sqlite3_finalize(a->st);
 	}
 	sqlite3_finalize(b->in_break);
@@ -388,42 +416,22 @@ static void batch_free(struct batch *b)
 static const struct attr *attr_get(struct batch *b, int t, int64_t id, int *sqlrc)
 {
 	struct attrs *a = &b->a[t];
-	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+	uint64_t h = ((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 20;
+	struct slots *sl = &a->slots;
 	*sqlrc = SQLITE_OK;
-	if (a->nslot) {
-		for (size_t i = (h >> 20) & (a->nslot - 1);; i = (i + 1) & (a->nslot - 1)) {
-			if (!a->slot[i])
-				break;
-			if (a->v[a->slot[i] - 1].id == id)
-				return &a->v[a->slot[i] - 1];
-		}
-	}
-	if ((a->n + 1) * 2 > a->nslot) {
-		size_t nslot = a->nslot ? a->nslot * 2 : 256;
-		size_t *slot = calloc(nslot, sizeof(*slot));
-		if (!slot)
-			return NULL;
-		for (size_t j = 0; j < a->n; j++) {
-			size_t i = (((uint64_t)a->v[j].id * 0x9E3779B97F4A7C15ULL) >> 20) & (nslot - 1);
-			while (slot[i])
-				i = (i + 1) & (nslot - 1);
-			slot[i] = j + 1;
-		}
-		free(a->slot);
-		a->slot = slot;
-		a->nslot = nslot;
-	}
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		struct attr *v = realloc(a->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		a->v = v;
-		a->cap = cap;
-	}
+	for (size_t i = sl->n ? SLOT_FIRST(sl, h) : 0; sl->n && sl->slot[i]; i = SLOT_NEXT(sl, i))
+		if (a->v[sl->slot[i] - 1].id == id)
+			return &a->v[sl->slot[i] - 1];
+	if (slots_room(sl, a->n, a->v, sizeof(*a->v), offsetof(struct attr, hash)) != 0)
+		return NULL;
+	struct attr *v = array_room(a->v, &a->cap, a->n, sizeof(*v));
+	if (!v)
+		return NULL;
+	a->v = v;
 	struct attr *e = &a->v[a->n];
 	memset(e, 0, sizeof(*e));
 	e->id = id;
+	e->hash = h;
 	sqlite3_bind_int64(a->st, 1, id);
 	int rc = sqlite3_step(a->st);
 	if (rc == SQLITE_ROW) {
@@ -453,10 +461,7 @@ static const struct attr *attr_get(struct batch *b, int t, int64_t id, int *sqlr
 		return NULL;
 	}
 	sqlite3_reset(a->st);
-	size_t i = (h >> 20) & (a->nslot - 1);
-	while (a->slot[i])
-		i = (i + 1) & (a->nslot - 1);
-	a->slot[i] = ++a->n;
+	slots_put(sl, h, a->n++);
 	return e;
 }
 
@@ -496,16 +501,12 @@ static int load_bounds(sqlite3 *db, struct batch *b, int64_t wm, int64_t max)
 	sqlite3_bind_int64(st, 2, max);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (b->nbound == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			int64_t *v = realloc(b->bound, ncap * sizeof(*v));
-			if (!v) {
-				sqlite3_finalize(st);
-				return SQLITE_NOMEM;
-			}
-			b->bound = v;
-			cap = ncap;
+		int64_t *v = array_room(b->bound, &cap, b->nbound, sizeof(*v));
+		if (!v) {
+			sqlite3_finalize(st);
+			return SQLITE_NOMEM;
 		}
+		b->bound = v;
 		b->bound[b->nbound++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);

@@ -121,8 +121,9 @@
  * named after. A NULL error_class or principal_arn is stored as char(0)
  * (a key column cannot be NULL), read back with NULLIF.
  * rollup_state — one row (id 1): last_event_id, the largest events.id
- *            folded in (the report uses the rollups only when it is
- *            MAX(events.id), and computes from the events otherwise).
+ *            folded in; it is MAX(events.id) after every commit, and
+ *            the report refuses a database where it is not (rows
+ *            written by something other than authlog-scan).
  * rollup_minutes — per minute (substr(ts, 1, 16)): events, granted,
  *            denied, denied_unexpected (expected = 0), sts_responses,
  *            config_errors.
@@ -163,6 +164,7 @@
 #include <unistd.h>
 
 #include "hotpath.h"
+#include "msg.h"
 #include "rollup.h"
 #include "status.h"
 #include "timeutil.h"
@@ -434,14 +436,23 @@ int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err
 	int ext = db ? sqlite3_extended_errcode(db) : rc;
 	int sys = db ? sqlite3_system_errno(db) : 0;
 	/* "disk I/O error" alone does not say the disk is full or read-only. */
-	snprintf(err, err_sz, "%s: %s%s%s%s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
-		 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+	msg_set(err, err_sz, "%s%s%s%s%s%s", what ? what : "", what ? ": " : "",
+		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
 	switch (ext & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return AL_TEMPFAIL;
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
+	/* The statement does not fit the database: a query of the user's
+	 * (sql) that names what is not there or fails on the values, or a
+	 * database whose tables were changed by hand. */
+	case SQLITE_ERROR:
+	case SQLITE_AUTH:
+	case SQLITE_RANGE:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_CONSTRAINT:
 		return AL_DATAERR;
 	case SQLITE_FULL:
 	case SQLITE_READONLY:

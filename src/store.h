@@ -124,8 +124,11 @@ int store_windows_missing(struct store *s, const char *log_group, const char *qu
 int64_t store_key(const char *const *parts, const size_t *lens, size_t n);
 uint64_t store_xxh64(const void *data, size_t len, uint64_t seed);
 
-/* err gets "what: SQLite's message (strerror)"; returns the al_status for
- * it: AL_TEMPFAIL (busy), AL_DATAERR (not a database, corrupt),
+/* The one mapping of a SQLite failure to an al_status (status.h): err
+ * gets "what: SQLite's message (strerror)" (SQLite's message alone when
+ * what is NULL); returns AL_TEMPFAIL (busy, locked), AL_DATAERR (not a
+ * database, corrupt, or a statement that does not fit the database:
+ * SQL error, authorizer refusal, range, type, size, constraint),
  * AL_CANTCREAT (full, read-only, I/O, permissions), else AL_SOFTWARE.
  * db may be NULL (then rc is used). */
 int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz);

@@ -1,0 +1,79 @@
+/* The report's insides that tests reach into (like SQLite's btreeInt.h):
+ * the gathered figures, the row lists they are read into, the SQL the
+ * report shares with tests/unit/report_oracle.c (which computes the same
+ * figures from the events alone and prints them with report_print), and
+ * the rendering. */
+#ifndef AUTHLOG_REPORT_INT_H
+#define AUTHLOG_REPORT_INT_H
+
+#include "report.h"
+#include "timeutil.h"
+
+/* The window of a report query: ?1 = since, ?2 = until. */
+#define REPORT_WINDOW "ts >= ?1 AND ts < ?2"
+
+/* Config errors come in bursts (every re-read of the ConfigMap logs
+ * another): errors less than an hour apart form one episode, and the
+ * not_mapped denials until an hour after its last error belong to it.
+ * Same-second errors are taken in the order they were stored. Column 3 is
+ * the count of those denials (COUNT_SQL, a subquery on e), column 7 the
+ * end of that hour. */
+#define REPORT_BREAKS_SQL(COUNT_SQL)                                                                          \
+	"WITH c AS (SELECT id, ts, log_group, msg, cluster,"                                                  \
+	"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts, id) AS prev"                                     \
+	"  FROM events WHERE kind = 'config_error' AND " REPORT_WINDOW " AND (?4 = 0 OR id >= ?4)),"          \
+	" s AS (SELECT *, SUM(prev IS NULL OR ts >= strftime('%Y-%m-%dT%H:%M:%SZ', prev, '+1 hour'))"         \
+	"  OVER (PARTITION BY log_group ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS episode FROM c),"        \
+	" f AS (SELECT *, FIRST_VALUE(msg) OVER (PARTITION BY log_group, episode ORDER BY ts, id) AS first_msg" \
+	"  FROM s),"                                                                                          \
+	" e AS (SELECT log_group, episode, MIN(ts) AS start, MAX(ts) AS last, COUNT(*) AS lines,"             \
+	"  MAX(first_msg) AS msg, MAX(cluster) AS cluster FROM f GROUP BY log_group, episode)"                \
+	" SELECT start, log_group, msg, " COUNT_SQL ", COALESCE(cluster, ''), lines, last,"                   \
+	" strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour') FROM e ORDER BY start, log_group"
+
+/* What the fetcher's runs over the window (?1, ?2) cost, newest first, at
+ * most ?3 rows (bytes scanned is what Logs Insights bills); none when the
+ * data was imported. */
+extern const char report_scans_sql[];
+
+struct row_list {
+	char **cells; /* nrows * ncols strings (NULL for SQL NULL) */
+	size_t nrows, ncols;
+};
+
+/* Everything a report prints, gathered once. */
+struct report {
+	char *first, *last;
+	long long granted, denied, denied_unexpected, sts_responses, config_errors;
+	struct row_list by_class, by_principal, findings, breaks, fresh, hours, scans;
+	struct report_creator *creators;
+	size_t ncreators;
+	char new_since[TIME_ISO_LEN];
+};
+
+/* Runs sql with text parameters ?1.. and collects every row as strings.
+ * unbounded: REPORT_WINDOW is dropped from the SQL (its parameters stay
+ * unused), since a range over everything only steers the planner onto
+ * the time index. */
+int report_rows(sqlite3 *db, const char *sql, int unbounded, const char *const *params, size_t nparams,
+		struct row_list *out, char *err, size_t err_sz);
+void report_rows_free(struct row_list *r);
+
+/* Rows (principal, first_seen, last_seen, grants) become creators; the
+ * strings move, the rows are freed either way. */
+int report_creators_take(struct row_list *rows, struct report_creator **out, size_t *n, char *err,
+			 size_t err_sz);
+
+/* Fills the classes column (4) of the by-principal ranking bp from pc,
+ * (principal, class) rows sorted by principal, then class. */
+int report_by_principal_classes(struct row_list *bp, const struct row_list *pc, char *err, size_t err_sz);
+
+/* r->new_since: --since, or the last day of what the window holds. */
+void report_new_since(const struct report_opts *o, struct report *r);
+
+/* Renders r as o asks into out (NULL: only count); *denials = r->denied. */
+int report_print(const struct report_opts *o, const struct report *r, FILE *out, long long *denials, char *err,
+		 size_t err_sz);
+void report_free(struct report *r);
+
+#endif
