@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aws/aws_config.h"
+#include "aws/aws_secret_int.h"
 
 extern char **environ;
 
@@ -56,7 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	cfg_fd = make_file(cfg_path, sizeof cfg_path, "fuzz-aws-config");
 	creds_fd = make_file(creds_path, sizeof creds_path, "fuzz-aws-credentials");
-	aws_config_wipe_hook = wipe_check;
+	aws_secret_wipe_hook = wipe_check;
 	return 0;
 }
 

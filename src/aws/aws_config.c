@@ -2,6 +2,8 @@
  * resolution: see aws_config.h for the rules. */
 #include "aws_config.h"
 
+#include "aws_secret.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +21,6 @@
 
 #define MAX_FILE_SIZE (16u << 20)
 
-void (*aws_config_wipe_hook)(const void *p, size_t n);
 
 struct kvlist {
 	struct kv *v;
@@ -47,25 +48,24 @@ struct aws_config {
 	size_t n, cap;
 };
 
-static void wipe(void *p, size_t n)
-{
-	OPENSSL_cleanse(p, n);
-	if (aws_config_wipe_hook)
-		aws_config_wipe_hook(p, n);
-}
-
-static void wipe_free_str(char *s)
-{
-	if (!s)
-		return;
-	wipe(s, strlen(s));
-	free(s);
-}
-
-static const char *env(const char *name)
+const char *aws_config_env(const char *name)
 {
 	const char *v = getenv(name);
 	return v && *v ? v : NULL;
+}
+
+const char *aws_config_setting(const struct aws_config *cfg, const char *profile, const char *env_name,
+			       const char *key)
+{
+	const char *v = aws_config_env(env_name);
+	if (!v && cfg && profile)
+		v = aws_config_get(cfg, profile, key);
+	return v && *v ? v : NULL;
+}
+
+int aws_config_true(const char *v)
+{
+	return v && strcasecmp(v, "true") == 0;
 }
 
 static void *grow(void *arr, size_t n, size_t *cap, size_t el)
@@ -95,8 +95,8 @@ static char *dupn(const char *s, size_t n, int lower)
 static void kvlist_free(struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		wipe_free_str(l->v[i].key);
-		wipe_free_str(l->v[i].value);
+		aws_secret_free(l->v[i].key);
+		aws_secret_free(l->v[i].value);
 		kvlist_free(&l->v[i].sub);
 	}
 	free(l->v);
@@ -120,8 +120,8 @@ static struct kv *kvlist_set(struct kvlist *l, const char *k, size_t kl, const c
 		goto out;
 	e = kvlist_find(l, key);
 	if (e) {
-		wipe_free_str(e->key);
-		wipe_free_str(e->value);
+		aws_secret_free(e->key);
+		aws_secret_free(e->value);
 		kvlist_free(&e->sub);
 	} else {
 		struct kv *p = grow(l->v, l->n, &l->cap, sizeof *p);
@@ -135,8 +135,8 @@ static struct kv *kvlist_set(struct kvlist *l, const char *k, size_t kl, const c
 	e->value = val;
 	key = val = NULL;
 out:
-	wipe_free_str(key);
-	wipe_free_str(val);
+	aws_secret_free(key);
+	aws_secret_free(val);
 	return e && e->key ? e : NULL;
 }
 
@@ -153,7 +153,7 @@ static int append_line(char **v, size_t blank_lines, const char *s, size_t n)
 	memset(d + old, '\n', nl);
 	memcpy(d + old + nl, s, n);
 	d[old + nl + n] = '\0';
-	wipe_free_str(*v);
+	aws_secret_free(*v);
 	*v = d;
 	return 0;
 }
@@ -410,7 +410,7 @@ static int load_file(struct aws_config *c, enum aws_config_file f, const char *p
 			if (!(d = malloc(cap * 2)))
 				goto oom;
 			memcpy(d, data, len);
-			wipe(data, len);
+			aws_secret_wipe(data, len);
 			free(data);
 			data = d;
 			cap *= 2;
@@ -433,7 +433,7 @@ oom:
 	msg_set(err, err_sz, "%s: out of memory", path);
 out:
 	if (data) {
-		wipe(data, cap);
+		aws_secret_wipe(data, cap);
 		free(data);
 	}
 	if (fd >= 0)
@@ -443,9 +443,9 @@ out:
 
 int aws_config_default_path(enum aws_config_file which, char *out, size_t out_sz)
 {
-	const char *v = env(which == AWS_CONFIG_FILE_CONFIG ? "AWS_CONFIG_FILE"
+	const char *v = aws_config_env(which == AWS_CONFIG_FILE_CONFIG ? "AWS_CONFIG_FILE"
 							    : "AWS_SHARED_CREDENTIALS_FILE");
-	const char *home = env("HOME");
+	const char *home = aws_config_env("HOME");
 	int n;
 	if (v && !(v[0] == '~' && (v[1] == '/' || v[1] == '\0'))) {
 		n = snprintf(out, out_sz, "%s", v);
@@ -497,7 +497,7 @@ void aws_config_free(struct aws_config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->n; i++) {
-		wipe_free_str(cfg->sec[i].name);
+		aws_secret_free(cfg->sec[i].name);
 		kvlist_free(&cfg->sec[i].kv);
 	}
 	free(cfg->sec);
@@ -553,9 +553,9 @@ int aws_config_select_profile(const struct aws_config *cfg, const char *cli_prof
 	if (cli_profile && *cli_profile) {
 		p = cli_profile;
 		*src = AWS_PROFILE_FROM_CLI;
-	} else if ((p = env("AWS_PROFILE"))) {
+	} else if ((p = aws_config_env("AWS_PROFILE"))) {
 		*src = AWS_PROFILE_FROM_ENV;
-	} else if ((p = env("AWS_DEFAULT_PROFILE"))) {
+	} else if ((p = aws_config_env("AWS_DEFAULT_PROFILE"))) {
 		*src = AWS_PROFILE_FROM_DEFAULT_ENV;
 	} else {
 		p = "default";
@@ -617,9 +617,9 @@ int aws_config_region(const struct aws_config *cfg, const char *profile, const c
 	if (cli_region && *cli_region) {
 		v = cli_region;
 		*src = AWS_REGION_FROM_CLI;
-	} else if ((v = env("AWS_REGION"))) {
+	} else if ((v = aws_config_env("AWS_REGION"))) {
 		*src = AWS_REGION_FROM_ENV;
-	} else if ((v = env("AWS_DEFAULT_REGION"))) {
+	} else if ((v = aws_config_env("AWS_DEFAULT_REGION"))) {
 		*src = AWS_REGION_FROM_DEFAULT_ENV;
 	} else if ((v = aws_config_get(cfg, profile, "region")) && *v) {
 		*src = AWS_REGION_FROM_PROFILE;
@@ -745,16 +745,6 @@ static const char *const sts_legacy_global[] = {
 	"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 };
 
-/* botocore's ensure_boolean: env first, then the profile; only "true" is true. */
-static int config_flag(const struct aws_config *cfg, const char *profile, const char *env_name,
-		       const char *key)
-{
-	const char *v = env(env_name);
-	if (!v)
-		v = aws_config_get(cfg, profile, key);
-	return v && strcasecmp(v, "true") == 0;
-}
-
 /* scheme://host[:port][/path], no user info, query or fragment. */
 static const char *parse_url(const char *url, struct aws_endpoint *out)
 {
@@ -836,19 +826,19 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 	out->partition = part->name;
 	if (valid_region)
 		snprintf(out->signing_region, sizeof out->signing_region, "%s", region);
-	int fips = config_flag(cfg, profile, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint");
-	int ds = config_flag(cfg, profile, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint");
+	int fips = aws_config_true(aws_config_setting(cfg, profile, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"));
+	int ds = aws_config_true(aws_config_setting(cfg, profile, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"));
 
 	if (cli_endpoint_url && *cli_endpoint_url) {
 		url = cli_endpoint_url;
 		out->source = AWS_ENDPOINT_FROM_CLI;
 		snprintf(out->origin, sizeof out->origin, "--endpoint-url");
-	} else if (!config_flag(cfg, profile, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-				"ignore_configured_endpoint_urls")) {
-		if ((url = env(services[svc].env))) {
+	} else if (!aws_config_true(aws_config_setting(cfg, profile, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+				"ignore_configured_endpoint_urls"))) {
+		if ((url = aws_config_env(services[svc].env))) {
 			out->source = AWS_ENDPOINT_FROM_ENV_SERVICE;
 			snprintf(out->origin, sizeof out->origin, "%s", services[svc].env);
-		} else if ((url = env("AWS_ENDPOINT_URL"))) {
+		} else if ((url = aws_config_env("AWS_ENDPOINT_URL"))) {
 			out->source = AWS_ENDPOINT_FROM_ENV;
 			snprintf(out->origin, sizeof out->origin, "AWS_ENDPOINT_URL");
 		} else if ((svc_name = aws_config_get(cfg, profile, "services")) && *svc_name) {
@@ -898,7 +888,7 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 	out->fips = fips;
 	out->dualstack = ds;
 	if (svc == AWS_SVC_STS) {
-		const char *mode = env("AWS_STS_REGIONAL_ENDPOINTS");
+		const char *mode = aws_config_env("AWS_STS_REGIONAL_ENDPOINTS");
 		int legacy = 0, global = strcmp(region, "aws-global") == 0;
 		if (!mode)
 			mode = aws_config_get(cfg, profile, "sts_regional_endpoints");

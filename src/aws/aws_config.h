@@ -18,7 +18,7 @@
  *    `[default]` and `[profile default]` are one profile: the section that
  *    comes last replaces the other.  credentials file: `[NAME]` verbatim.
  *  - for one profile, a key in the credentials file beats the config file.
- *  - every key and value is wiped (OPENSSL_cleanse) before it is freed.
+ *  - every key and value is wiped (aws_secret_wipe) before it is freed.
  *
  * Environment values that are set but empty count as unset.  Booleans are
  * true only when they read "true" (any case), as botocore's ensure_boolean.
@@ -63,6 +63,16 @@ const char *aws_config_sso_session_get(const struct aws_config *cfg, const char 
  * "cloudwatch_logs" for Logs, "sts" for STS.  NULL when any link is absent. */
 const char *aws_config_service_get(const struct aws_config *cfg, const char *profile,
 				   const char *service_key, const char *key);
+
+/* The environment variable when it is set and not empty, else NULL. */
+const char *aws_config_env(const char *name);
+/* The environment variable, else the profile's key (cfg and profile may
+ * be NULL), the way botocore's config chain reads a setting; NULL when
+ * neither is set or the value is empty. */
+const char *aws_config_setting(const struct aws_config *cfg, const char *profile, const char *env_name,
+			       const char *key);
+/* botocore's ensure_boolean: only "true" (any case) is true. */
+int aws_config_true(const char *v);
 
 /* --- profile: --profile > AWS_PROFILE > AWS_DEFAULT_PROFILE > "default" --- */
 enum aws_profile_source {
@@ -152,9 +162,5 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 			const char *region, const char *cli_endpoint_url,
 			struct aws_endpoint *out, char *err, size_t err_sz);
 const char *aws_endpoint_source_name(enum aws_endpoint_source src);
-
-/* Test hook: called with each wiped buffer (still allocated, already zeroed)
- * just before it is freed.  NULL in production. */
-extern void (*aws_config_wipe_hook)(const void *p, size_t n);
 
 #endif

@@ -7,7 +7,10 @@
  * checks b.oom once at its end instead of after every append. */
 #include "sigv4.h"
 
+#include "aws_secret.h"
 #include "buf.h"
+#include "msg.h"
+#include "status.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -18,20 +21,12 @@
 #include <string.h>
 
 /* Secrets (the "AWS4"+secret key, the derived keys) and buffers that held the
- * session token are wiped with OPENSSL_cleanse, which the compiler may not
- * elide.  The unit test builds this file with SIGV4_TEST_HOOKS to observe
- * each wipe while the memory is still live. */
-#ifdef SIGV4_TEST_HOOKS
-void (*sigv4_test_wiped)(const void *p, size_t n);
-#define WIPE(p, n)                                   \
-	do {                                         \
-		OPENSSL_cleanse((p), (n));           \
-		if (sigv4_test_wiped)                \
-			sigv4_test_wiped((p), (n));  \
-	} while (0)
-#else
-#define WIPE(p, n) OPENSSL_cleanse((p), (n))
-#endif
+ * session token are wiped through aws_secret_wipe (OPENSSL_cleanse, which the
+ * compiler may not elide; the unit test watches each wipe). */
+#define WIPE(p, n) aws_secret_wipe((p), (n))
+
+/* The one allocation-failure reason: sigv4_sign tells it apart by identity. */
+static const char oom_text[] = "out of memory";
 
 #define SHA256_LEN 32
 #define SCOPE_TERMINATOR "aws4_request"
@@ -74,21 +69,6 @@ struct hlist {
 	size_t n, cap;
 };
 
-static void buf_wipe_free(struct buf *b)
-{
-	if (b->data)
-		WIPE(b->data, b->cap);
-	buf_free(b);
-}
-
-static void str_wipe_free(char *s)
-{
-	if (s) {
-		WIPE(s, strlen(s));
-		free(s);
-	}
-}
-
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -115,17 +95,6 @@ static int is_tchar(unsigned char c)
 static int is_ows(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* 0 when s is a non-empty string safe inside the Authorization header or
@@ -173,8 +142,8 @@ static int uri_decode(struct buf *b, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < len && (hi = buf_hexval(s[i + 1])) >= 0 &&
+		    (lo = buf_hexval(s[i + 2])) >= 0) {
 			buf_putc(b, (char)(hi << 4 | lo));
 			i += 2;
 		} else {
@@ -270,8 +239,8 @@ static int qlist_add(struct qlist *q, char *key, char *value)
 static void qlist_free(struct qlist *q)
 {
 	for (size_t i = 0; i < q->n; i++) {
-		str_wipe_free(q->v[i].key);
-		str_wipe_free(q->v[i].value);
+		aws_secret_free(q->v[i].key);
+		aws_secret_free(q->v[i].value);
 	}
 	free(q->v);
 	memset(q, 0, sizeof(*q));
@@ -295,8 +264,8 @@ static int qlist_add_encoded_n(struct qlist *q, const char *key, size_t klen, co
 	char *k = encode_dup(key, klen);
 	char *v = encode_dup(value, vlen);
 	if (!k || !v || qlist_add(q, k, v)) {
-		str_wipe_free(k);
-		str_wipe_free(v);
+		aws_secret_free(k);
+		aws_secret_free(v);
 		return -1;
 	}
 	return 0;
@@ -347,10 +316,10 @@ static int parse_query(struct qlist *q, const char *query, int refuse_presign, c
 	rc = 0;
 	goto out;
 oom:
-	*why = "out of memory";
+	*why = oom_text;
 out:
-	buf_wipe_free(&dk);
-	buf_wipe_free(&dv);
+	aws_secret_buf_free(&dk);
+	aws_secret_buf_free(&dv);
 	return rc;
 }
 
@@ -397,7 +366,7 @@ static void hlist_free(struct hlist *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->v[i].name);
-		str_wipe_free(h->v[i].value);
+		aws_secret_free(h->v[i].value);
 	}
 	free(h->v);
 	memset(h, 0, sizeof(*h));
@@ -438,7 +407,7 @@ static int hlist_add_copy(struct hlist *h, const char *name, const char *value)
 	char *v = trimall_dup(value);
 	if (!n || !v || hlist_add(h, n, v)) {
 		free(n);
-		str_wipe_free(v);
+		aws_secret_free(v);
 		return -1;
 	}
 	return 0;
@@ -493,7 +462,7 @@ static int collect_headers(struct hlist *h, const struct sigv4_request *req, int
 		if (strcmp(lname, "host") == 0)
 			*has_host = 1;
 		if (hlist_add_copy(h, lname, value)) {
-			*why = "out of memory";
+			*why = oom_text;
 			return -1;
 		}
 	}
@@ -656,7 +625,7 @@ static int validate(const struct sigv4_request *req, const struct sigv4_credenti
 }
 
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
-	       struct sigv4_result *out)
+	       struct sigv4_result *out, char *err, size_t err_sz)
 {
 	/* Initialised before the first goto so the cleanup path frees them all. */
 	struct buf creq = BUF_INIT, signed_hdrs = BUF_INIT, scope = BUF_INIT;
@@ -664,7 +633,8 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	struct buf hblock = BUF_INIT;
 	struct qlist q = {0};
 	struct hlist h = {0};
-	const char *why = "out of memory";
+	const char *why = oom_text;
+	int crypto_failed = 0;
 	char payload_hex[65];
 	const char *payload;
 	char creq_hash[65];
@@ -675,8 +645,10 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	const char *token;
 	int rc = -1;
 
-	if (!out)
-		return -1;
+	if (!out) {
+		msg_set(err, err_sz, "no result to fill");
+		return AL_SOFTWARE;
+	}
 	memset(out, 0, sizeof(*out));
 
 	if (validate(req, creds, &why))
@@ -702,6 +674,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	} else {
 		if (sigv4_sha256_hex(req->body_len ? req->body : "", req->body_len, payload_hex)) {
 			why = "SHA-256 failed";
+			crypto_failed = 1;
 			goto out;
 		}
 		payload = payload_hex;
@@ -762,6 +735,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 
 	if (sigv4_sha256_hex(creq.data, creq.len, creq_hash)) {
 		why = "SHA-256 failed";
+		crypto_failed = 1;
 		goto out;
 	}
 	buf_printf(&sts, "%s\n%s\n%s\n%s", SIGV4_ALGORITHM, out->amz_date, buf_str(&scope),
@@ -772,6 +746,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	if (compute_signature(creds->secret_access_key, date8, req->region, req->service,
 			      sts.data, out->signature)) {
 		why = "HMAC-SHA256 failed";
+		crypto_failed = 1;
 		goto out;
 	}
 
@@ -820,33 +795,33 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	rc = 0;
 out:
 	/* creq, params, sq and the lists may hold the session token. */
-	buf_wipe_free(&creq);
-	buf_wipe_free(&hblock);
+	aws_secret_buf_free(&creq);
+	aws_secret_buf_free(&hblock);
 	buf_free(&signed_hdrs);
 	buf_free(&scope);
 	buf_free(&sts);
 	buf_free(&auth);
-	buf_wipe_free(&params);
-	buf_wipe_free(&sq);
+	aws_secret_buf_free(&params);
+	aws_secret_buf_free(&sq);
 	qlist_free(&q);
 	hlist_free(&h);
-	if (rc) {
-		sigv4_result_free(out);
-		out->error = why ? why : "signing failed";
-	}
-	return rc;
+	if (!rc)
+		return AL_OK;
+	sigv4_result_free(out);
+	msg_set(err, err_sz, "%s", why);
+	return crypto_failed || why == oom_text ? AL_SOFTWARE : AL_DATAERR;
 }
 
 void sigv4_result_free(struct sigv4_result *res)
 {
 	if (!res)
 		return;
-	str_wipe_free(res->canonical_request);
+	aws_secret_free(res->canonical_request);
 	free(res->string_to_sign);
 	free(res->authorization);
-	str_wipe_free(res->presign_params);
-	str_wipe_free(res->signed_query);
+	aws_secret_free(res->presign_params);
+	aws_secret_free(res->signed_query);
 	for (size_t i = 0; i < res->n_add_headers && i < SIGV4_MAX_ADD_HEADERS; i++)
-		str_wipe_free(res->add_headers[i].value);
+		aws_secret_free(res->add_headers[i].value);
 	memset(res, 0, sizeof(*res));
 }

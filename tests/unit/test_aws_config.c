@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "aws/aws_config.h"
+#include "aws/aws_secret_int.h"
 #include "tap.h"
 
 static char dir[PATH_MAX];
@@ -725,7 +726,7 @@ static void test_wipe(void)
 {
 	clear_env();
 	load(NULL, NULL);
-	aws_config_wipe_hook = wipe_seen;
+	aws_secret_wipe_hook = wipe_seen;
 	is_int(load(NULL, "[default]\naws_access_key_id = AKIDEXAMPLE\n"
 			  "aws_secret_access_key = " OLD_SECRET "\n"
 			  "aws_secret_access_key = " SECRET "\n"
@@ -738,7 +739,7 @@ static void test_wipe(void)
 	ok(wiped_secret >= 1, "secret wiped on free");
 	ok(wiped_token >= 1, "session token wiped on free");
 	is_int(wiped_nonzero, 0, "every wiped buffer was all zero");
-	aws_config_wipe_hook = NULL;
+	aws_secret_wipe_hook = NULL;
 }
 
 int main(void)
