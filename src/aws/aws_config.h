@@ -1,6 +1,8 @@
 /* Shared AWS config/credentials files, profile, region and endpoint
- * resolution, the way awscli v1 / botocore 1.43 do it (see
- * ../shared/reference/aws-client-conventions.md, sections 1.2, 2 and 3).
+ * resolution, the way awscli v1 / botocore 1.43 do it (the SDKs' rules:
+ * https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html,
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html;
+ * botocore's configloader.py and endpoint rule sets for the details).
  *
  * Pure: reads the two INI files and the environment, never the network.
  *

@@ -310,20 +310,9 @@ static int parse_role_credentials(const char *pn, const struct http_response *re
 		msg_set(err, err_sz, "profile %s: GetRoleCredentials: the answer is not valid JSON", pn);
 		return rc;
 	}
-	for (int i = 0; i < 3; i++) {
-		if (f[i].type != AWS_DOC_STRING || !aws_secret_token_ok(f[i].val)) {
-			msg_set(err, err_sz, "profile %s: GetRoleCredentials: the answer has no valid %s", pn,
-			       f[i].path);
-			goto out;
-		}
-	}
-	if (aws_doc_time(&f[3], 1, &out->expiration)) {
-		msg_set(err, err_sz, "profile %s: GetRoleCredentials: the answer has no valid %s", pn, f[3].path);
-		goto out;
-	}
-	aws_credentials_take(out, &f[0].val, &f[1].val, &f[2].val);
-	rc = AL_OK;
-out:
+	char what[160];
+	snprintf(what, sizeof what, "profile %s: GetRoleCredentials", pn);
+	rc = aws_credentials_from_fields(f, NULL, 1, 1, what, out, err, err_sz);
 	aws_doc_fields_free(f, 4);
 	return rc;
 }
@@ -411,18 +400,7 @@ static int parse_meta_creds(const char *what, const struct http_response *r, int
 		msg_set(err, err_sz, "%s: the answer says Code %s", what, msg_printable(f[4].val, tmp, 40));
 		goto out;
 	}
-	for (int i = 0; i < 3; i++) {
-		if (f[i].type != AWS_DOC_STRING || !aws_secret_token_ok(f[i].val)) {
-			msg_set(err, err_sz, "%s: the answer has no valid %s", what, f[i].path);
-			goto out;
-		}
-	}
-	if ((need_exp || f[3].type != AWS_DOC_ABSENT) && aws_doc_time(&f[3], 0, &out->expiration)) {
-		msg_set(err, err_sz, "%s: the answer has no valid Expiration", what);
-		goto out;
-	}
-	aws_credentials_take(out, &f[0].val, &f[1].val, &f[2].val);
-	rc = AL_OK;
+	rc = aws_credentials_from_fields(f, NULL, 0, need_exp, what, out, err, err_sz);
 out:
 	aws_doc_fields_free(f, 5);
 	return rc;

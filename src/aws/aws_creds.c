@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "aws_config.h"
+#include "aws_doc.h"
 #include "aws_request.h"
 #include "aws_secret.h"
 #include "http.h"
@@ -52,6 +53,21 @@ void aws_credentials_take(struct aws_credentials *c, char **akid, char **secret,
 	*akid = *secret = NULL;
 	if (token)
 		*token = NULL;
+}
+
+int aws_credentials_from_fields(struct aws_doc_field *f, const char *const *labels, int ms, int need_exp,
+				const char *what, struct aws_credentials *out, char *err, size_t err_sz)
+{
+	for (int i = 0; i < 4; i++) {
+		int bad = i < 3 ? f[i].type != AWS_DOC_STRING || !aws_secret_token_ok(f[i].val)
+				: (need_exp || f[3].type != AWS_DOC_ABSENT) && aws_doc_time(&f[3], ms, &out->expiration);
+		if (bad) {
+			msg_set(err, err_sz, "%s: the answer has no valid %s", what, labels ? labels[i] : f[i].path);
+			return AL_UNAVAILABLE;
+		}
+	}
+	aws_credentials_take(out, &f[0].val, &f[1].val, &f[2].val);
+	return AL_OK;
 }
 
 /* ------------------------------------------------------------ public misc */

@@ -58,6 +58,14 @@ int64_t aws_creds_now(void);
 void aws_creds_vlog(const struct aws_creds_provider *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Moves the strings into c (token may be NULL) and clears the pointers. */
 void aws_credentials_take(struct aws_credentials *c, char **akid, char **secret, char **token);
+struct aws_doc_field;
+/* Moves f[0..2] (AccessKeyId, SecretAccessKey, session token) and the
+ * expiration f[3] (epoch milliseconds when ms; may be absent unless
+ * need_exp) of a service's answer into out.  AL_OK, or AL_UNAVAILABLE with
+ * "WHAT: the answer has no valid LABEL" in err (LABEL from labels, else
+ * the field's path). */
+int aws_credentials_from_fields(struct aws_doc_field *f, const char *const *labels, int ms, int need_exp,
+				const char *what, struct aws_credentials *out, char *err, size_t err_sz);
 /* The plan's credentials, fetched again when due (or when force). */
 int aws_creds_plan_get(struct aws_creds_provider *p, struct aws_cred_plan *pl, int force, char *err,
 		       size_t err_sz);

@@ -38,6 +38,8 @@ int aws_sts_parse_credentials(const char *action, const char *body, size_t len,
 {
 	char p[4][160];
 	static const char *const names[4] = {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"};
+	static const char *const labels[4] = {"Credentials.AccessKeyId", "Credentials.SecretAccessKey",
+					      "Credentials.SessionToken", "Credentials.Expiration"};
 	struct aws_doc_field f[4];
 	int rc;
 
@@ -49,20 +51,7 @@ int aws_sts_parse_credentials(const char *action, const char *body, size_t len,
 	}
 	if ((rc = read_answer(action, "Credentials", names, body, len, f, 4, err, err_sz)) != AL_OK)
 		return rc;
-	rc = AL_UNAVAILABLE;
-	for (int i = 0; i < 3; i++) {
-		if (f[i].type != AWS_DOC_STRING || !aws_secret_token_ok(f[i].val)) {
-			msg_set(err, err_sz, "%s: the answer has no valid Credentials.%s", action, names[i]);
-			goto out;
-		}
-	}
-	if (aws_doc_time(&f[3], 0, &out->expiration)) {
-		msg_set(err, err_sz, "%s: the answer has no valid Credentials.Expiration", action);
-		goto out;
-	}
-	aws_credentials_take(out, &f[0].val, &f[1].val, &f[2].val);
-	rc = AL_OK;
-out:
+	rc = aws_credentials_from_fields(f, labels, 0, 1, action, out, err, err_sz);
 	aws_doc_fields_free(f, 4);
 	return rc;
 }
