@@ -220,16 +220,25 @@ out:
 	return rc;
 }
 
+/* Room for one more element of size el in the array *v (n used of *cap);
+ * the arrays hold pointers only, so realloc() copies no secret. */
+static int grow(void **v, size_t n, size_t *cap, size_t el)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *nv = realloc(*v, nc * el);
+	if (!nv)
+		return -1;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
 static int qlist_add(struct qlist *q, char *key, char *value)
 {
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		struct qparam *v = realloc(q->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		q->v = v;
-		q->cap = cap;
-	}
+	if (grow((void **)&q->v, q->n, &q->cap, sizeof(*q->v)))
+		return -1;
 	q->v[q->n].key = key;
 	q->v[q->n].value = value;
 	q->n++;
@@ -347,14 +356,8 @@ static int canon_query(struct buf *out, struct qlist *q)
 
 static int hlist_add(struct hlist *h, char *name, char *value)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct hdr *v = realloc(h->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (grow((void **)&h->v, h->n, &h->cap, sizeof(*h->v)))
+		return -1;
 	h->v[h->n].name = name;
 	h->v[h->n].value = value;
 	h->v[h->n].seq = h->n;
@@ -624,25 +627,198 @@ static int validate(const struct sigv4_request *req, const struct sigv4_credenti
 	return 0;
 }
 
+/* One signing in progress.  The buffers are initialised before the first
+ * step, so the cleanup frees them all whatever step failed. */
+struct signing {
+	const struct sigv4_request *req;
+	const struct sigv4_credentials *creds;
+	const char *token;      /* NULL or a non-empty session token */
+	int query_mode, sign_token, add_sha_header;
+	char date8[9];
+	char payload_hex[65];
+	const char *payload;    /* the last line of the canonical request */
+	struct buf scope, signed_hdrs, hblock;
+	struct qlist q;
+	struct hlist h;
+	const char *why;        /* the reason of a failure */
+	int crypto_failed;      /* the failure is OpenSSL's, not the request's */
+};
+
+/* Date, payload hash and credential scope.  0 or -1 (s->why). */
+static int sign_prologue(struct signing *s, struct sigv4_result *out)
+{
+	const struct sigv4_request *req = s->req;
+	struct tm tm;
+	/* %Y has four digits only for years 0..9999; the scope needs exactly 8. */
+	if (!gmtime_r(&req->time, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+	    strftime(out->amz_date, sizeof(out->amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
+		s->why = "signing time out of range";
+		return -1;
+	}
+	memcpy(s->date8, out->amz_date, 8);
+	s->date8[8] = '\0';
+	if (req->payload_hash) {
+		s->payload = req->payload_hash;
+	} else {
+		if (sigv4_sha256_hex(req->body_len ? req->body : "", req->body_len, s->payload_hex)) {
+			s->why = "SHA-256 failed";
+			s->crypto_failed = 1;
+			return -1;
+		}
+		s->payload = s->payload_hex;
+	}
+	buf_printf(&s->scope, "%s/%s/%s/%s", s->date8, req->region, req->service, SCOPE_TERMINATOR);
+	return s->scope.oom ? -1 : 0;
+}
+
+/* The headers to sign (the signer's own included) and the query
+ * parameters (presigning's included).  0 or -1 (s->why). */
+static int sign_collect(struct signing *s, const struct sigv4_result *out)
+{
+	const struct sigv4_request *req = s->req;
+	int has_host = 0;
+	/* Headers first: query mode needs X-Amz-SignedHeaders for its query. */
+	if (collect_headers(&s->h, req, s->add_sha_header, &has_host, &s->why))
+		return -1;
+	if (!has_host) {
+		s->why = "no Host header (it must be signed)";
+		return -1;
+	}
+	if (!s->query_mode &&
+	    (hlist_add_copy(&s->h, "x-amz-date", out->amz_date) ||
+	     (s->sign_token && hlist_add_copy(&s->h, "x-amz-security-token", s->token)) ||
+	     (s->add_sha_header && hlist_add_copy(&s->h, "x-amz-content-sha256", s->payload))))
+		return -1;
+	if (canon_headers(&s->hblock, &s->signed_hdrs, &s->h) || parse_query(&s->q, req->query, s->query_mode, &s->why))
+		return -1;
+	if (!s->query_mode)
+		return 0;
+	char expires[24];
+	struct buf cred = BUF_INIT;
+	snprintf(expires, sizeof(expires), "%ld", req->expires);
+	buf_printf(&cred, "%s/%s", s->creds->access_key_id, buf_str(&s->scope));
+	int rc = cred.oom ||
+		 qlist_add_encoded(&s->q, "X-Amz-Algorithm", SIGV4_ALGORITHM) ||
+		 qlist_add_encoded(&s->q, "X-Amz-Credential", buf_str(&cred)) ||
+		 qlist_add_encoded(&s->q, "X-Amz-Date", out->amz_date) ||
+		 qlist_add_encoded(&s->q, "X-Amz-Expires", expires) ||
+		 (s->sign_token && qlist_add_encoded(&s->q, "X-Amz-Security-Token", s->token)) ||
+		 qlist_add_encoded(&s->q, "X-Amz-SignedHeaders", buf_str(&s->signed_hdrs));
+	aws_secret_buf_free(&cred);
+	return rc ? -1 : 0;
+}
+
+/* Method \n URI \n query \n headers (each ending in \n) \n signed \n hash */
+static int sign_canonical_request(struct signing *s, struct buf *creq)
+{
+	buf_puts(creq, s->req->method);
+	buf_putc(creq, '\n');
+	if (canon_path(creq, s->req->path, s->req->normalize_path))
+		return -1;
+	buf_putc(creq, '\n');
+	if (canon_query(creq, &s->q))
+		return -1;
+	buf_putc(creq, '\n');
+	buf_append(creq, buf_str(&s->hblock), s->hblock.len);
+	buf_putc(creq, '\n');
+	buf_append(creq, buf_str(&s->signed_hdrs), s->signed_hdrs.len);
+	buf_putc(creq, '\n');
+	buf_puts(creq, s->payload);
+	return creq->oom ? -1 : 0;
+}
+
+/* Header mode: the Authorization value and the headers to add. */
+static int sign_finish_header(struct signing *s, struct sigv4_result *out)
+{
+	struct buf auth = BUF_INIT;
+	buf_printf(&auth, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s", SIGV4_ALGORITHM,
+		   s->creds->access_key_id, buf_str(&s->scope), buf_str(&s->signed_hdrs), out->signature);
+	if (auth.oom || set_add_header(out, "X-Amz-Date", out->amz_date) ||
+	    (s->token && set_add_header(out, "X-Amz-Security-Token", s->token)) ||
+	    (s->add_sha_header && set_add_header(out, "x-amz-content-sha256", s->payload))) {
+		buf_free(&auth);
+		return -1;
+	}
+	out->authorization = buf_take(&auth);
+	return 0;
+}
+
+/* Query mode: the X-Amz-* parameters in the order SDKs emit them, and the
+ * whole query to send.  The token goes in whether or not it was signed
+ * (omit_session_token only keeps it out of the canonical query). */
+static int sign_finish_query(struct signing *s, struct sigv4_result *out)
+{
+	struct buf params = BUF_INIT, sq = BUF_INIT;
+	const char *akid = s->creds->access_key_id;
+	buf_puts(&params, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
+	sigv4_uri_encode(&params, akid, strlen(akid), 0);
+	buf_puts(&params, "%2F");
+	sigv4_uri_encode(&params, s->scope.data, s->scope.len, 0);
+	buf_printf(&params, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=", out->amz_date,
+		   s->req->expires);
+	sigv4_uri_encode(&params, s->signed_hdrs.data, s->signed_hdrs.len, 0);
+	if (s->token) {
+		buf_puts(&params, "&X-Amz-Security-Token=");
+		sigv4_uri_encode(&params, s->token, strlen(s->token), 0);
+	}
+	buf_printf(&params, "&X-Amz-Signature=%s", out->signature);
+
+	/* The canonical query is itself a valid wire query. */
+	canon_query(&sq, &s->q);
+	if (s->token && !s->sign_token) {
+		buf_puts(&sq, "&X-Amz-Security-Token=");
+		sigv4_uri_encode(&sq, s->token, strlen(s->token), 0);
+	}
+	buf_printf(&sq, "&X-Amz-Signature=%s", out->signature);
+	int rc = params.oom || sq.oom ? -1 : 0;
+	if (!rc) {
+		out->presign_params = buf_take(&params);
+		out->signed_query = buf_take(&sq);
+	}
+	aws_secret_buf_free(&params);
+	aws_secret_buf_free(&sq);
+	return rc;
+}
+
+/* Canonical request -> string to sign -> signature -> what to add. */
+static int sign_steps(struct signing *s, struct sigv4_result *out)
+{
+	struct buf creq = BUF_INIT, sts = BUF_INIT;
+	char creq_hash[65];
+	int rc = -1;
+	if (sign_prologue(s, out) || sign_collect(s, out) || sign_canonical_request(s, &creq))
+		goto out;
+	if (sigv4_sha256_hex(creq.data, creq.len, creq_hash)) {
+		s->why = "SHA-256 failed";
+		s->crypto_failed = 1;
+		goto out;
+	}
+	buf_printf(&sts, "%s\n%s\n%s\n%s", SIGV4_ALGORITHM, out->amz_date, buf_str(&s->scope), creq_hash);
+	if (sts.oom)
+		goto out;
+	if (compute_signature(s->creds->secret_access_key, s->date8, s->req->region, s->req->service, sts.data,
+			      out->signature)) {
+		s->why = "HMAC-SHA256 failed";
+		s->crypto_failed = 1;
+		goto out;
+	}
+	if (s->query_mode ? sign_finish_query(s, out) : sign_finish_header(s, out))
+		goto out;
+	out->canonical_request = buf_take(&creq);
+	out->string_to_sign = buf_take(&sts);
+	rc = 0;
+out:
+	/* the canonical request may hold the session token */
+	aws_secret_buf_free(&creq);
+	buf_free(&sts);
+	return rc;
+}
+
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
 	       struct sigv4_result *out, char *err, size_t err_sz)
 {
-	/* Initialised before the first goto so the cleanup path frees them all. */
-	struct buf creq = BUF_INIT, signed_hdrs = BUF_INIT, scope = BUF_INIT;
-	struct buf sts = BUF_INIT, auth = BUF_INIT, params = BUF_INIT, sq = BUF_INIT;
-	struct buf hblock = BUF_INIT;
-	struct qlist q = {0};
-	struct hlist h = {0};
-	const char *why = oom_text;
-	int crypto_failed = 0;
-	char payload_hex[65];
-	const char *payload;
-	char creq_hash[65];
-	char date8[9];
-	struct tm tm;
-	int has_host = 0;
-	int query_mode, sign_token, add_sha_header;
-	const char *token;
+	struct signing s = {.req = req, .creds = creds, .why = oom_text,
+			    .scope = BUF_INIT, .signed_hdrs = BUF_INIT, .hblock = BUF_INIT};
 	int rc = -1;
 
 	if (!out) {
@@ -650,166 +826,25 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 		return AL_SOFTWARE;
 	}
 	memset(out, 0, sizeof(*out));
-
-	if (validate(req, creds, &why))
-		goto out;
-
-	query_mode = req->mode == SIGV4_MODE_QUERY;
-	token = creds->session_token && *creds->session_token ? creds->session_token : NULL;
-	sign_token = token && !creds->omit_session_token;
-	/* Presigned URLs carry no extra headers, so sign_body has no effect. */
-	add_sha_header = req->sign_body && !query_mode;
-
-	/* %Y has four digits only for years 0..9999; the scope needs exactly 8. */
-	if (!gmtime_r(&req->time, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
-	    strftime(out->amz_date, sizeof(out->amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
-		why = "signing time out of range";
-		goto out;
+	if (!validate(req, creds, &s.why)) {
+		s.query_mode = req->mode == SIGV4_MODE_QUERY;
+		s.token = creds->session_token && *creds->session_token ? creds->session_token : NULL;
+		s.sign_token = s.token && !creds->omit_session_token;
+		/* Presigned URLs carry no extra headers, so sign_body has no effect. */
+		s.add_sha_header = req->sign_body && !s.query_mode;
+		rc = sign_steps(&s, out);
 	}
-	memcpy(date8, out->amz_date, 8);
-	date8[8] = '\0';
-
-	if (req->payload_hash) {
-		payload = req->payload_hash;
-	} else {
-		if (sigv4_sha256_hex(req->body_len ? req->body : "", req->body_len, payload_hex)) {
-			why = "SHA-256 failed";
-			crypto_failed = 1;
-			goto out;
-		}
-		payload = payload_hex;
-	}
-
-	buf_printf(&scope, "%s/%s/%s/%s", date8, req->region, req->service, SCOPE_TERMINATOR);
-	if (scope.oom)
-		goto out;
-
-	/* Headers first: query mode needs X-Amz-SignedHeaders for its query. */
-	if (collect_headers(&h, req, add_sha_header, &has_host, &why))
-		goto out;
-	if (!has_host) {
-		why = "no Host header (it must be signed)";
-		goto out;
-	}
-	if (!query_mode) {
-		if (hlist_add_copy(&h, "x-amz-date", out->amz_date) ||
-		    (sign_token && hlist_add_copy(&h, "x-amz-security-token", token)) ||
-		    (add_sha_header && hlist_add_copy(&h, "x-amz-content-sha256", payload)))
-			goto out;
-	}
-	if (canon_headers(&hblock, &signed_hdrs, &h))
-		goto out;
-	if (parse_query(&q, req->query, query_mode, &why))
-		goto out;
-	if (query_mode) {
-		char expires[24];
-		snprintf(expires, sizeof(expires), "%ld", req->expires);
-		buf_printf(&params, "%s/%s", creds->access_key_id, buf_str(&scope));
-		if (params.oom ||
-		    qlist_add_encoded(&q, "X-Amz-Algorithm", SIGV4_ALGORITHM) ||
-		    qlist_add_encoded(&q, "X-Amz-Credential", buf_str(&params)) ||
-		    qlist_add_encoded(&q, "X-Amz-Date", out->amz_date) ||
-		    qlist_add_encoded(&q, "X-Amz-Expires", expires) ||
-		    (sign_token && qlist_add_encoded(&q, "X-Amz-Security-Token", token)) ||
-		    qlist_add_encoded(&q, "X-Amz-SignedHeaders", buf_str(&signed_hdrs)))
-			goto out;
-		buf_reset(&params);
-	}
-
-	/* Method \n URI \n query \n headers (each ending in \n) \n signed \n hash */
-	buf_puts(&creq, req->method);
-	buf_putc(&creq, '\n');
-	if (canon_path(&creq, req->path, req->normalize_path))
-		goto out;
-	buf_putc(&creq, '\n');
-	if (canon_query(&creq, &q))
-		goto out;
-	buf_putc(&creq, '\n');
-	buf_append(&creq, buf_str(&hblock), hblock.len);
-	buf_putc(&creq, '\n');
-	buf_append(&creq, buf_str(&signed_hdrs), signed_hdrs.len);
-	buf_putc(&creq, '\n');
-	buf_puts(&creq, payload);
-	if (creq.oom)
-		goto out;
-
-	if (sigv4_sha256_hex(creq.data, creq.len, creq_hash)) {
-		why = "SHA-256 failed";
-		crypto_failed = 1;
-		goto out;
-	}
-	buf_printf(&sts, "%s\n%s\n%s\n%s", SIGV4_ALGORITHM, out->amz_date, buf_str(&scope),
-		   creq_hash);
-	if (sts.oom)
-		goto out;
-
-	if (compute_signature(creds->secret_access_key, date8, req->region, req->service,
-			      sts.data, out->signature)) {
-		why = "HMAC-SHA256 failed";
-		crypto_failed = 1;
-		goto out;
-	}
-
-	if (!query_mode) {
-		buf_printf(&auth, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-			   SIGV4_ALGORITHM, creds->access_key_id, buf_str(&scope),
-			   buf_str(&signed_hdrs), out->signature);
-		if (auth.oom || set_add_header(out, "X-Amz-Date", out->amz_date) ||
-		    (token && set_add_header(out, "X-Amz-Security-Token", token)) ||
-		    (add_sha_header && set_add_header(out, "x-amz-content-sha256", payload)))
-			goto out;
-		out->authorization = buf_take(&auth);
-	} else {
-		/* The parameters in the order SDKs emit them; the token goes in
-		 * whether or not it was signed (omit_session_token only keeps it
-		 * out of the canonical query). */
-		buf_puts(&params, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
-		sigv4_uri_encode(&params, creds->access_key_id, strlen(creds->access_key_id), 0);
-		buf_puts(&params, "%2F");
-		sigv4_uri_encode(&params, scope.data, scope.len, 0);
-		buf_printf(&params, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=",
-			   out->amz_date, req->expires);
-		sigv4_uri_encode(&params, signed_hdrs.data, signed_hdrs.len, 0);
-		if (token) {
-			buf_puts(&params, "&X-Amz-Security-Token=");
-			sigv4_uri_encode(&params, token, strlen(token), 0);
-		}
-		buf_printf(&params, "&X-Amz-Signature=%s", out->signature);
-
-		/* The canonical query is itself a valid wire query. */
-		canon_query(&sq, &q);
-		if (token && !sign_token) {
-			buf_puts(&sq, "&X-Amz-Security-Token=");
-			sigv4_uri_encode(&sq, token, strlen(token), 0);
-		}
-		buf_printf(&sq, "&X-Amz-Signature=%s", out->signature);
-		if (params.oom || sq.oom)
-			goto out;
-		out->presign_params = buf_take(&params);
-		out->signed_query = buf_take(&sq);
-	}
-
-	out->canonical_request = buf_take(&creq);
-	out->string_to_sign = buf_take(&sts);
-	why = NULL;
-	rc = 0;
-out:
-	/* creq, params, sq and the lists may hold the session token. */
-	aws_secret_buf_free(&creq);
-	aws_secret_buf_free(&hblock);
-	buf_free(&signed_hdrs);
-	buf_free(&scope);
-	buf_free(&sts);
-	buf_free(&auth);
-	aws_secret_buf_free(&params);
-	aws_secret_buf_free(&sq);
-	qlist_free(&q);
-	hlist_free(&h);
+	/* hblock and the lists may hold the session token. */
+	aws_secret_buf_free(&s.hblock);
+	buf_free(&s.signed_hdrs);
+	buf_free(&s.scope);
+	qlist_free(&s.q);
+	hlist_free(&s.h);
 	if (!rc)
 		return AL_OK;
 	sigv4_result_free(out);
-	msg_set(err, err_sz, "%s", why);
-	return crypto_failed || why == oom_text ? AL_SOFTWARE : AL_DATAERR;
+	msg_set(err, err_sz, "%s", s.why);
+	return s.crypto_failed || s.why == oom_text ? AL_SOFTWARE : AL_DATAERR;
 }
 
 void sigv4_result_free(struct sigv4_result *res)
