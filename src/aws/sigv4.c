@@ -220,25 +220,26 @@ out:
 	return rc;
 }
 
-/* Room for one more element of size el in the array *v (n used of *cap);
- * the arrays hold pointers only, so realloc() copies no secret. */
-static int grow(void **v, size_t n, size_t *cap, size_t el)
+/* The array v (n used of *cap elements of size el) with room for one more,
+ * or NULL (v unchanged).  The arrays hold pointers only, so realloc()
+ * copies no secret. */
+static void *grow(void *v, size_t n, size_t *cap, size_t el)
 {
 	if (n < *cap)
-		return 0;
+		return v;
 	size_t nc = *cap ? *cap * 2 : 16;
-	void *nv = realloc(*v, nc * el);
-	if (!nv)
-		return -1;
-	*v = nv;
-	*cap = nc;
-	return 0;
+	void *nv = realloc(v, nc * el);
+	if (nv)
+		*cap = nc;
+	return nv;
 }
 
 static int qlist_add(struct qlist *q, char *key, char *value)
 {
-	if (grow((void **)&q->v, q->n, &q->cap, sizeof(*q->v)))
+	struct qparam *v = grow(q->v, q->n, &q->cap, sizeof(*v));
+	if (!v)
 		return -1;
+	q->v = v;
 	q->v[q->n].key = key;
 	q->v[q->n].value = value;
 	q->n++;
@@ -356,8 +357,10 @@ static int canon_query(struct buf *out, struct qlist *q)
 
 static int hlist_add(struct hlist *h, char *name, char *value)
 {
-	if (grow((void **)&h->v, h->n, &h->cap, sizeof(*h->v)))
+	struct hdr *v = grow(h->v, h->n, &h->cap, sizeof(*v));
+	if (!v)
 		return -1;
+	h->v = v;
 	h->v[h->n].name = name;
 	h->v[h->n].value = value;
 	h->v[h->n].seq = h->n;
