@@ -111,97 +111,108 @@ void aws_credprocess_free_argv(char **argv)
 	free(argv);
 }
 
+/* Appends a copy of the token (may be empty) to argv (n used of *cap,
+ * always NULL-terminated).  0, or -1 on out-of-memory. */
+static int push_arg(char ***argv, size_t *n, size_t *cap, const struct buf *tok)
+{
+	if (*n + 2 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		char **na = realloc(*argv, nc * sizeof *na);
+		if (!na)
+			return -1;
+		*argv = na;
+		*cap = nc;
+	}
+	(*argv)[*n] = strdup(buf_str(tok));
+	if (!(*argv)[*n])
+		return -1;
+	(*argv)[++*n] = NULL;
+	return 0;
+}
+
+/* One quoted, escaped or plain piece of a token at *s onto tok, *s moved
+ * past it.  AL_OK, AL_CONFIG (err set) or AL_SOFTWARE. */
+static int read_piece(const char **sp, struct buf *tok, char *err, size_t err_sz)
+{
+	const char *s = *sp;
+	if (*s == '\'') {
+		const char *e = strchr(s + 1, '\'');
+		if (!e) {
+			msg_set(err, err_sz, "no closing quotation");
+			return AL_CONFIG;
+		}
+		if (aws_secret_buf_append(tok, s + 1, (size_t)(e - s - 1)))
+			return AL_SOFTWARE;
+		*sp = e + 1;
+	} else if (*s == '"') {
+		for (s++;; s++) {
+			if (*s == '\0') {
+				msg_set(err, err_sz, "no closing quotation");
+				return AL_CONFIG;
+			}
+			if (*s == '"')
+				break;
+			/* POSIX shlex: inside "", '\' escapes only '"' and '\' */
+			if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+				s++;
+			if (aws_secret_buf_append(tok, s, 1))
+				return AL_SOFTWARE;
+		}
+		*sp = s + 1;
+	} else if (*s == '\\') {
+		if (s[1] == '\0') {
+			msg_set(err, err_sz, "no escaped character after '\\'");
+			return AL_CONFIG;
+		}
+		if (aws_secret_buf_append(tok, s + 1, 1))
+			return AL_SOFTWARE;
+		*sp = s + 2;
+	} else {
+		if (aws_secret_buf_append(tok, s, 1))
+			return AL_SOFTWARE;
+		*sp = s + 1;
+	}
+	return AL_OK;
+}
+
 int aws_credprocess_split(const char *cmd, char ***argv_out, char *err, size_t err_sz)
 {
 	char **argv = NULL;
 	size_t n = 0, cap = 0;
 	struct buf tok = BUF_INIT;
-	int in_tok = 0, rc = AL_CONFIG;
+	int in_tok = 0, rc = AL_OK;
 	const char *s = cmd;
 
 	*argv_out = NULL;
 	for (;;) {
 		char ch = *s;
 		if (ch == '\0' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-			if (in_tok) {
-				if (n + 2 > cap) {
-					size_t nc = cap ? cap * 2 : 8;
-					char **na = realloc(argv, nc * sizeof *na);
-					if (!na)
-						goto oom;
-					argv = na;
-					cap = nc;
-				}
-				argv[n] = tok.data ? strdup(tok.data) : strdup("");
-				if (!argv[n])
-					goto oom;
-				argv[++n] = NULL;
-				aws_secret_buf_free(&tok);
-				in_tok = 0;
+			if (in_tok && push_arg(&argv, &n, &cap, &tok)) {
+				rc = AL_SOFTWARE;
+				break;
 			}
+			aws_secret_buf_free(&tok);
+			in_tok = 0;
 			if (ch == '\0')
 				break;
 			s++;
 			continue;
 		}
 		in_tok = 1;
-		if (ch == '\'') {
-			const char *e = strchr(s + 1, '\'');
-			if (!e) {
-				msg_set(err, err_sz, "no closing quotation");
-				goto out;
-			}
-			if (aws_secret_buf_append(&tok, s + 1, (size_t)(e - s - 1)))
-				goto oom;
-			s = e + 1;
-		} else if (ch == '"') {
-			for (s++;; s++) {
-				if (*s == '\0') {
-					msg_set(err, err_sz, "no closing quotation");
-					goto out;
-				}
-				if (*s == '"')
-					break;
-				/* POSIX shlex: inside "", '\' escapes only '"' and '\' */
-				if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-					s++;
-				if (aws_secret_buf_append(&tok, s, 1))
-					goto oom;
-			}
-			s++;
-		} else if (ch == '\\') {
-			if (s[1] == '\0') {
-				msg_set(err, err_sz, "no escaped character after '\\'");
-				goto out;
-			}
-			if (aws_secret_buf_append(&tok, s + 1, 1))
-				goto oom;
-			s += 2;
-		} else {
-			if (aws_secret_buf_append(&tok, s, 1))
-				goto oom;
-			s++;
-		}
-		if (!tok.data && aws_secret_buf_append(&tok, "", 0))
-			goto oom;
+		if ((rc = read_piece(&s, &tok, err, err_sz)) != AL_OK)
+			break;
 	}
-	if (n == 0) {
+	if (rc == AL_OK && n == 0) {
 		msg_set(err, err_sz, "the command is empty");
-		goto out;
+		rc = AL_CONFIG;
 	}
-	*argv_out = argv;
-	argv = NULL;
-	rc = AL_OK;
-	goto out;
-oom:
-	msg_set(err, err_sz, "out of memory");
-	rc = AL_SOFTWARE;
-out:
+	if (rc == AL_SOFTWARE)
+		msg_set(err, err_sz, "out of memory");
 	aws_secret_buf_free(&tok);
-	if (argv) {
-		argv[n] = NULL;
+	if (rc == AL_OK)
+		*argv_out = argv;
+	else
 		aws_credprocess_free_argv(argv);
-	}
 	return rc;
 }
 

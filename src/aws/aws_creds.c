@@ -378,13 +378,86 @@ static int build_profile(struct build *b, const char *name, int as_source, struc
 static int build_container(struct build *b, struct aws_cred_plan **out);
 static int build_imds(struct build *b, struct aws_cred_plan **out);
 
+/* pl's source: the profile src (maybe name itself, for its static keys). */
+static int source_profile(struct build *b, const char *name, const char *src, struct aws_cred_plan *pl)
+{
+	char tmp[128], tmp2[128];
+	const char *pn = msg_printable(name, tmp, sizeof tmp);
+	int rc;
+	for (int i = 0; i < b->depth; i++) {
+		if (strcmp(b->chain[i], src) == 0 && strcmp(src, name) != 0) {
+			msg_set(b->err, b->err_sz, "profile %s: source_profile %s makes a loop", pn,
+			       msg_printable(src, tmp2, sizeof tmp2));
+			return AL_CONFIG;
+		}
+	}
+	if (!aws_config_profile_exists(b->cfg, src)) {
+		msg_set(b->err, b->err_sz, "profile %s: the source_profile %s does not exist", pn,
+		       msg_printable(src, tmp2, sizeof tmp2));
+		return AL_CONFIG;
+	}
+	if (strcmp(src, name) == 0) {
+		/* a profile may be its own source for its static keys */
+		rc = profile_static(b, name, AWS_CONFIG_FILE_CREDENTIALS, &pl->src);
+		if (rc < 0)
+			rc = profile_static(b, name, AWS_CONFIG_FILE_CONFIG, &pl->src);
+		if (rc < 0) {
+			msg_set(b->err, b->err_sz, "profile %s: is its own source_profile but has no static keys", pn);
+			rc = AL_CONFIG;
+		}
+		return rc;
+	}
+	if ((rc = build_profile(b, src, 1, &pl->src)) != AL_OK)
+		return rc;
+	if (!pl->src) {
+		msg_set(b->err, b->err_sz, "profile %s: the source_profile %s has no credentials", pn,
+		       msg_printable(src, tmp2, sizeof tmp2));
+		return AL_CONFIG;
+	}
+	return AL_OK;
+}
+
+/* pl's source: credential_source = Environment / EcsContainer / Ec2InstanceMetadata. */
+static int credential_source(struct build *b, const char *name, const char *cs, struct aws_cred_plan *pl)
+{
+	static const struct {
+		const char *name;
+		int (*build)(struct build *b, struct aws_cred_plan **out);
+		const char *unavailable; /* why the builder made no plan */
+	} sources[] = {
+		{"Environment", build_env, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"},
+		{"EcsContainer", build_container,
+		 "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set"},
+		{"Ec2InstanceMetadata", build_imds, "AWS_EC2_METADATA_DISABLED is true"},
+	};
+	char tmp[128], tmp2[128];
+	const char *pn = msg_printable(name, tmp, sizeof tmp);
+	size_t i = 0;
+	int rc;
+	while (i < sizeof(sources) / sizeof(sources[0]) && strcmp(cs, sources[i].name) != 0)
+		i++;
+	if (i == sizeof(sources) / sizeof(sources[0])) {
+		msg_set(b->err, b->err_sz, "profile %s: credential_source '%s' is not one of Environment, "
+			"Ec2InstanceMetadata, EcsContainer", pn, msg_printable(cs, tmp2, sizeof tmp2));
+		return AL_CONFIG;
+	}
+	if ((rc = sources[i].build(b, &pl->src)) != AL_OK)
+		return rc;
+	if (!pl->src) {
+		msg_set(b->err, b->err_sz, "profile %s: credential_source = %s, but %s", pn, sources[i].name,
+			sources[i].unavailable);
+		return AL_CONFIG;
+	}
+	return AL_OK;
+}
+
 static int build_assume_role(struct build *b, const char *name, struct aws_cred_plan **out)
 {
 	const struct aws_config *cfg = b->cfg;
 	const char *src = aws_config_get(cfg, name, "source_profile");
 	const char *cs = aws_config_get(cfg, name, "credential_source");
 	const char *mfa = aws_config_get(cfg, name, "mfa_serial");
-	char tmp[128], tmp2[128];
+	char tmp[128];
 	const char *pn = msg_printable(name, tmp, sizeof tmp);
 	int rc;
 
@@ -418,71 +491,14 @@ static int build_assume_role(struct build *b, const char *name, struct aws_cred_
 		return rc;
 	if ((rc = sts_endpoint(b, pl, name)))
 		return rc;
-	if (src) {
-		for (int i = 0; i < b->depth; i++) {
-			if (strcmp(b->chain[i], src) == 0 && strcmp(src, name) != 0) {
-				msg_set(b->err, b->err_sz, "profile %s: source_profile %s makes a loop", pn,
-				       msg_printable(src, tmp2, sizeof tmp2));
-				return AL_CONFIG;
-			}
-		}
-		if (!aws_config_profile_exists(cfg, src)) {
-			msg_set(b->err, b->err_sz, "profile %s: the source_profile %s does not exist", pn,
-			       msg_printable(src, tmp2, sizeof tmp2));
-			return AL_CONFIG;
-		}
-		if (strcmp(src, name) == 0) {
-			/* a profile may be its own source for its static keys */
-			rc = profile_static(b, name, AWS_CONFIG_FILE_CREDENTIALS, &pl->src);
-			if (rc < 0)
-				rc = profile_static(b, name, AWS_CONFIG_FILE_CONFIG, &pl->src);
-			if (rc < 0) {
-				msg_set(b->err, b->err_sz, "profile %s: is its own source_profile but has no static keys",
-				       pn);
-				rc = AL_CONFIG;
-			}
-			return rc;
-		}
-		if ((rc = build_profile(b, src, 1, &pl->src)) != AL_OK)
-			return rc;
-		if (!pl->src) {
-			msg_set(b->err, b->err_sz, "profile %s: the source_profile %s has no credentials", pn,
-			       msg_printable(src, tmp2, sizeof tmp2));
-			return AL_CONFIG;
-		}
-		return AL_OK;
-	}
+	if (src)
+		return source_profile(b, name, src, pl);
 	if (!cs) {
 		msg_set(b->err, b->err_sz, "profile %s: role_arn needs source_profile, credential_source or "
 		       "web_identity_token_file", pn);
 		return AL_CONFIG;
 	}
-	static const struct {
-		const char *name;
-		int (*build)(struct build *b, struct aws_cred_plan **out);
-		const char *unavailable; /* why the builder made no plan */
-	} sources[] = {
-		{"Environment", build_env, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"},
-		{"EcsContainer", build_container,
-		 "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set"},
-		{"Ec2InstanceMetadata", build_imds, "AWS_EC2_METADATA_DISABLED is true"},
-	};
-	size_t i = 0;
-	while (i < sizeof(sources) / sizeof(sources[0]) && strcmp(cs, sources[i].name) != 0)
-		i++;
-	if (i == sizeof(sources) / sizeof(sources[0])) {
-		msg_set(b->err, b->err_sz, "profile %s: credential_source '%s' is not one of Environment, "
-			"Ec2InstanceMetadata, EcsContainer", pn, msg_printable(cs, tmp2, sizeof tmp2));
-		return AL_CONFIG;
-	}
-	if ((rc = sources[i].build(b, &pl->src)) != AL_OK)
-		return rc;
-	if (!pl->src) {
-		msg_set(b->err, b->err_sz, "profile %s: credential_source = %s, but %s", pn, sources[i].name,
-			sources[i].unavailable);
-		return AL_CONFIG;
-	}
-	return AL_OK;
+	return credential_source(b, name, cs, pl);
 }
 
 static int build_web_identity(struct build *b, const char *profile, const char *token_file,
