@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "msg.h"
+#include "status.h"
 
 #define MAX_FILE_SIZE (16u << 20)
 
@@ -465,7 +466,7 @@ int aws_config_load(const char *config_path, const char *creds_path,
 {
 	struct aws_config *c = calloc(1, sizeof *c);
 	char path[4096];
-	int rc = -1;
+	int rc = AL_CONFIG;
 
 	*out = NULL;
 	msg_set(err, err_sz, "%s", "");
@@ -486,7 +487,7 @@ int aws_config_load(const char *config_path, const char *creds_path,
 	}
 	*out = c;
 	c = NULL;
-	rc = 0;
+	rc = AL_OK;
 out:
 	aws_config_free(c);
 	return rc;
@@ -565,15 +566,15 @@ int aws_config_select_profile(const struct aws_config *cfg, const char *cli_prof
 		msg_set(err, err_sz, "profile name too long (from %s)", aws_profile_source_name(*src));
 		if (name_sz)
 			name[0] = '\0';
-		return -1;
+		return AL_CONFIG;
 	}
 	memcpy(name, p, strlen(p) + 1);
 	if (*src != AWS_PROFILE_FROM_DEFAULT && !aws_config_profile_exists(cfg, p)) {
 		msg_set(err, err_sz, "the config profile (%s) could not be found (from %s)",
 		       msg_printable(p, tmp, sizeof tmp), aws_profile_source_name(*src));
-		return -1;
+		return AL_CONFIG;
 	}
-	return 0;
+	return AL_OK;
 }
 
 const char *aws_profile_source_name(enum aws_profile_source src)
@@ -627,15 +628,15 @@ int aws_config_region(const struct aws_config *cfg, const char *profile, const c
 		msg_set(err, err_sz, "no AWS region: use --region, or set AWS_REGION, "
 		       "AWS_DEFAULT_REGION or 'region' in profile %s",
 		       msg_printable(profile ? profile : "default", tmp, sizeof tmp));
-		return -1;
+		return AL_CONFIG;
 	}
 	if (!aws_region_valid(v) || strlen(v) >= region_sz) {
 		msg_set(err, err_sz, "invalid AWS region '%s' (from %s)", msg_printable(v, tmp, sizeof tmp),
 		       aws_region_source_name(*src));
-		return -1;
+		return AL_CONFIG;
 	}
 	memcpy(region, v, strlen(v) + 1);
-	return 0;
+	return AL_OK;
 }
 
 const char *aws_region_source_name(enum aws_region_source src)
@@ -809,114 +810,134 @@ static const char *parse_url(const char *url, struct aws_endpoint *out)
 	return NULL;
 }
 
+/* The configured URL for svc (--endpoint-url, the environment, the
+ * profile's services section, its endpoint_url), its source in out; NULL
+ * when none.  -1 with err set for a services name with no section. */
+static int configured_url(const struct aws_config *cfg, const char *profile, enum aws_service svc,
+			  const char *cli_endpoint_url, struct aws_endpoint *out, const char **urlp,
+			  char *err, size_t err_sz)
+{
+	const char *url = NULL, *svc_name;
+	char tmp[96], tmp2[96];
+	*urlp = NULL;
+	if (cli_endpoint_url && *cli_endpoint_url) {
+		out->source = AWS_ENDPOINT_FROM_CLI;
+		snprintf(out->origin, sizeof out->origin, "--endpoint-url");
+		*urlp = cli_endpoint_url;
+		return 0;
+	}
+	if (aws_config_true(aws_config_setting(cfg, profile, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+					       "ignore_configured_endpoint_urls")))
+		return 0;
+	if ((url = aws_config_env(services[svc].env))) {
+		out->source = AWS_ENDPOINT_FROM_ENV_SERVICE;
+		snprintf(out->origin, sizeof out->origin, "%s", services[svc].env);
+	} else if ((url = aws_config_env("AWS_ENDPOINT_URL"))) {
+		out->source = AWS_ENDPOINT_FROM_ENV;
+		snprintf(out->origin, sizeof out->origin, "AWS_ENDPOINT_URL");
+	} else if ((svc_name = aws_config_get(cfg, profile, "services")) && *svc_name) {
+		if (!find_sec(cfg, AWS_CONFIG_FILE_CONFIG, SEC_SERVICES, svc_name)) {
+			msg_set(err, err_sz, "profile %s: the services section '%s' does not exist",
+			       msg_printable(profile, tmp, sizeof tmp), msg_printable(svc_name, tmp2, sizeof tmp2));
+			return -1;
+		}
+		url = aws_config_service_get(cfg, profile, services[svc].key, "endpoint_url");
+		if (url && *url) {
+			out->source = AWS_ENDPOINT_FROM_SERVICES;
+			snprintf(out->origin, sizeof out->origin, "[services %s] %s",
+				 msg_printable(svc_name, tmp, sizeof tmp), services[svc].key);
+		} else {
+			url = NULL;
+		}
+	}
+	if (!url && (url = aws_config_get(cfg, profile, "endpoint_url")) && *url) {
+		out->source = AWS_ENDPOINT_FROM_PROFILE;
+		snprintf(out->origin, sizeof out->origin, "profile %s endpoint_url",
+			 msg_printable(profile, tmp, sizeof tmp));
+	}
+	*urlp = url && *url ? url : NULL;
+	return 0;
+}
+
+/* *global: STS answers region on the global sts.amazonaws.com (region
+ * aws-global, or sts_regional_endpoints = legacy and a region of the
+ * legacy list).  -1 with err set for an invalid sts_regional_endpoints. */
+static int sts_global(const struct aws_config *cfg, const char *profile, const char *region, int *global,
+		      char *err, size_t err_sz)
+{
+	const char *mode = aws_config_env("AWS_STS_REGIONAL_ENDPOINTS");
+	char tmp[96];
+	int legacy = 0;
+	*global = strcmp(region, "aws-global") == 0;
+	if (!mode)
+		mode = aws_config_get(cfg, profile, "sts_regional_endpoints");
+	if (mode && *mode) {
+		legacy = strcasecmp(mode, "legacy") == 0;
+		if (!legacy && strcasecmp(mode, "regional") != 0) {
+			msg_set(err, err_sz, "invalid sts_regional_endpoints '%s': expected legacy or regional",
+			       msg_printable(mode, tmp, sizeof tmp));
+			return -1;
+		}
+	}
+	for (size_t i = 0; legacy && i < sizeof sts_legacy_global / sizeof *sts_legacy_global; i++)
+		*global |= strcmp(region, sts_legacy_global[i]) == 0;
+	return 0;
+}
+
 int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum aws_service svc,
 			const char *region, const char *cli_endpoint_url,
 			struct aws_endpoint *out, char *err, size_t err_sz)
 {
-	const char *url = NULL, *why, *svc_name = NULL;
-	char tmp[96], tmp2[96];
-	int rc = -1, valid_region = region && aws_region_valid(region);
+	const char *url, *why;
+	char tmp[96];
+	int valid_region = region && aws_region_valid(region), global = 0;
 	const struct aws_partition *part = aws_partition_for_region(valid_region ? region : NULL);
 
 	memset(out, 0, sizeof *out);
 	if ((unsigned)svc >= sizeof services / sizeof *services) {
 		msg_set(err, err_sz, "unknown service");
-		goto out;
+		return AL_CONFIG;
 	}
 	out->partition = part->name;
 	if (valid_region)
 		snprintf(out->signing_region, sizeof out->signing_region, "%s", region);
 	int fips = aws_config_true(aws_config_setting(cfg, profile, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"));
 	int ds = aws_config_true(aws_config_setting(cfg, profile, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"));
-
-	if (cli_endpoint_url && *cli_endpoint_url) {
-		url = cli_endpoint_url;
-		out->source = AWS_ENDPOINT_FROM_CLI;
-		snprintf(out->origin, sizeof out->origin, "--endpoint-url");
-	} else if (!aws_config_true(aws_config_setting(cfg, profile, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-				"ignore_configured_endpoint_urls"))) {
-		if ((url = aws_config_env(services[svc].env))) {
-			out->source = AWS_ENDPOINT_FROM_ENV_SERVICE;
-			snprintf(out->origin, sizeof out->origin, "%s", services[svc].env);
-		} else if ((url = aws_config_env("AWS_ENDPOINT_URL"))) {
-			out->source = AWS_ENDPOINT_FROM_ENV;
-			snprintf(out->origin, sizeof out->origin, "AWS_ENDPOINT_URL");
-		} else if ((svc_name = aws_config_get(cfg, profile, "services")) && *svc_name) {
-			if (!find_sec(cfg, AWS_CONFIG_FILE_CONFIG, SEC_SERVICES, svc_name)) {
-				msg_set(err, err_sz, "profile %s: the services section '%s' does not exist",
-				       msg_printable(profile, tmp, sizeof tmp),
-				       msg_printable(svc_name, tmp2, sizeof tmp2));
-				goto out;
-			}
-			url = aws_config_service_get(cfg, profile, services[svc].key, "endpoint_url");
-			if (url && *url) {
-				out->source = AWS_ENDPOINT_FROM_SERVICES;
-				snprintf(out->origin, sizeof out->origin, "[services %s] %s",
-					 msg_printable(svc_name, tmp, sizeof tmp), services[svc].key);
-			} else {
-				url = NULL;
-			}
-		}
-		if (!url && (url = aws_config_get(cfg, profile, "endpoint_url")) && *url) {
-			out->source = AWS_ENDPOINT_FROM_PROFILE;
-			snprintf(out->origin, sizeof out->origin, "profile %s endpoint_url",
-				 msg_printable(profile, tmp, sizeof tmp));
-		} else if (url && !*url) {
-			url = NULL;
-		}
-	}
+	if (configured_url(cfg, profile, svc, cli_endpoint_url, out, &url, err, err_sz))
+		return AL_CONFIG;
 	if (url) {
 		/* botocore turns FIPS and dual-stack off when an endpoint is given */
 		if ((why = parse_url(url, out)) != NULL) {
 			msg_set(err, err_sz, "invalid endpoint URL '%s' (from %s): %s",
 			       msg_printable(url, tmp, sizeof tmp), out->origin, why);
-			goto out;
+			return AL_CONFIG;
 		}
 		out->variant_ignored = fips || ds;
 		out->loopback = aws_host_is_loopback(out->host);
-		rc = 0;
-		goto out;
+		return AL_OK;
 	}
 
 	snprintf(out->origin, sizeof out->origin, "default");
 	if (!valid_region) {
-		msg_set(err, err_sz, "no valid region to build the %s endpoint from",
-		       services[svc].prefix);
-		goto out;
+		msg_set(err, err_sz, "no valid region to build the %s endpoint from", services[svc].prefix);
+		return AL_CONFIG;
 	}
 	out->https = 1;
 	out->fips = fips;
 	out->dualstack = ds;
-	if (svc == AWS_SVC_STS) {
-		const char *mode = aws_config_env("AWS_STS_REGIONAL_ENDPOINTS");
-		int legacy = 0, global = strcmp(region, "aws-global") == 0;
-		if (!mode)
-			mode = aws_config_get(cfg, profile, "sts_regional_endpoints");
-		if (mode && *mode) {
-			legacy = strcasecmp(mode, "legacy") == 0;
-			if (!legacy && strcasecmp(mode, "regional") != 0) {
-				msg_set(err, err_sz, "invalid sts_regional_endpoints '%s': "
-				       "expected legacy or regional", msg_printable(mode, tmp, sizeof tmp));
-				goto out;
-			}
-		}
-		for (size_t i = 0; legacy && i < sizeof sts_legacy_global / sizeof *sts_legacy_global; i++)
-			global |= strcmp(region, sts_legacy_global[i]) == 0;
-		if (global && !fips && !ds) {
-			snprintf(out->host, sizeof out->host, "sts.amazonaws.com");
-			snprintf(out->signing_region, sizeof out->signing_region, "us-east-1");
-			goto build;
-		}
+	if (svc == AWS_SVC_STS && sts_global(cfg, profile, region, &global, err, err_sz))
+		return AL_CONFIG;
+	if (global && !fips && !ds) {
+		snprintf(out->host, sizeof out->host, "sts.amazonaws.com");
+		snprintf(out->signing_region, sizeof out->signing_region, "us-east-1");
+	} else {
+		/* GovCloud hosts are FIPS already: the rule sets keep the plain name. */
+		int fips_label = fips && !(strcmp(part->name, "aws-us-gov") == 0 && !ds);
+		snprintf(out->host, sizeof out->host, "%s%s.%s.%s", services[svc].prefix,
+			 fips_label ? "-fips" : "", region, ds ? part->dualstack_suffix : part->dns_suffix);
 	}
-	/* GovCloud hosts are FIPS already: the rule sets keep the plain name. */
-	int fips_label = fips && !(strcmp(part->name, "aws-us-gov") == 0 && !ds);
-	snprintf(out->host, sizeof out->host, "%s%s.%s.%s", services[svc].prefix,
-		 fips_label ? "-fips" : "", region, ds ? part->dualstack_suffix : part->dns_suffix);
-build:
 	snprintf(out->url, sizeof out->url, "https://%s", out->host);
-	rc = 0;
-out:
-	return rc;
+	return AL_OK;
 }
 
 const char *aws_endpoint_source_name(enum aws_endpoint_source src)

@@ -42,8 +42,8 @@ enum aws_config_file {
 int aws_config_default_path(enum aws_config_file which, char *out, size_t out_sz);
 
 /* Parses both files; a NULL path means the default path above, a missing
- * file (or no HOME) is an empty file.  0 and *out set, or -1 with
- * "FILE:LINE: what" (or "FILE: read error") in err and *out = NULL. */
+ * file (or no HOME) is an empty file.  AL_OK and *out set, or AL_CONFIG
+ * with "FILE:LINE: what" (or "FILE: read error") in err and *out = NULL. */
 int aws_config_load(const char *config_path, const char *creds_path,
 		    struct aws_config **out, char *err, size_t err_sz);
 void aws_config_free(struct aws_config *cfg);
@@ -83,7 +83,7 @@ enum aws_profile_source {
 	AWS_PROFILE_FROM_ENV,        /* AWS_PROFILE */
 	AWS_PROFILE_FROM_DEFAULT_ENV /* AWS_DEFAULT_PROFILE (legacy) */
 };
-/* Copies the selected name into name.  -1 with "the config profile (X) could
+/* Copies the selected name into name.  AL_OK, or AL_CONFIG with "the config profile (X) could
  * not be found" when it was named explicitly (option or environment) and
  * neither file has it; a missing "default" profile is fine. */
 int aws_config_select_profile(const struct aws_config *cfg, const char *cli_profile,
@@ -100,9 +100,9 @@ enum aws_region_source {
 	AWS_REGION_FROM_PROFILE,
 	AWS_REGION_FROM_IMDS,        /* never set here: for the caller's IMDS hook */
 };
-/* 0 with the region copied into region; -1 with a message when none is
- * configured (*src = AWS_REGION_NONE) or the winning value is not a valid
- * region name (*src says where it came from).  Both map to exit 78. */
+/* AL_OK with the region copied into region; AL_CONFIG with a message when
+ * none is configured (*src = AWS_REGION_NONE) or the winning value is not
+ * a valid region name (*src says where it came from). */
 int aws_config_region(const struct aws_config *cfg, const char *profile, const char *cli_region,
 		      char *region, size_t region_sz, enum aws_region_source *src,
 		      char *err, size_t err_sz);
@@ -157,7 +157,8 @@ struct aws_endpoint {
 };
 
 /* Resolves the endpoint for svc.  region must be the resolved region (it
- * picks the partition and the signing region).  -1 with a message naming
+ * picks the partition and the signing region).  AL_OK, or AL_CONFIG with a
+ * message naming
  * the source for an invalid URL, a `services` name with no such section,
  * an invalid sts_regional_endpoints, or no valid region for a default URL. */
 int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum aws_service svc,
