@@ -40,6 +40,14 @@ static const char *const auth_codes[] = {
 };
 
 /* Codes that name clock skew by themselves. */
+static const char *const skew_codes[] = {
+	"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture", NULL,
+};
+
+/* Codes that are clock skew when the message or the Date header says so. */
+static const char *const signature_codes[] = {
+	"InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", NULL,
+};
 
 static int in_list(const char *code, const char *const *list)
 {
@@ -58,6 +66,16 @@ static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int aws_error_is_skew(const char *code)
+{
+	return code && in_list(code, skew_codes);
+}
+
+int aws_error_is_signature(const char *code)
+{
+	return code && in_list(code, signature_codes);
 }
 
 int aws_error_is_throttling(const char *code, long status)

@@ -44,6 +44,10 @@ enum aws_err_kind aws_error_kind(const char *code, long status);
 /* The standard retry mode's classes (botocore retries/standard.py). */
 int aws_error_is_throttling(const char *code, long status);
 int aws_error_is_transient(const char *code, long status);
+/* Codes that name clock skew (RequestTimeTooSkewed, ...), and signature
+ * codes that are clock skew when the message or the Date says so. */
+int aws_error_is_skew(const char *code);
+int aws_error_is_signature(const char *code);
 
 struct http_response;
 struct buf;

@@ -8,31 +8,13 @@
 
 #include <openssl/rand.h>
 
+#include "aws_error.h"
 #include "http.h"
 
 #define THROTTLING_BASE_MS 1000L
 #define TRANSIENT_BASE_MS 50L
 #define RETRY_AFTER_MAX_EXTRA_MS 5000L
 #define SKEW_THRESHOLD_S 240 /* > 4 min between our clock and the Date header */
-
-/* Codes that name clock skew by themselves. */
-static const char *const skew_codes[] = {
-	"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture", NULL,
-};
-
-/* Codes that are clock skew when the message or the Date header says so. */
-static const char *const signature_codes[] = {
-	"InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", NULL,
-};
-
-static int in_list(const char *code, const char *const *list)
-{
-	for (size_t i = 0; list[i]; i++)
-		if (strcmp(code, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
 
 /* RFC 1123 ("Tue, 24 Nov 2026 02:19:37 GMT"), also without the weekday and
  * RFC 850 / asctime are not accepted (AWS sends RFC 1123).  0 or -1. */
@@ -96,13 +78,13 @@ int aws_retry_skew_correction(const char *code, const char *message, const struc
 	long offset = (long)(server - local_now);
 	long diff = offset - cur_skew;
 	int date_skewed = diff > SKEW_THRESHOLD_S || diff < -SKEW_THRESHOLD_S;
-	int skew_error = in_list(code, skew_codes) ||
-			 (in_list(code, signature_codes) && (message_says_skew(message) || date_skewed));
+	int skew_error = aws_error_is_skew(code) ||
+			 (aws_error_is_signature(code) && (message_says_skew(message) || date_skewed));
 	if (!skew_error || diff == 0)
 		return 0;
 	/* A signature error whose Date is close to our clock is a real
 	 * signature error: correcting by a second or two would not help. */
-	if (!date_skewed && !in_list(code, skew_codes) && (diff < 60 && diff > -60))
+	if (!date_skewed && !aws_error_is_skew(code) && (diff < 60 && diff > -60))
 		return 0;
 	*new_skew = offset;
 	return 1;
