@@ -269,6 +269,61 @@ static struct kvlist *open_section(struct aws_config *c, enum aws_config_file f,
 	return NULL;
 }
 
+#define PARSE_OOM (-2)
+
+/* A line indented under an option: one more line of its value, or (when
+ * the option's own value is empty) a "k = v" line of its nested block.
+ * 0, -1 with err set, or PARSE_OOM. */
+static int continuation(struct kv *opt, const char *s, size_t n, size_t blanks, const char *path,
+			size_t lineno, char *err, size_t err_sz)
+{
+	if (opt->value[0] != '\0')
+		return append_line(&opt->value, blanks, s, n) ? PARSE_OOM : 0;
+	size_t kl = span(s, n, "="), vl = kl < n ? n - kl - 1 : 0;
+	const char *k = s, *v = s + kl + (kl < n);
+	int bad = kl == n;
+	trim(&k, &kl);
+	trim(&v, &vl);
+	if (bad || !kl) {
+		msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
+		return -1;
+	}
+	return kvlist_set(&opt->sub, k, kl, v, vl) ? 0 : PARSE_OOM;
+}
+
+/* "[name]": *cur becomes the section the next lines fill (discard for an
+ * ignored one, still checked for syntax).  0, -1 with err set, or
+ * PARSE_OOM. */
+static int section_line(struct aws_config *c, enum aws_config_file f, const char *s, size_t n,
+			struct kvlist **cur, struct kvlist *discard, const char *path, size_t lineno,
+			char *err, size_t err_sz)
+{
+	const char *h = s + 1;
+	size_t hl = span(h, n - 1, "]"), t = hl + 2;
+	int ignored;
+	if (hl == n - 1) {
+		msg_set(err, err_sz, "%s:%zu: expected ']' to close the section header", path, lineno);
+		return -1;
+	}
+	while (t < n && is_space(s[t]))
+		t++;
+	if (t < n && s[t] != '#' && s[t] != ';') {
+		msg_set(err, err_sz, "%s:%zu: unexpected text after ']'", path, lineno);
+		return -1;
+	}
+	trim(&h, &hl);
+	if (!hl) {
+		msg_set(err, err_sz, "%s:%zu: empty section name", path, lineno);
+		return -1;
+	}
+	*cur = open_section(c, f, h, hl, &ignored);
+	if (!*cur && !ignored)
+		return PARSE_OOM;
+	if (!*cur)
+		*cur = discard;
+	return 0;
+}
+
 static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		 const char *data, size_t len, char *err, size_t err_sz)
 {
@@ -276,11 +331,11 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 	struct kv *opt = NULL;  /* the option indented lines continue */
 	size_t opt_indent = 0, blanks = 0, lineno = 0;
 	const char *p = data, *end = data + len;
-	int rc = -1;
+	int rc = 0;
 
 	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
-	while (p < end) {
+	while (p < end && rc == 0) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *s = p;
 		size_t n = (size_t)((eol ? eol : end) - p), indent = 0;
@@ -290,7 +345,8 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 			n--;
 		if (memchr(s, '\0', n)) {
 			msg_set(err, err_sz, "%s:%zu: NUL byte", path, lineno);
-			goto out;
+			rc = -1;
+			break;
 		}
 		while (indent < n && is_space(s[indent]))
 			indent++;
@@ -302,56 +358,20 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		if (s[0] == '#' || s[0] == ';')
 			continue;
 		if (opt && indent > opt_indent) {
-			if (opt->value[0] == '\0') { /* nested block: "k = v" only */
-				size_t kl = span(s, n, "="), vl = kl < n ? n - kl - 1 : 0;
-				const char *k = s, *v = s + kl + (kl < n);
-				int bad = kl == n;
-				trim(&k, &kl);
-				trim(&v, &vl);
-				if (bad || !kl) {
-					msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
-					goto out;
-				}
-				if (!kvlist_set(&opt->sub, k, kl, v, vl))
-					goto oom;
-			} else if (append_line(&opt->value, blanks, s, n)) {
-				goto oom;
-			}
+			rc = continuation(opt, s, n, blanks, path, lineno, err, err_sz);
 			blanks = 0;
 			continue;
 		}
 		opt = NULL;
 		if (s[0] == '[') {
-			const char *h = s + 1;
-			size_t hl = span(h, n - 1, "]"), t = hl + 2;
-			int ignored;
-			if (hl == n - 1) {
-				msg_set(err, err_sz, "%s:%zu: expected ']' to close the section header",
-				       path, lineno);
-				goto out;
-			}
-			while (t < n && is_space(s[t]))
-				t++;
-			if (t < n && s[t] != '#' && s[t] != ';') {
-				msg_set(err, err_sz, "%s:%zu: unexpected text after ']'", path, lineno);
-				goto out;
-			}
-			trim(&h, &hl);
-			if (!hl) {
-				msg_set(err, err_sz, "%s:%zu: empty section name", path, lineno);
-				goto out;
-			}
-			cur = open_section(c, f, h, hl, &ignored);
-			if (!cur && !ignored)
-				goto oom;
-			if (!cur)
-				cur = &discard; /* still checked for syntax */
+			rc = section_line(c, f, s, n, &cur, &discard, path, lineno, err, err_sz);
 			continue;
 		}
 		if (!cur) {
 			msg_set(err, err_sz, "%s:%zu: expected a [section] header before 'key = value'",
 			       path, lineno);
-			goto out;
+			rc = -1;
+			break;
 		}
 		size_t kl = span(s, n, "=:"), vl = kl < n ? n - kl - 1 : 0;
 		const char *k = s, *v = s + kl + (kl < n);
@@ -359,21 +379,19 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		trim(&k, &kl);
 		if (bad || !kl) {
 			msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
-			goto out;
+			rc = -1;
+			break;
 		}
 		trim(&v, &vl);
 		if (!(opt = kvlist_set(cur, k, kl, v, vl)))
-			goto oom;
+			rc = PARSE_OOM;
 		opt_indent = indent;
 		blanks = 0;
 	}
-	rc = 0;
-	goto out;
-oom:
-	msg_set(err, err_sz, "%s: out of memory", path);
-out:
+	if (rc == PARSE_OOM)
+		msg_set(err, err_sz, "%s: out of memory", path);
 	kvlist_free(&discard);
-	return rc;
+	return rc ? -1 : 0;
 }
 
 /* Reads the whole file; growth copies and wipes, never realloc()s secrets. */
