@@ -109,9 +109,9 @@ int aws_credentials_copy(struct aws_credentials *dst, const struct aws_credentia
 	    (src->secret_access_key && !dst->secret_access_key) ||
 	    (src->session_token && !dst->session_token)) {
 		aws_credentials_clear(dst);
-		return -1;
+		return AL_SOFTWARE;
 	}
-	return 0;
+	return AL_OK;
 }
 
 const char *aws_creds_kind_name(enum aws_creds_kind k)

@@ -25,7 +25,7 @@ void aws_credentials_clear(struct aws_credentials *c);
 void aws_credentials_mask(const char *access_key_id, char *out, size_t out_sz);
 
 /* A deep copy of src into dst (dst is overwritten, not cleared first).
- * 0, or -1 on out-of-memory with dst zeroed. */
+ * AL_OK, or AL_SOFTWARE on out-of-memory with dst zeroed. */
 int aws_credentials_copy(struct aws_credentials *dst, const struct aws_credentials *src);
 
 /* ------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* A failure as the assertions read it: the fault and its message. */
-struct aws_error {
+struct failure {
 	enum aws_err_kind kind;
 	long status;
 	char code[128];
@@ -25,7 +25,7 @@ struct aws_error {
 	int attempts;
 };
 
-static void view(struct aws_error *e, const struct aws_fault *f)
+static void view(struct failure *e, const struct aws_fault *f)
 {
 	e->kind = f->kind;
 	e->status = f->status;
@@ -34,7 +34,7 @@ static void view(struct aws_error *e, const struct aws_fault *f)
 }
 
 static int request(struct aws_client *c, const struct aws_call *call, const struct aws_credentials *creds,
-		   struct http_response *r, struct aws_error *e)
+		   struct http_response *r, struct failure *e)
 {
 	struct aws_fault f;
 	int rc = aws_request(c, call, creds, r, &f, e->message, sizeof e->message);
@@ -55,7 +55,7 @@ static struct http_response resp(long status, const char *body, const char *erro
 }
 
 static void decode(const char *op, long status, const char *body, const char *etype,
-		   struct aws_error *err)
+		   struct failure *err)
 {
 	struct http_response r = resp(status, body, etype);
 	struct aws_fault f;
@@ -74,7 +74,7 @@ static int coral_trap(const char *body)
 
 static void test_decode_shapes(void)
 {
-	struct aws_error e;
+	struct failure e;
 
 	decode("StartQuery", 400,
 	       "{\"__type\":\"com.amazonaws.logs#ThrottlingException\",\"message\":\"Rate exceeded\"}",
@@ -437,7 +437,7 @@ static void test_transport_retries_and_quota(void)
 	creds.access_key_id = (char *)"AKIDEXAMPLE";
 	creds.secret_access_key = (char *)"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 	struct http_response r;
-	struct aws_error e;
+	struct failure e;
 
 	nslept = 0;
 	int rc = request(c, &call, &creds, &r, &e);
@@ -608,7 +608,7 @@ static void test_endpoint_and_scrub(void)
 	buf_printf(&body, "{\"__type\":\"InvalidSignatureException\",\"message\":\"The Canonical String "
 			  "should have been 'x-amz-security-token:%s'\"}", token);
 	struct http_response r = resp(400, body.data, NULL);
-	struct aws_error e;
+	struct failure e;
 	struct aws_fault f;
 	const char *const sec[] = {token, NULL};
 	aws_error_decode("StartQuery", &r, NULL, sec, &f, NULL, e.message, sizeof e.message);
