@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "aws/aws_config.h"
+#include "status.h"
+#include "aws/aws_secret_int.h"
 
 extern char **environ;
 
@@ -56,7 +58,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	cfg_fd = make_file(cfg_path, sizeof cfg_path, "fuzz-aws-config");
 	creds_fd = make_file(creds_path, sizeof creds_path, "fuzz-aws-credentials");
-	aws_config_wipe_hook = wipe_check;
+	aws_secret_wipe_hook = wipe_check;
 	return 0;
 }
 
@@ -208,7 +210,7 @@ static void check_endpoint(const struct aws_config *cfg, const char *profile,
 	char err[512];
 	err[0] = '\0';
 	int rc = aws_config_endpoint(cfg, profile, svc, region, NULL, &ep, err, sizeof err);
-	FUZZ_CHECK(rc == 0 || rc == -1);
+	FUZZ_CHECK(rc == AL_OK || rc == AL_CONFIG);
 	if (rc != 0) {
 		check_err_line(err);
 		return;
@@ -289,7 +291,7 @@ static void query_profile(const struct aws_config *cfg, const char *name, const 
 	if (!*name) {
 		FUZZ_CHECK(rc == 0 && src == AWS_PROFILE_FROM_DEFAULT && strcmp(pname, "default") == 0);
 	} else if (strlen(name) >= sizeof pname) {
-		FUZZ_CHECK(rc == -1);
+		FUZZ_CHECK(rc == AL_CONFIG);
 		check_err_line(err);
 	} else {
 		FUZZ_CHECK(src == AWS_PROFILE_FROM_CLI && strcmp(pname, name) == 0);
@@ -307,7 +309,7 @@ static void query_profile(const struct aws_config *cfg, const char *name, const 
 	if (pr && *pr && aws_region_valid(pr)) {
 		FUZZ_CHECK(rc == 0 && rsrc == AWS_REGION_FROM_PROFILE && strcmp(region, pr) == 0);
 	} else {
-		FUZZ_CHECK(rc == -1 && region[0] == '\0');
+		FUZZ_CHECK(rc == AL_CONFIG && region[0] == '\0');
 		FUZZ_CHECK(rsrc == (pr && *pr ? AWS_REGION_FROM_PROFILE : AWS_REGION_NONE));
 		check_err_line(err);
 	}
@@ -374,7 +376,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 'x', sizeof err);
 	err[sizeof err - 1] = '\0';
 	int rc = aws_config_load(cfg_path, creds_path, &cfg, err, sizeof err);
-	FUZZ_CHECK(rc == 0 || rc == -1);
+	FUZZ_CHECK(rc == AL_OK || rc == AL_CONFIG);
 	if (rc != 0) {
 		FUZZ_CHECK(cfg == NULL);
 		check_load_error(err, data, cfg_n, cr, cr_n);

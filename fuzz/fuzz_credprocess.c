@@ -1,5 +1,5 @@
-/* credential_process: the JSON answer parser (aws_creds_parse_process_output)
- * and the shlex-like splitting of the command line (aws_creds_split_command),
+/* credential_process: the JSON answer parser (aws_credprocess_parse_output)
+ * and the shlex-like splitting of the command line (aws_credprocess_split),
  * both run on every input.
  *
  * Before that, every "$SECRET" in the input becomes SECRET_CANARY and every
@@ -11,6 +11,9 @@
 #include "fuzz_common.h"
 
 #include "aws/aws_creds.h"
+#include "aws/aws_creds_int.h"
+#include "aws/aws_credprocess_int.h"
+#include "aws/aws_secret_int.h"
 #include "status.h"
 
 #define SECRET_CANARY "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETCANARY0123456789abcdefghijkl"
@@ -39,7 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	aws_creds_clock = fixed_clock;
-	aws_creds_wipe_hook = wipe_check;
+	aws_secret_wipe_hook = wipe_check;
 	return 0;
 }
 
@@ -91,7 +94,7 @@ static void fuzz_process_output(const char *json, size_t len)
 	char err[1024];
 	memset(&c, 0xA5, sizeof c); /* must be overwritten */
 	err[0] = '\0';
-	int rc = aws_creds_parse_process_output(json, len, PROFILE, &c, err, sizeof err);
+	int rc = aws_credprocess_parse_output(json, len, PROFILE, &c, err, sizeof err);
 	FUZZ_CHECK(rc == AL_OK || rc == AL_CONFIG || rc == AL_SOFTWARE);
 	if (rc != AL_OK) {
 		FUZZ_CHECK(!c.access_key_id && !c.secret_access_key && !c.session_token);
@@ -178,8 +181,8 @@ static void fuzz_split(const char *cmd)
 	};
 	char **argv = (char **)&argv, err[256];
 	err[0] = '\0';
-	int rc = aws_creds_split_command(cmd, &argv, err, sizeof err);
-	FUZZ_CHECK(rc == 0 || rc == -1);
+	int rc = aws_credprocess_split(cmd, &argv, err, sizeof err);
+	FUZZ_CHECK(rc == AL_OK || rc == AL_CONFIG || rc == AL_SOFTWARE);
 	if (rc) {
 		int known = 0;
 		FUZZ_CHECK(argv == NULL);
@@ -207,7 +210,7 @@ static void fuzz_split(const char *cmd)
 			k++;
 			s += n;
 		}
-		FUZZ_CHECK(k == 0 ? rc == -1 : argv[k] == NULL);
+		FUZZ_CHECK(k == 0 ? rc == AL_CONFIG : argv[k] == NULL);
 	}
 	if (rc)
 		return;
@@ -216,13 +219,13 @@ static void fuzz_split(const char *cmd)
 	size_t n = argv_len(argv);
 	FUZZ_CHECK(n >= 1);
 	char *q = requote(argv), **again = NULL;
-	FUZZ_CHECK(aws_creds_split_command(q, &again, err, sizeof err) == 0);
+	FUZZ_CHECK(aws_credprocess_split(q, &again, err, sizeof err) == 0);
 	FUZZ_CHECK(argv_len(again) == n);
 	for (size_t i = 0; i < n; i++)
 		FUZZ_CHECK(strcmp(argv[i], again[i]) == 0);
 	free(q);
-	aws_creds_free_argv(again);
-	aws_creds_free_argv(argv);
+	aws_credprocess_free_argv(again);
+	aws_credprocess_free_argv(argv);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -34,4 +34,16 @@ const char *buf_str(const struct buf *b);
  * JSON whatever a log line contained. */
 int buf_json_string(struct buf *b, const char *s, size_t len);
 
+/* The value of one hex digit (either case), or -1. */
+static inline int buf_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif

@@ -488,7 +488,8 @@ static int resolve_groups(struct scan *sc, const struct logs_target *t, const st
 	for (size_t i = 0; i < sc->ng && !rc && !scan_signal; i++) {
 		struct group_run *g = &sc->g[i];
 		struct logs_group_info info;
-		struct aws_error aerr;
+		struct aws_fault aerr;
+		char aerr_msg[AWS_ERR_MAX];
 		g->start = since;
 		g->end = until;
 		if (overlap >= 0) {
@@ -505,7 +506,7 @@ static int resolve_groups(struct scan *sc, const struct logs_target *t, const st
 		}
 		/* The group must exist; and before its creation there is
 		 * nothing to fetch (the service rejects such a window). */
-		int drc = logs_api_describe_log_group(client, t, g->name, &info, &aerr);
+		int drc = logs_api_describe_log_group(client, t, g->name, &info, &aerr, aerr_msg, sizeof(aerr_msg));
 		if (drc == AL_OK && !info.found) {
 			cli_error("scan", "log group %s does not exist in %s (is the cluster's authenticator log type"
 					  " enabled, and is this its region?)",
@@ -517,12 +518,12 @@ static int resolve_groups(struct scan *sc, const struct logs_target *t, const st
 		 * would fail every query the same way: say it now. */
 		if (drc != AL_OK &&
 		    (aerr.kind == AWS_ERR_AUTH || aerr.kind == AWS_ERR_TRANSPORT || drc == AL_SOFTWARE)) {
-			cli_error("scan", "%s", aerr.message);
+			cli_error("scan", "%s", aerr_msg);
 			rc = drc;
 			break;
 		}
 		if (drc != AL_OK) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
-			cli_verbose("scan", "%s (going on without it)", aerr.message);
+			cli_verbose("scan", "%s (going on without it)", aerr_msg);
 		if (drc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start)
 			g->start = info.creation_ms / 1000;
 		if (g->start >= g->end)

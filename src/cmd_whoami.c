@@ -226,7 +226,7 @@ int cmd_whoami(int argc, char **argv)
 		rc = AL_SOFTWARE;
 		goto out;
 	}
-	rc = aws_creds_caller_identity(client, sts_ep.url, sts_ep.signing_region, &creds, &id, err, sizeof err);
+	rc = aws_sts_caller_identity(client, sts_ep.url, sts_ep.signing_region, &creds, &id, err, sizeof err);
 	if (rc != AL_OK) {
 		cli_error("whoami", "STS at %s: %s", sts_ep.url, err);
 		goto out;

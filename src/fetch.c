@@ -658,11 +658,12 @@ static void attempt_failed(struct fetch *f, struct wnode *n, const char *why, co
 static void stop_query(struct worker *wk, const char *qid)
 {
 	struct fetch *f = wk->f;
-	struct aws_error err;
+	struct aws_fault fault;
+	char err[AWS_ERR_MAX];
 	int stopped = 0;
-	int rc = logs_api_stop_query(wk->stop_client, f->o.target, qid, &stopped, &err);
+	int rc = logs_api_stop_query(wk->stop_client, f->o.target, qid, &stopped, &fault, err, sizeof(err));
 	if (rc)
-		vlog(f, "StopQuery %s failed (ignored): %s", qid, err.message);
+		vlog(f, "StopQuery %s failed (ignored): %s", qid, err);
 	else
 		vlog(f, "StopQuery %s: %s", qid, stopped ? "stopped" : "it had already ended");
 }
@@ -747,7 +748,8 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 				    struct logs_query_result *res, char *why, size_t why_sz)
 {
 	struct fetch *f = wk->f;
-	struct aws_error err;
+	struct aws_fault fault;
+	char err[AWS_ERR_MAX];
 	double delay = POLL_FIRST_MS * f->scale;
 	int64_t deadline = now_ms() + (int64_t)(QUERY_DEADLINE_MS * f->scale);
 	int errors = 0;
@@ -759,27 +761,27 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 		if (polls >= POLL_STEADY)
 			delay = delay * 1.5 > POLL_MAX_MS * f->scale ? POLL_MAX_MS * f->scale : delay * 1.5;
 		rows_reset(wk->rows);
-		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, collect_row, wk, res, &err);
+		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, collect_row, wk, res, &fault, err, sizeof(err));
 		if (rc) {
 			if (rc == AL_SOFTWARE || wk->oom) {
 				stop_query(wk, qid);
 				fatal(f, AL_SOFTWARE, "out of memory while reading query results");
 				return POLL_FATAL;
 			}
-			if (err.kind == AWS_ERR_ACCESS_DENIED || err.kind == AWS_ERR_AUTH) {
+			if (fault.kind == AWS_ERR_ACCESS_DENIED || fault.kind == AWS_ERR_AUTH) {
 				stop_query(wk, qid);
-				fatal(f, aws_error_status(err.kind), "%s%s", err.message,
-				      err.kind == AWS_ERR_ACCESS_DENIED
+				fatal(f, aws_error_status(fault.kind), "%s%s", err,
+				      fault.kind == AWS_ERR_ACCESS_DENIED
 					      ? " (the credentials need logs:GetQueryResults on the log group)"
 					      : "");
 				return POLL_FATAL;
 			}
 			if (++errors >= POLL_ERRORS_MAX) {
 				stop_query(wk, qid);
-				snprintf(why, why_sz, "%s", err.message);
+				snprintf(why, why_sz, "%s", err);
 				return POLL_FAILED;
 			}
-			vlog(f, "query %s: poll %d failed (%s); polling again", qid, polls, err.message);
+			vlog(f, "query %s: poll %d failed (%s); polling again", qid, polls, err);
 			continue;
 		}
 		errors = 0;
@@ -809,11 +811,11 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
  * InvalidParameterException "Query's end date and time is either before
  * the log group creation time or exceeds the log group log retention
  * settings" — an empty answer, not an error. */
-static int outside_retention(const struct aws_error *err)
+static int outside_retention(const struct aws_fault *fault, const char *err)
 {
-	return strcmp(err->code, "InvalidParameterException") == 0 &&
-	       (strstr(err->message, "end date and time") || strstr(err->message, "creation time") ||
-		strstr(err->message, "retention"));
+	return strcmp(fault->code, "InvalidParameterException") == 0 &&
+	       (strstr(err, "end date and time") || strstr(err, "creation time") ||
+		strstr(err, "retention"));
 }
 
 static void post_done(struct worker *wk, struct wnode *n, int truncated, const struct fetch_cost *cost)
@@ -846,7 +848,8 @@ static void run_window(struct worker *wk, struct wnode *n)
 	const char *group = f->o.groups[w->group];
 	struct fetch_cost cost = {0};
 	struct logs_query_result res;
-	struct aws_error err;
+	struct aws_fault fault;
+	char err[AWS_ERR_MAX];
 	char qid[LOGS_API_QUERY_ID_MAX], why[600], win[64];
 	int64_t t0 = now_ms();
 
@@ -857,10 +860,10 @@ static void run_window(struct worker *wk, struct wnode *n)
 		return;
 	}
 	int rc = logs_api_start_query(wk->client, f->o.target, group, w->start, w->end, f->o.query, f->o.limit, qid,
-				      sizeof(qid), &err);
+				      sizeof(qid), &fault, err, sizeof(err));
 	if (rc) {
 		slot_release(f, 0);
-		if (err.kind == AWS_ERR_LIMIT) {
+		if (fault.kind == AWS_ERR_LIMIT) {
 			pthread_mutex_lock(&f->mu);
 			double d = limit_hit(f);
 			n->limit_waited_ms += d;
@@ -869,49 +872,49 @@ static void run_window(struct worker *wk, struct wnode *n)
 			pthread_mutex_unlock(&f->mu);
 			if (give_up) {
 				snprintf(why, sizeof(why), "no free query slot after waiting %.0f min: %s",
-					 n->limit_waited_ms / 60000, err.message);
+					 n->limit_waited_ms / 60000, err);
 				post_failed(f, n, why, &cost);
 				return;
 			}
 			vlog(f, "%s %s: %s; holding StartQuery off %.1f s, %d quer%s at once", group, win,
-			     err.message, d / 1000, slots, slots == 1 ? "y" : "ies");
+			     err, d / 1000, slots, slots == 1 ? "y" : "ies");
 			requeue(f, n, 0);
 			return;
 		}
-		if (outside_retention(&err)) {
+		if (outside_retention(&fault, err)) {
 			vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
 			rows_reset(wk->rows);
 			post_done(wk, n, 0, &cost);
 			return;
 		}
-		switch (err.kind) {
+		switch (fault.kind) {
 		case AWS_ERR_ACCESS_DENIED:
 			fatal(f, AL_NOPERM,
 			      "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
 			      " see examples/iam-policy.json)",
-			      err.message, group);
+			      err, group);
 			free(n);
 			return;
 		case AWS_ERR_AUTH:
-			fatal(f, AL_CONFIG, "%s", err.message);
+			fatal(f, AL_CONFIG, "%s", err);
 			free(n);
 			return;
 		case AWS_ERR_NOT_FOUND:
 			fatal(f, AL_CONFIG, "%s (log group %s in region %s; is the authenticator log type enabled?)",
-			      err.message, group, f->o.target->region);
+			      err, group, f->o.target->region);
 			free(n);
 			return;
 		case AWS_ERR_VALIDATION:
-			fatal(f, AL_DATAERR, "%s", err.message);
+			fatal(f, AL_DATAERR, "%s", err);
 			free(n);
 			return;
 		default:
 			if (rc == AL_SOFTWARE) {
-				fatal(f, AL_SOFTWARE, "%s", err.message);
+				fatal(f, AL_SOFTWARE, "%s", err);
 				free(n);
 				return;
 			}
-			attempt_failed(f, n, err.message, &cost);
+			attempt_failed(f, n, err, &cost);
 			return;
 		}
 	}

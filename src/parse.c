@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "buf.h"
 #include "hotpath.h"
 #include "status.h"
 
@@ -142,17 +143,6 @@ static ALWAYS_INLINE int copy_line(char *dst, const char *src, size_t n)
 	return has_nul;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* UTF-8 of a code point; Go writes U+FFFD for invalid ones, and so do we. */
 static size_t put_utf8(char *dst, unsigned long cp)
 {
@@ -209,7 +199,7 @@ long parse_unquote(const char *src, size_t len, char *dst)
 		case 'x': {
 			if (i + 2 > len)
 				return -1;
-			int h = hexval(src[i]), l = hexval(src[i + 1]);
+			int h = buf_hexval(src[i]), l = buf_hexval(src[i + 1]);
 			if (h < 0 || l < 0)
 				return -1;
 			dst[o++] = (char)(h << 4 | l);
@@ -223,7 +213,7 @@ long parse_unquote(const char *src, size_t len, char *dst)
 			if (i + n > len)
 				return -1;
 			for (size_t k = 0; k < n; k++) {
-				int v = hexval(src[i + k]);
+				int v = buf_hexval(src[i + k]);
 				if (v < 0)
 					return -1;
 				cp = cp << 4 | (unsigned long)v;

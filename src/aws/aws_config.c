@@ -2,6 +2,8 @@
  * resolution: see aws_config.h for the rules. */
 #include "aws_config.h"
 
+#include "aws_secret.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +18,10 @@
 #include <openssl/crypto.h>
 
 #include "msg.h"
+#include "status.h"
 
 #define MAX_FILE_SIZE (16u << 20)
 
-void (*aws_config_wipe_hook)(const void *p, size_t n);
 
 struct kvlist {
 	struct kv *v;
@@ -47,25 +49,24 @@ struct aws_config {
 	size_t n, cap;
 };
 
-static void wipe(void *p, size_t n)
-{
-	OPENSSL_cleanse(p, n);
-	if (aws_config_wipe_hook)
-		aws_config_wipe_hook(p, n);
-}
-
-static void wipe_free_str(char *s)
-{
-	if (!s)
-		return;
-	wipe(s, strlen(s));
-	free(s);
-}
-
-static const char *env(const char *name)
+const char *aws_config_env(const char *name)
 {
 	const char *v = getenv(name);
 	return v && *v ? v : NULL;
+}
+
+const char *aws_config_setting(const struct aws_config *cfg, const char *profile, const char *env_name,
+			       const char *key)
+{
+	const char *v = aws_config_env(env_name);
+	if (!v && cfg && profile)
+		v = aws_config_get(cfg, profile, key);
+	return v && *v ? v : NULL;
+}
+
+int aws_config_true(const char *v)
+{
+	return v && strcasecmp(v, "true") == 0;
 }
 
 static void *grow(void *arr, size_t n, size_t *cap, size_t el)
@@ -95,8 +96,8 @@ static char *dupn(const char *s, size_t n, int lower)
 static void kvlist_free(struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		wipe_free_str(l->v[i].key);
-		wipe_free_str(l->v[i].value);
+		aws_secret_free(l->v[i].key);
+		aws_secret_free(l->v[i].value);
 		kvlist_free(&l->v[i].sub);
 	}
 	free(l->v);
@@ -120,8 +121,8 @@ static struct kv *kvlist_set(struct kvlist *l, const char *k, size_t kl, const c
 		goto out;
 	e = kvlist_find(l, key);
 	if (e) {
-		wipe_free_str(e->key);
-		wipe_free_str(e->value);
+		aws_secret_free(e->key);
+		aws_secret_free(e->value);
 		kvlist_free(&e->sub);
 	} else {
 		struct kv *p = grow(l->v, l->n, &l->cap, sizeof *p);
@@ -135,8 +136,8 @@ static struct kv *kvlist_set(struct kvlist *l, const char *k, size_t kl, const c
 	e->value = val;
 	key = val = NULL;
 out:
-	wipe_free_str(key);
-	wipe_free_str(val);
+	aws_secret_free(key);
+	aws_secret_free(val);
 	return e && e->key ? e : NULL;
 }
 
@@ -153,7 +154,7 @@ static int append_line(char **v, size_t blank_lines, const char *s, size_t n)
 	memset(d + old, '\n', nl);
 	memcpy(d + old + nl, s, n);
 	d[old + nl + n] = '\0';
-	wipe_free_str(*v);
+	aws_secret_free(*v);
 	*v = d;
 	return 0;
 }
@@ -268,6 +269,61 @@ static struct kvlist *open_section(struct aws_config *c, enum aws_config_file f,
 	return NULL;
 }
 
+#define PARSE_OOM (-2)
+
+/* A line indented under an option: one more line of its value, or (when
+ * the option's own value is empty) a "k = v" line of its nested block.
+ * 0, -1 with err set, or PARSE_OOM. */
+static int continuation(struct kv *opt, const char *s, size_t n, size_t blanks, const char *path,
+			size_t lineno, char *err, size_t err_sz)
+{
+	if (opt->value[0] != '\0')
+		return append_line(&opt->value, blanks, s, n) ? PARSE_OOM : 0;
+	size_t kl = span(s, n, "="), vl = kl < n ? n - kl - 1 : 0;
+	const char *k = s, *v = s + kl + (kl < n);
+	int bad = kl == n;
+	trim(&k, &kl);
+	trim(&v, &vl);
+	if (bad || !kl) {
+		msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
+		return -1;
+	}
+	return kvlist_set(&opt->sub, k, kl, v, vl) ? 0 : PARSE_OOM;
+}
+
+/* "[name]": *cur becomes the section the next lines fill (discard for an
+ * ignored one, still checked for syntax).  0, -1 with err set, or
+ * PARSE_OOM. */
+static int section_line(struct aws_config *c, enum aws_config_file f, const char *s, size_t n,
+			struct kvlist **cur, struct kvlist *discard, const char *path, size_t lineno,
+			char *err, size_t err_sz)
+{
+	const char *h = s + 1;
+	size_t hl = span(h, n - 1, "]"), t = hl + 2;
+	int ignored;
+	if (hl == n - 1) {
+		msg_set(err, err_sz, "%s:%zu: expected ']' to close the section header", path, lineno);
+		return -1;
+	}
+	while (t < n && is_space(s[t]))
+		t++;
+	if (t < n && s[t] != '#' && s[t] != ';') {
+		msg_set(err, err_sz, "%s:%zu: unexpected text after ']'", path, lineno);
+		return -1;
+	}
+	trim(&h, &hl);
+	if (!hl) {
+		msg_set(err, err_sz, "%s:%zu: empty section name", path, lineno);
+		return -1;
+	}
+	*cur = open_section(c, f, h, hl, &ignored);
+	if (!*cur && !ignored)
+		return PARSE_OOM;
+	if (!*cur)
+		*cur = discard;
+	return 0;
+}
+
 static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		 const char *data, size_t len, char *err, size_t err_sz)
 {
@@ -275,11 +331,11 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 	struct kv *opt = NULL;  /* the option indented lines continue */
 	size_t opt_indent = 0, blanks = 0, lineno = 0;
 	const char *p = data, *end = data + len;
-	int rc = -1;
+	int rc = 0;
 
 	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
-	while (p < end) {
+	while (p < end && rc == 0) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *s = p;
 		size_t n = (size_t)((eol ? eol : end) - p), indent = 0;
@@ -289,7 +345,8 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 			n--;
 		if (memchr(s, '\0', n)) {
 			msg_set(err, err_sz, "%s:%zu: NUL byte", path, lineno);
-			goto out;
+			rc = -1;
+			break;
 		}
 		while (indent < n && is_space(s[indent]))
 			indent++;
@@ -301,56 +358,20 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		if (s[0] == '#' || s[0] == ';')
 			continue;
 		if (opt && indent > opt_indent) {
-			if (opt->value[0] == '\0') { /* nested block: "k = v" only */
-				size_t kl = span(s, n, "="), vl = kl < n ? n - kl - 1 : 0;
-				const char *k = s, *v = s + kl + (kl < n);
-				int bad = kl == n;
-				trim(&k, &kl);
-				trim(&v, &vl);
-				if (bad || !kl) {
-					msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
-					goto out;
-				}
-				if (!kvlist_set(&opt->sub, k, kl, v, vl))
-					goto oom;
-			} else if (append_line(&opt->value, blanks, s, n)) {
-				goto oom;
-			}
+			rc = continuation(opt, s, n, blanks, path, lineno, err, err_sz);
 			blanks = 0;
 			continue;
 		}
 		opt = NULL;
 		if (s[0] == '[') {
-			const char *h = s + 1;
-			size_t hl = span(h, n - 1, "]"), t = hl + 2;
-			int ignored;
-			if (hl == n - 1) {
-				msg_set(err, err_sz, "%s:%zu: expected ']' to close the section header",
-				       path, lineno);
-				goto out;
-			}
-			while (t < n && is_space(s[t]))
-				t++;
-			if (t < n && s[t] != '#' && s[t] != ';') {
-				msg_set(err, err_sz, "%s:%zu: unexpected text after ']'", path, lineno);
-				goto out;
-			}
-			trim(&h, &hl);
-			if (!hl) {
-				msg_set(err, err_sz, "%s:%zu: empty section name", path, lineno);
-				goto out;
-			}
-			cur = open_section(c, f, h, hl, &ignored);
-			if (!cur && !ignored)
-				goto oom;
-			if (!cur)
-				cur = &discard; /* still checked for syntax */
+			rc = section_line(c, f, s, n, &cur, &discard, path, lineno, err, err_sz);
 			continue;
 		}
 		if (!cur) {
 			msg_set(err, err_sz, "%s:%zu: expected a [section] header before 'key = value'",
 			       path, lineno);
-			goto out;
+			rc = -1;
+			break;
 		}
 		size_t kl = span(s, n, "=:"), vl = kl < n ? n - kl - 1 : 0;
 		const char *k = s, *v = s + kl + (kl < n);
@@ -358,21 +379,19 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 		trim(&k, &kl);
 		if (bad || !kl) {
 			msg_set(err, err_sz, "%s:%zu: expected 'key = value'", path, lineno);
-			goto out;
+			rc = -1;
+			break;
 		}
 		trim(&v, &vl);
 		if (!(opt = kvlist_set(cur, k, kl, v, vl)))
-			goto oom;
+			rc = PARSE_OOM;
 		opt_indent = indent;
 		blanks = 0;
 	}
-	rc = 0;
-	goto out;
-oom:
-	msg_set(err, err_sz, "%s: out of memory", path);
-out:
+	if (rc == PARSE_OOM)
+		msg_set(err, err_sz, "%s: out of memory", path);
 	kvlist_free(&discard);
-	return rc;
+	return rc ? -1 : 0;
 }
 
 /* Reads the whole file; growth copies and wipes, never realloc()s secrets. */
@@ -410,7 +429,7 @@ static int load_file(struct aws_config *c, enum aws_config_file f, const char *p
 			if (!(d = malloc(cap * 2)))
 				goto oom;
 			memcpy(d, data, len);
-			wipe(data, len);
+			aws_secret_wipe(data, len);
 			free(data);
 			data = d;
 			cap *= 2;
@@ -433,7 +452,7 @@ oom:
 	msg_set(err, err_sz, "%s: out of memory", path);
 out:
 	if (data) {
-		wipe(data, cap);
+		aws_secret_wipe(data, cap);
 		free(data);
 	}
 	if (fd >= 0)
@@ -443,9 +462,9 @@ out:
 
 int aws_config_default_path(enum aws_config_file which, char *out, size_t out_sz)
 {
-	const char *v = env(which == AWS_CONFIG_FILE_CONFIG ? "AWS_CONFIG_FILE"
+	const char *v = aws_config_env(which == AWS_CONFIG_FILE_CONFIG ? "AWS_CONFIG_FILE"
 							    : "AWS_SHARED_CREDENTIALS_FILE");
-	const char *home = env("HOME");
+	const char *home = aws_config_env("HOME");
 	int n;
 	if (v && !(v[0] == '~' && (v[1] == '/' || v[1] == '\0'))) {
 		n = snprintf(out, out_sz, "%s", v);
@@ -465,7 +484,7 @@ int aws_config_load(const char *config_path, const char *creds_path,
 {
 	struct aws_config *c = calloc(1, sizeof *c);
 	char path[4096];
-	int rc = -1;
+	int rc = AL_CONFIG;
 
 	*out = NULL;
 	msg_set(err, err_sz, "%s", "");
@@ -486,7 +505,7 @@ int aws_config_load(const char *config_path, const char *creds_path,
 	}
 	*out = c;
 	c = NULL;
-	rc = 0;
+	rc = AL_OK;
 out:
 	aws_config_free(c);
 	return rc;
@@ -497,7 +516,7 @@ void aws_config_free(struct aws_config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->n; i++) {
-		wipe_free_str(cfg->sec[i].name);
+		aws_secret_free(cfg->sec[i].name);
 		kvlist_free(&cfg->sec[i].kv);
 	}
 	free(cfg->sec);
@@ -553,9 +572,9 @@ int aws_config_select_profile(const struct aws_config *cfg, const char *cli_prof
 	if (cli_profile && *cli_profile) {
 		p = cli_profile;
 		*src = AWS_PROFILE_FROM_CLI;
-	} else if ((p = env("AWS_PROFILE"))) {
+	} else if ((p = aws_config_env("AWS_PROFILE"))) {
 		*src = AWS_PROFILE_FROM_ENV;
-	} else if ((p = env("AWS_DEFAULT_PROFILE"))) {
+	} else if ((p = aws_config_env("AWS_DEFAULT_PROFILE"))) {
 		*src = AWS_PROFILE_FROM_DEFAULT_ENV;
 	} else {
 		p = "default";
@@ -565,15 +584,15 @@ int aws_config_select_profile(const struct aws_config *cfg, const char *cli_prof
 		msg_set(err, err_sz, "profile name too long (from %s)", aws_profile_source_name(*src));
 		if (name_sz)
 			name[0] = '\0';
-		return -1;
+		return AL_CONFIG;
 	}
 	memcpy(name, p, strlen(p) + 1);
 	if (*src != AWS_PROFILE_FROM_DEFAULT && !aws_config_profile_exists(cfg, p)) {
 		msg_set(err, err_sz, "the config profile (%s) could not be found (from %s)",
 		       msg_printable(p, tmp, sizeof tmp), aws_profile_source_name(*src));
-		return -1;
+		return AL_CONFIG;
 	}
-	return 0;
+	return AL_OK;
 }
 
 const char *aws_profile_source_name(enum aws_profile_source src)
@@ -617,9 +636,9 @@ int aws_config_region(const struct aws_config *cfg, const char *profile, const c
 	if (cli_region && *cli_region) {
 		v = cli_region;
 		*src = AWS_REGION_FROM_CLI;
-	} else if ((v = env("AWS_REGION"))) {
+	} else if ((v = aws_config_env("AWS_REGION"))) {
 		*src = AWS_REGION_FROM_ENV;
-	} else if ((v = env("AWS_DEFAULT_REGION"))) {
+	} else if ((v = aws_config_env("AWS_DEFAULT_REGION"))) {
 		*src = AWS_REGION_FROM_DEFAULT_ENV;
 	} else if ((v = aws_config_get(cfg, profile, "region")) && *v) {
 		*src = AWS_REGION_FROM_PROFILE;
@@ -627,15 +646,15 @@ int aws_config_region(const struct aws_config *cfg, const char *profile, const c
 		msg_set(err, err_sz, "no AWS region: use --region, or set AWS_REGION, "
 		       "AWS_DEFAULT_REGION or 'region' in profile %s",
 		       msg_printable(profile ? profile : "default", tmp, sizeof tmp));
-		return -1;
+		return AL_CONFIG;
 	}
 	if (!aws_region_valid(v) || strlen(v) >= region_sz) {
 		msg_set(err, err_sz, "invalid AWS region '%s' (from %s)", msg_printable(v, tmp, sizeof tmp),
 		       aws_region_source_name(*src));
-		return -1;
+		return AL_CONFIG;
 	}
 	memcpy(region, v, strlen(v) + 1);
-	return 0;
+	return AL_OK;
 }
 
 const char *aws_region_source_name(enum aws_region_source src)
@@ -745,16 +764,6 @@ static const char *const sts_legacy_global[] = {
 	"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 };
 
-/* botocore's ensure_boolean: env first, then the profile; only "true" is true. */
-static int config_flag(const struct aws_config *cfg, const char *profile, const char *env_name,
-		       const char *key)
-{
-	const char *v = env(env_name);
-	if (!v)
-		v = aws_config_get(cfg, profile, key);
-	return v && strcasecmp(v, "true") == 0;
-}
-
 /* scheme://host[:port][/path], no user info, query or fragment. */
 static const char *parse_url(const char *url, struct aws_endpoint *out)
 {
@@ -819,114 +828,134 @@ static const char *parse_url(const char *url, struct aws_endpoint *out)
 	return NULL;
 }
 
+/* The configured URL for svc (--endpoint-url, the environment, the
+ * profile's services section, its endpoint_url), its source in out; NULL
+ * when none.  -1 with err set for a services name with no section. */
+static int configured_url(const struct aws_config *cfg, const char *profile, enum aws_service svc,
+			  const char *cli_endpoint_url, struct aws_endpoint *out, const char **urlp,
+			  char *err, size_t err_sz)
+{
+	const char *url = NULL, *svc_name;
+	char tmp[96], tmp2[96];
+	*urlp = NULL;
+	if (cli_endpoint_url && *cli_endpoint_url) {
+		out->source = AWS_ENDPOINT_FROM_CLI;
+		snprintf(out->origin, sizeof out->origin, "--endpoint-url");
+		*urlp = cli_endpoint_url;
+		return 0;
+	}
+	if (aws_config_true(aws_config_setting(cfg, profile, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+					       "ignore_configured_endpoint_urls")))
+		return 0;
+	if ((url = aws_config_env(services[svc].env))) {
+		out->source = AWS_ENDPOINT_FROM_ENV_SERVICE;
+		snprintf(out->origin, sizeof out->origin, "%s", services[svc].env);
+	} else if ((url = aws_config_env("AWS_ENDPOINT_URL"))) {
+		out->source = AWS_ENDPOINT_FROM_ENV;
+		snprintf(out->origin, sizeof out->origin, "AWS_ENDPOINT_URL");
+	} else if ((svc_name = aws_config_get(cfg, profile, "services")) && *svc_name) {
+		if (!find_sec(cfg, AWS_CONFIG_FILE_CONFIG, SEC_SERVICES, svc_name)) {
+			msg_set(err, err_sz, "profile %s: the services section '%s' does not exist",
+			       msg_printable(profile, tmp, sizeof tmp), msg_printable(svc_name, tmp2, sizeof tmp2));
+			return -1;
+		}
+		url = aws_config_service_get(cfg, profile, services[svc].key, "endpoint_url");
+		if (url && *url) {
+			out->source = AWS_ENDPOINT_FROM_SERVICES;
+			snprintf(out->origin, sizeof out->origin, "[services %s] %s",
+				 msg_printable(svc_name, tmp, sizeof tmp), services[svc].key);
+		} else {
+			url = NULL;
+		}
+	}
+	if (!url && (url = aws_config_get(cfg, profile, "endpoint_url")) && *url) {
+		out->source = AWS_ENDPOINT_FROM_PROFILE;
+		snprintf(out->origin, sizeof out->origin, "profile %s endpoint_url",
+			 msg_printable(profile, tmp, sizeof tmp));
+	}
+	*urlp = url && *url ? url : NULL;
+	return 0;
+}
+
+/* *global: STS answers region on the global sts.amazonaws.com (region
+ * aws-global, or sts_regional_endpoints = legacy and a region of the
+ * legacy list).  -1 with err set for an invalid sts_regional_endpoints. */
+static int sts_global(const struct aws_config *cfg, const char *profile, const char *region, int *global,
+		      char *err, size_t err_sz)
+{
+	const char *mode = aws_config_env("AWS_STS_REGIONAL_ENDPOINTS");
+	char tmp[96];
+	int legacy = 0;
+	*global = strcmp(region, "aws-global") == 0;
+	if (!mode)
+		mode = aws_config_get(cfg, profile, "sts_regional_endpoints");
+	if (mode && *mode) {
+		legacy = strcasecmp(mode, "legacy") == 0;
+		if (!legacy && strcasecmp(mode, "regional") != 0) {
+			msg_set(err, err_sz, "invalid sts_regional_endpoints '%s': expected legacy or regional",
+			       msg_printable(mode, tmp, sizeof tmp));
+			return -1;
+		}
+	}
+	for (size_t i = 0; legacy && i < sizeof sts_legacy_global / sizeof *sts_legacy_global; i++)
+		*global |= strcmp(region, sts_legacy_global[i]) == 0;
+	return 0;
+}
+
 int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum aws_service svc,
 			const char *region, const char *cli_endpoint_url,
 			struct aws_endpoint *out, char *err, size_t err_sz)
 {
-	const char *url = NULL, *why, *svc_name = NULL;
-	char tmp[96], tmp2[96];
-	int rc = -1, valid_region = region && aws_region_valid(region);
+	const char *url, *why;
+	char tmp[96];
+	int valid_region = region && aws_region_valid(region), global = 0;
 	const struct aws_partition *part = aws_partition_for_region(valid_region ? region : NULL);
 
 	memset(out, 0, sizeof *out);
 	if ((unsigned)svc >= sizeof services / sizeof *services) {
 		msg_set(err, err_sz, "unknown service");
-		goto out;
+		return AL_CONFIG;
 	}
 	out->partition = part->name;
 	if (valid_region)
 		snprintf(out->signing_region, sizeof out->signing_region, "%s", region);
-	int fips = config_flag(cfg, profile, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint");
-	int ds = config_flag(cfg, profile, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint");
-
-	if (cli_endpoint_url && *cli_endpoint_url) {
-		url = cli_endpoint_url;
-		out->source = AWS_ENDPOINT_FROM_CLI;
-		snprintf(out->origin, sizeof out->origin, "--endpoint-url");
-	} else if (!config_flag(cfg, profile, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-				"ignore_configured_endpoint_urls")) {
-		if ((url = env(services[svc].env))) {
-			out->source = AWS_ENDPOINT_FROM_ENV_SERVICE;
-			snprintf(out->origin, sizeof out->origin, "%s", services[svc].env);
-		} else if ((url = env("AWS_ENDPOINT_URL"))) {
-			out->source = AWS_ENDPOINT_FROM_ENV;
-			snprintf(out->origin, sizeof out->origin, "AWS_ENDPOINT_URL");
-		} else if ((svc_name = aws_config_get(cfg, profile, "services")) && *svc_name) {
-			if (!find_sec(cfg, AWS_CONFIG_FILE_CONFIG, SEC_SERVICES, svc_name)) {
-				msg_set(err, err_sz, "profile %s: the services section '%s' does not exist",
-				       msg_printable(profile, tmp, sizeof tmp),
-				       msg_printable(svc_name, tmp2, sizeof tmp2));
-				goto out;
-			}
-			url = aws_config_service_get(cfg, profile, services[svc].key, "endpoint_url");
-			if (url && *url) {
-				out->source = AWS_ENDPOINT_FROM_SERVICES;
-				snprintf(out->origin, sizeof out->origin, "[services %s] %s",
-					 msg_printable(svc_name, tmp, sizeof tmp), services[svc].key);
-			} else {
-				url = NULL;
-			}
-		}
-		if (!url && (url = aws_config_get(cfg, profile, "endpoint_url")) && *url) {
-			out->source = AWS_ENDPOINT_FROM_PROFILE;
-			snprintf(out->origin, sizeof out->origin, "profile %s endpoint_url",
-				 msg_printable(profile, tmp, sizeof tmp));
-		} else if (url && !*url) {
-			url = NULL;
-		}
-	}
+	int fips = aws_config_true(aws_config_setting(cfg, profile, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"));
+	int ds = aws_config_true(aws_config_setting(cfg, profile, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"));
+	if (configured_url(cfg, profile, svc, cli_endpoint_url, out, &url, err, err_sz))
+		return AL_CONFIG;
 	if (url) {
 		/* botocore turns FIPS and dual-stack off when an endpoint is given */
 		if ((why = parse_url(url, out)) != NULL) {
 			msg_set(err, err_sz, "invalid endpoint URL '%s' (from %s): %s",
 			       msg_printable(url, tmp, sizeof tmp), out->origin, why);
-			goto out;
+			return AL_CONFIG;
 		}
 		out->variant_ignored = fips || ds;
 		out->loopback = aws_host_is_loopback(out->host);
-		rc = 0;
-		goto out;
+		return AL_OK;
 	}
 
 	snprintf(out->origin, sizeof out->origin, "default");
 	if (!valid_region) {
-		msg_set(err, err_sz, "no valid region to build the %s endpoint from",
-		       services[svc].prefix);
-		goto out;
+		msg_set(err, err_sz, "no valid region to build the %s endpoint from", services[svc].prefix);
+		return AL_CONFIG;
 	}
 	out->https = 1;
 	out->fips = fips;
 	out->dualstack = ds;
-	if (svc == AWS_SVC_STS) {
-		const char *mode = env("AWS_STS_REGIONAL_ENDPOINTS");
-		int legacy = 0, global = strcmp(region, "aws-global") == 0;
-		if (!mode)
-			mode = aws_config_get(cfg, profile, "sts_regional_endpoints");
-		if (mode && *mode) {
-			legacy = strcasecmp(mode, "legacy") == 0;
-			if (!legacy && strcasecmp(mode, "regional") != 0) {
-				msg_set(err, err_sz, "invalid sts_regional_endpoints '%s': "
-				       "expected legacy or regional", msg_printable(mode, tmp, sizeof tmp));
-				goto out;
-			}
-		}
-		for (size_t i = 0; legacy && i < sizeof sts_legacy_global / sizeof *sts_legacy_global; i++)
-			global |= strcmp(region, sts_legacy_global[i]) == 0;
-		if (global && !fips && !ds) {
-			snprintf(out->host, sizeof out->host, "sts.amazonaws.com");
-			snprintf(out->signing_region, sizeof out->signing_region, "us-east-1");
-			goto build;
-		}
+	if (svc == AWS_SVC_STS && sts_global(cfg, profile, region, &global, err, err_sz))
+		return AL_CONFIG;
+	if (global && !fips && !ds) {
+		snprintf(out->host, sizeof out->host, "sts.amazonaws.com");
+		snprintf(out->signing_region, sizeof out->signing_region, "us-east-1");
+	} else {
+		/* GovCloud hosts are FIPS already: the rule sets keep the plain name. */
+		int fips_label = fips && !(strcmp(part->name, "aws-us-gov") == 0 && !ds);
+		snprintf(out->host, sizeof out->host, "%s%s.%s.%s", services[svc].prefix,
+			 fips_label ? "-fips" : "", region, ds ? part->dualstack_suffix : part->dns_suffix);
 	}
-	/* GovCloud hosts are FIPS already: the rule sets keep the plain name. */
-	int fips_label = fips && !(strcmp(part->name, "aws-us-gov") == 0 && !ds);
-	snprintf(out->host, sizeof out->host, "%s%s.%s.%s", services[svc].prefix,
-		 fips_label ? "-fips" : "", region, ds ? part->dualstack_suffix : part->dns_suffix);
-build:
 	snprintf(out->url, sizeof out->url, "https://%s", out->host);
-	rc = 0;
-out:
-	return rc;
+	return AL_OK;
 }
 
 const char *aws_endpoint_source_name(enum aws_endpoint_source src)

@@ -1,6 +1,8 @@
 /* Shared AWS config/credentials files, profile, region and endpoint
- * resolution, the way awscli v1 / botocore 1.43 do it (see
- * ../shared/reference/aws-client-conventions.md, sections 1.2, 2 and 3).
+ * resolution, the way awscli v1 / botocore 1.43 do it (the SDKs' rules:
+ * https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html,
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html;
+ * botocore's configloader.py and endpoint rule sets for the details).
  *
  * Pure: reads the two INI files and the environment, never the network.
  *
@@ -18,7 +20,7 @@
  *    `[default]` and `[profile default]` are one profile: the section that
  *    comes last replaces the other.  credentials file: `[NAME]` verbatim.
  *  - for one profile, a key in the credentials file beats the config file.
- *  - every key and value is wiped (OPENSSL_cleanse) before it is freed.
+ *  - every key and value is wiped (aws_secret_wipe) before it is freed.
  *
  * Environment values that are set but empty count as unset.  Booleans are
  * true only when they read "true" (any case), as botocore's ensure_boolean.
@@ -40,8 +42,8 @@ enum aws_config_file {
 int aws_config_default_path(enum aws_config_file which, char *out, size_t out_sz);
 
 /* Parses both files; a NULL path means the default path above, a missing
- * file (or no HOME) is an empty file.  0 and *out set, or -1 with
- * "FILE:LINE: what" (or "FILE: read error") in err and *out = NULL. */
+ * file (or no HOME) is an empty file.  AL_OK and *out set, or AL_CONFIG
+ * with "FILE:LINE: what" (or "FILE: read error") in err and *out = NULL. */
 int aws_config_load(const char *config_path, const char *creds_path,
 		    struct aws_config **out, char *err, size_t err_sz);
 void aws_config_free(struct aws_config *cfg);
@@ -64,6 +66,16 @@ const char *aws_config_sso_session_get(const struct aws_config *cfg, const char 
 const char *aws_config_service_get(const struct aws_config *cfg, const char *profile,
 				   const char *service_key, const char *key);
 
+/* The environment variable when it is set and not empty, else NULL. */
+const char *aws_config_env(const char *name);
+/* The environment variable, else the profile's key (cfg and profile may
+ * be NULL), the way botocore's config chain reads a setting; NULL when
+ * neither is set or the value is empty. */
+const char *aws_config_setting(const struct aws_config *cfg, const char *profile, const char *env_name,
+			       const char *key);
+/* botocore's ensure_boolean: only "true" (any case) is true. */
+int aws_config_true(const char *v);
+
 /* --- profile: --profile > AWS_PROFILE > AWS_DEFAULT_PROFILE > "default" --- */
 enum aws_profile_source {
 	AWS_PROFILE_FROM_DEFAULT = 0,
@@ -71,7 +83,7 @@ enum aws_profile_source {
 	AWS_PROFILE_FROM_ENV,        /* AWS_PROFILE */
 	AWS_PROFILE_FROM_DEFAULT_ENV /* AWS_DEFAULT_PROFILE (legacy) */
 };
-/* Copies the selected name into name.  -1 with "the config profile (X) could
+/* Copies the selected name into name.  AL_OK, or AL_CONFIG with "the config profile (X) could
  * not be found" when it was named explicitly (option or environment) and
  * neither file has it; a missing "default" profile is fine. */
 int aws_config_select_profile(const struct aws_config *cfg, const char *cli_profile,
@@ -88,9 +100,9 @@ enum aws_region_source {
 	AWS_REGION_FROM_PROFILE,
 	AWS_REGION_FROM_IMDS,        /* never set here: for the caller's IMDS hook */
 };
-/* 0 with the region copied into region; -1 with a message when none is
- * configured (*src = AWS_REGION_NONE) or the winning value is not a valid
- * region name (*src says where it came from).  Both map to exit 78. */
+/* AL_OK with the region copied into region; AL_CONFIG with a message when
+ * none is configured (*src = AWS_REGION_NONE) or the winning value is not
+ * a valid region name (*src says where it came from). */
 int aws_config_region(const struct aws_config *cfg, const char *profile, const char *cli_region,
 		      char *region, size_t region_sz, enum aws_region_source *src,
 		      char *err, size_t err_sz);
@@ -145,16 +157,13 @@ struct aws_endpoint {
 };
 
 /* Resolves the endpoint for svc.  region must be the resolved region (it
- * picks the partition and the signing region).  -1 with a message naming
+ * picks the partition and the signing region).  AL_OK, or AL_CONFIG with a
+ * message naming
  * the source for an invalid URL, a `services` name with no such section,
  * an invalid sts_regional_endpoints, or no valid region for a default URL. */
 int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum aws_service svc,
 			const char *region, const char *cli_endpoint_url,
 			struct aws_endpoint *out, char *err, size_t err_sz);
 const char *aws_endpoint_source_name(enum aws_endpoint_source src);
-
-/* Test hook: called with each wiped buffer (still allocated, already zeroed)
- * just before it is freed.  NULL in production. */
-extern void (*aws_config_wipe_hook)(const void *p, size_t n);
 
 #endif

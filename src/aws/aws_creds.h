@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws_sts.h" /* whoami: the identity of these credentials */
+
 struct aws_credentials {
 	char *access_key_id;
 	char *secret_access_key;
@@ -23,11 +25,13 @@ void aws_credentials_clear(struct aws_credentials *c);
 void aws_credentials_mask(const char *access_key_id, char *out, size_t out_sz);
 
 /* A deep copy of src into dst (dst is overwritten, not cleared first).
- * 0, or -1 on out-of-memory with dst zeroed. */
+ * AL_OK, or AL_SOFTWARE on out-of-memory with dst zeroed. */
 int aws_credentials_copy(struct aws_credentials *dst, const struct aws_credentials *src);
 
 /* ------------------------------------------------------------------------
- * The chain, in the order the conventions doc recommends for a CLI tool:
+ * The chain, in the order of the SDKs' default provider chain
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html),
+ * as botocore walks it for a CLI tool:
  *   1. env: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN,
  *      legacy AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION); one without
  *      the other is an error.  Skipped when a profile is given explicitly
@@ -138,49 +142,5 @@ int aws_creds_resolve(const struct aws_creds_opts *opts, struct aws_credentials 
  * not answer. */
 int aws_creds_imds_region(const struct aws_creds_opts *opts, char *region, size_t region_sz,
 			  char *err, size_t err_sz);
-
-/* STS GetCallerIdentity (POST Action=GetCallerIdentity, signed, JSON or
- * XML answer).  sts_url is the endpoint URL (an override may carry a path
- * prefix).  AL_OK, or aws_request()'s status with err set. */
-struct aws_client;
-struct aws_caller_identity {
-	char arn[2049];
-	char account[64];
-	char user_id[256];
-};
-int aws_creds_caller_identity(struct aws_client *client, const char *sts_url, const char *signing_region,
-			      const struct aws_credentials *creds, struct aws_caller_identity *out,
-			      char *err, size_t err_sz);
-
-/* ---- pieces exposed for the unit tests ---- */
-
-/* Parses a credential_process answer (Version 1, AccessKeyId,
- * SecretAccessKey, optional SessionToken and Expiration).  AL_OK, or
- * AL_CONFIG with "profile NAME: credential_process: ..." in err. */
-int aws_creds_parse_process_output(const char *json, size_t len, const char *profile,
-				   struct aws_credentials *out, char *err, size_t err_sz);
-/* Splits a credential_process command line like Python's shlex.split
- * (POSIX mode, no comments).  0 and a NULL-terminated argv (free it with
- * aws_creds_free_argv), or -1 with err set. */
-int aws_creds_split_command(const char *cmd, char ***argv, char *err, size_t err_sz);
-void aws_creds_free_argv(char **argv);
-/* $HOME/.aws/sso/cache/<sha1 hex of key>.json, key being the sso_session
- * name or (legacy) the start URL.  0, or -1 when there is no HOME or out is
- * too small. */
-int aws_creds_sso_cache_path(const char *key, char *out, size_t out_sz);
-/* 0 when url may serve container credentials, else -1 with the reason. */
-int aws_creds_container_url_check(const char *url, char *err, size_t err_sz);
-/* Parses STS credentials out of an <action>Response (JSON or XML). */
-int aws_creds_parse_sts(const char *action, const char *body, size_t len,
-			struct aws_credentials *out, char *err, size_t err_sz);
-/* Parses a GetCallerIdentityResponse (JSON or XML). */
-int aws_creds_parse_caller_identity(const char *body, size_t len, struct aws_caller_identity *out,
-				    char *err, size_t err_sz);
-
-/* Test hook: the clock (epoch seconds) used for expiry decisions; NULL = time(). */
-extern int64_t (*aws_creds_clock)(void);
-/* Test hook: called with each secret-holding string (already zeroed, still
- * allocated) just before it is freed.  NULL in production. */
-extern void (*aws_creds_wipe_hook)(const void *p, size_t n);
 
 #endif

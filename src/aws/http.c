@@ -12,7 +12,9 @@
  * out of our reach. */
 #include "http.h"
 
+#include "aws_secret.h"
 #include "config.h"
+#include "status.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -68,13 +70,6 @@ static void global_init(void)
 static char *xstrdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
-}
-
-static void wipe_free_buf(struct buf *b)
-{
-	if (b->data)
-		OPENSSL_cleanse(b->data, b->cap);
-	buf_free(b);
 }
 
 /* Names whose values are never printed (compared case-insensitively). */
@@ -194,10 +189,10 @@ int http_client_new(const struct http_opts *opts, struct http_client **out)
 	*out = NULL;
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK)
-		return HTTP_ERR_OTHER;
+		return AL_SOFTWARE;
 	struct http_client *c = calloc(1, sizeof(*c));
 	if (!c)
-		return HTTP_ERR_OTHER;
+		return AL_SOFTWARE;
 	struct http_opts none = {0};
 	if (!opts)
 		opts = &none;
@@ -212,10 +207,10 @@ int http_client_new(const struct http_opts *opts, struct http_client **out)
 	c->curl = curl_easy_init();
 	if (!c->user_agent || (opts->ca_bundle && *opts->ca_bundle && !c->ca_bundle) || !c->curl) {
 		http_client_free(c);
-		return HTTP_ERR_OTHER;
+		return AL_SOFTWARE;
 	}
 	*out = c;
-	return HTTP_OK;
+	return AL_OK;
 }
 
 void http_client_free(struct http_client *c)
@@ -233,7 +228,7 @@ void http_response_free(struct http_response *r)
 {
 	if (!r)
 		return;
-	wipe_free_buf(&r->body);
+	aws_secret_buf_free(&r->body);
 	free(r->date);
 	free(r->error_type);
 	free(r->request_id);
@@ -251,27 +246,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 		x->too_large = 1;
 		return 0;
 	}
-	if (b->len + n + 1 > b->cap) {
-		/* Grow by hand so the old block is wiped before it is freed. */
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = malloc(cap);
-		if (!p) {
-			x->oom = 1;
-			return 0;
-		}
-		if (b->data) {
-			memcpy(p, b->data, b->len);
-			OPENSSL_cleanse(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = p;
-		b->cap = cap;
+	if (aws_secret_buf_append(b, data, n) != 0) {
+		x->oom = 1;
+		return 0;
 	}
-	memcpy(b->data + b->len, data, n);
-	b->len += n;
-	b->data[b->len] = '\0';
 	return n;
 }
 
@@ -375,31 +353,31 @@ static int slist_add(struct curl_slist **l, const char *name, const char *value)
 	else
 		buf_printf(&line, "%s;", name);
 	struct curl_slist *n = line.oom ? NULL : curl_slist_append(*l, line.data);
-	wipe_free_buf(&line);
+	aws_secret_buf_free(&line);
 	if (!n)
 		return -1;
 	*l = n;
 	return 0;
 }
 
-static int map_curl_error(CURLcode rc, const struct xfer *x)
+static enum http_fail map_curl_error(CURLcode rc, const struct xfer *x)
 {
 	switch (rc) {
 	case CURLE_OK:
-		return HTTP_OK;
+		return HTTP_FAIL_NONE;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		return HTTP_ERR_CONNECT;
+		return HTTP_FAIL_CONNECT;
 	case CURLE_OPERATION_TIMEDOUT:
-		return HTTP_ERR_TIMEOUT;
+		return HTTP_FAIL_TIMEOUT;
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
-		return HTTP_ERR_RESET;
+		return HTTP_FAIL_RESET;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
@@ -415,72 +393,53 @@ static int map_curl_error(CURLcode rc, const struct xfer *x)
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_SSL_CLIENTCERT:
 	case CURLE_USE_SSL_FAILED:
-		return HTTP_ERR_TLS;
+		return HTTP_FAIL_TLS;
 	case CURLE_FILESIZE_EXCEEDED: /* Content-Length over max_body */
-		return HTTP_ERR_TOO_LARGE;
+		return HTTP_FAIL_TOO_LARGE;
 	case CURLE_WRITE_ERROR:
 		if (x->too_large)
-			return HTTP_ERR_TOO_LARGE;
-		return HTTP_ERR_OTHER;
+			return HTTP_FAIL_TOO_LARGE;
+		return HTTP_FAIL_OTHER;
 	default:
-		return HTTP_ERR_OTHER;
+		return HTTP_FAIL_OTHER;
 	}
 }
 
-static const char *result_name(int r)
+static const char *fail_name(enum http_fail r)
 {
 	switch (r) {
-	case HTTP_OK: return "ok";
-	case HTTP_ERR_CONNECT: return "connect error";
-	case HTTP_ERR_TIMEOUT: return "timeout";
-	case HTTP_ERR_RESET: return "connection reset";
-	case HTTP_ERR_TLS: return "TLS error";
-	case HTTP_ERR_TOO_LARGE: return "response too large";
+	case HTTP_FAIL_NONE: return "ok";
+	case HTTP_FAIL_CONNECT: return "connect error";
+	case HTTP_FAIL_TIMEOUT: return "timeout";
+	case HTTP_FAIL_RESET: return "connection reset";
+	case HTTP_FAIL_TLS: return "TLS error";
+	case HTTP_FAIL_TOO_LARGE: return "response too large";
 	default: return "HTTP error";
 	}
 }
 
-int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
-		 char *err, size_t err_sz)
+/* The request's headers as a curl list (values wiped when freed), plus
+ * "Expect:" and an empty Content-Type unless given: no 100-continue round
+ * trip, no form-urlencoded type libcurl would add to any body. */
+static int build_headers(const struct http_request *req, const char *method, struct curl_slist **out,
+			 char *err, size_t err_sz)
 {
-	char dummy[1];
-	if (!err || err_sz == 0) {
-		err = dummy;
-		err_sz = sizeof(dummy);
-	}
-	err[0] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (!c || !req || !req->url || !*req->url) {
-		snprintf(err, err_sz, "invalid request");
-		return HTTP_ERR_OTHER;
-	}
-	const char *method = req->method && *req->method ? req->method : "GET";
-	for (const char *p = method; *p; p++)
-		if (*p < 'A' || *p > 'Z') {
-			snprintf(err, err_sz, "invalid method");
-			return HTTP_ERR_OTHER;
-		}
-
-	CURL *h = c->curl;
-	curl_easy_reset(h);
-
 	struct curl_slist *hdrs = NULL;
 	int have_ctype = 0, have_expect = 0;
+	*out = NULL;
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const struct http_header *hd = &req->headers[i];
 		if (!valid_header(hd)) {
 			slist_wipe_free(hdrs);
 			snprintf(err, err_sz, "invalid header %s",
 				 hd->name && strlen(hd->name) < 64 ? hd->name : "(name)");
-			return HTTP_ERR_OTHER;
+			return AL_SOFTWARE;
 		}
 		have_ctype |= strcasecmp(hd->name, "content-type") == 0;
 		have_expect |= strcasecmp(hd->name, "expect") == 0;
 		if (slist_add(&hdrs, hd->name, hd->value))
 			goto oom;
 	}
-	/* No 100-continue round trip; no Content-Type that was not asked for
-	 * (libcurl would add a form-urlencoded one to any body). */
 	if (!have_expect) {
 		struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
 		if (!n)
@@ -493,13 +452,23 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 			goto oom;
 		hdrs = n;
 	}
+	*out = hdrs;
+	return AL_OK;
+oom:
+	slist_wipe_free(hdrs);
+	snprintf(err, err_sz, "out of memory");
+	return AL_SOFTWARE;
+}
 
-	struct xfer x = {out, c->max_body, 0, 0};
+static void set_options(struct http_client *c, const struct http_request *req, const char *method,
+			struct curl_slist *hdrs, struct xfer *x, char *errbuf)
+{
+	CURL *h = c->curl;
 	long timeout = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
 	long connect_timeout = c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout;
 	int verify = !(c->insecure_loopback && http_url_is_loopback(req->url));
-	char errbuf[CURL_ERROR_SIZE] = "";
 
+	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -508,9 +477,9 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
@@ -530,8 +499,61 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
+}
 
-	char logurl[512];
+/* What the transfer's outcome was: out->fail and a one-line err. */
+static enum http_fail outcome(struct http_client *c, CURLcode rc, const struct xfer *x, const char *errbuf,
+			      struct http_response *out, char *err, size_t err_sz)
+{
+	enum http_fail fail;
+	if (x->oom) {
+		snprintf(err, err_sz, "out of memory");
+		return HTTP_FAIL_OTHER;
+	}
+	fail = map_curl_error(rc, x);
+	if (fail == HTTP_FAIL_TOO_LARGE)
+		snprintf(err, err_sz, "response body over %zu bytes", c->max_body);
+	else if (fail != HTTP_FAIL_NONE)
+		snprintf(err, err_sz, "%s: %s", fail_name(fail), errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	for (char *p = err; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (fail == HTTP_FAIL_NONE) {
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
+		if (!out->body.data && buf_puts(&out->body, "") != 0) {
+			snprintf(err, err_sz, "out of memory");
+			return HTTP_FAIL_OTHER;
+		}
+	}
+	return fail;
+}
+
+int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
+		 char *err, size_t err_sz)
+{
+	char dummy[1], logurl[512], errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs;
+	if (!err || err_sz == 0) {
+		err = dummy;
+		err_sz = sizeof(dummy);
+	}
+	err[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->fail = HTTP_FAIL_OTHER;
+	if (!c || !req || !req->url || !*req->url) {
+		snprintf(err, err_sz, "invalid request");
+		return AL_SOFTWARE;
+	}
+	const char *method = req->method && *req->method ? req->method : "GET";
+	for (const char *p = method; *p; p++)
+		if (*p < 'A' || *p > 'Z') {
+			snprintf(err, err_sz, "invalid method");
+			return AL_SOFTWARE;
+		}
+	if (build_headers(req, method, &hdrs, err, err_sz) != AL_OK)
+		return AL_SOFTWARE;
+	struct xfer x = {out, c->max_body, 0, 0};
+	set_options(c, req, method, hdrs, &x, errbuf);
 	if (c->verbose) {
 		url_for_log(req->url, logurl, sizeof(logurl));
 		fprintf(stderr, "authlog-scan: http: > %s %s\n", method, logurl);
@@ -540,42 +562,19 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 				http_header_display_value(req->headers[i].name, req->headers[i].value));
 	}
 
-	CURLcode rc = curl_easy_perform(h);
+	CURLcode rc = curl_easy_perform(c->curl);
 	slist_wipe_free(hdrs);
-	hdrs = NULL;
 	/* the handle keeps pointers to our stack: drop them */
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
 
 	double secs = 0;
-	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &secs);
+	curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME, &secs);
 	out->seconds = secs;
-	int result;
-	if (x.oom) {
-		result = HTTP_ERR_OTHER;
-		snprintf(err, err_sz, "out of memory");
-	} else {
-		result = map_curl_error(rc, &x);
-		if (result == HTTP_ERR_TOO_LARGE)
-			snprintf(err, err_sz, "response body over %zu bytes", c->max_body);
-		else if (result != HTTP_OK)
-			snprintf(err, err_sz, "%s: %s", result_name(result),
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		/* one line */
-		for (char *p = err; *p; p++)
-			if (*p == '\n' || *p == '\r')
-				*p = ' ';
-	}
-	if (result == HTTP_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-		if (!out->body.data && buf_puts(&out->body, "") != 0) {
-			result = HTTP_ERR_OTHER;
-			snprintf(err, err_sz, "out of memory");
-		}
-	}
+	out->fail = outcome(c, rc, &x, errbuf, out, err, err_sz);
 	if (c->verbose) {
-		if (result == HTTP_OK)
+		if (out->fail == HTTP_FAIL_NONE)
 			fprintf(stderr, "authlog-scan: http: < %ld %s %s (%zu bytes, %.1f ms%s%s)\n",
 				out->status, method, logurl, out->body.len, secs * 1000.0,
 				out->request_id ? ", request id " : "",
@@ -584,10 +583,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 			fprintf(stderr, "authlog-scan: http: < %s %s: %s (%.1f ms)\n", method, logurl,
 				err, secs * 1000.0);
 	}
-	return result;
-
-oom:
-	slist_wipe_free(hdrs);
-	snprintf(err, err_sz, "out of memory");
-	return HTTP_ERR_OTHER;
+	if (out->fail == HTTP_FAIL_NONE)
+		return AL_OK;
+	return x.oom ? AL_SOFTWARE : AL_UNAVAILABLE;
 }

@@ -10,14 +10,15 @@
 
 #include "buf.h"
 
-enum http_result {
-	HTTP_OK = 0,        /* a response arrived (any status) */
-	HTTP_ERR_CONNECT,   /* DNS, refused, unreachable */
-	HTTP_ERR_TIMEOUT,   /* connect or transfer timeout */
-	HTTP_ERR_RESET,     /* connection reset / closed mid-response (retryable) */
-	HTTP_ERR_TLS,       /* certificate or handshake failure (not retried) */
-	HTTP_ERR_TOO_LARGE, /* body over max_body */
-	HTTP_ERR_OTHER,
+/* Why no response arrived: what the retry logic decides on. */
+enum http_fail {
+	HTTP_FAIL_NONE = 0,  /* a response arrived (any status) */
+	HTTP_FAIL_CONNECT,   /* DNS, refused, unreachable */
+	HTTP_FAIL_TIMEOUT,   /* connect or transfer timeout */
+	HTTP_FAIL_RESET,     /* connection reset / closed mid-response (retryable) */
+	HTTP_FAIL_TLS,       /* certificate or handshake failure (not retried) */
+	HTTP_FAIL_TOO_LARGE, /* body over max_body */
+	HTTP_FAIL_OTHER,     /* out of memory, a bad request, any other libcurl error */
 };
 
 struct http_header {
@@ -52,15 +53,19 @@ struct http_response {
 	char *request_id;  /* x-amzn-RequestId / x-amz-request-id */
 	double seconds;    /* total time */
 	long retry_after_ms; /* x-amz-retry-after (ms), 0 when absent */
+	enum http_fail fail; /* HTTP_FAIL_NONE when status is set */
 };
 
 struct http_client;
 
+/* AL_OK, or AL_SOFTWARE (libcurl cannot start, out of memory). */
 int http_client_new(const struct http_opts *opts, struct http_client **out);
 void http_client_free(struct http_client *c);
-/* Performs one request (no retries here). Returns an http_result; err gets
- * a one-line reason for anything but HTTP_OK. out is reset first and must
- * be freed with http_response_free whatever the result. */
+/* Performs one request (no retries here).  AL_OK when a response arrived
+ * (any status); otherwise AL_UNAVAILABLE (AL_SOFTWARE for out-of-memory or
+ * a malformed request) with out->fail saying why and a one-line reason in
+ * err.  out is reset first and must be freed with http_response_free
+ * (which wipes the body) whatever the result. */
 int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
 		 char *err, size_t err_sz);
 void http_response_free(struct http_response *r);

@@ -1,4 +1,5 @@
 #include "logs_api.h"
+#include "logs_api_int.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "msg.h"
 #include "status.h"
 
 #define TARGET_PREFIX "Logs_20140328."
@@ -37,7 +39,7 @@ int logs_api_start_query_body(struct buf *b, const char *log_group, int64_t star
 		buf_printf(b, "%d", limit);
 	}
 	buf_putc(b, '}');
-	return b->oom ? -1 : 0;
+	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
 int logs_api_query_id_body(struct buf *b, const char *query_id)
@@ -45,7 +47,7 @@ int logs_api_query_id_body(struct buf *b, const char *query_id)
 	key(b, "queryId", 1);
 	buf_json_string(b, query_id, strlen(query_id));
 	buf_putc(b, '}');
-	return b->oom ? -1 : 0;
+	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
 int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const char *next_token)
@@ -59,7 +61,7 @@ int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const c
 		buf_json_string(b, next_token, strlen(next_token));
 	}
 	buf_putc(b, '}');
-	return b->oom ? -1 : 0;
+	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
 /* ---- small answers (yajl tree: they are a few hundred bytes) ---- */
@@ -82,12 +84,12 @@ static const char *str_of(yajl_val v)
 
 /* yajl_tree wants a NUL-terminated document; response bodies are bufs
  * (always NUL-terminated) but the unit tests pass plain slices. */
-static yajl_val parse_tree(const char *body, size_t len, char *why, size_t why_sz)
+static yajl_val parse_tree(const char *body, size_t len, char *err, size_t err_sz)
 {
 	char ebuf[128];
 	char *copy = malloc(len + 1);
 	if (!copy) {
-		snprintf(why, why_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return NULL;
 	}
 	memcpy(copy, body, len);
@@ -96,45 +98,45 @@ static yajl_val parse_tree(const char *body, size_t len, char *why, size_t why_s
 	free(copy);
 	if (!tree) {
 		ebuf[strcspn(ebuf, "\r\n")] = '\0';
-		snprintf(why, why_sz, "the response is not JSON: %s", ebuf);
+		msg_set(err, err_sz, "the response is not JSON: %s", ebuf);
 	}
 	return tree;
 }
 
-int logs_api_parse_query_id(const char *body, size_t len, char *query_id, size_t id_sz, char *why,
-			    size_t why_sz)
+int logs_api_parse_query_id(const char *body, size_t len, char *query_id, size_t id_sz, char *err,
+			    size_t err_sz)
 {
-	yajl_val tree = parse_tree(body, len, why, why_sz);
-	int rc = -1;
+	yajl_val tree = parse_tree(body, len, err, err_sz);
+	int rc = AL_UNAVAILABLE;
 	if (!tree)
-		return -1;
+		return AL_UNAVAILABLE;
 	const char *id = str_of(member(tree, "queryId"));
 	if (!id || !*id) {
-		snprintf(why, why_sz, "the response has no queryId");
+		msg_set(err, err_sz, "the response has no queryId");
 		goto out;
 	}
 	if (strlen(id) >= id_sz) {
-		snprintf(why, why_sz, "the queryId is longer than %zu bytes", id_sz - 1);
+		msg_set(err, err_sz, "the queryId is longer than %zu bytes", id_sz - 1);
 		goto out;
 	}
 	snprintf(query_id, id_sz, "%s", id);
-	rc = 0;
+	rc = AL_OK;
 out:
 	yajl_tree_free(tree);
 	return rc;
 }
 
 int logs_api_parse_log_groups(const char *body, size_t len, const char *name, struct logs_group_info *out,
-			      char *next_token, size_t token_sz, char *why, size_t why_sz)
+			      char *next_token, size_t token_sz, char *err, size_t err_sz)
 {
-	yajl_val tree = parse_tree(body, len, why, why_sz);
-	int rc = -1;
+	yajl_val tree = parse_tree(body, len, err, err_sz);
+	int rc = AL_UNAVAILABLE;
 	next_token[0] = '\0';
 	if (!tree)
-		return -1;
+		return AL_UNAVAILABLE;
 	yajl_val groups = member(tree, "logGroups");
 	if (!YAJL_IS_ARRAY(groups)) {
-		snprintf(why, why_sz, "the response has no logGroups list");
+		msg_set(err, err_sz, "the response has no logGroups list");
 		goto out;
 	}
 	for (size_t i = 0; i < groups->u.array.len; i++) {
@@ -154,7 +156,7 @@ int logs_api_parse_log_groups(const char *body, size_t len, const char *name, st
 	const char *tok = str_of(member(tree, "nextToken"));
 	if (tok && strlen(tok) < token_sz)
 		snprintf(next_token, token_sz, "%s", tok);
-	rc = 0;
+	rc = AL_OK;
 out:
 	yajl_tree_free(tree);
 	return rc;
@@ -187,35 +189,56 @@ int logs_api_status_terminal(enum logs_query_status s)
 
 /* ---- calls ---- */
 
-static int is_expired_token(const struct aws_error *err)
+static int is_expired_token(const struct aws_fault *f)
 {
-	return err->kind == AWS_ERR_AUTH &&
-	       (strcmp(err->code, "ExpiredTokenException") == 0 || strcmp(err->code, "ExpiredToken") == 0 ||
-		strcmp(err->code, "RequestExpired") == 0);
+	return f->kind == AWS_ERR_AUTH &&
+	       (strcmp(f->code, "ExpiredTokenException") == 0 || strcmp(f->code, "ExpiredToken") == 0 ||
+		strcmp(f->code, "RequestExpired") == 0);
 }
 
-static void fail(struct aws_error *err, enum aws_err_kind kind, const char *op, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void fail(struct aws_error *err, enum aws_err_kind kind, const char *op, const char *fmt, ...)
+/* A failure found here rather than by aws_request: fault->kind and
+ * "OP: what" in err; returns the status. */
+static int fail(struct aws_fault *f, enum aws_err_kind kind, int status, const char *op, char *err, size_t err_sz,
+		const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static int fail(struct aws_fault *f, enum aws_err_kind kind, int status, const char *op, char *err, size_t err_sz,
+		const char *fmt, ...)
 {
 	char what[400];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	err->kind = kind;
-	snprintf(err->message, sizeof(err->message), "%s: %s", op, what);
+	f->kind = kind;
+	msg_set(err, err_sz, "%s: %s", op, what);
+	return status;
 }
 
-/* One signed awsJson1_1 POST. Credentials are fetched per call: the
- * provider hands out a copy, refreshed when they are about to expire, so a
- * scan that outlives its session keeps working. */
+static void log_call(const char *op, int rc, const struct http_response *resp, const struct aws_fault *f,
+		     const char *err)
+{
+	if (rc == AL_OK)
+		fprintf(stderr, "authlog-scan: aws: %s: HTTP %ld, %.1f ms, %d attempt%s%s%s\n", op, resp->status,
+			resp->seconds * 1000, f->attempts, f->attempts == 1 ? "" : "s",
+			resp->request_id ? ", request id " : "", resp->request_id ? resp->request_id : "");
+	else
+		fprintf(stderr, "authlog-scan: aws: %s: %s (%d attempt%s)\n", op, err, f->attempts,
+			f->attempts == 1 ? "" : "s");
+}
+
+/* One signed awsJson1_1 POST of body (NULL: out of memory building it).
+ * Credentials are fetched per call: the provider hands out a copy,
+ * refreshed when they are about to expire, so a scan that outlives its
+ * session keeps working. */
 static int call(struct aws_client *c, const struct logs_target *t, const char *op, const struct buf *body,
-		struct http_response *resp, struct aws_error *err)
+		struct http_response *resp, struct aws_fault *f, char *err, size_t err_sz)
 {
 	char target[64], why[512];
 	struct aws_credentials creds = {0};
 	int rc = AL_OK;
+	memset(resp, 0, sizeof(*resp));
+	memset(f, 0, sizeof(*f));
+	if (!body || body->oom)
+		return fail(f, AWS_ERR_OTHER, AL_SOFTWARE, op, err, err_sz, "out of memory");
 	snprintf(target, sizeof(target), TARGET_PREFIX "%s", op);
 	const struct http_header headers[] = {
 		{"X-Amz-Target", target},
@@ -233,110 +256,85 @@ static int call(struct aws_client *c, const struct logs_target *t, const char *o
 		.body = buf_str(body),
 		.body_len = body->len,
 	};
-	memset(resp, 0, sizeof(*resp));
 	for (int refreshed = 0;; refreshed = 1) {
 		const struct aws_credentials *use = t->static_creds;
 		if (t->creds) {
 			rc = aws_creds_get(t->creds, &creds, why, sizeof(why));
-			if (rc) {
-				memset(err, 0, sizeof(*err));
-				fail(err, AWS_ERR_AUTH, op, "%s", why);
-				return rc;
-			}
+			if (rc)
+				return fail(f, AWS_ERR_AUTH, rc, op, err, err_sz, "%s", why);
 			use = &creds;
 		}
 		http_response_free(resp);
-		rc = aws_request(c, &ac, use, resp, err);
+		rc = aws_request(c, &ac, use, resp, f, err, err_sz);
 		aws_credentials_clear(&creds);
-		if (t->verbose) {
-			if (rc == AL_OK)
-				fprintf(stderr, "authlog-scan: aws: %s: HTTP %ld, %.1f ms, %d attempt%s%s%s\n", op,
-					resp->status, resp->seconds * 1000, err->attempts, err->attempts == 1 ? "" : "s",
-					resp->request_id ? ", request id " : "", resp->request_id ? resp->request_id : "");
-			else
-				fprintf(stderr, "authlog-scan: aws: %s: %s (%d attempt%s)\n", op, err->message,
-					err->attempts, err->attempts == 1 ? "" : "s");
-		}
-		if (rc == AL_OK || refreshed || !t->creds || !is_expired_token(err))
+		if (t->verbose)
+			log_call(op, rc, resp, f, err);
+		if (rc == AL_OK || refreshed || !t->creds || !is_expired_token(f))
 			return rc;
 		if (aws_creds_refresh(t->creds, why, sizeof(why)) != AL_OK)
 			return rc; /* keys that cannot be refreshed: the answer stands */
 	}
 }
 
+static const char *body_of(const struct http_response *resp)
+{
+	return resp->body.data ? resp->body.data : "";
+}
+
 int logs_api_start_query(struct aws_client *c, const struct logs_target *t, const char *log_group,
 			 int64_t start, int64_t end, const char *query, int limit, char *query_id, size_t id_sz,
-			 struct aws_error *err)
+			 struct aws_fault *f, char *err, size_t err_sz)
 {
 	struct buf body = BUF_INIT;
 	struct http_response resp;
 	char why[256];
-	int rc;
-	memset(&resp, 0, sizeof(resp));
-	if (logs_api_start_query_body(&body, log_group, start, end, query, limit) != 0) {
-		memset(err, 0, sizeof(*err));
-		fail(err, AWS_ERR_OTHER, "StartQuery", "out of memory");
-		rc = AL_SOFTWARE;
-		goto out;
-	}
-	rc = call(c, t, "StartQuery", &body, &resp, err);
-	if (rc)
-		goto out;
-	if (logs_api_parse_query_id(resp.body.data ? resp.body.data : "", resp.body.len, query_id, id_sz, why,
-				    sizeof(why)) != 0) {
-		fail(err, AWS_ERR_BAD_RESPONSE, "StartQuery", "%s (HTTP %ld, %zu bytes)", why, resp.status,
-		     resp.body.len);
-		rc = AL_UNAVAILABLE;
-	}
-out:
+	int built = logs_api_start_query_body(&body, log_group, start, end, query, limit);
+	int rc = call(c, t, "StartQuery", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
+	if (rc == AL_OK &&
+	    logs_api_parse_query_id(body_of(&resp), resp.body.len, query_id, id_sz, why, sizeof(why)) != AL_OK)
+		rc = fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "StartQuery", err, err_sz,
+			  "%s (HTTP %ld, %zu bytes)", why, resp.status, resp.body.len);
 	http_response_free(&resp);
 	buf_free(&body);
 	return rc;
 }
 
-int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
-			       results_row_cb cb, void *ctx, struct logs_query_result *out,
-			       struct aws_error *err)
+/* GetQueryResults' body through the streaming parser into out. */
+static int read_results(struct results_parser *p, const struct http_response *resp, struct logs_query_result *out,
+			struct aws_fault *f, char *err, size_t err_sz)
 {
-	struct buf body = BUF_INIT;
-	struct http_response resp;
-	struct results_parser *p = NULL;
-	int rc;
-	memset(&resp, 0, sizeof(resp));
-	memset(out, 0, sizeof(*out));
-	if (logs_api_query_id_body(&body, query_id) != 0 || results_new(cb, ctx, &p) != 0) {
-		memset(err, 0, sizeof(*err));
-		fail(err, AWS_ERR_OTHER, "GetQueryResults", "out of memory");
-		rc = AL_SOFTWARE;
-		goto out;
-	}
-	rc = call(c, t, "GetQueryResults", &body, &resp, err);
-	if (rc)
-		goto out;
-	int r = results_feed(p, resp.body.data ? resp.body.data : "", resp.body.len);
+	int r = results_feed(p, body_of(resp), resp->body.len);
 	if (r == 0)
 		r = results_finish(p);
-	if (r > 0) { /* the callback's own status */
-		rc = r;
-		goto out;
-	}
-	if (r < 0) {
-		fail(err, AWS_ERR_BAD_RESPONSE, "GetQueryResults", "malformed response (HTTP %ld, %zu bytes): %s",
-		     resp.status, resp.body.len, results_error(p));
-		rc = AL_UNAVAILABLE;
-		goto out;
-	}
+	if (r > 0) /* the callback's own status */
+		return r;
+	if (r < 0)
+		return fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
+			    "malformed response (HTTP %ld, %zu bytes): %s", resp->status, resp->body.len,
+			    results_error(p));
 	snprintf(out->status_text, sizeof(out->status_text), "%s", results_status(p));
 	out->status = logs_api_status_of(out->status_text);
 	out->stats = *results_stats(p);
 	out->rows = results_rows(p);
-	if (out->status == LOGS_Q_UNKNOWN_STATUS) {
-		/* {} or a Coral envelope: nothing says what the query is doing. */
-		fail(err, AWS_ERR_BAD_RESPONSE, "GetQueryResults", "the response has %s (HTTP %ld, %zu bytes)",
-		     *out->status_text ? "an unknown status" : "no status", resp.status, resp.body.len);
-		rc = AL_UNAVAILABLE;
-	}
-out:
+	if (out->status == LOGS_Q_UNKNOWN_STATUS) /* {} or a Coral envelope: nothing says what the query is doing */
+		return fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
+			    "the response has %s (HTTP %ld, %zu bytes)",
+			    *out->status_text ? "an unknown status" : "no status", resp->status, resp->body.len);
+	return AL_OK;
+}
+
+int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
+			       results_row_cb cb, void *ctx, struct logs_query_result *out,
+			       struct aws_fault *f, char *err, size_t err_sz)
+{
+	struct buf body = BUF_INIT;
+	struct http_response resp;
+	struct results_parser *p = NULL;
+	memset(out, 0, sizeof(*out));
+	int built = logs_api_query_id_body(&body, query_id) == AL_OK && results_new(cb, ctx, &p) == 0;
+	int rc = call(c, t, "GetQueryResults", built ? &body : NULL, &resp, f, err, err_sz);
+	if (rc == AL_OK)
+		rc = read_results(p, &resp, out, f, err, err_sz);
 	results_free(p);
 	http_response_free(&resp);
 	buf_free(&body);
@@ -344,40 +342,29 @@ out:
 }
 
 int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const char *query_id, int *stopped,
-			struct aws_error *err)
+			struct aws_fault *f, char *err, size_t err_sz)
 {
 	struct buf body = BUF_INIT;
 	struct http_response resp;
-	char why[256];
-	int rc;
-	memset(&resp, 0, sizeof(resp));
 	*stopped = 0;
-	if (logs_api_query_id_body(&body, query_id) != 0) {
-		memset(err, 0, sizeof(*err));
-		fail(err, AWS_ERR_OTHER, "StopQuery", "out of memory");
-		rc = AL_SOFTWARE;
-		goto out;
+	int built = logs_api_query_id_body(&body, query_id);
+	int rc = call(c, t, "StopQuery", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
+	if (rc == AL_OK) {
+		yajl_val tree = parse_tree(body_of(&resp), resp.body.len, NULL, 0);
+		*stopped = YAJL_IS_TRUE(member(tree, "success"));
+		if (tree)
+			yajl_tree_free(tree);
+	} else if (rc != AL_SOFTWARE &&
+		   (f->kind == AWS_ERR_NOT_FOUND || strcmp(f->code, "InvalidParameterException") == 0)) {
+		rc = AL_OK; /* already finished, or never known: nothing holds a slot */
 	}
-	rc = call(c, t, "StopQuery", &body, &resp, err);
-	if (rc) {
-		/* Already finished, or never known: nothing holds a slot. */
-		if (err->kind == AWS_ERR_NOT_FOUND || strcmp(err->code, "InvalidParameterException") == 0)
-			rc = AL_OK;
-		goto out;
-	}
-	yajl_val tree = parse_tree(resp.body.data ? resp.body.data : "", resp.body.len, why, sizeof(why));
-	yajl_val ok = member(tree, "success");
-	*stopped = YAJL_IS_TRUE(ok);
-	if (tree)
-		yajl_tree_free(tree);
-out:
 	http_response_free(&resp);
 	buf_free(&body);
 	return rc;
 }
 
 int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *t, const char *name,
-				struct logs_group_info *out, struct aws_error *err)
+				struct logs_group_info *out, struct aws_fault *f, char *err, size_t err_sz)
 {
 	struct buf body = BUF_INIT;
 	struct http_response resp;
@@ -387,20 +374,15 @@ int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *
 	memset(out, 0, sizeof(*out));
 	for (int page = 0; page < DESCRIBE_MAX_PAGES; page++) {
 		buf_reset(&body);
-		if (logs_api_describe_log_groups_body(&body, name, token) != 0) {
-			memset(err, 0, sizeof(*err));
-			fail(err, AWS_ERR_OTHER, "DescribeLogGroups", "out of memory");
-			rc = AL_SOFTWARE;
-			break;
-		}
+		int built = logs_api_describe_log_groups_body(&body, name, token);
 		http_response_free(&resp);
-		rc = call(c, t, "DescribeLogGroups", &body, &resp, err);
+		rc = call(c, t, "DescribeLogGroups", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
 		if (rc)
 			break;
-		if (logs_api_parse_log_groups(resp.body.data ? resp.body.data : "", resp.body.len, name, out, token,
-					      sizeof(token), why, sizeof(why)) != 0) {
-			fail(err, AWS_ERR_BAD_RESPONSE, "DescribeLogGroups", "%s (HTTP %ld)", why, resp.status);
-			rc = AL_UNAVAILABLE;
+		if (logs_api_parse_log_groups(body_of(&resp), resp.body.len, name, out, token, sizeof(token), why,
+					      sizeof(why)) != AL_OK) {
+			rc = fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "DescribeLogGroups", err, err_sz,
+				  "%s (HTTP %ld)", why, resp.status);
 			break;
 		}
 		if (out->found || !*token)

@@ -3,7 +3,9 @@
  * through aws_request() (signing, retries, error decoding), with their
  * bodies built here and their answers parsed here (GetQueryResults through
  * the streaming results.c parser, so rows reach the caller one at a time).
- * Wire facts: ../shared/reference/logs-insights-api.md.
+ * Wire format: the CloudWatch Logs API reference,
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/
+ * (awsJson1_1, X-Amz-Target Logs_20140328.<Operation>).
  *
  * Thread use: one aws_client per thread; the logs_target (endpoint,
  * region, credential provider) is shared and read-only, the provider is
@@ -58,50 +60,33 @@ struct logs_group_info {
 	int retention_days;        /* retentionInDays, 0 = never expires */
 };
 
-/* ---- request bodies (exposed for the unit tests) ----
- * StartQuery: {"logGroupName":G,"startTime":S,"endTime":E,"queryString":Q,"limit":L}
- * (limit left out when 0). 0, or -1 on out-of-memory. */
-int logs_api_start_query_body(struct buf *b, const char *log_group, int64_t start, int64_t end,
-			      const char *query, int limit);
-/* {"queryId":ID} for GetQueryResults and StopQuery. */
-int logs_api_query_id_body(struct buf *b, const char *query_id);
-/* {"logGroupNamePrefix":P,"limit":50[,"nextToken":T]} */
-int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const char *next_token);
-
-/* ---- response parsing (exposed for the unit tests) ---- */
-/* {"queryId":"…"}: 0 and the id copied, or -1 with why set. */
-int logs_api_parse_query_id(const char *body, size_t len, char *query_id, size_t id_sz, char *why,
-			    size_t why_sz);
-/* The entry named exactly name in a DescribeLogGroups answer, and its
- * nextToken (empty when none). 0, or -1 with why set. */
-int logs_api_parse_log_groups(const char *body, size_t len, const char *name, struct logs_group_info *out,
-			      char *next_token, size_t token_sz, char *why, size_t why_sz);
 enum logs_query_status logs_api_status_of(const char *text);
 const char *logs_api_status_name(enum logs_query_status s);
 /* 1 for Complete, Failed, Cancelled, Timeout and Unknown. */
 int logs_api_status_terminal(enum logs_query_status s);
 
 /* ---- the calls ----
- * Each returns aws_request()'s status (AL_OK or an al_status) with err
- * filled on failure. A 2xx whose body is not the expected shape is
- * AL_UNAVAILABLE with err->kind AWS_ERR_BAD_RESPONSE (worth a retry).
- * An ExpiredToken answer refreshes the credentials once and retries. */
+ * Each returns aws_request()'s status (AL_OK or an al_status) with fault
+ * and the message in err filled on failure. A 2xx whose body is not the
+ * expected shape is AL_UNAVAILABLE with fault->kind AWS_ERR_BAD_RESPONSE
+ * (worth a retry). An ExpiredToken answer refreshes the credentials once
+ * and retries. */
 int logs_api_start_query(struct aws_client *c, const struct logs_target *t, const char *log_group,
 			 int64_t start, int64_t end, const char *query, int limit, char *query_id, size_t id_sz,
-			 struct aws_error *err);
+			 struct aws_fault *fault, char *err, size_t err_sz);
 /* Rows go to cb while the body is parsed; a caller that only trusts the
  * final set (it should) keeps them only when out->status is COMPLETE.
  * A callback's non-zero return stops parsing and is returned. */
 int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
 			       results_row_cb cb, void *ctx, struct logs_query_result *out,
-			       struct aws_error *err);
+			       struct aws_fault *fault, char *err, size_t err_sz);
 /* *stopped = the service's "success". An already finished or unknown query
  * (InvalidParameterException / ResourceNotFoundException) is AL_OK with
  * *stopped = 0: there is nothing left to stop. */
 int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const char *query_id, int *stopped,
-			struct aws_error *err);
+			struct aws_fault *fault, char *err, size_t err_sz);
 /* Looks the group up by name (prefix search, a few pages at most). */
 int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *t, const char *name,
-				struct logs_group_info *out, struct aws_error *err);
+				struct logs_group_info *out, struct aws_fault *fault, char *err, size_t err_sz);
 
 #endif

@@ -7,7 +7,10 @@
  * checks b.oom once at its end instead of after every append. */
 #include "sigv4.h"
 
+#include "aws_secret.h"
 #include "buf.h"
+#include "msg.h"
+#include "status.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -18,20 +21,12 @@
 #include <string.h>
 
 /* Secrets (the "AWS4"+secret key, the derived keys) and buffers that held the
- * session token are wiped with OPENSSL_cleanse, which the compiler may not
- * elide.  The unit test builds this file with SIGV4_TEST_HOOKS to observe
- * each wipe while the memory is still live. */
-#ifdef SIGV4_TEST_HOOKS
-void (*sigv4_test_wiped)(const void *p, size_t n);
-#define WIPE(p, n)                                   \
-	do {                                         \
-		OPENSSL_cleanse((p), (n));           \
-		if (sigv4_test_wiped)                \
-			sigv4_test_wiped((p), (n));  \
-	} while (0)
-#else
-#define WIPE(p, n) OPENSSL_cleanse((p), (n))
-#endif
+ * session token are wiped through aws_secret_wipe (OPENSSL_cleanse, which the
+ * compiler may not elide; the unit test watches each wipe). */
+#define WIPE(p, n) aws_secret_wipe((p), (n))
+
+/* The one allocation-failure reason: sigv4_sign tells it apart by identity. */
+static const char oom_text[] = "out of memory";
 
 #define SHA256_LEN 32
 #define SCOPE_TERMINATOR "aws4_request"
@@ -74,21 +69,6 @@ struct hlist {
 	size_t n, cap;
 };
 
-static void buf_wipe_free(struct buf *b)
-{
-	if (b->data)
-		WIPE(b->data, b->cap);
-	buf_free(b);
-}
-
-static void str_wipe_free(char *s)
-{
-	if (s) {
-		WIPE(s, strlen(s));
-		free(s);
-	}
-}
-
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -115,17 +95,6 @@ static int is_tchar(unsigned char c)
 static int is_ows(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* 0 when s is a non-empty string safe inside the Authorization header or
@@ -173,8 +142,8 @@ static int uri_decode(struct buf *b, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < len && (hi = buf_hexval(s[i + 1])) >= 0 &&
+		    (lo = buf_hexval(s[i + 2])) >= 0) {
 			buf_putc(b, (char)(hi << 4 | lo));
 			i += 2;
 		} else {
@@ -251,16 +220,26 @@ out:
 	return rc;
 }
 
+/* The array v (n used of *cap elements of size el) with room for one more,
+ * or NULL (v unchanged).  The arrays hold pointers only, so realloc()
+ * copies no secret. */
+static void *grow(void *v, size_t n, size_t *cap, size_t el)
+{
+	if (n < *cap)
+		return v;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *nv = realloc(v, nc * el);
+	if (nv)
+		*cap = nc;
+	return nv;
+}
+
 static int qlist_add(struct qlist *q, char *key, char *value)
 {
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		struct qparam *v = realloc(q->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		q->v = v;
-		q->cap = cap;
-	}
+	struct qparam *v = grow(q->v, q->n, &q->cap, sizeof(*v));
+	if (!v)
+		return -1;
+	q->v = v;
 	q->v[q->n].key = key;
 	q->v[q->n].value = value;
 	q->n++;
@@ -270,8 +249,8 @@ static int qlist_add(struct qlist *q, char *key, char *value)
 static void qlist_free(struct qlist *q)
 {
 	for (size_t i = 0; i < q->n; i++) {
-		str_wipe_free(q->v[i].key);
-		str_wipe_free(q->v[i].value);
+		aws_secret_free(q->v[i].key);
+		aws_secret_free(q->v[i].value);
 	}
 	free(q->v);
 	memset(q, 0, sizeof(*q));
@@ -295,8 +274,8 @@ static int qlist_add_encoded_n(struct qlist *q, const char *key, size_t klen, co
 	char *k = encode_dup(key, klen);
 	char *v = encode_dup(value, vlen);
 	if (!k || !v || qlist_add(q, k, v)) {
-		str_wipe_free(k);
-		str_wipe_free(v);
+		aws_secret_free(k);
+		aws_secret_free(v);
 		return -1;
 	}
 	return 0;
@@ -347,10 +326,10 @@ static int parse_query(struct qlist *q, const char *query, int refuse_presign, c
 	rc = 0;
 	goto out;
 oom:
-	*why = "out of memory";
+	*why = oom_text;
 out:
-	buf_wipe_free(&dk);
-	buf_wipe_free(&dv);
+	aws_secret_buf_free(&dk);
+	aws_secret_buf_free(&dv);
 	return rc;
 }
 
@@ -378,14 +357,10 @@ static int canon_query(struct buf *out, struct qlist *q)
 
 static int hlist_add(struct hlist *h, char *name, char *value)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct hdr *v = realloc(h->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		h->v = v;
-		h->cap = cap;
-	}
+	struct hdr *v = grow(h->v, h->n, &h->cap, sizeof(*v));
+	if (!v)
+		return -1;
+	h->v = v;
 	h->v[h->n].name = name;
 	h->v[h->n].value = value;
 	h->v[h->n].seq = h->n;
@@ -397,7 +372,7 @@ static void hlist_free(struct hlist *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->v[i].name);
-		str_wipe_free(h->v[i].value);
+		aws_secret_free(h->v[i].value);
 	}
 	free(h->v);
 	memset(h, 0, sizeof(*h));
@@ -438,7 +413,7 @@ static int hlist_add_copy(struct hlist *h, const char *name, const char *value)
 	char *v = trimall_dup(value);
 	if (!n || !v || hlist_add(h, n, v)) {
 		free(n);
-		str_wipe_free(v);
+		aws_secret_free(v);
 		return -1;
 	}
 	return 0;
@@ -493,7 +468,7 @@ static int collect_headers(struct hlist *h, const struct sigv4_request *req, int
 		if (strcmp(lname, "host") == 0)
 			*has_host = 1;
 		if (hlist_add_copy(h, lname, value)) {
-			*why = "out of memory";
+			*why = oom_text;
 			return -1;
 		}
 	}
@@ -655,198 +630,236 @@ static int validate(const struct sigv4_request *req, const struct sigv4_credenti
 	return 0;
 }
 
-int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
-	       struct sigv4_result *out)
-{
-	/* Initialised before the first goto so the cleanup path frees them all. */
-	struct buf creq = BUF_INIT, signed_hdrs = BUF_INIT, scope = BUF_INIT;
-	struct buf sts = BUF_INIT, auth = BUF_INIT, params = BUF_INIT, sq = BUF_INIT;
-	struct buf hblock = BUF_INIT;
-	struct qlist q = {0};
-	struct hlist h = {0};
-	const char *why = "out of memory";
-	char payload_hex[65];
-	const char *payload;
-	char creq_hash[65];
-	char date8[9];
-	struct tm tm;
-	int has_host = 0;
+/* One signing in progress.  The buffers are initialised before the first
+ * step, so the cleanup frees them all whatever step failed. */
+struct signing {
+	const struct sigv4_request *req;
+	const struct sigv4_credentials *creds;
+	const char *token;      /* NULL or a non-empty session token */
 	int query_mode, sign_token, add_sha_header;
-	const char *token;
-	int rc = -1;
+	char date8[9];
+	char payload_hex[65];
+	const char *payload;    /* the last line of the canonical request */
+	struct buf scope, signed_hdrs, hblock;
+	struct qlist q;
+	struct hlist h;
+	const char *why;        /* the reason of a failure */
+	int crypto_failed;      /* the failure is OpenSSL's, not the request's */
+};
 
-	if (!out)
-		return -1;
-	memset(out, 0, sizeof(*out));
-
-	if (validate(req, creds, &why))
-		goto out;
-
-	query_mode = req->mode == SIGV4_MODE_QUERY;
-	token = creds->session_token && *creds->session_token ? creds->session_token : NULL;
-	sign_token = token && !creds->omit_session_token;
-	/* Presigned URLs carry no extra headers, so sign_body has no effect. */
-	add_sha_header = req->sign_body && !query_mode;
-
+/* Date, payload hash and credential scope.  0 or -1 (s->why). */
+static int sign_prologue(struct signing *s, struct sigv4_result *out)
+{
+	const struct sigv4_request *req = s->req;
+	struct tm tm;
 	/* %Y has four digits only for years 0..9999; the scope needs exactly 8. */
 	if (!gmtime_r(&req->time, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
 	    strftime(out->amz_date, sizeof(out->amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
-		why = "signing time out of range";
-		goto out;
+		s->why = "signing time out of range";
+		return -1;
 	}
-	memcpy(date8, out->amz_date, 8);
-	date8[8] = '\0';
-
+	memcpy(s->date8, out->amz_date, 8);
+	s->date8[8] = '\0';
 	if (req->payload_hash) {
-		payload = req->payload_hash;
+		s->payload = req->payload_hash;
 	} else {
-		if (sigv4_sha256_hex(req->body_len ? req->body : "", req->body_len, payload_hex)) {
-			why = "SHA-256 failed";
-			goto out;
+		if (sigv4_sha256_hex(req->body_len ? req->body : "", req->body_len, s->payload_hex)) {
+			s->why = "SHA-256 failed";
+			s->crypto_failed = 1;
+			return -1;
 		}
-		payload = payload_hex;
+		s->payload = s->payload_hex;
 	}
+	buf_printf(&s->scope, "%s/%s/%s/%s", s->date8, req->region, req->service, SCOPE_TERMINATOR);
+	return s->scope.oom ? -1 : 0;
+}
 
-	buf_printf(&scope, "%s/%s/%s/%s", date8, req->region, req->service, SCOPE_TERMINATOR);
-	if (scope.oom)
-		goto out;
-
+/* The headers to sign (the signer's own included) and the query
+ * parameters (presigning's included).  0 or -1 (s->why). */
+static int sign_collect(struct signing *s, const struct sigv4_result *out)
+{
+	const struct sigv4_request *req = s->req;
+	int has_host = 0;
 	/* Headers first: query mode needs X-Amz-SignedHeaders for its query. */
-	if (collect_headers(&h, req, add_sha_header, &has_host, &why))
-		goto out;
+	if (collect_headers(&s->h, req, s->add_sha_header, &has_host, &s->why))
+		return -1;
 	if (!has_host) {
-		why = "no Host header (it must be signed)";
-		goto out;
+		s->why = "no Host header (it must be signed)";
+		return -1;
 	}
-	if (!query_mode) {
-		if (hlist_add_copy(&h, "x-amz-date", out->amz_date) ||
-		    (sign_token && hlist_add_copy(&h, "x-amz-security-token", token)) ||
-		    (add_sha_header && hlist_add_copy(&h, "x-amz-content-sha256", payload)))
-			goto out;
+	if (!s->query_mode &&
+	    (hlist_add_copy(&s->h, "x-amz-date", out->amz_date) ||
+	     (s->sign_token && hlist_add_copy(&s->h, "x-amz-security-token", s->token)) ||
+	     (s->add_sha_header && hlist_add_copy(&s->h, "x-amz-content-sha256", s->payload))))
+		return -1;
+	if (canon_headers(&s->hblock, &s->signed_hdrs, &s->h) || parse_query(&s->q, req->query, s->query_mode, &s->why))
+		return -1;
+	if (!s->query_mode)
+		return 0;
+	char expires[24];
+	struct buf cred = BUF_INIT;
+	snprintf(expires, sizeof(expires), "%ld", req->expires);
+	buf_printf(&cred, "%s/%s", s->creds->access_key_id, buf_str(&s->scope));
+	int rc = cred.oom ||
+		 qlist_add_encoded(&s->q, "X-Amz-Algorithm", SIGV4_ALGORITHM) ||
+		 qlist_add_encoded(&s->q, "X-Amz-Credential", buf_str(&cred)) ||
+		 qlist_add_encoded(&s->q, "X-Amz-Date", out->amz_date) ||
+		 qlist_add_encoded(&s->q, "X-Amz-Expires", expires) ||
+		 (s->sign_token && qlist_add_encoded(&s->q, "X-Amz-Security-Token", s->token)) ||
+		 qlist_add_encoded(&s->q, "X-Amz-SignedHeaders", buf_str(&s->signed_hdrs));
+	aws_secret_buf_free(&cred);
+	return rc ? -1 : 0;
+}
+
+/* Method \n URI \n query \n headers (each ending in \n) \n signed \n hash */
+static int sign_canonical_request(struct signing *s, struct buf *creq)
+{
+	buf_puts(creq, s->req->method);
+	buf_putc(creq, '\n');
+	if (canon_path(creq, s->req->path, s->req->normalize_path))
+		return -1;
+	buf_putc(creq, '\n');
+	if (canon_query(creq, &s->q))
+		return -1;
+	buf_putc(creq, '\n');
+	buf_append(creq, buf_str(&s->hblock), s->hblock.len);
+	buf_putc(creq, '\n');
+	buf_append(creq, buf_str(&s->signed_hdrs), s->signed_hdrs.len);
+	buf_putc(creq, '\n');
+	buf_puts(creq, s->payload);
+	return creq->oom ? -1 : 0;
+}
+
+/* Header mode: the Authorization value and the headers to add. */
+static int sign_finish_header(struct signing *s, struct sigv4_result *out)
+{
+	struct buf auth = BUF_INIT;
+	buf_printf(&auth, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s", SIGV4_ALGORITHM,
+		   s->creds->access_key_id, buf_str(&s->scope), buf_str(&s->signed_hdrs), out->signature);
+	if (auth.oom || set_add_header(out, "X-Amz-Date", out->amz_date) ||
+	    (s->token && set_add_header(out, "X-Amz-Security-Token", s->token)) ||
+	    (s->add_sha_header && set_add_header(out, "x-amz-content-sha256", s->payload))) {
+		buf_free(&auth);
+		return -1;
 	}
-	if (canon_headers(&hblock, &signed_hdrs, &h))
-		goto out;
-	if (parse_query(&q, req->query, query_mode, &why))
-		goto out;
-	if (query_mode) {
-		char expires[24];
-		snprintf(expires, sizeof(expires), "%ld", req->expires);
-		buf_printf(&params, "%s/%s", creds->access_key_id, buf_str(&scope));
-		if (params.oom ||
-		    qlist_add_encoded(&q, "X-Amz-Algorithm", SIGV4_ALGORITHM) ||
-		    qlist_add_encoded(&q, "X-Amz-Credential", buf_str(&params)) ||
-		    qlist_add_encoded(&q, "X-Amz-Date", out->amz_date) ||
-		    qlist_add_encoded(&q, "X-Amz-Expires", expires) ||
-		    (sign_token && qlist_add_encoded(&q, "X-Amz-Security-Token", token)) ||
-		    qlist_add_encoded(&q, "X-Amz-SignedHeaders", buf_str(&signed_hdrs)))
-			goto out;
-		buf_reset(&params);
+	out->authorization = buf_take(&auth);
+	return 0;
+}
+
+/* Query mode: the X-Amz-* parameters in the order SDKs emit them, and the
+ * whole query to send.  The token goes in whether or not it was signed
+ * (omit_session_token only keeps it out of the canonical query). */
+static int sign_finish_query(struct signing *s, struct sigv4_result *out)
+{
+	struct buf params = BUF_INIT, sq = BUF_INIT;
+	const char *akid = s->creds->access_key_id;
+	buf_puts(&params, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
+	sigv4_uri_encode(&params, akid, strlen(akid), 0);
+	buf_puts(&params, "%2F");
+	sigv4_uri_encode(&params, s->scope.data, s->scope.len, 0);
+	buf_printf(&params, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=", out->amz_date,
+		   s->req->expires);
+	sigv4_uri_encode(&params, s->signed_hdrs.data, s->signed_hdrs.len, 0);
+	if (s->token) {
+		buf_puts(&params, "&X-Amz-Security-Token=");
+		sigv4_uri_encode(&params, s->token, strlen(s->token), 0);
 	}
+	buf_printf(&params, "&X-Amz-Signature=%s", out->signature);
 
-	/* Method \n URI \n query \n headers (each ending in \n) \n signed \n hash */
-	buf_puts(&creq, req->method);
-	buf_putc(&creq, '\n');
-	if (canon_path(&creq, req->path, req->normalize_path))
-		goto out;
-	buf_putc(&creq, '\n');
-	if (canon_query(&creq, &q))
-		goto out;
-	buf_putc(&creq, '\n');
-	buf_append(&creq, buf_str(&hblock), hblock.len);
-	buf_putc(&creq, '\n');
-	buf_append(&creq, buf_str(&signed_hdrs), signed_hdrs.len);
-	buf_putc(&creq, '\n');
-	buf_puts(&creq, payload);
-	if (creq.oom)
-		goto out;
-
-	if (sigv4_sha256_hex(creq.data, creq.len, creq_hash)) {
-		why = "SHA-256 failed";
-		goto out;
+	/* The canonical query is itself a valid wire query. */
+	canon_query(&sq, &s->q);
+	if (s->token && !s->sign_token) {
+		buf_puts(&sq, "&X-Amz-Security-Token=");
+		sigv4_uri_encode(&sq, s->token, strlen(s->token), 0);
 	}
-	buf_printf(&sts, "%s\n%s\n%s\n%s", SIGV4_ALGORITHM, out->amz_date, buf_str(&scope),
-		   creq_hash);
-	if (sts.oom)
-		goto out;
-
-	if (compute_signature(creds->secret_access_key, date8, req->region, req->service,
-			      sts.data, out->signature)) {
-		why = "HMAC-SHA256 failed";
-		goto out;
-	}
-
-	if (!query_mode) {
-		buf_printf(&auth, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-			   SIGV4_ALGORITHM, creds->access_key_id, buf_str(&scope),
-			   buf_str(&signed_hdrs), out->signature);
-		if (auth.oom || set_add_header(out, "X-Amz-Date", out->amz_date) ||
-		    (token && set_add_header(out, "X-Amz-Security-Token", token)) ||
-		    (add_sha_header && set_add_header(out, "x-amz-content-sha256", payload)))
-			goto out;
-		out->authorization = buf_take(&auth);
-	} else {
-		/* The parameters in the order SDKs emit them; the token goes in
-		 * whether or not it was signed (omit_session_token only keeps it
-		 * out of the canonical query). */
-		buf_puts(&params, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
-		sigv4_uri_encode(&params, creds->access_key_id, strlen(creds->access_key_id), 0);
-		buf_puts(&params, "%2F");
-		sigv4_uri_encode(&params, scope.data, scope.len, 0);
-		buf_printf(&params, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=",
-			   out->amz_date, req->expires);
-		sigv4_uri_encode(&params, signed_hdrs.data, signed_hdrs.len, 0);
-		if (token) {
-			buf_puts(&params, "&X-Amz-Security-Token=");
-			sigv4_uri_encode(&params, token, strlen(token), 0);
-		}
-		buf_printf(&params, "&X-Amz-Signature=%s", out->signature);
-
-		/* The canonical query is itself a valid wire query. */
-		canon_query(&sq, &q);
-		if (token && !sign_token) {
-			buf_puts(&sq, "&X-Amz-Security-Token=");
-			sigv4_uri_encode(&sq, token, strlen(token), 0);
-		}
-		buf_printf(&sq, "&X-Amz-Signature=%s", out->signature);
-		if (params.oom || sq.oom)
-			goto out;
+	buf_printf(&sq, "&X-Amz-Signature=%s", out->signature);
+	int rc = params.oom || sq.oom ? -1 : 0;
+	if (!rc) {
 		out->presign_params = buf_take(&params);
 		out->signed_query = buf_take(&sq);
 	}
+	aws_secret_buf_free(&params);
+	aws_secret_buf_free(&sq);
+	return rc;
+}
 
+/* Canonical request -> string to sign -> signature -> what to add. */
+static int sign_steps(struct signing *s, struct sigv4_result *out)
+{
+	struct buf creq = BUF_INIT, sts = BUF_INIT;
+	char creq_hash[65];
+	int rc = -1;
+	if (sign_prologue(s, out) || sign_collect(s, out) || sign_canonical_request(s, &creq))
+		goto out;
+	if (sigv4_sha256_hex(creq.data, creq.len, creq_hash)) {
+		s->why = "SHA-256 failed";
+		s->crypto_failed = 1;
+		goto out;
+	}
+	buf_printf(&sts, "%s\n%s\n%s\n%s", SIGV4_ALGORITHM, out->amz_date, buf_str(&s->scope), creq_hash);
+	if (sts.oom)
+		goto out;
+	if (compute_signature(s->creds->secret_access_key, s->date8, s->req->region, s->req->service, sts.data,
+			      out->signature)) {
+		s->why = "HMAC-SHA256 failed";
+		s->crypto_failed = 1;
+		goto out;
+	}
+	if (s->query_mode ? sign_finish_query(s, out) : sign_finish_header(s, out))
+		goto out;
 	out->canonical_request = buf_take(&creq);
 	out->string_to_sign = buf_take(&sts);
-	why = NULL;
 	rc = 0;
 out:
-	/* creq, params, sq and the lists may hold the session token. */
-	buf_wipe_free(&creq);
-	buf_wipe_free(&hblock);
-	buf_free(&signed_hdrs);
-	buf_free(&scope);
+	/* the canonical request may hold the session token */
+	aws_secret_buf_free(&creq);
 	buf_free(&sts);
-	buf_free(&auth);
-	buf_wipe_free(&params);
-	buf_wipe_free(&sq);
-	qlist_free(&q);
-	hlist_free(&h);
-	if (rc) {
-		sigv4_result_free(out);
-		out->error = why ? why : "signing failed";
-	}
 	return rc;
+}
+
+int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
+	       struct sigv4_result *out, char *err, size_t err_sz)
+{
+	struct signing s = {.req = req, .creds = creds, .why = oom_text,
+			    .scope = BUF_INIT, .signed_hdrs = BUF_INIT, .hblock = BUF_INIT};
+	int rc = -1;
+
+	if (!out) {
+		msg_set(err, err_sz, "no result to fill");
+		return AL_SOFTWARE;
+	}
+	memset(out, 0, sizeof(*out));
+	if (!validate(req, creds, &s.why)) {
+		s.query_mode = req->mode == SIGV4_MODE_QUERY;
+		s.token = creds->session_token && *creds->session_token ? creds->session_token : NULL;
+		s.sign_token = s.token && !creds->omit_session_token;
+		/* Presigned URLs carry no extra headers, so sign_body has no effect. */
+		s.add_sha_header = req->sign_body && !s.query_mode;
+		rc = sign_steps(&s, out);
+	}
+	/* hblock and the lists may hold the session token. */
+	aws_secret_buf_free(&s.hblock);
+	buf_free(&s.signed_hdrs);
+	buf_free(&s.scope);
+	qlist_free(&s.q);
+	hlist_free(&s.h);
+	if (!rc)
+		return AL_OK;
+	sigv4_result_free(out);
+	msg_set(err, err_sz, "%s", s.why);
+	return s.crypto_failed || s.why == oom_text ? AL_SOFTWARE : AL_DATAERR;
 }
 
 void sigv4_result_free(struct sigv4_result *res)
 {
 	if (!res)
 		return;
-	str_wipe_free(res->canonical_request);
+	aws_secret_free(res->canonical_request);
 	free(res->string_to_sign);
 	free(res->authorization);
-	str_wipe_free(res->presign_params);
-	str_wipe_free(res->signed_query);
+	aws_secret_free(res->presign_params);
+	aws_secret_free(res->signed_query);
 	for (size_t i = 0; i < res->n_add_headers && i < SIGV4_MAX_ADD_HEADERS; i++)
-		str_wipe_free(res->add_headers[i].value);
+		aws_secret_free(res->add_headers[i].value);
 	memset(res, 0, sizeof(*res));
 }

@@ -98,21 +98,22 @@ struct sigv4_result {
 	char *signed_query;     /* the whole query to send: the canonical query
 				   string plus X-Amz-Signature (and the token when
 				   omit_session_token) */
-	/* Static description of why sigv4_sign failed; never holds secrets. */
-	const char *error;
 };
 
-/* Signs req with creds.  Returns 0 and fills *out, or -1 with out->error set;
- * in both cases the caller calls sigv4_result_free(out). */
+/* Signs req with creds.  AL_OK and *out filled, or AL_DATAERR (a request
+ * the rules above refuse) / AL_SOFTWARE (out of memory, a crypto failure)
+ * with why in err, never a secret; in every case the caller calls
+ * sigv4_result_free(out). */
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
-	       struct sigv4_result *out);
+	       struct sigv4_result *out, char *err, size_t err_sz);
 
 /* Frees and wipes everything sigv4_sign allocated; safe on a zeroed or
  * already freed result. */
 void sigv4_result_free(struct sigv4_result *res);
 
 /* Percent-encodes len bytes of s onto b: everything outside A-Z a-z 0-9 - . _ ~
- * becomes %XX (upper-case hex); '/' is kept when keep_slash.  0 or -1 (OOM). */
+ * becomes %XX (upper-case hex); '/' is kept when keep_slash.  0 or -1 (OOM,
+ * b->oom set). */
 struct buf;
 int sigv4_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash);
 

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "fetch.h"
 #include "lock.h"
-#include "aws/logs_api.h"
+#include "aws/logs_api_int.h"
 #include "status.h"
 #include "store.h"
 

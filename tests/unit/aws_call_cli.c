@@ -29,6 +29,7 @@
  *    "wall_ms":3.1,"body":"..."}
  * Exit status: the al_status of the last call, 2 on usage errors. */
 #include "aws/aws_request.h"
+#include "aws/aws_request_int.h"
 #include "buf.h"
 #include "status.h"
 
@@ -224,10 +225,11 @@ int main(int argc, char **argv)
 	} else {
 		for (int n = 1; n <= repeat; n++) {
 			struct http_response resp;
-			struct aws_error err;
+			struct aws_fault err;
+			char msg[AWS_ERR_MAX];
 			ndelays = 0;
 			double t0 = now_ms();
-			rc = aws_request(client, &call, &creds, &resp, &err);
+			rc = aws_request(client, &call, &creds, &resp, &err, msg, sizeof(msg));
 			double wall = now_ms() - t0;
 			struct buf o = BUF_INIT;
 			buf_printf(&o, "{\"call\":%d,\"rc\":%d,\"status\":%ld,\"attempts\":%d,\"kind\":", n,
@@ -236,7 +238,7 @@ int main(int argc, char **argv)
 			buf_puts(&o, ",\"code\":");
 			buf_json_string(&o, err.code, strlen(err.code));
 			buf_puts(&o, ",\"message\":");
-			buf_json_string(&o, err.message, strlen(err.message));
+			buf_json_string(&o, msg, strlen(msg));
 			buf_puts(&o, ",\"request_id\":");
 			if (resp.request_id)
 				buf_json_string(&o, resp.request_id, strlen(resp.request_id));

@@ -213,8 +213,9 @@ static void sign_block(struct block *b)
 	b->creds.secret_access_key = b->secret.data ? buf_str(&b->secret) : NULL;
 	b->creds.session_token = b->has_token ? buf_str(&b->token) : NULL;
 
-	if (sigv4_sign(&b->req, &b->creds, &res)) {
-		printf("error %s\nend\n", res.error ? res.error : "signing failed");
+	char why[256] = "";
+	if (sigv4_sign(&b->req, &b->creds, &res, why, sizeof why)) {
+		printf("error %s\nend\n", why);
 		sigv4_result_free(&res);
 		return;
 	}

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "aws/aws_config.h"
+#include "aws/aws_secret_int.h"
+#include "status.h"
 #include "tap.h"
 
 static char dir[PATH_MAX];
@@ -78,7 +80,7 @@ static void bad_file(const char *config, const char *creds, const char *want, co
 {
 	char full[PATH_MAX + 128];
 	snprintf(full, sizeof full, "%s/%s", dir, want);
-	is_int(load(config, creds), -1, "bad file refused: %s", what);
+	is_int(load(config, creds), AL_CONFIG, "bad file refused: %s", what);
 	is_str(err, full, "  error names file and line");
 	ok(cfg == NULL, "  no config returned");
 }
@@ -225,13 +227,13 @@ static void test_bad_files(void)
 	fclose(nul);
 	aws_config_free(cfg);
 	cfg = NULL;
-	is_int(aws_config_load(path_of("config"), NULL, &cfg, err, sizeof err), -1, "NUL byte refused");
+	is_int(aws_config_load(path_of("config"), NULL, &cfg, err, sizeof err), AL_CONFIG, "NUL byte refused");
 	ok(strstr(err, "config:2: NUL byte") != NULL, "  message: %s", err);
 	mkdir(path_of("adir"), 0700);
 	remember(path_of("adir"));
 	aws_config_free(cfg);
 	cfg = NULL;
-	is_int(aws_config_load(path_of("adir"), NULL, &cfg, err, sizeof err), -1,
+	is_int(aws_config_load(path_of("adir"), NULL, &cfg, err, sizeof err), AL_CONFIG,
 	       "a directory is an error");
 	ok(strstr(err, "adir: is a directory") != NULL, "  message: %s", err);
 }
@@ -306,11 +308,11 @@ static void test_profile(void)
 	       "--profile");
 	is_str(name, "cli", "  --profile beats AWS_PROFILE");
 	is_str(aws_profile_source_name(src), "--profile", "  source name");
-	is_int(aws_config_select_profile(cfg, "ghost", name, sizeof name, &src, err, sizeof err), -1,
+	is_int(aws_config_select_profile(cfg, "ghost", name, sizeof name, &src, err, sizeof err), AL_CONFIG,
 	       "unknown --profile refused");
 	is_str(err, "the config profile (ghost) could not be found (from --profile)", "  message");
 	setenv("AWS_PROFILE", "ghost2", 1);
-	is_int(aws_config_select_profile(cfg, "", name, sizeof name, &src, err, sizeof err), -1,
+	is_int(aws_config_select_profile(cfg, "", name, sizeof name, &src, err, sizeof err), AL_CONFIG,
 	       "unknown AWS_PROFILE refused (empty --profile ignored)");
 	is_str(name, "ghost2", "  name still reported");
 	setenv("AWS_PROFILE", "", 1);
@@ -321,8 +323,8 @@ static void test_profile(void)
 	is_int(aws_config_select_profile(cfg, NULL, name, sizeof name, &src, err, sizeof err), 0,
 	       "missing implicit default is fine");
 	is_int(aws_config_select_profile(cfg, "default", name, sizeof name, &src, err, sizeof err),
-	       -1, "missing explicit default is not (botocore ProfileNotFound)");
-	is_int(aws_config_select_profile(cfg, "cli", name, 3, &src, err, sizeof err), -1,
+	       AL_CONFIG, "missing explicit default is not (botocore ProfileNotFound)");
+	is_int(aws_config_select_profile(cfg, "cli", name, 3, &src, err, sizeof err), AL_CONFIG,
 	       "name buffer too small");
 }
 
@@ -352,14 +354,14 @@ static void test_region(void)
 	aws_config_region(cfg, "default", "", r, sizeof r, &src, err, sizeof err);
 	is_int(src, AWS_REGION_FROM_DEFAULT_ENV, "empty --region and AWS_REGION are unset");
 	clear_env();
-	is_int(aws_config_region(cfg, "blank", NULL, r, sizeof r, &src, err, sizeof err), -1,
+	is_int(aws_config_region(cfg, "blank", NULL, r, sizeof r, &src, err, sizeof err), AL_CONFIG,
 	       "empty profile region: none");
 	is_int(src, AWS_REGION_NONE, "  AWS_REGION_NONE (caller: IMDS hook, then exit 78)");
 	is_str(r, "", "  region cleared");
 	ok(strstr(err, "no AWS region") && strstr(err, "profile blank"), "  message: %s", err);
-	is_int(aws_config_region(cfg, "ghost", NULL, r, sizeof r, &src, err, sizeof err), -1,
+	is_int(aws_config_region(cfg, "ghost", NULL, r, sizeof r, &src, err, sizeof err), AL_CONFIG,
 	       "no region anywhere");
-	is_int(aws_config_region(cfg, "bad", NULL, r, sizeof r, &src, err, sizeof err), -1,
+	is_int(aws_config_region(cfg, "bad", NULL, r, sizeof r, &src, err, sizeof err), AL_CONFIG,
 	       "invalid region refused");
 	is_int(src, AWS_REGION_FROM_PROFILE, "  source still reported");
 	is_str(err, "invalid AWS region 'evil.com/x' (from profile)", "  message");
@@ -373,7 +375,7 @@ static void test_region(void)
 	   !aws_region_valid("us_east") && !aws_region_valid(NULL) &&
 	   !aws_region_valid("a234567890123456789012345678901234567890123456789012345678901234"),
 	   "invalid region names");
-	is_int(aws_config_region(cfg, "default", "us-east-1", r, 4, &src, err, sizeof err), -1,
+	is_int(aws_config_region(cfg, "default", "us-east-1", r, 4, &src, err, sizeof err), AL_CONFIG,
 	       "region buffer too small");
 }
 
@@ -514,11 +516,11 @@ static void test_default_endpoints(void)
 	endpoint(AWS_SVC_STS, "default", "us-west-2", NULL, &ep);
 	is_str(ep.host, "sts.us-west-2.amazonaws.com", "  env regional beats it");
 	clear_env();
-	is_int(endpoint(AWS_SVC_STS, "r", "us-west-2", NULL, &ep), -1, "bad sts_regional_endpoints");
+	is_int(endpoint(AWS_SVC_STS, "r", "us-west-2", NULL, &ep), AL_CONFIG, "bad sts_regional_endpoints");
 	is_str(err, "invalid sts_regional_endpoints 'nope': expected legacy or regional", "  message");
-	is_int(endpoint(AWS_SVC_LOGS, "default", NULL, NULL, &ep), -1, "no region, no default URL");
-	is_int(endpoint(AWS_SVC_LOGS, "default", "a/b", NULL, &ep), -1, "invalid region refused");
-	is_int(endpoint((enum aws_service)7, "default", "us-east-1", NULL, &ep), -1, "bad service");
+	is_int(endpoint(AWS_SVC_LOGS, "default", NULL, NULL, &ep), AL_CONFIG, "no region, no default URL");
+	is_int(endpoint(AWS_SVC_LOGS, "default", "a/b", NULL, &ep), AL_CONFIG, "invalid region refused");
+	is_int(endpoint((enum aws_service)7, "default", "us-east-1", NULL, &ep), AL_CONFIG, "bad service");
 }
 
 static void test_partitions(void)
@@ -642,14 +644,14 @@ static void test_endpoint_precedence(void)
 	clear_env();
 
 	load("[default]\nservices = nowhere\n[profile badurl]\nendpoint_url = ftp://x\n", NULL);
-	is_int(endpoint(AWS_SVC_LOGS, "default", "us-east-1", NULL, &ep), -1,
+	is_int(endpoint(AWS_SVC_LOGS, "default", "us-east-1", NULL, &ep), AL_CONFIG,
 	       "services names a missing section");
 	is_str(err, "profile default: the services section 'nowhere' does not exist", "  message");
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5", 1);
 	is_int(endpoint(AWS_SVC_LOGS, "default", "us-east-1", NULL, &ep), 0,
 	       "  not looked at when the environment wins");
 	clear_env();
-	is_int(endpoint(AWS_SVC_LOGS, "badurl", "us-east-1", NULL, &ep), -1, "bad profile URL");
+	is_int(endpoint(AWS_SVC_LOGS, "badurl", "us-east-1", NULL, &ep), AL_CONFIG, "bad profile URL");
 	is_str(err, "invalid endpoint URL 'ftp://x' (from profile badurl endpoint_url): "
 	       "the scheme must be http:// or https://", "  message names the source");
 
@@ -673,7 +675,7 @@ static void test_endpoint_precedence(void)
 		{"localhost:4566", "the scheme must be http:// or https://"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		is_int(endpoint(AWS_SVC_LOGS, "default", "us-east-1", bad[i].url, &ep), -1,
+		is_int(endpoint(AWS_SVC_LOGS, "default", "us-east-1", bad[i].url, &ep), AL_CONFIG,
 		       "bad URL refused: %s", bad[i].why);
 		ok(strstr(err, bad[i].why) && strstr(err, "(from --endpoint-url)"), "  %s", err);
 	}
@@ -725,7 +727,7 @@ static void test_wipe(void)
 {
 	clear_env();
 	load(NULL, NULL);
-	aws_config_wipe_hook = wipe_seen;
+	aws_secret_wipe_hook = wipe_seen;
 	is_int(load(NULL, "[default]\naws_access_key_id = AKIDEXAMPLE\n"
 			  "aws_secret_access_key = " OLD_SECRET "\n"
 			  "aws_secret_access_key = " SECRET "\n"
@@ -738,7 +740,7 @@ static void test_wipe(void)
 	ok(wiped_secret >= 1, "secret wiped on free");
 	ok(wiped_token >= 1, "session token wiped on free");
 	is_int(wiped_nonzero, 0, "every wiped buffer was all zero");
-	aws_config_wipe_hook = NULL;
+	aws_secret_wipe_hook = NULL;
 }
 
 int main(void)

@@ -11,6 +11,10 @@
 
 #include "aws/aws_config.h"
 #include "aws/aws_creds.h"
+#include "aws/aws_creds_int.h"
+#include "aws/aws_credprocess_int.h"
+#include "aws/aws_secret_int.h"
+#include "aws/aws_sts_int.h"
 #include "status.h"
 #include "tap.h"
 #include "timeutil.h"
@@ -116,7 +120,7 @@ static void test_mask_clear(void)
 	is_int(d.expiration, 1234, "copy: expiration");
 	is_str(d.source, "env", "copy: source");
 
-	aws_creds_wipe_hook = wipe_spy;
+	aws_secret_wipe_hook = wipe_spy;
 	wiped_n = wiped_calls = wiped_nonzero = 0;
 	aws_credentials_clear(&c);
 	is_int(wiped_calls, 3, "clear: three strings wiped");
@@ -127,7 +131,7 @@ static void test_mask_clear(void)
 	aws_credentials_clear(&c);
 	ok(1, "clear: twice is safe");
 	aws_credentials_clear(&d);
-	aws_creds_wipe_hook = NULL;
+	aws_secret_wipe_hook = NULL;
 }
 
 /* ---- env ---- */
@@ -263,7 +267,7 @@ static void test_process_parse(void)
 	const char *okj = "{\"Version\": 1, \"AccessKeyId\": \"ASIAPROCESS00000000\", \"SecretAccessKey\": \"procsecret\","
 			  " \"SessionToken\": \"proctoken\", \"Expiration\": \"2099-05-26T12:34:56Z\"}";
 
-	rc = aws_creds_parse_process_output(okj, strlen(okj), "p", &c, err, sizeof err);
+	rc = aws_credprocess_parse_output(okj, strlen(okj), "p", &c, err, sizeof err);
 	is_int(rc, AL_OK, "process json: ok (%s)", err);
 	is_str(c.access_key_id, "ASIAPROCESS00000000", "process json: AccessKeyId");
 	is_str(c.secret_access_key, "procsecret", "process json: SecretAccessKey");
@@ -274,14 +278,14 @@ static void test_process_parse(void)
 	aws_credentials_clear(&c);
 
 	const char *noexp = "{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\",\"SecretAccessKey\":\"s\",\"AccountId\":\"111122223333\"}";
-	rc = aws_creds_parse_process_output(noexp, strlen(noexp), "p", &c, err, sizeof err);
+	rc = aws_credprocess_parse_output(noexp, strlen(noexp), "p", &c, err, sizeof err);
 	is_int(rc, AL_OK, "process json: no Expiration, no token");
 	is_int(c.expiration, 0, "process json: never expires");
 	ok(c.session_token == NULL, "process json: token NULL");
 	aws_credentials_clear(&c);
 
 	const char *frac = "{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":\"2099-05-26T12:34:56.123+02:00\"}";
-	rc = aws_creds_parse_process_output(frac, strlen(frac), "p", &c, err, sizeof err);
+	rc = aws_credprocess_parse_output(frac, strlen(frac), "p", &c, err, sizeof err);
 	is_int(c.expiration, want - 7200, "process json: Expiration with fraction and offset");
 	aws_credentials_clear(&c);
 
@@ -305,7 +309,7 @@ static void test_process_parse(void)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';
-		rc = aws_creds_parse_process_output(bad[i].json, strlen(bad[i].json), "myproc", &c, err, sizeof err);
+		rc = aws_credprocess_parse_output(bad[i].json, strlen(bad[i].json), "myproc", &c, err, sizeof err);
 		is_int(rc, AL_CONFIG, "process json: %s is refused", bad[i].what);
 		ok(contains(err, "profile myproc") && contains(err, bad[i].want), "process json: %s: %s",
 		   bad[i].what, err);
@@ -314,14 +318,14 @@ static void test_process_parse(void)
 	}
 	/* the secret never shows up in an error */
 	const char *leak = "{\"Version\":7,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"TOPSECRETVALUE\"}";
-	rc = aws_creds_parse_process_output(leak, strlen(leak), "p", &c, err, sizeof err);
+	rc = aws_credprocess_parse_output(leak, strlen(leak), "p", &c, err, sizeof err);
 	ok(rc == AL_CONFIG && !contains(err, "TOPSECRETVALUE"), "process json: errors never echo the output");
 }
 
 static void test_split(void)
 {
 	char **argv, err[256];
-	int rc = aws_creds_split_command("/usr/bin/tool --profile 'my prof' \"a \\\"q\\\" b\" x\\ y '' end",
+	int rc = aws_credprocess_split("/usr/bin/tool --profile 'my prof' \"a \\\"q\\\" b\" x\\ y '' end",
 					 &argv, err, sizeof err);
 	ok(rc == 0, "split: ok");
 	if (rc == 0) {
@@ -333,18 +337,18 @@ static void test_split(void)
 		is_str(argv[5], "", "split: empty quoted word");
 		is_str(argv[6], "end", "split: last word");
 		ok(argv[7] == NULL, "split: NULL-terminated");
-		aws_creds_free_argv(argv);
+		aws_credprocess_free_argv(argv);
 	}
-	rc = aws_creds_split_command("a \"b\\$c\" d#e", &argv, err, sizeof err);
+	rc = aws_credprocess_split("a \"b\\$c\" d#e", &argv, err, sizeof err);
 	if (ok(rc == 0, "split: shlex keeps '\\$' inside double quotes and '#' in a word")) {
 		is_str(argv[1], "b\\$c", "split: \\$ kept");
 		is_str(argv[2], "d#e", "split: # kept");
-		aws_creds_free_argv(argv);
+		aws_credprocess_free_argv(argv);
 	}
-	ok(aws_creds_split_command("tool 'open", &argv, err, sizeof err) == -1 && contains(err, "quotation"),
+	ok(aws_credprocess_split("tool 'open", &argv, err, sizeof err) == AL_CONFIG && contains(err, "quotation"),
 	   "split: unclosed quote: %s", err);
-	ok(aws_creds_split_command("tool \\", &argv, err, sizeof err) == -1, "split: trailing backslash");
-	ok(aws_creds_split_command("   ", &argv, err, sizeof err) == -1 && contains(err, "empty"),
+	ok(aws_credprocess_split("tool \\", &argv, err, sizeof err) == AL_CONFIG, "split: trailing backslash");
+	ok(aws_credprocess_split("   ", &argv, err, sizeof err) == AL_CONFIG && contains(err, "empty"),
 	   "split: empty command");
 }
 
@@ -646,16 +650,16 @@ static void test_sso(void)
 	int rc;
 
 	reset_env();
-	ok(aws_creds_sso_cache_path("https://d-92671207e4.awsapps.com/start", path, sizeof path) == 0,
+	ok(aws_cred_source_sso_cache_path("https://d-92671207e4.awsapps.com/start", path, sizeof path) == 0,
 	   "sso: cache path");
 	snprintf(want, sizeof want, "%s/.aws/sso/cache/13f9d35043871d073ab260e020f0ffde092cb14b.json", tmpdir);
 	is_str(path, want, "sso: legacy: sha1 hex of the start URL");
-	aws_creds_sso_cache_path("my-sso", path, sizeof path);
+	aws_cred_source_sso_cache_path("my-sso", path, sizeof path);
 	snprintf(want, sizeof want, "%s/.aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json", tmpdir);
 	is_str(path, want, "sso: sso-session: sha1 hex of the session name");
-	ok(aws_creds_sso_cache_path("x", path, 10) == -1, "sso: small buffer");
+	ok(aws_cred_source_sso_cache_path("x", path, 10) == AL_CONFIG, "sso: small buffer");
 	unsetenv("HOME");
-	ok(aws_creds_sso_cache_path("x", path, sizeof path) == -1, "sso: no HOME");
+	ok(aws_cred_source_sso_cache_path("x", path, sizeof path) == AL_CONFIG, "sso: no HOME");
 	setenv("HOME", tmpdir, 1);
 
 	files("[profile sso]\nsso_session = my-sso\nsso_account_id = 111122223333\nsso_role_name = ReadOnly\n"
@@ -676,7 +680,7 @@ static void test_sso(void)
 	mkdir(dir, 0700);
 	snprintf(dir, sizeof dir, "%s/.aws/sso/cache", tmpdir);
 	mkdir(dir, 0700);
-	aws_creds_sso_cache_path("my-sso", path, sizeof path);
+	aws_cred_source_sso_cache_path("my-sso", path, sizeof path);
 	time_format(time(NULL) - 60, iso);
 	snprintf(json, sizeof json, "{\"accessToken\": \"SSOBEARERSECRET\", \"expiresAt\": \"%s\", \"region\": \"eu-central-1\"}", iso);
 	write_file(path, json, 0600);
@@ -687,7 +691,7 @@ static void test_sso(void)
 	ok(!contains(err, "SSOBEARERSECRET"), "sso: the token is never echoed");
 
 	/* legacy profile: cache keyed by the URL, old "UTC" suffix */
-	aws_creds_sso_cache_path("https://d-92671207e4.awsapps.com/start", path, sizeof path);
+	aws_cred_source_sso_cache_path("https://d-92671207e4.awsapps.com/start", path, sizeof path);
 	time_format(time(NULL) - 10, iso);
 	iso[19] = '\0';
 	snprintf(json, sizeof json, "{\"accessToken\": \"T\", \"expiresAt\": \"%sUTC\"}", iso);
@@ -734,11 +738,11 @@ static void test_container(void)
 	};
 	char err[512];
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		int r = aws_creds_container_url_check(cases[i].url, err, sizeof err);
+		int r = aws_cred_source_container_url_check(cases[i].url, err, sizeof err);
 		ok((r == 0) == cases[i].ok, "container: %s %s%s%s", cases[i].url, cases[i].ok ? "allowed" : "refused",
 		   r ? ": " : "", r ? err : "");
 	}
-	aws_creds_container_url_check("http://example.com/x", err, sizeof err);
+	aws_cred_source_container_url_check("http://example.com/x", err, sizeof err);
 	ok(contains(err, "example.com") && contains(err, "169.254.170.23") && contains(err, "loopback"),
 	   "container: refusal lists the allowed hosts: %s", err);
 
@@ -772,7 +776,7 @@ static void test_sts_parse(void)
 			"\"Credentials\":{\"AccessKeyId\":\"ASIASTS000000000000\",\"Expiration\":1.7999999E9,"
 			"\"SecretAccessKey\":\"stssecret\",\"SessionToken\":\"ststoken\"}},"
 			"\"ResponseMetadata\":{\"RequestId\":\"r\"}}}";
-	int rc = aws_creds_parse_sts("AssumeRole", j, strlen(j), &c, err, sizeof err);
+	int rc = aws_sts_parse_credentials("AssumeRole", j, strlen(j), &c, err, sizeof err);
 	is_int(rc, AL_OK, "sts: JSON (%s)", err);
 	is_str(c.access_key_id, "ASIASTS000000000000", "sts: AccessKeyId");
 	is_str(c.session_token, "ststoken", "sts: SessionToken");
@@ -782,7 +786,7 @@ static void test_sts_parse(void)
 	const char *j2 = "{\"AssumeRoleWithWebIdentityResponse\":{\"AssumeRoleWithWebIdentityResult\":{\"Credentials\":"
 			 "{\"AccessKeyId\":\"ASIAWEB\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\","
 			 "\"Expiration\":\"2026-11-24T03:23:30.661967Z\"}}}}";
-	rc = aws_creds_parse_sts("AssumeRoleWithWebIdentity", j2, strlen(j2), &c, err, sizeof err);
+	rc = aws_sts_parse_credentials("AssumeRoleWithWebIdentity", j2, strlen(j2), &c, err, sizeof err);
 	is_int(rc, AL_OK, "sts: web identity JSON with an ISO Expiration");
 	is_int(c.expiration, 1795490610, "sts: ISO Expiration");
 	aws_credentials_clear(&c);
@@ -792,20 +796,20 @@ static void test_sts_parse(void)
 			"<Credentials><AccessKeyId>ASIAXML</AccessKeyId><SecretAccessKey>a+b/c&amp;d</SecretAccessKey>"
 			"<SessionToken>tok</SessionToken><Expiration>2026-11-24T03:23:30Z</Expiration></Credentials>"
 			"</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>";
-	rc = aws_creds_parse_sts("AssumeRoleWithWebIdentity", x, strlen(x), &c, err, sizeof err);
+	rc = aws_sts_parse_credentials("AssumeRoleWithWebIdentity", x, strlen(x), &c, err, sizeof err);
 	is_int(rc, AL_OK, "sts: XML answer (moto, botocore style)");
 	is_str(c.secret_access_key, "a+b/c&d", "sts: XML entities decoded");
 	aws_credentials_clear(&c);
 
 	const char *bad = "{\"AssumeRoleResponse\":{\"AssumeRoleResult\":{\"Credentials\":{\"AccessKeyId\":\"A\"}}}}";
-	rc = aws_creds_parse_sts("AssumeRole", bad, strlen(bad), &c, err, sizeof err);
+	rc = aws_sts_parse_credentials("AssumeRole", bad, strlen(bad), &c, err, sizeof err);
 	ok(rc != AL_OK && contains(err, "SecretAccessKey"), "sts: missing field: %s", err);
-	rc = aws_creds_parse_sts("AssumeRole", "{oops", 5, &c, err, sizeof err);
+	rc = aws_sts_parse_credentials("AssumeRole", "{oops", 5, &c, err, sizeof err);
 	ok(rc != AL_OK && contains(err, "JSON"), "sts: bad JSON: %s", err);
 
 	const char *gj = "{\"GetCallerIdentityResponse\":{\"GetCallerIdentityResult\":{\"Account\":\"111122223333\","
 			 "\"Arn\":\"arn:aws:sts::111122223333:assumed-role/dev/s\",\"UserId\":\"AROAX:s\"}}}";
-	rc = aws_creds_parse_caller_identity(gj, strlen(gj), &id, err, sizeof err);
+	rc = aws_sts_parse_caller_identity(gj, strlen(gj), &id, err, sizeof err);
 	is_int(rc, AL_OK, "caller identity: JSON");
 	is_str(id.arn, "arn:aws:sts::111122223333:assumed-role/dev/s", "caller identity: Arn");
 	is_str(id.account, "111122223333", "caller identity: Account");
@@ -813,9 +817,9 @@ static void test_sts_parse(void)
 	const char *gx = "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/jane</Arn>"
 			 "<UserId>AIDAX</UserId><Account>111122223333</Account></GetCallerIdentityResult>"
 			 "</GetCallerIdentityResponse>";
-	rc = aws_creds_parse_caller_identity(gx, strlen(gx), &id, err, sizeof err);
+	rc = aws_sts_parse_caller_identity(gx, strlen(gx), &id, err, sizeof err);
 	ok(rc == AL_OK && strcmp(id.arn, "arn:aws:iam::111122223333:user/jane") == 0, "caller identity: XML");
-	rc = aws_creds_parse_caller_identity("{}", 2, &id, err, sizeof err);
+	rc = aws_sts_parse_caller_identity("{}", 2, &id, err, sizeof err);
 	ok(rc != AL_OK && contains(err, "Arn"), "caller identity: empty answer: %s", err);
 }
 

@@ -1,16 +1,46 @@
-/* Unit tests for aws_request.c and the pure parts of http.c: error body
- * decoding (every shape), the al_status mapping, retry classification,
- * clock-skew detection, backoff bounds, the retry quota, invocation ids,
- * header redaction, loopback detection, endpoint splitting and scrubbing.
- *
- * aws_request.c is compiled into this test so its static helpers are
- * reachable; the library's aws_request.o is then never pulled in. */
-#include "aws/aws_request.c"
+/* Unit tests for aws_request.c, aws_error.c, aws_retry.c and the pure
+ * parts of http.c: error body decoding (every shape), the al_status
+ * mapping, retry classification, clock-skew detection, backoff bounds, the
+ * retry quota, invocation ids, header redaction, loopback detection,
+ * endpoint splitting and scrubbing. */
+#include "aws/aws_error.h"
+#include "aws/aws_request.h"
+#include "aws/aws_request_int.h"
+#include "aws/aws_retry.h"
+#include "buf.h"
+#include "status.h"
 
 #include "tap.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* A failure as the assertions read it: the fault and its message. */
+struct failure {
+	enum aws_err_kind kind;
+	long status;
+	char code[128];
+	char message[AWS_ERR_MAX];
+	int attempts;
+};
+
+static void view(struct failure *e, const struct aws_fault *f)
+{
+	e->kind = f->kind;
+	e->status = f->status;
+	memcpy(e->code, f->code, sizeof e->code);
+	e->attempts = f->attempts;
+}
+
+static int request(struct aws_client *c, const struct aws_call *call, const struct aws_credentials *creds,
+		   struct http_response *r, struct failure *e)
+{
+	struct aws_fault f;
+	int rc = aws_request(c, call, creds, r, &f, e->message, sizeof e->message);
+	view(e, &f);
+	return rc;
+}
 
 static struct http_response resp(long status, const char *body, const char *error_type)
 {
@@ -25,18 +55,26 @@ static struct http_response resp(long status, const char *body, const char *erro
 }
 
 static void decode(const char *op, long status, const char *body, const char *etype,
-		   struct aws_error *err)
+		   struct failure *err)
 {
 	struct http_response r = resp(status, body, etype);
-	memset(err, 0x55, sizeof(*err)); /* decode must set everything */
-	err->attempts = 0;
-	aws_error_decode(op, &r, err);
+	struct aws_fault f;
+	memset(&f, 0x55, sizeof(f)); /* decode must set everything */
+	memset(err, 0x55, sizeof(*err));
+	f.attempts = 0;
+	aws_error_decode(op, &r, NULL, NULL, &f, NULL, err->message, sizeof err->message);
+	view(err, &f);
 	http_response_free(&r);
+}
+
+static int coral_trap(const char *body)
+{
+	return aws_error_coral_trap(body, strlen(body));
 }
 
 static void test_decode_shapes(void)
 {
-	struct aws_error e;
+	struct failure e;
 
 	decode("StartQuery", 400,
 	       "{\"__type\":\"com.amazonaws.logs#ThrottlingException\",\"message\":\"Rate exceeded\"}",
@@ -157,9 +195,9 @@ static void test_decode_shapes(void)
 	decode("X", 200, "{\"Output\":{\"__type\":\"com.amazon.coral.service#UnknownOperationException\"},\"Version\":\"1.0\"}",
 	       NULL, &e);
 	is_str(e.code, "UnknownOperationException", "Coral 200 trap: Output.__type");
-	ok(coral_error_trap("{\"Output\":{\"__type\":\"x#UnknownOperationException\"},\"Version\":\"1.0\"}"),
+	ok(coral_trap("{\"Output\":{\"__type\":\"x#UnknownOperationException\"},\"Version\":\"1.0\"}"),
 	   "coral_error_trap detects the 200 error");
-	ok(!coral_error_trap("{\"results\":[[{\"field\":\"@message\",\"value\":\"\\\"Output\\\" __type\"}]]}"),
+	ok(!coral_trap("{\"results\":[[{\"field\":\"@message\",\"value\":\"\\\"Output\\\" __type\"}]]}"),
 	   "coral_error_trap: the words inside a value do not count");
 
 	decode("X", 429, "", NULL, &e);
@@ -204,7 +242,7 @@ static void test_kinds(void)
 		{"SomethingNew", 500, AWS_ERR_SERVER},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		is_int(kind_for(cases[i].code, cases[i].status), cases[i].kind, "kind of %s / %ld",
+		is_int(aws_error_kind(cases[i].code, cases[i].status), cases[i].kind, "kind of %s / %ld",
 		       cases[i].code, cases[i].status);
 
 	is_int(aws_error_status(AWS_ERR_NONE), AL_OK, "none -> 0");
@@ -230,17 +268,17 @@ static void test_retry_classification(void)
 		"EC2ThrottledException",
 	};
 	for (size_t i = 0; i < sizeof(throttling) / sizeof(throttling[0]); i++)
-		ok(is_throttling(throttling[i], 400), "throttling: %s", throttling[i]);
-	ok(is_throttling("", 429), "throttling: HTTP 429");
+		ok(aws_error_is_throttling(throttling[i], 400), "throttling: %s", throttling[i]);
+	ok(aws_error_is_throttling("", 429), "throttling: HTTP 429");
 	static const char *const transient[] = {
 		"RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure",
 		"ServiceUnavailable", "ServiceUnavailableException",
 	};
 	for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
-		ok(is_transient(transient[i], 400), "transient: %s", transient[i]);
+		ok(aws_error_is_transient(transient[i], 400), "transient: %s", transient[i]);
 	static const long statuses[] = {500, 502, 503, 504};
 	for (size_t i = 0; i < 4; i++)
-		ok(is_transient("", statuses[i]), "transient: HTTP %ld", statuses[i]);
+		ok(aws_error_is_transient("", statuses[i]), "transient: HTTP %ld", statuses[i]);
 	static const char *const never[] = {
 		"AccessDeniedException", "AccessDenied", "ValidationException",
 		"InvalidParameterException", "InvalidSignatureException", "SignatureDoesNotMatch",
@@ -248,57 +286,57 @@ static void test_retry_classification(void)
 		"MalformedQueryException",
 	};
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
-		ok(!is_throttling(never[i], 400) && !is_transient(never[i], 400), "not retried: %s",
+		ok(!aws_error_is_throttling(never[i], 400) && !aws_error_is_transient(never[i], 400), "not retried: %s",
 		   never[i]);
-	ok(!is_transient("", 501) && !is_transient("", 400) && !is_transient("", 403),
+	ok(!aws_error_is_transient("", 501) && !aws_error_is_transient("", 400) && !aws_error_is_transient("", 403),
 	   "not retried: HTTP 400, 403, 501");
 }
 
 static void test_skew(void)
 {
 	time_t t;
-	ok(parse_http_date("Tue, 24 Nov 2026 02:19:37 GMT", &t) == 0 && t == 1795486777,
+	ok(aws_retry_parse_http_date("Tue, 24 Nov 2026 02:19:37 GMT", &t) == 0 && t == 1795486777,
 	   "RFC 1123 Date parsed");
-	ok(parse_http_date("24 Nov 2026 02:19:37 GMT", &t) == 0 && t == 1795486777,
+	ok(aws_retry_parse_http_date("24 Nov 2026 02:19:37 GMT", &t) == 0 && t == 1795486777,
 	   "Date without the weekday");
-	ok(parse_http_date("Tue, 24 Foo 2026 02:19:37 GMT", &t) != 0, "bad month refused");
-	ok(parse_http_date("Tue, 24 Nov 2026 02:19:37 +0200", &t) != 0, "non-GMT zone refused");
-	ok(parse_http_date("", &t) != 0 && parse_http_date(NULL, &t) != 0, "empty / NULL refused");
+	ok(aws_retry_parse_http_date("Tue, 24 Foo 2026 02:19:37 GMT", &t) != 0, "bad month refused");
+	ok(aws_retry_parse_http_date("Tue, 24 Nov 2026 02:19:37 +0200", &t) != 0, "non-GMT zone refused");
+	ok(aws_retry_parse_http_date("", &t) != 0 && aws_retry_parse_http_date(NULL, &t) != 0, "empty / NULL refused");
 
 	const time_t local = 1795486777;
 	struct http_response r;
 	memset(&r, 0, sizeof(r));
 	long skew = 0;
 	r.date = (char *)"Tue, 24 Nov 2026 03:19:37 GMT"; /* +3600 */
-	ok(skew_correction("RequestTimeTooSkewed", "", &r, 0, local, &skew) && skew == 3600,
+	ok(aws_retry_skew_correction("RequestTimeTooSkewed", "", &r, 0, local, &skew) && skew == 3600,
 	   "RequestTimeTooSkewed + Date: offset 3600");
-	ok(skew_correction("InvalidSignatureException",
+	ok(aws_retry_skew_correction("InvalidSignatureException",
 			   "Signature expired: 20261124T021937Z is now earlier than 20261124T031437Z (20261124T031937Z - 5 min.)",
 			   &r, 0, local, &skew) && skew == 3600,
 	   "InvalidSignatureException 'Signature expired' corrected");
-	ok(skew_correction("InvalidSignatureException", "The request signature we calculated does not match",
+	ok(aws_retry_skew_correction("InvalidSignatureException", "The request signature we calculated does not match",
 			   &r, 0, local, &skew),
 	   "InvalidSignatureException with a Date 1 h off is skew");
-	ok(!skew_correction("InvalidSignatureException", "The request signature we calculated does not match",
+	ok(!aws_retry_skew_correction("InvalidSignatureException", "The request signature we calculated does not match",
 			    &r, 3600, local, &skew),
 	   "... but not once the offset is learned");
-	ok(!skew_correction("AccessDeniedException", "Signature expired", &r, 0, local, &skew),
+	ok(!aws_retry_skew_correction("AccessDeniedException", "Signature expired", &r, 0, local, &skew),
 	   "AccessDenied is never skew");
 	r.date = (char *)"Tue, 24 Nov 2026 02:19:40 GMT"; /* +3 s */
-	ok(!skew_correction("InvalidSignatureException", "The request signature we calculated does not match",
+	ok(!aws_retry_skew_correction("InvalidSignatureException", "The request signature we calculated does not match",
 			    &r, 0, local, &skew),
 	   "a real signature mismatch (Date close) is not skew");
-	ok(!skew_correction("SignatureDoesNotMatch", "Signature not yet current: x is still later than y",
+	ok(!aws_retry_skew_correction("SignatureDoesNotMatch", "Signature not yet current: x is still later than y",
 			    &r, 0, local, &skew),
 	   "skew words but a Date within a minute: nothing to correct");
 	r.date = (char *)"Tue, 24 Nov 2026 02:13:37 GMT"; /* -360 s */
-	ok(skew_correction("SignatureDoesNotMatch", "Signature not yet current: x is still later than y",
+	ok(aws_retry_skew_correction("SignatureDoesNotMatch", "Signature not yet current: x is still later than y",
 			   &r, 0, local, &skew) && skew == -360,
 	   "'not yet current' with the Date 6 min behind: offset -360");
 	r.date = NULL;
-	ok(!skew_correction("RequestTimeTooSkewed", "", &r, 0, local, &skew), "no Date: no correction");
+	ok(!aws_retry_skew_correction("RequestTimeTooSkewed", "", &r, 0, local, &skew), "no Date: no correction");
 	r.date = (char *)"garbage";
-	ok(!skew_correction("RequestTimeTooSkewed", "", &r, 0, local, &skew), "bad Date: no correction");
+	ok(!aws_retry_skew_correction("RequestTimeTooSkewed", "", &r, 0, local, &skew), "bad Date: no correction");
 }
 
 static double fixed_r;
@@ -310,29 +348,29 @@ static double fixed_rand(void)
 static void test_backoff(void)
 {
 	struct aws_retry_opts o = {0};
-	ok(backoff_ms(&o, 1, 1, 0.0, 0) == 0, "r=0: no delay");
-	is_int(backoff_ms(&o, 1, 1, 0.999, 0), 999, "throttling, 1st retry < 1000 ms");
-	is_int(backoff_ms(&o, 2, 1, 0.999, 0), 1998, "throttling, 2nd retry < 2000 ms");
-	is_int(backoff_ms(&o, 5, 1, 0.999, 0), 15984, "throttling, 5th retry < 16000 ms");
-	is_int(backoff_ms(&o, 6, 1, 0.999, 0), 19980, "throttling, 6th retry capped at 20 s");
-	is_int(backoff_ms(&o, 60, 1, 0.999, 0), 19980, "a huge attempt number stays capped");
-	is_int(backoff_ms(&o, 1, 0, 0.999, 0), 49, "transient, 1st retry < 50 ms");
-	is_int(backoff_ms(&o, 3, 0, 0.999, 0), 199, "transient, 3rd retry < 200 ms");
-	is_int(backoff_ms(&o, 20, 0, 0.5, 0), 10000, "transient capped at 20 s too");
+	ok(aws_retry_backoff_ms(&o, 1, 1, 0.0, 0) == 0, "r=0: no delay");
+	is_int(aws_retry_backoff_ms(&o, 1, 1, 0.999, 0), 999, "throttling, 1st retry < 1000 ms");
+	is_int(aws_retry_backoff_ms(&o, 2, 1, 0.999, 0), 1998, "throttling, 2nd retry < 2000 ms");
+	is_int(aws_retry_backoff_ms(&o, 5, 1, 0.999, 0), 15984, "throttling, 5th retry < 16000 ms");
+	is_int(aws_retry_backoff_ms(&o, 6, 1, 0.999, 0), 19980, "throttling, 6th retry capped at 20 s");
+	is_int(aws_retry_backoff_ms(&o, 60, 1, 0.999, 0), 19980, "a huge attempt number stays capped");
+	is_int(aws_retry_backoff_ms(&o, 1, 0, 0.999, 0), 49, "transient, 1st retry < 50 ms");
+	is_int(aws_retry_backoff_ms(&o, 3, 0, 0.999, 0), 199, "transient, 3rd retry < 200 ms");
+	is_int(aws_retry_backoff_ms(&o, 20, 0, 0.5, 0), 10000, "transient capped at 20 s too");
 	o.base_ms = 10;
-	is_int(backoff_ms(&o, 2, 1, 0.5, 0), 10, "base_ms replaces both bases");
+	is_int(aws_retry_backoff_ms(&o, 2, 1, 0.5, 0), 10, "base_ms replaces both bases");
 	o.base_ms = 0;
 	o.max_backoff_ms = 1500;
-	is_int(backoff_ms(&o, 4, 1, 0.5, 0), 750, "max_backoff_ms caps");
+	is_int(aws_retry_backoff_ms(&o, 4, 1, 0.5, 0), 750, "max_backoff_ms caps");
 	o.max_backoff_ms = 0;
-	is_int(backoff_ms(&o, 1, 1, 0.3, 1000), 1000, "x-amz-retry-after within [t, t+5 s] is used");
-	is_int(backoff_ms(&o, 1, 1, 0.3, 100), 300, "x-amz-retry-after below t: t");
-	is_int(backoff_ms(&o, 1, 1, 0.3, 60000), 5300, "x-amz-retry-after above t + 5 s: t + 5 s");
+	is_int(aws_retry_backoff_ms(&o, 1, 1, 0.3, 1000), 1000, "x-amz-retry-after within [t, t+5 s] is used");
+	is_int(aws_retry_backoff_ms(&o, 1, 1, 0.3, 100), 300, "x-amz-retry-after below t: t");
+	is_int(aws_retry_backoff_ms(&o, 1, 1, 0.3, 60000), 5300, "x-amz-retry-after above t + 5 s: t + 5 s");
 
 	int in_bounds = 1;
 	for (int i = 0; i < 2000; i++) {
 		int attempt = 1 + i % 7, thr = i & 1;
-		long d = backoff_ms(&o, attempt, thr, rand01(), 0);
+		long d = aws_retry_backoff_ms(&o, attempt, thr, aws_retry_rand01(), 0);
 		long ceiling = (thr ? 1000L : 50L) << (attempt - 1);
 		if (ceiling > 20000)
 			ceiling = 20000;
@@ -342,7 +380,7 @@ static void test_backoff(void)
 	ok(in_bounds, "2000 random delays within [0, min(20 s, base * 2^(n-1))]");
 	double lo = 1, hi = 0;
 	for (int i = 0; i < 1000; i++) {
-		double r = rand01();
+		double r = aws_retry_rand01();
 		lo = r < lo ? r : lo;
 		hi = r > hi ? r : hi;
 	}
@@ -353,17 +391,17 @@ static void test_quota(void)
 {
 	struct aws_client c;
 	memset(&c, 0, sizeof(c));
-	c.quota = RETRY_QUOTA_INITIAL;
-	ok(quota_acquire(&c, RETRY_COST) && c.quota == 495, "a retry costs 5");
-	ok(quota_acquire(&c, RETRY_COST_TIMEOUT) && c.quota == 485, "a timeout retry costs 10");
-	quota_release(&c, RETRY_COST_TIMEOUT);
+	c.quota = AWS_RETRY_QUOTA_INITIAL;
+	ok(aws_retry_quota_acquire(&c.quota, AWS_RETRY_COST) && c.quota == 495, "a retry costs 5");
+	ok(aws_retry_quota_acquire(&c.quota, AWS_RETRY_COST_TIMEOUT) && c.quota == 485, "a timeout retry costs 10");
+	aws_retry_quota_release(&c.quota, AWS_RETRY_COST_TIMEOUT);
 	is_int(c.quota, 495, "success after a retry refunds its cost");
-	quota_release(&c, 100);
+	aws_retry_quota_release(&c.quota, 100);
 	is_int(c.quota, 500, "the bucket never exceeds 500");
 	c.quota = 7;
-	ok(!quota_acquire(&c, RETRY_COST_TIMEOUT) && c.quota == 7, "not enough for 10: refused, unchanged");
-	ok(quota_acquire(&c, RETRY_COST) && c.quota == 2, "5 of 7 granted");
-	ok(!quota_acquire(&c, RETRY_COST), "empty bucket: no retry");
+	ok(!aws_retry_quota_acquire(&c.quota, AWS_RETRY_COST_TIMEOUT) && c.quota == 7, "not enough for 10: refused, unchanged");
+	ok(aws_retry_quota_acquire(&c.quota, AWS_RETRY_COST) && c.quota == 2, "5 of 7 granted");
+	ok(!aws_retry_quota_acquire(&c.quota, AWS_RETRY_COST), "empty bucket: no retry");
 }
 
 static long slept[64];
@@ -386,7 +424,7 @@ static void test_transport_retries_and_quota(void)
 	is_int(c->quota, 500, "quota starts at 500");
 
 	aws_request_sleep_hook = record_sleep;
-	rand_fn = fixed_rand;
+	aws_request_rand = fixed_rand;
 	fixed_r = 0.5;
 	struct aws_call call = {0};
 	call.operation = "GetQueryResults";
@@ -399,10 +437,10 @@ static void test_transport_retries_and_quota(void)
 	creds.access_key_id = (char *)"AKIDEXAMPLE";
 	creds.secret_access_key = (char *)"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 	struct http_response r;
-	struct aws_error e;
+	struct failure e;
 
 	nslept = 0;
-	int rc = aws_request(c, &call, &creds, &r, &e);
+	int rc = request(c, &call, &creds, &r, &e);
 	is_int(rc, AL_UNAVAILABLE, "connection refused: 69");
 	is_int(e.kind, AWS_ERR_TRANSPORT, "transport kind");
 	is_int(e.attempts, 3, "3 attempts");
@@ -419,7 +457,7 @@ static void test_transport_retries_and_quota(void)
 	/* drain the bucket: 480 / 20 = 24 more full calls */
 	int full = 0;
 	for (int i = 0; i < 30; i++) {
-		aws_request(c, &call, &creds, &r, &e);
+		request(c, &call, &creds, &r, &e);
 		http_response_free(&r);
 		if (e.attempts == 3)
 			full++;
@@ -435,30 +473,30 @@ static void test_transport_retries_and_quota(void)
 	opts.retry.max_attempts = 1;
 	aws_client_new(&opts, &c);
 	nslept = 0;
-	aws_request(c, &call, &creds, &r, &e);
+	request(c, &call, &creds, &r, &e);
 	http_response_free(&r);
 	ok(e.attempts == 1 && nslept == 0, "max_attempts 1: no retry");
 
 	/* argument errors */
 	struct aws_credentials none = {0};
-	rc = aws_request(c, &call, &none, &r, &e);
+	rc = request(c, &call, &none, &r, &e);
 	http_response_free(&r);
 	ok(rc == AL_CONFIG && e.kind == AWS_ERR_AUTH, "no credentials: 78 (%s)", e.message);
-	rc = aws_request(c, &call, NULL, &r, &e);
+	rc = request(c, &call, NULL, &r, &e);
 	http_response_free(&r);
 	is_int(rc, AL_CONFIG, "NULL credentials: 78");
 	call.endpoint = "ftp://x";
-	rc = aws_request(c, &call, &creds, &r, &e);
+	rc = request(c, &call, &creds, &r, &e);
 	http_response_free(&r);
 	is_int(rc, AL_CONFIG, "bad endpoint scheme: 78");
 	call.endpoint = "http://127.0.0.1:1";
 	call.unsigned_request = 1;
-	rc = aws_request(c, &call, NULL, &r, &e);
+	rc = request(c, &call, NULL, &r, &e);
 	http_response_free(&r);
 	ok(rc == AL_UNAVAILABLE && e.kind == AWS_ERR_TRANSPORT, "unsigned call needs no credentials");
 	aws_client_free(c);
 	aws_request_sleep_hook = NULL;
-	rand_fn = rand01;
+	aws_request_rand = aws_retry_rand01;
 }
 
 static int is_hex(char ch)
@@ -471,7 +509,7 @@ static void test_invocation_id(void)
 	char ids[50][37];
 	int well_formed = 1, distinct = 1;
 	for (int i = 0; i < 50; i++) {
-		if (make_invocation_id(ids[i]) != 0)
+		if (aws_request_invocation_id(ids[i]) != 0)
 			well_formed = 0;
 		const char *s = ids[i];
 		if (strlen(s) != 36)
@@ -536,29 +574,29 @@ static void test_loopback(void)
 
 static void test_endpoint_and_scrub(void)
 {
-	struct endpoint_parts p;
-	ok(split_endpoint("https://logs.us-east-1.amazonaws.com", &p) == 0 &&
+	struct aws_request_endpoint p;
+	ok(aws_request_split_endpoint("https://logs.us-east-1.amazonaws.com", &p) == 0 &&
 		   strcmp(p.host_header, "logs.us-east-1.amazonaws.com") == 0 && !p.prefix[0],
 	   "plain https endpoint");
-	ok(split_endpoint("https://logs.us-east-1.amazonaws.com:443/", &p) == 0 &&
+	ok(aws_request_split_endpoint("https://logs.us-east-1.amazonaws.com:443/", &p) == 0 &&
 		   strcmp(p.host_header, "logs.us-east-1.amazonaws.com") == 0,
 	   "default https port dropped from Host");
-	ok(split_endpoint("http://127.0.0.1:5123", &p) == 0 && strcmp(p.host_header, "127.0.0.1:5123") == 0,
+	ok(aws_request_split_endpoint("http://127.0.0.1:5123", &p) == 0 && strcmp(p.host_header, "127.0.0.1:5123") == 0,
 	   "non-default port kept");
-	ok(split_endpoint("http://[::1]:80/base/", &p) == 0 && strcmp(p.host_header, "[::1]") == 0 &&
+	ok(aws_request_split_endpoint("http://[::1]:80/base/", &p) == 0 && strcmp(p.host_header, "[::1]") == 0 &&
 		   strcmp(p.prefix, "/base") == 0,
 	   "IPv6, default http port dropped, prefix kept");
-	ok(split_endpoint("HTTP://u:p@h:8080/x", &p) == 0 && strcmp(p.host_header, "h:8080") == 0 &&
+	ok(aws_request_split_endpoint("HTTP://u:p@h:8080/x", &p) == 0 && strcmp(p.host_header, "h:8080") == 0 &&
 		   strcmp(p.scheme, "http") == 0,
 	   "userinfo dropped, scheme lower-cased");
-	ok(split_endpoint("ftp://h", &p) != 0 && split_endpoint("h:80", &p) != 0 &&
-		   split_endpoint("http://", &p) != 0 && split_endpoint("http://h?x", &p) != 0,
+	ok(aws_request_split_endpoint("ftp://h", &p) != 0 && aws_request_split_endpoint("h:80", &p) != 0 &&
+		   aws_request_split_endpoint("http://", &p) != 0 && aws_request_split_endpoint("http://h?x", &p) != 0,
 	   "bad endpoints refused");
 
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "token=SECRETTOKEN and SECRETTOKEN, key=KEY12345");
 	const char *const secrets[] = {"SECRETTOKEN", "KEY12345", "", NULL};
-	scrub_buf(&b, secrets);
+	aws_error_scrub(&b, secrets);
 	is_str(buf_str(&b), "token=[redacted] and [redacted], key=[redacted]", "scrub_buf");
 	buf_free(&b);
 
@@ -570,11 +608,10 @@ static void test_endpoint_and_scrub(void)
 	buf_printf(&body, "{\"__type\":\"InvalidSignatureException\",\"message\":\"The Canonical String "
 			  "should have been 'x-amz-security-token:%s'\"}", token);
 	struct http_response r = resp(400, body.data, NULL);
-	struct aws_error e;
-	struct decoded d;
+	struct failure e;
+	struct aws_fault f;
 	const char *const sec[] = {token, NULL};
-	decode_with_secrets("StartQuery", &r, &e, NULL, sec, &d);
-	buf_free(&d.message);
+	aws_error_decode("StartQuery", &r, NULL, sec, &f, NULL, e.message, sizeof e.message);
 	ok(strstr(e.message, "TTTT") == NULL && strstr(e.message, "[redacted]"),
 	   "token echoed by the service is redacted: %s", e.message);
 	http_response_free(&r);

@@ -322,9 +322,10 @@ static void check_header_variant(const char *name, const char *dir, const struct
 
 	fill_request(c, req, SIGV4_MODE_HEADER, &r, &cr);
 
-	int rc = sigv4_sign(&r, &cr, &res);
+	char why[256] = "";
+	int rc = sigv4_sign(&r, &cr, &res, why, sizeof why);
 	if (!is_int(rc, 0, "%s header: sigv4_sign succeeds", name))
-		printf("#   error: %s\n", res.error ? res.error : "?");
+		printf("#   error: %s\n", why);
 	is_str(res.canonical_request, want_creq, "%s header: canonical request", name);
 	is_str(res.string_to_sign, want_sts, "%s header: string to sign", name);
 	is_str(rc == 0 ? res.signature : NULL, want_sig, "%s header: signature", name);
@@ -380,9 +381,10 @@ static void check_query_variant(const char *name, const char *dir, const struct 
 
 	fill_request(c, req, SIGV4_MODE_QUERY, &r, &cr);
 
-	int rc = sigv4_sign(&r, &cr, &res);
+	char why[256] = "";
+	int rc = sigv4_sign(&r, &cr, &res, why, sizeof why);
 	if (!is_int(rc, 0, "%s query: sigv4_sign succeeds", name))
-		printf("#   error: %s\n", res.error ? res.error : "?");
+		printf("#   error: %s\n", why);
 	is_str(res.canonical_request, want_creq, "%s query: canonical request", name);
 	is_str(res.string_to_sign, want_sts, "%s query: string to sign", name);
 	is_str(rc == 0 ? res.signature : NULL, want_sig, "%s query: signature", name);
