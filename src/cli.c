@@ -79,6 +79,46 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return AL_USAGE;
 }
 
+int cli_parse_color(const char *cmd, const char *arg)
+{
+	static const char *const names[] = {[COLOR_AUTO] = "auto", [COLOR_ALWAYS] = "always", [COLOR_NEVER] = "never"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			cli.color = (enum color_mode)i;
+			return AL_OK;
+		}
+	}
+	char msg[512];
+	snprintf(msg, sizeof(msg), "--color must be auto, always or never, not '%s'", arg);
+	if (cmd)
+		return cli_usage_error(cmd, "%s", msg);
+	cli_error(NULL, "%s", msg);
+	return AL_USAGE;
+}
+
+int cli_parse_format(const char *cmd, const char *arg, enum report_format *out)
+{
+	if (!strcmp(arg, "text"))
+		*out = REPORT_TEXT;
+	else if (!strcmp(arg, "markdown") || !strcmp(arg, "md"))
+		*out = REPORT_MARKDOWN;
+	else if (!strcmp(arg, "json"))
+		*out = REPORT_JSON;
+	else
+		return cli_usage_error(cmd, "--format must be text, markdown or json, not '%s'", arg);
+	return AL_OK;
+}
+
+int cli_parse_number(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+	if (end == arg || *end || n < lo || n > hi)
+		return cli_usage_error(cmd, "%s must be a number from %ld to %ld, not '%s'", opt, lo, hi, arg);
+	*out = n;
+	return AL_OK;
+}
+
 const char *cli_queries_dir(void)
 {
 	const char *env = getenv("AUTHLOG_QUERIES_DIR");

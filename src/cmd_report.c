@@ -72,20 +72,13 @@ int cmd_report(int argc, char **argv)
 			o.until = until;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "text"))
-				o.format = REPORT_TEXT;
-			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				o.format = REPORT_MARKDOWN;
-			else if (!strcmp(optarg, "json"))
-				o.format = REPORT_JSON;
-			else
-				return cli_usage_error("report", "--format must be text, markdown or json, not '%s'", optarg);
+			if ((rc = cli_parse_format("report", optarg, &o.format)))
+				return rc;
 			break;
 		case 't': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 100000)
-				return cli_usage_error("report", "--top must be a number from 1 to 100000, not '%s'", optarg);
+			long n;
+			if ((rc = cli_parse_number("report", "--top", optarg, 1, 100000, &n)))
+				return rc;
 			o.top = (int)n;
 			break;
 		}

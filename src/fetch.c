@@ -1,4 +1,4 @@
-#include "fetch.h"
+#include "fetch_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "msg.h"
 #include "status.h"
 #include "timeutil.h"
 
@@ -29,8 +30,6 @@
 #define QUERY_DEADLINE_MS 3900000.0   /* the service times queries out at 60 min; 65 is ours */
 #define STOP_TIMEOUT_MS 5000L         /* StopQuery is best-effort: one attempt, short */
 #define POLL_ERRORS_MAX 5             /* GetQueryResults failures in a row before giving up */
-#define FILL 0.75                     /* aim parts at 3/4 of the cap: densities vary */
-#define MAX_PARTS 64
 #define BACKLOG_PER_WORKER 2          /* fetched windows waiting for the caller, per worker */
 
 /* ---- rows of one window ---- */
@@ -139,7 +138,32 @@ int fetch_timestamp_ms(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* ---- splitting ---- */
+/* ---- window sizes ---- */
+
+#define FILL 0.75              /* aim parts at 3/4 of the cap: densities vary */
+#define MAX_PARTS 64
+#define FIRST_WINDOW_S 3600    /* first windows: an hour, so a capped one wastes little */
+#define MAX_FIRST_WINDOWS 96   /* longer for long ranges (more than 4 days) */
+
+void fetch_query_plan(const char *query, int *limit, int *split)
+{
+	int own = fetch_query_limit(query);
+	*limit = own > 0 && own < LOGS_API_MAX_LIMIT ? own : LOGS_API_MAX_LIMIT;
+	*split = *limit == LOGS_API_MAX_LIMIT;
+}
+
+/* A window that hits the cap is billed for all it scanned and run again in
+ * parts, so the first ones are kept small; the rows per second they see
+ * then splits the later ones before they run (parts_ahead). A busy cluster
+ * wastes about one hour of scanning per worker, a quiet one costs one
+ * short query per hour. */
+size_t fetch_first_parts(int64_t start, int64_t end, int split)
+{
+	int64_t n = split ? (end - start + FIRST_WINDOW_S - 1) / FIRST_WINDOW_S : 1;
+	if (n > MAX_FIRST_WINDOWS)
+		n = MAX_FIRST_WINDOWS;
+	return n < 1 ? 1 : (size_t)n;
+}
 
 size_t fetch_split_parts(int64_t start, int64_t end, double matched, int cap)
 {
@@ -154,6 +178,16 @@ size_t fetch_split_parts(int64_t start, int64_t end, double matched, int cap)
 	if ((int64_t)n > len)
 		n = (size_t)len;
 	return n;
+}
+
+/* Parts for a window not yet run whose group's rows per second so far say
+ * it would hit the cap; 0 to run it whole. */
+static size_t parts_ahead(double rows, double seconds, int64_t start, int64_t end, int cap)
+{
+	if (seconds <= 0 || cap <= 0)
+		return 0;
+	double expected = rows / seconds * (double)(end - start);
+	return expected > FILL * cap ? fetch_split_parts(start, end, expected, cap) : 0;
 }
 
 void fetch_split_bounds(int64_t start, int64_t end, size_t n, size_t i, int64_t *s, int64_t *e)
@@ -526,20 +560,17 @@ static struct wnode *take_window(struct fetch *f)
 				*pp = n->next;
 				n->next = NULL;
 				const struct group_state *g = &f->gs[n->w.group];
-				if (f->o.split && !n->sized && g->seconds > 0 && f->o.cap > 0) {
-					double expected = g->rows / g->seconds * (double)(n->w.end - n->w.start);
-					size_t parts = expected > FILL * f->o.cap
-							       ? fetch_split_parts(n->w.start, n->w.end, expected, f->o.cap)
-							       : 0;
-					if (parts >= 2) {
-						struct event_node *e = split_event(n, parts, NULL);
-						if (e) {
-							event_push(f, e);
-							n = NULL;
-							continue;
-						}
-						/* out of memory: just run it whole */
+				size_t parts = f->o.split && !n->sized
+						       ? parts_ahead(g->rows, g->seconds, n->w.start, n->w.end, f->o.cap)
+						       : 0;
+				if (parts >= 2) {
+					struct event_node *e = split_event(n, parts, NULL);
+					if (e) {
+						event_push(f, e);
+						n = NULL;
+						continue;
 					}
+					/* out of memory: just run it whole */
 				}
 				f->running++;
 				break;
@@ -1042,11 +1073,6 @@ int fetch_add(struct fetch *f, size_t group, int64_t start, int64_t end, int64_t
 	return AL_OK;
 }
 
-int fetch_interrupted(const struct fetch *f)
-{
-	return f->interrupted;
-}
-
 static void progress(struct fetch *f)
 {
 	if (!f->o.on_progress)
@@ -1103,16 +1129,17 @@ static int deliver(struct fetch *f, struct event_node *e, int call)
 	return rc;
 }
 
-int fetch_run(struct fetch *f, char *err, size_t err_sz)
+/* Every worker's clients and thread. Signals go to the caller's thread
+ * only: its handler sets o.cancel, which the loop of fetch_run turns into
+ * a cancel the workers see. */
+static int start_workers(struct fetch *f, char *err, size_t err_sz)
 {
-	int rc = AL_OK, cb_rc = AL_OK;
 	sigset_t all, old;
-	f->t0 = now_ms();
 	f->nworkers = f->o.concurrency;
 	f->slots = f->nworkers;
 	f->workers = calloc((size_t)f->nworkers, sizeof(*f->workers));
 	if (!f->workers) {
-		snprintf(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	struct aws_client_opts stop_opts = f->o.client;
@@ -1124,13 +1151,10 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 		wk->rows = calloc(1, sizeof(*wk->rows));
 		if (!wk->rows || aws_client_new(&f->o.client, &wk->client) != AL_OK ||
 		    aws_client_new(&stop_opts, &wk->stop_client) != AL_OK) {
-			snprintf(err, err_sz, "cannot create the HTTP clients");
-			rc = AL_SOFTWARE;
-			goto out;
+			msg_set(err, err_sz, "cannot create the HTTP clients");
+			return AL_SOFTWARE;
 		}
 	}
-	/* Signals go to this thread only: its handler sets o.cancel, which
-	 * the loop below turns into a cancel the workers see. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < f->nworkers; i++)
@@ -1138,27 +1162,39 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 			f->workers[i].started = 1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!f->workers[0].started) {
-		snprintf(err, err_sz, "cannot start worker threads");
-		rc = AL_SOFTWARE;
-		goto out;
+		msg_set(err, err_sz, "cannot start worker threads");
+		return AL_SOFTWARE;
 	}
+	return AL_OK;
+}
 
+/* Hands every queued event over, with f->mu held on entry and on return.
+ * The first failing callback cancels the run; later events are only
+ * counted. */
+static void deliver_queued(struct fetch *f, int *cb_rc)
+{
+	for (struct event_node *e; (e = event_pop(f));) {
+		pthread_mutex_unlock(&f->mu);
+		int r = deliver(f, e, *cb_rc == AL_OK);
+		event_free(e);
+		if (r != AL_OK && *cb_rc == AL_OK) {
+			*cb_rc = r;
+			f->cancelled = 1; /* deliver() returned with f->mu held */
+			pthread_cond_broadcast(&f->work_cv);
+		}
+	}
+}
+
+/* Until every window has ended or the run is cancelled: events to the
+ * caller, progress about every 200 ms. */
+static int pump(struct fetch *f)
+{
+	int cb_rc = AL_OK;
 	int64_t last_progress = 0;
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		for (struct event_node *e; (e = event_pop(f));) {
-			pthread_mutex_unlock(&f->mu);
-			int r = deliver(f, e, cb_rc == AL_OK);
-			event_free(e);
-			if (r != AL_OK && cb_rc == AL_OK) {
-				cb_rc = r;
-				f->cancelled = 1; /* deliver() returned with f->mu held */
-				pthread_cond_broadcast(&f->work_cv);
-			}
-		}
-		if (f->outstanding == 0 || f->cancelled)
-			break;
-		if (is_cancelled(f))
+		deliver_queued(f, &cb_rc);
+		if (f->outstanding == 0 || f->cancelled || is_cancelled(f))
 			break;
 		int64_t now = now_ms();
 		if (now - last_progress >= 200) {
@@ -1180,29 +1216,36 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 	/* What finished while the others stopped is as good as any window:
 	 * hand it over (unless the caller itself failed). */
 	pthread_mutex_lock(&f->mu);
-	for (struct event_node *e; (e = event_pop(f));) {
-		pthread_mutex_unlock(&f->mu);
-		int r = deliver(f, e, cb_rc == AL_OK);
-		event_free(e);
-		if (r != AL_OK && cb_rc == AL_OK)
-			cb_rc = r;
-	}
+	deliver_queued(f, &cb_rc);
 	progress(f);
 	pthread_mutex_unlock(&f->mu);
+	return cb_rc;
+}
 
+int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
+{
+	*end = FETCH_END_FATAL;
+	f->t0 = now_ms();
+	int rc = start_workers(f, err, err_sz);
+	if (rc)
+		return rc;
+	int cb_rc = pump(f);
 	if (cb_rc != AL_OK) {
-		rc = cb_rc;
-		snprintf(err, err_sz, "stopped: the results could not be stored");
-	} else if (f->fatal_rc) {
-		rc = f->fatal_rc;
-		snprintf(err, err_sz, "%s", f->fatal_msg);
-	} else if (f->interrupted || (f->o.cancel && atomic_load(f->o.cancel))) {
-		f->interrupted = 1;
-		rc = AL_TEMPFAIL;
-		snprintf(err, err_sz, "interrupted");
+		*end = FETCH_END_CALLBACK;
+		msg_set(err, err_sz, "stopped: the results could not be stored");
+		return cb_rc;
 	}
-out:
-	return rc;
+	if (f->fatal_rc) {
+		msg_set(err, err_sz, "%s", f->fatal_msg);
+		return f->fatal_rc;
+	}
+	if (f->interrupted || (f->o.cancel && atomic_load(f->o.cancel))) {
+		*end = FETCH_END_INTERRUPTED;
+		msg_set(err, err_sz, "interrupted");
+		return AL_TEMPFAIL;
+	}
+	*end = FETCH_END_COMPLETE;
+	return AL_OK;
 }
 
 void fetch_free(struct fetch *f)

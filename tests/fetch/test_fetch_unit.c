@@ -8,7 +8,7 @@
 
 #include "../unit/tap.h"
 #include "buf.h"
-#include "fetch.h"
+#include "fetch_int.h"
 #include "lock.h"
 #include "aws/logs_api.h"
 #include "status.h"

@@ -1,0 +1,89 @@
+#include "ingest.h"
+
+#include <string.h>
+
+#include "classify.h"
+#include "msg.h"
+#include "status.h"
+
+int ingest_open(struct ingest *in, struct store *store, char *err, size_t err_sz)
+{
+	memset(in, 0, sizeof(*in));
+	in->store = store;
+	if (classify_init() != 0 || event_builder_init(&in->eb) != 0) {
+		msg_set(err, err_sz, "cannot compile the parser patterns");
+		return AL_SOFTWARE;
+	}
+	in->ready = 1;
+	return AL_OK;
+}
+
+void ingest_close(struct ingest *in)
+{
+	if (in->ready)
+		event_builder_free(&in->eb);
+	in->ready = 0;
+	classify_cleanup();
+	buf_free(&in->fix);
+}
+
+/* The fix of the finding just stored, filled in with its principal,
+ * cluster and region. */
+static int store_fix(struct ingest *in, const struct event_ctx *ctx, char *err, size_t err_sz)
+{
+	const struct store_event *ev = &in->eb.ev;
+	const char *region = event_region(&in->eb, ctx);
+	struct fix_ctx fc = {ev->principal_arn ? ev->principal_arn : ev->arn, ev->cluster, region, NULL};
+	buf_reset(&in->fix);
+	if (classify_fix(in->eb.cls.cls, &fc, &in->fix) < 0) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	return store_put_fix(in->store, ev->error_class, ev->principal_arn, ev->cluster, region, buf_str(&in->fix),
+			     err, err_sz);
+}
+
+int ingest_entry(struct ingest *in, const struct event_ctx *ctx, const struct reader_entry *e,
+		 enum ingest_outcome *out, char *err, size_t err_sz)
+{
+	int inserted;
+	if (!event_build(&in->eb, ctx, e)) {
+		*out = INGEST_SKIPPED;
+		return AL_OK;
+	}
+	int rc = store_insert(in->store, &in->eb.ev, &inserted, err, err_sz);
+	if (rc)
+		return rc;
+	*out = inserted ? INGEST_STORED : INGEST_DUPLICATE;
+	if (inserted && in->eb.ev.error_class)
+		return store_fix(in, ctx, err, err_sz);
+	return AL_OK;
+}
+
+int ingest_row(struct ingest *in, const struct event_ctx *ctx, const struct results_row *row, long line,
+	       enum ingest_outcome *out, char *err, size_t err_sz)
+{
+	struct reader_entry e;
+	char stream[256], ts[64];
+	memset(&e, 0, sizeof(e));
+	e.line = line;
+	if (row->message) {
+		const char *msg = row->message;
+		size_t mlen = row->message_len;
+		while (mlen && (msg[mlen - 1] == '\n' || msg[mlen - 1] == '\r'))
+			mlen--;
+		reader_unwrap_line(msg, mlen, &e, stream, sizeof(stream), ts, sizeof(ts));
+	} else {
+		e.message = "";
+	}
+	if (row->log_stream)
+		e.log_stream = row->log_stream;
+	if (row->timestamp)
+		e.timestamp = row->timestamp;
+	e.ptr = row->ptr;
+	if (row->log_group) { /* "ACCOUNT:GROUP" */
+		const char *colon = strchr(row->log_group, ':');
+		e.log_group = colon ? colon + 1 : row->log_group;
+	}
+	return ingest_entry(in, ctx, &e, out, err, err_sz);
+}
