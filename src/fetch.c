@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "msg.h"
+#include "report.h"
 #include "status.h"
 #include "timeutil.h"
 
@@ -375,17 +376,6 @@ static const char *fmt_window(const struct fetch_window *w, char *out, size_t ou
 	time_format(w->end, b);
 	snprintf(out, out_sz, "%s..%s", a, b);
 	return out;
-}
-
-static void fmt_bytes(double v, char *out, size_t out_sz)
-{
-	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
-	int u = 0;
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, out_sz, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
 /* Under f->mu: the run is over for the workers. A signal counts at once,
@@ -985,7 +975,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	}
 
 	char bytes[32];
-	fmt_bytes(cost.bytes_scanned, bytes, sizeof(bytes));
+	report_bytes(cost.bytes_scanned, bytes, sizeof(bytes));
 	long long rows = (long long)wk->rows->n;
 	int capped = f->o.cap > 0 && rows >= f->o.cap;
 	double matched = res.stats.have_stats && res.stats.records_matched > (double)rows ? res.stats.records_matched
