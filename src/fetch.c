@@ -41,8 +41,6 @@ enum { F_MESSAGE, F_TIMESTAMP, F_STREAM, F_GROUP, F_PTR, F_COUNT };
 struct fetch_row {
 	size_t off[F_COUNT]; /* into data, ABSENT when the field was missing */
 	size_t message_len;
-	int64_t ts_ms;       /* INT64_MIN when @timestamp did not parse */
-	int drop;
 };
 
 struct fetch_rows {
@@ -106,37 +104,6 @@ static struct timespec abs_deadline(int64_t until_ms)
 {
 	struct timespec ts = {(time_t)(until_ms / 1000), (long)(until_ms % 1000) * 1000000L};
 	return ts;
-}
-
-int fetch_timestamp_ms(const char *s, int64_t *ms)
-{
-	size_t len = strlen(s), i;
-	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-		;
-	if (len && i == len && len <= 15) { /* epoch milliseconds (moto and other emulators) */
-		*ms = strtoll(s, NULL, 10);
-		return 0;
-	}
-	/* "2022-12-26 20:46:48.123": the seconds through time_parse (UTC),
-	 * the fraction by hand because stored times are whole seconds. */
-	if (len < 19)
-		return -1;
-	int64_t sec;
-	if (time_parse(s, 19, &sec) != 0)
-		return -1;
-	int64_t frac = 0;
-	if (len > 20 && s[19] == '.') {
-		int digits = 0;
-		for (i = 20; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			if (digits < 3) {
-				frac = frac * 10 + (s[i] - '0');
-				digits++;
-			}
-		while (digits++ < 3)
-			frac *= 10;
-	}
-	*ms = sec * 1000 + frac;
-	return 0;
 }
 
 /* ---- window sizes ---- */
@@ -225,63 +192,6 @@ int fetch_query_limit(const char *query)
 	return limit;
 }
 
-/* ---- @ptr set for the edges ---- */
-
-struct ptrset {
-	char **slot;
-	size_t cap, n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* 1 = added, 0 = already there, -1 = out of memory. Takes no ownership. */
-static int ptrset_add(struct ptrset *set, const char *key)
-{
-	if ((set->n + 1) * 2 > set->cap) {
-		size_t ncap = set->cap ? set->cap * 2 : 1024;
-		char **ns = calloc(ncap, sizeof(*ns));
-		if (!ns)
-			return -1;
-		for (size_t i = 0; i < set->cap; i++) {
-			if (!set->slot[i])
-				continue;
-			size_t j = hash_str(set->slot[i]) & (ncap - 1);
-			while (ns[j])
-				j = (j + 1) & (ncap - 1);
-			ns[j] = set->slot[i];
-		}
-		free(set->slot);
-		set->slot = ns;
-		set->cap = ncap;
-	}
-	size_t j = hash_str(key) & (set->cap - 1);
-	while (set->slot[j]) {
-		if (strcmp(set->slot[j], key) == 0)
-			return 0;
-		j = (j + 1) & (set->cap - 1);
-	}
-	set->slot[j] = strdup(key);
-	if (!set->slot[j])
-		return -1;
-	set->n++;
-	return 1;
-}
-
-static void ptrset_free(struct ptrset *set)
-{
-	for (size_t i = 0; i < set->cap; i++)
-		free(set->slot[i]);
-	free(set->slot);
-}
-
 /* ---- the engine ---- */
 
 struct wnode {
@@ -340,7 +250,6 @@ struct fetch {
 	int64_t next_call[OP_COUNT];
 	uint64_t rng;
 	struct group_state *gs;
-	struct ptrset seen;
 
 	struct worker *workers;
 	int nworkers;
@@ -709,54 +618,12 @@ static int collect_row(void *ctx, const struct results_row *row)
 	x->off[F_STREAM] = put_field(&r->data, row->log_stream, row->log_stream ? strlen(row->log_stream) : 0);
 	x->off[F_GROUP] = put_field(&r->data, row->log_group, row->log_group ? strlen(row->log_group) : 0);
 	x->off[F_PTR] = put_field(&r->data, row->ptr, row->ptr ? strlen(row->ptr) : 0);
-	if (!row->timestamp || fetch_timestamp_ms(row->timestamp, &x->ts_ms) != 0)
-		x->ts_ms = INT64_MIN;
-	x->drop = 0;
 	if (r->data.oom) {
 		wk->oom = 1;
 		return AL_SOFTWARE;
 	}
 	r->n++;
 	return 0;
-}
-
-/* Drops rows of the window's first and last second that a neighbour
- * window already delivered (same group, same @ptr). Returns the count, or
- * -1 on out-of-memory. */
-static long long dedupe_edges(struct fetch *f, const struct fetch_window *w, struct fetch_rows *r)
-{
-	long long dropped = 0;
-	struct buf key = BUF_INIT;
-	int64_t lo0 = w->start * 1000, lo1 = lo0 + 999, hi0 = w->end * 1000, hi1 = hi0 + 999;
-	pthread_mutex_lock(&f->mu);
-	for (size_t i = 0; i < r->n; i++) {
-		struct fetch_row *x = &r->v[i];
-		if (x->off[F_PTR] == ABSENT || x->ts_ms == INT64_MIN)
-			continue;
-		if (!((x->ts_ms >= lo0 && x->ts_ms <= lo1) || (x->ts_ms >= hi0 && x->ts_ms <= hi1)))
-			continue;
-		buf_reset(&key);
-		buf_printf(&key, "%zu\x1f%s", w->group, r->data.data + x->off[F_PTR]);
-		int added = key.oom ? -1 : ptrset_add(&f->seen, buf_str(&key));
-		if (added < 0) {
-			dropped = -1;
-			break;
-		}
-		if (!added) {
-			x->drop = 1;
-			dropped++;
-		}
-	}
-	pthread_mutex_unlock(&f->mu);
-	buf_free(&key);
-	if (dropped > 0) {
-		size_t k = 0;
-		for (size_t i = 0; i < r->n; i++)
-			if (!r->v[i].drop)
-				r->v[k++] = r->v[i];
-		r->n = k;
-	}
-	return dropped;
 }
 
 enum poll_outcome { POLL_COMPLETE, POLL_TIMEOUT, POLL_FAILED, POLL_CANCELLED, POLL_FATAL };
@@ -840,10 +707,9 @@ static int outside_retention(const struct aws_error *err)
 static void post_done(struct worker *wk, struct wnode *n, int truncated, const struct fetch_cost *cost)
 {
 	struct fetch *f = wk->f;
-	long long dropped = dedupe_edges(f, &n->w, wk->rows);
 	struct fetch_rows *fresh = calloc(1, sizeof(*fresh));
 	struct event_node *e = event_new(FETCH_DONE, n, cost);
-	if (dropped < 0 || !fresh || !e) {
+	if (!fresh || !e) {
 		free(fresh);
 		if (e)
 			e->node = NULL;
@@ -855,7 +721,6 @@ static void post_done(struct worker *wk, struct wnode *n, int truncated, const s
 	e->rows = wk->rows;
 	e->ev.rows = e->rows;
 	e->ev.truncated = truncated;
-	e->ev.edge_duplicates = dropped;
 	wk->rows = fresh;
 	post(f, e);
 }
@@ -1264,7 +1129,6 @@ void fetch_free(struct fetch *f)
 	}
 	for (struct event_node *e; (e = event_pop(f));)
 		event_free(e);
-	ptrset_free(&f->seen);
 	free(f->gs);
 	pthread_cond_destroy(&f->work_cv);
 	pthread_cond_destroy(&f->main_cv);

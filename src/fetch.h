@@ -11,8 +11,8 @@
  *    seen so far in their group say they would hit the cap (a capped
  *    query is billed for everything it scanned, for nothing);
  *  - adjacent windows share their boundary second (StartQuery's times are
- *    inclusive), so rows of a window's first and last second are deduped
- *    on @ptr against the neighbours;
+ *    inclusive), so the rows of that second come with both: the store's
+ *    unique key (group, stream, @ptr) keeps one;
  *  - LimitExceededException (the account's concurrent-query quota, shared
  *    with other users) holds every worker off with a growing delay and
  *    lowers the number of queries run at once, instead of failing;
@@ -59,7 +59,7 @@ size_t fetch_rows_count(const struct fetch_rows *r);
 void fetch_rows_get(const struct fetch_rows *r, size_t i, struct results_row *out);
 
 enum fetch_event_kind {
-	FETCH_DONE,   /* rows is the window's complete answer (deduped at the edges) */
+	FETCH_DONE,   /* rows is the window's complete answer */
 	FETCH_SPLIT,  /* window is replaced by children[0..nchildren) */
 	FETCH_FAILED, /* window failed attempts times; error says why */
 	FETCH_RETRY,  /* an attempt failed and will be retried: window is a copy (its
@@ -73,7 +73,6 @@ struct fetch_event {
 	size_t nchildren;
 	const struct fetch_rows *rows;        /* DONE */
 	int truncated;                        /* DONE: a one-second window still at the cap */
-	long long edge_duplicates;            /* DONE: rows dropped, a neighbour had them */
 	const char *error;                    /* FAILED */
 	struct fetch_cost cost;
 };

@@ -8,9 +8,6 @@
 
 #include "fetch.h"
 
-/* @timestamp in either form ("2022-12-26 20:46:48.123" UTC, or epoch ms
- * digits) to epoch ms. 0 / -1. */
-int fetch_timestamp_ms(const char *s, int64_t *ms);
 /* How many parts a capped window becomes: enough that each is expected to
  * hold at most 3/4 of the cap, from recordsMatched when known (else 2);
  * never more than the window has seconds, at most 64. 0 when w cannot be

@@ -293,7 +293,6 @@ static int on_done(struct scan *sc, struct scan_group *g, const struct fetch_eve
 	int rc = store_rows(sc, g, ev->rows);
 	if (rc)
 		return rc;
-	g->tot.duplicates += ev->edge_duplicates;
 	sc->windows_done++;
 	if (!ev->truncated)
 		return store_window_done(sc->store, ev->window->id, sc->err, sizeof(sc->err));
