@@ -13,15 +13,21 @@
 
 struct cli_options cli = {NULL, 0, 0, COLOR_AUTO};
 
-void cli_error(const char *cmd, const char *fmt, ...)
+/* "authlog-scan: CMD: MESSAGE" on stderr, one line. */
+static void say(const char *cmd, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	fputs("authlog-scan: ", stderr);
 	if (cmd)
 		fprintf(stderr, "%s: ", cmd);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(cmd, fmt, ap);
 	va_end(ap);
 }
 
@@ -31,9 +37,7 @@ void cli_verbose(const char *cmd, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "authlog-scan: %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	say(cmd, fmt, ap);
 	va_end(ap);
 }
 
@@ -54,6 +58,20 @@ char *cli_db_path(void)
 	return cli.db_path ? strdup(cli.db_path) : store_default_path();
 }
 
+int cli_store_open(const char *cmd, enum store_mode mode, struct store **out)
+{
+	char err[512];
+	char *path = cli_db_path();
+	*out = NULL;
+	if (!path)
+		return AL_SOFTWARE;
+	int rc = store_open(path, mode, out, err, sizeof(err));
+	if (rc)
+		cli_error(cmd, "%s", err);
+	free(path);
+	return rc;
+}
+
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
 	const char *opt = argv[optind - 1];
@@ -71,9 +89,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "authlog-scan: %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	say(cmd, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try 'authlog-scan %s --help'.\n", cmd);
 	return AL_USAGE;

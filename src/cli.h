@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "store.h"
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -24,6 +25,8 @@ void cli_verbose(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 int cli_color(FILE *f);
 /* The database path to use; caller frees. NULL on out-of-memory. */
 char *cli_db_path(void);
+/* Opens the database at cli_db_path(); on failure says why, as cmd. */
+int cli_store_open(const char *cmd, enum store_mode mode, struct store **out);
 /* Where the bundled Logs Insights queries are: $AUTHLOG_QUERIES_DIR, else
  * the installed copy, else the source tree. */
 const char *cli_queries_dir(void);

@@ -164,7 +164,6 @@ int cmd_import(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct import_run run = {0};
-	char *db_path = NULL;
 	int c, rc = AL_OK;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -180,16 +179,9 @@ int cmd_import(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("import", "no input files (use '-' for stdin)");
 
-	db_path = cli_db_path();
-	if (!db_path) {
-		rc = AL_SOFTWARE;
+	rc = cli_store_open("import", STORE_WRITE, &run.store);
+	if (rc)
 		goto out;
-	}
-	rc = store_open(db_path, STORE_WRITE, &run.store, run.err, sizeof(run.err));
-	if (rc) {
-		cli_error("import", "%s", run.err);
-		goto out;
-	}
 	rc = ingest_open(&run.in, run.store, run.err, sizeof(run.err));
 	if (!rc)
 		rc = store_defer_indexes(run.store, run.err, sizeof(run.err));
@@ -235,6 +227,5 @@ int cmd_import(int argc, char **argv)
 out:
 	ingest_close(&run.in);
 	store_close(run.store);
-	free(db_path);
 	return rc;
 }

@@ -55,7 +55,6 @@ int cmd_report(int argc, char **argv)
 	struct report_opts o = {.format = REPORT_TEXT, .top = 10};
 	char since[TIME_ISO_LEN], until[TIME_ISO_LEN], err[512];
 	struct store *store = NULL;
-	char *db_path = NULL;
 	int c, rc, exit_code = 0, new_only = 0;
 	long long denials = 0;
 
@@ -94,14 +93,9 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 	o.color = o.format == REPORT_TEXT && cli_color(stdout);
 
-	db_path = cli_db_path();
-	if (!db_path)
-		return AL_SOFTWARE;
-	rc = store_open(db_path, STORE_READONLY, &store, err, sizeof(err));
-	if (rc) {
-		cli_error("report", "%s", err);
+	rc = cli_store_open("report", STORE_READONLY, &store);
+	if (rc)
 		goto out;
-	}
 	if (classify_init() != 0) {
 		cli_error("report", "cannot compile the classifier patterns");
 		rc = AL_SOFTWARE;
@@ -124,6 +118,5 @@ int cmd_report(int argc, char **argv)
 out:
 	classify_cleanup();
 	store_close(store);
-	free(db_path);
 	return rc;
 }

@@ -534,17 +534,36 @@ static void post(struct fetch *f, struct event_node *e)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* Out of memory on the way to posting n: the run ends. e, when there is
+ * one, does not own n yet. */
+static void lost(struct fetch *f, struct event_node *e, struct wnode *n)
+{
+	if (e)
+		e->node = NULL;
+	event_free(e);
+	free(n);
+	fatal(f, AL_SOFTWARE, "out of memory");
+}
+
+/* Replaces n by parts windows. 0, or -1 when the run ended instead. */
+static int post_split(struct fetch *f, struct wnode *n, size_t parts, const struct fetch_cost *cost)
+{
+	struct event_node *e = split_event(n, parts, cost);
+	if (!e) {
+		lost(f, NULL, n);
+		return -1;
+	}
+	post(f, e);
+	return 0;
+}
+
 static void post_failed(struct fetch *f, struct wnode *n, const char *why, const struct fetch_cost *cost)
 {
 	struct event_node *e = event_new(FETCH_FAILED, n, cost);
 	if (e)
 		e->error = strdup(why);
 	if (!e || !e->error) {
-		if (e)
-			e->node = NULL;
-		event_free(e);
-		free(n);
-		fatal(f, AL_SOFTWARE, "out of memory");
+		lost(f, e, n);
 		return;
 	}
 	e->ev.error = e->error;
@@ -711,11 +730,7 @@ static void post_done(struct worker *wk, struct wnode *n, int truncated, const s
 	struct event_node *e = event_new(FETCH_DONE, n, cost);
 	if (!fresh || !e) {
 		free(fresh);
-		if (e)
-			e->node = NULL;
-		event_free(e);
-		free(n);
-		fatal(f, AL_SOFTWARE, "out of memory");
+		lost(f, e, n);
 		return;
 	}
 	e->rows = wk->rows;
@@ -821,14 +836,8 @@ static void run_window(struct worker *wk, struct wnode *n)
 	if (out == POLL_TIMEOUT) {
 		size_t parts = f->o.split ? fetch_split_parts(w->start, w->end, 0, f->o.cap) : 0;
 		if (parts) {
-			struct event_node *e = split_event(n, parts, &cost);
-			if (!e) {
-				free(n);
-				fatal(f, AL_SOFTWARE, "out of memory");
-				return;
-			}
-			vlog(f, "%s %s: %s; splitting it in %zu", group, win, why, parts);
-			post(f, e);
+			if (post_split(f, n, parts, &cost) == 0)
+				vlog(f, "%s %s: %s; splitting it in %zu", group, win, why, parts);
 			return;
 		}
 		attempt_failed(f, n, why, &cost);
@@ -853,15 +862,9 @@ static void run_window(struct worker *wk, struct wnode *n)
 		size_t parts = fetch_split_parts(w->start, w->end, res.stats.have_stats ? res.stats.records_matched : 0,
 						 f->o.cap);
 		if (parts) {
-			struct event_node *e = split_event(n, parts, &cost);
-			if (!e) {
-				free(n);
-				fatal(f, AL_SOFTWARE, "out of memory");
-				return;
-			}
-			vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu", group,
-			     win, rows, res.stats.records_matched, bytes, parts);
-			post(f, e);
+			if (post_split(f, n, parts, &cost) == 0)
+				vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu",
+				     group, win, rows, res.stats.records_matched, bytes, parts);
 			return;
 		}
 	}

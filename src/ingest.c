@@ -65,25 +65,6 @@ int ingest_row(struct ingest *in, const struct event_ctx *ctx, const struct resu
 {
 	struct reader_entry e;
 	char stream[256], ts[64];
-	memset(&e, 0, sizeof(e));
-	e.line = line;
-	if (row->message) {
-		const char *msg = row->message;
-		size_t mlen = row->message_len;
-		while (mlen && (msg[mlen - 1] == '\n' || msg[mlen - 1] == '\r'))
-			mlen--;
-		reader_unwrap_line(msg, mlen, &e, stream, sizeof(stream), ts, sizeof(ts));
-	} else {
-		e.message = "";
-	}
-	if (row->log_stream)
-		e.log_stream = row->log_stream;
-	if (row->timestamp)
-		e.timestamp = row->timestamp;
-	e.ptr = row->ptr;
-	if (row->log_group) { /* "ACCOUNT:GROUP" */
-		const char *colon = strchr(row->log_group, ':');
-		e.log_group = colon ? colon + 1 : row->log_group;
-	}
+	reader_entry_from_row(row, line, &e, stream, sizeof(stream), ts, sizeof(ts));
 	return ingest_entry(in, ctx, &e, out, err, err_sz);
 }

@@ -1,6 +1,5 @@
 #include "scan.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,19 +57,6 @@ struct scan {
 	long long stored, windows_failed, windows_done;
 	char err[512]; /* the event callback's: it has no err parameter */
 };
-
-static void vlog(const struct scan *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void vlog(const struct scan *sc, const char *fmt, ...)
-{
-	if (!sc->o.verbose)
-		return;
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "authlog-scan: scan: %s\n", line);
-}
 
 static int cancelled(const struct scan *sc)
 {
@@ -157,8 +143,8 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 		msg_set(err, err_sz, "%s", aerr.message);
 		return rc;
 	}
-	if (rc != AL_OK) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
-		vlog(sc, "%s (going on without it)", aerr.message);
+	if (rc != AL_OK && sc->o.verbose) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
+		fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", aerr.message);
 	if (rc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start)
 		g->start = info.creation_ms / 1000;
 	return AL_OK;
