@@ -740,6 +740,104 @@ static void post_done(struct worker *wk, struct wnode *n, int truncated, const s
 	post(f, e);
 }
 
+/* LimitExceededException: wait for a slot (everyone does), unless n has
+ * waited too long in total. */
+static void start_limited(struct fetch *f, struct wnode *n, const char *group, const char *win,
+			  const struct aws_error *err, const struct fetch_cost *cost)
+{
+	char why[600];
+	pthread_mutex_lock(&f->mu);
+	double d = limit_hit(f);
+	n->limit_waited_ms += d;
+	int give_up = n->limit_waited_ms > LIMIT_GIVE_UP_MS * f->scale;
+	int slots = f->slots;
+	pthread_mutex_unlock(&f->mu);
+	if (give_up) {
+		snprintf(why, sizeof(why), "no free query slot after waiting %.0f min: %s", n->limit_waited_ms / 60000,
+			 err->message);
+		post_failed(f, n, why, cost);
+		return;
+	}
+	vlog(f, "%s %s: %s; holding StartQuery off %.1f s, %d quer%s at once", group, win, err->message, d / 1000,
+	     slots, slots == 1 ? "y" : "ies");
+	requeue(f, n, 0);
+}
+
+/* StartQuery failed (rc, err): wait for a slot, take an empty answer,
+ * retry, or end the run. */
+static void start_failed(struct worker *wk, struct wnode *n, int rc, const struct aws_error *err, const char *win)
+{
+	struct fetch *f = wk->f;
+	const char *group = f->o.groups[n->w.group];
+	struct fetch_cost cost = {0};
+	slot_release(f, 0);
+	if (err->kind == AWS_ERR_LIMIT) {
+		start_limited(f, n, group, win, err, &cost);
+		return;
+	}
+	if (outside_retention(err)) {
+		vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
+		rows_reset(wk->rows);
+		post_done(wk, n, 0, &cost);
+		return;
+	}
+	switch (err->kind) {
+	case AWS_ERR_ACCESS_DENIED:
+		fatal(f, AL_NOPERM,
+		      "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
+		      " see examples/iam-policy.json)",
+		      err->message, group);
+		break;
+	case AWS_ERR_AUTH: fatal(f, AL_CONFIG, "%s", err->message); break;
+	case AWS_ERR_NOT_FOUND:
+		fatal(f, AL_CONFIG, "%s (log group %s in region %s; is the authenticator log type enabled?)",
+		      err->message, group, f->o.target->region);
+		break;
+	case AWS_ERR_VALIDATION: fatal(f, AL_DATAERR, "%s", err->message); break;
+	default:
+		if (rc != AL_SOFTWARE) {
+			attempt_failed(f, n, err->message, &cost);
+			return;
+		}
+		fatal(f, AL_SOFTWARE, "%s", err->message);
+		break;
+	}
+	free(n);
+}
+
+/* The query of n completed with wk->rows: split n when it reached the cap
+ * (and can be split), else deliver it. */
+static void query_complete(struct worker *wk, struct wnode *n, const struct logs_query_result *res,
+			   const struct fetch_cost *cost, const char *win, int64_t t0)
+{
+	struct fetch *f = wk->f;
+	const struct fetch_window *w = &n->w;
+	const char *group = f->o.groups[w->group];
+	const struct results_stats *st = &res->stats;
+	char bytes[32];
+	report_bytes(cost->bytes_scanned, bytes, sizeof(bytes));
+	long long rows = (long long)wk->rows->n;
+	int capped = f->o.cap > 0 && rows >= f->o.cap;
+	double matched = st->have_stats && st->records_matched > (double)rows ? st->records_matched : (double)rows;
+	pthread_mutex_lock(&f->mu);
+	f->gs[w->group].rows += matched;
+	f->gs[w->group].seconds += (double)(w->end - w->start);
+	pthread_mutex_unlock(&f->mu);
+	if (capped && f->o.split) {
+		size_t parts = fetch_split_parts(w->start, w->end, st->have_stats ? st->records_matched : 0, f->o.cap);
+		if (parts) {
+			if (post_split(f, n, parts, cost) == 0)
+				vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu",
+				     group, win, rows, st->records_matched, bytes, parts);
+			return;
+		}
+	}
+	vlog(f, "%s %s: Complete, %lld rows, %s scanned (%.0f records, %.0f matched), %.1f s%s", group, win, rows,
+	     bytes, st->records_scanned, st->records_matched, (double)(now_ms() - t0) / 1000,
+	     capped && f->o.split ? "; one second still at the cap: rows may be missing" : "");
+	post_done(wk, n, capped && f->o.split, cost);
+}
+
 static void run_window(struct worker *wk, struct wnode *n)
 {
 	struct fetch *f = wk->f;
@@ -760,61 +858,8 @@ static void run_window(struct worker *wk, struct wnode *n)
 	int rc = logs_api_start_query(wk->client, f->o.target, group, w->start, w->end, f->o.query, f->o.limit, qid,
 				      sizeof(qid), &err);
 	if (rc) {
-		slot_release(f, 0);
-		if (err.kind == AWS_ERR_LIMIT) {
-			pthread_mutex_lock(&f->mu);
-			double d = limit_hit(f);
-			n->limit_waited_ms += d;
-			int give_up = n->limit_waited_ms > LIMIT_GIVE_UP_MS * f->scale;
-			int slots = f->slots;
-			pthread_mutex_unlock(&f->mu);
-			if (give_up) {
-				snprintf(why, sizeof(why), "no free query slot after waiting %.0f min: %s",
-					 n->limit_waited_ms / 60000, err.message);
-				post_failed(f, n, why, &cost);
-				return;
-			}
-			vlog(f, "%s %s: %s; holding StartQuery off %.1f s, %d quer%s at once", group, win,
-			     err.message, d / 1000, slots, slots == 1 ? "y" : "ies");
-			requeue(f, n, 0);
-			return;
-		}
-		if (outside_retention(&err)) {
-			vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
-			rows_reset(wk->rows);
-			post_done(wk, n, 0, &cost);
-			return;
-		}
-		switch (err.kind) {
-		case AWS_ERR_ACCESS_DENIED:
-			fatal(f, AL_NOPERM,
-			      "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
-			      " see examples/iam-policy.json)",
-			      err.message, group);
-			free(n);
-			return;
-		case AWS_ERR_AUTH:
-			fatal(f, AL_CONFIG, "%s", err.message);
-			free(n);
-			return;
-		case AWS_ERR_NOT_FOUND:
-			fatal(f, AL_CONFIG, "%s (log group %s in region %s; is the authenticator log type enabled?)",
-			      err.message, group, f->o.target->region);
-			free(n);
-			return;
-		case AWS_ERR_VALIDATION:
-			fatal(f, AL_DATAERR, "%s", err.message);
-			free(n);
-			return;
-		default:
-			if (rc == AL_SOFTWARE) {
-				fatal(f, AL_SOFTWARE, "%s", err.message);
-				free(n);
-				return;
-			}
-			attempt_failed(f, n, err.message, &cost);
-			return;
-		}
+		start_failed(wk, n, rc, &err, win);
+		return;
 	}
 	cost.queries = 1;
 	pthread_mutex_lock(&f->mu);
@@ -833,45 +878,16 @@ static void run_window(struct worker *wk, struct wnode *n)
 		cost.records_scanned = res.stats.records_scanned;
 		cost.records_matched = res.stats.records_matched;
 	}
-	if (out == POLL_TIMEOUT) {
-		size_t parts = f->o.split ? fetch_split_parts(w->start, w->end, 0, f->o.cap) : 0;
-		if (parts) {
-			if (post_split(f, n, parts, &cost) == 0)
-				vlog(f, "%s %s: %s; splitting it in %zu", group, win, why, parts);
-			return;
-		}
+	/* A query that timed out is run again in halves. */
+	size_t parts = out == POLL_TIMEOUT && f->o.split ? fetch_split_parts(w->start, w->end, 0, f->o.cap) : 0;
+	if (parts) {
+		if (post_split(f, n, parts, &cost) == 0)
+			vlog(f, "%s %s: %s; splitting it in %zu", group, win, why, parts);
+	} else if (out == POLL_TIMEOUT || out == POLL_FAILED) {
 		attempt_failed(f, n, why, &cost);
-		return;
+	} else {
+		query_complete(wk, n, &res, &cost, win, t0);
 	}
-	if (out == POLL_FAILED) {
-		attempt_failed(f, n, why, &cost);
-		return;
-	}
-
-	char bytes[32];
-	report_bytes(cost.bytes_scanned, bytes, sizeof(bytes));
-	long long rows = (long long)wk->rows->n;
-	int capped = f->o.cap > 0 && rows >= f->o.cap;
-	double matched = res.stats.have_stats && res.stats.records_matched > (double)rows ? res.stats.records_matched
-											   : (double)rows;
-	pthread_mutex_lock(&f->mu);
-	f->gs[w->group].rows += matched;
-	f->gs[w->group].seconds += (double)(w->end - w->start);
-	pthread_mutex_unlock(&f->mu);
-	if (capped && f->o.split) {
-		size_t parts = fetch_split_parts(w->start, w->end, res.stats.have_stats ? res.stats.records_matched : 0,
-						 f->o.cap);
-		if (parts) {
-			if (post_split(f, n, parts, &cost) == 0)
-				vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu",
-				     group, win, rows, res.stats.records_matched, bytes, parts);
-			return;
-		}
-	}
-	vlog(f, "%s %s: Complete, %lld rows, %s scanned (%.0f records, %.0f matched), %.1f s%s", group, win, rows,
-	     bytes, res.stats.records_scanned, res.stats.records_matched, (double)(now_ms() - t0) / 1000,
-	     capped && f->o.split ? "; one second still at the cap: rows may be missing" : "");
-	post_done(wk, n, capped && f->o.split, &cost);
 }
 
 static void *worker_main(void *arg)
