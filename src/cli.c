@@ -13,15 +13,21 @@
 
 struct cli_options cli = {NULL, 0, 0, COLOR_AUTO};
 
-void cli_error(const char *cmd, const char *fmt, ...)
+/* "authlog-scan: CMD: MESSAGE" on stderr, one line. */
+static void say(const char *cmd, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	fputs("authlog-scan: ", stderr);
 	if (cmd)
 		fprintf(stderr, "%s: ", cmd);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(cmd, fmt, ap);
 	va_end(ap);
 }
 
@@ -31,9 +37,7 @@ void cli_verbose(const char *cmd, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "authlog-scan: %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	say(cmd, fmt, ap);
 	va_end(ap);
 }
 
@@ -54,6 +58,20 @@ char *cli_db_path(void)
 	return cli.db_path ? strdup(cli.db_path) : store_default_path();
 }
 
+int cli_store_open(const char *cmd, enum store_mode mode, struct store **out)
+{
+	char err[512];
+	char *path = cli_db_path();
+	*out = NULL;
+	if (!path)
+		return AL_SOFTWARE;
+	int rc = store_open(path, mode, out, err, sizeof(err));
+	if (rc)
+		cli_error(cmd, "%s", err);
+	free(path);
+	return rc;
+}
+
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
 	const char *opt = argv[optind - 1];
@@ -71,12 +89,50 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "authlog-scan: %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	say(cmd, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try 'authlog-scan %s --help'.\n", cmd);
 	return AL_USAGE;
+}
+
+int cli_parse_color(const char *cmd, const char *arg)
+{
+	static const char *const names[] = {[COLOR_AUTO] = "auto", [COLOR_ALWAYS] = "always", [COLOR_NEVER] = "never"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			cli.color = (enum color_mode)i;
+			return AL_OK;
+		}
+	}
+	char msg[512];
+	snprintf(msg, sizeof(msg), "--color must be auto, always or never, not '%s'", arg);
+	if (cmd)
+		return cli_usage_error(cmd, "%s", msg);
+	cli_error(NULL, "%s", msg);
+	return AL_USAGE;
+}
+
+int cli_parse_format(const char *cmd, const char *arg, enum report_format *out)
+{
+	if (!strcmp(arg, "text"))
+		*out = REPORT_TEXT;
+	else if (!strcmp(arg, "markdown") || !strcmp(arg, "md"))
+		*out = REPORT_MARKDOWN;
+	else if (!strcmp(arg, "json"))
+		*out = REPORT_JSON;
+	else
+		return cli_usage_error(cmd, "--format must be text, markdown or json, not '%s'", arg);
+	return AL_OK;
+}
+
+int cli_parse_number(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+	if (end == arg || *end || n < lo || n > hi)
+		return cli_usage_error(cmd, "%s must be a number from %ld to %ld, not '%s'", opt, lo, hi, arg);
+	*out = n;
+	return AL_OK;
 }
 
 const char *cli_queries_dir(void)

@@ -6,6 +6,9 @@
 
 #include <stdio.h>
 
+#include "report.h"
+#include "store.h"
+
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct cli_options {
@@ -22,6 +25,8 @@ void cli_verbose(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 int cli_color(FILE *f);
 /* The database path to use; caller frees. NULL on out-of-memory. */
 char *cli_db_path(void);
+/* Opens the database at cli_db_path(); on failure says why, as cmd. */
+int cli_store_open(const char *cmd, enum store_mode mode, struct store **out);
 /* Where the bundled Logs Insights queries are: $AUTHLOG_QUERIES_DIR, else
  * the installed copy, else the source tree. */
 const char *cli_queries_dir(void);
@@ -30,6 +35,14 @@ const char *cli_queries_dir(void);
 int cli_bad_option(const char *cmd, int c, char **argv);
 /* A usage problem other than a bad option. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Option values every command reads the same way. Each returns AL_OK, or
+ * AL_USAGE after saying what is wrong (cmd NULL: a global option, before
+ * any command). */
+int cli_parse_color(const char *cmd, const char *arg);
+int cli_parse_format(const char *cmd, const char *arg, enum report_format *out);
+/* A decimal number in [lo, hi], for option opt ("--top"). */
+int cli_parse_number(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
 
 int cmd_import(int argc, char **argv);
 int cmd_report(int argc, char **argv);

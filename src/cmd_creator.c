@@ -28,7 +28,7 @@ int cmd_creator(int argc, char **argv)
 	struct report_creator *cr = NULL;
 	size_t n = 0;
 	struct store *store = NULL;
-	char err[512], *db_path = NULL;
+	char err[512];
 	int c, rc, json = 0;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -40,12 +40,10 @@ int cmd_creator(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("creator", "unexpected argument '%s'", argv[optind]);
-	db_path = cli_db_path();
-	if (!db_path)
-		return AL_SOFTWARE;
-	rc = store_open(db_path, STORE_READONLY, &store, err, sizeof(err));
-	if (!rc)
-		rc = report_creators(store_db(store), &cr, &n, err, sizeof(err));
+	rc = cli_store_open("creator", STORE_READONLY, &store);
+	if (rc)
+		goto out;
+	rc = report_creators(store_db(store), &cr, &n, err, sizeof(err));
 	if (rc) {
 		cli_error("creator", "%s", err);
 		goto out;
@@ -76,6 +74,5 @@ int cmd_creator(int argc, char **argv)
 out:
 	report_creators_free(cr, n);
 	store_close(store);
-	free(db_path);
 	return rc;
 }

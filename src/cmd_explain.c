@@ -58,6 +58,36 @@ static void print_json(const struct classify_result *cr, const char *arn, const 
 	buf_free(&b);
 }
 
+static void print_text(const struct classify_result *cr, const char *arn, const char *fix)
+{
+	printf("class:     %s\n", classify_name(cr->cls));
+	if (arn)
+		printf("principal: %s\n", arn);
+	if (cr->sts_code[0])
+		printf("sts code:  %s\n", cr->sts_code);
+	if (cr->http_status)
+		printf("http:      %d\n", cr->http_status);
+	printf("cause:     %s\nfix:\n", classify_cause(cr->cls));
+	while (*fix) {
+		const char *nl = strchr(fix, '\n');
+		size_t len = nl ? (size_t)(nl - fix) : strlen(fix);
+		printf("  %.*s\n", (int)len, fix);
+		fix += len + (nl ? 1 : 0);
+	}
+}
+
+/* The region for the fix when --region gives none: the STS endpoint's
+ * (into buf), the STS error's, $AWS_REGION, or NULL. */
+static const char *region_of(const char *sts_host, const struct classify_result *cr, char *buf, size_t buf_sz)
+{
+	if (sts_host && parse_sts_region(sts_host, buf, buf_sz) == 0 && buf[0])
+		return buf;
+	if (cr->sts_region[0] && strcmp(cr->sts_region, "global") != 0)
+		return cr->sts_region;
+	const char *env = getenv("AWS_REGION");
+	return env && *env ? env : NULL;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -119,37 +149,18 @@ int cmd_explain(int argc, char **argv)
 		arn = cr.mapped_arn;
 
 	char sts_region[32] = "";
-	if (!region && sts_host && parse_sts_region(sts_host, sts_region, sizeof(sts_region)) == 0 && sts_region[0])
-		region = sts_region;
-	if (!region && cr.sts_region[0] && strcmp(cr.sts_region, "global") != 0)
-		region = cr.sts_region;
-	if (!region && getenv("AWS_REGION") && *getenv("AWS_REGION"))
-		region = getenv("AWS_REGION");
+	if (!region)
+		region = region_of(sts_host, &cr, sts_region, sizeof(sts_region));
 	const char *canonical = arn && arn_parse(arn, strlen(arn), ai) == 0 ? ai->canonical : arn;
 	struct fix_ctx fc = {arn, cluster, region, NULL};
 	if (classify_fix(cr.cls, &fc, &fix) < 0) {
 		rc = AL_SOFTWARE;
 		goto out;
 	}
-	if (json) {
+	if (json)
 		print_json(&cr, canonical, buf_str(&fix));
-	} else {
-		printf("class:     %s\n", classify_name(cr.cls));
-		if (canonical)
-			printf("principal: %s\n", canonical);
-		if (cr.sts_code[0])
-			printf("sts code:  %s\n", cr.sts_code);
-		if (cr.http_status)
-			printf("http:      %d\n", cr.http_status);
-		printf("cause:     %s\nfix:\n", classify_cause(cr.cls));
-		const char *line = buf_str(&fix);
-		while (*line) {
-			const char *nl = strchr(line, '\n');
-			size_t len = nl ? (size_t)(nl - line) : strlen(line);
-			printf("  %.*s\n", (int)len, line);
-			line += len + (nl ? 1 : 0);
-		}
-	}
+	else
+		print_text(&cr, canonical, buf_str(&fix));
 out:
 	free(ai);
 	parse_free(parser);

@@ -7,9 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "classify.h"
 #include "cli.h"
-#include "event.h"
+#include "ingest.h"
 #include "status.h"
 #include "store.h"
 
@@ -36,10 +35,8 @@ static const char usage_text[] =
 
 struct import_run {
 	struct store *store;
-	struct event_builder *eb;
+	struct ingest in;
 	struct event_ctx ctx;
-	struct buf fix;
-	const char *name;
 	/* Counts of the open batch, moved into the totals when it commits, so
 	 * the summary never counts rows a rollback took back. */
 	struct import_counts {
@@ -87,36 +84,21 @@ static int known_duplicate(struct import_run *run, const struct reader_entry *e,
 static int on_entry(void *arg, const struct reader_entry *e)
 {
 	struct import_run *run = arg;
-	int inserted, rc, dup;
+	enum ingest_outcome got;
+	int rc, dup;
 	if ((rc = known_duplicate(run, e, &dup)))
 		return rc;
 	if (dup) {
 		run->batch.duplicates++;
 		goto counted;
 	}
-	if (!event_build(run->eb, &run->ctx, e)) {
-		run->batch.skipped++;
-		return AL_OK;
-	}
-	const struct store_event *ev = event_row(run->eb);
-	rc = store_insert(run->store, ev, &inserted, run->err, sizeof(run->err));
+	rc = ingest_entry(&run->in, &run->ctx, e, &got, run->err, sizeof(run->err));
 	if (rc)
 		return rc;
-	if (!inserted) {
-		run->batch.duplicates++;
-	} else {
-		run->batch.imported++;
-		if (ev->error_class) {
-			const char *region = event_region(run->eb, &run->ctx);
-			struct fix_ctx fc = {ev->principal_arn ? ev->principal_arn : ev->arn, ev->cluster, region, NULL};
-			buf_reset(&run->fix);
-			if (classify_fix(event_class(run->eb), &fc, &run->fix) < 0)
-				return AL_SOFTWARE;
-			rc = store_put_fix(run->store, ev->error_class, ev->principal_arn, ev->cluster, region,
-					   buf_str(&run->fix), run->err, sizeof(run->err));
-			if (rc)
-				return rc;
-		}
+	switch (got) {
+	case INGEST_SKIPPED: run->batch.skipped++; return AL_OK;
+	case INGEST_DUPLICATE: run->batch.duplicates++; break;
+	case INGEST_STORED: run->batch.imported++; break;
 	}
 counted:
 	if (++run->in_batch >= BATCH_ROWS) {
@@ -182,8 +164,7 @@ int cmd_import(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct import_run run = {0};
-	char *db_path = NULL;
-	int c, rc = AL_OK, builder_ok = 0;
+	int c, rc = AL_OK;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -198,23 +179,12 @@ int cmd_import(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("import", "no input files (use '-' for stdin)");
 
-	db_path = cli_db_path();
-	if (!db_path) {
-		rc = AL_SOFTWARE;
+	rc = cli_store_open("import", STORE_WRITE, &run.store);
+	if (rc)
 		goto out;
-	}
-	rc = store_open(db_path, STORE_WRITE, &run.store, run.err, sizeof(run.err));
-	if (rc) {
-		cli_error("import", "%s", run.err);
-		goto out;
-	}
-	if (classify_init() != 0 || event_builder_new(&run.eb, NULL, 0) != 0) {
-		cli_error("import", "cannot compile the parser patterns");
-		rc = AL_SOFTWARE;
-		goto out;
-	}
-	builder_ok = 1;
-	rc = store_defer_indexes(run.store, run.err, sizeof(run.err));
+	rc = ingest_open(&run.in, run.store, run.err, sizeof(run.err));
+	if (!rc)
+		rc = store_defer_indexes(run.store, run.err, sizeof(run.err));
 	if (rc) {
 		cli_error("import", "%s", run.err);
 		goto out;
@@ -255,11 +225,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "imported %lld, duplicate %lld, skipped %lld\n", run.total.imported,
 			run.total.duplicates, run.total.skipped);
 out:
-	if (builder_ok)
-		event_builder_free(run.eb);
-	classify_cleanup();
-	buf_free(&run.fix);
+	ingest_close(&run.in);
 	store_close(run.store);
-	free(db_path);
 	return rc;
 }

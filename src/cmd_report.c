@@ -55,7 +55,6 @@ int cmd_report(int argc, char **argv)
 	struct report_opts o = {.format = REPORT_TEXT, .top = 10};
 	char since[TIME_ISO_LEN], until[TIME_ISO_LEN], err[512];
 	struct store *store = NULL;
-	char *db_path = NULL;
 	int c, rc, exit_code = 0, new_only = 0;
 	long long denials = 0;
 
@@ -72,20 +71,13 @@ int cmd_report(int argc, char **argv)
 			o.until = until;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "text"))
-				o.format = REPORT_TEXT;
-			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				o.format = REPORT_MARKDOWN;
-			else if (!strcmp(optarg, "json"))
-				o.format = REPORT_JSON;
-			else
-				return cli_usage_error("report", "--format must be text, markdown or json, not '%s'", optarg);
+			if ((rc = cli_parse_format("report", optarg, &o.format)))
+				return rc;
 			break;
 		case 't': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 100000)
-				return cli_usage_error("report", "--top must be a number from 1 to 100000, not '%s'", optarg);
+			long n;
+			if ((rc = cli_parse_number("report", "--top", optarg, 1, 100000, &n)))
+				return rc;
 			o.top = (int)n;
 			break;
 		}
@@ -101,14 +93,9 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 	o.color = o.format == REPORT_TEXT && cli_color(stdout);
 
-	db_path = cli_db_path();
-	if (!db_path)
-		return AL_SOFTWARE;
-	rc = store_open(db_path, STORE_READONLY, &store, err, sizeof(err));
-	if (rc) {
-		cli_error("report", "%s", err);
+	rc = cli_store_open("report", STORE_READONLY, &store);
+	if (rc)
 		goto out;
-	}
 	if (classify_init() != 0) {
 		cli_error("report", "cannot compile the classifier patterns");
 		rc = AL_SOFTWARE;
@@ -131,6 +118,5 @@ int cmd_report(int argc, char **argv)
 out:
 	classify_cleanup();
 	store_close(store);
-	free(db_path);
 	return rc;
 }

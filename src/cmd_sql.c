@@ -208,7 +208,6 @@ int cmd_sql(int argc, char **argv)
 	};
 	enum sql_format fmt = SQL_TABLE;
 	struct store *store = NULL;
-	char err[512], *db_path = NULL;
 	int c, rc, json_first = 1;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -231,14 +230,9 @@ int cmd_sql(int argc, char **argv)
 		return cli_usage_error("sql", optind >= argc ? "no QUERY given" : "give the QUERY as one argument");
 	const char *sql = argv[optind];
 
-	db_path = cli_db_path();
-	if (!db_path)
-		return AL_SOFTWARE;
-	rc = store_open(db_path, STORE_READONLY, &store, err, sizeof(err));
-	if (rc) {
-		cli_error("sql", "%s", err);
+	rc = cli_store_open("sql", STORE_READONLY, &store);
+	if (rc)
 		goto out;
-	}
 	sqlite3 *db = store_db(store);
 	sqlite3_set_authorizer(db, authorizer, NULL);
 	if (fmt == SQL_JSON)
@@ -248,6 +242,7 @@ int cmd_sql(int argc, char **argv)
 		const char *tail = NULL;
 		int prc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
 		if (prc != SQLITE_OK) {
+			char err[512];
 			rc = store_sql_error(db, prc, NULL, err, sizeof(err));
 			cli_error("sql", "%s", err);
 			break;
@@ -270,6 +265,5 @@ int cmd_sql(int argc, char **argv)
 		fputs(json_first ? "]\n" : "\n]\n", stdout);
 out:
 	store_close(store);
-	free(db_path);
 	return rc;
 }

@@ -10,9 +10,8 @@
 #include <time.h>
 
 #include "arn.h"
-#include "aws/aws_config.h"
-#include "aws/aws_creds.h"
-#include "aws/aws_request.h"
+#include "aws/aws_session.h"
+#include "aws/aws_sts.h"
 #include "cli.h"
 #include "status.h"
 #include "timeutil.h"
@@ -47,17 +46,63 @@ static void line(const char *label, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void print_endpoint(const char *label, const struct aws_config *cfg, const char *profile,
-			   enum aws_service svc, const char *region, struct aws_endpoint *ep, int *ok)
+static void print_endpoint(const char *label, const struct aws_session *s, enum aws_service svc,
+			   struct aws_endpoint *ep, int *ok)
 {
 	char err[512];
-	if (aws_config_endpoint(cfg, profile, svc, region, NULL, ep, err, sizeof err)) {
+	if (aws_session_endpoint(s, svc, NULL, ep, err, sizeof err)) {
 		line(label, "(invalid: %s)", err);
 		*ok = 0;
 		return;
 	}
 	line(label, "%s (%s%s)", ep->url, ep->origin,
 	     ep->variant_ignored ? "; FIPS/dual-stack ignored for a custom endpoint" : "");
+}
+
+static void print_access_key(const struct aws_credentials *creds)
+{
+	char mask[32];
+	aws_credentials_mask(creds->access_key_id, mask, sizeof mask);
+	if (!creds->expiration) {
+		line("access key", "%s (%s)", mask, creds->session_token ? "temporary" : "long-term");
+		return;
+	}
+	char iso[TIME_ISO_LEN];
+	time_format(creds->expiration, iso);
+	long left = (long)((creds->expiration - (int64_t)time(NULL)) / 60);
+	if (left < 120)
+		line("access key", "%s (temporary, expires %s, in %ld min)", mask, iso, left);
+	else if (left < 48 * 60)
+		line("access key", "%s (temporary, expires %s, in %ld h)", mask, iso, left / 60);
+	else
+		line("access key", "%s (temporary, expires %s, in %ld days)", mask, iso, left / 1440);
+}
+
+/* What was found locally: printed whatever happens next. The STS
+ * endpoint goes to sts (ok: it is valid). */
+static void print_local(const struct aws_session *s, struct aws_endpoint *sts, int *ok)
+{
+	struct aws_endpoint logs;
+	if (s->prov) {
+		char chain[512];
+		aws_creds_provider_describe(s->prov, chain, sizeof chain);
+		line("credentials", "%s", chain);
+	} else {
+		line("credentials", "(none)");
+	}
+	if (s->creds_rc == AL_OK)
+		print_access_key(&s->creds);
+	else if (s->prov)
+		line("access key", "(not obtained)");
+	line("profile", "%s (%s)", s->profile, aws_profile_source_name(s->psrc));
+	if (s->have_region) {
+		line("region", "%s (%s)", s->region, aws_region_source_name(s->rsrc));
+		print_endpoint("logs", s, AWS_SVC_LOGS, &logs, ok);
+		print_endpoint("sts", s, AWS_SVC_STS, sts, ok);
+	} else {
+		line("region", "(none)");
+	}
+	fflush(stdout);
 }
 
 static void print_identity(const struct aws_caller_identity *id)
@@ -97,6 +142,25 @@ static void print_identity(const struct aws_caller_identity *id)
 	free(a);
 }
 
+/* STS GetCallerIdentity with the session's credentials. */
+static int ask_sts(const struct aws_session *s, const struct aws_endpoint *sts)
+{
+	struct aws_client *client = NULL;
+	struct aws_caller_identity id;
+	char err[1024];
+	if (aws_client_new(&s->copts, &client) != 0 || !client) {
+		cli_error("whoami", "cannot create the HTTP client");
+		return AL_SOFTWARE;
+	}
+	int rc = aws_sts_caller_identity(client, sts->url, sts->signing_region, &s->creds, &id, err, sizeof err);
+	if (rc != AL_OK)
+		cli_error("whoami", "STS at %s: %s", sts->url, err);
+	else
+		print_identity(&id);
+	aws_client_free(client);
+	return rc;
+}
+
 int cmd_whoami(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -105,138 +169,44 @@ int cmd_whoami(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *opt_profile = NULL, *opt_region = NULL;
-	struct aws_config *cfg = NULL;
-	struct aws_creds_provider *prov = NULL;
-	struct aws_client *client = NULL;
-	struct aws_credentials creds = {0};
-	struct aws_endpoint logs_ep, sts_ep;
-	struct aws_caller_identity id;
-	enum aws_profile_source psrc;
-	enum aws_region_source rsrc = AWS_REGION_NONE;
-	char profile[256], region[64], err[1024], region_err[512], creds_err[1024], mask[32];
-	int c, rc, creds_rc, have_region, endpoints_ok = 1;
+	struct aws_session_opts so = {.verbose = cli.verbose, .inspect = 1};
+	struct aws_session s;
+	struct aws_endpoint sts;
+	char err[1024];
+	int c, rc, endpoints_ok = 1;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': opt_profile = optarg; break;
-		case 'r': opt_region = optarg; break;
+		case 'p': so.profile = optarg; break;
+		case 'r': so.region = optarg; break;
 		case 'h': fputs(usage_text, stdout); return AL_OK;
 		default: return cli_bad_option("whoami", c, argv);
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("whoami", "unexpected argument '%s'", argv[optind]);
-	if (opt_profile && !*opt_profile)
+	if (so.profile && !*so.profile)
 		return cli_usage_error("whoami", "--profile needs a name");
 
-	if (aws_config_load(NULL, NULL, &cfg, err, sizeof err)) {
+	rc = aws_session_open(&s, &so, err, sizeof err);
+	if (rc) {
 		cli_error("whoami", "%s", err);
-		return AL_CONFIG;
+		goto out;
 	}
-	if (aws_config_select_profile(cfg, opt_profile, profile, sizeof profile, &psrc, err, sizeof err)) {
-		cli_error("whoami", "%s", err);
+	print_local(&s, &sts, &endpoints_ok);
+	if (s.creds_rc != AL_OK) {
+		cli_error("whoami", "%s", s.creds_err);
+		rc = s.creds_rc;
+	} else if (!s.have_region) {
+		cli_error("whoami", "%s", s.region_err);
 		rc = AL_CONFIG;
-		goto out;
-	}
-	have_region = aws_config_region(cfg, profile, opt_region, region, sizeof region, &rsrc, region_err,
-					sizeof region_err) == 0;
-
-	/* HTTP and retry settings shared by the credential calls and ours */
-	struct aws_client_opts copts;
-	if (aws_client_opts_from_config(cfg, profile, &copts, err, sizeof err)) {
-		cli_error("whoami", "%s", err);
-		rc = AL_CONFIG;
-		goto out;
-	}
-	copts.verbose = copts.http.verbose = cli.verbose > 0;
-
-	struct aws_creds_opts co = {
-		.cfg = cfg,
-		.profile = opt_profile,
-		.region = have_region ? region : NULL,
-		.client = &copts,
-		.verbose = cli.verbose > 0,
-		.no_fetch = 1, /* so the source shows even when fetching from it fails */
-	};
-	creds_rc = aws_creds_provider_new(&co, &prov, creds_err, sizeof creds_err);
-	if (creds_rc == AL_OK)
-		creds_rc = aws_creds_get(prov, &creds, creds_err, sizeof creds_err);
-	if (!have_region && rsrc == AWS_REGION_NONE && creds_rc == AL_OK &&
-	    aws_creds_provider_kind(prov) == AWS_CREDS_IMDS &&
-	    aws_creds_imds_region(&co, region, sizeof region, err, sizeof err) == AL_OK) {
-		have_region = 1;
-		rsrc = AWS_REGION_FROM_IMDS;
-	}
-
-	/* ---- the local part: printed whatever happens next ---- */
-	if (prov) {
-		char chain[512];
-		aws_creds_provider_describe(prov, chain, sizeof chain);
-		line("credentials", "%s", chain);
-	} else {
-		line("credentials", "(none)");
-	}
-	if (creds_rc != AL_OK) {
-		if (prov)
-			line("access key", "(not obtained)");
-	} else {
-		aws_credentials_mask(creds.access_key_id, mask, sizeof mask);
-		if (creds.expiration) {
-			char iso[TIME_ISO_LEN];
-			time_format(creds.expiration, iso);
-			long left = (long)((creds.expiration - (int64_t)time(NULL)) / 60);
-			if (left < 120)
-				line("access key", "%s (temporary, expires %s, in %ld min)", mask, iso, left);
-			else if (left < 48 * 60)
-				line("access key", "%s (temporary, expires %s, in %ld h)", mask, iso, left / 60);
-			else
-				line("access key", "%s (temporary, expires %s, in %ld days)", mask, iso, left / 1440);
-		} else {
-			line("access key", "%s (%s)", mask, creds.session_token ? "temporary" : "long-term");
-		}
-	}
-	line("profile", "%s (%s)", profile, aws_profile_source_name(psrc));
-	if (have_region) {
-		line("region", "%s (%s)", region, aws_region_source_name(rsrc));
-		print_endpoint("logs", cfg, profile, AWS_SVC_LOGS, region, &logs_ep, &endpoints_ok);
-		print_endpoint("sts", cfg, profile, AWS_SVC_STS, region, &sts_ep, &endpoints_ok);
-	} else {
-		line("region", "(none)");
-	}
-	fflush(stdout);
-
-	if (creds_rc != AL_OK) {
-		cli_error("whoami", "%s", creds_err);
-		rc = creds_rc;
-		goto out;
-	}
-	if (!have_region) {
-		cli_error("whoami", "%s", region_err);
-		rc = AL_CONFIG;
-		goto out;
-	}
-	if (!endpoints_ok) {
+	} else if (!endpoints_ok) {
 		cli_error("whoami", "cannot call STS: its endpoint is invalid");
 		rc = AL_CONFIG;
-		goto out;
+	} else {
+		rc = ask_sts(&s, &sts);
 	}
-	if (aws_client_new(&copts, &client) != 0 || !client) {
-		cli_error("whoami", "cannot create the HTTP client");
-		rc = AL_SOFTWARE;
-		goto out;
-	}
-	rc = aws_sts_caller_identity(client, sts_ep.url, sts_ep.signing_region, &creds, &id, err, sizeof err);
-	if (rc != AL_OK) {
-		cli_error("whoami", "STS at %s: %s", sts_ep.url, err);
-		goto out;
-	}
-	print_identity(&id);
 out:
-	aws_credentials_clear(&creds);
-	if (client)
-		aws_client_free(client);
-	aws_creds_provider_free(prov);
-	aws_config_free(cfg);
+	aws_session_close(&s);
 	return rc;
 }

@@ -1,4 +1,4 @@
-#include "fetch.h"
+#include "fetch_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "msg.h"
+#include "report.h"
 #include "status.h"
 #include "timeutil.h"
 
@@ -29,8 +31,6 @@
 #define QUERY_DEADLINE_MS 3900000.0   /* the service times queries out at 60 min; 65 is ours */
 #define STOP_TIMEOUT_MS 5000L         /* StopQuery is best-effort: one attempt, short */
 #define POLL_ERRORS_MAX 5             /* GetQueryResults failures in a row before giving up */
-#define FILL 0.75                     /* aim parts at 3/4 of the cap: densities vary */
-#define MAX_PARTS 64
 #define BACKLOG_PER_WORKER 2          /* fetched windows waiting for the caller, per worker */
 
 /* ---- rows of one window ---- */
@@ -41,8 +41,6 @@ enum { F_MESSAGE, F_TIMESTAMP, F_STREAM, F_GROUP, F_PTR, F_COUNT };
 struct fetch_row {
 	size_t off[F_COUNT]; /* into data, ABSENT when the field was missing */
 	size_t message_len;
-	int64_t ts_ms;       /* INT64_MIN when @timestamp did not parse */
-	int drop;
 };
 
 struct fetch_rows {
@@ -108,38 +106,32 @@ static struct timespec abs_deadline(int64_t until_ms)
 	return ts;
 }
 
-int fetch_timestamp_ms(const char *s, int64_t *ms)
+/* ---- window sizes ---- */
+
+#define FILL 0.75              /* aim parts at 3/4 of the cap: densities vary */
+#define MAX_PARTS 64
+#define FIRST_WINDOW_S 3600    /* first windows: an hour, so a capped one wastes little */
+#define MAX_FIRST_WINDOWS 96   /* longer for long ranges (more than 4 days) */
+
+void fetch_query_plan(const char *query, int *limit, int *split)
 {
-	size_t len = strlen(s), i;
-	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-		;
-	if (len && i == len && len <= 15) { /* epoch milliseconds (moto and other emulators) */
-		*ms = strtoll(s, NULL, 10);
-		return 0;
-	}
-	/* "2022-12-26 20:46:48.123": the seconds through time_parse (UTC),
-	 * the fraction by hand because stored times are whole seconds. */
-	if (len < 19)
-		return -1;
-	int64_t sec;
-	if (time_parse(s, 19, &sec) != 0)
-		return -1;
-	int64_t frac = 0;
-	if (len > 20 && s[19] == '.') {
-		int digits = 0;
-		for (i = 20; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			if (digits < 3) {
-				frac = frac * 10 + (s[i] - '0');
-				digits++;
-			}
-		while (digits++ < 3)
-			frac *= 10;
-	}
-	*ms = sec * 1000 + frac;
-	return 0;
+	int own = fetch_query_limit(query);
+	*limit = own > 0 && own < LOGS_API_MAX_LIMIT ? own : LOGS_API_MAX_LIMIT;
+	*split = *limit == LOGS_API_MAX_LIMIT;
 }
 
-/* ---- splitting ---- */
+/* A window that hits the cap is billed for all it scanned and run again in
+ * parts, so the first ones are kept small; the rows per second they see
+ * then splits the later ones before they run (parts_ahead). A busy cluster
+ * wastes about one hour of scanning per worker, a quiet one costs one
+ * short query per hour. */
+size_t fetch_first_parts(int64_t start, int64_t end, int split)
+{
+	int64_t n = split ? (end - start + FIRST_WINDOW_S - 1) / FIRST_WINDOW_S : 1;
+	if (n > MAX_FIRST_WINDOWS)
+		n = MAX_FIRST_WINDOWS;
+	return n < 1 ? 1 : (size_t)n;
+}
 
 size_t fetch_split_parts(int64_t start, int64_t end, double matched, int cap)
 {
@@ -154,6 +146,16 @@ size_t fetch_split_parts(int64_t start, int64_t end, double matched, int cap)
 	if ((int64_t)n > len)
 		n = (size_t)len;
 	return n;
+}
+
+/* Parts for a window not yet run whose group's rows per second so far say
+ * it would hit the cap; 0 to run it whole. */
+static size_t parts_ahead(double rows, double seconds, int64_t start, int64_t end, int cap)
+{
+	if (seconds <= 0 || cap <= 0)
+		return 0;
+	double expected = rows / seconds * (double)(end - start);
+	return expected > FILL * cap ? fetch_split_parts(start, end, expected, cap) : 0;
 }
 
 void fetch_split_bounds(int64_t start, int64_t end, size_t n, size_t i, int64_t *s, int64_t *e)
@@ -188,63 +190,6 @@ int fetch_query_limit(const char *query)
 			limit = (int)strtol(q, NULL, 10);
 	}
 	return limit;
-}
-
-/* ---- @ptr set for the edges ---- */
-
-struct ptrset {
-	char **slot;
-	size_t cap, n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* 1 = added, 0 = already there, -1 = out of memory. Takes no ownership. */
-static int ptrset_add(struct ptrset *set, const char *key)
-{
-	if ((set->n + 1) * 2 > set->cap) {
-		size_t ncap = set->cap ? set->cap * 2 : 1024;
-		char **ns = calloc(ncap, sizeof(*ns));
-		if (!ns)
-			return -1;
-		for (size_t i = 0; i < set->cap; i++) {
-			if (!set->slot[i])
-				continue;
-			size_t j = hash_str(set->slot[i]) & (ncap - 1);
-			while (ns[j])
-				j = (j + 1) & (ncap - 1);
-			ns[j] = set->slot[i];
-		}
-		free(set->slot);
-		set->slot = ns;
-		set->cap = ncap;
-	}
-	size_t j = hash_str(key) & (set->cap - 1);
-	while (set->slot[j]) {
-		if (strcmp(set->slot[j], key) == 0)
-			return 0;
-		j = (j + 1) & (set->cap - 1);
-	}
-	set->slot[j] = strdup(key);
-	if (!set->slot[j])
-		return -1;
-	set->n++;
-	return 1;
-}
-
-static void ptrset_free(struct ptrset *set)
-{
-	for (size_t i = 0; i < set->cap; i++)
-		free(set->slot[i]);
-	free(set->slot);
 }
 
 /* ---- the engine ---- */
@@ -305,7 +250,6 @@ struct fetch {
 	int64_t next_call[OP_COUNT];
 	uint64_t rng;
 	struct group_state *gs;
-	struct ptrset seen;
 
 	struct worker *workers;
 	int nworkers;
@@ -341,17 +285,6 @@ static const char *fmt_window(const struct fetch_window *w, char *out, size_t ou
 	time_format(w->end, b);
 	snprintf(out, out_sz, "%s..%s", a, b);
 	return out;
-}
-
-static void fmt_bytes(double v, char *out, size_t out_sz)
-{
-	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
-	int u = 0;
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, out_sz, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
 /* Under f->mu: the run is over for the workers. A signal counts at once,
@@ -526,20 +459,17 @@ static struct wnode *take_window(struct fetch *f)
 				*pp = n->next;
 				n->next = NULL;
 				const struct group_state *g = &f->gs[n->w.group];
-				if (f->o.split && !n->sized && g->seconds > 0 && f->o.cap > 0) {
-					double expected = g->rows / g->seconds * (double)(n->w.end - n->w.start);
-					size_t parts = expected > FILL * f->o.cap
-							       ? fetch_split_parts(n->w.start, n->w.end, expected, f->o.cap)
-							       : 0;
-					if (parts >= 2) {
-						struct event_node *e = split_event(n, parts, NULL);
-						if (e) {
-							event_push(f, e);
-							n = NULL;
-							continue;
-						}
-						/* out of memory: just run it whole */
+				size_t parts = f->o.split && !n->sized
+						       ? parts_ahead(g->rows, g->seconds, n->w.start, n->w.end, f->o.cap)
+						       : 0;
+				if (parts >= 2) {
+					struct event_node *e = split_event(n, parts, NULL);
+					if (e) {
+						event_push(f, e);
+						n = NULL;
+						continue;
 					}
+					/* out of memory: just run it whole */
 				}
 				f->running++;
 				break;
@@ -604,17 +534,36 @@ static void post(struct fetch *f, struct event_node *e)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* Out of memory on the way to posting n: the run ends. e, when there is
+ * one, does not own n yet. */
+static void lost(struct fetch *f, struct event_node *e, struct wnode *n)
+{
+	if (e)
+		e->node = NULL;
+	event_free(e);
+	free(n);
+	fatal(f, AL_SOFTWARE, "out of memory");
+}
+
+/* Replaces n by parts windows. 0, or -1 when the run ended instead. */
+static int post_split(struct fetch *f, struct wnode *n, size_t parts, const struct fetch_cost *cost)
+{
+	struct event_node *e = split_event(n, parts, cost);
+	if (!e) {
+		lost(f, NULL, n);
+		return -1;
+	}
+	post(f, e);
+	return 0;
+}
+
 static void post_failed(struct fetch *f, struct wnode *n, const char *why, const struct fetch_cost *cost)
 {
 	struct event_node *e = event_new(FETCH_FAILED, n, cost);
 	if (e)
 		e->error = strdup(why);
 	if (!e || !e->error) {
-		if (e)
-			e->node = NULL;
-		event_free(e);
-		free(n);
-		fatal(f, AL_SOFTWARE, "out of memory");
+		lost(f, e, n);
 		return;
 	}
 	e->ev.error = e->error;
@@ -689,54 +638,12 @@ static int collect_row(void *ctx, const struct results_row *row)
 	x->off[F_STREAM] = put_field(&r->data, row->log_stream, row->log_stream ? strlen(row->log_stream) : 0);
 	x->off[F_GROUP] = put_field(&r->data, row->log_group, row->log_group ? strlen(row->log_group) : 0);
 	x->off[F_PTR] = put_field(&r->data, row->ptr, row->ptr ? strlen(row->ptr) : 0);
-	if (!row->timestamp || fetch_timestamp_ms(row->timestamp, &x->ts_ms) != 0)
-		x->ts_ms = INT64_MIN;
-	x->drop = 0;
 	if (r->data.oom) {
 		wk->oom = 1;
 		return AL_SOFTWARE;
 	}
 	r->n++;
 	return 0;
-}
-
-/* Drops rows of the window's first and last second that a neighbour
- * window already delivered (same group, same @ptr). Returns the count, or
- * -1 on out-of-memory. */
-static long long dedupe_edges(struct fetch *f, const struct fetch_window *w, struct fetch_rows *r)
-{
-	long long dropped = 0;
-	struct buf key = BUF_INIT;
-	int64_t lo0 = w->start * 1000, lo1 = lo0 + 999, hi0 = w->end * 1000, hi1 = hi0 + 999;
-	pthread_mutex_lock(&f->mu);
-	for (size_t i = 0; i < r->n; i++) {
-		struct fetch_row *x = &r->v[i];
-		if (x->off[F_PTR] == ABSENT || x->ts_ms == INT64_MIN)
-			continue;
-		if (!((x->ts_ms >= lo0 && x->ts_ms <= lo1) || (x->ts_ms >= hi0 && x->ts_ms <= hi1)))
-			continue;
-		buf_reset(&key);
-		buf_printf(&key, "%zu\x1f%s", w->group, r->data.data + x->off[F_PTR]);
-		int added = key.oom ? -1 : ptrset_add(&f->seen, buf_str(&key));
-		if (added < 0) {
-			dropped = -1;
-			break;
-		}
-		if (!added) {
-			x->drop = 1;
-			dropped++;
-		}
-	}
-	pthread_mutex_unlock(&f->mu);
-	buf_free(&key);
-	if (dropped > 0) {
-		size_t k = 0;
-		for (size_t i = 0; i < r->n; i++)
-			if (!r->v[i].drop)
-				r->v[k++] = r->v[i];
-		r->n = k;
-	}
-	return dropped;
 }
 
 enum poll_outcome { POLL_COMPLETE, POLL_TIMEOUT, POLL_FAILED, POLL_CANCELLED, POLL_FATAL };
@@ -821,24 +728,117 @@ static int outside_retention(const struct aws_fault *fault, const char *err)
 static void post_done(struct worker *wk, struct wnode *n, int truncated, const struct fetch_cost *cost)
 {
 	struct fetch *f = wk->f;
-	long long dropped = dedupe_edges(f, &n->w, wk->rows);
 	struct fetch_rows *fresh = calloc(1, sizeof(*fresh));
 	struct event_node *e = event_new(FETCH_DONE, n, cost);
-	if (dropped < 0 || !fresh || !e) {
+	if (!fresh || !e) {
 		free(fresh);
-		if (e)
-			e->node = NULL;
-		event_free(e);
-		free(n);
-		fatal(f, AL_SOFTWARE, "out of memory");
+		lost(f, e, n);
 		return;
 	}
 	e->rows = wk->rows;
 	e->ev.rows = e->rows;
 	e->ev.truncated = truncated;
-	e->ev.edge_duplicates = dropped;
 	wk->rows = fresh;
 	post(f, e);
+}
+
+/* LimitExceededException: wait for a slot (everyone does), unless n has
+ * waited too long in total. */
+static void start_limited(struct fetch *f, struct wnode *n, const char *group, const char *win,
+			  const char *err, const struct fetch_cost *cost)
+{
+	char why[600];
+	pthread_mutex_lock(&f->mu);
+	double d = limit_hit(f);
+	n->limit_waited_ms += d;
+	int give_up = n->limit_waited_ms > LIMIT_GIVE_UP_MS * f->scale;
+	int slots = f->slots;
+	pthread_mutex_unlock(&f->mu);
+	if (give_up) {
+		snprintf(why, sizeof(why), "no free query slot after waiting %.0f min: %s", n->limit_waited_ms / 60000,
+			 err);
+		post_failed(f, n, why, cost);
+		return;
+	}
+	vlog(f, "%s %s: %s; holding StartQuery off %.1f s, %d quer%s at once", group, win, err, d / 1000,
+	     slots, slots == 1 ? "y" : "ies");
+	requeue(f, n, 0);
+}
+
+/* StartQuery failed (rc, fault, err): wait for a slot, take an empty answer,
+ * retry, or end the run. */
+static void start_failed(struct worker *wk, struct wnode *n, int rc, const struct aws_fault *fault,
+			 const char *err, const char *win)
+{
+	struct fetch *f = wk->f;
+	const char *group = f->o.groups[n->w.group];
+	struct fetch_cost cost = {0};
+	slot_release(f, 0);
+	if (fault->kind == AWS_ERR_LIMIT) {
+		start_limited(f, n, group, win, err, &cost);
+		return;
+	}
+	if (outside_retention(fault, err)) {
+		vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
+		rows_reset(wk->rows);
+		post_done(wk, n, 0, &cost);
+		return;
+	}
+	switch (fault->kind) {
+	case AWS_ERR_ACCESS_DENIED:
+		fatal(f, AL_NOPERM,
+		      "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
+		      " see examples/iam-policy.json)",
+		      err, group);
+		break;
+	case AWS_ERR_AUTH: fatal(f, AL_CONFIG, "%s", err); break;
+	case AWS_ERR_NOT_FOUND:
+		fatal(f, AL_CONFIG, "%s (log group %s in region %s; is the authenticator log type enabled?)",
+		      err, group, f->o.target->region);
+		break;
+	case AWS_ERR_VALIDATION: fatal(f, AL_DATAERR, "%s", err); break;
+	default:
+		if (rc != AL_SOFTWARE) {
+			attempt_failed(f, n, err, &cost);
+			return;
+		}
+		fatal(f, AL_SOFTWARE, "%s", err);
+		break;
+	}
+	free(n);
+}
+
+/* The query of n completed with wk->rows: split n when it reached the cap
+ * (and can be split), else deliver it. */
+static void query_complete(struct worker *wk, struct wnode *n, const struct logs_query_result *res,
+			   const struct fetch_cost *cost, const char *win, int64_t t0)
+{
+	struct fetch *f = wk->f;
+	const struct fetch_window *w = &n->w;
+	const char *group = f->o.groups[w->group];
+	const struct results_stats *st = &res->stats;
+	char bytes[32];
+	report_bytes(cost->bytes_scanned, bytes, sizeof(bytes));
+	long long rows = (long long)wk->rows->n;
+	int capped = f->o.cap > 0 && rows >= f->o.cap;
+	double matched = st->have_stats && st->records_matched > (double)rows ? st->records_matched : (double)rows;
+	pthread_mutex_lock(&f->mu);
+	f->gs[w->group].rows += matched;
+	f->gs[w->group].seconds += (double)(w->end - w->start);
+	pthread_mutex_unlock(&f->mu);
+	if (capped && f->o.split) {
+		size_t parts = fetch_split_parts(w->start, w->end, st->have_stats ? st->records_matched : 0, f->o.cap);
+		if (parts) {
+			if (post_split(f, n, parts, cost) == 0)
+				vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu",
+				     group, win, rows, st->records_matched, bytes, parts);
+			return;
+		}
+	}
+	vlog(f, "%s %s: Complete, %lld rows, %s scanned (%.0f records, %.0f matched), %.1f s%s", group, win, rows,
+	     bytes, st->records_scanned, st->records_matched, (double)(now_ms() - t0) / 1000,
+	     capped && f->o.split ? "; one second still at the cap: rows may be missing" : "");
+	post_done(wk, n, capped && f->o.split, cost);
 }
 
 static void run_window(struct worker *wk, struct wnode *n)
@@ -862,61 +862,8 @@ static void run_window(struct worker *wk, struct wnode *n)
 	int rc = logs_api_start_query(wk->client, f->o.target, group, w->start, w->end, f->o.query, f->o.limit, qid,
 				      sizeof(qid), &fault, err, sizeof(err));
 	if (rc) {
-		slot_release(f, 0);
-		if (fault.kind == AWS_ERR_LIMIT) {
-			pthread_mutex_lock(&f->mu);
-			double d = limit_hit(f);
-			n->limit_waited_ms += d;
-			int give_up = n->limit_waited_ms > LIMIT_GIVE_UP_MS * f->scale;
-			int slots = f->slots;
-			pthread_mutex_unlock(&f->mu);
-			if (give_up) {
-				snprintf(why, sizeof(why), "no free query slot after waiting %.0f min: %s",
-					 n->limit_waited_ms / 60000, err);
-				post_failed(f, n, why, &cost);
-				return;
-			}
-			vlog(f, "%s %s: %s; holding StartQuery off %.1f s, %d quer%s at once", group, win,
-			     err, d / 1000, slots, slots == 1 ? "y" : "ies");
-			requeue(f, n, 0);
-			return;
-		}
-		if (outside_retention(&fault, err)) {
-			vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
-			rows_reset(wk->rows);
-			post_done(wk, n, 0, &cost);
-			return;
-		}
-		switch (fault.kind) {
-		case AWS_ERR_ACCESS_DENIED:
-			fatal(f, AL_NOPERM,
-			      "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
-			      " see examples/iam-policy.json)",
-			      err, group);
-			free(n);
-			return;
-		case AWS_ERR_AUTH:
-			fatal(f, AL_CONFIG, "%s", err);
-			free(n);
-			return;
-		case AWS_ERR_NOT_FOUND:
-			fatal(f, AL_CONFIG, "%s (log group %s in region %s; is the authenticator log type enabled?)",
-			      err, group, f->o.target->region);
-			free(n);
-			return;
-		case AWS_ERR_VALIDATION:
-			fatal(f, AL_DATAERR, "%s", err);
-			free(n);
-			return;
-		default:
-			if (rc == AL_SOFTWARE) {
-				fatal(f, AL_SOFTWARE, "%s", err);
-				free(n);
-				return;
-			}
-			attempt_failed(f, n, err, &cost);
-			return;
-		}
+		start_failed(wk, n, rc, &fault, err, win);
+		return;
 	}
 	cost.queries = 1;
 	pthread_mutex_lock(&f->mu);
@@ -935,57 +882,16 @@ static void run_window(struct worker *wk, struct wnode *n)
 		cost.records_scanned = res.stats.records_scanned;
 		cost.records_matched = res.stats.records_matched;
 	}
-	if (out == POLL_TIMEOUT) {
-		size_t parts = f->o.split ? fetch_split_parts(w->start, w->end, 0, f->o.cap) : 0;
-		if (parts) {
-			struct event_node *e = split_event(n, parts, &cost);
-			if (!e) {
-				free(n);
-				fatal(f, AL_SOFTWARE, "out of memory");
-				return;
-			}
+	/* A query that timed out is run again in halves. */
+	size_t parts = out == POLL_TIMEOUT && f->o.split ? fetch_split_parts(w->start, w->end, 0, f->o.cap) : 0;
+	if (parts) {
+		if (post_split(f, n, parts, &cost) == 0)
 			vlog(f, "%s %s: %s; splitting it in %zu", group, win, why, parts);
-			post(f, e);
-			return;
-		}
+	} else if (out == POLL_TIMEOUT || out == POLL_FAILED) {
 		attempt_failed(f, n, why, &cost);
-		return;
+	} else {
+		query_complete(wk, n, &res, &cost, win, t0);
 	}
-	if (out == POLL_FAILED) {
-		attempt_failed(f, n, why, &cost);
-		return;
-	}
-
-	char bytes[32];
-	fmt_bytes(cost.bytes_scanned, bytes, sizeof(bytes));
-	long long rows = (long long)wk->rows->n;
-	int capped = f->o.cap > 0 && rows >= f->o.cap;
-	double matched = res.stats.have_stats && res.stats.records_matched > (double)rows ? res.stats.records_matched
-											   : (double)rows;
-	pthread_mutex_lock(&f->mu);
-	f->gs[w->group].rows += matched;
-	f->gs[w->group].seconds += (double)(w->end - w->start);
-	pthread_mutex_unlock(&f->mu);
-	if (capped && f->o.split) {
-		size_t parts = fetch_split_parts(w->start, w->end, res.stats.have_stats ? res.stats.records_matched : 0,
-						 f->o.cap);
-		if (parts) {
-			struct event_node *e = split_event(n, parts, &cost);
-			if (!e) {
-				free(n);
-				fatal(f, AL_SOFTWARE, "out of memory");
-				return;
-			}
-			vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu", group,
-			     win, rows, res.stats.records_matched, bytes, parts);
-			post(f, e);
-			return;
-		}
-	}
-	vlog(f, "%s %s: Complete, %lld rows, %s scanned (%.0f records, %.0f matched), %.1f s%s", group, win, rows,
-	     bytes, res.stats.records_scanned, res.stats.records_matched, (double)(now_ms() - t0) / 1000,
-	     capped && f->o.split ? "; one second still at the cap: rows may be missing" : "");
-	post_done(wk, n, capped && f->o.split, &cost);
 }
 
 static void *worker_main(void *arg)
@@ -1045,11 +951,6 @@ int fetch_add(struct fetch *f, size_t group, int64_t start, int64_t end, int64_t
 	return AL_OK;
 }
 
-int fetch_interrupted(const struct fetch *f)
-{
-	return f->interrupted;
-}
-
 static void progress(struct fetch *f)
 {
 	if (!f->o.on_progress)
@@ -1106,16 +1007,17 @@ static int deliver(struct fetch *f, struct event_node *e, int call)
 	return rc;
 }
 
-int fetch_run(struct fetch *f, char *err, size_t err_sz)
+/* Every worker's clients and thread. Signals go to the caller's thread
+ * only: its handler sets o.cancel, which the loop of fetch_run turns into
+ * a cancel the workers see. */
+static int start_workers(struct fetch *f, char *err, size_t err_sz)
 {
-	int rc = AL_OK, cb_rc = AL_OK;
 	sigset_t all, old;
-	f->t0 = now_ms();
 	f->nworkers = f->o.concurrency;
 	f->slots = f->nworkers;
 	f->workers = calloc((size_t)f->nworkers, sizeof(*f->workers));
 	if (!f->workers) {
-		snprintf(err, err_sz, "out of memory");
+		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	struct aws_client_opts stop_opts = f->o.client;
@@ -1127,13 +1029,10 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 		wk->rows = calloc(1, sizeof(*wk->rows));
 		if (!wk->rows || aws_client_new(&f->o.client, &wk->client) != AL_OK ||
 		    aws_client_new(&stop_opts, &wk->stop_client) != AL_OK) {
-			snprintf(err, err_sz, "cannot create the HTTP clients");
-			rc = AL_SOFTWARE;
-			goto out;
+			msg_set(err, err_sz, "cannot create the HTTP clients");
+			return AL_SOFTWARE;
 		}
 	}
-	/* Signals go to this thread only: its handler sets o.cancel, which
-	 * the loop below turns into a cancel the workers see. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < f->nworkers; i++)
@@ -1141,27 +1040,39 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 			f->workers[i].started = 1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!f->workers[0].started) {
-		snprintf(err, err_sz, "cannot start worker threads");
-		rc = AL_SOFTWARE;
-		goto out;
+		msg_set(err, err_sz, "cannot start worker threads");
+		return AL_SOFTWARE;
 	}
+	return AL_OK;
+}
 
+/* Hands every queued event over, with f->mu held on entry and on return.
+ * The first failing callback cancels the run; later events are only
+ * counted. */
+static void deliver_queued(struct fetch *f, int *cb_rc)
+{
+	for (struct event_node *e; (e = event_pop(f));) {
+		pthread_mutex_unlock(&f->mu);
+		int r = deliver(f, e, *cb_rc == AL_OK);
+		event_free(e);
+		if (r != AL_OK && *cb_rc == AL_OK) {
+			*cb_rc = r;
+			f->cancelled = 1; /* deliver() returned with f->mu held */
+			pthread_cond_broadcast(&f->work_cv);
+		}
+	}
+}
+
+/* Until every window has ended or the run is cancelled: events to the
+ * caller, progress about every 200 ms. */
+static int pump(struct fetch *f)
+{
+	int cb_rc = AL_OK;
 	int64_t last_progress = 0;
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		for (struct event_node *e; (e = event_pop(f));) {
-			pthread_mutex_unlock(&f->mu);
-			int r = deliver(f, e, cb_rc == AL_OK);
-			event_free(e);
-			if (r != AL_OK && cb_rc == AL_OK) {
-				cb_rc = r;
-				f->cancelled = 1; /* deliver() returned with f->mu held */
-				pthread_cond_broadcast(&f->work_cv);
-			}
-		}
-		if (f->outstanding == 0 || f->cancelled)
-			break;
-		if (is_cancelled(f))
+		deliver_queued(f, &cb_rc);
+		if (f->outstanding == 0 || f->cancelled || is_cancelled(f))
 			break;
 		int64_t now = now_ms();
 		if (now - last_progress >= 200) {
@@ -1183,29 +1094,36 @@ int fetch_run(struct fetch *f, char *err, size_t err_sz)
 	/* What finished while the others stopped is as good as any window:
 	 * hand it over (unless the caller itself failed). */
 	pthread_mutex_lock(&f->mu);
-	for (struct event_node *e; (e = event_pop(f));) {
-		pthread_mutex_unlock(&f->mu);
-		int r = deliver(f, e, cb_rc == AL_OK);
-		event_free(e);
-		if (r != AL_OK && cb_rc == AL_OK)
-			cb_rc = r;
-	}
+	deliver_queued(f, &cb_rc);
 	progress(f);
 	pthread_mutex_unlock(&f->mu);
+	return cb_rc;
+}
 
+int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
+{
+	*end = FETCH_END_FATAL;
+	f->t0 = now_ms();
+	int rc = start_workers(f, err, err_sz);
+	if (rc)
+		return rc;
+	int cb_rc = pump(f);
 	if (cb_rc != AL_OK) {
-		rc = cb_rc;
-		snprintf(err, err_sz, "stopped: the results could not be stored");
-	} else if (f->fatal_rc) {
-		rc = f->fatal_rc;
-		snprintf(err, err_sz, "%s", f->fatal_msg);
-	} else if (f->interrupted || (f->o.cancel && atomic_load(f->o.cancel))) {
-		f->interrupted = 1;
-		rc = AL_TEMPFAIL;
-		snprintf(err, err_sz, "interrupted");
+		*end = FETCH_END_CALLBACK;
+		msg_set(err, err_sz, "stopped: the results could not be stored");
+		return cb_rc;
 	}
-out:
-	return rc;
+	if (f->fatal_rc) {
+		msg_set(err, err_sz, "%s", f->fatal_msg);
+		return f->fatal_rc;
+	}
+	if (f->interrupted || (f->o.cancel && atomic_load(f->o.cancel))) {
+		*end = FETCH_END_INTERRUPTED;
+		msg_set(err, err_sz, "interrupted");
+		return AL_TEMPFAIL;
+	}
+	*end = FETCH_END_COMPLETE;
+	return AL_OK;
 }
 
 void fetch_free(struct fetch *f)
@@ -1234,7 +1152,6 @@ void fetch_free(struct fetch *f)
 	}
 	for (struct event_node *e; (e = event_pop(f));)
 		event_free(e);
-	ptrset_free(&f->seen);
 	free(f->gs);
 	pthread_cond_destroy(&f->work_cv);
 	pthread_cond_destroy(&f->main_cv);

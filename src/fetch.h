@@ -11,8 +11,8 @@
  *    seen so far in their group say they would hit the cap (a capped
  *    query is billed for everything it scanned, for nothing);
  *  - adjacent windows share their boundary second (StartQuery's times are
- *    inclusive), so rows of a window's first and last second are deduped
- *    on @ptr against the neighbours;
+ *    inclusive), so the rows of that second come with both: the store's
+ *    unique key (group, stream, @ptr) keeps one;
  *  - LimitExceededException (the account's concurrent-query quota, shared
  *    with other users) holds every worker off with a growing delay and
  *    lowers the number of queries run at once, instead of failing;
@@ -59,7 +59,7 @@ size_t fetch_rows_count(const struct fetch_rows *r);
 void fetch_rows_get(const struct fetch_rows *r, size_t i, struct results_row *out);
 
 enum fetch_event_kind {
-	FETCH_DONE,   /* rows is the window's complete answer (deduped at the edges) */
+	FETCH_DONE,   /* rows is the window's complete answer */
 	FETCH_SPLIT,  /* window is replaced by children[0..nchildren) */
 	FETCH_FAILED, /* window failed attempts times; error says why */
 	FETCH_RETRY,  /* an attempt failed and will be retried: window is a copy (its
@@ -73,7 +73,6 @@ struct fetch_event {
 	size_t nchildren;
 	const struct fetch_rows *rows;        /* DONE */
 	int truncated;                        /* DONE: a one-second window still at the cap */
-	long long edge_duplicates;            /* DONE: rows dropped, a neighbour had them */
 	const char *error;                    /* FAILED */
 	struct fetch_cost cost;
 };
@@ -114,27 +113,33 @@ int fetch_new(const struct fetch_opts *o, struct fetch **out);
 void fetch_free(struct fetch *f);
 /* Queue a window before fetch_run. AL_OK or AL_SOFTWARE. */
 int fetch_add(struct fetch *f, size_t group, int64_t start, int64_t end, int64_t id, int attempts);
-/* Runs every queued window to an event. AL_OK when each ended DONE or
- * FAILED; AL_TEMPFAIL with "interrupted" when cancelled; otherwise the
- * status of the fatal error (AL_NOPERM, AL_CONFIG, AL_DATAERR, …) or of
- * the callback. err gets one line for anything but AL_OK. Events already
- * produced are delivered before it returns, unless a callback failed. */
-int fetch_run(struct fetch *f, char *err, size_t err_sz);
-int fetch_interrupted(const struct fetch *f);
 
-/* ---- pieces exposed for the unit tests ---- */
-/* @timestamp in either form ("2022-12-26 20:46:48.123" UTC, or epoch ms
- * digits) to epoch ms. 0 / -1. */
-int fetch_timestamp_ms(const char *s, int64_t *ms);
-/* How many parts a capped window becomes: enough that each is expected to
- * hold at most 3/4 of the cap, from recordsMatched when known (else 2);
- * never more than the window has seconds, at most 64. 0 when w cannot be
- * split (one second). */
-size_t fetch_split_parts(int64_t start, int64_t end, double matched, int cap);
+/* How fetch_run ended, for a caller that must tell the cases apart. */
+enum fetch_end {
+	FETCH_END_COMPLETE,    /* every window ended DONE or FAILED */
+	FETCH_END_INTERRUPTED, /* the cancel flag */
+	FETCH_END_FATAL,       /* an error that ends the run (err says which) */
+	FETCH_END_CALLBACK,    /* on_event failed: the caller has its own message */
+};
+
+/* Runs every queued window to an event. AL_OK when each ended DONE or
+ * FAILED; AL_TEMPFAIL when cancelled; otherwise the status of the fatal
+ * error (AL_NOPERM, AL_CONFIG, AL_DATAERR, …) or of the callback. *end
+ * says which; err gets one line for anything but AL_OK. Events already
+ * produced are delivered before it returns, unless a callback failed. */
+int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz);
+
+/* ---- window sizes: the one place that decides how long a window is ---- */
+
+/* The StartQuery limit for query and whether windows that reach it split:
+ * a query's own `| limit N` below the service cap asks for the top N, so
+ * it runs once over the window and keeps what comes. */
+void fetch_query_plan(const char *query, int *limit, int *split);
+/* How many first windows [start, end] is cut into before anything is
+ * known about the group's density. */
+size_t fetch_first_parts(int64_t start, int64_t end, int split);
 /* Boundaries of part i of n: [start + len*i/n, start + len*(i+1)/n]; the
  * parts share their boundary seconds. */
 void fetch_split_bounds(int64_t start, int64_t end, size_t n, size_t i, int64_t *s, int64_t *e);
-/* The query's own `| limit N` (the last one), or 0 when it has none. */
-int fetch_query_limit(const char *query);
 
 #endif

@@ -69,16 +69,8 @@ int main(int argc, char **argv)
 			cli.verbose++;
 			break;
 		case OPT_COLOR:
-			if (!strcmp(optarg, "auto"))
-				cli.color = COLOR_AUTO;
-			else if (!strcmp(optarg, "always"))
-				cli.color = COLOR_ALWAYS;
-			else if (!strcmp(optarg, "never"))
-				cli.color = COLOR_NEVER;
-			else {
-				cli_error(NULL, "--color must be auto, always or never, not '%s'", optarg);
+			if (cli_parse_color(NULL, optarg))
 				return AL_USAGE;
-			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -319,25 +319,33 @@ struct json_ctx {
 	long rows;
 };
 
-static int json_row(void *ctx, const struct results_row *row)
+void reader_entry_from_row(const struct results_row *row, long line, struct reader_entry *e, char *stream_buf,
+			   size_t stream_sz, char *ts_buf, size_t ts_sz)
 {
-	struct json_ctx *j = ctx;
-	struct reader_entry e = {.line = ++j->rows};
-	char stream[256], ts[64];
+	memset(e, 0, sizeof(*e));
+	e->line = line;
 	if (row->message) {
 		const char *msg = row->message;
 		size_t mlen = row->message_len;
 		trim_newlines(&msg, &mlen);
-		reader_unwrap_line(msg, mlen, &e, stream, sizeof(stream), ts, sizeof(ts));
+		reader_unwrap_line(msg, mlen, e, stream_buf, stream_sz, ts_buf, ts_sz);
 	} else {
-		e.message = "";
+		e->message = "";
 	}
 	if (row->log_stream)
-		e.log_stream = row->log_stream;
+		e->log_stream = row->log_stream;
 	if (row->timestamp)
-		e.timestamp = row->timestamp;
-	e.ptr = row->ptr;
-	e.log_group = group_of(row->log_group);
+		e->timestamp = row->timestamp;
+	e->ptr = row->ptr;
+	e->log_group = group_of(row->log_group);
+}
+
+static int json_row(void *ctx, const struct results_row *row)
+{
+	struct json_ctx *j = ctx;
+	struct reader_entry e;
+	char stream[256], ts[64];
+	reader_entry_from_row(row, ++j->rows, &e, stream, sizeof(stream), ts, sizeof(ts));
 	return j->cb(j->ctx, &e);
 }
 

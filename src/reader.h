@@ -41,4 +41,12 @@ int reader_run(int fd, const char *name, reader_cb cb, void *ctx, enum reader_fo
 void reader_unwrap_line(const char *line, size_t len, struct reader_entry *e, char *stream_buf,
 			size_t stream_sz, char *ts_buf, size_t ts_sz);
 
+/* A Logs Insights row (`aws logs get-query-results` output, or a row the
+ * fetcher got) as an entry, so that a row fetched and the same row read
+ * from an export are the same row. e's texts point into row and the two
+ * buffers. */
+struct results_row;
+void reader_entry_from_row(const struct results_row *row, long line, struct reader_entry *e, char *stream_buf,
+			   size_t stream_sz, char *ts_buf, size_t ts_sz);
+
 #endif

@@ -282,6 +282,28 @@ void report_new_since(const struct report_opts *o, struct report *r)
 	}
 }
 
+int report_news(sqlite3 *db, int64_t first_id, long long *news, char *err, size_t err_sz)
+{
+	static const char sql[] =
+		"SELECT"
+		" (SELECT COUNT(*) FROM (SELECT error_class, principal_arn, MIN(id) AS id FROM events"
+		"   WHERE id >= ?4 AND outcome = 'denied' GROUP BY 1, 2) x WHERE " NEW_DENIAL("x") ")"
+		" + (SELECT COUNT(*) FROM (SELECT DISTINCT principal_arn FROM events"
+		"   WHERE id >= ?4 AND kind = 'access' AND principal_arn IS NOT NULL AND expected = 0) x"
+		"   WHERE " NEW_PRINCIPAL("x.principal_arn") ")"
+		" + (SELECT COUNT(*) FROM events WHERE id >= ?4 AND kind = 'config_error')";
+	sqlite3_stmt *st;
+	*news = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_sql_error(db, sqlite3_errcode(db), "cannot count what is new", err, err_sz);
+	sqlite3_bind_int64(st, 4, first_id);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*news = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return step == SQLITE_ROW ? AL_OK : store_sql_error(db, step, "cannot count what is new", err, err_sz);
+}
+
 const char report_scans_sql[] =
 	"SELECT log_group, window_start, window_end, status, rows, queries, bytes_scanned,"
 	" records_scanned, records_matched, truncated,"
@@ -728,8 +750,7 @@ static size_t sparkline(struct buf *b, const struct hist *h)
 	return per;
 }
 
-/* 1234567 -> "1.2 MB" (decimal units, as AWS bills). */
-static void human_bytes(double v, char *out, size_t out_sz)
+void report_bytes(double v, char *out, size_t out_sz)
 {
 	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
 	int u = 0;
@@ -877,7 +898,7 @@ creator:
 				    "| matched | missing windows |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
 		for (size_t i = 0; i < r->scans.nrows; i++) {
 			char bytes[32];
-			human_bytes(strtod(cell(&r->scans, i, 6), NULL), bytes, sizeof(bytes));
+			report_bytes(strtod(cell(&r->scans, i, 6), NULL), bytes, sizeof(bytes));
 			long long missing = cell_ll(&r->scans, i, 10), truncated = cell_ll(&r->scans, i, 9);
 			if (md)
 				buf_printf(b, "| %s | %s .. %s | %s | %s | %s | %s | %.0f | %.0f | %lld |\n",

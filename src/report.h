@@ -34,6 +34,15 @@ struct report_creator {
 int report_run(sqlite3 *db, const struct report_opts *o, FILE *out, long long *denials, char *err,
 	       size_t err_sz);
 
+/* What a run stored that a cron job should mail (report --new's rule):
+ * the (class, principal) denial pairs and the principals no event before
+ * first_id had, and the aws-auth config errors from first_id on.
+ * first_id 0: everything counts. */
+int report_news(sqlite3 *db, int64_t first_id, long long *news, char *err, size_t err_sz);
+
+/* 1234567 -> "1.2 MB" (decimal units, as AWS bills). */
+void report_bytes(double bytes, char *out, size_t out_sz);
+
 /* Who authenticated as kubernetes-admin (the identity that created the
  * cluster), oldest first. Caller frees with report_creators_free. */
 int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz);

@@ -31,6 +31,17 @@
 	" SELECT start, log_group, msg, " COUNT_SQL ", COALESCE(cluster, ''), lines, last,"                   \
 	" strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour') FROM e ORDER BY start, log_group"
 
+/* What is new since a run's first event id ?4 ("0" = off), from the
+ * events: a denial of d's (class, principal) or a principal stored before
+ * the run is not news. report_news counts with it; the rollups' first_id
+ * columns keep the same definition, which tests/unit/report_oracle.c
+ * checks the report against. */
+#define NEW_DENIAL(d)                                                                               \
+	"(?4 = 0 OR (" d ".id >= ?4 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.outcome = 'denied'" \
+	" AND o.id < ?4 AND o.error_class = " d ".error_class AND o.principal_arn IS " d ".principal_arn)))"
+#define NEW_PRINCIPAL(p)                                                                            \
+	"(?4 = 0 OR NOT EXISTS (SELECT 1 FROM events o WHERE o.id < ?4 AND o.principal_arn = " p "))"
+
 /* What the fetcher's runs over the window (?1, ?2) cost, newest first, at
  * most ?3 rows (bytes scanned is what Logs Insights bills); none when the
  * data was imported. */

@@ -195,7 +195,7 @@ class CredsTestCase(unittest.TestCase):
     def whoami(self, *args, env=None, verbose=True, timeout=60):
         """Runs whoami (with -v by default) and checks that no secret and
         no sanitizer report shows up anywhere in what it printed."""
-        argv = [BIN] + (['-v'] if verbose else []) + ['whoami'] + list(args)
+        argv = [BIN] + (['-vv'] if verbose else []) + ['whoami'] + list(args)
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=self.env if env is None else env, timeout=timeout, cwd=self.tmp)
         r = Result(proc)

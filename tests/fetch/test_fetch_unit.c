@@ -1,6 +1,6 @@
-/* Unit tests of the fetcher's pure parts: @timestamp parsing, window
- * splitting, the query's limit, the request bodies and the small answers of
- * logs_api, the run lock, and the scan state in the store. */
+/* Unit tests of the fetcher's pure parts: window splitting, the query's
+ * limit, the request bodies and the small answers of logs_api, the run
+ * lock, and the scan state in the store. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,25 +8,11 @@
 
 #include "../unit/tap.h"
 #include "buf.h"
-#include "fetch.h"
+#include "fetch_int.h"
 #include "lock.h"
 #include "aws/logs_api_int.h"
 #include "status.h"
 #include "store.h"
-
-static void test_timestamps(void)
-{
-	int64_t ms = 0;
-	ok(fetch_timestamp_ms("2022-12-26 20:46:48.123", &ms) == 0 && ms == 1672087608123LL, "AWS form with ms");
-	ok(fetch_timestamp_ms("2022-12-26 20:46:48", &ms) == 0 && ms == 1672087608000LL, "AWS form without ms");
-	ok(fetch_timestamp_ms("2022-12-26 20:46:48.1", &ms) == 0 && ms == 1672087608100LL, "one fraction digit");
-	ok(fetch_timestamp_ms("2022-12-26 20:46:48.123456", &ms) == 0 && ms == 1672087608123LL, "extra digits cut");
-	ok(fetch_timestamp_ms("1795486765001", &ms) == 0 && ms == 1795486765001LL, "epoch ms (moto)");
-	ok(fetch_timestamp_ms("2022-12-26T20:46:48.5Z", &ms) == 0 && ms == 1672087608500LL, "RFC 3339 too");
-	ok(fetch_timestamp_ms("", &ms) != 0, "empty refused");
-	ok(fetch_timestamp_ms("yesterday at noon", &ms) != 0, "text refused");
-	ok(fetch_timestamp_ms("12345678901234567890", &ms) != 0, "absurd number refused");
-}
 
 static void test_split(void)
 {
@@ -203,7 +189,6 @@ int main(void)
 	char dir[] = "/tmp/authlog-fetch-unit-XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
-	test_timestamps();
 	test_split();
 	test_query_limit();
 	test_bodies();

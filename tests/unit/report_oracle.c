@@ -13,14 +13,6 @@
  * the same log group is a symptom of the broken ConfigMap. */
 #define IN_CONFIG_BREAK(d) RU_IN_CONFIG_BREAK(d)
 
-/* report --new (?4 = the run's first event id, "0" = off): a denial of d's
- * (class, principal) or a principal stored before the run is not news. */
-#define NEW_DENIAL(d)                                                                               \
-	"(?4 = 0 OR (" d ".id >= ?4 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.outcome = 'denied'" \
-	" AND o.id < ?4 AND o.error_class = " d ".error_class AND o.principal_arn IS " d ".principal_arn)))"
-#define NEW_PRINCIPAL(p)                                                                            \
-	"(?4 = 0 OR NOT EXISTS (SELECT 1 FROM events o WHERE o.id < ?4 AND o.principal_arn = " p "))"
-
 static long long cell_ll(const struct row_list *r, size_t col)
 {
 	const char *c = r->cells[col];

@@ -1,0 +1,458 @@
+#include "scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "msg.h"
+#include "status.h"
+#include "timeutil.h"
+
+/* ---- the windows to run, in time order ---- */
+
+struct plan_window {
+	size_t group;
+	int64_t start, end, id;
+	int attempts;
+};
+
+struct plan {
+	struct plan_window *v;
+	size_t n, cap;
+};
+
+static int plan_add(struct plan *p, size_t group, int64_t start, int64_t end, int64_t id, int attempts)
+{
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 64;
+		struct plan_window *nv = realloc(p->v, ncap * sizeof(*nv));
+		if (!nv)
+			return AL_SOFTWARE;
+		p->v = nv;
+		p->cap = ncap;
+	}
+	p->v[p->n++] = (struct plan_window){group, start, end, id, attempts};
+	return AL_OK;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct plan_window *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->group < y->group ? -1 : x->group > y->group;
+}
+
+/* ---- the scan ---- */
+
+struct scan {
+	struct scan_opts o;
+	struct store *store;
+	struct ingest in;
+	struct scan_group *g;
+	size_t ng;
+	struct plan plan;
+	int limit, split;
+	int64_t import_id;
+	long long stored, windows_failed, windows_done;
+	char err[512]; /* the event callback's: it has no err parameter */
+};
+
+static int cancelled(const struct scan *sc)
+{
+	return sc->o.cancel && atomic_load(sc->o.cancel);
+}
+
+int scan_open(const struct scan_opts *o, const char *db_path, struct scan **out, char *err, size_t err_sz)
+{
+	struct scan *sc = calloc(1, sizeof(*sc));
+	*out = sc;
+	if (!sc || !(sc->g = calloc(o->ngroups ? o->ngroups : 1, sizeof(*sc->g)))) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	sc->o = *o;
+	sc->ng = o->ngroups;
+	for (size_t i = 0; i < sc->ng; i++) {
+		sc->g[i].name = o->groups[i];
+		sc->g[i].cluster = o->clusters[i];
+	}
+	fetch_query_plan(o->query, &sc->limit, &sc->split);
+	int rc = store_open(db_path, STORE_WRITE, &sc->store, err, err_sz);
+	if (!rc)
+		rc = ingest_open(&sc->in, sc->store, err, err_sz);
+	return rc;
+}
+
+void scan_free(struct scan *sc)
+{
+	if (!sc)
+		return;
+	ingest_close(&sc->in);
+	store_close(sc->store);
+	free(sc->plan.v);
+	free(sc->g);
+	free(sc);
+}
+
+const struct scan_group *scan_groups(const struct scan *sc, size_t *n)
+{
+	*n = sc->ng;
+	return sc->g;
+}
+
+int scan_limit(const struct scan *sc)
+{
+	return sc->limit;
+}
+
+/* ---- each group's window ---- */
+
+/* With resume: where the last scan of the group ended (its window's end or
+ * the newest stored event, whichever is later), minus the overlap. */
+static int resume_start(struct scan *sc, struct scan_group *g, char *err, size_t err_sz)
+{
+	int64_t last_end, newest;
+	int rc = store_scan_resume_point(sc->store, g->name, sc->o.query_name, &last_end, &newest, err, err_sz);
+	if (rc)
+		return rc;
+	int64_t from = last_end > newest ? last_end : newest;
+	if (from >= 0)
+		g->start = from - sc->o.overlap;
+	return AL_OK;
+}
+
+/* The group must exist; and before its creation there is nothing to fetch
+ * (the service rejects such a window). */
+static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan_group *g, char *err, size_t err_sz)
+{
+	const struct logs_target *t = sc->o.target;
+	struct logs_group_info info;
+	struct aws_fault fault;
+	char why[AWS_ERR_MAX];
+	int rc = logs_api_describe_log_group(client, t, g->name, &info, &fault, why, sizeof(why));
+	if (rc == AL_OK && !info.found) {
+		msg_set(err, err_sz,
+			"log group %s does not exist in %s (is the cluster's authenticator log type enabled, and is "
+			"this its region?)",
+			g->name, t->region);
+		return AL_CONFIG;
+	}
+	/* Bad credentials or an endpoint that does not answer at all would
+	 * fail every query the same way: say it now. */
+	if (rc != AL_OK && (fault.kind == AWS_ERR_AUTH || fault.kind == AWS_ERR_TRANSPORT || rc == AL_SOFTWARE)) {
+		msg_set(err, err_sz, "%s", why);
+		return rc;
+	}
+	if (rc != AL_OK && sc->o.verbose) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
+		fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
+	if (rc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start)
+		g->start = info.creation_ms / 1000;
+	return AL_OK;
+}
+
+int scan_resolve(struct scan *sc, char *err, size_t err_sz)
+{
+	struct aws_client *client = NULL;
+	int rc = AL_OK;
+	if (aws_client_new(&sc->o.client, &client) != AL_OK) {
+		msg_set(err, err_sz, "cannot create the HTTP client");
+		return AL_SOFTWARE;
+	}
+	for (size_t i = 0; i < sc->ng && !rc && !cancelled(sc); i++) {
+		struct scan_group *g = &sc->g[i];
+		g->start = sc->o.since;
+		g->end = sc->o.until;
+		if (sc->o.resume)
+			rc = resume_start(sc, g, err, err_sz);
+		if (!rc)
+			rc = trim_to_group(sc, client, g, err, err_sz);
+		if (g->start >= g->end)
+			g->skip = 1;
+	}
+	aws_client_free(client);
+	return rc;
+}
+
+/* ---- planning ---- */
+
+/* The windows earlier runs of the group left missing become this run's:
+ * those inside its window are fetched with it anyway, the others are
+ * clipped to end where it starts. */
+static int adopt_missing(struct scan *sc, size_t gi, char *err, size_t err_sz)
+{
+	struct scan_group *g = &sc->g[gi];
+	struct store_window *miss = NULL;
+	size_t nmiss = 0;
+	int rc = store_windows_missing(sc->store, g->name, sc->o.query_name, &miss, &nmiss, err, err_sz);
+	for (size_t i = 0; !rc && i < nmiss; i++) {
+		struct store_window *w = &miss[i];
+		if (!g->skip && w->start >= g->start) {
+			rc = store_window_done(sc->store, w->id, err, err_sz);
+			continue;
+		}
+		int64_t end = !g->skip && w->end > g->start ? g->start : w->end;
+		rc = store_window_move(sc->store, w->id, g->run_id, w->start, end, err, err_sz);
+		if (!rc)
+			rc = plan_add(&sc->plan, gi, w->start, end, w->id, w->attempts);
+		g->missing_adopted++;
+	}
+	free(miss);
+	return rc;
+}
+
+static int add_first_windows(struct scan *sc, size_t gi, char *err, size_t err_sz)
+{
+	struct scan_group *g = &sc->g[gi];
+	size_t n = fetch_first_parts(g->start, g->end, sc->split);
+	int rc = AL_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		int64_t s, e, id;
+		fetch_split_bounds(g->start, g->end, n, i, &s, &e);
+		rc = store_window_add(sc->store, g->run_id, g->name, sc->o.query_name, s, e, &id, err, err_sz);
+		if (!rc)
+			rc = plan_add(&sc->plan, gi, s, e, id, 0);
+	}
+	return rc;
+}
+
+int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz)
+{
+	int rc = store_begin(sc->store, err, err_sz);
+	if (rc)
+		return rc;
+	rc = store_scan_mark_interrupted(sc->store, err, err_sz);
+	if (!rc)
+		rc = store_import_begin(sc->store, source, &sc->import_id, err, err_sz);
+	for (size_t gi = 0; !rc && gi < sc->ng; gi++) {
+		struct scan_group *g = &sc->g[gi];
+		rc = store_scan_begin(sc->store, g->name, sc->o.query_name, g->start, g->end, &g->run_id, err, err_sz);
+		if (!rc && sc->o.resume)
+			rc = adopt_missing(sc, gi, err, err_sz);
+		if (!rc && !g->skip)
+			rc = add_first_windows(sc, gi, err, err_sz);
+	}
+	if (!rc)
+		rc = store_commit(sc->store, err, err_sz);
+	if (rc) {
+		store_rollback(sc->store);
+		return rc;
+	}
+	qsort(sc->plan.v, sc->plan.n, sizeof(*sc->plan.v), by_start);
+	return AL_OK;
+}
+
+/* ---- persistence of what the fetch engine delivers ---- */
+
+static void add_cost(struct store_scan_totals *t, const struct fetch_cost *c)
+{
+	t->queries += c->queries;
+	t->bytes_scanned += c->bytes_scanned;
+	t->records_scanned += c->records_scanned;
+	t->records_matched += c->records_matched;
+}
+
+static int store_rows(struct scan *sc, struct scan_group *g, const struct fetch_rows *rows)
+{
+	struct event_ctx ctx = {g->name, NULL, g->cluster, sc->o.target->region};
+	size_t n = fetch_rows_count(rows);
+	for (size_t i = 0; i < n; i++) {
+		struct results_row row;
+		enum ingest_outcome got;
+		fetch_rows_get(rows, i, &row);
+		int rc = ingest_row(&sc->in, &ctx, &row, (long)i + 1, &got, sc->err, sizeof(sc->err));
+		if (rc)
+			return rc;
+		switch (got) {
+		case INGEST_SKIPPED: g->tot.skipped++; break;
+		case INGEST_DUPLICATE: g->tot.duplicates++; break;
+		case INGEST_STORED:
+			g->tot.rows++;
+			sc->stored++;
+			break;
+		}
+	}
+	return AL_OK;
+}
+
+static int on_done(struct scan *sc, struct scan_group *g, const struct fetch_event *ev)
+{
+	int rc = store_rows(sc, g, ev->rows);
+	if (rc)
+		return rc;
+	sc->windows_done++;
+	if (!ev->truncated)
+		return store_window_done(sc->store, ev->window->id, sc->err, sizeof(sc->err));
+	g->tot.truncated++;
+	if (!g->first_truncated)
+		g->first_truncated = ev->window->start;
+	return store_window_set(sc->store, ev->window->id, "truncated", ev->window->attempts,
+				"one second still returned the row cap: rows may be missing", sc->err, sizeof(sc->err));
+}
+
+static int on_split(struct scan *sc, struct scan_group *g, const struct fetch_event *ev)
+{
+	int rc = store_window_done(sc->store, ev->window->id, sc->err, sizeof(sc->err));
+	for (size_t i = 0; !rc && i < ev->nchildren; i++) {
+		struct fetch_window *c = ev->children[i];
+		rc = store_window_add(sc->store, g->run_id, g->name, sc->o.query_name, c->start, c->end, &c->id, sc->err,
+				      sizeof(sc->err));
+	}
+	return rc;
+}
+
+static int on_failed(struct scan *sc, struct scan_group *g, const struct fetch_event *ev)
+{
+	g->failed_windows++;
+	sc->windows_failed++;
+	if (!g->first_error[0])
+		snprintf(g->first_error, sizeof(g->first_error), "%s", ev->error);
+	return store_window_set(sc->store, ev->window->id, "failed", ev->window->attempts, ev->error, sc->err,
+				sizeof(sc->err));
+}
+
+/* One transaction per event: the window's rows, its new state and the
+ * run's totals. A retry only adds its cost, kept with the next write. */
+static int on_event(void *arg, const struct fetch_event *ev)
+{
+	struct scan *sc = arg;
+	struct scan_group *g = &sc->g[ev->window->group];
+	if (ev->kind == FETCH_RETRY) {
+		add_cost(&g->tot, &ev->cost);
+		return AL_OK;
+	}
+	int rc = store_begin(sc->store, sc->err, sizeof(sc->err));
+	if (!rc) {
+		add_cost(&g->tot, &ev->cost);
+		switch (ev->kind) {
+		case FETCH_DONE: rc = on_done(sc, g, ev); break;
+		case FETCH_SPLIT: rc = on_split(sc, g, ev); break;
+		case FETCH_FAILED: rc = on_failed(sc, g, ev); break;
+		case FETCH_RETRY: break;
+		}
+	}
+	if (!rc)
+		rc = store_scan_update(sc->store, g->run_id, &g->tot, sc->err, sizeof(sc->err));
+	if (!rc)
+		rc = store_commit(sc->store, sc->err, sizeof(sc->err));
+	if (rc)
+		store_rollback(sc->store);
+	return rc;
+}
+
+static void on_progress(void *arg, const struct fetch_progress *p)
+{
+	struct scan *sc = arg;
+	if (sc->o.on_progress)
+		sc->o.on_progress(sc->o.ctx, p, sc->stored);
+}
+
+/* ---- the run ---- */
+
+int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_sz)
+{
+	struct fetch *fetch = NULL;
+	struct fetch_opts fo = {
+		.target = sc->o.target,
+		.groups = sc->o.groups,
+		.ngroups = sc->ng,
+		.query = sc->o.query,
+		.limit = sc->limit,
+		.cap = sc->limit,
+		.split = sc->split,
+		.concurrency = sc->o.concurrency,
+		.client = sc->o.client,
+		.time_scale = sc->o.time_scale,
+		.cancel = sc->o.cancel,
+		.verbose = sc->o.verbose,
+		.on_event = on_event,
+		.on_progress = on_progress,
+		.ctx = sc,
+	};
+	enum fetch_end end = FETCH_END_COMPLETE;
+	memset(oc, 0, sizeof(*oc));
+	int rc = fetch_new(&fo, &fetch);
+	for (size_t i = 0; !rc && i < sc->plan.n; i++) {
+		const struct plan_window *w = &sc->plan.v[i];
+		rc = fetch_add(fetch, w->group, w->start, w->end, w->id, w->attempts);
+	}
+	if (rc)
+		msg_set(err, err_sz, "out of memory");
+	else if (sc->plan.n)
+		rc = fetch_run(fetch, &end, err, err_sz);
+	fetch_free(fetch);
+	oc->interrupted = cancelled(sc);
+	oc->fatal = rc != AL_OK && !oc->interrupted;
+	if (end == FETCH_END_CALLBACK) {
+		oc->store_failed = 1;
+		snprintf(oc->store_err, sizeof(oc->store_err), "%s", sc->err);
+	}
+	return rc;
+}
+
+int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, char *err, size_t err_sz)
+{
+	struct store_scan_totals all = {0};
+	int rc = store_begin(sc->store, err, err_sz);
+	for (size_t i = 0; !rc && i < sc->ng; i++) {
+		struct scan_group *g = &sc->g[i];
+		const char *status = oc->interrupted ? "interrupted"
+				     : oc->fatal     ? "failed"
+				     : g->failed_windows ? "partial" : "complete";
+		const char *error = oc->interrupted ? "interrupted by a signal"
+				    : oc->fatal     ? why
+				    : g->failed_windows ? g->first_error : NULL;
+		rc = store_scan_update(sc->store, g->run_id, &g->tot, err, err_sz);
+		if (!rc)
+			rc = store_scan_end(sc->store, g->run_id, status, error, err, err_sz);
+		all.rows += g->tot.rows;
+		all.duplicates += g->tot.duplicates;
+		all.skipped += g->tot.skipped;
+	}
+	if (!rc)
+		rc = store_import_end(sc->store, sc->import_id, all.rows, all.duplicates, all.skipped, err, err_sz);
+	if (!rc)
+		rc = store_commit(sc->store, err, err_sz);
+	if (rc)
+		store_rollback(sc->store);
+	return rc;
+}
+
+int scan_partial_status(const struct scan *sc, int allow_partial)
+{
+	if (!sc->windows_failed)
+		return AL_OK;
+	if (!sc->windows_done && !sc->stored)
+		return AL_UNAVAILABLE; /* nothing came through at all */
+	return allow_partial ? AL_OK : AL_TEMPFAIL;
+}
+
+/* ---- the report ---- */
+
+int scan_report(struct scan *sc, struct report_opts *ro, int new_only, int only_news, FILE *out,
+		long long *denials, char *err, size_t err_sz)
+{
+	int64_t first_id = 0, start = sc->o.until;
+	long long news = 1;
+	char since_iso[TIME_ISO_LEN], until_iso[TIME_ISO_LEN];
+	for (size_t i = 0; i < sc->plan.n; i++)
+		if (sc->plan.v[i].start < start)
+			start = sc->plan.v[i].start;
+	for (size_t i = 0; i < sc->ng; i++)
+		if (!sc->g[i].skip && sc->g[i].start < start)
+			start = sc->g[i].start;
+	time_format(start, since_iso);
+	time_format(sc->o.until + 1, until_iso); /* report windows are half-open; ours include the last second */
+	sqlite3 *db = store_db(sc->store);
+	int rc = store_import_first_event(sc->store, sc->import_id, &first_id, err, err_sz);
+	if (!rc && only_news)
+		rc = report_news(db, first_id, &news, err, err_sz);
+	ro->since = since_iso;
+	ro->until = until_iso;
+	ro->region = sc->o.target->region;
+	ro->new_from = new_only ? (first_id > 0 ? first_id : 1) : 0;
+	if (!rc)
+		rc = report_run(db, ro, news > 0 ? out : NULL, denials, err, err_sz);
+	ro->since = ro->until = NULL; /* they were ours */
+	return rc;
+}

@@ -1,0 +1,106 @@
+/* The scan engine: from log groups and a time range to stored rows and the
+ * runs that say what was fetched, on top of the fetch engine (fetch.c).
+ *
+ *  1. scan_open: the database (written), the parser;
+ *  2. scan_resolve: each group's window — --since, or with resume where
+ *     the last scan ended minus the overlap — trimmed to the group's
+ *     creation (DescribeLogGroups; a missing group is a configuration
+ *     error);
+ *  3. scan_plan: one transaction writes the runs, their first windows and
+ *     the windows earlier runs left missing (resume), so that from here on
+ *     a kill at any point leaves the database saying what is still missing;
+ *  4. scan_fetch: the fetch engine runs the windows; each window's rows are
+ *     stored in the transaction that removes the window from scan_windows,
+ *     and a split replaces a window by its parts in one transaction too;
+ *  5. scan_end: the runs' status and totals, in one transaction;
+ *  6. scan_report: the report for the window fetched.
+ *
+ * Nothing here prints but the -v log; every step returns an al_status
+ * with one line in err, and the caller says it. */
+#ifndef AUTHLOG_SCAN_H
+#define AUTHLOG_SCAN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "aws/aws_request.h"
+#include "aws/logs_api.h"
+#include "fetch.h"
+#include "report.h"
+#include "store.h"
+
+/* One log group's run: its window and what came of it. */
+struct scan_group {
+	const char *name;      /* the log group */
+	const char *cluster;   /* from --cluster, or NULL (event.c derives it) */
+	int64_t start, end;    /* the main window, both inclusive */
+	int skip;              /* nothing to fetch (the group is younger than the window) */
+	int64_t run_id;
+	struct store_scan_totals tot;
+	long long failed_windows, missing_adopted;
+	int64_t first_truncated; /* start of the first window still at the cap */
+	char first_error[512];   /* why the first failed window failed */
+};
+
+/* About every 200 ms while windows run; stored = rows stored so far. */
+typedef void (*scan_progress_cb)(void *ctx, const struct fetch_progress *p, long long stored);
+
+struct scan_opts {
+	const char *const *groups;
+	const char *const *clusters; /* per group, may be NULL */
+	size_t ngroups;
+	int64_t since, until;        /* both inclusive */
+	int resume;                  /* --since-last-run */
+	int64_t overlap;             /* seconds fetched again before the resume point */
+	const char *query;           /* the Logs Insights query string */
+	const char *query_name;      /* what runs and windows are stored under */
+	int concurrency;
+	double time_scale;           /* multiplies every wait (tests shrink it) */
+	const atomic_int *cancel;    /* a signal handler's flag */
+	int verbose;                 /* -v: one stderr line per query, split, skipped step */
+	const struct logs_target *target;
+	struct aws_client_opts client;
+	scan_progress_cb on_progress; /* may be NULL */
+	void *ctx;
+};
+
+/* How scan_fetch ended, for the caller to say it. */
+struct scan_outcome {
+	int interrupted;       /* the cancel flag stopped the run */
+	int fatal;             /* an error ended the run early (err says which) */
+	int store_failed;      /* of those: the database failed; store_err says how */
+	char store_err[512];
+};
+
+struct scan;
+
+int scan_open(const struct scan_opts *o, const char *db_path, struct scan **out, char *err, size_t err_sz);
+void scan_free(struct scan *sc);
+/* The groups, in the order of scan_opts.groups; valid until scan_free. */
+const struct scan_group *scan_groups(const struct scan *sc, size_t *n);
+/* The StartQuery limit: the row cap, or the query's own smaller limit. */
+int scan_limit(const struct scan *sc);
+
+int scan_resolve(struct scan *sc, char *err, size_t err_sz);
+int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz);
+/* AL_OK when every window ended fetched or failed; otherwise what ended
+ * the run, described by *out. */
+int scan_fetch(struct scan *sc, struct scan_outcome *out, char *err, size_t err_sz);
+/* why: the message of a fatal end, stored with the failed runs. */
+int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, char *err, size_t err_sz);
+/* The exit status the windows call for: AL_UNAVAILABLE when some failed
+ * and nothing came through at all, AL_TEMPFAIL when some failed (AL_OK
+ * with allow_partial), else AL_OK. */
+int scan_partial_status(const struct scan *sc, int allow_partial);
+
+/* The report for the window fetched, from the earliest window run (maybe
+ * an earlier run's missing one) to --until, into out; with only_news, out
+ * gets it only when something is new (a new denial pair, principal or
+ * aws-auth error). ro's format, top and colour are the caller's;
+ * new_only: report --new. *denials counts the window's denials either way. */
+int scan_report(struct scan *sc, struct report_opts *ro, int new_only, int only_news, FILE *out,
+		long long *denials, char *err, size_t err_sz);
+
+#endif
