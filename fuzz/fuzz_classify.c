@@ -1,6 +1,7 @@
 /* classify_error on the input as an "access denied" error text, then
  * classify_fix for the resulting class (and one picked by the input) with
- * the input as the ARN; arn_parse on the input. */
+ * the input as the ARN, in every mode, kind and grant (out-of-range ones
+ * too); arn_parse on the input. */
 #include "fuzz_common.h"
 
 #include "arn.h"
@@ -9,16 +10,13 @@
 
 static int initialised;
 
-/* The fix contract: one step per line, each '\n'-terminated, no other
- * control characters whatever the log data held. */
-static void check_fix(enum error_class c, const struct fix_ctx *ctx)
+/* One list of the fix contract: one line each, '\n'-terminated, no
+ * other control characters whatever the log data held. Returns its lines. */
+static size_t check_lines(const struct buf *out)
 {
-	struct buf out = BUF_INIT;
-	int lines = classify_fix(c, ctx, &out);
-	FUZZ_CHECK(lines >= 0);
-	const char *s = buf_str(&out);
+	const char *s = buf_str(out);
 	size_t n = touch_str(s), nl = 0;
-	FUZZ_CHECK(n == out.len);
+	FUZZ_CHECK(n == out->len);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch == '\n')
@@ -26,9 +24,18 @@ static void check_fix(enum error_class c, const struct fix_ctx *ctx)
 		else
 			FUZZ_CHECK(ch >= 0x20 && ch != 0x7f);
 	}
-	FUZZ_CHECK(nl == (size_t)lines);
 	FUZZ_CHECK(n == 0 || s[n - 1] == '\n');
-	buf_free(&out);
+	return nl;
+}
+
+static void check_fix(enum error_class c, const struct fix_ctx *ctx)
+{
+	struct buf notes = BUF_INIT, cmds = BUF_INIT;
+	int lines = classify_fix(c, ctx, &notes, &cmds);
+	FUZZ_CHECK(lines >= 0);
+	FUZZ_CHECK(check_lines(&notes) + check_lines(&cmds) == (size_t)lines);
+	buf_free(&notes);
+	buf_free(&cmds);
 }
 
 static void check_arn(const uint8_t *data, size_t size)
@@ -85,7 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * data in all of them. */
 	uint64_t h = fuzz_hash(data, size);
 	struct fix_ctx all = {.arn = text, .cluster = text, .region = text,
-			      .username = h & 1 ? text : NULL};
+			      .username = h & 1 ? text : NULL, .iam_arn = h & 2 ? text : NULL,
+			      .mode = (enum auth_mode)(h >> 2 & 3), .kind = (enum principal_kind)(h >> 4 & 7),
+			      .grant = (enum fix_grant)(h >> 7 & 3)};
 	check_fix((enum error_class)(h % CLASS__COUNT), &all);
 	check_fix(CLASS_NOT_MAPPED, &all);
 	fuzz_sink += (unsigned)classify_is_expected_principal(text, text, text);

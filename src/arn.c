@@ -247,3 +247,41 @@ const char *arn_type_name(enum principal_type t)
 	default: return NULL;
 	}
 }
+
+/* "i-" and 8 or 17 lowercase hex digits: EC2's two instance id lengths. */
+static int instance_id(const char *s)
+{
+	if (s[0] != 'i' || s[1] != '-')
+		return 0;
+	size_t n = 0;
+	for (s += 2; (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'); s++)
+		n++;
+	return *s == '\0' && (n == 8 || n == 17);
+}
+
+enum principal_kind arn_kind(const char *name, const char *session)
+{
+	if (session && instance_id(session))
+		return KIND_EC2_LINUX;
+	/* A Fargate node is named fargate-ip-<address>...; the pod execution
+	 * role's session name is that node name, which is why its aws-auth
+	 * entry renders system:node:{{SessionName}}. */
+	if (session && strncmp(session, "fargate-", 8) == 0)
+		return KIND_FARGATE;
+	/* The documented name is AmazonEKSFargatePodExecutionRole; eksctl
+	 * names it <stack>-FargatePodExecutionRole-<suffix>. */
+	if (name && strcasestr(name, "FargatePodExecutionRole"))
+		return KIND_FARGATE;
+	return (name && *name) || (session && *session) ? KIND_HUMAN : KIND_UNKNOWN;
+}
+
+const char *arn_kind_name(enum principal_kind k)
+{
+	switch (k) {
+	case KIND_HUMAN: return "human";
+	case KIND_EC2_LINUX: return "ec2_linux";
+	case KIND_EC2_WINDOWS: return "ec2_windows";
+	case KIND_FARGATE: return "fargate";
+	default: return "unknown";
+	}
+}

@@ -30,9 +30,31 @@ struct arn_info {
 	char canonical[ARN_MAX + 1];
 };
 
+/* What a principal is to the cluster, which decides the mapping it needs
+ * (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html,
+ * https://docs.aws.amazon.com/eks/latest/userguide/pod-execution-role.html). */
+enum principal_kind {
+	KIND_UNKNOWN = 0, /* nothing to go by (no ARN, no session) */
+	KIND_HUMAN,       /* a person's or a CI job's role or user */
+	KIND_EC2_LINUX,   /* an EC2 node role (Windows nodes look the same in the log) */
+	KIND_EC2_WINDOWS, /* an EC2 Windows node role: only a caller that knows says so */
+	KIND_FARGATE,     /* a Fargate pod execution role */
+};
+
 /* 0 on success; -1 when s is not a principal ARN (out->type = NONE). */
 int arn_parse(const char *s, size_t len, struct arn_info *out);
 /* "user", "role", "assumed-role", "federated", "root" or NULL. */
 const char *arn_type_name(enum principal_type t);
+
+/* The kind of a principal from its role (or user) name and one STS
+ * session name of it; either may be NULL. A session that is an EC2
+ * instance id means a node (the authenticator's {{EC2PrivateDNSName}}
+ * template needs exactly that); a Fargate session or a role named like
+ * the Fargate pod execution role means Fargate; any other name is a
+ * person or a CI job. Windows nodes cannot be told from Linux ones by
+ * either name, so a node is KIND_EC2_LINUX. */
+enum principal_kind arn_kind(const char *name, const char *session);
+/* "human", "ec2_linux", "ec2_windows", "fargate" or "unknown". */
+const char *arn_kind_name(enum principal_kind k);
 
 #endif

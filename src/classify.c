@@ -100,13 +100,105 @@ static const char *const extract_patterns[X__COUNT] = {
 	[X_MAPPED] = "ARN is not mapped: ([^\\s\"',\\\\]+)",
 };
 
-/* Fix templates: one step per line. ${var} is filled in by classify_fix;
- * a leading [cond] keeps the line only when cond holds for the ARN:
- * path (role had an IAM path), sso, role (anything but an IAM user),
- * user. {{EC2PrivateDNSName}} is authenticator syntax, printed as is. */
+/* Fix templates: one line each, a command unless it starts with "# "
+ * (then it is a note: what to know before running the commands). ${var}
+ * is filled in by classify_fix. A leading [cond ...] keeps the line only
+ * when every cond holds ("!" negates):
+ *   path, sso, role, user  the ARN (role: anything but an IAM user; path:
+ *                          the role had an IAM path)
+ *   human, node, linux, win, fargate  the principal's kind (node = linux
+ *                          or win; linux also when Windows is possible)
+ *   cm, ae, unknown, both  the authentication mode: cm = aws-auth is read
+ *                          (CONFIG_MAP, API_AND_CONFIG_MAP, unknown), ae =
+ *                          access entries are read (API,
+ *                          API_AND_CONFIG_MAP, unknown), both =
+ *                          API_AND_CONFIG_MAP
+ *   admin, narrow          the grant (narrow: edit or view)
+ *   iam                    the access-entry ARN (${ae_arn}) is known
+ *   guess                  the kind is human only because no session
+ *                          name of the role was at hand to say otherwise
+ * {{EC2PrivateDNSName}} and {{SessionName}} are authenticator syntax,
+ * printed as they are. */
 #define FIX_UPDATE_KUBECONFIG "aws eks update-kubeconfig --name ${cluster} --region ${region}\n"
 #define FIX_GET_TOKEN "aws eks get-token --cluster-name ${cluster} --region ${region}\n"
 #define FIX_WHO "aws sts get-caller-identity\n"
+/* The cluster role's name: the last part of its ARN (a role may have a path). */
+#define FIX_CLUSTER_ROLE                                                                                  \
+	"\"$(aws eks describe-cluster --name ${cluster} --region ${region} --query cluster.roleArn --output text" \
+	" | sed 's,.*/,,')\""
+#define FIX_EDIT_AWS_AUTH "# Without eksctl: kubectl edit configmap aws-auth -n kube-system, and add under "
+
+/* The mode decides the form: CONFIG_MAP clusters read only aws-auth, API
+ * clusters only access entries, API_AND_CONFIG_MAP both, access entries
+ * first (https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html,
+ * https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html).
+ * When it is not known, the first command tells it and the notes say
+ * which commands go with which answer. */
+#define FIX_MODE \
+	"[unknown]aws eks describe-cluster --name ${cluster} --region ${region} --query cluster.accessConfig.authenticationMode --output text\n"
+#define FIX_MODE_NOTES(C)                                                                                        \
+	"[" C "unknown]# If the first command prints CONFIG_MAP, the cluster reads only aws-auth: run the eksctl "   \
+	"and kubectl commands, not the access-entry ones (create-access-entry fails there).\n"                      \
+	"[" C "unknown]# If it prints API, the cluster reads only access entries: run the aws eks access-entry "      \
+	"commands, not eksctl (aws-auth is ignored there).\n"                                                       \
+	"[" C "unknown]# If it prints API_AND_CONFIG_MAP, access entries are read first: the access-entry commands " \
+	"are enough, the eksctl command is the aws-auth alternative.\n"                                             \
+	"[" C "both]# The cluster reads access entries first, then aws-auth: the access-entry commands are enough, " \
+	"the eksctl command is the aws-auth alternative.\n"
+
+/* create-access-entry refuses the path-less ARN of a role that has a path
+ * (IAM Identity Center roles always have one), aws-auth needs it without. */
+#define FIX_AE_NOTE(C)                                                                                          \
+	"[" C "ae role !iam]# Access entries take the role's IAM ARN with its path, which the log does not show: the " \
+	"commands look it up with aws iam get-role.\n"
+
+/* The mapping of a principal by its kind: nodes and Fargate as the EKS
+ * user guide maps them (create-node-role.html, pod-execution-role.html),
+ * never as admins; people and CI jobs with the grant asked for. C adds
+ * conditions to every line. */
+#define FIX_MAP(C)                                                                                                    \
+	"[" C "path cm]# The path ${path} was removed from the ARN for aws-auth: it never matches a rolearn that "        \
+	"contains a path.\n"                                                                                             \
+	"[" C "sso]# IAM Identity Center role: the permission-set suffix of the name changes when the permission set "   \
+	"is re-provisioned, so update the mapping then.\n"                                                              \
+	"[" C "node]# ${name} is an EC2 node role (its sessions are instance ids): it is mapped as a node, never as a "    \
+	"cluster admin, which would make every pod on those nodes cluster admin.\n"                   \
+	"[" C "linux]# The log cannot tell Windows nodes from Linux ones: for Windows nodes use --type EC2_WINDOWS "     \
+	"and add --group eks:kube-proxy-windows to the eksctl command.\n"                                              \
+	"[" C "fargate]# ${name} is a Fargate pod execution role: it is mapped as a Fargate node, never as "            \
+	"a cluster admin.\n"                                                                            \
+	"[" C "guess]# Nothing at hand shows what ${name} is (its STS sessions would): these commands are for a "       \
+	"person or a CI job. A node role is mapped with system:node:{{EC2PrivateDNSName}} and the groups "              \
+	"system:bootstrappers and system:nodes (access entry --type EC2_LINUX), never as system:masters.\n"             \
+	"[" C "human admin]# Caution: system:masters and AmazonEKSClusterAdminPolicy make ${name} cluster admin; "       \
+	"--grant edit or --grant view gives the built-in edit or view permissions instead.\n"                          \
+	"[" C "human narrow cm]# aws-auth maps to RBAC groups: the kubectl create clusterrolebinding command binds the " \
+	"group ${group} to the built-in ClusterRole ${clusterrole} (once per cluster, as a cluster admin).\n"           \
+	FIX_AE_NOTE(C)                                                                                                  \
+	"[" C "cm human role]" FIX_EDIT_AWS_AUTH "mapRoles: - {rolearn: ${arn}, username: ${username}, groups: [${group}]}\n" \
+	"[" C "cm human user]" FIX_EDIT_AWS_AUTH "mapUsers: - {userarn: ${arn}, username: ${username}, groups: [${group}]}\n" \
+	"[" C "cm linux]" FIX_EDIT_AWS_AUTH "mapRoles: - {rolearn: ${arn}, username: \"system:node:{{EC2PrivateDNSName}}\", " \
+	"groups: [system:bootstrappers, system:nodes]}\n"                                                              \
+	"[" C "cm win]" FIX_EDIT_AWS_AUTH "mapRoles: - {rolearn: ${arn}, username: \"system:node:{{EC2PrivateDNSName}}\", " \
+	"groups: [system:bootstrappers, system:nodes, eks:kube-proxy-windows]}\n"                                      \
+	"[" C "cm fargate]" FIX_EDIT_AWS_AUTH "mapRoles: - {rolearn: ${arn}, username: \"system:node:{{SessionName}}\", "  \
+	"groups: [system:bootstrappers, system:nodes, system:node-proxier]}\n"                                         \
+	"[" C "ae human]aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn}\n" \
+	"[" C "ae !human]aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn "      \
+	"${ae_arn} --type ${type}\n"                                                                                    \
+	"[" C "ae human]aws eks associate-access-policy --cluster-name ${cluster} --region ${region} --principal-arn "   \
+	"${ae_arn} --policy-arn arn:${partition}:eks::aws:cluster-access-policy/${policy} --access-scope type=cluster\n" \
+	"[" C "cm human narrow]kubectl create clusterrolebinding ${group} --clusterrole=${clusterrole} --group=${group}\n" \
+	"[" C "cm human]eksctl create iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn} "          \
+	"--username ${username} --group ${group}\n"                                                                     \
+	"[" C "cm linux]eksctl create iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn} "          \
+	"--username 'system:node:{{EC2PrivateDNSName}}' --group system:bootstrappers --group system:nodes\n"            \
+	"[" C "cm win]eksctl create iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn} "            \
+	"--username 'system:node:{{EC2PrivateDNSName}}' --group system:bootstrappers --group system:nodes "             \
+	"--group eks:kube-proxy-windows\n"                                                                              \
+	"[" C "cm fargate]eksctl create iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn} "        \
+	"--username 'system:node:{{SessionName}}' --group system:bootstrappers --group system:nodes "                    \
+	"--group system:node-proxier\n"
 
 struct class_info {
 	const char *name;
@@ -120,138 +212,142 @@ static const struct class_info classes[CLASS__COUNT] = {
 		"The IAM identity authenticated correctly, but no aws-auth entry or EKS access entry "
 		"matches its canonical ARN. Common reasons are a role path or an SSO "
 		"aws-reserved path in the mapped ARN, the wrong profile, or a deleted and re-created principal.",
-		FIX_WHO
-		FIX_UPDATE_KUBECONFIG
-		"[path]The path ${path} was removed from the ARN: aws-auth never matches a rolearn that contains a path.\n"
-		"[sso]IAM Identity Center role: the permission-set suffix of the name changes when the permission set is re-provisioned, so update the mapping then.\n"
-		"eksctl create iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn} --username ${username} --group system:masters\n"
-		"[role]Or: kubectl edit configmap aws-auth -n kube-system, and add under mapRoles:\n"
-		"[role]- rolearn: ${arn}\n"
-		"[role]  username: ${username}\n"
-		"[user]Or: kubectl edit configmap aws-auth -n kube-system, and add under mapUsers:\n"
-		"[user]- userarn: ${arn}\n"
-		"[user]  username: ${username}\n"
-		"  groups:\n"
-		"    - system:masters\n"
-		"Or with access entries: aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn}\n"
-		"aws eks associate-access-policy --cluster-name ${cluster} --region ${region} --principal-arn ${arn} --policy-arn arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy --access-scope type=cluster\n"
-		"If the principal was deleted and re-created, delete and re-create its access entry: it still holds the old unique ID.\n"
-		"Caution: system:masters and AmazonEKSClusterAdminPolicy make this principal cluster admin; grant only what is needed (a narrower RBAC group, or AmazonEKSViewPolicy / AmazonEKSEditPolicy).\n"},
+		FIX_MODE
+		"[human]" FIX_WHO
+		"[human]" FIX_UPDATE_KUBECONFIG
+		FIX_MODE_NOTES("")
+		FIX_MAP("")
+		"[human ae]# If the principal was deleted and re-created, delete and re-create its access entry: it still holds the old unique ID.\n"},
 	[CLASS_ARN_USERID_MISMATCH] = {"arn_userid_mismatch",
 		"An access entry matched the principal's unique ID, but the ARN stored with it differs from the caller's: "
 		"the IAM user or role was renamed, or the entry holds a malformed ARN.",
-		FIX_WHO
+		"[human]" FIX_WHO
 		"aws eks list-access-entries --cluster-name ${cluster} --region ${region}\n"
-		"aws eks delete-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn}\n"
-		"aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn}\n"
-		"Re-associate its access policies with aws eks associate-access-policy.\n"},
+		"aws eks list-associated-access-policies --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn}\n"
+		"aws eks delete-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn}\n"
+		"[human]aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn}\n"
+		"[!human]aws eks create-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn} --type ${type}\n"
+		FIX_AE_NOTE("")
+		"[human]# Then associate again, with aws eks associate-access-policy, the policies list-associated-access-policies printed.\n"},
 	[CLASS_TEMPLATE_NO_INSTANCE_ID] = {"template_no_instance_id",
 		"The mapping uses the node template system:node:{{EC2PrivateDNSName}}, but the caller's session name is "
 		"not an EC2 instance id: a human, CI or controller role is mapped like a node.",
-		"eksctl get iamidentitymapping --cluster ${cluster} --region ${region}\n"
-		"Give ${arn} its own mapping with a static username (e.g. ${username}) in kubectl edit configmap aws-auth -n kube-system.\n"
-		"Keep system:node:{{EC2PrivateDNSName}} only for node instance roles (groups system:bootstrappers, system:nodes).\n"},
+		FIX_MODE
+		"[cm]eksctl get iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn}\n"
+		"[ae]aws eks describe-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn}\n"
+		"[node]# ${name} is also the role of EC2 nodes (some of its sessions are instance ids), but this caller is not an instance: give that workload a role of its own and keep the node mapping.\n"
+		"[!node]# The mapping of ${name} uses the node template system:node:{{EC2PrivateDNSName}}, which only node instance roles can use: the commands replace it.\n"
+		FIX_MODE_NOTES("!node ")
+		"[!node cm]eksctl delete iamidentitymapping --cluster ${cluster} --region ${region} --arn ${arn}\n"
+		"[!node ae]aws eks delete-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn}\n"
+		FIX_MAP("!node ")},
 	[CLASS_EC2_DESCRIBE_DENIED] = {"ec2_describe_denied",
 		"To render {{EC2PrivateDNSName}} the authenticator must call ec2:DescribeInstances, and the cluster IAM role "
 		"is not allowed to: it usually lost the AmazonEKSClusterPolicy managed policy.",
 		"aws eks describe-cluster --name ${cluster} --region ${region} --query cluster.roleArn --output text\n"
-		"aws iam list-attached-role-policies --role-name <cluster-role>\n"
-		"aws iam attach-role-policy --role-name <cluster-role> --policy-arn arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy\n"
-		"If the error names sts:AssumeRole, the role the authenticator assumes to describe instances must trust the cluster role and allow ec2:DescribeInstances.\n"},
+		"aws iam list-attached-role-policies --role-name " FIX_CLUSTER_ROLE "\n"
+		"aws iam attach-role-policy --role-name " FIX_CLUSTER_ROLE " --policy-arn arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy\n"
+		"# If the error names sts:AssumeRole, the role the authenticator assumes to describe instances must trust the cluster role and allow ec2:DescribeInstances.\n"},
 	[CLASS_EC2_INSTANCE_NOT_FOUND] = {"ec2_instance_not_found",
 		"The node's instance could not be found in the cluster's account: it was terminated, or it lives in another "
 		"account, where {{EC2PrivateDNSName}} cannot be resolved.",
 		"aws ec2 describe-instances --region ${region} --instance-ids <instance-id>\n"
-		"If the node runs in another account, map its role with a static username instead of system:node:{{EC2PrivateDNSName}}.\n"
-		"If the instance was terminated, nothing is needed: the denials stop with it.\n"},
+		"# <instance-id> is the one the error names.\n"
+		"# If the node runs in another account, map its role with a static username instead of system:node:{{EC2PrivateDNSName}}.\n"
+		"# If the instance was terminated, nothing is needed: the denials stop with it.\n"},
 	[CLASS_RESERVED_USERNAME] = {"reserved_username",
 		"The mapped Kubernetes username starts with a prefix reserved for that mapper (system:, eks:, aws:, amazon:, iam:).",
 		"eksctl get iamidentitymapping --cluster ${cluster} --region ${region}\n"
-		"Change the username of ${arn} to one without a reserved prefix (e.g. ${username}): kubectl edit configmap aws-auth -n kube-system\n"
-		"For access entries: aws eks update-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${arn} --username ${username}\n"},
+		"# Change the username of ${arn} in aws-auth to one without a reserved prefix (e.g. ${username}): kubectl edit configmap aws-auth -n kube-system\n"
+		"# For an access entry, the update-access-entry command changes it.\n"
+		FIX_AE_NOTE("")
+		"aws eks update-access-entry --cluster-name ${cluster} --region ${region} --principal-arn ${ae_arn} --username ${username}\n"},
 	[CLASS_INVALID_USERNAME] = {"invalid_username",
 		"The mapping rendered an unusable Kubernetes username or group, in practice an empty username: field.",
 		"kubectl describe configmap aws-auth -n kube-system\n"
-		"Set a non-empty username for ${arn} (e.g. ${username}): kubectl edit configmap aws-auth -n kube-system\n"},
+		"# Set a non-empty username for ${arn} (e.g. ${username}): kubectl edit configmap aws-auth -n kube-system\n"},
 	[CLASS_MAPPER_ERROR] = {"mapper_error",
 		"A mapper (aws-auth ConfigMap, access entries or CRD) failed to map or render the identity, "
 		"typically because of a broken entry or template.",
 		"kubectl describe configmap aws-auth -n kube-system\n"
 		"eksctl get iamidentitymapping --cluster ${cluster} --region ${region}\n"
 		"aws eks list-access-entries --cluster-name ${cluster} --region ${region}\n"
-		"Quote templates (username: \"{{SessionName}}\") and validate the YAML before applying it.\n"},
+		"# Quote templates (username: \"{{SessionName}}\") and validate the YAML before applying it.\n"},
 	[CLASS_INVALID_CLIENT_TOKEN] = {"invalid_client_token",
 		"STS does not know the access key that signed the token: it was deleted or rotated, belongs to a "
 		"disabled user, or comes from another partition.",
 		FIX_WHO
-		"Fix the credentials of that profile: aws configure, or aws sso login.\n"
-		"Make sure the IAM identity still exists and its access key is active.\n"
+		"# Fix the credentials of that profile: aws configure, or aws sso login.\n"
+		"# Make sure the IAM identity still exists and its access key is active.\n"
 		FIX_UPDATE_KUBECONFIG},
 	[CLASS_SIGNATURE_MISMATCH] = {"signature_mismatch",
 		"STS could not verify the token's signature: most often the token was made for another cluster name, "
 		"or a custom generator signed headers the server does not replay.",
 		"aws eks describe-cluster --name ${cluster} --region ${region} --query cluster.name --output text\n"
 		FIX_UPDATE_KUBECONFIG
-		"Custom token generators: sign only host and x-k8s-aws-id; or use " FIX_GET_TOKEN},
+		"# Custom token generators: sign only host and x-k8s-aws-id, or use aws eks get-token.\n"},
 	[CLASS_CLOCK_SKEW] = {"clock_skew",
 		"The client's clock is too far off for STS to accept the signature.",
 		"date -u\n"
-		"sudo timedatectl set-ntp true (or: sudo systemctl enable --now chronyd)\n"
+		"sudo timedatectl set-ntp true\n"
+		"# Where chrony keeps the time instead: sudo systemctl enable --now chronyd\n"
 		FIX_GET_TOKEN},
 	[CLASS_EXPIRED_CREDENTIALS] = {"expired_credentials",
 		"The AWS credentials that signed the token (an SSO or assumed-role session) had expired, even though the token itself was fresh.",
 		FIX_WHO
-		"Refresh the session: aws sso login, or assume the role again.\n"
-		"Use a session duration longer than the 15-minute token lifetime.\n"
+		"# Refresh the session: aws sso login, or assume the role again.\n"
+		"# Use a session duration longer than the 15-minute token lifetime.\n"
 		FIX_UPDATE_KUBECONFIG},
 	[CLASS_STS_REGION_DISABLED] = {"sts_region_disabled",
 		"The regional STS endpoint used for the token is not activated in the caller's account.",
-		"IAM console > Account settings > Security Token Service (STS) > Endpoints: activate ${region}.\n"
-		"Or create the token against an active STS region: " FIX_GET_TOKEN},
+		"# IAM console > Account settings > Security Token Service (STS) > Endpoints: activate ${region}.\n"
+		"# Or make the token against an STS region that is active, as the command does with --region.\n"
+		FIX_GET_TOKEN},
 	[CLASS_STS_THROTTLED] = {"sts_throttled",
 		"STS throttled GetCallerIdentity for the account: too many clients are authenticating too often.",
-		"Count 'STS response' lines per minute and principal in the authenticator log to find the noisiest caller.\n"
-		"Reuse tokens for their 15-minute lifetime instead of making one per request.\n"
-		"Keep the kubeconfig exec plugin (aws eks get-token), which caches tokens by expirationTimestamp.\n"},
+		"# Count 'STS response' lines per minute and principal in the authenticator log to find the noisiest caller.\n"
+		"# Reuse tokens for their 15-minute lifetime instead of making one per request.\n"
+		"# Keep the kubeconfig exec plugin (aws eks get-token), which caches tokens by expirationTimestamp.\n"},
 	[CLASS_STS_UNREACHABLE] = {"sts_unreachable",
 		"The authenticator could not reach STS or read its answer; on EKS this is normally transient.",
-		"Retry the kubectl command.\n"
-		"Self-managed authenticator: check DNS, egress and any STS VPC endpoint in ${region}.\n"},
+		"# Retry the kubectl command.\n"
+		"# Self-managed authenticator: check DNS, egress and any STS VPC endpoint in ${region}.\n"},
 	[CLASS_STS_REJECTED] = {"sts_rejected",
 		"STS refused the pre-signed GetCallerIdentity request; the log does not say why (old authenticators omit the body).",
 		FIX_WHO
 		FIX_UPDATE_KUBECONFIG
-		"date -u (clock skew also makes STS refuse)\n"},
+		"date -u\n"
+		"# date -u shows the clock: clock skew also makes STS refuse.\n"},
 	[CLASS_STS_BAD_RESPONSE] = {"sts_bad_response",
 		"STS answered, but with a body or an identity the authenticator could not interpret.",
-		"Retry; if it persists, open an AWS support case with the log line.\n"
+		"# Retry; if it persists, open an AWS support case with the log line.\n"
 		FIX_WHO},
 	[CLASS_TOKEN_EXPIRED] = {"token_expired",
 		"The token was older than 15 minutes when it arrived: the client reused a cached token, or its clock is far behind.",
 		"date -u\n"
 		FIX_UPDATE_KUBECONFIG
-		"Upgrade the AWS CLI / aws-iam-authenticator so the exec plugin reports expirationTimestamp; do not cache tokens.\n"},
+		"# Upgrade the AWS CLI / aws-iam-authenticator so the exec plugin reports expirationTimestamp; do not cache tokens.\n"},
 	[CLASS_TOKEN_NOT_IAM] = {"token_not_iam",
 		"The bearer token is not an EKS IAM token (a service-account or OIDC token, or stale text in the kubeconfig).",
 		FIX_UPDATE_KUBECONFIG
-		"Check that the kubeconfig user runs aws eks get-token instead of carrying a static token.\n"},
+		"# Check that the kubeconfig user runs aws eks get-token instead of carrying a static token.\n"},
 	[CLASS_TOKEN_MALFORMED] = {"token_malformed",
 		"The token could not be decoded into a valid pre-signed STS URL: it was truncated or corrupted, or a custom generator built it wrongly.",
 		FIX_GET_TOKEN
-		"Custom generators: presign GetCallerIdentity with an AWS SDK (https, path /).\n"},
+		"# Custom generators: presign GetCallerIdentity with an AWS SDK (https, path /).\n"},
 	[CLASS_TOKEN_WRONG_HOST] = {"token_wrong_host",
 		"The token was signed for an STS host the authenticator does not accept (another partition, global vs regional, FIPS or VPC endpoint name).",
 		FIX_GET_TOKEN
 		"export AWS_STS_REGIONAL_ENDPOINTS=regional\n"
-		"Use the regional STS endpoint of the cluster's partition, not a FIPS, dual-stack or VPC endpoint host.\n"},
+		"# Use the regional STS endpoint of the cluster's partition, not a FIPS, dual-stack or VPC endpoint host.\n"},
 	[CLASS_TOKEN_UNSIGNED_CLUSTER_ID] = {"token_unsigned_cluster_id",
 		"A custom token generator did not add and sign the x-k8s-aws-id header with the cluster name.",
-		"Add the header x-k8s-aws-id: ${cluster} before presigning and include it in the signed headers.\n"
-		"Or use " FIX_GET_TOKEN},
+		"# Add the header x-k8s-aws-id: ${cluster} before presigning and include it in the signed headers, or use the command.\n"
+		FIX_GET_TOKEN},
 	[CLASS_TOKEN_BAD_PARAMS] = {"token_bad_params",
 		"The pre-signed URL has query parameters the authenticator rejects (extra, duplicate, missing or invalid X-Amz-Expires/X-Amz-Date).",
 		FIX_GET_TOKEN
-		"Custom generators: presign only GetCallerIdentity, set X-Amz-Expires=60, add no other query parameters.\n"},
+		"# Custom generators: presign only GetCallerIdentity, set X-Amz-Expires=60, add no other query parameters.\n"},
 	[CLASS_UNKNOWN] = {"unknown",
 		"The error text is not one authlog-scan knows; read it in full.",
 		FIX_WHO
@@ -408,12 +504,32 @@ const char *classify_cause(enum error_class c)
 	return classes[c].cause;
 }
 
+int classify_grant_from_name(const char *name, enum fix_grant *out)
+{
+	static const char *const names[] = {[GRANT_ADMIN] = "admin", [GRANT_EDIT] = "edit", [GRANT_VIEW] = "view"};
+	for (size_t g = 0; name && g < sizeof(names) / sizeof(names[0]); g++) {
+		if (strcmp(name, names[g]) == 0) {
+			*out = (enum fix_grant)g;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Everything a fix template can refer to, resolved once. */
 struct fix_vars {
 	struct arn_info ai;
 	int have_arn;
 	char username[ARN_MAX + 1];
+	/* The access entry's principal: the IAM ARN with its path, or the
+	 * command that looks it up. */
+	char ae_arn[2 * ARN_MAX + 80];
+	int iam_known;
 	const char *cluster, *region;
+	enum auth_mode mode;
+	enum principal_kind kind;
+	int guessed; /* kind is human for want of a session to tell */
+	enum fix_grant grant;
 };
 
 static const char *nonempty(const char *s, const char *fallback)
@@ -437,39 +553,126 @@ static void derive_username(const struct fix_ctx *ctx, struct fix_vars *v)
 	}
 }
 
-static int cond_holds(const char *cond, size_t n, const struct fix_vars *v)
+/* STS never shows a role's path, so the canonical ARN of a role only is
+ * its IAM ARN when the log (or the caller) gave the ARN with its path;
+ * otherwise IAM is asked. Users keep their path in the canonical ARN. */
+static void derive_ae_arn(const struct fix_ctx *ctx, struct fix_vars *v)
+{
+	const struct arn_info *ai = &v->ai;
+	const char *iam = ctx ? nonempty(ctx->iam_arn, NULL) : NULL;
+	v->iam_known = 1;
+	if (iam)
+		snprintf(v->ae_arn, sizeof(v->ae_arn), "%s", iam);
+	else if (!v->have_arn)
+		snprintf(v->ae_arn, sizeof(v->ae_arn), "<arn>");
+	else if (ai->type == PRINCIPAL_ROLE && strcmp(ai->path, "/") != 0)
+		snprintf(v->ae_arn, sizeof(v->ae_arn), "arn:%s:iam::%s:role%s%s", ai->partition, ai->account,
+			 ai->path, ai->name);
+	else if (ai->type == PRINCIPAL_ROLE || ai->type == PRINCIPAL_ASSUMED_ROLE) {
+		snprintf(v->ae_arn, sizeof(v->ae_arn),
+			 "\"$(aws iam get-role --role-name %s --query Role.Arn --output text)\"", ai->name);
+		v->iam_known = 0;
+	} else
+		snprintf(v->ae_arn, sizeof(v->ae_arn), "%s", ai->canonical);
+}
+
+static int word_is(const char *w, size_t n, const char *lit)
+{
+	return strlen(lit) == n && memcmp(w, lit, n) == 0;
+}
+
+/* One condition word of a [cond ...] prefix; unknown words never hold. */
+static int cond_word(const char *w, size_t n, const struct fix_vars *v)
 {
 	int user = v->have_arn && v->ai.type == PRINCIPAL_USER;
-	if (n == 4 && memcmp(cond, "path", 4) == 0)
+	int node = v->kind == KIND_EC2_LINUX || v->kind == KIND_EC2_WINDOWS;
+	if (word_is(w, n, "path"))
 		return v->have_arn && v->ai.type == PRINCIPAL_ROLE && strcmp(v->ai.path, "/") != 0;
-	if (n == 3 && memcmp(cond, "sso", 3) == 0)
+	if (word_is(w, n, "sso"))
 		return v->have_arn && v->ai.sso;
-	if (n == 4 && memcmp(cond, "role", 4) == 0)
+	if (word_is(w, n, "role"))
 		return !user;
-	if (n == 4 && memcmp(cond, "user", 4) == 0)
+	if (word_is(w, n, "user"))
 		return user;
+	if (word_is(w, n, "human"))
+		return !node && v->kind != KIND_FARGATE;
+	if (word_is(w, n, "node"))
+		return node;
+	if (word_is(w, n, "linux"))
+		return v->kind == KIND_EC2_LINUX;
+	if (word_is(w, n, "win"))
+		return v->kind == KIND_EC2_WINDOWS;
+	if (word_is(w, n, "fargate"))
+		return v->kind == KIND_FARGATE;
+	if (word_is(w, n, "cm"))
+		return v->mode != AUTH_MODE_API;
+	if (word_is(w, n, "ae"))
+		return v->mode != AUTH_MODE_CONFIG_MAP;
+	if (word_is(w, n, "unknown"))
+		return v->mode == AUTH_MODE_UNKNOWN;
+	if (word_is(w, n, "both"))
+		return v->mode == AUTH_MODE_API_AND_CONFIG_MAP;
+	if (word_is(w, n, "admin"))
+		return v->grant == GRANT_ADMIN;
+	if (word_is(w, n, "narrow"))
+		return v->grant != GRANT_ADMIN;
+	if (word_is(w, n, "iam"))
+		return v->iam_known;
+	if (word_is(w, n, "guess"))
+		return v->guessed;
 	return 0;
+}
+
+/* Every space-separated word of cond (n bytes) holds; "!" negates one. */
+static int cond_holds(const char *cond, size_t n, const struct fix_vars *v)
+{
+	const char *end = cond + n;
+	while (cond < end) {
+		const char *sp = memchr(cond, ' ', (size_t)(end - cond));
+		const char *we = sp ? sp : end;
+		int neg = *cond == '!';
+		if (we > cond + neg && cond_word(cond + neg, (size_t)(we - cond - neg), v) == neg)
+			return 0;
+		cond = we + (sp ? 1 : 0);
+	}
+	return 1;
 }
 
 static const char *var_value(const char *name, size_t n, const struct fix_vars *v)
 {
-	static const struct {
-		const char *name;
-		int idx;
-	} names[] = {{"cluster", 0}, {"region", 1}, {"arn", 2}, {"partition", 3},
-		     {"username", 4}, {"path", 5}};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strlen(names[i].name) != n || memcmp(names[i].name, name, n) != 0)
-			continue;
-		switch (names[i].idx) {
-		case 0: return v->cluster;
-		case 1: return v->region;
-		case 2: return v->have_arn ? v->ai.canonical : "<arn>";
-		case 3: return v->have_arn ? v->ai.partition : "aws";
-		case 4: return v->username;
-		default: return v->ai.path;
-		}
-	}
+	static const char *const groups[] = {[GRANT_ADMIN] = "system:masters", [GRANT_EDIT] = "cluster-edit",
+					     [GRANT_VIEW] = "cluster-view"};
+	static const char *const policies[] = {[GRANT_ADMIN] = "AmazonEKSClusterAdminPolicy",
+					       [GRANT_EDIT] = "AmazonEKSEditPolicy",
+					       [GRANT_VIEW] = "AmazonEKSViewPolicy"};
+	/* Access entry types (https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html). */
+	static const char *const types[] = {[KIND_UNKNOWN] = "STANDARD", [KIND_HUMAN] = "STANDARD",
+					    [KIND_EC2_LINUX] = "EC2_LINUX", [KIND_EC2_WINDOWS] = "EC2_WINDOWS",
+					    [KIND_FARGATE] = "FARGATE_LINUX"};
+	if (word_is(name, n, "cluster"))
+		return v->cluster;
+	if (word_is(name, n, "region"))
+		return v->region;
+	if (word_is(name, n, "arn"))
+		return v->have_arn ? v->ai.canonical : "<arn>";
+	if (word_is(name, n, "partition"))
+		return v->have_arn ? v->ai.partition : "aws";
+	if (word_is(name, n, "username"))
+		return v->username;
+	if (word_is(name, n, "path"))
+		return v->ai.path;
+	if (word_is(name, n, "name"))
+		return v->have_arn && v->ai.name[0] ? v->ai.name : "this principal";
+	if (word_is(name, n, "ae_arn"))
+		return v->ae_arn;
+	if (word_is(name, n, "group"))
+		return groups[v->grant];
+	if (word_is(name, n, "clusterrole"))
+		return v->grant == GRANT_VIEW ? "view" : "edit";
+	if (word_is(name, n, "policy"))
+		return policies[v->grant];
+	if (word_is(name, n, "type"))
+		return types[v->kind];
 	return NULL;
 }
 
@@ -503,22 +706,35 @@ static void render_line(const char *line, size_t n, const struct fix_vars *v, st
 	buf_putc(out, '\n');
 }
 
-int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *out)
+static void fix_vars_init(const struct fix_ctx *ctx, struct fix_vars *v)
+{
+	const char *arn = ctx ? nonempty(ctx->arn, NULL) : NULL;
+	v->have_arn = arn && arn_parse(arn, strlen(arn), &v->ai) == 0;
+	v->cluster = nonempty(ctx ? ctx->cluster : NULL, "<cluster>");
+	v->region = nonempty(ctx ? ctx->region : NULL, "<region>");
+	v->mode = ctx ? ctx->mode : AUTH_MODE_UNKNOWN;
+	v->grant = ctx && (unsigned)ctx->grant <= GRANT_VIEW ? ctx->grant : GRANT_ADMIN;
+	v->kind = ctx && (unsigned)ctx->kind <= KIND_FARGATE ? ctx->kind : KIND_UNKNOWN;
+	if (v->kind == KIND_UNKNOWN && v->have_arn) {
+		v->kind = arn_kind(v->ai.name, v->ai.session);
+		v->guessed = v->kind == KIND_HUMAN && !v->ai.session[0] && v->ai.type == PRINCIPAL_ROLE;
+	}
+	derive_username(ctx, v);
+	derive_ae_arn(ctx, v);
+}
+
+int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *notes, struct buf *commands)
 {
 	struct fix_vars *v = NULL;
 	int lines = -1;
 
-	if ((unsigned)c >= (unsigned)CLASS__COUNT || !out)
+	if ((unsigned)c >= (unsigned)CLASS__COUNT || !notes || !commands)
 		return -1;
 	/* arn_info is several kilobytes: keep it off the stack. */
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		goto out;
-	const char *arn = ctx ? nonempty(ctx->arn, NULL) : NULL;
-	v->have_arn = arn && arn_parse(arn, strlen(arn), &v->ai) == 0;
-	v->cluster = nonempty(ctx ? ctx->cluster : NULL, "<cluster>");
-	v->region = nonempty(ctx ? ctx->region : NULL, "<region>");
-	derive_username(ctx, v);
+	fix_vars_init(ctx, v);
 
 	lines = 0;
 	for (const char *p = classes[c].fix; *p;) {
@@ -533,10 +749,14 @@ int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *out)
 			n -= (size_t)(rb + 1 - line);
 			line = rb + 1;
 		}
-		render_line(line, n, v, out);
+		int note = n >= 2 && line[0] == '#' && line[1] == ' ';
+		if (note)
+			render_line(line + 2, n - 2, v, notes);
+		else
+			render_line(line, n, v, commands);
 		lines++;
 	}
-	if (out->oom)
+	if (notes->oom || commands->oom)
 		lines = -1;
 out:
 	free(v);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "arn.h"
 #include "buf.h"
 
 /* The names (classify_name) are a public contract: README, SQL, JSON. */
@@ -63,17 +64,41 @@ const char *classify_name(enum error_class c);   /* "not_mapped"; NULL if out of
 int classify_from_name(const char *name, enum error_class *out); /* 0 / -1 */
 const char *classify_cause(enum error_class c);   /* one or two sentences */
 
+/* A cluster's authentication mode (DescribeCluster's
+ * accessConfig.authenticationMode): which of aws-auth and access entries
+ * it reads (https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html). */
+enum auth_mode {
+	AUTH_MODE_UNKNOWN = 0,
+	AUTH_MODE_CONFIG_MAP,         /* aws-auth only */
+	AUTH_MODE_API_AND_CONFIG_MAP, /* access entries first, then aws-auth */
+	AUTH_MODE_API,                /* access entries only */
+};
+
+/* What a person or CI principal is given: cluster admin (the default,
+ * with a caution), or the built-in edit / view permissions. */
+enum fix_grant { GRANT_ADMIN = 0, GRANT_EDIT, GRANT_VIEW };
+
+/* "admin", "edit", "view" -> *out; 0 / -1. */
+int classify_grant_from_name(const char *name, enum fix_grant *out);
+
 struct fix_ctx {
 	const char *arn;      /* principal ARN as logged (any form) or NULL */
 	const char *cluster;  /* cluster name or NULL */
 	const char *region;   /* region or NULL */
 	const char *username; /* suggested Kubernetes username or NULL */
+	enum auth_mode mode;
+	enum principal_kind kind; /* KIND_UNKNOWN: decided from arn (arn_kind) */
+	const char *iam_arn;  /* the role's real IAM ARN, path included, or NULL */
+	enum fix_grant grant;
 };
 
-/* Appends the fix for class c to out, one step per line ('\n'-terminated),
- * placeholders filled from ctx (canonical ARN via arn_parse; missing values
- * written as <cluster>, <region>, <arn>). Returns the number of lines or -1. */
-int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *out);
+/* Appends the fix for class c: explanations to notes and shell commands
+ * to commands, one per line ('\n'-terminated) each, placeholders filled
+ * from ctx (the canonical ARN for aws-auth, the IAM ARN with its path for
+ * access entries; missing values written as <cluster>, <region>, <arn>).
+ * Every command line runs as printed; no note is a command. Returns the
+ * number of lines written to both, or -1. */
+int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *notes, struct buf *commands);
 
 /* EKS-internal principals (eks:node-manager, eks:addon-manager, the
  * AWSWesleyClusterManagerLambda roles, cluster-insights roles and

@@ -12,7 +12,7 @@
 #include "status.h"
 
 static const char usage_text[] =
-	"usage: authlog-scan explain [--cluster NAME] [--region R] [--json] TEXT...\n"
+	"usage: authlog-scan explain [--cluster NAME] [--region R] [--grant G] [--json] TEXT...\n"
 	"\n"
 	"Classify one authenticator error text (the error=\"...\" value) or one\n"
 	"whole log line, and print its class, cause and the fix with the ARN,\n"
@@ -20,9 +20,26 @@ static const char usage_text[] =
 	"\n"
 	"  --cluster NAME  cluster name for the fix\n"
 	"  --region R      region for the fix (default: the STS endpoint's, $AWS_REGION)\n"
-	"  --json          print {\"class\":…,\"sts_code\":…,\"cause\":…,\"fix\":[…]}\n";
+	"  --grant G       what a person or CI principal is given: admin (default), edit, view\n"
+	"  --json          print {\"class\":…,\"sts_code\":…,\"cause\":…,\"fix\":[…],\"fix_notes\":[…]}\n";
 
-static void print_json(const struct classify_result *cr, const char *arn, const char *fix)
+/* '\n'-terminated lines as a JSON array of strings. */
+static void json_lines(struct buf *b, const char *lines)
+{
+	buf_putc(b, '[');
+	for (int k = 0; *lines; k++) {
+		const char *nl = strchr(lines, '\n');
+		size_t len = nl ? (size_t)(nl - lines) : strlen(lines);
+		if (k)
+			buf_putc(b, ',');
+		buf_json_string(b, lines, len);
+		lines += len + (nl ? 1 : 0);
+	}
+	buf_putc(b, ']');
+}
+
+static void print_json(const struct classify_result *cr, const char *arn, const char *kind, const char *notes,
+		       const char *fix)
 {
 	struct buf b = BUF_INIT;
 	const char *cause = classify_cause(cr->cls);
@@ -42,38 +59,48 @@ static void print_json(const struct classify_result *cr, const char *arn, const 
 		buf_json_string(&b, arn, strlen(arn));
 	else
 		buf_puts(&b, "null");
+	buf_printf(&b, ",\"principal_kind\":\"%s\"", kind);
 	buf_puts(&b, ",\"cause\":");
 	buf_json_string(&b, cause, strlen(cause));
-	buf_puts(&b, ",\"fix\":[");
-	for (int k = 0; *fix; k++) {
-		const char *nl = strchr(fix, '\n');
-		size_t len = nl ? (size_t)(nl - fix) : strlen(fix);
-		if (k)
-			buf_putc(&b, ',');
-		buf_json_string(&b, fix, len);
-		fix += len + (nl ? 1 : 0);
-	}
-	buf_puts(&b, "]}\n");
+	buf_puts(&b, ",\"fix\":");
+	json_lines(&b, fix);
+	buf_puts(&b, ",\"fix_notes\":");
+	json_lines(&b, notes);
+	buf_puts(&b, "}\n");
 	fputs(buf_str(&b), stdout);
 	buf_free(&b);
 }
 
-static void print_text(const struct classify_result *cr, const char *arn, const char *fix)
+/* Each '\n'-terminated line of lines, after prefix. */
+static void print_lines(const char *prefix, const char *lines)
+{
+	while (*lines) {
+		const char *nl = strchr(lines, '\n');
+		size_t len = nl ? (size_t)(nl - lines) : strlen(lines);
+		printf("%s%.*s\n", prefix, (int)len, lines);
+		lines += len + (nl ? 1 : 0);
+	}
+}
+
+/* The notes come before the commands and apart from them, so the
+ * commands can be copied as a block. */
+static void print_text(const struct classify_result *cr, const char *arn, const char *kind, const char *notes,
+		       const char *fix)
 {
 	printf("class:     %s\n", classify_name(cr->cls));
 	if (arn)
-		printf("principal: %s\n", arn);
+		printf("principal: %s\nkind:      %s\n", arn, kind);
 	if (cr->sts_code[0])
 		printf("sts code:  %s\n", cr->sts_code);
 	if (cr->http_status)
 		printf("http:      %d\n", cr->http_status);
-	printf("cause:     %s\nfix:\n", classify_cause(cr->cls));
-	while (*fix) {
-		const char *nl = strchr(fix, '\n');
-		size_t len = nl ? (size_t)(nl - fix) : strlen(fix);
-		printf("  %.*s\n", (int)len, fix);
-		fix += len + (nl ? 1 : 0);
+	printf("cause:     %s\n", classify_cause(cr->cls));
+	if (*notes) {
+		puts("notes:");
+		print_lines("  - ", notes);
 	}
+	puts("fix:");
+	print_lines("  ", fix);
 }
 
 /* The region for the fix when --region gives none: the STS endpoint's
@@ -93,12 +120,14 @@ int cmd_explain(int argc, char **argv)
 	static const struct option opts[] = {
 		{"cluster", required_argument, NULL, 'c'},
 		{"region", required_argument, NULL, 'r'},
+		{"grant", required_argument, NULL, 'g'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cluster = NULL, *region = NULL;
-	struct buf text = BUF_INIT, fix = BUF_INIT;
+	struct buf text = BUF_INIT, fix = BUF_INIT, notes = BUF_INIT;
+	enum fix_grant grant = GRANT_ADMIN;
 	struct parser *parser = NULL;
 	struct classify_result cr;
 	struct record rec;
@@ -109,6 +138,10 @@ int cmd_explain(int argc, char **argv)
 		switch (c) {
 		case 'c': cluster = optarg; break;
 		case 'r': region = optarg; break;
+		case 'g':
+			if (classify_grant_from_name(optarg, &grant) != 0)
+				return cli_usage_error("explain", "--grant must be admin, edit or view");
+			break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage_text, stdout); return AL_OK;
 		default: return cli_bad_option("explain", c, argv);
@@ -151,21 +184,24 @@ int cmd_explain(int argc, char **argv)
 	char sts_region[32] = "";
 	if (!region)
 		region = region_of(sts_host, &cr, sts_region, sizeof(sts_region));
-	const char *canonical = arn && arn_parse(arn, strlen(arn), ai) == 0 ? ai->canonical : arn;
-	struct fix_ctx fc = {arn, cluster, region, NULL};
-	if (classify_fix(cr.cls, &fc, &fix) < 0) {
+	int parsed = arn && arn_parse(arn, strlen(arn), ai) == 0;
+	const char *canonical = parsed ? ai->canonical : arn;
+	const char *kind = arn_kind_name(parsed ? arn_kind(ai->name, ai->session) : KIND_UNKNOWN);
+	struct fix_ctx fc = {.arn = arn, .cluster = cluster, .region = region, .grant = grant};
+	if (classify_fix(cr.cls, &fc, &notes, &fix) < 0) {
 		rc = AL_SOFTWARE;
 		goto out;
 	}
 	if (json)
-		print_json(&cr, canonical, buf_str(&fix));
+		print_json(&cr, canonical, kind, buf_str(&notes), buf_str(&fix));
 	else
-		print_text(&cr, canonical, buf_str(&fix));
+		print_text(&cr, canonical, kind, buf_str(&notes), buf_str(&fix));
 out:
 	free(ai);
 	parse_free(parser);
 	classify_cleanup();
 	buf_free(&text);
 	buf_free(&fix);
+	buf_free(&notes);
 	return rc;
 }

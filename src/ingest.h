@@ -15,7 +15,8 @@
 struct ingest {
 	struct store *store;
 	struct event_builder *eb;
-	struct buf fix;
+	struct buf fix, notes, script; /* classify_fix's two lists, and the text stored */
+	struct buf kinds; /* "<kind digit><principal ARN>\n" per principal looked up */
 };
 
 enum ingest_outcome {

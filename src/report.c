@@ -666,8 +666,10 @@ static void fix_for(const struct report_opts *o, const struct row_list *f, size_
 	classify_from_name(cell(f, i, 0), &cls);
 	const char *cluster = o->cluster ? o->cluster : *cell(f, i, 2) ? cell(f, i, 2) : NULL;
 	const char *region = o->region ? o->region : *cell(f, i, 7) ? cell(f, i, 7) : getenv("AWS_REGION");
-	struct fix_ctx fc = {*cell(f, i, 1) ? cell(f, i, 1) : NULL, cluster, region, NULL};
-	classify_fix(cls, &fc, out);
+	struct fix_ctx fc = {.arn = *cell(f, i, 1) ? cell(f, i, 1) : NULL, .cluster = cluster, .region = region};
+	struct buf notes = BUF_INIT;
+	classify_fix(cls, &fc, &notes, out);
+	buf_free(&notes);
 }
 
 static const char *const aws_auth_fix[] = {

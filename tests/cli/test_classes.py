@@ -90,10 +90,18 @@ class InlineSamples(CliTestCase):
                 doc = json.loads(r.out)
                 self.assertTrue(doc['cause'])
                 self.assertIsInstance(doc['fix'], list)
-                self.assertTrue(doc['fix'] and all(isinstance(s, str) and s for s in doc['fix']), doc)
-                text = '\n'.join(doc['fix'])
-                for placeholder in ('${', '<cluster>', '<region>', 'team/dev-ops'):
+                lines = doc['fix'] + doc['fix_notes']
+                self.assertTrue(lines and all(isinstance(s, str) and s for s in lines), doc)
+                self.assertIsInstance(doc['fix_notes'], list)
+                text = '\n'.join(doc['fix'] + doc['fix_notes'])
+                for placeholder in ('${', '<cluster>', '<region>'):
                     self.assertNotIn(placeholder, text)
+                # aws-auth never matches a path; access entries need it
+                self.assertNotIn('--arn ' + arn, text)
+                self.assertNotIn('rolearn: ' + arn, text)
+                if '--principal-arn' in text:
+                    self.assertIn('--principal-arn %s' % arn, text)
+                self.assertFalse([c for c in doc['fix'] if c.startswith('#')], doc['fix'])
 
     def test_fixes_table_after_import(self):
         lines = [denial(CLASS_SAMPLES[c], arn=role('p%d' % i), port=42000 + i) for i, c in enumerate(CLASSES)]

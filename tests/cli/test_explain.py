@@ -62,8 +62,10 @@ class Explain(CliTestCase):
                       fix)
         self.assertIn('aws eks create-access-entry --cluster-name prod-eu', fix)
         self.assertIn('associate-access-policy', fix)
-        self.assertIn('kubectl edit configmap aws-auth -n kube-system', fix)
-        self.assertIn('rolearn: %s' % role('dev'), fix)
+        notes = '\n'.join(doc['fix_notes'])
+        self.assertIn('kubectl edit configmap aws-auth -n kube-system', notes)
+        self.assertIn('rolearn: %s' % role('dev'), notes)
+        self.assertNotIn('kubectl edit', fix)
         self.assertNotIn('<cluster>', fix)
         self.assertNotIn('<region>', fix)
         # and in the text form
@@ -88,11 +90,14 @@ class Explain(CliTestCase):
     def test_sso_arn_is_canonicalised(self):
         doc = self.explain_json('--cluster', 'x', '--region', 'eu-west-1',
                                 denial('Identity is not mapped', arn=SSO_PATH))
-        fix = '\n'.join(doc['fix'])
+        fix, notes = '\n'.join(doc['fix']), '\n'.join(doc['fix_notes'])
         self.assertIn('--arn %s ' % SSO_CANONICAL, fix)
-        self.assertIn('rolearn: %s' % SSO_CANONICAL, fix)
+        self.assertIn('rolearn: %s' % SSO_CANONICAL, notes)
         self.assertNotIn('--arn ' + SSO_PATH, fix)
-        self.assertNotIn('rolearn: ' + SSO_PATH, fix)
+        self.assertNotIn('rolearn: ' + SSO_PATH, notes)
+        # create-access-entry refuses the path-less SSO role ARN
+        self.assertIn('--principal-arn %s' % SSO_PATH, fix)
+        self.assertNotIn('--principal-arn %s' % SSO_CANONICAL, fix)
         # the contract's example
         self.assertIn('eksctl create iamidentitymapping --cluster x --region eu-west-1 --arn %s' % SSO_CANONICAL, fix)
 
@@ -100,12 +105,70 @@ class Explain(CliTestCase):
         doc = self.explain_json('ARN is not mapped: arn:aws:iam::%s:role/gitlab-ci/deployer' % ACCOUNT)
         fix = '\n'.join(doc['fix'])
         self.assertIn('--arn %s' % role('deployer'), fix)
-        self.assertNotIn('role/gitlab-ci/deployer --', fix)
+        self.assertNotIn('--arn arn:aws:iam::%s:role/gitlab-ci/deployer' % ACCOUNT, fix)
+        self.assertIn('--principal-arn arn:aws:iam::%s:role/gitlab-ci/deployer' % ACCOUNT, fix)
 
     def test_assumed_role_arn_becomes_role_arn(self):
         doc = self.explain_json(denial('ARN is not mapped',
                                        arn='arn:aws:sts::%s:assumed-role/ci-runner/session-42' % ACCOUNT))
         self.assertIn('--arn %s' % role('ci-runner'), '\n'.join(doc['fix']))
+
+    def test_node_role_gets_a_node_mapping(self):
+        line = denial('ARN is not mapped', arn='arn:aws:sts::%s:assumed-role/eks-prod-ng2-node-role/'
+                      'i-0011e1ed5e4b10462' % ACCOUNT)
+        doc = self.explain_json('--cluster', 'prod', '--region', 'eu-west-1', line)
+        self.assertEqual(doc['principal_kind'], 'ec2_linux')
+        fix, notes = '\n'.join(doc['fix']), '\n'.join(doc['fix_notes'])
+        self.assertIn("eksctl create iamidentitymapping --cluster prod --region eu-west-1 --arn %s "
+                      "--username 'system:node:{{EC2PrivateDNSName}}' --group system:bootstrappers "
+                      "--group system:nodes" % role('eks-prod-ng2-node-role'), fix)
+        self.assertIn('--type EC2_LINUX', fix)
+        self.assertIn('EC2_WINDOWS', notes)
+        for text in (fix, notes):
+            self.assertNotIn('system:masters', text)
+            self.assertNotIn('ClusterAdmin', text)
+        # --grant is for people: a node's mapping does not change
+        self.assertEqual(self.explain_json('--cluster', 'prod', '--region', 'eu-west-1', '--grant', 'view',
+                                           line)['fix'], doc['fix'])
+
+    def test_fargate_role_gets_a_fargate_mapping(self):
+        line = denial('ARN is not mapped', arn=role('AmazonEKSFargatePodExecutionRole'))
+        doc = self.explain_json('--cluster', 'prod', '--region', 'eu-west-1', line)
+        self.assertEqual(doc['principal_kind'], 'fargate')
+        fix = '\n'.join(doc['fix'])
+        self.assertIn("--username 'system:node:{{SessionName}}' --group system:bootstrappers --group system:nodes "
+                      "--group system:node-proxier", fix)
+        self.assertIn('--type FARGATE_LINUX', fix)
+        self.assertNotIn('system:masters', fix + '\n'.join(doc['fix_notes']))
+
+    def test_grant_narrows(self):
+        line = denial('ARN is not mapped', arn=role('dev'))
+        admin = self.explain_json('--cluster', 'c', '--region', 'eu-west-1', line)
+        self.assertIn('--group system:masters', '\n'.join(admin['fix']))
+        self.assertRegex('\n'.join(admin['fix_notes']), 'Caution')
+        for grant_, policy, group in (('edit', 'AmazonEKSEditPolicy', 'cluster-edit'),
+                                      ('view', 'AmazonEKSViewPolicy', 'cluster-view')):
+            doc = self.explain_json('--cluster', 'c', '--region', 'eu-west-1', '--grant', grant_, line)
+            fix = '\n'.join(doc['fix'])
+            self.assertIn('cluster-access-policy/%s --access-scope type=cluster' % policy, fix)
+            self.assertIn('kubectl create clusterrolebinding %s --clusterrole=%s --group=%s' % (group, grant_, group),
+                          fix)
+            self.assertIn('--group %s' % group, fix)
+            self.assertNotIn('system:masters', fix)
+            self.assertNotIn('ClusterAdmin', fix)
+        r = self.run_cli('explain', '--grant', 'root', line)
+        self.assertEqual(r.rc, EX_USAGE, r)
+
+    def test_notes_come_before_the_commands(self):
+        r = self.ok('explain', '--cluster', 'c', '--region', 'eu-west-1', denial('ARN is not mapped', arn=role('dev')))
+        out = r.out.split('\n')
+        notes, fix = out.index('notes:'), out.index('fix:')
+        self.assertLess(notes, fix)
+        self.assertTrue(all(l.startswith('  - ') for l in out[notes + 1:fix]), out)
+        commands = [l[2:] for l in out[fix + 1:] if l]
+        self.assertTrue(commands[0].startswith('aws eks describe-cluster --name c --region eu-west-1 --query '
+                                               'cluster.accessConfig.authenticationMode'), commands)
+        self.assertTrue(all(c.split()[0] in ('aws', 'eksctl', 'kubectl') for c in commands), commands)
 
     def test_non_denial_line_is_refused(self):
         for line in (grant(role('ok'), 'ok'),

@@ -190,15 +190,27 @@ static void test_names(void)
 	is_int(classify_from_name(NULL, &e), -1, "NULL name");
 }
 
-static struct buf fixbuf = BUF_INIT;
+static struct buf notebuf = BUF_INIT, fixbuf = BUF_INIT, bothbuf = BUF_INIT;
+
+/* The commands of the fix; the notes are in notebuf, both (notes, then
+ * commands) in bothbuf. */
+static const char *fixc(enum error_class c, const struct fix_ctx *ctx, int *lines)
+{
+	buf_reset(&notebuf);
+	buf_reset(&fixbuf);
+	buf_reset(&bothbuf);
+	*lines = classify_fix(c, ctx, &notebuf, &fixbuf);
+	buf_puts(&bothbuf, buf_str(&notebuf));
+	buf_puts(&bothbuf, buf_str(&fixbuf));
+	return buf_str(&fixbuf);
+}
 
 static const char *fix(enum error_class c, const char *arn, const char *cluster,
 		       const char *region, const char *user, int *lines)
 {
-	struct fix_ctx ctx = {arn, cluster, region, user};
-	buf_reset(&fixbuf);
-	*lines = classify_fix(c, &ctx, &fixbuf);
-	return buf_str(&fixbuf);
+	struct fix_ctx ctx = {.arn = arn, .cluster = cluster, .region = region, .username = user};
+	fixc(c, &ctx, lines);
+	return buf_str(&bothbuf);
 }
 
 static int count_nl(const char *s)
@@ -212,6 +224,21 @@ static int count_nl(const char *s)
 #define has(s, sub, ...) ok(strstr((s), (sub)) != NULL, __VA_ARGS__)
 #define hasnt(s, sub, ...) ok(strstr((s), (sub)) == NULL, __VA_ARGS__)
 
+/* Every command line starts with a program name, never with prose. */
+static int commands_only(const char *cmds)
+{
+	static const char *const programs[] = {"aws ", "eksctl ", "kubectl ", "date ", "sudo ", "export "};
+	for (const char *line = cmds; *line; line = strchr(line, '\n') + 1) {
+		size_t i;
+		for (i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+			if (strncmp(line, programs[i], strlen(programs[i])) == 0)
+				break;
+		if (i == sizeof(programs) / sizeof(programs[0]))
+			return 0;
+	}
+	return 1;
+}
+
 static void test_fix_not_mapped(void)
 {
 	int n;
@@ -221,47 +248,66 @@ static void test_fix_not_mapped(void)
 			    "prod", "us-east-2", NULL, &n);
 	ok(n > 8, "not_mapped SSO: %d lines", n);
 	is_int(count_nl(f), n, "  one line per step");
+	ok(commands_only(buf_str(&fixbuf)), "  commands only in the command list");
+	static const char first[] = "aws eks describe-cluster --name prod --region us-east-2 --query "
+				    "cluster.accessConfig.authenticationMode --output text\n";
+	ok(strncmp(buf_str(&fixbuf), first, strlen(first)) == 0,
+	   "  mode unknown: the first command tells it");
 	has(f, "aws sts get-caller-identity\n", "  who-am-i check");
 	has(f, "aws eks update-kubeconfig --name prod --region us-east-2\n", "  update-kubeconfig");
 	has(f, "eksctl create iamidentitymapping --cluster prod --region us-east-2 --arn "
 	       "arn:aws:iam::111122223333:role/AWSReservedSSO_AdminAccess_0123abcd4567ef89 "
 	       "--username AWSReservedSSO_AdminAccess --group system:masters\n", "  eksctl with canonical ARN");
-	has(f, "kubectl edit configmap aws-auth -n kube-system", "  aws-auth edit");
-	has(f, "mapRoles", "  mapRoles");
-	has(f, "\n- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_AdminAccess_0123abcd4567ef89\n"
-	       "  username: AWSReservedSSO_AdminAccess\n  groups:\n    - system:masters\n", "  YAML snippet");
+	has(buf_str(&notebuf), "kubectl edit configmap aws-auth -n kube-system", "  aws-auth edit is a note");
+	has(buf_str(&notebuf), "mapRoles: - {rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_AdminAccess_"
+	    "0123abcd4567ef89, username: AWSReservedSSO_AdminAccess, groups: [system:masters]}\n", "  YAML, one line");
 	hasnt(f, "userarn", "  no mapUsers snippet");
-	hasnt(f, "role/aws-reserved", "  SSO path gone from every ARN");
-	has(f, "/aws-reserved/sso.amazonaws.com/us-east-2/ was removed", "  path removal explained");
-	has(f, "permission-set suffix", "  SSO suffix note");
+	has(buf_str(&notebuf), "/aws-reserved/sso.amazonaws.com/us-east-2/ was removed", "  path removal explained");
+	has(buf_str(&notebuf), "permission-set suffix", "  SSO suffix note");
+	has(buf_str(&notebuf), "If the first command prints CONFIG_MAP", "  labelled: CONFIG_MAP");
+	has(buf_str(&notebuf), "If it prints API,", "  labelled: API");
+	has(buf_str(&notebuf), "If it prints API_AND_CONFIG_MAP", "  labelled: API_AND_CONFIG_MAP");
+	/* The role has a path nobody can see from the log: IAM is asked. */
 	has(f, "aws eks create-access-entry --cluster-name prod --region us-east-2 --principal-arn "
-	       "arn:aws:iam::111122223333:role/AWSReservedSSO_AdminAccess_0123abcd4567ef89\n", "  access entry");
+	       "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/"
+	       "AWSReservedSSO_AdminAccess_0123abcd4567ef89\n", "  access entry keeps the path it was logged with");
 	has(f, "aws eks associate-access-policy --cluster-name prod --region us-east-2 --principal-arn "
-	       "arn:aws:iam::111122223333:role/AWSReservedSSO_AdminAccess_0123abcd4567ef89 --policy-arn "
+	       "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/"
+	       "AWSReservedSSO_AdminAccess_0123abcd4567ef89 --policy-arn "
 	       "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy --access-scope type=cluster\n",
 	    "  associate policy");
-	has(f, "AmazonEKSViewPolicy", "  caution suggests narrower policy");
-	has(f, "Caution", "  caution line");
+	has(buf_str(&notebuf), "Caution", "  caution note");
+	has(buf_str(&notebuf), "--grant view", "  caution names the narrower grants");
+	hasnt(buf_str(&fixbuf), "Caution", "  caution not among the commands");
 
 	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::123456789012:role/gitlab-ci/deployer", "dev",
 		"eu-west-1", "ci-deployer", &n);
 	has(f, "--arn arn:aws:iam::123456789012:role/deployer --username ci-deployer", "path role: canonical + given username");
+	has(f, "--principal-arn arn:aws:iam::123456789012:role/gitlab-ci/deployer\n", "  access entry keeps the path");
 	has(f, "The path /gitlab-ci/ was removed", "  path line");
 	hasnt(f, "permission-set", "  no SSO note");
-	hasnt(f, "role/gitlab-ci", "  path gone");
+	hasnt(f, "get-role", "  path known: no IAM lookup");
 
 	f = fix(CLASS_NOT_MAPPED, "arn:aws:sts::123456789012:assumed-role/eks-admin/alice", "dev",
 		"eu-west-1", NULL, &n);
-	has(f, "- rolearn: arn:aws:iam::123456789012:role/eks-admin\n  username: eks-admin\n",
+	has(f, "- {rolearn: arn:aws:iam::123456789012:role/eks-admin, username: eks-admin,",
 	    "assumed-role turned into its role");
+	has(f, "--principal-arn \"$(aws iam get-role --role-name eks-admin --query Role.Arn --output text)\"\n",
+	    "  access entry: the IAM ARN looked up");
+	has(buf_str(&notebuf), "aws iam get-role", "  and why");
 	hasnt(f, "was removed", "  no path line for a plain role");
 	hasnt(f, "alice", "  session not used");
+	hasnt(f, "Nothing at hand shows", "  a session told the kind: no guess note");
+
+	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::123456789012:role/eks-admin", "dev", "eu-west-1", NULL, &n);
+	has(buf_str(&notebuf), "Nothing at hand shows what eks-admin is", "canonical ARN only: the guess is said");
 
 	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::123456789012:user/ops/carol", "dev", "eu-west-1", "", &n);
-	has(f, "mapUsers", "user: mapUsers");
-	has(f, "- userarn: arn:aws:iam::123456789012:user/ops/carol\n  username: carol\n  groups:\n", "  user keeps path");
+	has(f, "mapUsers: - {userarn: arn:aws:iam::123456789012:user/ops/carol, username: carol,", "user keeps path");
+	has(f, "--principal-arn arn:aws:iam::123456789012:user/ops/carol\n", "  access entry: the user's ARN");
 	hasnt(f, "rolearn", "  no mapRoles snippet");
 	hasnt(f, "was removed", "  user path not removed");
+	hasnt(f, "get-role", "  no role lookup for a user");
 
 	f = fix(CLASS_NOT_MAPPED, "arn:aws-cn:iam::111122223333:role/cn-admin", "cn", "cn-north-1", NULL, &n);
 	has(f, "--policy-arn arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
@@ -269,7 +315,7 @@ static void test_fix_not_mapped(void)
 
 	f = fix(CLASS_NOT_MAPPED, NULL, NULL, NULL, NULL, &n);
 	has(f, "--cluster <cluster> --region <region> --arn <arn> --username <username>", "placeholders when missing");
-	has(f, "- rolearn: <arn>\n", "  rolearn placeholder");
+	has(f, "- {rolearn: <arn>,", "  rolearn placeholder");
 	has(f, "arn:aws:eks::aws:cluster-access-policy", "  default partition aws");
 	hasnt(f, "was removed", "  no path line without ARN");
 
@@ -282,9 +328,140 @@ static void test_fix_not_mapped(void)
 	has(f, "--cluster bad?cluster", "  shown as ?");
 
 	buf_reset(&fixbuf);
-	n = classify_fix(CLASS_NOT_MAPPED, NULL, &fixbuf);
-	ok(n > 0 && n == count_nl(buf_str(&fixbuf)), "NULL ctx works");
+	buf_reset(&notebuf);
+	n = classify_fix(CLASS_NOT_MAPPED, NULL, &notebuf, &fixbuf);
+	ok(n > 0 && n == count_nl(buf_str(&fixbuf)) + count_nl(buf_str(&notebuf)), "NULL ctx works");
 	has(buf_str(&fixbuf), "--principal-arn <arn>", "  with placeholders");
+}
+
+#define NODE_ARN "arn:aws:sts::111122223333:assumed-role/eks-prod-ng2-node-role/i-0011e1ed5e4b10462"
+#define FARGATE_ARN "arn:aws:iam::111122223333:role/AmazonEKSFargatePodExecutionRole"
+#define HUMAN_ARN "arn:aws:sts::111122223333:assumed-role/eks-admin/alice@example.com"
+#define CI_ARN "arn:aws:sts::111122223333:assumed-role/github-deployer/GitHubActions"
+
+static const char *const mode_names[] = {"unknown", "CONFIG_MAP", "API_AND_CONFIG_MAP", "API"};
+
+/* One principal in one mode: the forms the mode reads, and only those. */
+static void check_mode(const char *who, enum auth_mode mode, const char *cmds)
+{
+	const char *m = mode_names[mode];
+	int cm = mode != AUTH_MODE_API, ae = mode != AUTH_MODE_CONFIG_MAP;
+	ok((strstr(cmds, "eksctl create iamidentitymapping") != NULL) == cm, "  %s %s: aws-auth form %s", who, m,
+	   cm ? "given" : "left out");
+	ok((strstr(cmds, "aws eks create-access-entry") != NULL) == ae, "  %s %s: access entry %s", who, m,
+	   ae ? "given" : "left out");
+	ok((strstr(cmds, "describe-cluster") != NULL) == (mode == AUTH_MODE_UNKNOWN),
+	   "  %s %s: the mode asked only when unknown", who, m);
+	ok((strstr(buf_str(&notebuf), "If the first command prints") != NULL) == (mode == AUTH_MODE_UNKNOWN),
+	   "  %s %s: forms labelled only when the mode is unknown", who, m);
+	if (cm && ae) {
+		const char *a = strstr(cmds, "aws eks create-access-entry"), *c = strstr(cmds, "eksctl create");
+		ok(a && c && a < c, "  %s %s: access entry first", who, m);
+	}
+	ok(commands_only(cmds), "  %s %s: no note among the commands", who, m);
+	hasnt(cmds, "# ", "  %s %s: no comment in a command", who, m);
+}
+
+static void test_fix_kinds(void)
+{
+	int n;
+	for (int mode = AUTH_MODE_UNKNOWN; mode <= AUTH_MODE_API; mode++) {
+		struct fix_ctx node = {.arn = NODE_ARN, .cluster = "prod", .region = "eu-west-1",
+				       .mode = (enum auth_mode)mode};
+		const char *f = fixc(CLASS_NOT_MAPPED, &node, &n);
+		check_mode("node", (enum auth_mode)mode, f);
+		hasnt(buf_str(&bothbuf), "--group system:masters", "  node: never system:masters");
+		hasnt(buf_str(&bothbuf), "ClusterAdmin", "  node: never cluster admin");
+		hasnt(f, "associate-access-policy", "  node: no access policy");
+		hasnt(f, "get-caller-identity", "  node: no who-am-i");
+		if (mode != AUTH_MODE_API)
+			has(f, "eksctl create iamidentitymapping --cluster prod --region eu-west-1 --arn "
+			       "arn:aws:iam::111122223333:role/eks-prod-ng2-node-role --username "
+			       "'system:node:{{EC2PrivateDNSName}}' --group system:bootstrappers --group system:nodes\n",
+			    "  node: aws-auth node mapping, path-less ARN");
+		if (mode != AUTH_MODE_CONFIG_MAP)
+			has(f, "aws eks create-access-entry --cluster-name prod --region eu-west-1 --principal-arn "
+			       "\"$(aws iam get-role --role-name eks-prod-ng2-node-role --query Role.Arn --output text)\" "
+			       "--type EC2_LINUX\n", "  node: EC2_LINUX entry with the IAM ARN");
+		has(buf_str(&notebuf), "EC2_WINDOWS", "  node: the Windows variant named");
+
+		struct fix_ctx win = node;
+		win.kind = KIND_EC2_WINDOWS;
+		f = fixc(CLASS_NOT_MAPPED, &win, &n);
+		ok((strstr(f, "--type EC2_WINDOWS") != NULL) == (mode != AUTH_MODE_CONFIG_MAP), "  windows: EC2_WINDOWS");
+		ok((strstr(f, "--group eks:kube-proxy-windows\n") != NULL) == (mode != AUTH_MODE_API),
+		   "  windows: aws-auth group");
+		hasnt(buf_str(&bothbuf), "system:masters", "  windows: never system:masters");
+
+		struct fix_ctx fg = {.arn = FARGATE_ARN, .cluster = "prod", .region = "eu-west-1",
+				     .mode = (enum auth_mode)mode, .grant = GRANT_VIEW};
+		f = fixc(CLASS_NOT_MAPPED, &fg, &n);
+		check_mode("fargate", (enum auth_mode)mode, f);
+		hasnt(buf_str(&bothbuf), "system:masters", "  fargate: never system:masters");
+		hasnt(buf_str(&bothbuf), "ClusterAdmin", "  fargate: never cluster admin");
+		hasnt(buf_str(&bothbuf), "cluster-view", "  fargate: the grant is for people only");
+		if (mode != AUTH_MODE_API)
+			has(f, "--username 'system:node:{{SessionName}}' --group system:bootstrappers --group system:nodes "
+			       "--group system:node-proxier\n", "  fargate: aws-auth Fargate mapping");
+		if (mode != AUTH_MODE_CONFIG_MAP)
+			has(f, "--type FARGATE_LINUX\n", "  fargate: FARGATE_LINUX entry");
+
+		struct fix_ctx human = {.arn = HUMAN_ARN, .cluster = "prod", .region = "eu-west-1",
+					.mode = (enum auth_mode)mode};
+		f = fixc(CLASS_NOT_MAPPED, &human, &n);
+		check_mode("human", (enum auth_mode)mode, f);
+		ok((strstr(f, "--group system:masters\n") != NULL) == (mode != AUTH_MODE_API), "  human: admin by default");
+		ok((strstr(f, "AmazonEKSClusterAdminPolicy") != NULL) == (mode != AUTH_MODE_CONFIG_MAP),
+		   "  human: admin policy by default");
+		has(buf_str(&notebuf), "Caution", "  human: caution with admin");
+		hasnt(f, "--type", "  human: a standard entry");
+
+		struct fix_ctx ci = {.arn = CI_ARN, .cluster = "prod", .region = "eu-west-1",
+				     .mode = (enum auth_mode)mode, .grant = GRANT_EDIT};
+		f = fixc(CLASS_NOT_MAPPED, &ci, &n);
+		check_mode("ci", (enum auth_mode)mode, f);
+		hasnt(buf_str(&bothbuf), "system:masters", "  ci --grant edit: no system:masters");
+		hasnt(buf_str(&bothbuf), "ClusterAdmin", "  ci --grant edit: no admin policy");
+		hasnt(buf_str(&notebuf), "Caution", "  ci --grant edit: no admin caution");
+		if (mode != AUTH_MODE_CONFIG_MAP)
+			has(f, "--policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy --access-scope "
+			       "type=cluster\n", "  ci: edit policy");
+		if (mode != AUTH_MODE_API) {
+			has(f, "kubectl create clusterrolebinding cluster-edit --clusterrole=edit --group=cluster-edit\n",
+			    "  ci: the group bound to ClusterRole edit");
+			has(f, "--username github-deployer --group cluster-edit\n", "  ci: mapped to that group");
+			has(buf_str(&notebuf), "ClusterRole edit", "  ci: the binding explained");
+		}
+	}
+	struct fix_ctx view = {.arn = HUMAN_ARN, .grant = GRANT_VIEW, .mode = AUTH_MODE_API_AND_CONFIG_MAP};
+	const char *f = fixc(CLASS_NOT_MAPPED, &view, &n);
+	has(f, "AmazonEKSViewPolicy", "--grant view: view policy");
+	has(f, "--clusterrole=view --group=cluster-view", "  view ClusterRole");
+
+	struct fix_ctx known = {.arn = HUMAN_ARN, .iam_arn = "arn:aws:iam::111122223333:role/team/eks-admin",
+				.mode = AUTH_MODE_API_AND_CONFIG_MAP};
+	f = fixc(CLASS_NOT_MAPPED, &known, &n);
+	has(f, "--principal-arn arn:aws:iam::111122223333:role/team/eks-admin\n", "known IAM ARN: access entry keeps its path");
+	has(f, "--arn arn:aws:iam::111122223333:role/eks-admin ", "  aws-auth drops it");
+	hasnt(f, "get-role", "  no lookup");
+
+	/* A role some nodes use, denied for a caller that is not one. */
+	struct fix_ctx shared = {.arn = "arn:aws:iam::111122223333:role/eks-prod-ng2-node-role",
+				 .kind = KIND_EC2_LINUX, .mode = AUTH_MODE_CONFIG_MAP};
+	f = fixc(CLASS_TEMPLATE_NO_INSTANCE_ID, &shared, &n);
+	hasnt(f, "eksctl delete", "template_no_instance_id, node role: the node mapping stays");
+	hasnt(f, "eksctl create", "  nothing re-created");
+	has(buf_str(&notebuf), "role of its own", "  the caller needs its own role");
+	struct fix_ctx fg = {.arn = FARGATE_ARN, .mode = AUTH_MODE_CONFIG_MAP};
+	f = fixc(CLASS_TEMPLATE_NO_INSTANCE_ID, &fg, &n);
+	has(f, "eksctl delete iamidentitymapping", "template_no_instance_id, Fargate: old mapping deleted");
+	has(f, "'system:node:{{SessionName}}'", "  and mapped as Fargate");
+	hasnt(buf_str(&bothbuf), "system:masters", "  never admin");
+
+	struct fix_ctx mm = {.arn = NODE_ARN};
+	f = fixc(CLASS_ARN_USERID_MISMATCH, &mm, &n);
+	has(f, "--type EC2_LINUX\n", "arn_userid_mismatch, node: re-created as EC2_LINUX");
+	has(f, "--principal-arn \"$(aws iam get-role --role-name eks-prod-ng2-node-role", "  with the IAM ARN");
 }
 
 static void test_fix_others(void)
@@ -292,7 +469,8 @@ static void test_fix_others(void)
 	int n;
 	const char *f = fix(CLASS_EC2_DESCRIBE_DENIED, "arn:aws:iam::111122223333:role/node", "prod",
 			    "us-east-1", NULL, &n);
-	has(f, "aws iam attach-role-policy --role-name <cluster-role> --policy-arn "
+	has(f, "aws iam attach-role-policy --role-name \"$(aws eks describe-cluster --name prod --region us-east-1 "
+	       "--query cluster.roleArn --output text | sed 's,.*/,,')\" --policy-arn "
 	       "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy\n", "ec2_describe_denied: attach policy");
 	f = fix(CLASS_EC2_DESCRIBE_DENIED, "arn:aws-us-gov:iam::111122223333:role/node", "gov",
 		"us-gov-west-1", NULL, &n);
@@ -301,16 +479,20 @@ static void test_fix_others(void)
 	f = fix(CLASS_TOKEN_NOT_IAM, NULL, "prod", "us-east-2", NULL, &n);
 	has(f, "aws eks update-kubeconfig --name prod --region us-east-2\n", "token_not_iam: update-kubeconfig");
 	f = fix(CLASS_CLOCK_SKEW, NULL, NULL, NULL, NULL, &n);
-	has(f, "chrony", "clock_skew: chrony");
+	has(buf_str(&notebuf), "chrony", "clock_skew: chrony");
+	has(buf_str(&fixbuf), "sudo timedatectl set-ntp true\n", "  the command alone");
 	has(f, "--cluster-name <cluster> --region <region>", "  placeholders");
 	f = fix(CLASS_TOKEN_EXPIRED, NULL, "prod", "us-east-2", NULL, &n);
 	has(f, "date -u", "token_expired: clock check");
 	f = fix(CLASS_STS_REGION_DISABLED, NULL, "prod", "ap-east-1", NULL, &n);
-	has(f, "activate ap-east-1", "sts_region_disabled: activation");
+	has(buf_str(&notebuf), "activate ap-east-1", "sts_region_disabled: activation");
 	f = fix(CLASS_TEMPLATE_NO_INSTANCE_ID, "arn:aws:sts::111122223333:assumed-role/crossplane/s",
 		"prod", "us-east-2", NULL, &n);
 	has(f, "{{EC2PrivateDNSName}}", "template_no_instance_id: template kept verbatim");
-	has(f, "arn:aws:iam::111122223333:role/crossplane", "  canonical ARN");
+	has(f, "eksctl delete iamidentitymapping --cluster prod --region us-east-2 --arn "
+	       "arn:aws:iam::111122223333:role/crossplane\n", "  the node-template mapping is deleted");
+	has(f, "--arn arn:aws:iam::111122223333:role/crossplane --username crossplane --group system:masters",
+	    "  and re-created with a static username");
 	f = fix(CLASS_ARN_USERID_MISMATCH, "arn:aws:iam::111122223333:user/bob", "prod", "us-east-2", NULL, &n);
 	has(f, "aws eks delete-access-entry --cluster-name prod --region us-east-2 --principal-arn "
 	       "arn:aws:iam::111122223333:user/bob\n", "arn_userid_mismatch: re-create entry");
@@ -321,12 +503,22 @@ static void test_fix_others(void)
 		f = fix((enum error_class)c, "arn:aws:iam::111122223333:role/r", "prod", "us-east-2", NULL, &n);
 		ok(n > 0 && count_nl(f) == n, "%s: %d fix lines", classify_name((enum error_class)c), n);
 		hasnt(f, "${", "  %s: every variable filled", classify_name((enum error_class)c));
+		ok(f[0] != '[' && !strstr(f, "\n["), "  %s: every condition taken off", classify_name((enum error_class)c));
+		ok(commands_only(buf_str(&fixbuf)), "  %s: commands only", classify_name((enum error_class)c));
 		ok(strstr(f, "<cluster>") == NULL && strstr(f, "<region>") == NULL && strstr(f, "<arn>") == NULL,
 		   "  %s: no placeholder when values are known", classify_name((enum error_class)c));
 	}
-	is_int(classify_fix(CLASS_NONE, NULL, &fixbuf), 0, "none: no fix");
-	is_int(classify_fix(CLASS__COUNT, NULL, &fixbuf), -1, "out of range class");
-	is_int(classify_fix(CLASS_UNKNOWN, NULL, NULL), -1, "NULL buffer");
+	is_int(classify_fix(CLASS_NONE, NULL, &notebuf, &fixbuf), 0, "none: no fix");
+	is_int(classify_fix(CLASS__COUNT, NULL, &notebuf, &fixbuf), -1, "out of range class");
+	is_int(classify_fix(CLASS_UNKNOWN, NULL, NULL, &fixbuf), -1, "NULL notes");
+	is_int(classify_fix(CLASS_UNKNOWN, NULL, &notebuf, NULL), -1, "NULL commands");
+
+	enum fix_grant g = GRANT_ADMIN;
+	ok(classify_grant_from_name("view", &g) == 0 && g == GRANT_VIEW, "grant name view");
+	ok(classify_grant_from_name("edit", &g) == 0 && g == GRANT_EDIT, "grant name edit");
+	ok(classify_grant_from_name("admin", &g) == 0 && g == GRANT_ADMIN, "grant name admin");
+	is_int(classify_grant_from_name("root", &g), -1, "unknown grant");
+	is_int(classify_grant_from_name(NULL, &g), -1, "NULL grant");
 }
 
 static void test_expected(void)
@@ -368,9 +560,12 @@ int main(void)
 	test_edges();
 	test_names();
 	test_fix_not_mapped();
+	test_fix_kinds();
 	test_fix_others();
 	test_expected();
 	buf_free(&fixbuf);
+	buf_free(&notebuf);
+	buf_free(&bothbuf);
 	classify_cleanup();
 	struct classify_result r;
 	is_int(classify_error("access denied", "ARN is not mapped", 17, &r), -1, "after cleanup: -1");
