@@ -205,8 +205,33 @@ static void test_long(void)
 	free(s);
 }
 
+static void test_kind(void)
+{
+	is_int(arn_kind("eks-prod-ng2-node-role", "i-0011e1ed5e4b10462"), KIND_EC2_LINUX, "17-digit instance id: node");
+	is_int(arn_kind("nodes", "i-0123abcd"), KIND_EC2_LINUX, "8-digit instance id: node");
+	is_int(arn_kind(NULL, "i-0123abcd"), KIND_EC2_LINUX, "  the session alone decides");
+	is_int(arn_kind("r", "i-0123abc"), KIND_HUMAN, "7 digits: not an instance id");
+	is_int(arn_kind("r", "i-0123abcd0"), KIND_HUMAN, "9 digits: not an instance id");
+	is_int(arn_kind("r", "i-0123ABCD"), KIND_HUMAN, "upper-case hex: not an instance id");
+	is_int(arn_kind("r", "i-0011e1ed5e4b10462x"), KIND_HUMAN, "trailing text: not an instance id");
+	is_int(arn_kind("r", "i-"), KIND_HUMAN, "bare prefix");
+	is_int(arn_kind("AmazonEKSFargatePodExecutionRole", NULL), KIND_FARGATE, "documented Fargate role name");
+	is_int(arn_kind("eksctl-prod-cluster-FargatePodExecutionRole-1A2B3C", "x"), KIND_FARGATE, "eksctl's name");
+	is_int(arn_kind("some-role", "fargate-ip-10-0-1-2.eu-west-1.compute.internal"), KIND_FARGATE,
+	       "Fargate node session name");
+	is_int(arn_kind("eks-admin", "alice@example.com"), KIND_HUMAN, "a person's session");
+	is_int(arn_kind("github-deployer", "GitHubActions"), KIND_HUMAN, "a CI session");
+	is_int(arn_kind("eks-admin", NULL), KIND_HUMAN, "name only");
+	is_int(arn_kind(NULL, NULL), KIND_UNKNOWN, "nothing to go by");
+	is_int(arn_kind("", ""), KIND_UNKNOWN, "  empty strings either");
+	is_str(arn_kind_name(KIND_EC2_LINUX), "ec2_linux", "kind name");
+	is_str(arn_kind_name(KIND_FARGATE), "fargate", "kind name fargate");
+	is_str(arn_kind_name((enum principal_kind)42), "unknown", "out of range");
+}
+
 int main(void)
 {
+	test_kind();
 	test_roles();
 	test_assumed_role();
 	test_users_and_others();
