@@ -59,7 +59,8 @@ class Formats(ReportBase):
         self.assertIn('--cluster %s' % CLUSTER, fix)
         self.assertIn('create-access-entry --cluster-name %s' % CLUSTER, fix)
         self.assertIn('system:masters', fix)
-        self.assertRegex(fix, r'(?i)caution|careful|least privilege|only what')
+        self.assertRegex('\n'.join(nm['fix_notes']), r'(?i)caution|careful|least privilege|only what')
+        self.assertNotRegex(fix, r'(?i)caution')
         # the region comes from the STS endpoint of the SSO denial
         sso = [f for f in doc['findings'] if f['principal'] == SSO_CANONICAL][0]
         self.assertIn('--cluster %s --region eu-west-1' % CLUSTER, '\n'.join(sso['fix']))
@@ -212,6 +213,103 @@ class Colour(ReportBase):
         self.assertNotIn(ESC, r.out)
         json.loads(r.out)
         self.assertNotIn(ESC, self.ok('--color=always', 'report', '--format', 'markdown').out)
+
+
+NODE_ROLE = role('eks-prod-ng2-node-role')
+NODE_SESSION = 'i-0011e1ed5e4b10462'
+FARGATE_ROLE = role('AmazonEKSFargatePodExecutionRole')
+COMMANDS = ('aws ', 'eksctl ', 'kubectl ', 'date ', 'sudo ', 'export ')
+
+
+def sts_response(role_name, session, ts, port):
+    return log_line('STS response', ts=ts, accesskeyid='ASIAEXAMPLEEXAMPLE', accountid=ACCOUNT,
+                    arn='arn:aws:sts::%s:assumed-role/%s/%s' % (ACCOUNT, role_name, session),
+                    client='127.0.0.1:%d' % port, method='POST', path='/authenticate', session=session,
+                    userid='AROAEXAMPLEEXAMPLE:%s' % session)
+
+
+class KindsAndGrants(CliTestCase):
+    """The mapping a finding's fix gives follows what its principal is."""
+
+    def setUp(self):
+        super().setUp()
+        lines = []
+        for i in range(3):
+            ts = '2023-06-13T10:%02d:00Z' % i
+            lines += [sts_response('eks-prod-ng2-node-role', NODE_SESSION, ts, 100 + i),
+                      denial('ARN is not mapped', arn=NODE_ROLE, ts=ts, port=100 + i)]
+        lines += [sts_response('AmazonEKSFargatePodExecutionRole',
+                               'fargate-ip-10-0-1-2.eu-west-1.compute.internal', '2023-06-13T11:00:00Z', 200),
+                  denial('ARN is not mapped', arn=FARGATE_ROLE, ts='2023-06-13T11:00:00Z', port=200),
+                  sts_response('dev', 'alice', '2023-06-13T12:00:00Z', 300),
+                  denial('ARN is not mapped', arn=role('dev'), ts='2023-06-13T12:00:00Z', port=300)]
+        self.import_ok('--log-group', GROUP, '--region', 'eu-west-1', self.write_lines('k.log', lines))
+
+    def finding(self, doc, principal):
+        return [f for f in doc['findings'] if f['principal'] == principal][0]
+
+    def test_node_and_fargate_never_admin(self):
+        for grant_ in ((), ('--grant', 'view')):
+            doc = self.report_json(*grant_)
+            node = self.finding(doc, NODE_ROLE)
+            fix, notes = '\n'.join(node['fix']), '\n'.join(node['fix_notes'])
+            self.assertIn("--arn %s --username 'system:node:{{EC2PrivateDNSName}}' --group system:bootstrappers "
+                          "--group system:nodes" % NODE_ROLE, fix)
+            self.assertIn('--type EC2_LINUX', fix)
+            self.assertIn('EC2_WINDOWS', notes)
+            fg = self.finding(doc, FARGATE_ROLE)
+            self.assertIn("--username 'system:node:{{SessionName}}'", '\n'.join(fg['fix']))
+            self.assertIn('--type FARGATE_LINUX', '\n'.join(fg['fix']))
+            for f in (node, fg):
+                for text in f['fix'] + f['fix_notes']:
+                    self.assertNotIn('system:masters', text)
+                    self.assertNotIn('ClusterAdmin', text)
+        # the stored fix of the `findings` view agrees
+        stored = self.query("SELECT fix FROM fixes WHERE principal = '%s'" % NODE_ROLE)[0]['fix']
+        self.assertIn('system:node:{{EC2PrivateDNSName}}', stored)
+        self.assertNotIn('system:masters', stored)
+        self.assertTrue(stored.startswith('# '), stored)
+
+    def test_grant_narrows_for_people(self):
+        dev = self.finding(self.report_json(), role('dev'))
+        self.assertIn('--group system:masters', '\n'.join(dev['fix']))
+        self.assertRegex('\n'.join(dev['fix_notes']), 'Caution')
+        dev = self.finding(self.report_json('--grant', 'edit'), role('dev'))
+        fix = '\n'.join(dev['fix'])
+        self.assertIn('cluster-access-policy/AmazonEKSEditPolicy', fix)
+        self.assertIn('kubectl create clusterrolebinding cluster-edit --clusterrole=edit --group=cluster-edit', fix)
+        self.assertNotIn('system:masters', fix)
+        r = self.run_cli('report', '--grant', 'everything')
+        self.assertEqual(r.rc, EX_USAGE, r)
+
+    def test_access_entry_arn_and_mode(self):
+        dev = self.finding(self.report_json(), role('dev'))
+        fix = dev['fix']
+        self.assertTrue(fix[0].startswith('aws eks describe-cluster --name %s --region eu-west-1 --query '
+                                          'cluster.accessConfig.authenticationMode --output text' % CLUSTER), fix)
+        self.assertIn('--principal-arn "$(aws iam get-role --role-name dev --query Role.Arn --output text)"',
+                      '\n'.join(fix))
+        self.assertIn('--arn %s ' % role('dev'), '\n'.join(fix))
+
+    def test_text_notes_above_commands(self):
+        out = self.ok('report').out.split('\n')
+        fixes = [i for i, l in enumerate(out) if l == '    fix:']
+        self.assertTrue(fixes)
+        for i in fixes:
+            self.assertTrue(out[i - 1].startswith(('      - ', '    cause: ')), out[i - 3:i + 1])
+            for line in out[i + 1:]:
+                if not line.startswith('      '):
+                    break
+                self.assertTrue(line[6:].startswith(COMMANDS), line)
+
+    def test_markdown_blocks_hold_commands_only(self):
+        out = self.ok('report', '--format', 'markdown').out
+        blocks = out.split('```sh\n')[1:]
+        self.assertTrue(blocks)
+        for b in blocks:
+            for line in b.split('```')[0].splitlines():
+                self.assertTrue(line.startswith(COMMANDS), line)
+        self.assertIn('- eks-prod-ng2-node-role is an EC2 node role', out)
 
 
 class BrokenConfigMap(CliTestCase):
