@@ -215,9 +215,9 @@ int eks_api_path(struct buf *b, const char *cluster, const char *principal_arn, 
 	if (principal_arn) {
 		buf_puts(b, "/access-entries");
 		label(b, principal_arn);
-		if (suffix)
-			buf_puts(b, suffix);
 	}
+	if (suffix)
+		buf_puts(b, suffix);
 	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
@@ -233,9 +233,27 @@ int eks_api_page_query(struct buf *b, const char *next_token)
 
 /* ---- answers ---- */
 
+/* 1 when a JSON string of body holds \u0000: yajl's tree keeps such a
+ * string NUL-terminated, so it would read as its shorter prefix (another
+ * principal's ARN). */
+static int has_nul_escape(const char *body, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (body[i] == '\\') {
+			if (body[i + 1] == 'u' && i + 5 < len && memcmp(body + i + 2, "0000", 4) == 0)
+				return 1;
+			i++; /* the escaped character */
+		}
+	return 0;
+}
+
 /* The tree of body when it is a JSON object; NULL with err set otherwise. */
 static yajl_val object_tree(const char *body, size_t len, char *err, size_t err_sz)
 {
+	if (has_nul_escape(body, len)) {
+		msg_set(err, err_sz, "the response has a string holding a NUL");
+		return NULL;
+	}
 	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
 	if (tree && !YAJL_IS_OBJECT(tree)) {
 		msg_set(err, err_sz, "the response is not a JSON object");
@@ -613,7 +631,8 @@ int eks_api_list_access_entries(struct aws_client *c, const struct aws_target *t
 				struct eks_strings *out, struct aws_fault *f, char *err, size_t err_sz)
 {
 	memset(out, 0, sizeof(*out));
-	return list_all(c, t, "ListAccessEntries", cluster, NULL, NULL, parse_entries_page, out, f, err, err_sz);
+	return list_all(c, t, "ListAccessEntries", cluster, NULL, "/access-entries", parse_entries_page, out, f, err,
+			err_sz);
 }
 
 int eks_api_list_associated_access_policies(struct aws_client *c, const struct aws_target *t,

@@ -17,8 +17,9 @@ int eks_api_name_valid(const char *s);
  * command: "arn:" then [A-Za-z0-9:/_+=,.@-], at most EKS_API_ARN_MAX. */
 int eks_api_arn_valid(const char *s);
 
-/* The request path: "/clusters/NAME" plus, when principal_arn is not
- * NULL, "/access-entries/ARN" and suffix (NULL or "/access-policies").
+/* The request path: "/clusters/NAME", then "/access-entries/ARN" when
+ * principal_arn is not NULL, then suffix when not NULL
+ * ("/access-entries" for the list, "/access-policies").
  * Each label is percent-encoded as botocore does for a non-greedy URI
  * label (every byte but A-Za-z0-9-._~, so "/" and ":" too); SigV4 then
  * encodes that path once more, as for every service but S3.  AL_OK, or
@@ -27,7 +28,8 @@ int eks_api_path(struct buf *b, const char *cluster, const char *principal_arn, 
 /* "maxResults=100[&nextToken=TOKEN]", the token percent-encoded. */
 int eks_api_page_query(struct buf *b, const char *next_token);
 
-/* The parsers: AL_OK with out filled (see eks_api.h for what is kept),
+/* The parsers: AL_OK with out filled (see eks_api.h for what is kept; the
+ * list parsers append to out, page after page),
  * or AL_UNAVAILABLE (AL_SOFTWARE on out-of-memory) with err set, for a
  * body that is not JSON or lacks its top-level object (a list answer
  * whose list is absent is an empty page).  next_token gets the page's
