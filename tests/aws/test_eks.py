@@ -340,6 +340,8 @@ class Moto(unittest.TestCase):
         EKS answer, and the client must not take it for one."""
         rc, out, err = self.cli("list-access-entries", "motolog")
         self.assertNotEqual(rc, EX_OK, out)
+        self.assertNotEqual(out["code"], "ResourceNotFoundException",
+                            "a caller can tell moto's bare 404 from EKS's own not-found")
         print("# moto on ListAccessEntries: rc %d, %s" % (rc, out["message"]))
 
 
