@@ -342,11 +342,7 @@ static void take_access_config(yajl_val ac, struct eks_cluster *out)
 	out->bootstrap_admin = YAJL_IS_TRUE(b) ? 1 : YAJL_IS_FALSE(b) ? 0 : -1;
 	take(aws_doc_member(ac, "authenticationMode"), type_valid, out->mode_text, sizeof(out->mode_text));
 	if (!aws_doc_str(aws_doc_member(ac, "authenticationMode"))) {
-		/* AccessConfigResponse is optional in the answer
-		 * (https://docs.aws.amazon.com/eks/latest/APIReference/API_AccessConfigResponse.html);
-		 * clusters from before access entries lack it, and they read
-		 * aws-auth only, which is CONFIG_MAP, the API's default mode
-		 * (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html). */
+		/* No mode: CONFIG_MAP, see auth_mode_defaulted in eks_api.h. */
 		out->auth_mode = EKS_AUTH_CONFIG_MAP;
 		out->auth_mode_defaulted = 1;
 		return;

@@ -65,12 +65,13 @@ struct eks_cluster {
 	char *ca_data;                     /* certificateAuthority.data (base64 of the PEM), or NULL */
 	int64_t created_at;                /* epoch seconds, 0 when absent */
 	enum eks_auth_mode auth_mode;
-	/* 1 when accessConfig.authenticationMode is absent: clusters made
-	 * before access entries existed (Kubernetes < 1.23, or platform
-	 * versions before them) answer without it, and they read only
-	 * aws-auth, so auth_mode is EKS_AUTH_CONFIG_MAP ("CONFIG_MAP" is also
-	 * the default of CreateCluster's accessConfig:
-	 * https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html). */
+	/* 1 when accessConfig.authenticationMode is absent (the answer may
+	 * leave it out: AccessConfigResponse, "Required: No"). A cluster that
+	 * answers without it predates access entries and reads aws-auth only,
+	 * so auth_mode is EKS_AUTH_CONFIG_MAP, also the mode the API gives a
+	 * cluster created without one:
+	 * https://docs.aws.amazon.com/eks/latest/APIReference/API_AccessConfigResponse.html
+	 * https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html */
 	int auth_mode_defaulted;
 	char mode_text[32];                /* the mode as sent (validated), "" when absent */
 	int bootstrap_admin;               /* bootstrapClusterCreatorAdminPermissions: 1, 0, -1 absent */
@@ -79,12 +80,13 @@ struct eks_cluster {
 	unsigned logs_enabled, logs_disabled;
 };
 
-/* One access entry (DescribeAccessEntry). */
+/* A list of strings the caller frees with eks_api_strings_free. */
 struct eks_strings {
 	char **v;
 	size_t n;
 };
 
+/* One access entry (DescribeAccessEntry). */
 struct eks_access_entry {
 	char principal_arn[EKS_API_ARN_MAX + 1];
 	char username[EKS_API_K8S_NAME_MAX + 1]; /* may hold {{SessionName}}-style templates */
