@@ -151,7 +151,8 @@ int csv_new(csv_read_fn read_fn, void *ctx, struct csv_reader **out, char *err, 
 	return AL_OK;
 }
 
-/* 1 = a record in rec, 0 = end of input, -1 = r->status says why. */
+/* 1 = a record in rec, 0 = end of input, -1 = r->status says why.
+ * One state machine, kept whole: each state reads and sets st, c and quote_line byte by byte. */
 static int read_record(struct csv_reader *r, struct csv_record *rec)
 {
 	enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_SEEN } st = FIELD_START;

@@ -146,6 +146,20 @@ static int deliver_docker(const char *line, size_t len, long lineno, reader_cb c
 	return rc;
 }
 
+/* One line of plain text, without its newline: an overlong one goes to
+ * cb with no message (skipped), a docker JSON record unwrapped. */
+static int deliver_line(const char *line, size_t len, long lineno, reader_cb cb, void *ctx)
+{
+	struct reader_entry e = {.line = lineno};
+	char stream[256], ts[64];
+	if (len > READER_MAX_LINE)
+		return cb(ctx, &e);
+	if (line[0] == '{' && starts_with(line, len, "{\"log\":"))
+		return deliver_docker(line, len, lineno, cb, ctx);
+	reader_unwrap_line(line, len, &e, stream, sizeof(stream), ts, sizeof(ts));
+	return cb(ctx, &e);
+}
+
 static int run_lines(struct input *in, reader_cb cb, void *ctx, char *err, size_t err_sz)
 {
 	size_t cap = READER_MAX_LINE + CHUNK;
@@ -154,7 +168,6 @@ static int run_lines(struct input *in, reader_cb cb, void *ctx, char *err, size_
 	long lineno = 0;
 	int skipping = 0; /* inside an overlong line, waiting for its end */
 	int rc = AL_OK;
-	char stream[256], ts[64];
 	if (!buf)
 		return AL_SOFTWARE;
 	for (;;) {
@@ -189,16 +202,7 @@ static int run_lines(struct input *in, reader_cb cb, void *ctx, char *err, size_
 				len--;
 			if (len == 0)
 				continue;
-			if (len > READER_MAX_LINE) {
-				struct reader_entry e = {.line = lineno}; /* no message: skipped */
-				rc = cb(ctx, &e);
-			} else if (line[0] == '{' && starts_with(line, len, "{\"log\":")) {
-				rc = deliver_docker(line, len, lineno, cb, ctx);
-			} else {
-				struct reader_entry e = {.line = lineno};
-				reader_unwrap_line(line, len, &e, stream, sizeof(stream), ts, sizeof(ts));
-				rc = cb(ctx, &e);
-			}
+			rc = deliver_line(line, len, lineno, cb, ctx);
 			if (rc)
 				goto out;
 		}

@@ -672,11 +672,24 @@ static void fix_for(const struct report_opts *o, const struct row_list *f, size_
 	buf_free(&notes);
 }
 
-static const char *const aws_auth_fix[] = {
-	"kubectl get configmap aws-auth -n kube-system -o yaml > aws-auth.yaml   # look at the line the error names",
-	"fix the YAML (quote templates: username: \"{{SessionName}}\"), check it with: kubectl apply --dry-run=server -f aws-auth.yaml",
-	"kubectl apply -f aws-auth.yaml, then retry; nodes and users recover together once it parses",
-};
+/* One command a line, printed as the findings' fixes are. */
+static const char aws_auth_fix[] =
+	"kubectl get configmap aws-auth -n kube-system -o yaml > aws-auth.yaml   # look at the line the error names\n"
+	"fix the YAML (quote templates: username: \"{{SessionName}}\"), check it with: kubectl apply --dry-run=server -f aws-auth.yaml\n"
+	"kubectl apply -f aws-auth.yaml, then retry; nodes and users recover together once it parses";
+
+/* Steps through the lines of text: *line is the next one, *len its length
+ * without the newline; 0 once text is used up. */
+static int next_line(const char **text, const char **line, size_t *len)
+{
+	if (!**text)
+		return 0;
+	const char *nl = strchr(*text, '\n');
+	*line = *text;
+	*len = nl ? (size_t)(nl - *text) : strlen(*text);
+	*text += *len + (nl ? 1 : 0);
+	return 1;
+}
 
 /* ---- histogram ---- */
 
@@ -765,19 +778,17 @@ void report_bytes(double v, char *out, size_t out_sz)
 
 /* ---- text and markdown ---- */
 
+/* How a section is drawn: escape codes (empty without --color), markdown
+ * or plain text, and what opens a section heading. */
 struct style {
-	const char *bold, *red, *dim, *reset;
+	const char *bold, *red, *reset;
+	int md;
+	const char *h2;
 };
 
-static void render_text(const struct report_opts *o, const struct report *r, const struct hist *h, struct buf *b)
+static void text_header(const struct report_opts *o, const struct report *r, const struct style *s, struct buf *b)
 {
-	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[2m", "\033[0m"}
-				  : (struct style){"", "", "", ""};
-	int md = o->format == REPORT_MARKDOWN;
-	const char *h1 = md ? "# " : "", *h2 = md ? "\n## " : "\n";
-	struct buf fix = BUF_INIT;
-
-	buf_printf(b, "%s%sauthlog-scan report%s", h1, s.bold, s.reset);
+	buf_printf(b, "%s%sauthlog-scan report%s", s->md ? "# " : "", s->bold, s->reset);
 	if (r->first)
 		buf_printf(b, ": %s .. %s", r->first, r->last);
 	if (o->since || o->until)
@@ -786,145 +797,195 @@ static void render_text(const struct report_opts *o, const struct report *r, con
 		buf_puts(b, " — only what the last run stored for the first time");
 	buf_puts(b, "\n");
 	buf_printf(b, "%s%lld granted, %s%lld denied%s (%lld outside EKS-internal traffic), %lld STS responses, %lld aws-auth config errors\n",
-		   md ? "\n" : "", r->granted, r->denied ? s.red : "", r->denied, s.reset,
+		   s->md ? "\n" : "", r->granted, r->denied ? s->red : "", r->denied, s->reset,
 		   r->denied_unexpected, r->sts_responses, r->config_errors);
-	if (!r->first) {
-		buf_puts(b, "\nNo events stored for this window. Import logs with 'authlog-scan import FILE'.\n");
-		goto creator;
-	}
+}
 
-	if (r->by_class.nrows) {
-		buf_printf(b, "%s%sDenials by class%s\n", h2, s.bold, s.reset);
-		if (md)
-			buf_puts(b, "\n| class | denials | principals | first seen | last seen |\n|---|---:|---:|---|---|\n");
-		for (size_t i = 0; i < r->by_class.nrows; i++)
-			buf_printf(b, md ? "| %s | %s | %s | %s | %s |\n" : "  %-26s %7s  %3s principal(s)  %s .. %s\n",
-				   cell(&r->by_class, i, 0), cell(&r->by_class, i, 1), cell(&r->by_class, i, 2),
-				   cell(&r->by_class, i, 3), cell(&r->by_class, i, 4));
+static void text_by_class(const struct report *r, const struct style *s, struct buf *b)
+{
+	if (!r->by_class.nrows)
+		return;
+	buf_printf(b, "%s%sDenials by class%s\n", s->h2, s->bold, s->reset);
+	if (s->md)
+		buf_puts(b, "\n| class | denials | principals | first seen | last seen |\n|---|---:|---:|---|---|\n");
+	for (size_t i = 0; i < r->by_class.nrows; i++)
+		buf_printf(b, s->md ? "| %s | %s | %s | %s | %s |\n" : "  %-26s %7s  %3s principal(s)  %s .. %s\n",
+			   cell(&r->by_class, i, 0), cell(&r->by_class, i, 1), cell(&r->by_class, i, 2),
+			   cell(&r->by_class, i, 3), cell(&r->by_class, i, 4));
+}
+
+static void text_by_principal(const struct report *r, const struct style *s, struct buf *b)
+{
+	if (!r->by_principal.nrows)
+		return;
+	buf_printf(b, "%s%sDenials by principal%s\n", s->h2, s->bold, s->reset);
+	if (s->md)
+		buf_puts(b, "\n| principal | denials | classes | first seen | last seen |\n|---|---:|---|---|---|\n");
+	for (size_t i = 0; i < r->by_principal.nrows; i++) {
+		const char *p = *cell(&r->by_principal, i, 0) ? cell(&r->by_principal, i, 0)
+							       : "(no identity: rejected before STS)";
+		const char *tag = cell_ll(&r->by_principal, i, 5) ? " [EKS-internal]" : "";
+		if (s->md)
+			buf_printf(b, "| `%s`%s | %s | %s | %s | %s |\n", p, tag, cell(&r->by_principal, i, 1),
+				   cell(&r->by_principal, i, 4), cell(&r->by_principal, i, 2),
+				   cell(&r->by_principal, i, 3));
+		else
+			buf_printf(b, "  %s%s\n      %s denials: %s  %s .. %s\n", p, tag, cell(&r->by_principal, i, 1),
+				   cell(&r->by_principal, i, 4), cell(&r->by_principal, i, 2),
+				   cell(&r->by_principal, i, 3));
 	}
-	if (r->by_principal.nrows) {
-		buf_printf(b, "%s%sDenials by principal%s\n", h2, s.bold, s.reset);
-		if (md)
-			buf_puts(b, "\n| principal | denials | classes | first seen | last seen |\n|---|---:|---|---|---|\n");
-		for (size_t i = 0; i < r->by_principal.nrows; i++) {
-			const char *p = *cell(&r->by_principal, i, 0) ? cell(&r->by_principal, i, 0)
-								       : "(no identity: rejected before STS)";
-			const char *tag = cell_ll(&r->by_principal, i, 5) ? " [EKS-internal]" : "";
-			if (md)
-				buf_printf(b, "| `%s`%s | %s | %s | %s | %s |\n", p, tag, cell(&r->by_principal, i, 1),
-					   cell(&r->by_principal, i, 4), cell(&r->by_principal, i, 2),
-					   cell(&r->by_principal, i, 3));
-			else
-				buf_printf(b, "  %s%s\n      %s denials: %s  %s .. %s\n", p, tag,
-					   cell(&r->by_principal, i, 1), cell(&r->by_principal, i, 4),
-					   cell(&r->by_principal, i, 2), cell(&r->by_principal, i, 3));
-		}
+}
+
+/* The commands of a fix, one a line: a shell block in markdown, indented
+ * under "fix:" in text. */
+static void text_fix(const char *commands, const struct style *s, struct buf *b)
+{
+	const char *line;
+	size_t len;
+	buf_puts(b, s->md ? "\n```sh\n" : "    fix:\n");
+	while (next_line(&commands, &line, &len))
+		buf_printf(b, "%s%.*s\n", s->md ? "" : "      ", (int)len, line);
+	if (s->md)
+		buf_puts(b, "```\n");
+}
+
+static void text_findings(const struct report_opts *o, const struct report *r, const struct style *s,
+			  struct buf *b)
+{
+	if (!r->findings.nrows)
+		return;
+	struct buf fix = BUF_INIT;
+	buf_printf(b, "%s%sFindings and fixes%s\n", s->h2, s->bold, s->reset);
+	for (size_t i = 0; i < r->findings.nrows; i++) {
+		enum error_class cls = CLASS_UNKNOWN;
+		classify_from_name(cell(&r->findings, i, 0), &cls);
+		const char *p = *cell(&r->findings, i, 1) ? cell(&r->findings, i, 1) : "(no identity)";
+		int expected = cell_ll(&r->findings, i, 6) != 0;
+		buf_printf(b, "%s%s[%s]%s %s — %s denial(s), %s .. %s%s\n", s->md ? "\n### " : "\n  ", s->red,
+			   cell(&r->findings, i, 0), s->reset, p, cell(&r->findings, i, 3), cell(&r->findings, i, 4),
+			   cell(&r->findings, i, 5),
+			   expected ? " (EKS-internal principal: expected traffic, usually transient)" : "");
+		buf_printf(b, "%scause: %s\n", s->md ? "\n" : "    ", classify_cause(cls));
+		buf_reset(&fix);
+		fix_for(o, &r->findings, i, &fix);
+		text_fix(buf_str(&fix), s, b);
 	}
-	if (r->findings.nrows) {
-		buf_printf(b, "%s%sFindings and fixes%s\n", h2, s.bold, s.reset);
-		for (size_t i = 0; i < r->findings.nrows; i++) {
-			enum error_class cls = CLASS_UNKNOWN;
-			classify_from_name(cell(&r->findings, i, 0), &cls);
-			const char *p = *cell(&r->findings, i, 1) ? cell(&r->findings, i, 1) : "(no identity)";
-			int expected = cell_ll(&r->findings, i, 6) != 0;
-			buf_printf(b, "%s%s[%s]%s %s — %s denial(s), %s .. %s%s\n", md ? "\n### " : "\n  ", s.red,
-				   cell(&r->findings, i, 0), s.reset, p, cell(&r->findings, i, 3),
-				   cell(&r->findings, i, 4), cell(&r->findings, i, 5),
-				   expected ? " (EKS-internal principal: expected traffic, usually transient)" : "");
-			buf_printf(b, "%scause: %s\n", md ? "\n" : "    ", classify_cause(cls));
-			buf_reset(&fix);
-			fix_for(o, &r->findings, i, &fix);
-			buf_puts(b, md ? "\n```sh\n" : "    fix:\n");
-			const char *line = buf_str(&fix);
-			while (*line) {
-				const char *nl = strchr(line, '\n');
-				size_t len = nl ? (size_t)(nl - line) : strlen(line);
-				buf_printf(b, "%s%.*s\n", md ? "" : "      ", (int)len, line);
-				line += len + (nl ? 1 : 0);
-			}
-			if (md)
-				buf_puts(b, "```\n");
-		}
-	}
-	for (size_t i = 0; i < r->breaks.nrows; i++) {
-		if (i == 0)
-			buf_printf(b, "%s%saws-auth ConfigMap is broken%s\n", h2, s.bold, s.reset);
+	buf_free(&fix);
+}
+
+static void text_breaks(const struct report *r, const struct style *s, struct buf *b)
+{
+	if (!r->breaks.nrows)
+		return;
+	buf_printf(b, "%s%saws-auth ConfigMap is broken%s\n", s->h2, s->bold, s->reset);
+	for (size_t i = 0; i < r->breaks.nrows; i++)
 		buf_printf(b, "%s%s .. %s %s: %s config error line(s), first: %s\n%s%s not_mapped denial(s) until an hour after the last one are this, not separate mapping problems\n",
-			   md ? "\n- " : "  ", cell(&r->breaks, i, 0), cell(&r->breaks, i, 6),
+			   s->md ? "\n- " : "  ", cell(&r->breaks, i, 0), cell(&r->breaks, i, 6),
 			   *cell(&r->breaks, i, 1) ? cell(&r->breaks, i, 1) : "(log group unknown)",
-			   cell(&r->breaks, i, 5), cell(&r->breaks, i, 2), md ? "  " : "    ", cell(&r->breaks, i, 3));
-		if (i + 1 == r->breaks.nrows) {
-			buf_puts(b, md ? "\n```sh\n" : "    fix:\n");
-			for (size_t k = 0; k < sizeof(aws_auth_fix) / sizeof(aws_auth_fix[0]); k++)
-				buf_printf(b, "%s%s\n", md ? "" : "      ", aws_auth_fix[k]);
-			if (md)
-				buf_puts(b, "```\n");
-		}
+			   cell(&r->breaks, i, 5), cell(&r->breaks, i, 2), s->md ? "  " : "    ",
+			   cell(&r->breaks, i, 3));
+	text_fix(aws_auth_fix, s, b);
+}
+
+static void text_fresh(const struct report *r, const struct style *s, struct buf *b)
+{
+	if (!r->fresh.nrows)
+		return;
+	buf_printf(b, "%s%sNew principals%s (first seen since %s)\n", s->h2, s->bold, s->reset, r->new_since);
+	for (size_t i = 0; i < r->fresh.nrows; i++)
+		buf_printf(b, "%s%s  first %s, last %s, %s granted, %s denied\n", s->md ? "- " : "  ",
+			   cell(&r->fresh, i, 0), cell(&r->fresh, i, 1), cell(&r->fresh, i, 2), cell(&r->fresh, i, 3),
+			   cell(&r->fresh, i, 4));
+}
+
+/* Markdown lists the hours that had denials; text draws them all as a
+ * sparkline. */
+static void text_hours(const struct hist *h, const struct style *s, struct buf *b)
+{
+	if (!h->n)
+		return;
+	buf_printf(b, "%s%sDenials per hour%s (%s .. %s UTC, max %lld/h)\n%s", s->h2, s->bold, s->reset, h->first,
+		   h->last, h->max, s->md ? "\n" : "  ");
+	if (!s->md) {
+		size_t per = sparkline(b, h);
+		if (per > 1)
+			buf_printf(b, "  (%zu hours per mark)", per);
+		buf_puts(b, "\n");
+		return;
 	}
-	if (r->fresh.nrows) {
-		buf_printf(b, "%s%sNew principals%s (first seen since %s)\n", h2, s.bold, s.reset, r->new_since);
-		for (size_t i = 0; i < r->fresh.nrows; i++)
-			buf_printf(b, "%s%s  first %s, last %s, %s granted, %s denied\n", md ? "- " : "  ",
-				   cell(&r->fresh, i, 0), cell(&r->fresh, i, 1), cell(&r->fresh, i, 2),
-				   cell(&r->fresh, i, 3), cell(&r->fresh, i, 4));
+	buf_puts(b, "| hour | denials |\n|---|---:|\n");
+	for (size_t i = 0; i < h->n; i++) {
+		if (!h->counts[i])
+			continue;
+		char iso[TIME_ISO_LEN];
+		int64_t t0;
+		char first[32];
+		snprintf(first, sizeof(first), "%s:00:00Z", h->first);
+		time_parse(first, strlen(first), &t0);
+		time_format(t0 + (int64_t)i * 3600, iso);
+		buf_printf(b, "| %.13s | %lld |\n", iso, h->counts[i]);
 	}
-	if (h->n) {
-		buf_printf(b, "%s%sDenials per hour%s (%s .. %s UTC, max %lld/h)\n%s", h2, s.bold, s.reset, h->first,
-			   h->last, h->max, md ? "\n" : "  ");
-		if (md) {
-			buf_puts(b, "| hour | denials |\n|---|---:|\n");
-			for (size_t i = 0; i < h->n; i++) {
-				if (!h->counts[i])
-					continue;
-				char iso[TIME_ISO_LEN];
-				int64_t t0;
-				char first[32];
-				snprintf(first, sizeof(first), "%s:00:00Z", h->first);
-				time_parse(first, strlen(first), &t0);
-				time_format(t0 + (int64_t)i * 3600, iso);
-				buf_printf(b, "| %.13s | %lld |\n", iso, h->counts[i]);
-			}
-		} else {
-			size_t per = sparkline(b, h);
-			if (per > 1)
-				buf_printf(b, "  (%zu hours per mark)", per);
-			buf_puts(b, "\n");
-		}
+}
+
+static void text_scans(const struct report *r, const struct style *s, struct buf *b)
+{
+	if (!r->scans.nrows)
+		return;
+	buf_printf(b, "%s%sLogs Insights scans%s (newest first; Logs Insights bills bytes scanned)\n", s->h2, s->bold,
+		   s->reset);
+	if (s->md)
+		buf_puts(b, "\n| log group | window | status | new rows | queries | scanned | records scanned "
+			    "| matched | missing windows |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < r->scans.nrows; i++) {
+		char bytes[32];
+		report_bytes(strtod(cell(&r->scans, i, 6), NULL), bytes, sizeof(bytes));
+		long long missing = cell_ll(&r->scans, i, 10), truncated = cell_ll(&r->scans, i, 9);
+		if (s->md)
+			buf_printf(b, "| %s | %s .. %s | %s | %s | %s | %s | %.0f | %.0f | %lld |\n",
+				   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
+				   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
+				   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL), missing);
+		else
+			buf_printf(b, "  %s %s .. %s: %s, %s new rows, %s queries, %s scanned (%.0f records, %.0f matched)%s%s\n",
+				   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
+				   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
+				   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL),
+				   missing ? "; windows still missing (the next --since-last-run fetches them)" : "",
+				   truncated ? "; some one-second windows hit the row cap: rows may be missing" : "");
 	}
-creator:
-	if (r->scans.nrows) {
-		buf_printf(b, "%s%sLogs Insights scans%s (newest first; Logs Insights bills bytes scanned)\n", h2,
-			   s.bold, s.reset);
-		if (md)
-			buf_puts(b, "\n| log group | window | status | new rows | queries | scanned | records scanned "
-				    "| matched | missing windows |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
-		for (size_t i = 0; i < r->scans.nrows; i++) {
-			char bytes[32];
-			report_bytes(strtod(cell(&r->scans, i, 6), NULL), bytes, sizeof(bytes));
-			long long missing = cell_ll(&r->scans, i, 10), truncated = cell_ll(&r->scans, i, 9);
-			if (md)
-				buf_printf(b, "| %s | %s .. %s | %s | %s | %s | %s | %.0f | %.0f | %lld |\n",
-					   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
-					   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
-					   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL),
-					   missing);
-			else
-				buf_printf(b, "  %s %s .. %s: %s, %s new rows, %s queries, %s scanned (%.0f records, %.0f matched)%s%s\n",
-					   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
-					   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
-					   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL),
-					   missing ? "; windows still missing (the next --since-last-run fetches them)" : "",
-					   truncated ? "; some one-second windows hit the row cap: rows may be missing" : "");
-		}
-	}
-	buf_printf(b, "%s%sCluster creator%s (kubernetes-admin)\n", h2, s.bold, s.reset);
+}
+
+static void text_creators(const struct report *r, const struct style *s, struct buf *b)
+{
+	buf_printf(b, "%s%sCluster creator%s (kubernetes-admin)\n", s->h2, s->bold, s->reset);
 	if (!r->ncreators)
 		buf_printf(b, "%sno kubernetes-admin grant stored; run the cluster-creator query over the cluster's first days\n",
-			   md ? "" : "  ");
+			   s->md ? "" : "  ");
 	for (size_t i = 0; i < r->ncreators; i++)
-		buf_printf(b, "%s%s  first seen %s, last seen %s, %lld grant(s)\n", md ? "- " : "  ", r->creators[i].arn,
-			   r->creators[i].first_seen, r->creators[i].last_seen, r->creators[i].grants);
-	buf_free(&fix);
+		buf_printf(b, "%s%s  first seen %s, last seen %s, %lld grant(s)\n", s->md ? "- " : "  ",
+			   r->creators[i].arn, r->creators[i].first_seen, r->creators[i].last_seen,
+			   r->creators[i].grants);
+}
+
+static void render_text(const struct report_opts *o, const struct report *r, const struct hist *h, struct buf *b)
+{
+	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[0m", 0, NULL}
+				  : (struct style){"", "", "", 0, NULL};
+	s.md = o->format == REPORT_MARKDOWN;
+	s.h2 = s.md ? "\n## " : "\n";
+	text_header(o, r, &s, b);
+	if (r->first) {
+		text_by_class(r, &s, b);
+		text_by_principal(r, &s, b);
+		text_findings(o, r, &s, b);
+		text_breaks(r, &s, b);
+		text_fresh(r, &s, b);
+		text_hours(h, &s, b);
+	} else {
+		buf_puts(b, "\nNo events stored for this window. Import logs with 'authlog-scan import FILE'.\n");
+	}
+	text_scans(r, &s, b);
+	text_creators(r, &s, b);
 }
 
 /* ---- JSON ---- */
@@ -956,9 +1017,8 @@ static void json_rows(struct buf *b, const char *name, const struct row_list *r,
 	buf_puts(b, "]");
 }
 
-static void render_json(const struct report_opts *o, const struct report *r, const struct hist *h, struct buf *b)
+static void json_window_totals(const struct report_opts *o, const struct report *r, struct buf *b)
 {
-	struct buf fix = BUF_INIT;
 	buf_puts(b, "{\"window\":{\"since\":");
 	json_str(b, o->since);
 	buf_puts(b, ",\"until\":");
@@ -972,13 +1032,11 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 	buf_printf(b, "},\"totals\":{\"granted\":%lld,\"denied\":%lld,\"denied_unexpected\":%lld,"
 		      "\"sts_responses\":%lld,\"config_errors\":%lld}",
 		   r->granted, r->denied, r->denied_unexpected, r->sts_responses, r->config_errors);
-	static const char *const class_keys[] = {"class", "denials", "principals", "first_seen", "last_seen", NULL};
-	static const unsigned char class_num[] = {0, 1, 1, 0, 0};
-	json_rows(b, "denials_by_class", &r->by_class, class_keys, class_num);
-	static const char *const pr_keys[] = {"principal", "denials", "first_seen", "last_seen", "classes", "expected", NULL};
-	static const unsigned char pr_num[] = {0, 1, 0, 0, 0, 1};
-	json_rows(b, "denials_by_principal", &r->by_principal, pr_keys, pr_num);
+}
 
+static void json_findings(const struct report_opts *o, const struct report *r, struct buf *b)
+{
+	struct buf fix = BUF_INIT;
 	buf_puts(b, ",\"findings\":[");
 	for (size_t i = 0; i < r->findings.nrows; i++) {
 		enum error_class cls = CLASS_UNKNOWN;
@@ -998,36 +1056,31 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 		buf_puts(b, ",\"fix\":[");
 		buf_reset(&fix);
 		fix_for(o, &r->findings, i, &fix);
-		const char *line = buf_str(&fix);
-		for (int k = 0; *line; k++) {
-			const char *nl = strchr(line, '\n');
-			size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *commands = buf_str(&fix), *line;
+		size_t len;
+		for (int k = 0; next_line(&commands, &line, &len); k++) {
 			if (k)
 				buf_putc(b, ',');
 			buf_json_string(b, line, len);
-			line += len + (nl ? 1 : 0);
 		}
 		buf_puts(b, "]}");
 	}
 	buf_puts(b, "]");
-	static const char *const br_keys[] = {"first_error", "log_group", "message", "not_mapped_denials",
-					      "cluster", "config_error_lines", "last_error", NULL};
-	static const unsigned char br_num[] = {0, 0, 0, 1, 0, 1, 0};
-	json_rows(b, "aws_auth_broken", &r->breaks, br_keys, br_num);
-	static const char *const fr_keys[] = {"principal", "first_seen", "last_seen", "granted", "denied", NULL};
-	static const unsigned char fr_num[] = {0, 0, 0, 1, 1};
-	json_rows(b, "new_principals", &r->fresh, fr_keys, fr_num);
+	buf_free(&fix);
+}
+
+static void json_hours(const struct hist *h, struct buf *b)
+{
 	buf_puts(b, ",\"denials_per_hour\":{\"first_hour\":");
 	json_str(b, h->n ? h->first : NULL);
 	buf_puts(b, ",\"counts\":[");
 	for (size_t i = 0; i < h->n; i++)
 		buf_printf(b, "%s%lld", i ? "," : "", h->counts[i]);
 	buf_puts(b, "]}");
-	static const char *const sc_keys[] = {"log_group", "window_start", "window_end", "status", "rows",
-					      "queries", "bytes_scanned", "records_scanned", "records_matched",
-					      "truncated_windows", "missing_windows", NULL};
-	static const unsigned char sc_num[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1};
-	json_rows(b, "scans", &r->scans, sc_keys, sc_num);
+}
+
+static void json_creators(const struct report *r, struct buf *b)
+{
 	buf_puts(b, ",\"cluster_creator\":[");
 	for (size_t i = 0; i < r->ncreators; i++) {
 		buf_puts(b, i ? ",{\"arn\":" : "{\"arn\":");
@@ -1039,7 +1092,34 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 		buf_printf(b, ",\"grants\":%lld}", r->creators[i].grants);
 	}
 	buf_puts(b, "]}\n");
-	buf_free(&fix);
+}
+
+/* The row lists' keys, in column order; a 1 in *_num prints the column as
+ * a number. */
+static void render_json(const struct report_opts *o, const struct report *r, const struct hist *h, struct buf *b)
+{
+	static const char *const class_keys[] = {"class", "denials", "principals", "first_seen", "last_seen", NULL};
+	static const unsigned char class_num[] = {0, 1, 1, 0, 0};
+	static const char *const pr_keys[] = {"principal", "denials", "first_seen", "last_seen", "classes", "expected", NULL};
+	static const unsigned char pr_num[] = {0, 1, 0, 0, 0, 1};
+	static const char *const br_keys[] = {"first_error", "log_group", "message", "not_mapped_denials",
+					      "cluster", "config_error_lines", "last_error", NULL};
+	static const unsigned char br_num[] = {0, 0, 0, 1, 0, 1, 0};
+	static const char *const fr_keys[] = {"principal", "first_seen", "last_seen", "granted", "denied", NULL};
+	static const unsigned char fr_num[] = {0, 0, 0, 1, 1};
+	static const char *const sc_keys[] = {"log_group", "window_start", "window_end", "status", "rows",
+					      "queries", "bytes_scanned", "records_scanned", "records_matched",
+					      "truncated_windows", "missing_windows", NULL};
+	static const unsigned char sc_num[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1};
+	json_window_totals(o, r, b);
+	json_rows(b, "denials_by_class", &r->by_class, class_keys, class_num);
+	json_rows(b, "denials_by_principal", &r->by_principal, pr_keys, pr_num);
+	json_findings(o, r, b);
+	json_rows(b, "aws_auth_broken", &r->breaks, br_keys, br_num);
+	json_rows(b, "new_principals", &r->fresh, fr_keys, fr_num);
+	json_hours(h, b);
+	json_rows(b, "scans", &r->scans, sc_keys, sc_num);
+	json_creators(r, b);
 }
 
 int report_print(const struct report_opts *o, const struct report *r, FILE *out, long long *denials, char *err,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hotpath.h"
 #include "status.h"
 #include "store.h"
 
@@ -168,6 +169,15 @@ static void *array_room(void *v, size_t *cap, size_t n, size_t size)
 	return nv;
 }
 
+/* array_room for an array indexed by slots s as well: v with room for
+ * element n and s with room for its slot, or NULL when out of memory. */
+static void *indexed_room(struct slots *s, void *v, size_t *cap, size_t n, size_t size, size_t hash_off)
+{
+	if (slots_room(s, n, v, size, hash_off) != 0)
+		return NULL;
+	return array_room(v, cap, n, size);
+}
+
 /* ---- sums in memory, keyed by a byte string ---- */
 
 #define TS_MAX 32 /* "YYYY-MM-DDTHH:MM:SSZ" and then some */
@@ -235,9 +245,7 @@ static struct entry *map_get(struct map *m, const char *ts, int64_t id)
 		if (e->hash == h && e->klen == klen && memcmp(e->key, k, klen) == 0)
 			return e;
 	}
-	if (slots_room(sl, m->n, m->v, sizeof(*m->v), offsetof(struct entry, hash)) != 0)
-		return NULL;
-	struct entry *v = array_room(m->v, &m->cap, m->n, sizeof(*v));
+	struct entry *v = indexed_room(sl, m->v, &m->cap, m->n, sizeof(*v), offsetof(struct entry, hash));
 	if (!v)
 		return NULL;
 	m->v = v;
@@ -263,12 +271,18 @@ static void ts_copy(char dst[TS_MAX], const char *ts)
 	memcpy(dst, ts, n + 1);
 }
 
+/* Widens [first, last] to ts; empty: the span has no time yet. */
+static ALWAYS_INLINE void widen(char first[TS_MAX], char last[TS_MAX], const char *ts, int empty)
+{
+	if (empty || strcmp(ts, first) < 0)
+		ts_copy(first, ts);
+	if (empty || strcmp(ts, last) > 0)
+		ts_copy(last, ts);
+}
+
 static void seen(struct entry *e, const char *ts, int64_t id)
 {
-	if (strcmp(ts, e->first) < 0)
-		ts_copy(e->first, ts);
-	if (strcmp(ts, e->last) > 0)
-		ts_copy(e->last, ts);
+	widen(e->first, e->last, ts, 0);
 	if (id < e->id)
 		e->id = id;
 }
@@ -422,9 +436,7 @@ static const struct attr *attr_get(struct batch *b, int t, int64_t id, int *sqlr
 	for (size_t i = sl->n ? SLOT_FIRST(sl, h) : 0; sl->n && sl->slot[i]; i = SLOT_NEXT(sl, i))
 		if (a->v[sl->slot[i] - 1].id == id)
 			return &a->v[sl->slot[i] - 1];
-	if (slots_room(sl, a->n, a->v, sizeof(*a->v), offsetof(struct attr, hash)) != 0)
-		return NULL;
-	struct attr *v = array_room(a->v, &a->cap, a->n, sizeof(*v));
+	struct attr *v = indexed_room(sl, a->v, &a->cap, a->n, sizeof(*v), offsetof(struct attr, hash));
 	if (!v)
 		return NULL;
 	a->v = v;
@@ -537,128 +549,237 @@ static int add_cfg(struct batch *b, const char *group, const char *ts)
 
 #define ROW_OOM (-1)
 
+/* One row of scan_sql and what the events view joins to it; ident and
+ * error are NULL when the row has none (or the join finds none). */
+struct row {
+	int64_t id;
+	const char *ts;
+	size_t ts_len;
+	const char *kind;
+	const struct attr *stream, *ident, *error;
+	int64_t expected; /* identities.expected */
+	int granted, denied, has_outcome, is_access, is_cfg;
+};
+
+/* The helpers below run once per stored row (the rollups are 7-10 % of an
+ * import's CPU, bench/README.md): forced inline, so that add_row's pieces
+ * cost no calls. */
+
+/* *out = the row id of table t, NULL when the view's join finds none.
+ * 0, ROW_OOM, or an SQLite error code. */
+static ALWAYS_INLINE int attr_found(struct batch *b, int t, int64_t id, const struct attr **out)
+{
+	int rc;
+	const struct attr *a = attr_get(b, t, id, &rc);
+	if (!a)
+		return rc ? rc : ROW_OOM;
+	*out = a->found ? a : NULL;
+	return 0;
+}
+
+/* Rows come in time order mostly: most share the previous row's minute,
+ * which is checked before the hash table. */
+static ALWAYS_INLINE int add_minute(struct batch *b, const struct row *r)
+{
+	struct map *m = &b->m[MINUTES];
+	struct entry *e = b->last_minute ? &m->v[b->last_minute - 1] : NULL;
+	if (!e || r->ts_len < 16 || e->klen != 1 + 4 + 16 || memcmp(e->key + 5, r->ts, 16) != 0) {
+		buf_reset(&m->key);
+		key_text(m, r->ts, r->ts_len < 16 ? r->ts_len : 16);
+		if (!(e = map_get(m, r->ts, r->id)))
+			return ROW_OOM;
+		b->last_minute = (size_t)(e - m->v) + 1;
+	}
+	e->c[0]++;
+	e->c[1] += r->granted;
+	e->c[2] += r->denied;
+	e->c[3] += r->denied && r->expected == 0;
+	e->c[4] += r->kind && !strcmp(r->kind, "sts_response");
+	e->c[5] += r->is_cfg;
+	return 0;
+}
+
+/* What the row adds to its identity's sums (fold_identities moves them
+ * into the principal tables once per batch). */
+static ALWAYS_INLINE void add_to_identity(const struct row *r)
+{
+	struct attr *ia = (struct attr *)r->ident;
+	if (!ia->min_id || r->id < ia->min_id)
+		ia->min_id = r->id;
+	if (r->is_access) {
+		widen(ia->afirst, ia->alast, r->ts, !ia->access[3]);
+		ia->access[0] += r->granted;
+		ia->access[1] += r->denied;
+		ia->access[2] += r->has_outcome;
+		ia->access[3]++;
+	}
+	if (r->granted) {
+		widen(ia->gfirst, ia->glast, r->ts, !ia->grants);
+		ia->grants++;
+	}
+}
+
+/* in_break of a not_mapped (or unclassified) denial in log group group. */
+static ALWAYS_INLINE int in_break_of(struct batch *b, const char *group, const struct row *r, int64_t *in_break)
+{
+	sqlite3_bind_text(b->in_break, 1, group, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->in_break, 2, r->ts, (int)r->ts_len, SQLITE_STATIC);
+	int rc = sqlite3_step(b->in_break);
+	if (rc == SQLITE_ROW)
+		*in_break = sqlite3_column_int64(b->in_break, 0);
+	sqlite3_reset(b->in_break);
+	return rc == SQLITE_ROW ? 0 : rc;
+}
+
+/* A denial, into rollup_denials' hour and rollup_denial_pairs. */
+static ALWAYS_INLINE int add_denial(struct batch *b, const char *group, const struct row *r)
+{
+	/* identities: arn, username, uid, principal_arn; errors: class, region */
+	const char *cls = r->error ? r->error->s[0] : NULL, *region = r->error ? r->error->s[1] : NULL;
+	const char *parn = r->ident ? r->ident->s[3] : NULL;
+	const char *cluster = r->stream->s[1];
+	int64_t in_break = 0;
+	int rc;
+	if ((!cls || !strcmp(cls, "not_mapped")) && (rc = in_break_of(b, group, r, &in_break)) != 0)
+		return rc;
+	struct map *m = &b->m[DENIALS];
+	struct entry *e;
+	buf_reset(&m->key);
+	key_text(m, r->ts, r->ts_len < 13 ? r->ts_len : 13);
+	key_text(m, cls, cls ? r->error->len[0] : 0);
+	key_text(m, parn, parn ? r->ident->len[3] : 0);
+	key_text(m, cluster ? cluster : "", cluster ? r->stream->len[1] : 0);
+	key_text(m, group, strlen(group));
+	key_text(m, region ? region : "", region ? r->error->len[1] : 0);
+	key_int(m, r->expected);
+	key_int(m, in_break);
+	key_int(m, b->seg);
+	if (!(e = map_get(m, r->ts, r->id)))
+		return ROW_OOM;
+	seen(e, r->ts, r->id);
+	e->c[0]++;
+	m = &b->m[PAIRS];
+	buf_reset(&m->key);
+	key_text(m, cls, cls ? r->error->len[0] : 0);
+	key_text(m, parn, parn ? r->ident->len[3] : 0);
+	if (!(e = map_get(m, r->ts, r->id)))
+		return ROW_OOM;
+	seen(e, r->ts, r->id);
+	return 0;
+}
+
 /* Sums one row of scan_sql into the maps: the same values the events
  * view gives for it. 0, ROW_OOM, or an SQLite error code. */
 static int add_row(struct batch *b, sqlite3_stmt *st, const char *ts, size_t ts_len)
 {
 	/* As few sqlite3_column_* calls as will do: each takes the
 	 * connection's mutex. NULL ids read as 0 (rowids start at 1). */
-	int64_t id = sqlite3_column_int64(st, 0);
-	const char *kind = (const char *)sqlite3_column_text(st, 2);
+	struct row r = {.id = sqlite3_column_int64(st, 0), .ts = ts, .ts_len = ts_len,
+			.kind = (const char *)sqlite3_column_text(st, 2)};
 	const char *outcome = (const char *)sqlite3_column_text(st, 3);
 	int64_t identity_id = sqlite3_column_int64(st, 5), error_id = sqlite3_column_int64(st, 6);
-	const struct attr *stream, *ident = NULL, *error = NULL;
-	struct entry *e;
-	struct map *m;
-	int rc;
+	int rc = attr_found(b, A_STREAM, sqlite3_column_int64(st, 4), &r.stream);
+	if (rc || !r.stream)
+		return rc; /* no stream: the view's inner join drops the row */
+	if (identity_id && (rc = attr_found(b, A_IDENTITY, identity_id, &r.ident)) != 0)
+		return rc;
+	if (error_id && (rc = attr_found(b, A_ERROR, error_id, &r.error)) != 0)
+		return rc;
+	r.expected = r.ident ? r.ident->num : 0;
+	r.granted = outcome && !strcmp(outcome, "granted");
+	r.denied = outcome && !strcmp(outcome, "denied");
+	r.has_outcome = outcome != NULL;
+	r.is_access = r.kind && !strcmp(r.kind, "access");
+	r.is_cfg = r.kind && !strcmp(r.kind, "config_error");
 
-	stream = attr_get(b, A_STREAM, sqlite3_column_int64(st, 4), &rc);
-	if (!stream)
-		return rc ? rc : ROW_OOM;
-	if (!stream->found)
-		return 0; /* the view's inner join drops it */
-	if (identity_id) {
-		ident = attr_get(b, A_IDENTITY, identity_id, &rc);
-		if (!ident)
-			return rc ? rc : ROW_OOM;
-		if (!ident->found)
-			ident = NULL;
-	}
-	if (error_id) {
-		error = attr_get(b, A_ERROR, error_id, &rc);
-		if (!error)
-			return rc ? rc : ROW_OOM;
-		if (!error->found)
-			error = NULL;
-	}
-	/* identities: arn, username, uid, principal_arn; errors: class, region */
-	const char *parn = ident ? ident->s[3] : NULL;
-	int64_t expected = ident ? ident->num : 0;
-	int granted = outcome && !strcmp(outcome, "granted"), denied = outcome && !strcmp(outcome, "denied");
-	int is_access = kind && !strcmp(kind, "access"), is_cfg = kind && !strcmp(kind, "config_error");
-
-	while (b->bi < b->nbound && b->bound[b->bi] <= id)
+	while (b->bi < b->nbound && b->bound[b->bi] <= r.id)
 		b->seg = b->bound[b->bi++];
-
-	/* rows come in time order mostly: most share the previous row's minute */
-	m = &b->m[MINUTES];
-	e = b->last_minute ? &m->v[b->last_minute - 1] : NULL;
-	if (!e || ts_len < 16 || e->klen != 1 + 4 + 16 || memcmp(e->key + 5, ts, 16) != 0) {
-		buf_reset(&m->key);
-		key_text(m, ts, ts_len < 16 ? ts_len : 16);
-		if (!(e = map_get(m, ts, id)))
-			return ROW_OOM;
-		b->last_minute = (size_t)(e - m->v) + 1;
-	}
-	e->c[0]++;
-	e->c[1] += granted;
-	e->c[2] += denied;
-	e->c[3] += denied && expected == 0;
-	e->c[4] += kind && !strcmp(kind, "sts_response");
-	e->c[5] += is_cfg;
-
-	if (ident) {
-		struct attr *ia = (struct attr *)ident;
-		if (!ia->min_id || id < ia->min_id)
-			ia->min_id = id;
-		if (is_access) {
-			if (!ia->access[3] || strcmp(ts, ia->afirst) < 0)
-				ts_copy(ia->afirst, ts);
-			if (!ia->access[3] || strcmp(ts, ia->alast) > 0)
-				ts_copy(ia->alast, ts);
-			ia->access[0] += granted;
-			ia->access[1] += denied;
-			ia->access[2] += outcome != NULL;
-			ia->access[3]++;
-		}
-		if (granted) {
-			if (!ia->grants || strcmp(ts, ia->gfirst) < 0)
-				ts_copy(ia->gfirst, ts);
-			if (!ia->grants || strcmp(ts, ia->glast) > 0)
-				ts_copy(ia->glast, ts);
-			ia->grants++;
-		}
-	}
-	const char *group = stream->s[0] ? stream->s[0] : "";
-	if (denied) {
-		const char *cls = error ? error->s[0] : NULL, *region = error ? error->s[1] : NULL;
-		const char *cluster = stream->s[1];
-		int64_t in_break = 0;
-		if (!cls || !strcmp(cls, "not_mapped")) {
-			sqlite3_bind_text(b->in_break, 1, group, -1, SQLITE_STATIC);
-			sqlite3_bind_text(b->in_break, 2, ts, (int)ts_len, SQLITE_STATIC);
-			rc = sqlite3_step(b->in_break);
-			if (rc == SQLITE_ROW)
-				in_break = sqlite3_column_int64(b->in_break, 0);
-			sqlite3_reset(b->in_break);
-			if (rc != SQLITE_ROW)
-				return rc;
-		}
-		m = &b->m[DENIALS];
-		buf_reset(&m->key);
-		key_text(m, ts, ts_len < 13 ? ts_len : 13);
-		key_text(m, cls, cls ? error->len[0] : 0);
-		key_text(m, parn, parn ? ident->len[3] : 0);
-		key_text(m, cluster ? cluster : "", cluster ? stream->len[1] : 0);
-		key_text(m, group, strlen(group));
-		key_text(m, region ? region : "", region ? error->len[1] : 0);
-		key_int(m, expected);
-		key_int(m, in_break);
-		key_int(m, b->seg);
-		if (!(e = map_get(m, ts, id)))
-			return ROW_OOM;
-		seen(e, ts, id);
-		e->c[0]++;
-		m = &b->m[PAIRS];
-		buf_reset(&m->key);
-		key_text(m, cls, cls ? error->len[0] : 0);
-		key_text(m, parn, parn ? ident->len[3] : 0);
-		if (!(e = map_get(m, ts, id)))
-			return ROW_OOM;
-		seen(e, ts, id);
-	}
-	if (is_cfg && add_cfg(b, group, ts) != 0)
+	if ((rc = add_minute(b, &r)) != 0)
+		return rc;
+	if (r.ident)
+		add_to_identity(&r);
+	const char *group = r.stream->s[0] ? r.stream->s[0] : "";
+	if (r.denied && (rc = add_denial(b, group, &r)) != 0)
+		return rc;
+	if (r.is_cfg && add_cfg(b, group, ts) != 0)
 		return ROW_OOM;
+	return 0;
+}
+
+/* late_breaks' statements, and the (hour, log group)s it recomputes:
+ * at most two hours per config error. */
+struct late {
+	sqlite3_stmt *find, *del, *ins;
+	char (*hour)[TS_MAX];
+	const char **group;
+	size_t n;
+};
+
+static int late_prepare(sqlite3 *db, struct late *l)
+{
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT DISTINCT hour FROM rollup_denials"
+				    " WHERE hour IN (substr(?2, 1, 13), substr(strftime('%Y-%m-%dT%H:%M:%SZ', ?2, '+1 hour'), 1, 13))"
+				    " AND (error_class = 'not_mapped' OR error_class = " RU_NULL ") AND log_group = ?1 AND in_break = 0"
+				    " AND last_ts >= ?2 AND first_ts < strftime('%Y-%m-%dT%H:%M:%SZ', ?2, '+1 hour')",
+				    -1, &l->find, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"DELETE FROM rollup_denials WHERE hour = ?1 AND (error_class = 'not_mapped' OR error_class = " RU_NULL ")"
+					" AND log_group = ?2",
+					-1, &l->del, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"INSERT INTO rollup_denials " DENIAL_SELECT " WHERE d.id IN (SELECT id FROM event_rows"
+					"  INDEXED BY event_rows_denied_ts WHERE outcome = 'denied'"
+					"  AND ts >= ?1 || ':00:00Z' AND ts <= ?1 || ':59:59Z') AND substr(d.ts, 1, 13) = ?1"
+					" AND (d.error_class = 'not_mapped' OR d.error_class IS NULL) AND d.log_group = ?2 AND d.id <= ?3"
+					DENIAL_GROUP,
+					-1, &l->ins, NULL);
+	return rc;
+}
+
+/* Collects the hours of rollup_denials that the batch's config errors
+ * turn into a break; 0 or an SQLite error code. */
+static int late_find(const struct batch *b, struct late *l)
+{
+	for (size_t i = 0; i < b->ncfg; i++) {
+		sqlite3_bind_text(l->find, 1, b->cfg_group[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(l->find, 2, b->cfg_ts[i], -1, SQLITE_STATIC);
+		int step;
+		while ((step = sqlite3_step(l->find)) == SQLITE_ROW) {
+			const char *hour = (const char *)sqlite3_column_text(l->find, 0);
+			size_t k;
+			for (k = 0; k < l->n; k++)
+				if (!strcmp(l->hour[k], hour) && !strcmp(l->group[k], b->cfg_group[i]))
+					break;
+			if (k < l->n)
+				continue;
+			snprintf(l->hour[l->n], TS_MAX, "%s", hour);
+			l->group[l->n++] = b->cfg_group[i];
+		}
+		sqlite3_reset(l->find);
+		if (step != SQLITE_DONE)
+			return step;
+	}
+	return 0;
+}
+
+/* Recomputed after the search: a deleted hour must not be found again. */
+static int late_recompute(struct late *l, int64_t wm)
+{
+	for (size_t k = 0; k < l->n; k++) {
+		sqlite3_bind_text(l->del, 1, l->hour[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(l->del, 2, l->group[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(l->ins, 1, l->hour[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(l->ins, 2, l->group[k], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(l->ins, 3, wm);
+		int ok = sqlite3_step(l->del) == SQLITE_DONE && sqlite3_step(l->ins) == SQLITE_DONE;
+		sqlite3_reset(l->del);
+		sqlite3_reset(l->ins);
+		if (!ok)
+			return SQLITE_ERROR;
+	}
 	return 0;
 }
 
@@ -669,76 +790,23 @@ static int add_row(struct batch *b, sqlite3_stmt *st, const char *ts, size_t ts_
  * this finds nothing, from two index lookups per config error. */
 static int late_breaks(sqlite3 *db, struct batch *b, int64_t wm, char *err, size_t err_sz)
 {
-	sqlite3_stmt *find = NULL, *del = NULL, *ins = NULL;
-	char (*done)[TS_MAX] = NULL;
-	char **done_group = NULL;
-	size_t ndone = 0;
+	struct late l = {0};
 	int rc = AL_OK;
 	if (!b->ncfg)
 		return AL_OK;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT DISTINCT hour FROM rollup_denials"
-			       " WHERE hour IN (substr(?2, 1, 13), substr(strftime('%Y-%m-%dT%H:%M:%SZ', ?2, '+1 hour'), 1, 13))"
-			       " AND (error_class = 'not_mapped' OR error_class = " RU_NULL ") AND log_group = ?1 AND in_break = 0"
-			       " AND last_ts >= ?2 AND first_ts < strftime('%Y-%m-%dT%H:%M:%SZ', ?2, '+1 hour')",
-			       -1, &find, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "DELETE FROM rollup_denials WHERE hour = ?1 AND (error_class = 'not_mapped' OR error_class = " RU_NULL ")"
-			       " AND log_group = ?2",
-			       -1, &del, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "INSERT INTO rollup_denials " DENIAL_SELECT " WHERE d.id IN (SELECT id FROM event_rows"
-			       "  INDEXED BY event_rows_denied_ts WHERE outcome = 'denied'"
-			       "  AND ts >= ?1 || ':00:00Z' AND ts <= ?1 || ':59:59Z') AND substr(d.ts, 1, 13) = ?1"
-			       " AND (d.error_class = 'not_mapped' OR d.error_class IS NULL) AND d.log_group = ?2 AND d.id <= ?3"
-			       DENIAL_GROUP,
-			       -1, &ins, NULL) != SQLITE_OK) {
+	if (late_prepare(db, &l) != SQLITE_OK) {
 		rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
-		goto out;
-	}
-	done = malloc(b->ncfg * 2 * sizeof(*done));
-	done_group = malloc(b->ncfg * 2 * sizeof(*done_group));
-	if (!done || !done_group) {
+	} else if (!(l.hour = malloc(b->ncfg * 2 * sizeof(*l.hour))) ||
+		   !(l.group = malloc(b->ncfg * 2 * sizeof(*l.group)))) {
 		rc = oom(err, err_sz);
-		goto out;
+	} else if (late_find(b, &l) != 0 || late_recompute(&l, wm) != 0) {
+		rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
 	}
-	for (size_t i = 0; i < b->ncfg && !rc; i++) {
-		sqlite3_bind_text(find, 1, b->cfg_group[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(find, 2, b->cfg_ts[i], -1, SQLITE_STATIC);
-		int step;
-		while ((step = sqlite3_step(find)) == SQLITE_ROW) {
-			const char *hour = (const char *)sqlite3_column_text(find, 0);
-			size_t k;
-			for (k = 0; k < ndone; k++)
-				if (!strcmp(done[k], hour) && !strcmp(done_group[k], b->cfg_group[i]))
-					break;
-			if (k < ndone)
-				continue;
-			snprintf(done[ndone], TS_MAX, "%s", hour);
-			done_group[ndone++] = b->cfg_group[i];
-		}
-		sqlite3_reset(find);
-		if (step != SQLITE_DONE)
-			rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
-	}
-	/* Recomputed after the search: a deleted hour must not be found again. */
-	for (size_t k = 0; k < ndone && !rc; k++) {
-		sqlite3_bind_text(del, 1, done[k], -1, SQLITE_STATIC);
-		sqlite3_bind_text(del, 2, done_group[k], -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 1, done[k], -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, done_group[k], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 3, wm);
-		if (sqlite3_step(del) != SQLITE_DONE || sqlite3_step(ins) != SQLITE_DONE)
-			rc = store_sql_error(db, SQLITE_ERROR, "cannot update the rollups", err, err_sz);
-		sqlite3_reset(del);
-		sqlite3_reset(ins);
-	}
-out:
-	free(done);
-	free(done_group);
-	sqlite3_finalize(find);
-	sqlite3_finalize(del);
-	sqlite3_finalize(ins);
+	free(l.hour);
+	free(l.group);
+	sqlite3_finalize(l.find);
+	sqlite3_finalize(l.del);
+	sqlite3_finalize(l.ins);
 	return rc;
 }
 

@@ -715,105 +715,98 @@ fail:
 	return rc;
 }
 
-int store_open(const char *path, enum store_mode mode, struct store **out, char *err, size_t err_sz)
+static int open_readonly(struct store *s, const char *path, char *err, size_t err_sz)
 {
-	int rc = AL_OK, version = 0, app_id = 0, sqlrc;
-	struct store *s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(err, err_sz, "out of memory");
-		return AL_SOFTWARE;
+	if (access(path, F_OK) != 0) {
+		snprintf(err, err_sz, "no database at %s (run 'authlog-scan import' first)", path);
+		return AL_NOINPUT;
 	}
-	if (mode == STORE_READONLY) {
-		if (access(path, F_OK) != 0) {
-			snprintf(err, err_sz, "no database at %s (run 'authlog-scan import' first)", path);
-			rc = AL_NOINPUT;
-			goto fail;
-		}
-		sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-		if (sqlrc != SQLITE_OK) {
-			rc = store_sql_error(s->db, sqlrc, path, err, err_sz);
-			goto fail;
-		}
-		rc = exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
-		if (rc)
-			goto fail;
-	} else {
-		rc = store_mkdir_parents(path, err, err_sz);
-		if (rc)
-			goto fail;
-		/* Create the file ourselves so it is 0600 from the first byte;
-		 * SQLite gives the -wal and -shm files the same mode. */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			snprintf(err, err_sz, "cannot create %s: %s", path, strerror(errno));
-			rc = AL_CANTCREAT;
-			goto fail;
-		}
-		close(fd);
-		/* NOMUTEX: a connection is only used by the thread that opened it
-		 * (fetch workers never touch the store); SQLite's per-call mutexes
-		 * were 1.5 % of an import. */
-		sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-		if (sqlrc != SQLITE_OK) {
-			rc = store_sql_error(s->db, sqlrc, path, err, err_sz);
-			goto fail;
-		}
+	int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (sqlrc != SQLITE_OK)
+		return store_sql_error(s->db, sqlrc, path, err, err_sz);
+	return exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
+}
+
+static int open_writable(struct store *s, const char *path, char *err, size_t err_sz)
+{
+	int rc = store_mkdir_parents(path, err, err_sz);
+	if (rc)
+		return rc;
+	/* Create the file ourselves so it is 0600 from the first byte;
+	 * SQLite gives the -wal and -shm files the same mode. */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, err_sz, "cannot create %s: %s", path, strerror(errno));
+		return AL_CANTCREAT;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
-	sqlite3_extended_result_codes(s->db, 1);
-	if (pragma_int(s->db, "PRAGMA user_version", &version) != 0 ||
-	    pragma_int(s->db, "PRAGMA application_id", &app_id) != 0) {
-		rc = store_sql_error(s->db, SQLITE_NOTADB, path, err, err_sz);
-		goto fail;
-	}
+	close(fd);
+	/* NOMUTEX: a connection is only used by the thread that opened it
+	 * (fetch workers never touch the store); SQLite's per-call mutexes
+	 * were 1.5 % of an import. */
+	int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	return sqlrc == SQLITE_OK ? AL_OK : store_sql_error(s->db, sqlrc, path, err, err_sz);
+}
+
+/* *version: the file's schema version, which must be ours (or, to write,
+ * older: the caller migrates it). */
+static int check_schema(struct store *s, const char *path, enum store_mode mode, int *version, char *err,
+			size_t err_sz)
+{
+	int app_id = 0;
+	*version = 0;
+	if (pragma_int(s->db, "PRAGMA user_version", version) != 0 ||
+	    pragma_int(s->db, "PRAGMA application_id", &app_id) != 0)
+		return store_sql_error(s->db, SQLITE_NOTADB, path, err, err_sz);
 	if (app_id != 0 && app_id != APPLICATION_ID) {
 		snprintf(err, err_sz, "%s is an SQLite database of another application", path);
-		rc = AL_DATAERR;
-		goto fail;
+		return AL_DATAERR;
 	}
-	if (version > STORE_SCHEMA_VERSION) {
+	if (*version > STORE_SCHEMA_VERSION) {
 		snprintf(err, err_sz,
 			 "%s has schema version %d, newer than this authlog-scan supports (%d); upgrade authlog-scan",
-			 path, version, STORE_SCHEMA_VERSION);
-		rc = AL_DATAERR;
-		goto fail;
+			 path, *version, STORE_SCHEMA_VERSION);
+		return AL_DATAERR;
 	}
-	if (mode == STORE_READONLY) {
-		if (version < STORE_SCHEMA_VERSION) {
-			snprintf(err, err_sz, "%s has schema version %d; run 'authlog-scan import' once to migrate it",
-				 path, version);
-			rc = version == 0 ? AL_NOINPUT : AL_DATAERR;
-			goto fail;
-		}
-		*out = s;
-		return AL_OK;
+	if (mode == STORE_READONLY && *version < STORE_SCHEMA_VERSION) {
+		snprintf(err, err_sz, "%s has schema version %d; run 'authlog-scan import' once to migrate it", path,
+			 *version);
+		return *version == 0 ? AL_NOINPUT : AL_DATAERR;
 	}
+	return AL_OK;
+}
+
+/* A write connection: its settings, authlog_key() for the migrations,
+ * the schema brought to this version, and the identity index rebuilt if
+ * an import that deferred it was killed. */
+static int prepare_schema(struct store *s, const char *path, int version, char *err, size_t err_sz)
+{
 	/* page_size only takes on a new file (before WAL is set): 16 KiB pages
 	 * hold a whole ~1 KiB row set per page with less B-tree overhead. The
 	 * 32 MiB page cache keeps the index leaves an import appends to in
 	 * memory; peak RSS stays well under 64 MB. */
-	rc = exec_sql(s->db,
-		      "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-		      " PRAGMA cache_size = -32768",
-		      path, err, err_sz);
+	int rc = exec_sql(s->db,
+			  "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			  " PRAGMA cache_size = -32768",
+			  path, err, err_sz);
 	if (rc)
-		goto fail;
-	sqlrc = sqlite3_create_function(s->db, "authlog_key", -1,
-					SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-					sql_authlog_key, NULL, NULL);
-	if (sqlrc != SQLITE_OK) {
-		rc = store_sql_error(s->db, sqlrc, path, err, err_sz);
-		goto fail;
-	}
+		return rc;
+	int sqlrc = sqlite3_create_function(s->db, "authlog_key", -1,
+					    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+					    sql_authlog_key, NULL, NULL);
+	if (sqlrc != SQLITE_OK)
+		return store_sql_error(s->db, sqlrc, path, err, err_sz);
 	if (version < STORE_SCHEMA_VERSION) {
 		rc = migrate(s->db, version, err, err_sz);
 		if (rc)
-			goto fail;
+			return rc;
 	}
-	rc = exec_sql(s->db, IDENTITY_INDEX, "cannot index the events", err, err_sz);
-	if (rc)
-		goto fail;
-	sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
+	return exec_sql(s->db, IDENTITY_INDEX, "cannot index the events", err, err_sz);
+}
+
+/* The statements a write connection runs per line or per batch. */
+static int prepare_statements(struct store *s, char *err, size_t err_sz)
+{
+	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
 	if (sqlrc == SQLITE_OK)
 		sqlrc = sqlite3_prepare_v3(s->db,
 					   "INSERT OR IGNORE INTO fixes(class, principal, cluster, region, fix)"
@@ -835,15 +828,36 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 			sqlrc = sqlite3_prepare_v3(s->db, intern_sql[i].add, -1, SQLITE_PREPARE_PERSISTENT,
 						   &interns[i]->add, NULL);
 	}
-	if (sqlrc != SQLITE_OK) {
-		rc = store_sql_error(s->db, sqlrc, "cannot prepare statements", err, err_sz);
-		goto fail;
+	if (sqlrc != SQLITE_OK)
+		return store_sql_error(s->db, sqlrc, "cannot prepare statements", err, err_sz);
+	return AL_OK;
+}
+
+int store_open(const char *path, enum store_mode mode, struct store **out, char *err, size_t err_sz)
+{
+	int version, rc;
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	rc = mode == STORE_READONLY ? open_readonly(s, path, err, err_sz) : open_writable(s, path, err, err_sz);
+	if (!rc) {
+		sqlite3_busy_timeout(s->db, 5000);
+		sqlite3_extended_result_codes(s->db, 1);
+		rc = check_schema(s, path, mode, &version, err, err_sz);
+	}
+	if (!rc && mode != STORE_READONLY) {
+		rc = prepare_schema(s, path, version, err, err_sz);
+		if (!rc)
+			rc = prepare_statements(s, err, err_sz);
+	}
+	if (rc) {
+		store_close(s);
+		return rc;
 	}
 	*out = s;
 	return AL_OK;
-fail:
-	store_close(s);
-	return rc;
 }
 
 void store_close(struct store *s)
@@ -1054,60 +1068,142 @@ int store_put_fix(struct store *s, const char *cls, const char *principal, const
 	return rc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, rc, "cannot store fix", err, err_sz);
 }
 
-int store_import_begin(struct store *s, const char *source, int64_t *import_id, char *err, size_t err_sz)
+/* ---- one-shot statements: imports, scan_runs, scan_windows ---- */
+
+/* A parameter ?N of a one-shot statement. ARG_ID binds NULL for 0 (no
+ * such row), ARG_TEXT NULL for a NULL string; ARG_TIME binds the
+ * ISO-8601 text the tables keep. */
+struct arg {
+	enum { ARG_INT, ARG_ID, ARG_REAL, ARG_TEXT, ARG_TIME } type;
+	int64_t i;
+	double d;
+	const char *s;
+};
+#define INT_ARG(v) {.type = ARG_INT, .i = (v)}
+#define ID_ARG(v) {.type = ARG_ID, .i = (v)}
+#define REAL_ARG(v) {.type = ARG_REAL, .d = (v)}
+#define TEXT_ARG(v) {.type = ARG_TEXT, .s = (v)}
+#define TIME_ARG(v) {.type = ARG_TIME, .i = (v)}
+#define NARGS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void bind_arg(sqlite3_stmt *st, int i, const struct arg *a)
+{
+	char iso[TIME_ISO_LEN];
+	switch (a->type) {
+	case ARG_INT:
+		sqlite3_bind_int64(st, i, a->i);
+		break;
+	case ARG_ID:
+		bind_id(st, i, a->i);
+		break;
+	case ARG_REAL:
+		sqlite3_bind_double(st, i, a->d);
+		break;
+	case ARG_TEXT:
+		bind_text(st, i, a->s);
+		break;
+	case ARG_TIME:
+		time_format(a->i, iso);
+		sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
+		break;
+	}
+}
+
+/* Prepares sql with args bound as ?1..: these statements run a few times
+ * per import or per scan window, so caching them buys nothing. */
+static int prep(struct store *s, const char *sql, const struct arg *args, size_t nargs, sqlite3_stmt **st,
+		const char *what, char *err, size_t err_sz)
+{
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(s->db, rc, what, err, err_sz);
+	for (size_t k = 0; k < nargs; k++)
+		bind_arg(*st, (int)k + 1, &args[k]);
+	return AL_OK;
+}
+
+/* Runs a statement that returns no rows; *rowid (when not NULL) gets the
+ * row an INSERT added. */
+static int run_once(struct store *s, const char *sql, const struct arg *args, size_t nargs, int64_t *rowid,
+		    const char *what, char *err, size_t err_sz)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db,
-				    "INSERT INTO imports(source, started, first_event_id)"
-				    " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-				    " (SELECT COALESCE(MAX(id), 0) + 1 FROM event_rows))",
-				    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	int rc = prep(s, sql, args, nargs, &st, what, err, err_sz);
+	if (rc)
+		return rc;
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
-	*import_id = sqlite3_last_insert_rowid(s->db);
-	s->import_id = *import_id;
+		return store_sql_error(s->db, rc, what, err, err_sz);
+	if (rowid)
+		*rowid = sqlite3_last_insert_rowid(s->db);
 	return AL_OK;
+}
+
+static int column_time(sqlite3_stmt *st, int i, int64_t *t)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+	return v && time_parse(v, strlen(v), t) == 0 ? 0 : -1;
+}
+
+/* Reads the time in the first column of the one row sql returns (none:
+ * *t = -1, as for NULL); no row is an error unless may_be_empty. */
+static int query_time(struct store *s, const char *sql, const struct arg *args, size_t nargs, int may_be_empty,
+		      int64_t *t, const char *what, char *err, size_t err_sz)
+{
+	sqlite3_stmt *st;
+	*t = -1;
+	int rc = prep(s, sql, args, nargs, &st, what, err, err_sz);
+	if (rc)
+		return rc;
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW && column_time(st, 0, t) != 0)
+		*t = -1;
+	sqlite3_finalize(st);
+	if (step != SQLITE_ROW && !(may_be_empty && step == SQLITE_DONE))
+		return store_sql_error(s->db, step, what, err, err_sz);
+	return AL_OK;
+}
+
+int store_import_begin(struct store *s, const char *source, int64_t *import_id, char *err, size_t err_sz)
+{
+	const struct arg a[] = {TEXT_ARG(source)};
+	int rc = run_once(s,
+			  "INSERT INTO imports(source, started, first_event_id)"
+			  " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+			  " (SELECT COALESCE(MAX(id), 0) + 1 FROM event_rows))",
+			  a, NARGS(a), import_id, "cannot record the import", err, err_sz);
+	if (!rc)
+		s->import_id = *import_id;
+	return rc;
 }
 
 int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
 		     long long skipped, char *err, size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db,
-				    "UPDATE imports SET finished = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-				    " imported = ?2, duplicates = ?3, skipped = ?4 WHERE id = ?1",
-				    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
-	sqlite3_bind_int64(st, 1, import_id);
-	sqlite3_bind_int64(st, 2, imported);
-	sqlite3_bind_int64(st, 3, duplicates);
-	sqlite3_bind_int64(st, 4, skipped);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	const struct arg a[] = {INT_ARG(import_id), INT_ARG(imported), INT_ARG(duplicates), INT_ARG(skipped)};
+	int rc = run_once(s,
+			  "UPDATE imports SET finished = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+			  " imported = ?2, duplicates = ?3, skipped = ?4 WHERE id = ?1",
+			  a, NARGS(a), NULL, "cannot record the import", err, err_sz);
 	s->import_id = 0;
-	return rc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, rc, "cannot record the import", err, err_sz);
+	return rc;
 }
 
 int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_event_id, char *err,
 			     size_t err_sz)
 {
+	const struct arg a[] = {INT_ARG(import_id)};
 	sqlite3_stmt *st;
+	*first_event_id = 0;
 	/* Imports from before version 2 have no first_event_id: their
 	 * smallest event id says the same (a slow scan, once). */
-	int rc = sqlite3_prepare_v2(s->db,
-				    "SELECT COALESCE(first_event_id, (SELECT MIN(id) FROM event_rows WHERE import_id = ?1))"
-				    " FROM imports WHERE id = (CASE WHEN ?1 > 0 THEN ?1 ELSE (SELECT MAX(id) FROM imports) END)",
-				    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_error(s->db, rc, "cannot read the imports", err, err_sz);
-	sqlite3_bind_int64(st, 1, import_id);
-	*first_event_id = 0;
+	int rc = prep(s,
+		      "SELECT COALESCE(first_event_id, (SELECT MIN(id) FROM event_rows WHERE import_id = ?1))"
+		      " FROM imports WHERE id = (CASE WHEN ?1 > 0 THEN ?1 ELSE (SELECT MAX(id) FROM imports) END)",
+		      a, NARGS(a), &st, "cannot read the imports", err, err_sz);
+	if (rc)
+		return rc;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*first_event_id = sqlite3_column_int64(st, 0);
@@ -1117,97 +1213,40 @@ int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_
 	return AL_OK;
 }
 
-/* ---- scan_runs / scan_windows ---- */
-
-/* Prepares sql, binds nothing, for the small one-shot statements below:
- * they run a few times per window, so caching them buys nothing. */
-static int prep(struct store *s, const char *sql, sqlite3_stmt **st, const char *what, char *err, size_t err_sz)
-{
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? AL_OK : store_sql_error(s->db, rc, what, err, err_sz);
-}
-
-static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char *err, size_t err_sz)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, rc, what, err, err_sz);
-}
-
-static void bind_time(sqlite3_stmt *st, int i, int64_t t)
-{
-	char iso[TIME_ISO_LEN];
-	time_format(t, iso);
-	sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
-}
-
-static int column_time(sqlite3_stmt *st, int i, int64_t *t)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-	return v && time_parse(v, strlen(v), t) == 0 ? 0 : -1;
-}
-
 int store_scan_begin(struct store *s, const char *log_group, const char *query, int64_t start, int64_t end,
 		     int64_t *run_id, char *err, size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = prep(s,
-		      "INSERT INTO scan_runs(log_group, query, window_start, window_end, started, import_id)"
-		      " VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?5)",
-		      &st, "cannot record the scan", err, err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, log_group, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, query, -1, SQLITE_STATIC);
-	bind_time(st, 3, start);
-	bind_time(st, 4, end);
-	if (s->import_id)
-		sqlite3_bind_int64(st, 5, s->import_id);
-	else
-		sqlite3_bind_null(st, 5);
-	rc = step_done(s, st, "cannot record the scan", err, err_sz);
-	if (!rc)
-		*run_id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	const struct arg a[] = {TEXT_ARG(log_group), TEXT_ARG(query), TIME_ARG(start), TIME_ARG(end),
+				ID_ARG(s->import_id)};
+	return run_once(s,
+			"INSERT INTO scan_runs(log_group, query, window_start, window_end, started, import_id)"
+			" VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?5)",
+			a, NARGS(a), run_id, "cannot record the scan", err, err_sz);
 }
 
 int store_scan_update(struct store *s, int64_t run_id, const struct store_scan_totals *t, char *err,
 		      size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = prep(s,
-		      "UPDATE scan_runs SET rows = ?2, duplicates = ?3, skipped = ?4, queries = ?5,"
-		      " truncated = ?6, bytes_scanned = ?7, records_scanned = ?8, records_matched = ?9"
-		      " WHERE id = ?1",
-		      &st, "cannot update the scan", err, err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int64(st, 2, t->rows);
-	sqlite3_bind_int64(st, 3, t->duplicates);
-	sqlite3_bind_int64(st, 4, t->skipped);
-	sqlite3_bind_int64(st, 5, t->queries);
-	sqlite3_bind_int64(st, 6, t->truncated);
-	sqlite3_bind_double(st, 7, t->bytes_scanned);
-	sqlite3_bind_double(st, 8, t->records_scanned);
-	sqlite3_bind_double(st, 9, t->records_matched);
-	return step_done(s, st, "cannot update the scan", err, err_sz);
+	const struct arg a[] = {
+		INT_ARG(run_id), INT_ARG(t->rows), INT_ARG(t->duplicates), INT_ARG(t->skipped), INT_ARG(t->queries),
+		INT_ARG(t->truncated), REAL_ARG(t->bytes_scanned), REAL_ARG(t->records_scanned),
+		REAL_ARG(t->records_matched),
+	};
+	return run_once(s,
+			"UPDATE scan_runs SET rows = ?2, duplicates = ?3, skipped = ?4, queries = ?5,"
+			" truncated = ?6, bytes_scanned = ?7, records_scanned = ?8, records_matched = ?9"
+			" WHERE id = ?1",
+			a, NARGS(a), NULL, "cannot update the scan", err, err_sz);
 }
 
 int store_scan_end(struct store *s, int64_t run_id, const char *status, const char *error, char *err,
 		   size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = prep(s,
-		      "UPDATE scan_runs SET status = ?2, error = ?3,"
-		      " finished = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-		      &st, "cannot finish the scan", err, err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	bind_text(st, 3, error);
-	return step_done(s, st, "cannot finish the scan", err, err_sz);
+	const struct arg a[] = {INT_ARG(run_id), TEXT_ARG(status), TEXT_ARG(error)};
+	return run_once(s,
+			"UPDATE scan_runs SET status = ?2, error = ?3,"
+			" finished = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+			a, NARGS(a), NULL, "cannot finish the scan", err, err_sz);
 }
 
 int store_scan_mark_interrupted(struct store *s, char *err, size_t err_sz)
@@ -1223,117 +1262,67 @@ int store_scan_mark_interrupted(struct store *s, char *err, size_t err_sz)
 int store_scan_resume_point(struct store *s, const char *log_group, const char *query, int64_t *last_end,
 			    int64_t *newest_event, char *err, size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc;
-	*last_end = *newest_event = -1;
-	rc = prep(s, "SELECT MAX(window_end) FROM scan_runs WHERE log_group = ?1 AND query = ?2", &st,
-		  "cannot read the last scan", err, err_sz);
+	const struct arg a[] = {TEXT_ARG(log_group), TEXT_ARG(query)};
+	*newest_event = -1;
+	int rc = query_time(s, "SELECT MAX(window_end) FROM scan_runs WHERE log_group = ?1 AND query = ?2", a,
+			    NARGS(a), 0, last_end, "cannot read the last scan", err, err_sz);
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, log_group, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, query, -1, SQLITE_STATIC);
-	int step = sqlite3_step(st);
-	if (step == SQLITE_ROW && column_time(st, 0, last_end) != 0)
-		*last_end = -1;
-	sqlite3_finalize(st);
-	if (step != SQLITE_ROW)
-		return store_sql_error(s->db, step, "cannot read the last scan", err, err_sz);
 	/* ORDER BY ts DESC LIMIT 1 walks event_rows_ts_key from the end instead
 	 * of reading the whole group (no (log_group, ts) index is needed). */
-	rc = prep(s,
-		  "SELECT r.ts FROM event_rows r JOIN streams s ON s.id = r.stream_id"
-		  " WHERE s.log_group = ?1 ORDER BY r.ts DESC LIMIT 1",
-		  &st,
-		  "cannot read the newest event", err, err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, log_group, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW && column_time(st, 0, newest_event) != 0)
-		*newest_event = -1;
-	sqlite3_finalize(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_sql_error(s->db, step, "cannot read the newest event", err, err_sz);
-	return AL_OK;
+	return query_time(s,
+			  "SELECT r.ts FROM event_rows r JOIN streams s ON s.id = r.stream_id"
+			  " WHERE s.log_group = ?1 ORDER BY r.ts DESC LIMIT 1",
+			  a, 1, 1, newest_event, "cannot read the newest event", err, err_sz);
 }
 
 int store_window_add(struct store *s, int64_t run_id, const char *log_group, const char *query, int64_t start,
 		     int64_t end, int64_t *window_id, char *err, size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = prep(s,
-		      "INSERT INTO scan_windows(run_id, log_group, query, start, end) VALUES (?1, ?2, ?3, ?4, ?5)",
-		      &st, "cannot record a scan window", err, err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_text(st, 2, log_group, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, query, -1, SQLITE_STATIC);
-	bind_time(st, 4, start);
-	bind_time(st, 5, end);
-	rc = step_done(s, st, "cannot record a scan window", err, err_sz);
-	if (!rc)
-		*window_id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	const struct arg a[] = {INT_ARG(run_id), TEXT_ARG(log_group), TEXT_ARG(query), TIME_ARG(start),
+				TIME_ARG(end)};
+	return run_once(s, "INSERT INTO scan_windows(run_id, log_group, query, start, end) VALUES (?1, ?2, ?3, ?4, ?5)",
+			a, NARGS(a), window_id, "cannot record a scan window", err, err_sz);
 }
 
 int store_window_done(struct store *s, int64_t window_id, char *err, size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = prep(s, "DELETE FROM scan_windows WHERE id = ?1", &st, "cannot record a fetched window", err,
-		      err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, window_id);
-	return step_done(s, st, "cannot record a fetched window", err, err_sz);
+	const struct arg a[] = {INT_ARG(window_id)};
+	return run_once(s, "DELETE FROM scan_windows WHERE id = ?1", a, NARGS(a), NULL,
+			"cannot record a fetched window", err, err_sz);
 }
 
 int store_window_set(struct store *s, int64_t window_id, const char *status, int attempts, const char *error,
 		     char *err, size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = prep(s, "UPDATE scan_windows SET status = ?2, attempts = ?3, error = ?4 WHERE id = ?1", &st,
-		      "cannot record a failed window", err, err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, window_id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, attempts);
-	bind_text(st, 4, error);
-	return step_done(s, st, "cannot record a failed window", err, err_sz);
+	const struct arg a[] = {INT_ARG(window_id), TEXT_ARG(status), INT_ARG(attempts), TEXT_ARG(error)};
+	return run_once(s, "UPDATE scan_windows SET status = ?2, attempts = ?3, error = ?4 WHERE id = ?1", a,
+			NARGS(a), NULL, "cannot record a failed window", err, err_sz);
 }
 
 int store_window_move(struct store *s, int64_t window_id, int64_t run_id, int64_t start, int64_t end, char *err,
 		      size_t err_sz)
 {
-	sqlite3_stmt *st;
-	int rc = prep(s, "UPDATE scan_windows SET run_id = ?2, start = ?3, end = ?4 WHERE id = ?1", &st,
-		      "cannot adopt a missing window", err, err_sz);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, window_id);
-	sqlite3_bind_int64(st, 2, run_id);
-	bind_time(st, 3, start);
-	bind_time(st, 4, end);
-	return step_done(s, st, "cannot adopt a missing window", err, err_sz);
+	const struct arg a[] = {INT_ARG(window_id), INT_ARG(run_id), TIME_ARG(start), TIME_ARG(end)};
+	return run_once(s, "UPDATE scan_windows SET run_id = ?2, start = ?3, end = ?4 WHERE id = ?1", a, NARGS(a),
+			NULL, "cannot adopt a missing window", err, err_sz);
 }
 
 int store_windows_missing(struct store *s, const char *log_group, const char *query, struct store_window **out,
 			  size_t *n, char *err, size_t err_sz)
 {
+	const struct arg a[] = {TEXT_ARG(log_group), TEXT_ARG(query)};
 	sqlite3_stmt *st;
 	struct store_window *v = NULL;
 	size_t cap = 0, len = 0;
+	*out = NULL;
+	*n = 0;
 	int rc = prep(s,
 		      "SELECT id, start, end, attempts FROM scan_windows WHERE log_group = ?1 AND query = ?2"
 		      " AND status IN ('pending', 'failed') ORDER BY start, id",
-		      &st, "cannot read the missing windows", err, err_sz);
-	*out = NULL;
-	*n = 0;
+		      a, NARGS(a), &st, "cannot read the missing windows", err, err_sz);
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, log_group, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, query, -1, SQLITE_STATIC);
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_window w = {sqlite3_column_int64(st, 0), 0, 0, sqlite3_column_int(st, 3)};

@@ -755,6 +755,7 @@ static const struct {
 } services[] = {
 	[AWS_SVC_LOGS] = {"logs", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "cloudwatch_logs"},
 	[AWS_SVC_STS] = {"sts", "AWS_ENDPOINT_URL_STS", "sts"},
+	[AWS_SVC_EKS] = {"eks", "AWS_ENDPOINT_URL_EKS", "eks"},
 };
 
 /* The STS rule set's UseGlobalEndpoint list (sts_regional_endpoints=legacy). */
@@ -948,6 +949,10 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 	if (global && !fips && !ds) {
 		snprintf(out->host, sizeof out->host, "sts.amazonaws.com");
 		snprintf(out->signing_region, sizeof out->signing_region, "us-east-1");
+	} else if (svc == AWS_SVC_EKS && fips && !ds && strcmp(part->name, "aws") == 0) {
+		/* EKS's rule set names its FIPS host this way in the aws
+		 * partition only (botocore data/eks/2017-11-01/endpoint-rule-set-1.json). */
+		snprintf(out->host, sizeof out->host, "fips.eks.%s.%s", region, part->dns_suffix);
 	} else {
 		/* GovCloud hosts are FIPS already: the rule sets keep the plain name. */
 		int fips_label = fips && !(strcmp(part->name, "aws-us-gov") == 0 && !ds);

@@ -128,6 +128,8 @@ int aws_host_is_loopback(const char *host);
 enum aws_service {
 	AWS_SVC_LOGS = 0, /* host prefix logs, env AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, services key cloudwatch_logs */
 	AWS_SVC_STS,      /* host prefix sts,  env AWS_ENDPOINT_URL_STS, services key sts */
+	AWS_SVC_EKS,      /* host prefix eks,  env AWS_ENDPOINT_URL_EKS, services key eks;
+			   * FIPS in the aws partition is fips.eks.<region>.amazonaws.com */
 };
 
 enum aws_endpoint_source {

@@ -26,79 +26,110 @@ extern char **environ;
 
 #define MAX_PROCESS_OUTPUT (1u << 20)
 
-int aws_credprocess_parse_output(const char *json, size_t len, const char *profile,
-				   struct aws_credentials *out, char *err, size_t err_sz)
-{
-	struct aws_doc_field f[5] = {
-		{"Version", AWS_DOC_ABSENT, NULL}, {"AccessKeyId", AWS_DOC_ABSENT, NULL},
-		{"SecretAccessKey", AWS_DOC_ABSENT, NULL}, {"SessionToken", AWS_DOC_ABSENT, NULL},
-		{"Expiration", AWS_DOC_ABSENT, NULL},
-	};
-	char tmp[128];
-	const char *pn = msg_printable(profile, tmp, sizeof tmp);
-	int rc = AL_CONFIG;
+/* The fields of credential_process output, in f[] order. */
+enum { F_VERSION, F_KEY_ID, F_SECRET, F_TOKEN, F_EXPIRATION, NFIELDS };
 
-	memset(out, 0, sizeof *out);
-	int r = aws_doc_json(json, len, f, 5, NULL, 0);
-	if (r == AL_SOFTWARE) {
-		msg_set(err, err_sz, "out of memory");
-		return AL_SOFTWARE;
-	}
-	if (r) {
-		msg_set(err, err_sz, "profile %s: credential_process: the output is not a JSON object", pn);
+static int check_version(const struct aws_doc_field *v, const char *pn, char *err, size_t err_sz)
+{
+	if (v->type == AWS_DOC_ABSENT) {
+		msg_set(err, err_sz, "profile %s: credential_process: the output has no \"Version\" (must be 1)", pn);
 		return AL_CONFIG;
 	}
-	if (f[0].type == AWS_DOC_ABSENT) {
-		msg_set(err, err_sz, "profile %s: credential_process: the output has no \"Version\" (must be 1)", pn);
-		goto out;
-	}
-	if (f[0].type != AWS_DOC_NUMBER || strtod(f[0].val, NULL) != 1.0) {
+	if (v->type != AWS_DOC_NUMBER || strtod(v->val, NULL) != 1.0) {
 		char vtmp[40];
 		msg_set(err, err_sz, "profile %s: credential_process: unsupported \"Version\" %s (must be 1)", pn,
-		       f[0].val ? msg_printable(f[0].val, vtmp, 24) : "(not a number)");
-		goto out;
+		       v->val ? msg_printable(v->val, vtmp, 24) : "(not a number)");
+		return AL_CONFIG;
 	}
-	for (int i = 1; i <= 2; i++) {
+	return AL_OK;
+}
+
+/* AccessKeyId and SecretAccessKey are required, SessionToken optional
+ * (empty or null: none); each must pass aws_secret_token_ok. */
+static int check_keys(const struct aws_doc_field *f, const char *pn, char *err, size_t err_sz)
+{
+	for (int i = F_KEY_ID; i <= F_SECRET; i++) {
 		if (f[i].type != AWS_DOC_STRING || !*f[i].val) {
 			msg_set(err, err_sz, "profile %s: credential_process: the output has no \"%s\"", pn,
 			       f[i].path);
-			goto out;
+			return AL_CONFIG;
 		}
 		if (!aws_secret_token_ok(f[i].val)) {
 			msg_set(err, err_sz, "profile %s: credential_process: \"%s\" holds a space or control character",
 			       pn, f[i].path);
-			goto out;
+			return AL_CONFIG;
 		}
 	}
-	if (f[3].type != AWS_DOC_ABSENT && f[3].type != AWS_DOC_NULL &&
-	    (f[3].type != AWS_DOC_STRING || (*f[3].val && !aws_secret_token_ok(f[3].val)))) {
+	const struct aws_doc_field *t = &f[F_TOKEN];
+	if (t->type != AWS_DOC_ABSENT && t->type != AWS_DOC_NULL &&
+	    (t->type != AWS_DOC_STRING || (*t->val && !aws_secret_token_ok(t->val)))) {
 		msg_set(err, err_sz, "profile %s: credential_process: \"SessionToken\" must be a string of printable characters", pn);
-		goto out;
+		return AL_CONFIG;
 	}
-	if (f[4].type != AWS_DOC_ABSENT && f[4].type != AWS_DOC_NULL) {
-		char etmp[48];
-		if (f[4].type != AWS_DOC_STRING || aws_doc_time(&f[4], 0, &out->expiration)) {
-			msg_set(err, err_sz, "profile %s: credential_process: \"Expiration\" %s is not an RFC 3339 time",
-			       pn, f[4].type == AWS_DOC_STRING ? msg_printable(f[4].val, etmp, 40) : "(not a string)");
-			goto out;
+	return AL_OK;
+}
+
+/* An optional Expiration into *expiration (0: none); already past is an
+ * error. */
+static int check_expiration(const struct aws_doc_field *x, const char *pn, int64_t *expiration, char *err,
+			    size_t err_sz)
+{
+	if (x->type == AWS_DOC_ABSENT || x->type == AWS_DOC_NULL)
+		return AL_OK;
+	char etmp[48];
+	if (x->type != AWS_DOC_STRING || aws_doc_time(x, 0, expiration)) {
+		msg_set(err, err_sz, "profile %s: credential_process: \"Expiration\" %s is not an RFC 3339 time", pn,
+		       x->type == AWS_DOC_STRING ? msg_printable(x->val, etmp, 40) : "(not a string)");
+		return AL_CONFIG;
+	}
+	if (*expiration <= aws_creds_now()) {
+		char iso[TIME_ISO_LEN];
+		time_format(*expiration, iso);
+		msg_set(err, err_sz, "profile %s: credential_process returned credentials that expired at %s", pn,
+		       iso);
+		*expiration = 0;
+		return AL_CONFIG;
+	}
+	return AL_OK;
+}
+
+int aws_credprocess_parse_output(const char *json, size_t len, const char *profile,
+				   struct aws_credentials *out, char *err, size_t err_sz)
+{
+	struct aws_doc_field f[NFIELDS] = {
+		[F_VERSION] = {"Version", AWS_DOC_ABSENT, NULL},
+		[F_KEY_ID] = {"AccessKeyId", AWS_DOC_ABSENT, NULL},
+		[F_SECRET] = {"SecretAccessKey", AWS_DOC_ABSENT, NULL},
+		[F_TOKEN] = {"SessionToken", AWS_DOC_ABSENT, NULL},
+		[F_EXPIRATION] = {"Expiration", AWS_DOC_ABSENT, NULL},
+	};
+	char tmp[128];
+	const char *pn = msg_printable(profile, tmp, sizeof tmp);
+
+	memset(out, 0, sizeof *out);
+	int rc = aws_doc_json(json, len, f, NFIELDS, NULL, 0);
+	if (rc == AL_SOFTWARE) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	if (rc) {
+		msg_set(err, err_sz, "profile %s: credential_process: the output is not a JSON object", pn);
+		return AL_CONFIG;
+	}
+	rc = check_version(&f[F_VERSION], pn, err, err_sz);
+	if (!rc)
+		rc = check_keys(f, pn, err, err_sz);
+	if (!rc)
+		rc = check_expiration(&f[F_EXPIRATION], pn, &out->expiration, err, err_sz);
+	if (!rc) {
+		struct aws_doc_field *t = &f[F_TOKEN];
+		if (t->type == AWS_DOC_STRING && !*t->val) {
+			aws_secret_free(t->val);
+			t->val = NULL;
 		}
-		if (out->expiration <= aws_creds_now()) {
-			char iso[TIME_ISO_LEN];
-			time_format(out->expiration, iso);
-			msg_set(err, err_sz, "profile %s: credential_process returned credentials that expired at %s",
-			       pn, iso);
-			out->expiration = 0;
-			goto out;
-		}
+		aws_credentials_take(out, &f[F_KEY_ID].val, &f[F_SECRET].val, t->type == AWS_DOC_STRING ? &t->val : NULL);
 	}
-	if (f[3].type == AWS_DOC_STRING && !*f[3].val) {
-		aws_secret_free(f[3].val);
-		f[3].val = NULL;
-	}
-	aws_credentials_take(out, &f[1].val, &f[2].val, f[3].type == AWS_DOC_STRING ? &f[3].val : NULL);
-	rc = AL_OK;
-out:
-	aws_doc_fields_free(f, 5);
+	aws_doc_fields_free(f, NFIELDS);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 #include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
 
 #include "aws_secret.h"
 #include "msg.h"
@@ -343,4 +344,40 @@ char *aws_doc_xml_text(const char *doc, size_t len, const char *scope, const cha
 	v[end - p] = '\0';
 	xml_unescape(v);
 	return v;
+}
+
+/* yajl_tree wants a NUL-terminated document; response bodies are bufs
+ * (always NUL-terminated) but the unit tests and fuzzers pass slices. */
+yajl_val aws_doc_tree(const char *body, size_t len, char *err, size_t err_sz)
+{
+	char ebuf[128];
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		msg_set(err, err_sz, "out of memory");
+		return NULL;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	yajl_val tree = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
+	free(copy);
+	if (!tree) {
+		ebuf[strcspn(ebuf, "\r\n")] = '\0';
+		msg_set(err, err_sz, "the response is not JSON: %s", ebuf);
+	}
+	return tree;
+}
+
+yajl_val aws_doc_member(yajl_val obj, const char *name)
+{
+	if (!YAJL_IS_OBJECT(obj))
+		return NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++)
+		if (strcmp(obj->u.object.keys[i], name) == 0)
+			return obj->u.object.values[i];
+	return NULL;
+}
+
+const char *aws_doc_str(yajl_val v)
+{
+	return YAJL_IS_STRING(v) ? v->u.string : NULL;
 }

@@ -40,6 +40,17 @@ void aws_doc_fields_free(struct aws_doc_field *f, size_t nf);
 /* The first field (in array order) that holds a string, or NULL. */
 const char *aws_doc_first_string(const struct aws_doc_field *f, size_t nf);
 
+/* A whole answer as a yajl tree, for the answers that carry no secret
+ * (Logs, EKS): the caller navigates it and frees it with yajl_tree_free.
+ * NULL with "the response is not JSON: why" in err (or out of memory). */
+struct yajl_val_s;
+struct yajl_val_s *aws_doc_tree(const char *body, size_t len, char *err, size_t err_sz);
+/* The member name of an object (NULL when obj is not an object or has no
+ * such key; a key seen twice: the first). */
+struct yajl_val_s *aws_doc_member(struct yajl_val_s *obj, const char *name);
+/* The string of v, or NULL when v is not a string. */
+const char *aws_doc_str(struct yajl_val_s *v);
+
 /* 1 when the first non-blank byte is '{'. */
 int aws_doc_is_json_object(const char *s, size_t len);
 /* 1 when s is one complete JSON value (blanks around it allowed). */

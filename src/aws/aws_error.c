@@ -1,6 +1,7 @@
 #include "aws_error.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "aws_secret.h"
 #include "buf.h"
 #include "http.h"
+#include "msg.h"
 #include "status.h"
 
 /* ---- error codes ------------------------------------------------------- */
@@ -421,4 +423,17 @@ int aws_error_coral_trap(const char *body, size_t len)
 	int trap = aws_doc_json(body, len, &f, 1, NULL, 0) == 0 && f.type == AWS_DOC_STRING;
 	aws_doc_fields_free(&f, 1);
 	return trap;
+}
+
+int aws_error_fail(struct aws_fault *f, enum aws_err_kind kind, int status, const char *op, char *err,
+		   size_t err_sz, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	f->kind = kind;
+	msg_set(err, err_sz, "%s: %s", op, what);
+	return status;
 }

@@ -60,6 +60,12 @@ void aws_error_decode(const char *operation, const struct http_response *r, cons
 		      const char *const *secrets, struct aws_fault *fault, struct buf *raw,
 		      char *err, size_t err_sz);
 
+/* A failure found by a client rather than by aws_request (an answer of
+ * the wrong shape, no credentials): fault->kind = kind and "OP: what" in
+ * err; returns status. */
+int aws_error_fail(struct aws_fault *f, enum aws_err_kind kind, int status, const char *op, char *err,
+		   size_t err_sz, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
 /* 1 when a 2xx body is Coral's error envelope, {"Output":{"__type":
  * "...#UnknownOperationException"},"Version":"1.0"}: what a service
  * answers when the target or the Content-Type is wrong. */

@@ -605,3 +605,53 @@ int aws_client_opts_from_config(const struct aws_config *cfg, const char *profil
 	}
 	return AL_OK;
 }
+
+static int is_expired_token(const struct aws_fault *f)
+{
+	return f->kind == AWS_ERR_AUTH &&
+	       (strcmp(f->code, "ExpiredTokenException") == 0 || strcmp(f->code, "ExpiredToken") == 0 ||
+		strcmp(f->code, "RequestExpired") == 0);
+}
+
+static void log_call(const char *op, int rc, const struct http_response *resp, const struct aws_fault *f,
+		     const char *err)
+{
+	if (rc == AL_OK)
+		fprintf(stderr, "authlog-scan: aws: %s: HTTP %ld, %.1f ms, %d attempt%s%s%s\n", op, resp->status,
+			resp->seconds * 1000, f->attempts, f->attempts == 1 ? "" : "s",
+			resp->request_id ? ", request id " : "", resp->request_id ? resp->request_id : "");
+	else
+		fprintf(stderr, "authlog-scan: aws: %s: %s (%d attempt%s)\n", op, err, f->attempts,
+			f->attempts == 1 ? "" : "s");
+}
+
+int aws_request_target(struct aws_client *c, const struct aws_target *t, const struct aws_call *call,
+		       struct http_response *resp, struct aws_fault *f, char *err, size_t err_sz)
+{
+	struct aws_call ac = *call;
+	struct aws_credentials creds = {0};
+	char why[512];
+	int rc;
+	ac.endpoint = t->endpoint;
+	ac.region = t->region;
+	memset(resp, 0, sizeof(*resp));
+	memset(f, 0, sizeof(*f));
+	for (int refreshed = 0;; refreshed = 1) {
+		const struct aws_credentials *use = t->static_creds;
+		if (t->creds) {
+			rc = aws_creds_get(t->creds, &creds, why, sizeof(why));
+			if (rc)
+				return aws_error_fail(f, AWS_ERR_AUTH, rc, ac.operation, err, err_sz, "%s", why);
+			use = &creds;
+		}
+		http_response_free(resp);
+		rc = aws_request(c, &ac, use, resp, f, err, err_sz);
+		aws_credentials_clear(&creds);
+		if (t->verbose)
+			log_call(ac.operation, rc, resp, f, err);
+		if (rc == AL_OK || refreshed || !t->creds || !is_expired_token(f))
+			return rc;
+		if (aws_creds_refresh(t->creds, why, sizeof(why)) != AL_OK)
+			return rc; /* keys that cannot be refreshed: the answer stands */
+	}
+}

@@ -59,4 +59,22 @@ struct aws_call {
 int aws_request(struct aws_client *c, const struct aws_call *call, const struct aws_credentials *creds,
 		struct http_response *out, struct aws_fault *fault, char *err, size_t err_sz);
 
+/* Where and as whom a service client calls. */
+struct aws_target {
+	const char *endpoint;                 /* "https://eks.eu-west-1.amazonaws.com" */
+	const char *region;                   /* signing region */
+	struct aws_creds_provider *creds;     /* shared; NULL only in tests that pass static_creds */
+	const struct aws_credentials *static_creds; /* used when creds is NULL */
+	int verbose;                          /* one stderr line per call: operation, status,
+					       * latency, attempts (never a secret) */
+};
+
+/* aws_request to t's endpoint and region (they replace call's) with t's
+ * credentials, fetched per call: the provider hands out a copy refreshed
+ * before it expires, so a run that outlives its session keeps working.
+ * An ExpiredToken answer refreshes them once and retries.  The contract of
+ * aws_request; resp is overwritten (not freed) first. */
+int aws_request_target(struct aws_client *c, const struct aws_target *t, const struct aws_call *call,
+		       struct http_response *resp, struct aws_fault *fault, char *err, size_t err_sz);
+
 #endif

@@ -2,12 +2,12 @@
 #include "logs_api_int.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "aws_doc.h"
 #include "msg.h"
 #include "status.h"
 
@@ -66,51 +66,14 @@ int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const c
 
 /* ---- small answers (yajl tree: they are a few hundred bytes) ---- */
 
-static yajl_val member(yajl_val obj, const char *name)
-{
-	if (!YAJL_IS_OBJECT(obj))
-		return NULL;
-	for (size_t i = 0; i < obj->u.object.len; i++)
-		if (strcmp(obj->u.object.keys[i], name) == 0)
-			return obj->u.object.values[i];
-	return NULL;
-}
-
-/* The string of v, or NULL when v is not a string. */
-static const char *str_of(yajl_val v)
-{
-	return YAJL_IS_STRING(v) ? v->u.string : NULL;
-}
-
-/* yajl_tree wants a NUL-terminated document; response bodies are bufs
- * (always NUL-terminated) but the unit tests pass plain slices. */
-static yajl_val parse_tree(const char *body, size_t len, char *err, size_t err_sz)
-{
-	char ebuf[128];
-	char *copy = malloc(len + 1);
-	if (!copy) {
-		msg_set(err, err_sz, "out of memory");
-		return NULL;
-	}
-	memcpy(copy, body, len);
-	copy[len] = '\0';
-	yajl_val tree = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
-	free(copy);
-	if (!tree) {
-		ebuf[strcspn(ebuf, "\r\n")] = '\0';
-		msg_set(err, err_sz, "the response is not JSON: %s", ebuf);
-	}
-	return tree;
-}
-
 int logs_api_parse_query_id(const char *body, size_t len, char *query_id, size_t id_sz, char *err,
 			    size_t err_sz)
 {
-	yajl_val tree = parse_tree(body, len, err, err_sz);
+	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
 	int rc = AL_UNAVAILABLE;
 	if (!tree)
 		return AL_UNAVAILABLE;
-	const char *id = str_of(member(tree, "queryId"));
+	const char *id = aws_doc_str(aws_doc_member(tree, "queryId"));
 	if (!id || !*id) {
 		msg_set(err, err_sz, "the response has no queryId");
 		goto out;
@@ -129,31 +92,31 @@ out:
 int logs_api_parse_log_groups(const char *body, size_t len, const char *name, struct logs_group_info *out,
 			      char *next_token, size_t token_sz, char *err, size_t err_sz)
 {
-	yajl_val tree = parse_tree(body, len, err, err_sz);
+	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
 	int rc = AL_UNAVAILABLE;
 	next_token[0] = '\0';
 	if (!tree)
 		return AL_UNAVAILABLE;
-	yajl_val groups = member(tree, "logGroups");
+	yajl_val groups = aws_doc_member(tree, "logGroups");
 	if (!YAJL_IS_ARRAY(groups)) {
 		msg_set(err, err_sz, "the response has no logGroups list");
 		goto out;
 	}
 	for (size_t i = 0; i < groups->u.array.len; i++) {
 		yajl_val g = groups->u.array.values[i];
-		const char *n = str_of(member(g, "logGroupName"));
+		const char *n = aws_doc_str(aws_doc_member(g, "logGroupName"));
 		if (!n || strcmp(n, name) != 0)
 			continue;
 		out->found = 1;
 		/* Numbers may come as integers or (moto) doubles. */
-		yajl_val ct = member(g, "creationTime"), rd = member(g, "retentionInDays");
+		yajl_val ct = aws_doc_member(g, "creationTime"), rd = aws_doc_member(g, "retentionInDays");
 		if (YAJL_IS_NUMBER(ct))
 			out->creation_ms = YAJL_IS_INTEGER(ct) ? YAJL_GET_INTEGER(ct) : (int64_t)YAJL_GET_DOUBLE(ct);
 		if (YAJL_IS_NUMBER(rd))
 			out->retention_days = YAJL_IS_INTEGER(rd) ? (int)YAJL_GET_INTEGER(rd) : (int)YAJL_GET_DOUBLE(rd);
 		break;
 	}
-	const char *tok = str_of(member(tree, "nextToken"));
+	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
 	if (tok && strlen(tok) < token_sz)
 		snprintf(next_token, token_sz, "%s", tok);
 	rc = AL_OK;
@@ -189,65 +152,22 @@ int logs_api_status_terminal(enum logs_query_status s)
 
 /* ---- calls ---- */
 
-static int is_expired_token(const struct aws_fault *f)
-{
-	return f->kind == AWS_ERR_AUTH &&
-	       (strcmp(f->code, "ExpiredTokenException") == 0 || strcmp(f->code, "ExpiredToken") == 0 ||
-		strcmp(f->code, "RequestExpired") == 0);
-}
-
-/* A failure found here rather than by aws_request: fault->kind and
- * "OP: what" in err; returns the status. */
-static int fail(struct aws_fault *f, enum aws_err_kind kind, int status, const char *op, char *err, size_t err_sz,
-		const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-static int fail(struct aws_fault *f, enum aws_err_kind kind, int status, const char *op, char *err, size_t err_sz,
-		const char *fmt, ...)
-{
-	char what[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	f->kind = kind;
-	msg_set(err, err_sz, "%s: %s", op, what);
-	return status;
-}
-
-static void log_call(const char *op, int rc, const struct http_response *resp, const struct aws_fault *f,
-		     const char *err)
-{
-	if (rc == AL_OK)
-		fprintf(stderr, "authlog-scan: aws: %s: HTTP %ld, %.1f ms, %d attempt%s%s%s\n", op, resp->status,
-			resp->seconds * 1000, f->attempts, f->attempts == 1 ? "" : "s",
-			resp->request_id ? ", request id " : "", resp->request_id ? resp->request_id : "");
-	else
-		fprintf(stderr, "authlog-scan: aws: %s: %s (%d attempt%s)\n", op, err, f->attempts,
-			f->attempts == 1 ? "" : "s");
-}
-
-/* One signed awsJson1_1 POST of body (NULL: out of memory building it).
- * Credentials are fetched per call: the provider hands out a copy,
- * refreshed when they are about to expire, so a scan that outlives its
- * session keeps working. */
+/* One signed awsJson1_1 POST of body (NULL: out of memory building it). */
 static int call(struct aws_client *c, const struct logs_target *t, const char *op, const struct buf *body,
 		struct http_response *resp, struct aws_fault *f, char *err, size_t err_sz)
 {
-	char target[64], why[512];
-	struct aws_credentials creds = {0};
-	int rc = AL_OK;
+	char target[64];
 	memset(resp, 0, sizeof(*resp));
 	memset(f, 0, sizeof(*f));
 	if (!body || body->oom)
-		return fail(f, AWS_ERR_OTHER, AL_SOFTWARE, op, err, err_sz, "out of memory");
+		return aws_error_fail(f, AWS_ERR_OTHER, AL_SOFTWARE, op, err, err_sz, "out of memory");
 	snprintf(target, sizeof(target), TARGET_PREFIX "%s", op);
 	const struct http_header headers[] = {
 		{"X-Amz-Target", target},
 		{"Content-Type", "application/x-amz-json-1.1"},
 	};
-	struct aws_call ac = {
+	const struct aws_call ac = {
 		.operation = op,
-		.endpoint = t->endpoint,
-		.region = t->region,
 		.service = "logs",
 		.method = "POST",
 		.path = "/",
@@ -256,24 +176,8 @@ static int call(struct aws_client *c, const struct logs_target *t, const char *o
 		.body = buf_str(body),
 		.body_len = body->len,
 	};
-	for (int refreshed = 0;; refreshed = 1) {
-		const struct aws_credentials *use = t->static_creds;
-		if (t->creds) {
-			rc = aws_creds_get(t->creds, &creds, why, sizeof(why));
-			if (rc)
-				return fail(f, AWS_ERR_AUTH, rc, op, err, err_sz, "%s", why);
-			use = &creds;
-		}
-		http_response_free(resp);
-		rc = aws_request(c, &ac, use, resp, f, err, err_sz);
-		aws_credentials_clear(&creds);
-		if (t->verbose)
-			log_call(op, rc, resp, f, err);
-		if (rc == AL_OK || refreshed || !t->creds || !is_expired_token(f))
-			return rc;
-		if (aws_creds_refresh(t->creds, why, sizeof(why)) != AL_OK)
-			return rc; /* keys that cannot be refreshed: the answer stands */
-	}
+	const struct aws_target at = {t->endpoint, t->region, t->creds, t->static_creds, t->verbose};
+	return aws_request_target(c, &at, &ac, resp, f, err, err_sz);
 }
 
 static const char *body_of(const struct http_response *resp)
@@ -292,7 +196,7 @@ int logs_api_start_query(struct aws_client *c, const struct logs_target *t, cons
 	int rc = call(c, t, "StartQuery", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
 	if (rc == AL_OK &&
 	    logs_api_parse_query_id(body_of(&resp), resp.body.len, query_id, id_sz, why, sizeof(why)) != AL_OK)
-		rc = fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "StartQuery", err, err_sz,
+		rc = aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "StartQuery", err, err_sz,
 			  "%s (HTTP %ld, %zu bytes)", why, resp.status, resp.body.len);
 	http_response_free(&resp);
 	buf_free(&body);
@@ -309,7 +213,7 @@ static int read_results(struct results_parser *p, const struct http_response *re
 	if (r > 0) /* the callback's own status */
 		return r;
 	if (r < 0)
-		return fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
+		return aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
 			    "malformed response (HTTP %ld, %zu bytes): %s", resp->status, resp->body.len,
 			    results_error(p));
 	snprintf(out->status_text, sizeof(out->status_text), "%s", results_status(p));
@@ -317,7 +221,7 @@ static int read_results(struct results_parser *p, const struct http_response *re
 	out->stats = *results_stats(p);
 	out->rows = results_rows(p);
 	if (out->status == LOGS_Q_UNKNOWN_STATUS) /* {} or a Coral envelope: nothing says what the query is doing */
-		return fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
+		return aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
 			    "the response has %s (HTTP %ld, %zu bytes)",
 			    *out->status_text ? "an unknown status" : "no status", resp->status, resp->body.len);
 	return AL_OK;
@@ -350,8 +254,8 @@ int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const
 	int built = logs_api_query_id_body(&body, query_id);
 	int rc = call(c, t, "StopQuery", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
 	if (rc == AL_OK) {
-		yajl_val tree = parse_tree(body_of(&resp), resp.body.len, NULL, 0);
-		*stopped = YAJL_IS_TRUE(member(tree, "success"));
+		yajl_val tree = aws_doc_tree(body_of(&resp), resp.body.len, NULL, 0);
+		*stopped = YAJL_IS_TRUE(aws_doc_member(tree, "success"));
 		if (tree)
 			yajl_tree_free(tree);
 	} else if (rc != AL_SOFTWARE &&
@@ -381,7 +285,7 @@ int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *
 			break;
 		if (logs_api_parse_log_groups(body_of(&resp), resp.body.len, name, out, token, sizeof(token), why,
 					      sizeof(why)) != AL_OK) {
-			rc = fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "DescribeLogGroups", err, err_sz,
+			rc = aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "DescribeLogGroups", err, err_sz,
 				  "%s (HTTP %ld)", why, resp.status);
 			break;
 		}
