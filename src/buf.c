@@ -172,3 +172,17 @@ int buf_json_string(struct buf *b, const char *s, size_t len)
 	}
 	return buf_putc(b, '"');
 }
+
+int buf_json_lines(struct buf *b, const char *lines)
+{
+	buf_putc(b, '[');
+	for (int k = 0; *lines; k++) {
+		const char *nl = strchr(lines, '\n');
+		size_t len = nl ? (size_t)(nl - lines) : strlen(lines);
+		if (k)
+			buf_putc(b, ',');
+		buf_json_string(b, lines, len);
+		lines += len + (nl ? 1 : 0);
+	}
+	return buf_putc(b, ']');
+}

@@ -33,6 +33,9 @@ const char *buf_str(const struct buf *b);
  * escaped and invalid UTF-8 becomes U+FFFD, so the output is always valid
  * JSON whatever a log line contained. */
 int buf_json_string(struct buf *b, const char *s, size_t len);
+/* '\n'-terminated lines as a JSON array of strings (each through
+ * buf_json_string). */
+int buf_json_lines(struct buf *b, const char *lines);
 
 /* The value of one hex digit (either case), or -1. */
 static inline int buf_hexval(char c)

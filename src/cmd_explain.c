@@ -23,21 +23,6 @@ static const char usage_text[] =
 	"  --grant G       what a person or CI principal is given: admin (default), edit, view\n"
 	"  --json          print {\"class\":…,\"sts_code\":…,\"cause\":…,\"fix\":[…],\"fix_notes\":[…]}\n";
 
-/* '\n'-terminated lines as a JSON array of strings. */
-static void json_lines(struct buf *b, const char *lines)
-{
-	buf_putc(b, '[');
-	for (int k = 0; *lines; k++) {
-		const char *nl = strchr(lines, '\n');
-		size_t len = nl ? (size_t)(nl - lines) : strlen(lines);
-		if (k)
-			buf_putc(b, ',');
-		buf_json_string(b, lines, len);
-		lines += len + (nl ? 1 : 0);
-	}
-	buf_putc(b, ']');
-}
-
 static void print_json(const struct classify_result *cr, const char *arn, const char *kind, const char *notes,
 		       const char *fix)
 {
@@ -63,9 +48,9 @@ static void print_json(const struct classify_result *cr, const char *arn, const 
 	buf_puts(&b, ",\"cause\":");
 	buf_json_string(&b, cause, strlen(cause));
 	buf_puts(&b, ",\"fix\":");
-	json_lines(&b, fix);
+	buf_json_lines(&b, fix);
 	buf_puts(&b, ",\"fix_notes\":");
-	json_lines(&b, notes);
+	buf_json_lines(&b, notes);
 	buf_puts(&b, "}\n");
 	fputs(buf_str(&b), stdout);
 	buf_free(&b);

@@ -14,7 +14,8 @@
 static const char usage_text[] =
 	"usage: authlog-scan report [--since 24h|7d|RFC3339] [--until TIME]\n"
 	"                           [--format text|markdown|json] [--top N]\n"
-	"                           [--cluster NAME] [--region R] [--exit-code] [--new]\n"
+	"                           [--cluster NAME] [--region R] [--grant admin|edit|view]\n"
+	"                           [--exit-code] [--new]\n"
 	"\n"
 	"Summarize the stored events: totals, denials by class and by principal,\n"
 	"the fix for each finding, a broken aws-auth ConfigMap, new principals,\n"
@@ -25,6 +26,8 @@ static const char usage_text[] =
 	"                    markdown, or json\n"
 	"  --top N           rows per ranking (default 10)\n"
 	"  --cluster, --region  fill these into the fixes instead of what the logs say\n"
+	"  --grant G         what the fixes give a person or CI principal: admin (default,\n"
+	"                    with a caution), edit or view; nodes always get a node mapping\n"
 	"  --exit-code       exit 1 when the window holds at least one denial\n"
 	"  --new             only denials (class, principal) and principals that the last\n"
 	"                    import or scan stored for the first time\n";
@@ -47,6 +50,7 @@ int cmd_report(int argc, char **argv)
 		{"top", required_argument, NULL, 't'},
 		{"cluster", required_argument, NULL, 'c'},
 		{"region", required_argument, NULL, 'r'},
+		{"grant", required_argument, NULL, 'g'},
 		{"exit-code", no_argument, NULL, 'x'},
 		{"new", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
@@ -83,6 +87,10 @@ int cmd_report(int argc, char **argv)
 		}
 		case 'c': o.cluster = optarg; break;
 		case 'r': o.region = optarg; break;
+		case 'g':
+			if (classify_grant_from_name(optarg, &o.grant) != 0)
+				return cli_usage_error("report", "--grant must be admin, edit or view");
+			break;
 		case 'x': exit_code = 1; break;
 		case 'n': new_only = 1; break;
 		case 'h': fputs(usage_text, stdout); return AL_OK;

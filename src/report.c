@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "classify.h"
+#include "kind.h"
 #include "rollup.h"
 #include "msg.h"
 #include "status.h"
@@ -196,6 +197,22 @@ void report_free(struct report *r)
 	report_rows_free(&r->hours);
 	report_rows_free(&r->scans);
 	report_creators_free(r->creators, r->ncreators);
+	free(r->kinds);
+}
+
+int report_finding_kinds(sqlite3 *db, struct report *r, char *err, size_t err_sz)
+{
+	if (!r->findings.nrows)
+		return AL_OK;
+	r->kinds = calloc(r->findings.nrows, sizeof(*r->kinds));
+	if (!r->kinds) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	int rc = AL_OK;
+	for (size_t i = 0; !rc && i < r->findings.nrows; i++)
+		rc = kind_lookup(db, cell(&r->findings, i, 1), &r->kinds[i], err, err_sz);
+	return rc;
 }
 
 /* The classes column of the denials by principal: every class of the
@@ -626,6 +643,8 @@ static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct
 	if (!rc)
 		rc = gather_denials(db, &p, r, err, err_sz);
 	if (!rc)
+		rc = report_finding_kinds(db, r, err, err_sz);
+	if (!rc)
 		rc = report_rows(db, REPORT_BREAKS_SQL("NULL"), !o->since && !o->until, p.v, 4, &r->breaks, err,
 				 err_sz);
 	if (!rc)
@@ -660,23 +679,31 @@ static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, ch
 	return rc;
 }
 
-static void fix_for(const struct report_opts *o, const struct row_list *f, size_t i, struct buf *out)
+/* The fix of finding i: its notes and its commands. */
+static void fix_for(const struct report_opts *o, const struct report *r, size_t i, struct buf *notes,
+		    struct buf *commands)
 {
+	const struct row_list *f = &r->findings;
 	enum error_class cls = CLASS_UNKNOWN;
 	classify_from_name(cell(f, i, 0), &cls);
 	const char *cluster = o->cluster ? o->cluster : *cell(f, i, 2) ? cell(f, i, 2) : NULL;
 	const char *region = o->region ? o->region : *cell(f, i, 7) ? cell(f, i, 7) : getenv("AWS_REGION");
-	struct fix_ctx fc = {.arn = *cell(f, i, 1) ? cell(f, i, 1) : NULL, .cluster = cluster, .region = region};
-	struct buf notes = BUF_INIT;
-	classify_fix(cls, &fc, &notes, out);
-	buf_free(&notes);
+	struct fix_ctx fc = {.arn = *cell(f, i, 1) ? cell(f, i, 1) : NULL, .cluster = cluster, .region = region,
+			     .kind = r->kinds ? r->kinds[i] : KIND_UNKNOWN, .grant = o->grant};
+	buf_reset(notes);
+	buf_reset(commands);
+	classify_fix(cls, &fc, notes, commands);
 }
 
-/* One command a line, printed as the findings' fixes are. */
-static const char aws_auth_fix[] =
-	"kubectl get configmap aws-auth -n kube-system -o yaml > aws-auth.yaml   # look at the line the error names\n"
-	"fix the YAML (quote templates: username: \"{{SessionName}}\"), check it with: kubectl apply --dry-run=server -f aws-auth.yaml\n"
-	"kubectl apply -f aws-auth.yaml, then retry; nodes and users recover together once it parses";
+/* A broken aws-auth ConfigMap: notes and commands, as a finding's fix. */
+static const char aws_auth_notes[] =
+	"Look at the line of aws-auth.yaml that the error names and fix the YAML there; quote templates "
+	"(username: \"{{SessionName}}\").\n"
+	"Apply it once the dry run passes; nodes and users recover together once it parses.\n";
+static const char aws_auth_commands[] =
+	"kubectl get configmap aws-auth -n kube-system -o yaml > aws-auth.yaml\n"
+	"kubectl apply --dry-run=server -f aws-auth.yaml\n"
+	"kubectl apply -f aws-auth.yaml\n";
 
 /* Steps through the lines of text: *line is the next one, *len its length
  * without the newline; 0 once text is used up. */
@@ -836,12 +863,17 @@ static void text_by_principal(const struct report *r, const struct style *s, str
 	}
 }
 
-/* The commands of a fix, one a line: a shell block in markdown, indented
- * under "fix:" in text. */
-static void text_fix(const char *commands, const struct style *s, struct buf *b)
+/* A fix: its notes as a list above its commands, which are one a line (a
+ * shell block in markdown, indented under "fix:" in text) so that they
+ * can be copied and run as they are. */
+static void text_fix(const char *notes, const char *commands, const struct style *s, struct buf *b)
 {
 	const char *line;
 	size_t len;
+	if (*notes)
+		buf_puts(b, s->md ? "\n" : "    notes:\n");
+	while (next_line(&notes, &line, &len))
+		buf_printf(b, "%s%.*s\n", s->md ? "- " : "      - ", (int)len, line);
 	buf_puts(b, s->md ? "\n```sh\n" : "    fix:\n");
 	while (next_line(&commands, &line, &len))
 		buf_printf(b, "%s%.*s\n", s->md ? "" : "      ", (int)len, line);
@@ -854,7 +886,7 @@ static void text_findings(const struct report_opts *o, const struct report *r, c
 {
 	if (!r->findings.nrows)
 		return;
-	struct buf fix = BUF_INIT;
+	struct buf notes = BUF_INIT, fix = BUF_INIT;
 	buf_printf(b, "%s%sFindings and fixes%s\n", s->h2, s->bold, s->reset);
 	for (size_t i = 0; i < r->findings.nrows; i++) {
 		enum error_class cls = CLASS_UNKNOWN;
@@ -866,10 +898,10 @@ static void text_findings(const struct report_opts *o, const struct report *r, c
 			   cell(&r->findings, i, 5),
 			   expected ? " (EKS-internal principal: expected traffic, usually transient)" : "");
 		buf_printf(b, "%scause: %s\n", s->md ? "\n" : "    ", classify_cause(cls));
-		buf_reset(&fix);
-		fix_for(o, &r->findings, i, &fix);
-		text_fix(buf_str(&fix), s, b);
+		fix_for(o, r, i, &notes, &fix);
+		text_fix(buf_str(&notes), buf_str(&fix), s, b);
 	}
+	buf_free(&notes);
 	buf_free(&fix);
 }
 
@@ -884,7 +916,7 @@ static void text_breaks(const struct report *r, const struct style *s, struct bu
 			   *cell(&r->breaks, i, 1) ? cell(&r->breaks, i, 1) : "(log group unknown)",
 			   cell(&r->breaks, i, 5), cell(&r->breaks, i, 2), s->md ? "  " : "    ",
 			   cell(&r->breaks, i, 3));
-	text_fix(aws_auth_fix, s, b);
+	text_fix(aws_auth_notes, aws_auth_commands, s, b);
 }
 
 static void text_fresh(const struct report *r, const struct style *s, struct buf *b)
@@ -1036,7 +1068,7 @@ static void json_window_totals(const struct report_opts *o, const struct report 
 
 static void json_findings(const struct report_opts *o, const struct report *r, struct buf *b)
 {
-	struct buf fix = BUF_INIT;
+	struct buf notes = BUF_INIT, fix = BUF_INIT;
 	buf_puts(b, ",\"findings\":[");
 	for (size_t i = 0; i < r->findings.nrows; i++) {
 		enum error_class cls = CLASS_UNKNOWN;
@@ -1053,19 +1085,15 @@ static void json_findings(const struct report_opts *o, const struct report *r, s
 		json_str(b, cell(&r->findings, i, 5));
 		buf_printf(b, ",\"expected\":%s,\"cause\":", cell_ll(&r->findings, i, 6) ? "true" : "false");
 		json_str(b, classify_cause(cls));
-		buf_puts(b, ",\"fix\":[");
-		buf_reset(&fix);
-		fix_for(o, &r->findings, i, &fix);
-		const char *commands = buf_str(&fix), *line;
-		size_t len;
-		for (int k = 0; next_line(&commands, &line, &len); k++) {
-			if (k)
-				buf_putc(b, ',');
-			buf_json_string(b, line, len);
-		}
-		buf_puts(b, "]}");
+		fix_for(o, r, i, &notes, &fix);
+		buf_puts(b, ",\"fix\":");
+		buf_json_lines(b, buf_str(&fix));
+		buf_puts(b, ",\"fix_notes\":");
+		buf_json_lines(b, buf_str(&notes));
+		buf_puts(b, "}");
 	}
 	buf_puts(b, "]");
+	buf_free(&notes);
 	buf_free(&fix);
 }
 

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "classify.h"
+
 enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON };
 
 struct report_opts {
@@ -16,6 +18,7 @@ struct report_opts {
 	enum report_format format;
 	int top;                   /* rows per ranking (default 10) */
 	const char *cluster, *region; /* override what the rows say, for the fixes */
+	enum fix_grant grant;      /* what a person or CI principal's fix gives */
 	int color;                 /* text only */
 	int64_t new_from;          /* report --new: only denials (class, principal) and
 				    * principals no event with a smaller id had; the

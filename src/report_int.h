@@ -60,6 +60,7 @@ struct report {
 	struct report_creator *creators;
 	size_t ncreators;
 	char new_since[TIME_ISO_LEN];
+	enum principal_kind *kinds; /* per finding, from report_finding_kinds; NULL: not known */
 };
 
 /* Runs sql with text parameters ?1.. and collects every row as strings.
@@ -78,6 +79,10 @@ int report_creators_take(struct row_list *rows, struct report_creator **out, siz
 /* Fills the classes column (4) of the by-principal ranking bp from pc,
  * (principal, class) rows sorted by principal, then class. */
 int report_by_principal_classes(struct row_list *bp, const struct row_list *pc, char *err, size_t err_sz);
+
+/* r->kinds: what each finding's principal is (node, Fargate, person or
+ * CI), from the sessions stored with it: one lookup per finding shown. */
+int report_finding_kinds(sqlite3 *db, struct report *r, char *err, size_t err_sz);
 
 /* r->new_since: --since, or the last day of what the window holds. */
 void report_new_since(const struct report_opts *o, struct report *r);

@@ -283,7 +283,7 @@ class KindsAndGrants(CliTestCase):
         self.assertEqual(r.rc, EX_USAGE, r)
 
     def test_access_entry_arn_and_mode(self):
-        dev = self.finding(self.report_json(), role('dev'))
+        dev = self.finding(self.report_json('--region', 'eu-west-1'), role('dev'))
         fix = dev['fix']
         self.assertTrue(fix[0].startswith('aws eks describe-cluster --name %s --region eu-west-1 --query '
                                           'cluster.accessConfig.authenticationMode --output text' % CLUSTER), fix)
