@@ -161,8 +161,9 @@ static const char *const extract_patterns[X__COUNT] = {
 	"contains a path.\n"                                                                                             \
 	"[" C "sso]# IAM Identity Center role: the permission-set suffix of the name changes when the permission set "   \
 	"is re-provisioned, so update the mapping then.\n"                                                              \
-	"[" C "node]# ${name} is an EC2 node role (its sessions are instance ids): it is mapped as a node, never as a "    \
-	"cluster admin, which would make every pod on those nodes cluster admin.\n"                   \
+	"[" C "node]# ${name} is an EC2 node role (STS sessions named after instance ids): it is mapped as a node, "      \
+	"never as a cluster admin, which would make every pod on those nodes cluster admin. If people or jobs use "     \
+	"this role too, give them a role of their own: one role has one mapping.\n"                                   \
 	"[" C "linux]# The log cannot tell Windows nodes from Linux ones: for Windows nodes use --type EC2_WINDOWS "     \
 	"and add --group eks:kube-proxy-windows to the eksctl command.\n"                                              \
 	"[" C "fargate]# ${name} is a Fargate pod execution role: it is mapped as a Fargate node, never as "            \
