@@ -401,8 +401,10 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE INDEX event_rows_config ON event_rows(stream_id, ts) WHERE kind = 'config_error';",
 	/* 3 -> 4: the report's rollups, built from the stored events (rollup.c) */
 	rollup_migration_sql,
-	/* 4 -> 5: cluster facts (DescribeCluster, the region scanned) */
-	"CREATE TABLE clusters("
+	/* 4 -> 5: cluster facts (DescribeCluster, the region scanned). A
+	 * database set back to an older version by hand keeps the facts it
+	 * has, as the rollup migration copes with its leftover tables. */
+	"CREATE TABLE IF NOT EXISTS clusters("
 	"  name TEXT NOT NULL,"
 	"  region TEXT NOT NULL,"
 	"  account TEXT,"
