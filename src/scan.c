@@ -124,32 +124,6 @@ static int resume_start(struct scan *sc, struct scan_group *g, char *err, size_t
 	return AL_OK;
 }
 
-/* PutLogEvents takes events up to 14 days older than the call, so a
- * group holds events from as early as 14 days before its creation:
- * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html */
-#define PUT_MAX_AGE_S (14 * 86400)
-
-/* The earliest event the group can hold: its creation, or earlier when
- * its authenticator streams say so (firstEventTimestamp is exact, but
- * only over every stream: a partial page leaves PutLogEvents' bound). */
-static int64_t first_possible(const struct logs_group_info *info, const struct logs_streams_info *si,
-			      int have_streams, const char **why)
-{
-	int64_t created = info->creation_ms / 1000;
-	*why = "the group's creation";
-	if (!have_streams || !si->streams)
-		return created;
-	if (!si->complete) {
-		*why = "14 days before the group's creation (PutLogEvents' limit)";
-		return created - PUT_MAX_AGE_S;
-	}
-	if (si->first_event_ms && si->first_event_ms / 1000 < created) {
-		*why = "the group's first authenticator event";
-		return si->first_event_ms / 1000;
-	}
-	return created;
-}
-
 /* Does the group have an authenticator stream? -1 when the call failed
  * (no logs:DescribeLogStreams: only -v says it). */
 static int authenticator_streams(struct scan *sc, struct aws_client *client, struct scan_group *g,
@@ -166,9 +140,26 @@ static int authenticator_streams(struct scan *sc, struct aws_client *client, str
 	return si->streams > 0;
 }
 
-/* The group must exist; and before the first event it can hold there is
- * nothing to fetch (the service rejects a window that ends before the
- * group's creation). */
+/* -v: the window starts at the group's creation, later than asked.
+ * PutLogEvents takes events up to 14 days old, so a group may hold
+ * events older than itself; its streams' firstEventTimestamp says so:
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html */
+static void say_trim(const struct scan_group *g, int64_t created, const struct logs_streams_info *si)
+{
+	char from[TIME_ISO_LEN], to[TIME_ISO_LEN], first[TIME_ISO_LEN];
+	time_format(g->start, from);
+	time_format(created, to);
+	int older = si && si->first_event_ms && si->first_event_ms / 1000 < created;
+	if (older)
+		time_format(si->first_event_ms / 1000, first);
+	fprintf(stderr, "authlog-scan: scan: %s: window starts at %s (the group's creation), not %s%s%s%s\n", g->name,
+		to, from, older ? "; its authenticator events from " : "", older ? first : "",
+		older ? " on are older than the group and not fetched" : "");
+}
+
+/* The group must exist; and a window that ends before the group's
+ * creation is refused by StartQuery ("Query's end date and time is either
+ * before the log group creation time ..."), so the window starts there. */
 static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan_group *g, char *err, size_t err_sz)
 {
 	const struct logs_target *t = sc->o.target;
@@ -197,19 +188,10 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 		if (rc == AL_OK)
 			snprintf(g->facts.account, sizeof(g->facts.account), "%s", info.account);
 	}
-	if (rc != AL_OK || info.creation_ms <= 0)
-		return AL_OK;
-	const char *bound_why;
-	int64_t bound = first_possible(&info, &si, g->facts.authenticator_streams > 0, &bound_why);
-	if (bound > g->start) {
-		if (sc->o.verbose) {
-			char from[TIME_ISO_LEN], to[TIME_ISO_LEN];
-			time_format(g->start, from);
-			time_format(bound, to);
-			fprintf(stderr, "authlog-scan: scan: %s: window starts at %s, not %s: nothing is older than %s\n",
-				g->name, to, from, bound_why);
-		}
-		g->start = bound;
+	if (rc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start) {
+		if (sc->o.verbose)
+			say_trim(g, info.creation_ms / 1000, g->facts.authenticator_streams == 1 ? &si : NULL);
+		g->start = info.creation_ms / 1000;
 	}
 	return AL_OK;
 }

@@ -118,14 +118,9 @@ int logs_api_parse_log_streams(const char *body, size_t len, struct logs_streams
 			continue;
 		out->streams++;
 		int64_t first = number_of(aws_doc_member(st, "firstEventTimestamp"));
-		int64_t last = number_of(aws_doc_member(st, "lastEventTimestamp"));
 		if (first > 0 && (!out->first_event_ms || first < out->first_event_ms))
 			out->first_event_ms = first;
-		if (last > out->last_event_ms)
-			out->last_event_ms = last;
 	}
-	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
-	out->complete = !tok || !*tok;
 	rc = AL_OK;
 out:
 	yajl_tree_free(tree);

@@ -65,9 +65,7 @@ struct logs_group_info {
 /* One page of DescribeLogStreams with a name prefix. */
 struct logs_streams_info {
 	int streams;               /* streams on the page */
-	int complete;              /* no nextToken: that is every stream with the prefix */
 	int64_t first_event_ms;    /* the earliest firstEventTimestamp among them, 0 none */
-	int64_t last_event_ms;     /* the latest lastEventTimestamp (updated lazily by the service) */
 };
 
 enum logs_query_status logs_api_status_of(const char *text);

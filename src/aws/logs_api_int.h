@@ -24,8 +24,8 @@ int logs_api_parse_query_id(const char *body, size_t len, char *query_id, size_t
 			    size_t err_sz);
 /* The entry named exactly name in a DescribeLogGroups answer, and its
  * nextToken (empty when none). AL_OK, or a status with err set. */
-/* A DescribeLogStreams answer: the streams of the page, their earliest
- * first and latest last event. AL_OK, or a status with err set. */
+/* A DescribeLogStreams answer: the streams of the page and their
+ * earliest event. AL_OK, or a status with err set. */
 int logs_api_parse_log_streams(const char *body, size_t len, struct logs_streams_info *out, char *err,
 			       size_t err_sz);
 int logs_api_parse_log_groups(const char *body, size_t len, const char *name, struct logs_group_info *out,
