@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aws/aws_config.h"
 #include "cli.h"
+#include "event.h"
 #include "ingest.h"
 #include "status.h"
 #include "store.h"
@@ -29,7 +31,8 @@ static const char usage_text[] =
 	"                     (/aws/eks/CLUSTER/cluster also names the cluster)\n"
 	"  --log-stream NAME  stream name for inputs that do not carry one\n"
 	"  --cluster NAME     cluster name for the fixes\n"
-	"  --region R         region for the fixes (default: the STS endpoint's, $AWS_REGION)\n"
+	"  --region R         region for the fixes (default: the STS endpoint's, $AWS_REGION);\n"
+	"                     with the cluster known, recorded as its region (table clusters)\n"
 	"\n"
 	"Prints 'imported N, duplicate D, skipped S' to stderr unless --quiet.\n";
 
@@ -153,6 +156,23 @@ fail:
 	return rc;
 }
 
+/* --region with a cluster (--cluster, or the group's): the cluster's
+ * region, as a scan records the region it read the group in. */
+static int record_cluster(struct import_run *run)
+{
+	struct store_cluster c = {.auth_mode_defaulted = -1, .authenticator_streams = -1, .logging_off = -1};
+	if (!run->ctx.region)
+		return AL_OK;
+	if (run->ctx.cluster)
+		snprintf(c.name, sizeof(c.name), "%s", run->ctx.cluster);
+	else if (!run->ctx.log_group || event_cluster_of(run->ctx.log_group, c.name, sizeof(c.name)) != 0)
+		return AL_OK;
+	snprintf(c.region, sizeof(c.region), "%s", run->ctx.region);
+	snprintf(c.log_group, sizeof(c.log_group), "%s", run->ctx.log_group ? run->ctx.log_group : "");
+	snprintf(c.source, sizeof(c.source), "import");
+	return store_cluster_put(run->store, &c, run->err, sizeof(run->err));
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -178,11 +198,15 @@ int cmd_import(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("import", "no input files (use '-' for stdin)");
+	if (run.ctx.region && !aws_region_valid(run.ctx.region))
+		return cli_usage_error("import", "--region '%s' is not a region name", run.ctx.region);
 
 	rc = cli_store_open("import", STORE_WRITE, &run.store);
 	if (rc)
 		goto out;
 	rc = ingest_open(&run.in, run.store, run.err, sizeof(run.err));
+	if (!rc)
+		rc = record_cluster(&run);
 	if (!rc)
 		rc = store_defer_indexes(run.store, run.err, sizeof(run.err));
 	if (rc) {

@@ -74,7 +74,8 @@ static const char usage_text[] =
 	"Progress goes to stderr when it is a terminal. Exit status: 0 done, 1 denials\n"
 	"(--exit-code), 64 usage, 69 AWS unreachable, 75 database locked by another run or\n"
 	"some windows failed (the next --since-last-run retries them), 77 access denied,\n"
-	"78 no credentials, no region or no such log group.\n";
+	"78 no credentials, no region, no such log group, or the cluster's authenticator\n"
+	"log is off (75 when other clusters of the run were scanned).\n";
 
 /* ---- signals: the first one stops the scan cleanly, a second kills ---- */
 
@@ -427,6 +428,30 @@ static void warn_runs(const struct scan *sc)
 	}
 }
 
+/* Authenticator logging off is an error of its cluster, said even with
+ * --quiet: without it every later scan would look clean. */
+static void warn_logging(const struct scan *sc)
+{
+	size_t ng;
+	const struct scan_group *groups = scan_groups(sc, &ng);
+	for (size_t i = 0; i < ng; i++) {
+		const struct store_cluster *f = &groups[i].facts;
+		if (f->logging_off != 1)
+			continue;
+		if (strcmp(f->logging_off_reason, "disabled") == 0)
+			cli_error("scan", "%s (%s): the authenticator log type is disabled (DescribeCluster): enable it: %s",
+				  f->name, f->region, f->enable_logging);
+		else if (f->enable_logging[0])
+			cli_error("scan", "%s (%s): no authenticator stream in %s: authenticator logging is off; enable it: %s",
+				  f->name, f->region, f->log_group, f->enable_logging);
+		else
+			cli_error("scan",
+				  "%s (%s): no authenticator stream in %s although DescribeCluster lists the type enabled "
+				  "(its logs arrive within minutes of enabling)",
+				  f->name, f->region, f->log_group);
+	}
+}
+
 static int interrupted(void)
 {
 	if (!cli.quiet)
@@ -468,6 +493,7 @@ static int fetch_windows(struct scan *sc, struct progress *pr)
 			summary(&g[i]);
 	}
 	warn_runs(sc);
+	warn_logging(sc);
 	if (oc.interrupted)
 		return interrupted();
 	return oc.fatal ? rc : erc;
@@ -495,6 +521,11 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, struct progress
 	if (rc)
 		return rc;
 	rc = scan_partial_status(sc, a->allow_partial);
+	/* Logging off is a configuration error; it outranks windows left for
+	 * the next run, which that run fetches by itself. */
+	int lrc = scan_logging_status(sc);
+	if (lrc && rc != AL_UNAVAILABLE && !(rc == AL_TEMPFAIL && lrc == AL_TEMPFAIL))
+		rc = lrc;
 	if (a->no_report || rc == AL_UNAVAILABLE)
 		return rc;
 	long long denials = 0;
@@ -513,7 +544,7 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, struct progress
 static int scan_with_aws(struct scan_args *a, const char *db_path, const char *query, const char *query_name)
 {
 	struct aws_session aws;
-	struct aws_endpoint ep;
+	struct aws_endpoint ep, eks_ep;
 	struct scan *sc = NULL;
 	struct progress pr = {!cli.quiet && !cli.verbose && isatty(STDERR_FILENO), 0};
 	char err[1024];
@@ -533,6 +564,12 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 			ep.url, ep.origin);
 	}
 	struct logs_target target = {ep.url, aws.region, aws.prov, NULL, cli.verbose > 0};
+	/* DescribeCluster at the EKS endpoint of the same session; none is
+	 * not an error for a scan (--endpoint-url is CloudWatch Logs' only). */
+	int have_eks = aws_session_endpoint(&aws, AWS_SVC_EKS, NULL, &eks_ep, err, sizeof(err)) == AL_OK;
+	if (!have_eks && cli.verbose)
+		fprintf(stderr, "authlog-scan: scan: %s (no DescribeCluster)\n", err);
+	struct aws_target eks = {eks_ep.url, aws.region, aws.prov, NULL, cli.verbose > 0};
 	struct scan_opts o = {
 		.groups = a->names,
 		.clusters = a->clusters,
@@ -548,6 +585,7 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 		.cancel = &scan_signal,
 		.verbose = cli.verbose > 0,
 		.target = &target,
+		.eks = have_eks ? &eks : NULL,
 		.client = aws.copts,
 		.on_progress = on_progress,
 		.ctx = &pr,

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/eks_api.h"
+#include "event.h"
 #include "ingest.h"
 #include "msg.h"
 #include "status.h"
@@ -122,12 +124,47 @@ static int resume_start(struct scan *sc, struct scan_group *g, char *err, size_t
 	return AL_OK;
 }
 
-/* The group must exist; and before its creation there is nothing to fetch
- * (the service rejects such a window). */
+/* Does the group have an authenticator stream? -1 when the call failed
+ * (no logs:DescribeLogStreams: only -v says it). */
+static int authenticator_streams(struct scan *sc, struct aws_client *client, struct scan_group *g,
+				 struct logs_streams_info *si)
+{
+	struct aws_fault fault;
+	char why[AWS_ERR_MAX];
+	if (logs_api_describe_log_streams(client, sc->o.target, g->name, "authenticator", si, &fault, why,
+					  sizeof(why)) != AL_OK) {
+		if (sc->o.verbose)
+			fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
+		return -1;
+	}
+	return si->streams > 0;
+}
+
+/* -v: the window starts at the group's creation, later than asked.
+ * PutLogEvents takes events up to 14 days old, so a group may hold
+ * events older than itself; its streams' firstEventTimestamp says so:
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html */
+static void say_trim(const struct scan_group *g, int64_t created, const struct logs_streams_info *si)
+{
+	char from[TIME_ISO_LEN], to[TIME_ISO_LEN], first[TIME_ISO_LEN];
+	time_format(g->start, from);
+	time_format(created, to);
+	int older = si && si->first_event_ms && si->first_event_ms / 1000 < created;
+	if (older)
+		time_format(si->first_event_ms / 1000, first);
+	fprintf(stderr, "authlog-scan: scan: %s: window starts at %s (the group's creation), not %s%s%s%s\n", g->name,
+		to, from, older ? "; its authenticator events from " : "", older ? first : "",
+		older ? " on are older than the group and not fetched" : "");
+}
+
+/* The group must exist; and a window that ends before the group's
+ * creation is refused by StartQuery ("Query's end date and time is either
+ * before the log group creation time ..."), so the window starts there. */
 static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan_group *g, char *err, size_t err_sz)
 {
 	const struct logs_target *t = sc->o.target;
 	struct logs_group_info info;
+	struct logs_streams_info si = {0};
 	struct aws_fault fault;
 	char why[AWS_ERR_MAX];
 	int rc = logs_api_describe_log_group(client, t, g->name, &info, &fault, why, sizeof(why));
@@ -146,9 +183,119 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 	}
 	if (rc != AL_OK && sc->o.verbose) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
 		fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
-	if (rc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start)
+	if (g->facts.name[0]) {
+		g->facts.authenticator_streams = authenticator_streams(sc, client, g, &si);
+		if (rc == AL_OK)
+			snprintf(g->facts.account, sizeof(g->facts.account), "%s", info.account);
+	}
+	if (rc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start) {
+		if (sc->o.verbose)
+			say_trim(g, info.creation_ms / 1000, g->facts.authenticator_streams == 1 ? &si : NULL);
 		g->start = info.creation_ms / 1000;
+	}
 	return AL_OK;
+}
+
+/* ---- the cluster's facts ---- */
+
+/* The command that turns the authenticator log on (UpdateClusterConfig):
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html
+ * The name and region are of their validated forms, so it runs as printed. */
+static void enable_command(const struct store_cluster *c, char *out, size_t out_sz)
+{
+	snprintf(out, out_sz,
+		 "aws eks update-cluster-config --name %s --region %s --logging "
+		 "'{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'",
+		 c->name, c->region);
+}
+
+/* logging.clusterLogging's enabled types as a JSON array, in the API's order. */
+static void log_types_json(unsigned bits, char *out, size_t out_sz)
+{
+	size_t n = (size_t)snprintf(out, out_sz, "[");
+	for (unsigned i = 0; i < EKS_LOG_TYPES && n < out_sz; i++)
+		if (bits & (1u << i))
+			n += (size_t)snprintf(out + n, out_sz - n, "%s\"%s\"", n > 1 ? "," : "",
+					      eks_api_log_type_name(1u << i));
+	if (n < out_sz)
+		snprintf(out + n, out_sz - n, "]");
+}
+
+/* DescribeCluster into g->facts; *disabled / *enabled: the authenticator
+ * type is listed so. Not answering is no error for a scan. */
+static void describe_cluster(struct scan *sc, struct aws_client *client, struct scan_group *g, int *enabled,
+			     int *disabled)
+{
+	struct store_cluster *f = &g->facts;
+	struct eks_cluster c;
+	struct aws_fault fault;
+	*enabled = *disabled = 0;
+	f->described = 1;
+	int rc = eks_api_describe_cluster(client, sc->o.eks, f->name, &c, &fault, f->describe_error,
+					  sizeof(f->describe_error));
+	if (rc != AL_OK) {
+		if (sc->o.verbose)
+			fprintf(stderr, "authlog-scan: scan: %s: %s (going on without the cluster's mode and logging)\n",
+				f->name, f->describe_error);
+		eks_api_cluster_free(&c);
+		return;
+	}
+	f->describe_error[0] = '\0';
+	f->checked_at = (int64_t)time(NULL);
+	snprintf(f->auth_mode, sizeof(f->auth_mode), "%s",
+		 c.auth_mode != EKS_AUTH_UNKNOWN ? eks_api_auth_mode_name(c.auth_mode) : c.mode_text);
+	f->auth_mode_defaulted = c.auth_mode_defaulted;
+	log_types_json(c.logs_enabled, f->logging_types, sizeof(f->logging_types));
+	snprintf(f->endpoint, sizeof(f->endpoint), "%s", c.endpoint);
+	*enabled = (c.logs_enabled & EKS_LOG_AUTHENTICATOR) != 0;
+	*disabled = (c.logs_disabled & EKS_LOG_AUTHENTICATOR) != 0;
+	eks_api_cluster_free(&c);
+}
+
+/* Is the authenticator log off? DescribeCluster listing the type disabled
+ * says so; so does a group without an authenticator stream, whatever
+ * DescribeCluster says (logs arrive within minutes of enabling: none at
+ * all is no data either way). */
+static void judge_logging(struct scan_group *g, int enabled, int disabled)
+{
+	struct store_cluster *f = &g->facts;
+	if (disabled || f->authenticator_streams == 0) {
+		f->logging_off = 1;
+		snprintf(f->logging_off_reason, sizeof(f->logging_off_reason), "%s",
+			 disabled ? "disabled" : "no_streams");
+		if (!enabled)
+			enable_command(f, f->enable_logging, sizeof(f->enable_logging));
+	} else if (enabled || f->authenticator_streams == 1) {
+		f->logging_off = 0;
+	}
+}
+
+static int store_facts(struct scan *sc, char *err, size_t err_sz)
+{
+	int rc = store_begin(sc->store, err, err_sz);
+	for (size_t i = 0; !rc && i < sc->ng; i++)
+		if (sc->g[i].facts.name[0])
+			rc = store_cluster_put(sc->store, &sc->g[i].facts, err, err_sz);
+	if (!rc)
+		return store_commit(sc->store, err, err_sz);
+	store_rollback(sc->store);
+	return rc;
+}
+
+/* The group's cluster (--cluster, or the EKS group name) and the region
+ * it is read in: the key of its facts. */
+static void facts_init(struct scan *sc, struct scan_group *g)
+{
+	struct store_cluster *f = &g->facts;
+	memset(f, 0, sizeof(*f));
+	f->auth_mode_defaulted = f->authenticator_streams = f->logging_off = -1;
+	if (g->cluster)
+		snprintf(f->name, sizeof(f->name), "%s", g->cluster);
+	else if (event_cluster_of(g->name, f->name, sizeof(f->name)) != 0)
+		f->name[0] = '\0';
+	snprintf(f->region, sizeof(f->region), "%s", sc->o.target->region);
+	snprintf(f->log_group, sizeof(f->log_group), "%s", g->name);
+	snprintf(f->source, sizeof(f->source), "scan");
 }
 
 int scan_resolve(struct scan *sc, char *err, size_t err_sz)
@@ -163,14 +310,23 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 		struct scan_group *g = &sc->g[i];
 		g->start = sc->o.since;
 		g->end = sc->o.until;
+		facts_init(sc, g);
 		if (sc->o.resume)
 			rc = resume_start(sc, g, err, err_sz);
 		if (!rc)
 			rc = trim_to_group(sc, client, g, err, err_sz);
 		if (g->start >= g->end)
 			g->skip = 1;
+		if (!rc && g->facts.name[0]) {
+			int enabled = 0, disabled = 0;
+			if (sc->o.eks)
+				describe_cluster(sc, client, g, &enabled, &disabled);
+			judge_logging(g, enabled, disabled);
+		}
 	}
 	aws_client_free(client);
+	if (!rc && !cancelled(sc))
+		rc = store_facts(sc, err, err_sz);
 	return rc;
 }
 
@@ -425,6 +581,14 @@ int scan_partial_status(const struct scan *sc, int allow_partial)
 	if (!sc->windows_done && !sc->stored)
 		return AL_UNAVAILABLE; /* nothing came through at all */
 	return allow_partial ? AL_OK : AL_TEMPFAIL;
+}
+
+int scan_logging_status(const struct scan *sc)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < sc->ng; i++)
+		off += sc->g[i].facts.logging_off == 1;
+	return !off ? AL_OK : off == sc->ng ? AL_CONFIG : AL_TEMPFAIL;
 }
 
 /* ---- the report ---- */

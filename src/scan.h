@@ -5,7 +5,10 @@
  *  2. scan_resolve: each group's window — --since, or with resume where
  *     the last scan ended minus the overlap — trimmed to the group's
  *     creation (DescribeLogGroups; a missing group is a configuration
- *     error);
+ *     error); for a group of an EKS cluster, whether the authenticator log
+ *     is on (DescribeLogStreams: is there an authenticator stream; EKS
+ *     DescribeCluster: is the type enabled — denied or failing, it is only
+ *     said with -v) and what the cluster is, stored in `clusters`;
  *  3. scan_plan: one transaction writes the runs, their first windows and
  *     the windows earlier runs left missing (resume), so that from here on
  *     a kill at any point leaves the database saying what is still missing;
@@ -42,6 +45,11 @@ struct scan_group {
 	long long failed_windows, missing_adopted;
 	int64_t first_truncated; /* start of the first window still at the cap */
 	char first_error[512];   /* why the first failed window failed */
+	/* The cluster's facts (cluster name "" when the group names none):
+	 * facts.logging_off == 1 is an error for the group, said with
+	 * facts.enable_logging (the command) unless DescribeCluster lists
+	 * the type enabled (then it is ""). */
+	struct store_cluster facts;
 };
 
 /* About every 200 ms while windows run; stored = rows stored so far. */
@@ -61,6 +69,7 @@ struct scan_opts {
 	const atomic_int *cancel;    /* a signal handler's flag */
 	int verbose;                 /* -v: one stderr line per query, split, skipped step */
 	const struct logs_target *target;
+	const struct aws_target *eks; /* DescribeCluster's endpoint, or NULL: not asked */
 	struct aws_client_opts client;
 	scan_progress_cb on_progress; /* may be NULL */
 	void *ctx;
@@ -90,6 +99,10 @@ int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz);
 int scan_fetch(struct scan *sc, struct scan_outcome *out, char *err, size_t err_sz);
 /* why: the message of a fatal end, stored with the failed runs. */
 int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, char *err, size_t err_sz);
+/* The exit status the authenticator logging calls for: AL_CONFIG when
+ * it is off for every group, AL_TEMPFAIL when off for some and the others
+ * were scanned, else AL_OK. */
+int scan_logging_status(const struct scan *sc);
 /* The exit status the windows call for: AL_UNAVAILABLE when some failed
  * and nothing came through at all, AL_TEMPFAIL when some failed (AL_OK
  * with allow_partial), else AL_OK. */

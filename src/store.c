@@ -148,6 +148,46 @@
  *            references, for the parts of a report window that are not
  *            whole hours; imports_first_event — imports by first_event_id.
  *
+ * clusters — what is known of each EKS cluster (version 5), one row per
+ * (name, region): an EKS cluster is named uniquely within an account and
+ * region (its ARN is arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME), two
+ * regions may each have a "prod", and an import knows a cluster and a
+ * region without a log group, so the key is (name, region), not the
+ * group. A NULL column is a fact not learned yet; a later write keeps
+ * what it does not learn itself (DescribeCluster denied keeps the mode an
+ * earlier answer gave, checked_at says how old it is).
+ *   name          TEXT     cluster name
+ *   region        TEXT     the region its log group was read in (scan), or
+ *                          import's --region
+ *   account       TEXT     AWS account: DescribeCluster's ARN, else the log
+ *                          group's ARN (DescribeLogGroups)
+ *   log_group     TEXT     the group scanned ("/aws/eks/NAME/cluster")
+ *   auth_mode     TEXT     accessConfig.authenticationMode: CONFIG_MAP |
+ *                          API_AND_CONFIG_MAP | API, or as sent when
+ *                          unknown to this build
+ *   auth_mode_defaulted INTEGER  1: the answer had no authenticationMode,
+ *                          so the cluster predates access entries and
+ *                          reads aws-auth only (auth_mode CONFIG_MAP)
+ *   logging_types TEXT     JSON array of the control plane log types
+ *                          DescribeCluster lists enabled, ["api",...]
+ *   endpoint      TEXT     the API server's https URL
+ *   checked_at    TEXT     UTC time DescribeCluster last answered; the four
+ *                          columns above are from that answer
+ *   describe_error TEXT    why the last DescribeCluster asked did not
+ *                          answer (eks:DescribeCluster denied, no such
+ *                          cluster, ...), NULL when it answered
+ *   authenticator_streams INTEGER  1: the group has a stream named
+ *                          authenticator* (DescribeLogStreams), 0: none
+ *   logging_off   INTEGER  1: the authenticator log is off — the
+ *                          DescribeCluster answer lists the type disabled,
+ *                          or the group has no authenticator stream; 0:
+ *                          checked and on; NULL: not checked
+ *   logging_off_reason TEXT  disabled (DescribeCluster) | no_streams
+ *   enable_logging TEXT    when logging_off: the command that enables the
+ *                          type (aws eks update-cluster-config ...)
+ *   source        TEXT     scan | import: what wrote the row last
+ *   updated_at    TEXT     UTC time of that write
+ *
  * Views: denials, grants (events filtered by outcome); principals
  * (principal, type, account, first/last seen, granted/denied counts,
  * expected); findings (class, principal, cluster, count, first/last seen,
@@ -361,6 +401,27 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE INDEX event_rows_config ON event_rows(stream_id, ts) WHERE kind = 'config_error';",
 	/* 3 -> 4: the report's rollups, built from the stored events (rollup.c) */
 	rollup_migration_sql,
+	/* 4 -> 5: cluster facts (DescribeCluster, the region scanned). A
+	 * database set back to an older version by hand keeps the facts it
+	 * has, as the rollup migration copes with its leftover tables. */
+	"CREATE TABLE IF NOT EXISTS clusters("
+	"  name TEXT NOT NULL,"
+	"  region TEXT NOT NULL,"
+	"  account TEXT,"
+	"  log_group TEXT,"
+	"  auth_mode TEXT,"
+	"  auth_mode_defaulted INTEGER,"
+	"  logging_types TEXT,"
+	"  endpoint TEXT,"
+	"  checked_at TEXT,"
+	"  describe_error TEXT,"
+	"  authenticator_streams INTEGER,"
+	"  logging_off INTEGER,"
+	"  logging_off_reason TEXT CHECK (logging_off_reason IN ('disabled','no_streams')),"
+	"  enable_logging TEXT,"
+	"  source TEXT NOT NULL CHECK (source IN ('scan','import')),"
+	"  updated_at TEXT NOT NULL,"
+	"  PRIMARY KEY (name, region)) WITHOUT ROWID;",
 };
 
 const char *store_migration(int from_version)
@@ -1074,7 +1135,7 @@ int store_put_fix(struct store *s, const char *cls, const char *principal, const
  * such row), ARG_TEXT NULL for a NULL string; ARG_TIME binds the
  * ISO-8601 text the tables keep. */
 struct arg {
-	enum { ARG_INT, ARG_ID, ARG_REAL, ARG_TEXT, ARG_TIME } type;
+	enum { ARG_INT, ARG_ID, ARG_REAL, ARG_TEXT, ARG_TIME, ARG_TRI } type;
 	int64_t i;
 	double d;
 	const char *s;
@@ -1084,6 +1145,8 @@ struct arg {
 #define REAL_ARG(v) {.type = ARG_REAL, .d = (v)}
 #define TEXT_ARG(v) {.type = ARG_TEXT, .s = (v)}
 #define TIME_ARG(v) {.type = ARG_TIME, .i = (v)}
+#define TRI_ARG(v) {.type = ARG_TRI, .i = (v)} /* NULL when negative (unknown) */
+#define OPT_TEXT_ARG(v) TEXT_ARG(*(v) ? (v) : NULL) /* "" is unknown: NULL */
 #define NARGS(a) (sizeof(a) / sizeof((a)[0]))
 
 static void bind_arg(sqlite3_stmt *st, int i, const struct arg *a)
@@ -1105,6 +1168,12 @@ static void bind_arg(sqlite3_stmt *st, int i, const struct arg *a)
 	case ARG_TIME:
 		time_format(a->i, iso);
 		sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
+		break;
+	case ARG_TRI:
+		if (a->i < 0)
+			sqlite3_bind_null(st, i);
+		else
+			sqlite3_bind_int64(st, i, a->i);
 		break;
 	}
 }
@@ -1351,6 +1420,100 @@ out:
 	}
 	*out = v;
 	*n = len;
+	return AL_OK;
+}
+
+/* ---- clusters ---- */
+
+int store_cluster_put(struct store *s, const struct store_cluster *c, char *err, size_t err_sz)
+{
+	const struct arg unknown = TEXT_ARG(NULL), checked = TIME_ARG(c->checked_at);
+	const struct arg a[] = {
+		TEXT_ARG(c->name), TEXT_ARG(c->region), OPT_TEXT_ARG(c->account), OPT_TEXT_ARG(c->log_group),
+		OPT_TEXT_ARG(c->auth_mode), TRI_ARG(c->auth_mode_defaulted), OPT_TEXT_ARG(c->logging_types),
+		OPT_TEXT_ARG(c->endpoint), c->checked_at ? checked : unknown, INT_ARG(c->described),
+		OPT_TEXT_ARG(c->describe_error), TRI_ARG(c->authenticator_streams), TRI_ARG(c->logging_off),
+		OPT_TEXT_ARG(c->logging_off_reason), OPT_TEXT_ARG(c->enable_logging), TEXT_ARG(c->source),
+	};
+	/* ?10 (described) is not a column: it says whether describe_error is
+	 * news. The logging columns change together, when checked. */
+	return run_once(s,
+			"INSERT INTO clusters(name, region, account, log_group, auth_mode, auth_mode_defaulted,"
+			" logging_types, endpoint, checked_at, describe_error, authenticator_streams, logging_off,"
+			" logging_off_reason, enable_logging, source, updated_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16,"
+			" strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+			" ON CONFLICT(name, region) DO UPDATE SET"
+			" account = COALESCE(excluded.account, account),"
+			" log_group = COALESCE(excluded.log_group, log_group),"
+			" auth_mode = CASE WHEN ?9 IS NULL THEN auth_mode ELSE excluded.auth_mode END,"
+			" auth_mode_defaulted = CASE WHEN ?9 IS NULL THEN auth_mode_defaulted"
+			"   ELSE excluded.auth_mode_defaulted END,"
+			" logging_types = CASE WHEN ?9 IS NULL THEN logging_types ELSE excluded.logging_types END,"
+			" endpoint = CASE WHEN ?9 IS NULL THEN endpoint ELSE excluded.endpoint END,"
+			" checked_at = COALESCE(excluded.checked_at, checked_at),"
+			" describe_error = CASE WHEN ?10 THEN excluded.describe_error ELSE describe_error END,"
+			" authenticator_streams = COALESCE(excluded.authenticator_streams, authenticator_streams),"
+			" logging_off_reason = CASE WHEN ?13 IS NULL THEN logging_off_reason"
+			"   ELSE excluded.logging_off_reason END,"
+			" enable_logging = CASE WHEN ?13 IS NULL THEN enable_logging ELSE excluded.enable_logging END,"
+			" logging_off = COALESCE(excluded.logging_off, logging_off),"
+			" source = excluded.source, updated_at = excluded.updated_at",
+			a, NARGS(a), NULL, "cannot record the cluster", err, err_sz);
+}
+
+static void column_copy(sqlite3_stmt *st, int i, char *out, size_t out_sz)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+	snprintf(out, out_sz, "%s", v ? v : "");
+}
+
+static int column_tri(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
+}
+
+int store_cluster_get(struct store *s, const char *name, const char *region, struct store_cluster *out,
+		      int *found, char *err, size_t err_sz)
+{
+	const struct arg a[] = {TEXT_ARG(name), TEXT_ARG(region)};
+	sqlite3_stmt *st;
+	memset(out, 0, sizeof(*out));
+	out->auth_mode_defaulted = out->authenticator_streams = out->logging_off = -1;
+	*found = 0;
+	int rc = prep(s,
+		      "SELECT name, region, account, log_group, auth_mode, auth_mode_defaulted, logging_types,"
+		      " endpoint, checked_at, describe_error, authenticator_streams, logging_off,"
+		      " logging_off_reason, enable_logging, source, updated_at"
+		      " FROM clusters WHERE name = ?1 AND region = ?2",
+		      a, NARGS(a), &st, "cannot read the cluster", err, err_sz);
+	if (rc)
+		return rc;
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*found = 1;
+		column_copy(st, 0, out->name, sizeof(out->name));
+		column_copy(st, 1, out->region, sizeof(out->region));
+		column_copy(st, 2, out->account, sizeof(out->account));
+		column_copy(st, 3, out->log_group, sizeof(out->log_group));
+		column_copy(st, 4, out->auth_mode, sizeof(out->auth_mode));
+		out->auth_mode_defaulted = column_tri(st, 5);
+		column_copy(st, 6, out->logging_types, sizeof(out->logging_types));
+		column_copy(st, 7, out->endpoint, sizeof(out->endpoint));
+		if (column_time(st, 8, &out->checked_at) != 0)
+			out->checked_at = 0;
+		column_copy(st, 9, out->describe_error, sizeof(out->describe_error));
+		out->authenticator_streams = column_tri(st, 10);
+		out->logging_off = column_tri(st, 11);
+		column_copy(st, 12, out->logging_off_reason, sizeof(out->logging_off_reason));
+		column_copy(st, 13, out->enable_logging, sizeof(out->enable_logging));
+		column_copy(st, 14, out->source, sizeof(out->source));
+		if (column_time(st, 15, &out->updated_at) != 0)
+			out->updated_at = 0;
+	}
+	sqlite3_finalize(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_sql_error(s->db, step, "cannot read the cluster", err, err_sz);
 	return AL_OK;
 }
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -73,6 +73,39 @@ int store_import_end(struct store *s, int64_t import_id, long long imported, lon
  * were stored before it (report --new). */
 int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_event_id, char *err,
 			     size_t err_sz);
+
+/* ---- cluster facts (the clusters table; see store.c) ---- */
+
+/* One row of clusters. Text: "" is unknown (NULL in the table); ints: -1
+ * unknown; times: epoch seconds, 0 unknown. */
+struct store_cluster {
+	char name[101], region[64];   /* the key; both required */
+	char account[13];
+	char log_group[513];
+	char auth_mode[32];
+	int auth_mode_defaulted;
+	char logging_types[128];      /* JSON array */
+	char endpoint[512];
+	int64_t checked_at;           /* DescribeCluster answered: mode, types, endpoint are its */
+	int described;                /* put: DescribeCluster was asked (describe_error is this
+				       * attempt's, "" when it answered) */
+	char describe_error[512];
+	int authenticator_streams;
+	int logging_off;
+	char logging_off_reason[16];  /* "disabled" | "no_streams" | "" */
+	char enable_logging[512];
+	char source[8];               /* "scan" | "import" */
+	int64_t updated_at;           /* get only: put writes the time of the call */
+};
+
+/* Records what c says of (c->name, c->region), keeping the stored value
+ * of every fact c leaves unknown; the DescribeCluster facts (mode, types,
+ * endpoint) are replaced together when c->checked_at is set. Runs in the
+ * caller's transaction, or alone. */
+int store_cluster_put(struct store *s, const struct store_cluster *c, char *err, size_t err_sz);
+/* *found = 0 (out zeroed, unknowns -1) when no row has that key. */
+int store_cluster_get(struct store *s, const char *name, const char *region, struct store_cluster *out,
+		      int *found, char *err, size_t err_sz);
 
 /* ---- the fetcher's state (scan_runs, scan_windows; see store.c) ----
  * Times are epoch seconds here and UTC RFC 3339 text in the tables. Like

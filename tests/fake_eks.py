@@ -214,6 +214,23 @@ class Eks:
         return op, 200, {}, body
 
 
+def check_signature(verify, method, path, headers):
+    """A request's SigV4 for the service "eks" (verify: make_verifier's, or None to
+    accept anything): None when fine, else the error (status, headers, body)."""
+    if not verify:
+        return None
+    hdr = {k.lower(): v for k, v in headers.items()}
+    m = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request", hdr.get("authorization", ""))
+    if m and m.group(1) != "eks":
+        return error(403, "InvalidSignatureException", "Credential should be scoped to correct service: 'eks'.")
+    url = "http://%s%s" % (headers.get("Host"), path)
+    sig = verify(method, url, list(headers.items()), b"")
+    if sig == "ok" or sig.startswith("not-checked"):
+        return None
+    code, _, message = sig.partition(": ")
+    return error(403 if code == "InvalidSignatureException" else 400, code, message)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -242,27 +259,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
         self.wfile.flush()
 
-    def check_signature(self):
-        """None when fine, else (status, headers, body)."""
-        if not self.server.verify:
-            return None
-        hdr = {k.lower(): v for k, v in self.headers.items()}
-        m = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request", hdr.get("authorization", ""))
-        if m and m.group(1) != "eks":
-            return error(403, "InvalidSignatureException", "Credential should be scoped to correct service: 'eks'.")
-        url = "http://%s%s" % (self.headers.get("Host"), self.path)
-        sig = self.server.verify(self.command, url, list(self.headers.items()), b"")
-        if sig == "ok" or sig.startswith("not-checked"):
-            return None
-        code, _, message = sig.partition(": ")
-        return error(403 if code == "InvalidSignatureException" else 400, code, message)
-
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         entry = {"time": time.time(), "method": self.command, "path": url.path, "query": url.query,
                  "op": None, "sigv4": "unsigned" if "Authorization" not in self.headers
                  else "ok" if self.server.verify else "not-checked"}
-        bad = self.check_signature()
+        bad = check_signature(self.server.verify, self.command, self.path, self.headers)
         if bad:
             entry["sigv4"] = bad[1]["x-amzn-ErrorType"] + ": " + bad[2]["message"]
             status, headers, body = bad

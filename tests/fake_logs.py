@@ -30,7 +30,25 @@ operations the fetcher uses, with the wire shapes of the CloudWatch Logs API ref
   StopQuery          {"success": true} for a running query; InvalidParameterException
                      for one that has ended; ResourceNotFoundException for an unknown id.
   DescribeLogGroups  logGroupNamePrefix, limit, nextToken.
+  DescribeLogStreams logGroupName or logGroupIdentifier (one of them), logStreamNamePrefix,
+                     orderBy LogStreamName (default) | LastEventTime (not with a prefix),
+                     descending, limit 1-50 (default 50), nextToken (one this fake handed
+                     out): streams with logStreamName, creationTime, firstEventTimestamp,
+                     lastEventTimestamp, lastIngestionTime, arn, storedBytes (0, as the
+                     deprecated field is); a missing group is ResourceNotFoundException.
   DescribeQueries    the queries, newest first (status filter).
+
+Amazon EKS, on the same port (AWS_ENDPOINT_URL sends a client's EKS calls here too):
+every group /aws/eks/NAME/cluster is a cluster NAME, answered by tests/fake_eks.py's
+Eks (imported, not copied): GET /clusters/NAME is DescribeCluster, an unknown cluster
+404 ResourceNotFoundException, an unknown path 404 UnknownOperationException; SigV4
+checked for the service "eks" with --verify-sigv4.
+  --eks-mode [CLUSTER=]MODE    authenticationMode: API, API_AND_CONFIG_MAP (default),
+                               CONFIG_MAP, or none (no accessConfig, as old clusters)
+  --eks-logging [CLUSTER=]TYPES  enabled log types, comma-separated, "" for none
+                               (default api,audit,authenticator)
+  --eks-deny                   DescribeCluster is 403 AccessDeniedException
+  (CLUSTER= limits a setting to that cluster; the options repeat)
 
 Data (repeatable, in any mix):
   --events FILE|DIR    *.jsonl: {"group", "stream", "ts" (epoch ms), "message"} per line;
@@ -93,6 +111,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -547,6 +566,73 @@ class LogsSim:
             out["nextToken"] = str(start + limit)
         return ok(out)
 
+    def describe_log_streams(self, body, now):
+        if body.get("logGroupName") and body.get("logGroupIdentifier"):
+            return err(400, "InvalidParameterException",
+                       "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+        name = body.get("logGroupName") or body.get("logGroupIdentifier") or ""
+        if name.startswith("arn:"):
+            name = name.split(":log-group:", 1)[-1].rstrip("*").rstrip(":")
+        g = self.data.groups.get(name)
+        if g is None:
+            return err(400, "ResourceNotFoundException", "The specified log group does not exist.")
+        limit = body.get("limit", 50)
+        if not isinstance(limit, int) or not 1 <= limit <= 50:
+            return err(400, "InvalidParameterException",
+                       "1 validation error detected: Value '%s' at 'limit' failed to satisfy constraint: "
+                       "Member must have value less than or equal to 50" % limit)
+        prefix = body.get("logStreamNamePrefix")
+        order = body.get("orderBy", "LogStreamName")
+        if order not in ("LogStreamName", "LastEventTime"):
+            return err(400, "InvalidParameterException", "orderBy must be LogStreamName or LastEventTime")
+        if order == "LastEventTime" and prefix:
+            return err(400, "InvalidParameterException",
+                       "Cannot order by LastEventTime with a logStreamNamePrefix.")
+        streams = {}
+        for e in g.ev:
+            first, last = streams.get(e[2], (e[0], e[0]))
+            streams[e[2]] = (min(first, e[0]), max(last, e[0]))
+        names = [n for n in streams if not prefix or n.startswith(prefix)]
+        if order == "LogStreamName":
+            names.sort(reverse=bool(body.get("descending")))
+        else:
+            names.sort(key=lambda n: streams[n][1], reverse=bool(body.get("descending")))
+        start = 0
+        if body.get("nextToken") is not None:
+            m = re.fullmatch(r"streams/(\d+)", str(body["nextToken"]))
+            if not m or int(m.group(1)) > len(names):
+                return err(400, "InvalidParameterException", "The specified nextToken is invalid.")
+            start = int(m.group(1))
+        page = names[start:start + limit]
+        out = {"logStreams": [{"logStreamName": n, "creationTime": streams[n][0],
+                               "firstEventTimestamp": streams[n][0], "lastEventTimestamp": streams[n][1],
+                               "lastIngestionTime": streams[n][1] + 500, "uploadSequenceToken": "1",
+                               "arn": "arn:aws:logs:%s:%s:log-group:%s:log-stream:%s"
+                               % (self.a.region, self.data.account, name, n),
+                               "storedBytes": 0} for n in page]}
+        if start + limit < len(names):
+            out["nextToken"] = "streams/%d" % (start + limit)
+        return ok(out)
+
+    def eks(self, path, query):
+        """An EKS GET, answered by fake_eks.Eks over this data's clusters:
+        -> (op, status, headers, body bytes)."""
+        import fake_eks  # here, not at the top: fake_eks imports this module
+        clusters = []
+        for gname in sorted(self.data.groups):
+            m = re.fullmatch(r"/aws/eks/([0-9A-Za-z][0-9A-Za-z_-]*)/cluster", gname)
+            if m:
+                mode = eks_setting(self.a.eks_mode, m.group(1), "API_AND_CONFIG_MAP")
+                types = eks_setting(self.a.eks_logging, m.group(1), "api,audit,authenticator")
+                clusters.append({"name": m.group(1), "authenticationMode": None if mode == "none" else mode,
+                                 "logging": [t for t in types.split(",") if t]})
+        sim = fake_eks.Eks({"account": self.data.account, "region": self.a.region, "clusters": clusters,
+                            "deny": ["DescribeCluster"] if self.a.eks_deny else []})
+        op, status, headers, body = sim.handle(path, query)
+        with self.lock:
+            self.calls[op or "?"] = self.calls.get(op or "?", 0) + 1
+        return op, status, dict(headers, **{"Content-Type": "application/json"}), json.dumps(body).encode()
+
     def describe_queries(self, body, now):
         with self.lock:
             qs = [self.queries[i] for i in reversed(self.order)]
@@ -635,10 +721,23 @@ class LogsSim:
     def dispatch(self, op, body, now):
         fn = {"StartQuery": self.start_query, "GetQueryResults": self.get_query_results,
               "StopQuery": self.stop_query, "DescribeLogGroups": self.describe_log_groups,
+              "DescribeLogStreams": self.describe_log_streams,
               "DescribeQueries": self.describe_queries}.get(op)
         if fn is None:
             return err(400, "UnknownOperationException", "Unknown operation %s" % op)
         return fn(body, now)
+
+
+def eks_setting(specs, cluster, default):
+    """The last of [CLUSTER=]VALUE specs that applies to cluster."""
+    value = default
+    for spec in specs:
+        name, eq, v = spec.partition("=")
+        if not eq:
+            value = spec
+        elif name == cluster:
+            value = v
+    return value
 
 
 # ---- SigV4 check with botocore -----------------------------------------------------
@@ -726,8 +825,26 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_fake/state":
             self.send(200, {"Content-Type": "application/json"}, json.dumps(self.server.sim.state()).encode())
+            return
+        import fake_eks  # see LogsSim.eks
+        url = urllib.parse.urlsplit(self.path)
+        bad = fake_eks.check_signature(self.server.verify, "GET", self.path, self.headers)
+        if bad:
+            op, (status, headers, body) = None, bad
+            payload = json.dumps(body).encode()
+            headers = dict(headers, **{"Content-Type": "application/json"})
         else:
-            self.send(404, {}, b"not found")
+            op, status, headers, payload = self.server.sim.eks(
+                url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True))
+        if not self.headers.get("Authorization"):
+            sig = "unsigned"
+        elif bad:
+            sig = bad[1]["x-amzn-ErrorType"]
+        else:
+            sig = "ok" if self.server.verify else "not-checked"
+        self.server.log({"time": time.time(), "op": op, "request": {"method": "GET", "path": url.path},
+                         "status": status, "fault": None, "sigv4": sig, "query_id": None})
+        self.send(status, headers, payload)
 
     def do_POST(self):
         sim = self.server.sim
@@ -806,6 +923,9 @@ def build(argv=None):
     ap.add_argument("--log")
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--account", default="111122223333")
+    ap.add_argument("--eks-mode", action="append", default=[])
+    ap.add_argument("--eks-logging", action="append", default=[])
+    ap.add_argument("--eks-deny", action="store_true")
     ap.add_argument("--self-test", action="store_true")
     a = ap.parse_args(argv)
     faults = a.faults
@@ -871,7 +991,32 @@ def self_test():
     except Malformed:
         ok3 = True
     print("ok" if ok3 else "FAIL", "stats is refused as malformed")
-    return 0 if ok_ and ok2 and ok3 else 1
+    data.add_many([("/aws/eks/demo/cluster", "authenticator-%02d" % i, 1672000000000 + i, "x") for i in range(60)])
+    seen, token, pages = [], None, 0
+    while True:
+        req = {"logGroupName": "/aws/eks/demo/cluster", "logStreamNamePrefix": "authenticator"}
+        if token:
+            req["nextToken"] = token
+        st, h, body, info = sim.handle("Logs_20140328.DescribeLogStreams", json.dumps(req).encode())
+        page = json.loads(body)
+        pages += 1
+        seen += [s_["logStreamName"] for s_ in page["logStreams"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    ok4 = pages == 2 and len(seen) == 61 and seen == sorted(seen) and "kube-apiserver-x" not in seen
+    print("ok" if ok4 else "FAIL", "DescribeLogStreams: %d pages, %d streams by prefix" % (pages, len(seen)))
+    st, h, body, info = sim.handle("Logs_20140328.DescribeLogStreams", json.dumps(
+        {"logGroupName": "/aws/eks/demo/cluster", "logStreamNamePrefix": "a", "orderBy": "LastEventTime"}).encode())
+    ok5 = st == 400 and json.loads(body)["__type"] == "InvalidParameterException"
+    op, st, h, body = sim.eks("/clusters/demo", {})
+    cl = json.loads(body)["cluster"]
+    ok6 = (st == 200 and cl["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
+           and cl["logging"]["clusterLogging"][0] == {"types": ["api", "audit", "authenticator"], "enabled": True})
+    op, st, h, body = sim.eks("/nothing/here", {})
+    ok7 = st == 404 and h["x-amzn-ErrorType"] == "UnknownOperationException"
+    print("ok" if ok5 and ok6 and ok7 else "FAIL", "orderBy with a prefix refused; EKS DescribeCluster and an unknown path")
+    return 0 if ok_ and ok2 and ok3 and ok4 and ok5 and ok6 and ok7 else 1
 
 
 def main():

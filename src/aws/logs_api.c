@@ -64,7 +64,68 @@ int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const c
 	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
+/* The API's largest page of DescribeLogStreams:
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogStreams.html */
+int logs_api_describe_log_streams_body(struct buf *b, const char *group, const char *prefix)
+{
+	key(b, "logGroupName", 1);
+	buf_json_string(b, group, strlen(group));
+	key(b, "logStreamNamePrefix", 0);
+	buf_json_string(b, prefix, strlen(prefix));
+	key(b, "limit", 0);
+	buf_puts(b, "50");
+	buf_putc(b, '}');
+	return b->oom ? AL_SOFTWARE : AL_OK;
+}
+
 /* ---- small answers (yajl tree: they are a few hundred bytes) ---- */
+
+/* Numbers may come as integers or (moto) doubles; 0 when not a number. */
+static int64_t number_of(yajl_val v)
+{
+	if (!YAJL_IS_NUMBER(v))
+		return 0;
+	return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : (int64_t)YAJL_GET_DOUBLE(v);
+}
+
+/* arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME[:*] -> ACCOUNT (12 digits). */
+static void account_of(const char *arn, char *out, size_t out_sz)
+{
+	out[0] = '\0';
+	for (int field = 0; arn && field < 4; field++)
+		if ((arn = strchr(arn, ':')) != NULL)
+			arn++;
+	if (arn && strspn(arn, "0123456789") == 12 && arn[12] == ':' && out_sz > 12)
+		snprintf(out, out_sz, "%.12s", arn);
+}
+
+int logs_api_parse_log_streams(const char *body, size_t len, struct logs_streams_info *out, char *err,
+			       size_t err_sz)
+{
+	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
+	int rc = AL_UNAVAILABLE;
+	memset(out, 0, sizeof(*out));
+	if (!tree)
+		return AL_UNAVAILABLE;
+	yajl_val streams = aws_doc_member(tree, "logStreams");
+	if (!YAJL_IS_ARRAY(streams)) {
+		msg_set(err, err_sz, "the response has no logStreams list");
+		goto out;
+	}
+	for (size_t i = 0; i < streams->u.array.len; i++) {
+		yajl_val st = streams->u.array.values[i];
+		if (!aws_doc_str(aws_doc_member(st, "logStreamName")))
+			continue;
+		out->streams++;
+		int64_t first = number_of(aws_doc_member(st, "firstEventTimestamp"));
+		if (first > 0 && (!out->first_event_ms || first < out->first_event_ms))
+			out->first_event_ms = first;
+	}
+	rc = AL_OK;
+out:
+	yajl_tree_free(tree);
+	return rc;
+}
 
 int logs_api_parse_query_id(const char *body, size_t len, char *query_id, size_t id_sz, char *err,
 			    size_t err_sz)
@@ -108,12 +169,9 @@ int logs_api_parse_log_groups(const char *body, size_t len, const char *name, st
 		if (!n || strcmp(n, name) != 0)
 			continue;
 		out->found = 1;
-		/* Numbers may come as integers or (moto) doubles. */
-		yajl_val ct = aws_doc_member(g, "creationTime"), rd = aws_doc_member(g, "retentionInDays");
-		if (YAJL_IS_NUMBER(ct))
-			out->creation_ms = YAJL_IS_INTEGER(ct) ? YAJL_GET_INTEGER(ct) : (int64_t)YAJL_GET_DOUBLE(ct);
-		if (YAJL_IS_NUMBER(rd))
-			out->retention_days = YAJL_IS_INTEGER(rd) ? (int)YAJL_GET_INTEGER(rd) : (int)YAJL_GET_DOUBLE(rd);
+		out->creation_ms = number_of(aws_doc_member(g, "creationTime"));
+		out->retention_days = (int)number_of(aws_doc_member(g, "retentionInDays"));
+		account_of(aws_doc_str(aws_doc_member(g, "arn")), out->account, sizeof(out->account));
 		break;
 	}
 	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
@@ -262,6 +320,24 @@ int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const
 		   (f->kind == AWS_ERR_NOT_FOUND || strcmp(f->code, "InvalidParameterException") == 0)) {
 		rc = AL_OK; /* already finished, or never known: nothing holds a slot */
 	}
+	http_response_free(&resp);
+	buf_free(&body);
+	return rc;
+}
+
+int logs_api_describe_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
+				  const char *prefix, struct logs_streams_info *out, struct aws_fault *f,
+				  char *err, size_t err_sz)
+{
+	struct buf body = BUF_INIT;
+	struct http_response resp;
+	char why[256];
+	memset(out, 0, sizeof(*out));
+	int built = logs_api_describe_log_streams_body(&body, group, prefix);
+	int rc = call(c, t, "DescribeLogStreams", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
+	if (rc == AL_OK && logs_api_parse_log_streams(body_of(&resp), resp.body.len, out, why, sizeof(why)) != AL_OK)
+		rc = aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "DescribeLogStreams", err, err_sz,
+			  "%s (HTTP %ld)", why, resp.status);
 	http_response_free(&resp);
 	buf_free(&body);
 	return rc;

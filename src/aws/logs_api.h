@@ -1,5 +1,6 @@
-/* The four CloudWatch Logs calls the fetcher makes — StartQuery,
- * GetQueryResults, StopQuery, DescribeLogGroups — as awsJson1_1 requests
+/* The CloudWatch Logs calls the fetcher makes — StartQuery,
+ * GetQueryResults, StopQuery, DescribeLogGroups, DescribeLogStreams — as
+ * awsJson1_1 requests
  * through aws_request() (signing, retries, error decoding), with their
  * bodies built here and their answers parsed here (GetQueryResults through
  * the streaming results.c parser, so rows reach the caller one at a time).
@@ -58,6 +59,13 @@ struct logs_group_info {
 	int found;
 	int64_t creation_ms;       /* creationTime, 0 when absent */
 	int retention_days;        /* retentionInDays, 0 = never expires */
+	char account[13];          /* the account in the group's arn, "" when absent */
+};
+
+/* One page of DescribeLogStreams with a name prefix. */
+struct logs_streams_info {
+	int streams;               /* streams on the page */
+	int64_t first_event_ms;    /* the earliest firstEventTimestamp among them, 0 none */
 };
 
 enum logs_query_status logs_api_status_of(const char *text);
@@ -85,6 +93,12 @@ int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t
  * *stopped = 0: there is nothing left to stop. */
 int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const char *query_id, int *stopped,
 			struct aws_fault *fault, char *err, size_t err_sz);
+/* The first page (50, the API's largest) of the group's streams whose
+ * names start with prefix, by name: enough to know whether there is one.
+ * A missing group is AL_NOINPUT with fault->kind AWS_ERR_NOT_FOUND. */
+int logs_api_describe_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
+				  const char *prefix, struct logs_streams_info *out, struct aws_fault *fault,
+				  char *err, size_t err_sz);
 /* Looks the group up by name (prefix search, a few pages at most). */
 int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *t, const char *name,
 				struct logs_group_info *out, struct aws_fault *fault, char *err, size_t err_sz);

@@ -95,6 +95,35 @@ static void test_answers(void)
 				     sizeof(why)) == 0 && gi.found && gi.creation_ms == 1672000000123LL &&
 		   gi.retention_days == 90 && strcmp(tok, "next") == 0,
 	   "the exact group, not a prefix match");
+	const char *arned = "{\"logGroups\":[{\"logGroupName\":\"g\",\"arn\":"
+			    "\"arn:aws:logs:eu-west-1:111122223333:log-group:g:*\"},{\"logGroupName\":\"h\","
+			    "\"arn\":\"arn:aws:logs:eu-west-1:1111:log-group:h:*\"}]}";
+	ok(logs_api_parse_log_groups(arned, strlen(arned), "g", &gi, tok, sizeof(tok), why, sizeof(why)) == 0 &&
+		   strcmp(gi.account, "111122223333") == 0,
+	   "the account of the group's arn");
+	ok(logs_api_parse_log_groups(arned, strlen(arned), "h", &gi, tok, sizeof(tok), why, sizeof(why)) == 0 &&
+		   gi.found && gi.account[0] == '\0',
+	   "no account from an arn whose account is not 12 digits");
+	struct logs_streams_info si;
+	const char *streams = "{\"logStreams\":[{\"logStreamName\":\"authenticator-a\",\"firstEventTimestamp\":"
+			      "1672000000500,\"lastEventTimestamp\":1672000900000},{\"logStreamName\":"
+			      "\"authenticator-b\",\"firstEventTimestamp\":1671990000000.5},{\"logStreamName\":7}],"
+			      "\"nextToken\":\"t\"}";
+	ok(logs_api_parse_log_streams(streams, strlen(streams), &si, why, sizeof(why)) == 0 && si.streams == 2 &&
+		   si.first_event_ms == 1671990000000LL,
+	   "streams counted by name, the earliest first event");
+	const char *none = "{\"logStreams\":[]}", *broken = "{\"streams\":[]}";
+	ok(logs_api_parse_log_streams(none, strlen(none), &si, why, sizeof(why)) == 0 && si.streams == 0 &&
+		   si.first_event_ms == 0,
+	   "no stream");
+	ok(logs_api_parse_log_streams(broken, strlen(broken), &si, why, sizeof(why)) != 0 && why[0],
+	   "no logStreams list: %s", why);
+	struct buf b = BUF_INIT;
+	ok(logs_api_describe_log_streams_body(&b, "/aws/eks/x/cluster", "authenticator") == 0 &&
+		   strcmp(buf_str(&b), "{\"logGroupName\":\"/aws/eks/x/cluster\",\"logStreamNamePrefix\":"
+					"\"authenticator\",\"limit\":50}") == 0,
+	   "DescribeLogStreams body: %s", buf_str(&b));
+	buf_free(&b);
 	const char *moto = "{\"logGroups\":[{\"logGroupName\":\"g\",\"creationTime\":1795486767066.988}]}";
 	memset(&gi, 0, sizeof(gi));
 	ok(logs_api_parse_log_groups(moto, strlen(moto), "g", &gi, tok, sizeof(tok), why, sizeof(why)) == 0 &&

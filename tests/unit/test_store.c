@@ -272,6 +272,57 @@ static void test_migrate_v2(void)
 	store_close(s);
 }
 
+/* Version 4 is version 5 without clusters: a database at 4 with rows keeps
+ * them, gains the table, and store_cluster_put keeps what it is not told. */
+static void test_migrate_v4_clusters(void)
+{
+	struct store *s = NULL;
+	char err[256];
+	int inserted = 0, found = 0;
+	is_int(store_open(path_in("v4.db"), STORE_WRITE, &s, err, sizeof(err)), AL_OK, "created: %s", err);
+	struct store_event ev = sample("kept");
+	is_int(store_begin(s, err, sizeof(err)), AL_OK, "begin");
+	is_int(store_insert(s, &ev, &inserted, err, sizeof(err)), AL_OK, "a row stored");
+	is_int(store_commit(s, err, sizeof(err)), AL_OK, "committed: %s", err);
+	is_int(sqlite3_exec(store_db(s), "DROP TABLE clusters; PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK,
+	       "made a version-4 database");
+	store_close(s);
+	is_int(store_open(path_in("v4.db"), STORE_WRITE, &s, err, sizeof(err)), AL_OK, "migrated: %s", err);
+	is_int(count(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "at the current version");
+	is_int(count(s, "SELECT COUNT(*) FROM events WHERE raw = 'kept' AND cluster = 'demo'"), 1, "the row is kept");
+	is_int(count(s, "SELECT COUNT(*) FROM rollup_denials"), 1, "its rollup is kept");
+
+	struct store_cluster c = {.name = "prod", .region = "eu-west-1", .account = "111122223333",
+				  .auth_mode = "API", .auth_mode_defaulted = 0, .logging_types = "[\"authenticator\"]",
+				  .endpoint = "https://x.eks.amazonaws.com", .checked_at = 1700000000, .described = 1,
+				  .authenticator_streams = 1, .logging_off = 0, .source = "scan"};
+	is_int(store_cluster_put(s, &c, err, sizeof(err)), AL_OK, "put: %s", err);
+	struct store_cluster later = {.name = "prod", .region = "eu-west-1", .auth_mode_defaulted = -1,
+				      .described = 1, .describe_error = "DescribeCluster: AccessDeniedException",
+				      .authenticator_streams = 0, .logging_off = 1, .logging_off_reason = "no_streams",
+				      .enable_logging = "aws eks update-cluster-config ...", .source = "scan"};
+	is_int(store_cluster_put(s, &later, err, sizeof(err)), AL_OK, "put again: %s", err);
+	struct store_cluster other = {.name = "prod", .region = "us-east-1", .auth_mode_defaulted = -1,
+				      .authenticator_streams = -1, .logging_off = -1, .source = "import"};
+	is_int(store_cluster_put(s, &other, err, sizeof(err)), AL_OK, "the same name in another region");
+	struct store_cluster got;
+	is_int(store_cluster_get(s, "prod", "eu-west-1", &got, &found, err, sizeof(err)), AL_OK, "get: %s", err);
+	ok(found && strcmp(got.auth_mode, "API") == 0 && got.checked_at == 1700000000 &&
+		   strcmp(got.account, "111122223333") == 0 && strcmp(got.endpoint, "https://x.eks.amazonaws.com") == 0,
+	   "DescribeCluster's facts stay when a later one is denied");
+	ok(strcmp(got.describe_error, "DescribeCluster: AccessDeniedException") == 0 && got.logging_off == 1 &&
+		   got.authenticator_streams == 0 && strcmp(got.logging_off_reason, "no_streams") == 0 &&
+		   got.enable_logging[0],
+	   "the later check's logging facts replace the earlier");
+	is_int(store_cluster_get(s, "prod", "us-east-1", &got, &found, err, sizeof(err)), AL_OK, "get the other");
+	ok(found && got.logging_off == -1 && got.auth_mode_defaulted == -1 && !got.auth_mode[0] &&
+		   strcmp(got.source, "import") == 0,
+	   "unknown facts read back unknown");
+	is_int(store_cluster_get(s, "prod", "ap-south-1", &got, &found, err, sizeof(err)), AL_OK, "get a missing one");
+	is_int(found, 0, "not found");
+	store_close(s);
+}
+
 /* store_has answers from a read-ahead of the index: it must agree with
  * the table whatever the order of the questions, across ranges, in a
  * second with more rows than one read-ahead, and after a rollback. */
@@ -365,6 +416,7 @@ int main(void)
 	test_versions();
 	test_interning();
 	test_migrate_v2();
+	test_migrate_v4_clusters();
 	test_has();
 	test_key_and_path();
 	int rc = tap_done();
