@@ -64,7 +64,6 @@ import base64
 import json
 import os
 import re
-import signal
 import socket
 import sys
 import threading
@@ -74,7 +73,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fake_logs import make_verifier  # noqa: E402
+from fake_logs import make_verifier, serve  # noqa: E402
 
 CREATED = 1700000000.123
 MODE_ERROR = ("The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
@@ -356,20 +355,7 @@ def main():
     httpd.verify = make_verifier(specs)
     httpd.log_path = a.log
     httpd.log_lock = threading.Lock()
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % httpd.server_address[1])
-    os.replace(tmp, a.port_file)
-
-    def stop(signum, frame):
-        threading.Thread(target=httpd.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        httpd.serve_forever(poll_interval=0.1)
-    finally:
-        httpd.server_close()
-    return 0
+    return serve(httpd, a.port_file)
 
 
 if __name__ == "__main__":

@@ -1030,12 +1030,18 @@ def main():
     httpd.verify = make_verifier(a.verify_sigv4)
     httpd.log_path = a.log
     httpd.log_lock = threading.Lock()
-    tmp = a.port_file + ".tmp"
+    return serve(httpd, a.port_file)
+
+
+def serve(httpd, port_file):
+    """Writes the port to port_file (atomically: the tests poll for it),
+    serves until SIGTERM or SIGINT, returns the exit status. The other
+    fakes serve through this too."""
+    import signal
+    tmp = port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % httpd.server_address[1])
-    os.replace(tmp, a.port_file)
-
-    import signal
+    os.replace(tmp, port_file)
 
     def stop(signum, frame):
         threading.Thread(target=httpd.shutdown, daemon=True).start()
