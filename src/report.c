@@ -197,21 +197,68 @@ void report_free(struct report *r)
 	report_rows_free(&r->hours);
 	report_rows_free(&r->scans);
 	report_creators_free(r->creators, r->ncreators);
-	free(r->kinds);
+	free(r->facts);
 }
 
-int report_finding_kinds(sqlite3 *db, struct report *r, char *err, size_t err_sz)
+static enum auth_mode auth_mode_of(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum auth_mode mode;
+	} modes[] = {{"CONFIG_MAP", AUTH_MODE_CONFIG_MAP},
+		     {"API_AND_CONFIG_MAP", AUTH_MODE_API_AND_CONFIG_MAP},
+		     {"API", AUTH_MODE_API}};
+	for (size_t i = 0; name && i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(name, modes[i].name) == 0)
+			return modes[i].mode;
+	return AUTH_MODE_UNKNOWN;
+}
+
+/* The stored region and mode of cluster: the row of region_opt (--region)
+ * when given, else the cluster's only row. A name stored in two regions
+ * without --region says neither: the fix then keeps its placeholders and
+ * its mode question rather than guess. */
+static int cluster_facts(sqlite3 *db, const char *cluster, const char *region_opt, struct finding_facts *f,
+			 char *err, size_t err_sz)
+{
+	static const char sql[] = "SELECT region, auth_mode, (SELECT COUNT(*) FROM clusters WHERE name = ?1)"
+				  " FROM clusters WHERE name = ?1 AND (?2 IS NULL OR region = ?2)";
+	sqlite3_stmt *st = NULL;
+	if (!cluster || !*cluster)
+		return AL_OK;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = region_opt ? sqlite3_bind_text(st, 2, region_opt, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 2);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (region_opt || sqlite3_column_int64(st, 2) == 1)) {
+		const char *region = (const char *)sqlite3_column_text(st, 0);
+		snprintf(f->region, sizeof(f->region), "%s", region ? region : "");
+		f->mode = auth_mode_of((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(db, rc, "cannot read the cluster's facts", err, err_sz);
+	return AL_OK;
+}
+
+int report_finding_facts(sqlite3 *db, const char *region_opt, struct report *r, char *err, size_t err_sz)
 {
 	if (!r->findings.nrows)
 		return AL_OK;
-	r->kinds = calloc(r->findings.nrows, sizeof(*r->kinds));
-	if (!r->kinds) {
+	r->facts = calloc(r->findings.nrows, sizeof(*r->facts));
+	if (!r->facts) {
 		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	int rc = AL_OK;
-	for (size_t i = 0; !rc && i < r->findings.nrows; i++)
-		rc = kind_lookup(db, cell(&r->findings, i, 1), &r->kinds[i], err, err_sz);
+	for (size_t i = 0; !rc && i < r->findings.nrows; i++) {
+		rc = kind_lookup(db, cell(&r->findings, i, 1), &r->facts[i].kind, err, err_sz);
+		if (!rc)
+			rc = cluster_facts(db, cell(&r->findings, i, 2), region_opt, &r->facts[i], err, err_sz);
+	}
 	return rc;
 }
 
@@ -643,7 +690,7 @@ static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct
 	if (!rc)
 		rc = gather_denials(db, &p, r, err, err_sz);
 	if (!rc)
-		rc = report_finding_kinds(db, r, err, err_sz);
+		rc = report_finding_facts(db, o->region, r, err, err_sz);
 	if (!rc)
 		rc = report_rows(db, REPORT_BREAKS_SQL("NULL"), !o->since && !o->until, p.v, 4, &r->breaks, err,
 				 err_sz);
@@ -686,10 +733,17 @@ static void fix_for(const struct report_opts *o, const struct report *r, size_t 
 	const struct row_list *f = &r->findings;
 	enum error_class cls = CLASS_UNKNOWN;
 	classify_from_name(cell(f, i, 0), &cls);
+	const struct finding_facts *facts = r->facts ? &r->facts[i] : NULL;
 	const char *cluster = o->cluster ? o->cluster : *cell(f, i, 2) ? cell(f, i, 2) : NULL;
-	const char *region = o->region ? o->region : *cell(f, i, 7) ? cell(f, i, 7) : getenv("AWS_REGION");
+	/* The region the cluster's log was read in beats the STS endpoint a
+	 * client happened to use, which beats the reader's environment. */
+	const char *region = o->region                       ? o->region
+			     : facts && *facts->region ? facts->region
+			     : *cell(f, i, 7)          ? cell(f, i, 7)
+						       : getenv("AWS_REGION");
 	struct fix_ctx fc = {.arn = *cell(f, i, 1) ? cell(f, i, 1) : NULL, .cluster = cluster, .region = region,
-			     .kind = r->kinds ? r->kinds[i] : KIND_UNKNOWN, .grant = o->grant};
+			     .mode = facts ? facts->mode : AUTH_MODE_UNKNOWN,
+			     .kind = facts ? facts->kind : KIND_UNKNOWN, .grant = o->grant};
 	buf_reset(notes);
 	buf_reset(commands);
 	classify_fix(cls, &fc, notes, commands);

@@ -6,6 +6,7 @@
 #ifndef AUTHLOG_REPORT_INT_H
 #define AUTHLOG_REPORT_INT_H
 
+#include "classify.h"
 #include "report.h"
 #include "timeutil.h"
 
@@ -60,7 +61,14 @@ struct report {
 	struct report_creator *creators;
 	size_t ncreators;
 	char new_since[TIME_ISO_LEN];
-	enum principal_kind *kinds; /* per finding, from report_finding_kinds; NULL: not known */
+	struct finding_facts *facts; /* per finding, from report_finding_facts; NULL: none shown */
+};
+
+/* What a finding's fix is filled with, beyond the finding's own row. */
+struct finding_facts {
+	enum principal_kind kind; /* node, Fargate, person or CI: from the stored sessions */
+	enum auth_mode mode;      /* the cluster's, from the clusters table; unknown when not stored */
+	char region[64];          /* the cluster's stored region, or "" when not known */
 };
 
 /* Runs sql with text parameters ?1.. and collects every row as strings.
@@ -80,9 +88,11 @@ int report_creators_take(struct row_list *rows, struct report_creator **out, siz
  * (principal, class) rows sorted by principal, then class. */
 int report_by_principal_classes(struct row_list *bp, const struct row_list *pc, char *err, size_t err_sz);
 
-/* r->kinds: what each finding's principal is (node, Fargate, person or
- * CI), from the sessions stored with it: one lookup per finding shown. */
-int report_finding_kinds(sqlite3 *db, struct report *r, char *err, size_t err_sz);
+/* r->facts: what each finding's principal is (node, Fargate, person or
+ * CI), from the sessions stored with it, and its cluster's region and
+ * authentication mode, from the clusters table: a few lookups per finding
+ * shown. region_opt: --region, which picks among a name's regions. */
+int report_finding_facts(sqlite3 *db, const char *region_opt, struct report *r, char *err, size_t err_sz);
 
 /* r->new_since: --since, or the last day of what the window holds. */
 void report_new_since(const struct report_opts *o, struct report *r);

@@ -4,6 +4,7 @@ import json
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -281,6 +282,40 @@ class KindsAndGrants(CliTestCase):
         self.assertNotIn('system:masters', fix)
         r = self.run_cli('report', '--grant', 'everything')
         self.assertEqual(r.rc, EX_USAGE, r)
+
+    def set_mode(self, mode, region='eu-west-1'):
+        """What a scan's DescribeCluster stores (tests/fetch checks that
+        part); written here directly so the report side is tested alone."""
+        con = sqlite3.connect(self.db)
+        with con:
+            n = con.execute('UPDATE clusters SET auth_mode = ? WHERE name = ? AND region = ?',
+                            (mode, CLUSTER, region)).rowcount
+        con.close()
+        self.assertEqual(n, 1, 'import --region recorded the cluster')
+
+    def test_stored_mode_picks_the_form(self):
+        for mode in ('CONFIG_MAP', 'API', 'API_AND_CONFIG_MAP'):
+            self.set_mode(mode)
+            doc = self.report_json()
+            for principal in (role('dev'), NODE_ROLE):
+                f = self.finding(doc, principal)
+                fix, notes = '\n'.join(f['fix']), '\n'.join(f['fix_notes'])
+                self.assertNotIn('authenticationMode', fix, (mode, principal))
+                self.assertNotIn('If it prints', notes, (mode, principal))
+                self.assertIn('--region eu-west-1', fix)
+                has_cm, has_ae = 'eksctl create iamidentitymapping' in fix, 'create-access-entry' in fix
+                self.assertEqual((has_cm, has_ae), {'CONFIG_MAP': (True, False), 'API': (False, True),
+                                                    'API_AND_CONFIG_MAP': (True, True)}[mode], (mode, fix))
+                if mode == 'API_AND_CONFIG_MAP':
+                    self.assertLess(fix.index('create-access-entry'), fix.index('eksctl'), fix)
+
+    def test_stored_region_beats_the_environment(self):
+        env = dict(self.env, AWS_REGION='us-east-1')
+        r = self.run_cli('report', '--format', 'json', env=env)
+        self.assertEqual(r.rc, 0, r)
+        dev = self.finding(json.loads(r.out), role('dev'))
+        self.assertIn('--region eu-west-1', '\n'.join(dev['fix']))
+        self.assertNotIn('us-east-1', '\n'.join(dev['fix']))
 
     def test_access_entry_arn_and_mode(self):
         dev = self.finding(self.report_json('--region', 'eu-west-1'), role('dev'))

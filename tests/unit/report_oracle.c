@@ -90,7 +90,7 @@ static int gather_events(sqlite3 *db, const struct report_opts *o, struct report
 				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2, 3 LIMIT ?3", all,
 				win, 4, &r->findings, err, err_sz);
 	if (!rc)
-		rc = report_finding_kinds(db, r, err, err_sz);
+		rc = report_finding_facts(db, o->region, r, err, err_sz);
 	if (!rc)
 		rc = report_rows(db,
 				REPORT_BREAKS_SQL("(SELECT COUNT(*) FROM events d"
