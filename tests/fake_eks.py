@@ -64,16 +64,15 @@ import base64
 import json
 import os
 import re
-import socket
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fake_logs import make_verifier, serve  # noqa: E402
+from fake_logs import QuietHandler, make_verifier, serve  # noqa: E402
 
 CREATED = 1700000000.123
 MODE_ERROR = ("The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
@@ -230,20 +229,8 @@ def check_signature(verify, method, path, headers):
     return error(403 if code == "InvalidSignatureException" else 400, code, message)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class Handler(QuietHandler):
     server_version = "fake_eks/1"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def handle_one_request(self):
-        try:
-            super().handle_one_request()
-        except (ConnectionError, BrokenPipeError, socket.timeout, OSError):
-            self.close_connection = True
 
     def send(self, status, headers, obj):
         payload = json.dumps(obj).encode()

@@ -796,10 +796,11 @@ def make_verifier(specs):
 
 # ---- HTTP ------------------------------------------------------------------------
 
-class Handler(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """Keep-alive HTTP/1.1 that logs nothing and takes a client that hangs
+    up as the end of the connection: the base of every fake here."""
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server_version = "fake_logs/1"
     sys_version = ""
 
     def log_message(self, fmt, *args):
@@ -810,6 +811,10 @@ class Handler(BaseHTTPRequestHandler):
             super().handle_one_request()
         except (ConnectionError, BrokenPipeError, socket.timeout, OSError):
             self.close_connection = True
+
+
+class Handler(QuietHandler):
+    server_version = "fake_logs/1"
 
     def send(self, status, headers, payload):
         self.send_response_only(status)

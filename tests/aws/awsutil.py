@@ -8,6 +8,7 @@ fit a build in ./build.
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -47,6 +48,64 @@ def free_port():
     return port
 
 
+def start_fake(args, env, port_file, timeout=15):
+    """Starts a fake (args: its command line, which writes its port to
+    port_file once it listens); returns (process, port)."""
+    proc = subprocess.Popen(args, env=env)
+    deadline = time.time() + timeout
+    while not os.path.exists(port_file):
+        if proc.poll() is not None or time.time() > deadline:
+            stop(proc)
+            raise RuntimeError("%s did not start" % os.path.basename(args[1]))
+        time.sleep(0.02)
+    with open(port_file) as f:
+        return proc, int(f.read().strip())
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def read_log(path):
+    """The JSON lines a fake logged, one request each."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def start_moto():
+    """moto_server on a free loopback port: (process, url, its log file)."""
+    port = free_port()
+    logf = tempfile.TemporaryFile()
+    proc = subprocess.Popen([shutil.which("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=logf, stderr=subprocess.STDOUT, env=clean_env())
+    if not wait_port(port, proc):
+        stop(proc)
+        logf.close()
+        raise RuntimeError("moto_server did not start")
+    return proc, "http://127.0.0.1:%d" % port, logf
+
+
 class FakeAws:
     """with FakeAws(rules, verify=[...]) as fake: ... fake.url ... fake.log()"""
 
@@ -75,33 +134,18 @@ class FakeAws:
             args += ["--clock-offset", str(self.clock_offset)]
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
-        self.proc = subprocess.Popen(args, env=env)
-        deadline = time.time() + 15
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("fake_aws.py did not start")
-            time.sleep(0.02)
-        with open(self.port_file) as f:
-            self.port = int(f.read().strip())
+        self.proc, self.port = start_fake(args, env, self.port_file)
         self.url = "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
         return self
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop(self.proc)
         self.dir.cleanup()
         return False
 
     def log(self):
-        if not os.path.exists(self.log_path):
-            return []
-        with open(self.log_path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+        return read_log(self.log_path)
 
 
 def header(entry, name):

@@ -12,16 +12,14 @@ for a path it does not route."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from awsutil import (AKID, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_NOPERM, EX_OK, SANITIZER_RE,  # noqa: E402
-                     SECRET, SOURCE_ROOT, TOKEN, clean_env, free_port)
+                     SECRET, SOURCE_ROOT, TOKEN, clean_env, read_log, start_fake, start_moto, stop)
 
 CLI = os.environ.get("EKS_CLI") or os.path.join(SOURCE_ROOT, "build", "tests", "aws", "eks_cli")
 FAKE = os.environ.get("FAKE_EKS") or os.path.join(SOURCE_ROOT, "tests", "fake_eks.py")
@@ -84,28 +82,18 @@ class FakeEks:
         with open(os.path.join(d, "data.json"), "w") as f:
             json.dump(self.data, f)
         env = dict(os.environ, FAKE_AWS_VERIFY_SIGV4=",".join(self.verify))
-        self.proc = subprocess.Popen([sys.executable, FAKE, "--port-file", port_file, "--data",
-                                      os.path.join(d, "data.json"), "--log", self.log_path], env=env)
-        deadline = time.time() + 15
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("fake_eks.py did not start")
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.url = "http://127.0.0.1:%d" % int(f.read())
+        self.proc, port = start_fake([sys.executable, FAKE, "--port-file", port_file, "--data",
+                                      os.path.join(d, "data.json"), "--log", self.log_path], env, port_file)
+        self.url = "http://127.0.0.1:%d" % port
         return self
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        stop(self.proc)
         self.dir.cleanup()
         return False
 
     def log(self):
-        if not os.path.exists(self.log_path):
-            return []
-        with open(self.log_path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+        return read_log(self.log_path)
 
     def mark(self):
         return len(self.log())
@@ -261,33 +249,13 @@ class FakeDenied(unittest.TestCase):
             self.assertEqual({e["sigv4"] for e in fake.log()}, {"ok"}, "session token signed and checked")
 
 
-def wait_port(port, proc, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
 @unittest.skipUnless(shutil.which("moto_server"), "moto_server is not installed")
 class Moto(unittest.TestCase):
     REGION = "us-east-1"
 
     @classmethod
     def setUpClass(cls):
-        cls.port = free_port()
-        cls.url = "http://127.0.0.1:%d" % cls.port
-        cls.logf = tempfile.TemporaryFile()
-        cls.proc = subprocess.Popen([shutil.which("moto_server"), "-H", "127.0.0.1", "-p", str(cls.port)],
-                                    stdout=cls.logf, stderr=subprocess.STDOUT, env=clean_env())
-        if not wait_port(cls.port, cls.proc):
-            cls.tearDownClass()
-            raise RuntimeError("moto_server did not start")
+        cls.proc, cls.url, cls.logf = start_moto()
         import botocore.session
         c = botocore.session.get_session().create_client(
             "eks", region_name=cls.REGION, endpoint_url=cls.url, aws_access_key_id=AKID,
@@ -301,13 +269,7 @@ class Moto(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.proc.poll() is None:
-            cls.proc.terminate()
-            try:
-                cls.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
+        stop(cls.proc)
         cls.logf.close()
 
     def cli(self, *args):

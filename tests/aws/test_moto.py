@@ -10,7 +10,6 @@ close, routing by the Authorization credential scope)."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,8 +17,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from awsutil import (AKID, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, SECRET, clean_env, free_port,  # noqa: E402
-                     run_cli)
+from awsutil import (AKID, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, SECRET, clean_env, run_cli, start_moto,  # noqa: E402
+                     stop)
 
 SKIP = 77
 REGION = "us-east-1"
@@ -29,19 +28,6 @@ MESSAGES = [
     'time="2026-11-24T02:19:%02dZ" level=info msg="access granted" arn="arn:aws:iam::111122223333:role/node-%d"' % (i, i)
     for i in range(5)
 ] + ['time="2026-11-24T02:19:59Z" level=warning msg="access denied" arn="arn:aws:iam::111122223333:role/admin-test-role" error="ARN is not mapped"']
-
-
-def wait_port(port, proc, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def seed(url, base_ms):
@@ -79,26 +65,13 @@ def seed(url, base_ms):
 class Moto(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.port = free_port()
-        cls.url = "http://127.0.0.1:%d" % cls.port
-        cls.logf = tempfile.TemporaryFile()
-        cls.proc = subprocess.Popen([shutil.which("moto_server"), "-H", "127.0.0.1", "-p", str(cls.port)],
-                                    stdout=cls.logf, stderr=subprocess.STDOUT, env=clean_env())
-        if not wait_port(cls.port, cls.proc):
-            cls.tearDownClass()
-            raise RuntimeError("moto_server did not start")
+        cls.proc, cls.url, cls.logf = start_moto()
         cls.base_ms = (int(time.time()) - 600) * 1000
         cls.seeded_with = seed(cls.url, cls.base_ms)
 
     @classmethod
     def tearDownClass(cls):
-        if cls.proc.poll() is None:
-            cls.proc.terminate()
-            try:
-                cls.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
+        stop(cls.proc)
         cls.logf.close()
 
     def call(self, op, body, *args):
