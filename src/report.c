@@ -129,10 +129,12 @@ static int rollups_current(sqlite3 *db, char *err, size_t err_sz)
 	return rc;
 }
 
-/* Who authenticated as kubernetes-admin: one row per principal, oldest
- * first (ties by principal). */
+/* Who authenticated as kubernetes-admin: one row per cluster and
+ * principal, oldest first (ties by principal, then cluster); ?1: only
+ * that cluster (NULL: all). */
 static const char creators_sql[] =
-	"SELECT principal, first_seen, last_seen, grants FROM rollup_creators ORDER BY 2, 1";
+	"SELECT principal, first_seen, last_seen, grants, cluster FROM rollup_creators"
+	" WHERE ?1 IS NULL OR cluster = ?1 ORDER BY 2, 1, 5";
 
 int report_creators_take(struct row_list *rows, struct report_creator **out, size_t *n, char *err,
 			 size_t err_sz)
@@ -153,26 +155,30 @@ int report_creators_take(struct row_list *rows, struct report_creator **out, siz
 		(*out)[i].first_seen = c[1];
 		(*out)[i].last_seen = c[2];
 		(*out)[i].grants = c[3] ? strtoll(c[3], NULL, 10) : 0;
-		c[0] = c[1] = c[2] = NULL;
+		(*out)[i].cluster = c[4];
+		c[0] = c[1] = c[2] = c[4] = NULL;
 	}
 	*n = rows->nrows;
 	report_rows_free(rows);
 	return AL_OK;
 }
 
-static int creators_from_rollups(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz)
+static int creators_from_rollups(sqlite3 *db, const char *cluster, struct report_creator **out, size_t *n,
+				 char *err, size_t err_sz)
 {
 	struct row_list rows;
-	int rc = query_rows(db, creators_sql, NULL, 0, &rows, err, err_sz);
+	const char *p[1] = {cluster};
+	int rc = query_rows(db, creators_sql, p, 1, &rows, err, err_sz);
 	*out = NULL;
 	*n = 0;
 	return rc ? rc : report_creators_take(&rows, out, n, err, err_sz);
 }
 
-int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz)
+int report_creators(sqlite3 *db, const char *cluster, struct report_creator **out, size_t *n, char *err,
+		    size_t err_sz)
 {
 	int rc = rollups_current(db, err, err_sz);
-	return rc ? rc : creators_from_rollups(db, out, n, err, err_sz);
+	return rc ? rc : creators_from_rollups(db, cluster, out, n, err, err_sz);
 }
 
 void report_creators_free(struct report_creator *c, size_t n)
@@ -181,6 +187,7 @@ void report_creators_free(struct report_creator *c, size_t n)
 		free(c[i].arn);
 		free(c[i].first_seen);
 		free(c[i].last_seen);
+		free(c[i].cluster);
 	}
 	free(c);
 }
@@ -350,11 +357,11 @@ int report_news(sqlite3 *db, int64_t first_id, long long *news, char *err, size_
 {
 	static const char sql[] =
 		"SELECT"
-		" (SELECT COUNT(*) FROM (SELECT error_class, principal_arn, MIN(id) AS id FROM events"
-		"   WHERE id >= ?4 AND outcome = 'denied' GROUP BY 1, 2) x WHERE " NEW_DENIAL("x") ")"
-		" + (SELECT COUNT(*) FROM (SELECT DISTINCT principal_arn FROM events"
+		" (SELECT COUNT(*) FROM (SELECT error_class, principal_arn, cluster, MIN(id) AS id FROM events"
+		"   WHERE id >= ?4 AND outcome = 'denied' GROUP BY 1, 2, 3) x WHERE " NEW_DENIAL("x") ")"
+		" + (SELECT COUNT(*) FROM (SELECT DISTINCT principal_arn, COALESCE(cluster, '') AS cluster FROM events"
 		"   WHERE id >= ?4 AND kind = 'access' AND principal_arn IS NOT NULL AND expected = 0) x"
-		"   WHERE " NEW_PRINCIPAL("x.principal_arn") ")"
+		"   WHERE " NEW_PRINCIPAL("x.principal_arn", "x.cluster") ")"
 		" + (SELECT COUNT(*) FROM events WHERE id >= ?4 AND kind = 'config_error')";
 	sqlite3_stmt *st;
 	*news = 0;
@@ -373,6 +380,8 @@ const char report_scans_sql[] =
 	" records_scanned, records_matched, truncated,"
 	" (SELECT COUNT(*) FROM scan_windows w WHERE w.run_id = s.id AND w.status <> 'truncated')"
 	" FROM scan_runs s WHERE window_end >= ?1 AND window_start < ?2"
+	" AND (?12 IS NULL OR log_group IN (SELECT log_group FROM clusters WHERE name = ?12)"
+	"  OR log_group IN (SELECT log_group FROM streams WHERE COALESCE(cluster, '') = ?12))"
 	" ORDER BY id DESC LIMIT ?3";
 
 /* ---- from the rollups ---- */
@@ -490,8 +499,9 @@ static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, st
 	"   first_ts, last_ts, hour) AS ("                                                                \
 	" SELECT " RU_DEC("r.error_class") ", " RU_DEC("r.principal_arn") ", r.cluster, r.log_group,"      \
 	"  r.sts_region, r.expected, r.in_break, r.n, r.first_ts, r.last_ts, r.hour"                      \
-	"  FROM rollup_denials r WHERE r.hour >= ?5 AND r.hour < ?6 AND (?4 = 0 OR (r.seg >= ?4"           \
-	"  AND NOT EXISTS (SELECT 1 FROM rollup_denial_pairs o WHERE o.error_class = r.error_class"       \
+	"  FROM rollup_denials r WHERE r.hour >= ?5 AND r.hour < ?6 AND (?12 IS NULL OR r.cluster = ?12)"  \
+	"  AND (?4 = 0 OR (r.seg >= ?4 AND NOT EXISTS (SELECT 1 FROM rollup_denial_pairs o"               \
+	"   WHERE o.cluster = r.cluster AND o.error_class = r.error_class"                                 \
 	"   AND o.principal_arn = r.principal_arn AND r.error_class <> " RU_NULL " AND o.first_id < ?4)))" \
 	EDGE_DENIALS(DENIALS_IN("?7", "?8")) EDGE_DENIALS(DENIALS_IN("?9", "?10"))                         \
 	EDGE_DENIALS(DENIALS_WHERE("", "r.id >= ?4 AND r.id < ?11 AND r.ts >= ?5 AND r.ts < ?6")) ")"
@@ -499,9 +509,10 @@ static int cut_window(const struct report_opts *o, int64_t unit, size_t blen, st
 	" UNION ALL SELECT d.error_class, d.principal_arn, COALESCE(d.cluster, ''), d.log_group,"          \
 	"  COALESCE(NULLIF(d.sts_region, ''), ''), d.expected, " RU_IN_BREAK("d") ", 1, d.ts, d.ts,"       \
 	"  substr(d.ts, 1, 13) FROM " from " d"                                                            \
-	"  WHERE ?4 = 0 OR (d.id >= ?4 AND NOT EXISTS (SELECT 1 FROM rollup_denial_pairs o"                \
-	"   WHERE o.error_class = " RU_ENC("d.error_class") " AND d.error_class IS NOT NULL"                \
-	"   AND o.principal_arn = " RU_ENC("d.principal_arn") " AND o.first_id < ?4))"
+	"  WHERE " REPORT_CLUSTER("d.cluster") " AND (?4 = 0 OR (d.id >= ?4 AND NOT EXISTS (SELECT 1"       \
+	"   FROM rollup_denial_pairs o WHERE o.cluster = COALESCE(d.cluster, '')"                          \
+	"   AND o.error_class = " RU_ENC("d.error_class") " AND d.error_class IS NOT NULL"                  \
+	"   AND o.principal_arn = " RU_ENC("d.principal_arn") " AND o.first_id < ?4)))"
 /* The denials where cond holds, with the columns of the events view the
  * report needs, joined as store.c's view joins them. */
 #define DENIALS_WHERE(indexed, cond)                                                                      \
@@ -523,13 +534,21 @@ static int totals_rollup(sqlite3 *db, const struct report_opts *o, const struct 
 {
 	const char *since = o->since ? o->since : "0000";
 	const char *until = o->until ? o->until : "9999";
-	const char *p[6] = {m->lo, m->hi, m->elo[0], m->ehi[0], m->elo[1], m->ehi[1]};
-	const char *w[2] = {since, until};
+	const char *p[12] = {m->lo, m->hi, m->elo[0], m->ehi[0], m->elo[1], m->ehi[1], [11] = o->cluster};
+	const char *w[12] = {since, until, [11] = o->cluster};
 	struct row_list t;
+	/* One cluster's first and last event: the time index walked from the
+	 * first (last) minute the rollups have of it. */
 	int rc = query_rows(db,
-			    "SELECT (SELECT MIN(ts) FROM events WHERE " REPORT_WINDOW "),"
-			    " (SELECT MAX(ts) FROM events WHERE " REPORT_WINDOW ")",
-			    w, 2, &t, err, err_sz);
+			    o->cluster ? "SELECT (SELECT MIN(ts) FROM events WHERE " REPORT_WINDOW " AND " REPORT_CLUSTER("cluster")
+					 "   AND ts >= (SELECT MIN(minute) FROM rollup_minutes WHERE cluster = ?12"
+					 "    AND minute >= substr(?1, 1, 16))),"
+					 " (SELECT MAX(ts) FROM events WHERE " REPORT_WINDOW " AND " REPORT_CLUSTER("cluster")
+					 "   AND ts < (SELECT MAX(minute) FROM rollup_minutes WHERE cluster = ?12"
+					 "    AND minute <= substr(?2, 1, 16)) || ';')"
+				       : "SELECT (SELECT MIN(ts) FROM events WHERE " REPORT_WINDOW "),"
+					 " (SELECT MAX(ts) FROM events WHERE " REPORT_WINDOW ")",
+			    w, 12, &t, err, err_sz);
 	if (rc)
 		return rc;
 	r->first = t.cells[0];
@@ -539,13 +558,13 @@ static int totals_rollup(sqlite3 *db, const struct report_opts *o, const struct 
 	rc = query_rows(db,
 			"SELECT SUM(granted), SUM(denied), SUM(denied_unexpected), SUM(sts_responses), SUM(config_errors)"
 			" FROM (SELECT granted, denied, denied_unexpected, sts_responses, config_errors"
-			"  FROM rollup_minutes WHERE minute >= ?1 AND minute < ?2"
+			"  FROM rollup_minutes WHERE minute >= ?1 AND minute < ?2 AND (?12 IS NULL OR cluster = ?12)"
 			" UNION ALL SELECT COUNT(CASE WHEN outcome = 'granted' THEN 1 END),"
 			"  COUNT(CASE WHEN outcome = 'denied' THEN 1 END),"
 			"  COUNT(CASE WHEN outcome = 'denied' AND expected = 0 THEN 1 END),"
 			"  COUNT(CASE WHEN kind = 'sts_response' THEN 1 END), COUNT(CASE WHEN kind = 'config_error' THEN 1 END)"
-			"  FROM events WHERE (ts >= ?3 AND ts < ?4) OR (ts >= ?5 AND ts < ?6))",
-			p, 6, &t, err, err_sz);
+			"  FROM events WHERE ((ts >= ?3 AND ts < ?4) OR (ts >= ?5 AND ts < ?6)) AND " REPORT_CLUSTER("cluster") ")",
+			p, 12, &t, err, err_sz);
 	if (rc)
 		return rc;
 	r->granted = cell_ll(&t, 0, 0);
@@ -593,7 +612,7 @@ static int break_counts(sqlite3 *db, struct row_list *br, char *err, size_t err_
 /* The parameters of the report's queries (see DENIALS_CTE). */
 struct params {
 	char top[24], new_from[24], seg_end[24];
-	const char *v[11];
+	const char *v[12];
 };
 
 /* ?11: the first segment start at or after new_from (the end of the one
@@ -622,8 +641,8 @@ static void params_init(struct params *p, const struct report_opts *o, const str
 {
 	snprintf(p->top, sizeof(p->top), "%d", o->top > 0 ? o->top : 10);
 	snprintf(p->new_from, sizeof(p->new_from), "%lld", (long long)o->new_from);
-	const char *v[11] = {o->since ? o->since : "0000", o->until ? o->until : "9999", p->top, p->new_from,
-			     h->lo, h->hi, h->elo[0], h->ehi[0], h->elo[1], h->ehi[1], p->seg_end};
+	const char *v[12] = {o->since ? o->since : "0000", o->until ? o->until : "9999", p->top, p->new_from,
+			     h->lo, h->hi, h->elo[0], h->ehi[0], h->elo[1], h->ehi[1], p->seg_end, o->cluster};
 	memcpy(p->v, v, sizeof(v));
 }
 
@@ -634,17 +653,17 @@ static int gather_denials(sqlite3 *db, const struct params *p, struct report *r,
 	int rc = query_rows(db,
 			    DENIALS_CTE " SELECT error_class, SUM(n), COUNT(DISTINCT principal_arn), MIN(first_ts),"
 			    " MAX(last_ts) FROM src GROUP BY error_class ORDER BY 2 DESC, 1",
-			    p->v, 11, &r->by_class, err, err_sz);
+			    p->v, 12, &r->by_class, err, err_sz);
 	if (!rc)
 		rc = query_rows(db,
 				DENIALS_CTE " SELECT COALESCE(principal_arn, ''), SUM(n), MIN(first_ts), MAX(last_ts), NULL,"
 				" MAX(expected) FROM src GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
-				p->v, 11, &r->by_principal, err, err_sz);
+				p->v, 12, &r->by_principal, err, err_sz);
 	if (!rc && r->by_principal.nrows) {
 		rc = query_rows(db,
 				DENIALS_CTE " SELECT COALESCE(principal_arn, ''), error_class FROM src"
 				" GROUP BY 1, 2 ORDER BY 1, 2",
-				p->v, 11, &pc, err, err_sz);
+				p->v, 12, &pc, err, err_sz);
 		if (!rc)
 			rc = report_by_principal_classes(&r->by_principal, &pc, err, err_sz);
 		report_rows_free(&pc);
@@ -655,10 +674,10 @@ static int gather_denials(sqlite3 *db, const struct params *p, struct report *r,
 				" MIN(first_ts), MAX(last_ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
 				" FROM src WHERE NOT (error_class = 'not_mapped' AND in_break)"
 				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2, 3 LIMIT ?3",
-				p->v, 11, &r->findings, err, err_sz);
+				p->v, 12, &r->findings, err, err_sz);
 	if (!rc)
 		rc = query_rows(db, DENIALS_CTE " SELECT hour, SUM(n) FROM src WHERE expected = 0 GROUP BY 1 ORDER BY 1",
-				p->v, 11, &r->hours, err, err_sz);
+				p->v, 12, &r->hours, err, err_sz);
 	return rc;
 }
 
@@ -668,15 +687,16 @@ static int gather_fresh(sqlite3 *db, const struct report_opts *o, const struct p
 			char *err, size_t err_sz)
 {
 	report_new_since(o, r);
-	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, p->v[1], p->top, p->new_from};
+	const char *fresh_params[12] = {o->new_from ? "0000" : r->new_since, p->v[1], p->top, p->new_from,
+					[11] = o->cluster};
 	return query_rows(db,
 			  "SELECT principal, first_seen, last_seen, CASE WHEN decided > 0 THEN granted END,"
-			  " CASE WHEN decided > 0 THEN denied END FROM rollup_principals p"
-			  " WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
+			  " CASE WHEN decided > 0 THEN denied END, cluster FROM rollup_principals p"
+			  " WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0 AND (?12 IS NULL OR cluster = ?12)"
 			  " AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM rollup_principal_ids o"
-			  "  WHERE o.principal_arn = p.principal AND o.first_id < ?4))"
-			  " ORDER BY first_seen, principal LIMIT ?3",
-			  fresh_params, 4, &r->fresh, err, err_sz);
+			  "  WHERE o.cluster = p.cluster AND o.principal_arn = p.principal AND o.first_id < ?4))"
+			  " ORDER BY first_seen, principal, cluster LIMIT ?3",
+			  fresh_params, 12, &r->fresh, err, err_sz);
 }
 
 static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct cut *m, const struct cut *h,
@@ -692,38 +712,29 @@ static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct
 	if (!rc)
 		rc = report_finding_facts(db, o->region, r, err, err_sz);
 	if (!rc)
-		rc = report_rows(db, REPORT_BREAKS_SQL("NULL"), !o->since && !o->until, p.v, 4, &r->breaks, err,
+		rc = report_rows(db, REPORT_BREAKS_SQL("NULL"), !o->since && !o->until, p.v, 12, &r->breaks, err,
 				 err_sz);
 	if (!rc)
 		rc = break_counts(db, &r->breaks, err, err_sz);
 	if (!rc)
 		rc = gather_fresh(db, o, &p, r, err, err_sz);
 	if (!rc)
-		rc = query_rows(db, report_scans_sql, p.v, 3, &r->scans, err, err_sz);
+		rc = query_rows(db, report_scans_sql, p.v, 12, &r->scans, err, err_sz);
 	if (!rc)
-		rc = creators_from_rollups(db, &r->creators, &r->ncreators, err, err_sz);
+		rc = creators_from_rollups(db, o->cluster, &r->creators, &r->ncreators, err, err_sz);
 	return rc;
 }
 
-static int gather(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
+/* A report_gather_fn: the report from the rollups. */
+static int gather_from_rollups(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
 {
 	struct cut m, h;
 	if (cut_window(o, 60, 16, &m) != 0 || cut_window(o, 3600, 13, &h) != 0) {
 		msg_set(err, err_sz, "report: the window bounds must be stored-form times (YYYY-MM-DDTHH:MM:SSZ)");
 		return AL_SOFTWARE;
 	}
-	/* One read transaction: every figure from the same snapshot, even
-	 * while an import commits (the rollups and the events agree there). */
-	int own = sqlite3_get_autocommit(db);
-	int rc = own ? sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
-	if (rc != SQLITE_OK)
-		return store_sql_error(db, rc, "report query", err, err_sz);
-	rc = rollups_current(db, err, err_sz);
-	if (!rc)
-		rc = gather_rollups(db, o, &m, &h, r, err, err_sz);
-	if (own)
-		sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
-	return rc;
+	int rc = rollups_current(db, err, err_sz);
+	return rc ? rc : gather_rollups(db, o, &m, &h, r, err, err_sz);
 }
 
 /* The fix of finding i: its notes and its commands. */
@@ -734,7 +745,7 @@ static void fix_for(const struct report_opts *o, const struct report *r, size_t 
 	enum error_class cls = CLASS_UNKNOWN;
 	classify_from_name(cell(f, i, 0), &cls);
 	const struct finding_facts *facts = r->facts ? &r->facts[i] : NULL;
-	const char *cluster = o->cluster ? o->cluster : *cell(f, i, 2) ? cell(f, i, 2) : NULL;
+	const char *cluster = *cell(f, i, 2) ? cell(f, i, 2) : NULL;
 	/* The region the cluster's log was read in beats the STS endpoint a
 	 * client happened to use, which beats the reader's environment. */
 	const char *region = o->region                       ? o->region
@@ -864,7 +875,7 @@ void report_bytes(double v, char *out, size_t out_sz)
 struct style {
 	const char *bold, *red, *reset;
 	int md;
-	const char *h2;
+	const char *h2, *h3; /* markdown: a section's and a finding's heading */
 };
 
 static void text_header(const struct report_opts *o, const struct report *r, const struct style *s, struct buf *b)
@@ -895,6 +906,19 @@ static void text_by_class(const struct report *r, const struct style *s, struct 
 			   cell(&r->by_class, i, 3), cell(&r->by_class, i, 4));
 }
 
+/* The label of the by-principal row i without an ARN: a not_mapped
+ * denial passed STS, its line just named no ARN (arn=""); the other
+ * classes without one were rejected before STS answered. */
+static const char *no_identity(const struct report *r, size_t i)
+{
+	const char *classes = cell(&r->by_principal, i, 4);
+	size_t n = strlen("not_mapped");
+	for (const char *c = classes; (c = strstr(c, "not_mapped")) != NULL; c += n)
+		if ((c == classes || c[-1] == ',') && (c[n] == ',' || !c[n]))
+			return "(no ARN in the log line)";
+	return "(no identity: rejected before STS)";
+}
+
 static void text_by_principal(const struct report *r, const struct style *s, struct buf *b)
 {
 	if (!r->by_principal.nrows)
@@ -903,8 +927,7 @@ static void text_by_principal(const struct report *r, const struct style *s, str
 	if (s->md)
 		buf_puts(b, "\n| principal | denials | classes | first seen | last seen |\n|---|---:|---|---|---|\n");
 	for (size_t i = 0; i < r->by_principal.nrows; i++) {
-		const char *p = *cell(&r->by_principal, i, 0) ? cell(&r->by_principal, i, 0)
-							       : "(no identity: rejected before STS)";
+		const char *p = *cell(&r->by_principal, i, 0) ? cell(&r->by_principal, i, 0) : no_identity(r, i);
 		const char *tag = cell_ll(&r->by_principal, i, 5) ? " [EKS-internal]" : "";
 		if (s->md)
 			buf_printf(b, "| `%s`%s | %s | %s | %s | %s |\n", p, tag, cell(&r->by_principal, i, 1),
@@ -947,9 +970,10 @@ static void text_findings(const struct report_opts *o, const struct report *r, c
 		classify_from_name(cell(&r->findings, i, 0), &cls);
 		const char *p = *cell(&r->findings, i, 1) ? cell(&r->findings, i, 1) : "(no identity)";
 		int expected = cell_ll(&r->findings, i, 6) != 0;
-		buf_printf(b, "%s%s[%s]%s %s — %s denial(s), %s .. %s%s\n", s->md ? "\n### " : "\n  ", s->red,
-			   cell(&r->findings, i, 0), s->reset, p, cell(&r->findings, i, 3), cell(&r->findings, i, 4),
-			   cell(&r->findings, i, 5),
+		const char *cluster = cell(&r->findings, i, 2);
+		buf_printf(b, "%s%s[%s]%s %s%s%s — %s denial(s), %s .. %s%s\n", s->md ? s->h3 : "\n  ", s->red,
+			   cell(&r->findings, i, 0), s->reset, p, *cluster ? " on " : "", cluster,
+			   cell(&r->findings, i, 3), cell(&r->findings, i, 4), cell(&r->findings, i, 5),
 			   expected ? " (EKS-internal principal: expected traffic, usually transient)" : "");
 		buf_printf(b, "%scause: %s\n", s->md ? "\n" : "    ", classify_cause(cls));
 		fix_for(o, r, i, &notes, &fix);
@@ -979,9 +1003,9 @@ static void text_fresh(const struct report *r, const struct style *s, struct buf
 		return;
 	buf_printf(b, "%s%sNew principals%s (first seen since %s)\n", s->h2, s->bold, s->reset, r->new_since);
 	for (size_t i = 0; i < r->fresh.nrows; i++)
-		buf_printf(b, "%s%s  first %s, last %s, %s granted, %s denied\n", s->md ? "- " : "  ",
-			   cell(&r->fresh, i, 0), cell(&r->fresh, i, 1), cell(&r->fresh, i, 2), cell(&r->fresh, i, 3),
-			   cell(&r->fresh, i, 4));
+		buf_printf(b, "%s%s%s%s  first %s, last %s, %s granted, %s denied\n", s->md ? "- " : "  ",
+			   cell(&r->fresh, i, 0), *cell(&r->fresh, i, 5) ? " on " : "", cell(&r->fresh, i, 5),
+			   cell(&r->fresh, i, 1), cell(&r->fresh, i, 2), cell(&r->fresh, i, 3), cell(&r->fresh, i, 4));
 }
 
 /* Markdown lists the hours that had denials; text draws them all as a
@@ -1048,30 +1072,123 @@ static void text_creators(const struct report *r, const struct style *s, struct 
 		buf_printf(b, "%sno kubernetes-admin grant stored; run the cluster-creator query over the cluster's first days\n",
 			   s->md ? "" : "  ");
 	for (size_t i = 0; i < r->ncreators; i++)
-		buf_printf(b, "%s%s  first seen %s, last seen %s, %lld grant(s)\n", s->md ? "- " : "  ",
-			   r->creators[i].arn, r->creators[i].first_seen, r->creators[i].last_seen,
-			   r->creators[i].grants);
+		buf_printf(b, "%s%s%s%s  first seen %s, last seen %s, %lld grant(s)\n", s->md ? "- " : "  ",
+			   r->creators[i].arn, *r->creators[i].cluster ? " on " : "", r->creators[i].cluster,
+			   r->creators[i].first_seen, r->creators[i].last_seen, r->creators[i].grants);
 }
 
-static void render_text(const struct report_opts *o, const struct report *r, const struct hist *h, struct buf *b)
+static struct style text_style(const struct report_opts *o, int in_section)
 {
-	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[0m", 0, NULL}
-				  : (struct style){"", "", "", 0, NULL};
+	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[0m", 0, NULL, NULL}
+				  : (struct style){"", "", "", 0, NULL, NULL};
 	s.md = o->format == REPORT_MARKDOWN;
-	s.h2 = s.md ? "\n## " : "\n";
-	text_header(o, r, &s, b);
-	if (r->first) {
-		text_by_class(r, &s, b);
-		text_by_principal(r, &s, b);
-		text_findings(o, r, &s, b);
-		text_breaks(r, &s, b);
-		text_fresh(r, &s, b);
-		text_hours(h, &s, b);
-	} else {
-		buf_puts(b, "\nNo events stored for this window. Import logs with 'authlog-scan import FILE'.\n");
+	s.h2 = !s.md ? "\n" : in_section ? "\n### " : "\n## ";
+	s.h3 = in_section ? "\n#### " : "\n### ";
+	return s;
+}
+
+/* Everything below the header: one cluster's section, or the report of
+ * a database that holds one cluster. */
+static void text_body(const struct report_opts *o, const struct report *r, const struct style *s, struct buf *b)
+{
+	struct hist h;
+	hist_build(r, &h);
+	text_by_class(r, s, b);
+	text_by_principal(r, s, b);
+	text_findings(o, r, s, b);
+	text_breaks(r, s, b);
+	text_fresh(r, s, b);
+	text_hours(&h, s, b);
+	free(h.counts);
+}
+
+/* ---- clusters ---- */
+
+/* The clusters a report covers: those with events in the window (the
+ * minutes the window touches: a cluster without events in it gets an
+ * empty section, which is left out) and those the clusters table knows,
+ * as (name, regions, mode, logging_off, reason, enable command), by name;
+ * '' is the events that name no cluster. ?1, ?2: the window, ?3: --region,
+ * ?4: --cluster. */
+static const char clusters_sql[] =
+	"SELECT c, (SELECT group_concat(region, ', ') FROM (SELECT region FROM clusters WHERE name = c ORDER BY region)),"
+	" (SELECT auth_mode FROM clusters WHERE name = c AND (?3 IS NULL OR region = ?3) ORDER BY region LIMIT 1),"
+	" (SELECT MAX(logging_off) FROM clusters WHERE name = c AND (?3 IS NULL OR region = ?3)),"
+	" (SELECT logging_off_reason FROM clusters WHERE name = c AND logging_off = 1 AND (?3 IS NULL OR region = ?3)"
+	"   ORDER BY region LIMIT 1),"
+	" (SELECT enable_logging FROM clusters WHERE name = c AND logging_off = 1 AND (?3 IS NULL OR region = ?3)"
+	"   ORDER BY region LIMIT 1)"
+	" FROM (SELECT cluster AS c FROM rollup_minutes WHERE minute >= substr(?1, 1, 16) AND minute <= substr(?2, 1, 16)"
+	"  UNION SELECT name FROM clusters WHERE ?3 IS NULL OR region = ?3)"
+	" WHERE ?4 IS NULL OR c = ?4 ORDER BY c";
+enum { CL_NAME, CL_REGIONS, CL_MODE, CL_LOGGING_OFF, CL_REASON, CL_ENABLE };
+
+static const char *cluster_label(const char *name)
+{
+	return *name ? name : "(not named by the logs)";
+}
+
+/* One summary line per cluster: where it is, what it holds, and whether
+ * its authenticator log is on (a cluster whose log is off reports no
+ * denials because nothing is logged, not because nothing was denied). */
+static void text_clusters(const struct row_list *cl, const struct report *per, const struct style *s, struct buf *b)
+{
+	buf_printf(b, "%s%sClusters%s\n%s", s->md ? "\n## " : "\n", s->bold, s->reset, s->md ? "\n" : "");
+	for (size_t i = 0; i < cl->nrows; i++) {
+		const struct report *r = &per[i];
+		const char *regions = cell(cl, i, CL_REGIONS), *mode = cell(cl, i, CL_MODE);
+		buf_printf(b, "%s%s%s (%s, authentication mode %s): ", s->md ? "- **" : "  ",
+			   cluster_label(cell(cl, i, CL_NAME)), s->md ? "**" : "", *regions ? regions : "region unknown",
+			   *mode ? mode : "unknown");
+		if (r->first)
+			buf_printf(b, "%s%lld denied%s (%lld outside EKS-internal traffic), %lld granted", r->denied ? s->red : "",
+				   r->denied, s->reset, r->denied_unexpected, r->granted);
+		else
+			buf_puts(b, "no events in this window");
+		const char *off = cell(cl, i, CL_LOGGING_OFF);
+		if (!*off) {
+			buf_puts(b, "; authenticator log not checked\n");
+		} else if (!strcmp(off, "0")) {
+			buf_puts(b, "; authenticator log on\n");
+		} else {
+			const char *reason = cell(cl, i, CL_REASON);
+			buf_printf(b, "; %sauthenticator log OFF%s (%s): denials are not logged; enable it:\n", s->red, s->reset,
+				   !strcmp(reason, "no_streams") ? "the log group has no authenticator stream"
+								 : "the cluster's logging has the type disabled");
+			buf_printf(b, s->md ? "\n  ```sh\n  %s\n  ```\n" : "    %s\n", cell(cl, i, CL_ENABLE));
+		}
 	}
-	text_scans(r, &s, b);
-	text_creators(r, &s, b);
+}
+
+static void render_text(const struct report_opts *o, const struct report *r, const struct row_list *cl,
+			const struct report *per, struct buf *b)
+{
+	struct style s = text_style(o, 0);
+	text_header(o, r, &s, b);
+	if (cl->nrows > 1 || (cl->nrows == 1 && *cell(cl, 0, CL_NAME)))
+		text_clusters(cl, per, &s, b);
+	if (!r->first)
+		buf_puts(b, "\nNo events stored for this window. Import logs with 'authlog-scan import FILE'.\n");
+	else if (cl->nrows <= 1)
+		text_body(o, r, &s, b);
+	/* Several clusters: a section each, with what is the cluster's own. */
+	for (size_t i = 0; cl->nrows > 1 && i < cl->nrows; i++) {
+		if (!per[i].first)
+			continue;
+		struct style cs = text_style(o, 1);
+		const char *name = cluster_label(cell(cl, i, CL_NAME));
+		if (s.md)
+			buf_printf(b, "\n## Cluster %s\n", name);
+		else
+			buf_printf(b, "\n%s== cluster %s ==%s\n", s.bold, name, s.reset);
+		text_body(o, &per[i], &cs, b);
+		text_scans(&per[i], &cs, b);
+		text_creators(&per[i], &cs, b);
+	}
+	if (cl->nrows <= 1) {
+		text_scans(r, &s, b);
+		text_creators(r, &s, b);
+	}
 }
 
 /* ---- JSON ---- */
@@ -1084,8 +1201,25 @@ static void json_str(struct buf *b, const char *s)
 		buf_puts(b, "null");
 }
 
+/* How json_rows prints a column. */
+enum { J_STR, J_INT, J_BOOL, J_LIST /* "a,b" -> ["a","b"] */ };
+
+static void json_list(struct buf *b, const char *v)
+{
+	buf_putc(b, '[');
+	for (const char *p = v; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (p != v)
+			buf_putc(b, ',');
+		buf_json_string(b, p, n);
+		p += n + (comma ? 1 : 0);
+	}
+	buf_putc(b, ']');
+}
+
 static void json_rows(struct buf *b, const char *name, const struct row_list *r, const char *const *keys,
-		      const unsigned char *numeric)
+		      const unsigned char *type)
 {
 	buf_printf(b, ",\"%s\":[", name);
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -1093,8 +1227,14 @@ static void json_rows(struct buf *b, const char *name, const struct row_list *r,
 		for (size_t c = 0; c < r->ncols && keys[c]; c++) {
 			buf_printf(b, "%s\"%s\":", c ? "," : "", keys[c]);
 			const char *v = r->cells[i * r->ncols + c];
-			if (numeric[c] && v)
+			if (type[c] == J_LIST)
+				json_list(b, v);
+			else if (!v)
+				buf_puts(b, "null");
+			else if (type[c] == J_INT)
 				buf_printf(b, "%lld", strtoll(v, NULL, 10));
+			else if (type[c] == J_BOOL)
+				buf_puts(b, strtoll(v, NULL, 10) ? "true" : "false");
 			else
 				json_str(b, v);
 		}
@@ -1105,7 +1245,7 @@ static void json_rows(struct buf *b, const char *name, const struct row_list *r,
 
 static void json_window_totals(const struct report_opts *o, const struct report *r, struct buf *b)
 {
-	buf_puts(b, "{\"window\":{\"since\":");
+	buf_printf(b, "{\"schema_version\":%d,\"window\":{\"since\":", REPORT_JSON_SCHEMA_VERSION);
 	json_str(b, o->since);
 	buf_puts(b, ",\"until\":");
 	json_str(b, o->until);
@@ -1165,7 +1305,9 @@ static void json_creators(const struct report *r, struct buf *b)
 {
 	buf_puts(b, ",\"cluster_creator\":[");
 	for (size_t i = 0; i < r->ncreators; i++) {
-		buf_puts(b, i ? ",{\"arn\":" : "{\"arn\":");
+		buf_puts(b, i ? ",{\"cluster\":" : "{\"cluster\":");
+		json_str(b, r->creators[i].cluster);
+		buf_puts(b, ",\"arn\":");
 		json_str(b, r->creators[i].arn);
 		buf_puts(b, ",\"first_seen\":");
 		json_str(b, r->creators[i].first_seen);
@@ -1173,27 +1315,59 @@ static void json_creators(const struct report *r, struct buf *b)
 		json_str(b, r->creators[i].last_seen);
 		buf_printf(b, ",\"grants\":%lld}", r->creators[i].grants);
 	}
-	buf_puts(b, "]}\n");
+	buf_puts(b, "]");
+}
+
+/* Per cluster: where it is, its totals, and whether its authenticator
+ * log is on (null: not checked). */
+static void json_clusters(const struct row_list *cl, const struct report *per, struct buf *b)
+{
+	buf_puts(b, ",\"clusters\":[");
+	for (size_t i = 0; i < cl->nrows; i++) {
+		const char *off = cell(cl, i, CL_LOGGING_OFF);
+		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+		json_str(b, cell(cl, i, CL_NAME));
+		buf_puts(b, ",\"regions\":");
+		json_list(b, cell(cl, i, CL_REGIONS));
+		buf_puts(b, ",\"auth_mode\":");
+		json_str(b, *cell(cl, i, CL_MODE) ? cell(cl, i, CL_MODE) : NULL);
+		buf_printf(b, ",\"authenticator_logging\":%s,\"logging_off_reason\":",
+			   !*off ? "null" : !strcmp(off, "0") ? "true" : "false");
+		json_str(b, *cell(cl, i, CL_REASON) ? cell(cl, i, CL_REASON) : NULL);
+		buf_puts(b, ",\"enable_logging\":");
+		json_str(b, *cell(cl, i, CL_ENABLE) ? cell(cl, i, CL_ENABLE) : NULL);
+		buf_puts(b, ",\"first_event\":");
+		json_str(b, per[i].first);
+		buf_puts(b, ",\"last_event\":");
+		json_str(b, per[i].last);
+		buf_printf(b, ",\"granted\":%lld,\"denied\":%lld,\"denied_unexpected\":%lld}", per[i].granted,
+			   per[i].denied, per[i].denied_unexpected);
+	}
+	buf_puts(b, "]");
 }
 
 /* The row lists' keys, in column order; a 1 in *_num prints the column as
  * a number. */
-static void render_json(const struct report_opts *o, const struct report *r, const struct hist *h, struct buf *b)
+static void render_json(const struct report_opts *o, const struct report *r, const struct row_list *cl,
+			const struct report *per, struct buf *b)
 {
 	static const char *const class_keys[] = {"class", "denials", "principals", "first_seen", "last_seen", NULL};
-	static const unsigned char class_num[] = {0, 1, 1, 0, 0};
+	static const unsigned char class_num[] = {J_STR, J_INT, J_INT, J_STR, J_STR};
 	static const char *const pr_keys[] = {"principal", "denials", "first_seen", "last_seen", "classes", "expected", NULL};
-	static const unsigned char pr_num[] = {0, 1, 0, 0, 0, 1};
+	static const unsigned char pr_num[] = {J_STR, J_INT, J_STR, J_STR, J_LIST, J_BOOL};
 	static const char *const br_keys[] = {"first_error", "log_group", "message", "not_mapped_denials",
 					      "cluster", "config_error_lines", "last_error", NULL};
-	static const unsigned char br_num[] = {0, 0, 0, 1, 0, 1, 0};
-	static const char *const fr_keys[] = {"principal", "first_seen", "last_seen", "granted", "denied", NULL};
-	static const unsigned char fr_num[] = {0, 0, 0, 1, 1};
+	static const unsigned char br_num[] = {J_STR, J_STR, J_STR, J_INT, J_STR, J_INT, J_STR};
+	static const char *const fr_keys[] = {"principal", "first_seen", "last_seen", "granted", "denied", "cluster", NULL};
+	static const unsigned char fr_num[] = {J_STR, J_STR, J_STR, J_INT, J_INT, J_STR};
 	static const char *const sc_keys[] = {"log_group", "window_start", "window_end", "status", "rows",
 					      "queries", "bytes_scanned", "records_scanned", "records_matched",
 					      "truncated_windows", "missing_windows", NULL};
-	static const unsigned char sc_num[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1};
+	static const unsigned char sc_num[] = {J_STR, J_STR, J_STR, J_STR, J_INT, J_INT, J_INT, J_INT, J_INT, J_INT, J_INT};
+	struct hist hh, *h = &hh;
+	hist_build(r, h);
 	json_window_totals(o, r, b);
+	json_clusters(cl, per, b);
 	json_rows(b, "denials_by_class", &r->by_class, class_keys, class_num);
 	json_rows(b, "denials_by_principal", &r->by_principal, pr_keys, pr_num);
 	json_findings(o, r, b);
@@ -1202,28 +1376,69 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 	json_hours(h, b);
 	json_rows(b, "scans", &r->scans, sc_keys, sc_num);
 	json_creators(r, b);
+	buf_puts(b, "}\n");
+	free(hh.counts);
 }
 
-int report_print(const struct report_opts *o, const struct report *r, FILE *out, long long *denials, char *err,
-		 size_t err_sz)
+/* The clusters of the report and, per cluster, its own report (the
+ * sections and the summary lines); *per has cl->nrows entries. */
+static int gather_clusters(sqlite3 *db, const struct report_opts *o, report_gather_fn gather, struct row_list *cl,
+			   struct report **per, char *err, size_t err_sz)
 {
-	struct hist h;
-	struct buf b = BUF_INIT;
-	int rc = AL_OK;
-	hist_build(r, &h);
-	if (o->format == REPORT_JSON)
-		render_json(o, r, &h, &b);
-	else
-		render_text(o, r, &h, &b);
-	if (b.oom) {
+	const char *p[4] = {o->since ? o->since : "0000", o->until ? o->until : "9999", o->region, o->cluster};
+	int rc = report_rows(db, clusters_sql, 0, p, 4, cl, err, err_sz);
+	*per = NULL;
+	if (rc || !cl->nrows)
+		return rc;
+	if (!(*per = calloc(cl->nrows, sizeof(**per)))) {
 		msg_set(err, err_sz, "out of memory");
-		rc = AL_SOFTWARE;
-	} else {
-		if (out)
-			fwrite(b.data, 1, b.len, out);
-		*denials = r->denied;
+		return AL_SOFTWARE;
 	}
-	free(h.counts);
+	for (size_t i = 0; !rc && i < cl->nrows; i++) {
+		struct report_opts co = *o;
+		co.cluster = cell(cl, i, CL_NAME);
+		rc = gather(db, &co, &(*per)[i], err, err_sz);
+	}
+	return rc;
+}
+
+int report_compose(sqlite3 *db, const struct report_opts *o, report_gather_fn gather, FILE *out, long long *denials,
+		   char *err, size_t err_sz)
+{
+	struct report r, *per = NULL;
+	struct row_list cl = {0};
+	struct buf b = BUF_INIT;
+	memset(&r, 0, sizeof(r));
+	/* One read transaction: every figure from the same snapshot, even
+	 * while an import commits (the rollups and the events agree there). */
+	int own = sqlite3_get_autocommit(db);
+	int rc = own ? sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
+	if (rc != SQLITE_OK)
+		return store_sql_error(db, rc, "report query", err, err_sz);
+	rc = gather(db, o, &r, err, err_sz);
+	if (!rc)
+		rc = gather_clusters(db, o, gather, &cl, &per, err, err_sz);
+	if (own)
+		sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (!rc) {
+		if (o->format == REPORT_JSON)
+			render_json(o, &r, &cl, per, &b);
+		else
+			render_text(o, &r, &cl, per, &b);
+		if (b.oom) {
+			msg_set(err, err_sz, "out of memory");
+			rc = AL_SOFTWARE;
+		} else {
+			if (out)
+				fwrite(b.data, 1, b.len, out);
+			*denials = r.denied;
+		}
+	}
+	for (size_t i = 0; per && i < cl.nrows; i++)
+		report_free(&per[i]);
+	free(per);
+	report_rows_free(&cl);
+	report_free(&r);
 	buf_free(&b);
 	return rc;
 }
@@ -1231,11 +1446,5 @@ int report_print(const struct report_opts *o, const struct report *r, FILE *out,
 int report_run(sqlite3 *db, const struct report_opts *o, FILE *out, long long *denials, char *err,
 	       size_t err_sz)
 {
-	struct report r;
-	memset(&r, 0, sizeof(r));
-	int rc = gather(db, o, &r, err, err_sz);
-	if (!rc)
-		rc = report_print(o, &r, out, denials, err, err_sz);
-	report_free(&r);
-	return rc;
+	return report_compose(db, o, gather_from_rollups, out, denials, err, err_sz);
 }

@@ -17,7 +17,8 @@ struct report_opts {
 	const char *since, *until; /* time_format() bounds or NULL */
 	enum report_format format;
 	int top;                   /* rows per ranking (default 10) */
-	const char *cluster, *region; /* override what the rows say, for the fixes */
+	const char *cluster;       /* only this cluster's events (NULL: every cluster) */
+	const char *region;        /* the region of the fixes, and picks a cluster's row */
 	enum fix_grant grant;      /* what a person or CI principal's fix gives */
 	int color;                 /* text only */
 	int64_t new_from;          /* report --new: only denials (class, principal) and
@@ -28,6 +29,7 @@ struct report_opts {
 
 struct report_creator {
 	char *arn;
+	char *cluster; /* "" when the events name none */
 	char *first_seen, *last_seen;
 	long long grants;
 };
@@ -47,8 +49,10 @@ int report_news(sqlite3 *db, int64_t first_id, long long *news, char *err, size_
 void report_bytes(double bytes, char *out, size_t out_sz);
 
 /* Who authenticated as kubernetes-admin (the identity that created the
- * cluster), oldest first. Caller frees with report_creators_free. */
-int report_creators(sqlite3 *db, struct report_creator **out, size_t *n, char *err, size_t err_sz);
+ * cluster), oldest first, one entry per cluster and principal; cluster
+ * non-NULL: only that cluster's. Caller frees with report_creators_free. */
+int report_creators(sqlite3 *db, const char *cluster, struct report_creator **out, size_t *n, char *err,
+		    size_t err_sz);
 void report_creators_free(struct report_creator *c, size_t n);
 
 #endif

@@ -12,6 +12,9 @@
 
 /* The window of a report query: ?1 = since, ?2 = until. */
 #define REPORT_WINDOW "ts >= ?1 AND ts < ?2"
+/* report --cluster: ?12 = the cluster (NULL: every cluster; '' is the
+ * cluster of events that name none). */
+#define REPORT_CLUSTER(c) "(?12 IS NULL OR COALESCE(" c ", '') = ?12)"
 
 /* Config errors come in bursts (every re-read of the ConfigMap logs
  * another): errors less than an hour apart form one episode, and the
@@ -22,7 +25,8 @@
 #define REPORT_BREAKS_SQL(COUNT_SQL)                                                                          \
 	"WITH c AS (SELECT id, ts, log_group, msg, cluster,"                                                  \
 	"  LAG(ts) OVER (PARTITION BY log_group ORDER BY ts, id) AS prev"                                     \
-	"  FROM events WHERE kind = 'config_error' AND " REPORT_WINDOW " AND (?4 = 0 OR id >= ?4)),"          \
+	"  FROM events WHERE kind = 'config_error' AND " REPORT_WINDOW " AND (?4 = 0 OR id >= ?4)"            \
+	"  AND " REPORT_CLUSTER("cluster") "),"                                                               \
 	" s AS (SELECT *, SUM(prev IS NULL OR ts >= strftime('%Y-%m-%dT%H:%M:%SZ', prev, '+1 hour'))"         \
 	"  OVER (PARTITION BY log_group ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS episode FROM c),"        \
 	" f AS (SELECT *, FIRST_VALUE(msg) OVER (PARTITION BY log_group, episode ORDER BY ts, id) AS first_msg" \
@@ -33,19 +37,21 @@
 	" strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour') FROM e ORDER BY start, log_group"
 
 /* What is new since a run's first event id ?4 ("0" = off), from the
- * events: a denial of d's (class, principal) or a principal stored before
- * the run is not news. report_news counts with it; the rollups' first_id
+ * events: a denial of d's (cluster, class, principal) or a principal
+ * stored on the cluster before the run is not news. report_news counts with it; the rollups' first_id
  * columns keep the same definition, which tests/unit/report_oracle.c
  * checks the report against. */
 #define NEW_DENIAL(d)                                                                               \
 	"(?4 = 0 OR (" d ".id >= ?4 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.outcome = 'denied'" \
-	" AND o.id < ?4 AND o.error_class = " d ".error_class AND o.principal_arn IS " d ".principal_arn)))"
-#define NEW_PRINCIPAL(p)                                                                            \
-	"(?4 = 0 OR NOT EXISTS (SELECT 1 FROM events o WHERE o.id < ?4 AND o.principal_arn = " p "))"
+	" AND o.id < ?4 AND o.error_class = " d ".error_class AND o.principal_arn IS " d ".principal_arn" \
+	" AND COALESCE(o.cluster, '') = COALESCE(" d ".cluster, ''))))"
+#define NEW_PRINCIPAL(p, c)                                                                         \
+	"(?4 = 0 OR NOT EXISTS (SELECT 1 FROM events o WHERE o.id < ?4 AND o.principal_arn = " p        \
+	" AND COALESCE(o.cluster, '') = " c "))"
 
 /* What the fetcher's runs over the window (?1, ?2) cost, newest first, at
  * most ?3 rows (bytes scanned is what Logs Insights bills); none when the
- * data was imported. */
+ * data was imported. With ?12, the runs over that cluster's log group. */
 extern const char report_scans_sql[];
 
 struct row_list {
@@ -97,9 +103,22 @@ int report_finding_facts(sqlite3 *db, const char *region_opt, struct report *r, 
 /* r->new_since: --since, or the last day of what the window holds. */
 void report_new_since(const struct report_opts *o, struct report *r);
 
-/* Renders r as o asks into out (NULL: only count); *denials = r->denied. */
-int report_print(const struct report_opts *o, const struct report *r, FILE *out, long long *denials, char *err,
-		 size_t err_sz);
+/* The version of report --format json's shape (README "JSON output"):
+ * raised when a key changes meaning or type or goes away. */
+#define REPORT_JSON_SCHEMA_VERSION 1
+
+/* Gathers the report of o's window (and o->cluster, NULL: every cluster)
+ * into r: from the rollups (report.c) or from the events alone (the
+ * oracle in tests/unit/report_oracle.c). */
+typedef int (*report_gather_fn)(sqlite3 *db, const struct report_opts *o, struct report *r, char *err,
+				size_t err_sz);
+
+/* The report as o asks, gathered with gather inside one read transaction:
+ * the whole window, and per cluster its summary line and, when there are
+ * several, its section. Written to out (NULL: only count); *denials = the
+ * window's denials. */
+int report_compose(sqlite3 *db, const struct report_opts *o, report_gather_fn gather, FILE *out, long long *denials,
+		   char *err, size_t err_sz);
 void report_free(struct report *r);
 
 #endif

@@ -22,7 +22,7 @@
 #include "status.h"
 #include "store.h"
 
-/* ---- the migration: schema version 3 -> 4 ---- */
+/* ---- the migrations: schema version 3 -> 4, and 5 -> 6 ---- */
 
 /* One row of rollup_denials from the denials d (GROUP BY 1..9); also used
  * to recompute an hour when a late config error changes in_break. */
@@ -32,84 +32,106 @@
 	RU_IN_BREAK("d") ", " RU_SEG("d.id") ", COUNT(*), MIN(d.ts), MAX(d.ts) FROM events d"
 #define DENIAL_GROUP " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
 
-const char rollup_migration_sql[] =
-	/* Denials by time, for the parts of a report window that are not whole
-	 * hours: with the references (and outcome, which the partial index
-	 * implies but the planner asks for) it covers what the report reads,
-	 * so no row page is read for them. */
-	"CREATE INDEX IF NOT EXISTS event_rows_denied_ts ON event_rows(ts, stream_id, identity_id, error_id, outcome)"
-	"  WHERE outcome = 'denied';"
-	"CREATE INDEX IF NOT EXISTS imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS rollup_state("
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  last_event_id INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS rollup_minutes("
-	"  minute TEXT NOT NULL PRIMARY KEY,"
-	"  events INTEGER NOT NULL,"
-	"  granted INTEGER NOT NULL,"
-	"  denied INTEGER NOT NULL,"
-	"  denied_unexpected INTEGER NOT NULL,"
-	"  sts_responses INTEGER NOT NULL,"
-	"  config_errors INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS rollup_denials("
-	"  hour TEXT NOT NULL,"
-	"  error_class TEXT NOT NULL,"
-	"  principal_arn TEXT NOT NULL,"
-	"  cluster TEXT NOT NULL,"
-	"  log_group TEXT NOT NULL,"
-	"  sts_region TEXT NOT NULL,"
-	"  expected INTEGER NOT NULL,"
-	"  in_break INTEGER NOT NULL,"
-	"  seg INTEGER NOT NULL,"
-	"  n INTEGER NOT NULL,"
-	"  first_ts TEXT NOT NULL,"
-	"  last_ts TEXT NOT NULL,"
-	"  PRIMARY KEY (hour, error_class, principal_arn, cluster, log_group, sts_region, expected, in_break, seg))"
-	"  WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS rollup_denial_pairs("
-	"  error_class TEXT NOT NULL,"
-	"  principal_arn TEXT NOT NULL,"
-	"  first_id INTEGER NOT NULL,"
-	"  PRIMARY KEY (error_class, principal_arn)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS rollup_principals("
-	"  principal TEXT NOT NULL PRIMARY KEY,"
-	"  first_seen TEXT NOT NULL,"
-	"  last_seen TEXT NOT NULL,"
-	"  granted INTEGER NOT NULL,"
-	"  denied INTEGER NOT NULL,"
-	"  decided INTEGER NOT NULL,"
-	"  expected INTEGER NOT NULL,"
-	"  events INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS rollup_principal_ids("
-	"  principal_arn TEXT NOT NULL PRIMARY KEY,"
-	"  first_id INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS rollup_creators("
-	"  principal TEXT NOT NULL PRIMARY KEY,"
-	"  first_seen TEXT NOT NULL,"
-	"  last_seen TEXT NOT NULL,"
-	"  grants INTEGER NOT NULL) WITHOUT ROWID;"
-	/* Built from scratch even where a copy of these tables survived a
-	 * downgrade of the rest of the schema. */
-	"DELETE FROM rollup_state; DELETE FROM rollup_minutes; DELETE FROM rollup_denials;"
-	"DELETE FROM rollup_denial_pairs; DELETE FROM rollup_principals; DELETE FROM rollup_principal_ids;"
-	"DELETE FROM rollup_creators;"
-	"INSERT INTO rollup_minutes SELECT substr(ts, 1, 16), COUNT(*),"
-	" COUNT(CASE WHEN outcome = 'granted' THEN 1 END), COUNT(CASE WHEN outcome = 'denied' THEN 1 END),"
-	" COUNT(CASE WHEN outcome = 'denied' AND expected = 0 THEN 1 END),"
-	" COUNT(CASE WHEN kind = 'sts_response' THEN 1 END), COUNT(CASE WHEN kind = 'config_error' THEN 1 END)"
-	" FROM events GROUP BY 1;"
-	"INSERT INTO rollup_denials " DENIAL_SELECT " WHERE d.outcome = 'denied'" DENIAL_GROUP ";"
-	"INSERT INTO rollup_denial_pairs SELECT " RU_ENC("error_class") ", " RU_ENC("principal_arn") ", MIN(id)"
-	" FROM events WHERE outcome = 'denied' GROUP BY 1, 2;"
-	"INSERT INTO rollup_principals SELECT COALESCE(principal_arn, arn), MIN(ts), MAX(ts),"
-	" COUNT(CASE WHEN outcome = 'granted' THEN 1 END), COUNT(CASE WHEN outcome = 'denied' THEN 1 END),"
-	" COUNT(outcome), MAX(expected), COUNT(*)"
-	" FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL GROUP BY 1;"
-	"INSERT INTO rollup_principal_ids SELECT principal_arn, MIN(id) FROM events"
-	" WHERE principal_arn IS NOT NULL GROUP BY 1;"
-	"INSERT INTO rollup_creators SELECT COALESCE(principal_arn, arn, uid, '(unknown)'), MIN(ts), MAX(ts), COUNT(*)"
-	" FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1;"
-	"INSERT INTO rollup_state VALUES (1, (SELECT COALESCE(MAX(id), 0) FROM events));";
+/* Every table but rollup_denials keys its rows by cluster too (NULL as
+ * ''): one database holds many clusters, and what is new is new on a
+ * cluster (a role denied on prod and now on staging is news for staging). */
+#define ROLLUP_BUILD_SQL                                                                              \
+	/* Denials by time, for the parts of a report window that are not whole                      \
+	 * hours: with the references (and outcome, which the partial index                          \
+	 * implies but the planner asks for) it covers what the report reads,                        \
+	 * so no row page is read for them. */                                                        \
+	"CREATE INDEX IF NOT EXISTS event_rows_denied_ts ON event_rows(ts, stream_id, identity_id, error_id, outcome)" \
+	"  WHERE outcome = 'denied';"                                                                 \
+	"CREATE INDEX IF NOT EXISTS imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;" \
+	"CREATE TABLE IF NOT EXISTS rollup_state("                                                     \
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"                                                    \
+	"  last_event_id INTEGER NOT NULL);"                                                          \
+	"CREATE TABLE IF NOT EXISTS rollup_minutes("                                                   \
+	"  minute TEXT NOT NULL,"                                                                     \
+	"  cluster TEXT NOT NULL,"                                                                    \
+	"  events INTEGER NOT NULL,"                                                                  \
+	"  granted INTEGER NOT NULL,"                                                                 \
+	"  denied INTEGER NOT NULL,"                                                                  \
+	"  denied_unexpected INTEGER NOT NULL,"                                                       \
+	"  sts_responses INTEGER NOT NULL,"                                                           \
+	"  config_errors INTEGER NOT NULL,"                                                           \
+	"  PRIMARY KEY (minute, cluster)) WITHOUT ROWID;"                                             \
+	"CREATE TABLE IF NOT EXISTS rollup_denials("                                                   \
+	"  hour TEXT NOT NULL,"                                                                       \
+	"  error_class TEXT NOT NULL,"                                                                \
+	"  principal_arn TEXT NOT NULL,"                                                              \
+	"  cluster TEXT NOT NULL,"                                                                    \
+	"  log_group TEXT NOT NULL,"                                                                  \
+	"  sts_region TEXT NOT NULL,"                                                                 \
+	"  expected INTEGER NOT NULL,"                                                                \
+	"  in_break INTEGER NOT NULL,"                                                                \
+	"  seg INTEGER NOT NULL,"                                                                     \
+	"  n INTEGER NOT NULL,"                                                                       \
+	"  first_ts TEXT NOT NULL,"                                                                   \
+	"  last_ts TEXT NOT NULL,"                                                                    \
+	"  PRIMARY KEY (hour, error_class, principal_arn, cluster, log_group, sts_region, expected, in_break, seg))" \
+	"  WITHOUT ROWID;"                                                                            \
+	"CREATE TABLE IF NOT EXISTS rollup_denial_pairs("                                              \
+	"  cluster TEXT NOT NULL,"                                                                    \
+	"  error_class TEXT NOT NULL,"                                                                \
+	"  principal_arn TEXT NOT NULL,"                                                              \
+	"  first_id INTEGER NOT NULL,"                                                                \
+	"  PRIMARY KEY (cluster, error_class, principal_arn)) WITHOUT ROWID;"                         \
+	"CREATE TABLE IF NOT EXISTS rollup_principals("                                                \
+	"  cluster TEXT NOT NULL,"                                                                    \
+	"  principal TEXT NOT NULL,"                                                                  \
+	"  first_seen TEXT NOT NULL,"                                                                 \
+	"  last_seen TEXT NOT NULL,"                                                                  \
+	"  granted INTEGER NOT NULL,"                                                                 \
+	"  denied INTEGER NOT NULL,"                                                                  \
+	"  decided INTEGER NOT NULL,"                                                                 \
+	"  expected INTEGER NOT NULL,"                                                                \
+	"  events INTEGER NOT NULL,"                                                                  \
+	"  PRIMARY KEY (cluster, principal)) WITHOUT ROWID;"                                          \
+	"CREATE TABLE IF NOT EXISTS rollup_principal_ids("                                             \
+	"  cluster TEXT NOT NULL,"                                                                    \
+	"  principal_arn TEXT NOT NULL,"                                                              \
+	"  first_id INTEGER NOT NULL,"                                                                \
+	"  PRIMARY KEY (cluster, principal_arn)) WITHOUT ROWID;"                                      \
+	"CREATE TABLE IF NOT EXISTS rollup_creators("                                                  \
+	"  cluster TEXT NOT NULL,"                                                                    \
+	"  principal TEXT NOT NULL,"                                                                  \
+	"  first_seen TEXT NOT NULL,"                                                                 \
+	"  last_seen TEXT NOT NULL,"                                                                  \
+	"  grants INTEGER NOT NULL,"                                                                  \
+	"  PRIMARY KEY (cluster, principal)) WITHOUT ROWID;"                                          \
+	/* Built from scratch even where a copy of these tables survived a                           \
+	 * downgrade of the rest of the schema. */                                                    \
+	"DELETE FROM rollup_state; DELETE FROM rollup_minutes; DELETE FROM rollup_denials;"           \
+	"DELETE FROM rollup_denial_pairs; DELETE FROM rollup_principals; DELETE FROM rollup_principal_ids;" \
+	"DELETE FROM rollup_creators;"                                                                \
+	"INSERT INTO rollup_minutes SELECT substr(ts, 1, 16), COALESCE(cluster, ''), COUNT(*),"       \
+	" COUNT(CASE WHEN outcome = 'granted' THEN 1 END), COUNT(CASE WHEN outcome = 'denied' THEN 1 END)," \
+	" COUNT(CASE WHEN outcome = 'denied' AND expected = 0 THEN 1 END),"                           \
+	" COUNT(CASE WHEN kind = 'sts_response' THEN 1 END), COUNT(CASE WHEN kind = 'config_error' THEN 1 END)" \
+	" FROM events GROUP BY 1, 2;"                                                                 \
+	"INSERT INTO rollup_denials " DENIAL_SELECT " WHERE d.outcome = 'denied'" DENIAL_GROUP ";"    \
+	"INSERT INTO rollup_denial_pairs SELECT COALESCE(cluster, ''), " RU_ENC("error_class") ","    \
+	" " RU_ENC("principal_arn") ", MIN(id) FROM events WHERE outcome = 'denied' GROUP BY 1, 2, 3;" \
+	"INSERT INTO rollup_principals SELECT COALESCE(cluster, ''), COALESCE(principal_arn, arn), MIN(ts), MAX(ts)," \
+	" COUNT(CASE WHEN outcome = 'granted' THEN 1 END), COUNT(CASE WHEN outcome = 'denied' THEN 1 END)," \
+	" COUNT(outcome), MAX(expected), COUNT(*)"                                                    \
+	" FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL GROUP BY 1, 2;" \
+	"INSERT INTO rollup_principal_ids SELECT COALESCE(cluster, ''), principal_arn, MIN(id) FROM events" \
+	" WHERE principal_arn IS NOT NULL GROUP BY 1, 2;"                                             \
+	"INSERT INTO rollup_creators SELECT COALESCE(cluster, ''), COALESCE(principal_arn, arn, uid, '(unknown)')," \
+	" MIN(ts), MAX(ts), COUNT(*)"                                                                 \
+	" FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1, 2;"     \
+	"INSERT INTO rollup_state VALUES (1, (SELECT COALESCE(MAX(id), 0) FROM events));"
+
+const char rollup_migration_sql[] = ROLLUP_BUILD_SQL;
+
+/* Version 5 -> 6: the tables keyed by cluster are new tables (a key
+ * cannot be altered), built again from the events. */
+const char rollup_rekey_sql[] =
+	"DROP TABLE IF EXISTS rollup_minutes; DROP TABLE IF EXISTS rollup_denial_pairs;"
+	" DROP TABLE IF EXISTS rollup_principals; DROP TABLE IF EXISTS rollup_principal_ids;"
+	" DROP TABLE IF EXISTS rollup_creators;" ROLLUP_BUILD_SQL;
 
 static int oom(char *err, size_t err_sz)
 {
@@ -321,7 +343,8 @@ enum { MINUTES, DENIALS, PAIRS, PRINCIPALS, PRINCIPAL_IDS, CREATORS, NMAPS };
 
 /* Upserts, one per map; the key fields come first, in key order. */
 static const char *const upsert_sql[NMAPS] = {
-	[MINUTES] = "INSERT INTO rollup_minutes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (minute) DO UPDATE SET"
+	[MINUTES] = "INSERT INTO rollup_minutes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (minute, cluster)"
+		    " DO UPDATE SET"
 		    " events = events + excluded.events, granted = granted + excluded.granted,"
 		    " denied = denied + excluded.denied, denied_unexpected = denied_unexpected + excluded.denied_unexpected,"
 		    " sts_responses = sts_responses + excluded.sts_responses,"
@@ -330,16 +353,18 @@ static const char *const upsert_sql[NMAPS] = {
 		    " ON CONFLICT (hour, error_class, principal_arn, cluster, log_group, sts_region, expected, in_break, seg)"
 		    " DO UPDATE SET n = n + excluded.n, first_ts = min(first_ts, excluded.first_ts),"
 		    " last_ts = max(last_ts, excluded.last_ts)",
-	[PAIRS] = "INSERT INTO rollup_denial_pairs VALUES (?1, ?2, ?3) ON CONFLICT (error_class, principal_arn)"
+	[PAIRS] = "INSERT INTO rollup_denial_pairs VALUES (?1, ?2, ?3, ?4)"
+		  " ON CONFLICT (cluster, error_class, principal_arn)"
 		  " DO UPDATE SET first_id = min(first_id, excluded.first_id)",
-	[PRINCIPALS] = "INSERT INTO rollup_principals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (principal)"
+	[PRINCIPALS] = "INSERT INTO rollup_principals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		       " ON CONFLICT (cluster, principal)"
 		       " DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),"
 		       " last_seen = max(last_seen, excluded.last_seen), granted = granted + excluded.granted,"
 		       " denied = denied + excluded.denied, decided = decided + excluded.decided,"
 		       " expected = max(expected, excluded.expected), events = events + excluded.events",
-	[PRINCIPAL_IDS] = "INSERT INTO rollup_principal_ids VALUES (?1, ?2) ON CONFLICT (principal_arn)"
+	[PRINCIPAL_IDS] = "INSERT INTO rollup_principal_ids VALUES (?1, ?2, ?3) ON CONFLICT (cluster, principal_arn)"
 			  " DO UPDATE SET first_id = min(first_id, excluded.first_id)",
-	[CREATORS] = "INSERT INTO rollup_creators VALUES (?1, ?2, ?3, ?4) ON CONFLICT (principal)"
+	[CREATORS] = "INSERT INTO rollup_creators VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (cluster, principal)"
 		     " DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),"
 		     " last_seen = max(last_seen, excluded.last_seen), grants = grants + excluded.grants",
 };
@@ -360,9 +385,7 @@ static const char *const attr_sql[NATTR] = {
 };
 #define ATTR_COLS 5
 
-/* One row of streams, identities or errors, and for an identity what the
- * batch's rows with it add up to (folded into the principal tables once
- * per identity, not once per row). */
+/* One row of streams, identities or errors. */
 struct attr {
 	int64_t id;
 	uint64_t hash;         /* of id, for struct attrs' slots */
@@ -370,11 +393,6 @@ struct attr {
 	char *s[ATTR_COLS];    /* NULL for SQL NULL */
 	size_t len[ATTR_COLS];
 	int64_t num;           /* identities.expected */
-	int64_t min_id;        /* 0 = no row of the batch yet */
-	long long access[4];   /* access rows: granted, denied, with an outcome, all */
-	char afirst[TS_MAX], alast[TS_MAX];
-	long long grants;      /* granted rows */
-	char gfirst[TS_MAX], glast[TS_MAX];
 };
 
 struct attrs {
@@ -402,6 +420,7 @@ struct batch {
 	size_t nbound, bi;
 	int64_t seg;
 	size_t last_minute; /* entry index + 1 of the previous row's minute */
+	const struct attr *last_minute_stream; /* its stream; NULL: not a whole minute */
 };
 
 static void batch_free(struct batch *b)
@@ -583,12 +602,15 @@ static ALWAYS_INLINE int add_minute(struct batch *b, const struct row *r)
 {
 	struct map *m = &b->m[MINUTES];
 	struct entry *e = b->last_minute ? &m->v[b->last_minute - 1] : NULL;
-	if (!e || r->ts_len < 16 || e->klen != 1 + 4 + 16 || memcmp(e->key + 5, r->ts, 16) != 0) {
+	if (!e || r->stream != b->last_minute_stream || r->ts_len < 16 || memcmp(e->key + 5, r->ts, 16) != 0) {
+		const char *cluster = r->stream->s[1];
 		buf_reset(&m->key);
 		key_text(m, r->ts, r->ts_len < 16 ? r->ts_len : 16);
+		key_text(m, cluster ? cluster : "", cluster ? r->stream->len[1] : 0);
 		if (!(e = map_get(m, r->ts, r->id)))
 			return ROW_OOM;
 		b->last_minute = (size_t)(e - m->v) + 1;
+		b->last_minute_stream = r->ts_len < 16 ? NULL : r->stream;
 	}
 	e->c[0]++;
 	e->c[1] += r->granted;
@@ -599,24 +621,53 @@ static ALWAYS_INLINE int add_minute(struct batch *b, const struct row *r)
 	return 0;
 }
 
-/* What the row adds to its identity's sums (fold_identities moves them
- * into the principal tables once per batch). */
-static ALWAYS_INLINE void add_to_identity(const struct row *r)
+/* The entry of (cluster of r, principal) in map t. */
+static ALWAYS_INLINE struct entry *principal_entry(struct batch *b, int t, const struct row *r, const char *principal,
+						   size_t len)
 {
-	struct attr *ia = (struct attr *)r->ident;
-	if (!ia->min_id || r->id < ia->min_id)
-		ia->min_id = r->id;
-	if (r->is_access) {
-		widen(ia->afirst, ia->alast, r->ts, !ia->access[3]);
-		ia->access[0] += r->granted;
-		ia->access[1] += r->denied;
-		ia->access[2] += r->has_outcome;
-		ia->access[3]++;
+	struct map *m = &b->m[t];
+	const char *cluster = r->stream->s[1];
+	buf_reset(&m->key);
+	key_text(m, cluster ? cluster : "", cluster ? r->stream->len[1] : 0);
+	key_text(m, principal, len);
+	return map_get(m, r->ts, r->id);
+}
+
+/* What the row adds to the tables keyed by cluster and principal:
+ * COALESCE(principal_arn, arn) for access records, the principal_arn's
+ * first id, kubernetes-admin grants. */
+static ALWAYS_INLINE int add_principal(struct batch *b, const struct row *r)
+{
+	const struct attr *ia = r->ident;
+	const char *arn = ia->s[0], *user = ia->s[1], *uid = ia->s[2], *parn = ia->s[3];
+	struct entry *e;
+	if (parn) {
+		if (!(e = principal_entry(b, PRINCIPAL_IDS, r, parn, ia->len[3])))
+			return ROW_OOM;
+		seen(e, r->ts, r->id);
 	}
-	if (r->granted) {
-		widen(ia->gfirst, ia->glast, r->ts, !ia->grants);
-		ia->grants++;
+	if (r->is_access && (parn || arn)) {
+		if (!(e = principal_entry(b, PRINCIPALS, r, parn ? parn : arn, parn ? ia->len[3] : ia->len[0])))
+			return ROW_OOM;
+		seen(e, r->ts, r->id);
+		e->c[0] += r->granted;
+		e->c[1] += r->denied;
+		e->c[2] += r->has_outcome;
+		if (ia->num > e->c[3])
+			e->c[3] = ia->num;
+		e->c[4]++;
 	}
+	if (r->granted && user && !strcmp(user, "kubernetes-admin")) {
+		e = parn  ? principal_entry(b, CREATORS, r, parn, ia->len[3])
+		    : arn ? principal_entry(b, CREATORS, r, arn, ia->len[0])
+		    : uid ? principal_entry(b, CREATORS, r, uid, ia->len[2])
+			  : principal_entry(b, CREATORS, r, "(unknown)", 9);
+		if (!e)
+			return ROW_OOM;
+		seen(e, r->ts, r->id);
+		e->c[0]++;
+	}
+	return 0;
 }
 
 /* in_break of a not_mapped (or unclassified) denial in log group group. */
@@ -660,6 +711,7 @@ static ALWAYS_INLINE int add_denial(struct batch *b, const char *group, const st
 	e->c[0]++;
 	m = &b->m[PAIRS];
 	buf_reset(&m->key);
+	key_text(m, cluster ? cluster : "", cluster ? r->stream->len[1] : 0);
 	key_text(m, cls, cls ? r->error->len[0] : 0);
 	key_text(m, parn, parn ? r->ident->len[3] : 0);
 	if (!(e = map_get(m, r->ts, r->id)))
@@ -696,8 +748,8 @@ static int add_row(struct batch *b, sqlite3_stmt *st, const char *ts, size_t ts_
 		b->seg = b->bound[b->bi++];
 	if ((rc = add_minute(b, &r)) != 0)
 		return rc;
-	if (r.ident)
-		add_to_identity(&r);
+	if (r.ident && (rc = add_principal(b, &r)) != 0)
+		return rc;
 	const char *group = r.stream->s[0] ? r.stream->s[0] : "";
 	if (r.denied && (rc = add_denial(b, group, &r)) != 0)
 		return rc;
@@ -810,67 +862,8 @@ static int late_breaks(sqlite3 *db, struct batch *b, int64_t wm, char *err, size
 	return rc;
 }
 
-/* What the batch's rows added per identity, into the tables keyed by
- * principal: COALESCE(principal_arn, arn) for access records, the
- * principal_arn's first id, kubernetes-admin grants. */
-static int fold_identities(struct batch *b)
-{
-	struct attrs *a = &b->a[A_IDENTITY];
-	for (size_t i = 0; i < a->n; i++) {
-		const struct attr *ia = &a->v[i];
-		const char *arn = ia->s[0], *user = ia->s[1], *uid = ia->s[2], *parn = ia->s[3];
-		struct entry *e;
-		struct map *m;
-		if (!ia->found || !ia->min_id)
-			continue;
-		if (parn) {
-			m = &b->m[PRINCIPAL_IDS];
-			buf_reset(&m->key);
-			key_text(m, parn, ia->len[3]);
-			if (!(e = map_get(m, "", ia->min_id)))
-				return -1;
-			if (ia->min_id < e->id)
-				e->id = ia->min_id;
-		}
-		if (ia->access[3] && (parn || arn)) {
-			m = &b->m[PRINCIPALS];
-			buf_reset(&m->key);
-			key_text(m, parn ? parn : arn, parn ? ia->len[3] : ia->len[0]);
-			if (!(e = map_get(m, ia->afirst, ia->min_id)))
-				return -1;
-			seen(e, ia->afirst, ia->min_id);
-			seen(e, ia->alast, ia->min_id);
-			if (e->c[4] == 0 || ia->num > e->c[3])
-				e->c[3] = ia->num;
-			for (int c = 0; c < 3; c++)
-				e->c[c] += ia->access[c];
-			e->c[4] += ia->access[3];
-		}
-		if (ia->grants && user && !strcmp(user, "kubernetes-admin")) {
-			m = &b->m[CREATORS];
-			buf_reset(&m->key);
-			if (parn)
-				key_text(m, parn, ia->len[3]);
-			else if (arn)
-				key_text(m, arn, ia->len[0]);
-			else if (uid)
-				key_text(m, uid, ia->len[2]);
-			else
-				key_text(m, "(unknown)", 9);
-			if (!(e = map_get(m, ia->gfirst, ia->min_id)))
-				return -1;
-			seen(e, ia->gfirst, ia->min_id);
-			seen(e, ia->glast, ia->min_id);
-			e->c[0] += ia->grants;
-		}
-	}
-	return 0;
-}
-
 static int flush(sqlite3 *db, struct batch *b, char *err, size_t err_sz)
 {
-	if (fold_identities(b) != 0)
-		return oom(err, err_sz);
 	for (int t = 0; t < NMAPS; t++) {
 		struct map *m = &b->m[t];
 		sqlite3_stmt *st;

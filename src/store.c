@@ -124,9 +124,12 @@
  *            folded in; it is MAX(events.id) after every commit, and
  *            the report refuses a database where it is not (rows
  *            written by something other than authlog-scan).
- * rollup_minutes — per minute (substr(ts, 1, 16)): events, granted,
- *            denied, denied_unexpected (expected = 0), sts_responses,
- *            config_errors.
+ * Since version 6 every rollup but rollup_denials has a cluster key
+ * column too (events.cluster, NULL as ''): news and the cluster's own
+ * report are per cluster.
+ * rollup_minutes — per minute (substr(ts, 1, 16)) and cluster: events,
+ *            granted, denied, denied_unexpected (expected = 0),
+ *            sts_responses, config_errors.
  * rollup_denials — denials per hour (substr(ts, 1, 13)), error_class,
  *            principal_arn, cluster (NULL as ''), log_group, sts_region
  *            (NULL and '' as ''), expected, in_break, seg: n, first_ts,
@@ -136,14 +139,17 @@
  *            largest imports.first_event_id <= id (1 if none), so for a
  *            run's first_event_id F, id >= F exactly when seg >= F
  *            (report --new).
- * rollup_denial_pairs — (error_class, principal_arn): first_id, the first
- *            denial of the pair (--new: "denied like this before").
- * rollup_principals — per COALESCE(principal_arn, arn) of access records:
- *            first_seen, last_seen, granted, denied, decided (records
- *            with an outcome), expected (max), events.
- * rollup_principal_ids — per principal_arn of any record: first_id.
- * rollup_creators — kubernetes-admin grants per COALESCE(principal_arn,
- *            arn, uid, '(unknown)'): first_seen, last_seen, grants.
+ * rollup_denial_pairs — (cluster, error_class, principal_arn): first_id,
+ *            the first denial of the triple (--new: "denied like this on
+ *            this cluster before").
+ * rollup_principals — per cluster and COALESCE(principal_arn, arn) of
+ *            access records: first_seen, last_seen, granted, denied,
+ *            decided (records with an outcome), expected (max), events.
+ * rollup_principal_ids — per cluster and principal_arn of any record:
+ *            first_id.
+ * rollup_creators — kubernetes-admin grants per cluster and
+ *            COALESCE(principal_arn, arn, uid, '(unknown)'): first_seen,
+ *            last_seen, grants.
  * event_rows_denied_ts (index, version 4) — denials by time, covering the
  *            references, for the parts of a report window that are not
  *            whole hours; imports_first_event — imports by first_event_id.
@@ -422,6 +428,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  source TEXT NOT NULL CHECK (source IN ('scan','import')),"
 	"  updated_at TEXT NOT NULL,"
 	"  PRIMARY KEY (name, region)) WITHOUT ROWID;",
+	/* 5 -> 6: the rollups keyed by cluster as well (rollup.c) */
+	rollup_rekey_sql,
 };
 
 const char *store_migration(int from_version)

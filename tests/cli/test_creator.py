@@ -37,7 +37,7 @@ class Creator(CliTestCase):
         self.assertRegex(r.out, r'\b3\b')
         self.assertNotIn(role('dev'), r.out)
         doc = json.loads(self.ok('creator', '--json').out)
-        self.assertEqual(doc, [{'arn': CREATOR, 'first_seen': '2023-01-02T03:04:05Z',
+        self.assertEqual(doc, [{'cluster': '', 'arn': CREATOR, 'first_seen': '2023-01-02T03:04:05Z',
                                 'last_seen': '2023-06-13T10:00:00Z', 'grants': 3}])
 
     def test_several_identities_first_seen_first(self):

@@ -91,11 +91,13 @@ class Formats(ReportBase):
         self.assertEqual(len(doc['findings']), 1)
         self.assertEqual(doc['totals']['denied'], 4)  # totals are not truncated
 
-    def test_cluster_and_region_override(self):
-        doc = self.report_json('--cluster', 'other', '--region', 'ap-south-1')
+    def test_cluster_filters_and_region_fills(self):
+        doc = self.report_json('--cluster', CLUSTER, '--region', 'ap-south-1')
         fix = '\n'.join(f for x in doc['findings'] for f in x['fix'])
-        self.assertIn('--cluster other --region ap-south-1', fix)
-        self.assertNotIn('--cluster %s' % CLUSTER, fix)
+        self.assertIn('--cluster %s --region ap-south-1' % CLUSTER, fix)
+        self.assertTrue(doc['findings'])
+        other = self.report_json('--cluster', 'other')
+        self.assertEqual((other['findings'], other['totals']['denied'], other['clusters']), ([], 0, []))
 
     def test_aws_region_fallback(self):
         env = dict(self.env, AWS_REGION='sa-east-1')

@@ -28,26 +28,26 @@ IN_BREAK = ("(CASE WHEN d.outcome = 'denied' AND (d.error_class IS NULL OR d.err
             " AND c.ts <= d.ts AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', c.ts, '+1 hour')) ELSE 0 END)")
 EXPECT = {
     'rollup_minutes':
-        "SELECT substr(ts, 1, 16), COUNT(*), SUM(outcome IS 'granted'), SUM(outcome IS 'denied'),"
-        " SUM(outcome IS 'denied' AND expected = 0), SUM(kind = 'sts_response'), SUM(kind = 'config_error')"
-        " FROM events GROUP BY 1",
+        "SELECT substr(ts, 1, 16), IFNULL(cluster, ''), COUNT(*), SUM(outcome IS 'granted'),"
+        " SUM(outcome IS 'denied'), SUM(outcome IS 'denied' AND expected = 0), SUM(kind = 'sts_response'),"
+        " SUM(kind = 'config_error') FROM events GROUP BY 1, 2",
     'rollup_denials':
         "SELECT substr(d.ts, 1, 13), IFNULL(d.error_class, char(0)), IFNULL(d.principal_arn, char(0)),"
         " IFNULL(d.cluster, ''), d.log_group, IFNULL(NULLIF(d.sts_region, ''), ''), d.expected, " + IN_BREAK + ","
         " IFNULL((SELECT MAX(first_event_id) FROM imports i WHERE i.first_event_id <= d.id), 1),"
         " COUNT(*), MIN(d.ts), MAX(d.ts) FROM events d WHERE d.outcome = 'denied' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
     'rollup_denial_pairs':
-        "SELECT IFNULL(error_class, char(0)), IFNULL(principal_arn, char(0)), MIN(id) FROM events"
-        " WHERE outcome = 'denied' GROUP BY 1, 2",
+        "SELECT IFNULL(cluster, ''), IFNULL(error_class, char(0)), IFNULL(principal_arn, char(0)), MIN(id)"
+        " FROM events WHERE outcome = 'denied' GROUP BY 1, 2, 3",
     'rollup_principals':
-        "SELECT IFNULL(principal_arn, arn), MIN(ts), MAX(ts), SUM(outcome IS 'granted'), SUM(outcome IS 'denied'),"
-        " COUNT(outcome), MAX(expected), COUNT(*) FROM events WHERE kind = 'access'"
-        " AND IFNULL(principal_arn, arn) IS NOT NULL GROUP BY 1",
+        "SELECT IFNULL(cluster, ''), IFNULL(principal_arn, arn), MIN(ts), MAX(ts), SUM(outcome IS 'granted'),"
+        " SUM(outcome IS 'denied'), COUNT(outcome), MAX(expected), COUNT(*) FROM events WHERE kind = 'access'"
+        " AND IFNULL(principal_arn, arn) IS NOT NULL GROUP BY 1, 2",
     'rollup_principal_ids':
-        "SELECT principal_arn, MIN(id) FROM events WHERE principal_arn IS NOT NULL GROUP BY 1",
+        "SELECT IFNULL(cluster, ''), principal_arn, MIN(id) FROM events WHERE principal_arn IS NOT NULL GROUP BY 1, 2",
     'rollup_creators':
-        "SELECT IFNULL(principal_arn, IFNULL(arn, IFNULL(uid, '(unknown)'))), MIN(ts), MAX(ts), COUNT(*)"
-        " FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1",
+        "SELECT IFNULL(cluster, ''), IFNULL(principal_arn, IFNULL(arn, IFNULL(uid, '(unknown)'))), MIN(ts), MAX(ts),"
+        " COUNT(*) FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1, 2",
 }
 
 # Version 2 of the schema (before interning and rollups), for the migration.

@@ -19,16 +19,16 @@ static long long cell_ll(const struct row_list *r, size_t col)
 	return c ? strtoll(c, NULL, 10) : 0;
 }
 
-/* Who authenticated as kubernetes-admin: one row per principal, oldest
- * first (ties by principal). */
-static int creators(sqlite3 *db, struct report *r, char *err, size_t err_sz)
+/* Who authenticated as kubernetes-admin: one row per cluster and
+ * principal, oldest first (ties by principal, then cluster). */
+static int creators(sqlite3 *db, const char *const *win, struct report *r, char *err, size_t err_sz)
 {
 	struct row_list rows;
 	int rc = report_rows(db,
-			     "SELECT COALESCE(principal_arn, arn, uid, '(unknown)'), MIN(ts), MAX(ts), COUNT(*)"
-			     " FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin'"
-			     " GROUP BY 1 ORDER BY 2, 1",
-			     0, NULL, 0, &rows, err, err_sz);
+			     "SELECT COALESCE(principal_arn, arn, uid, '(unknown)'), MIN(ts), MAX(ts), COUNT(*),"
+			     " COALESCE(cluster, '') FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin'"
+			     " AND " REPORT_CLUSTER("cluster") " GROUP BY 1, 5 ORDER BY 2, 1, 5",
+			     0, win, 12, &rows, err, err_sz);
 	return rc ? rc : report_creators_take(&rows, &r->creators, &r->ncreators, err, err_sz);
 }
 
@@ -39,15 +39,15 @@ static int gather_events(sqlite3 *db, const struct report_opts *o, struct report
 	snprintf(new_from, sizeof(new_from), "%lld", (long long)o->new_from);
 	const char *since = o->since ? o->since : "0000";
 	const char *until = o->until ? o->until : "9999";
-	const char *win[4] = {since, until, top, new_from};
+	const char *win[12] = {since, until, top, new_from, [11] = o->cluster};
 	struct row_list totals, pc;
 	int rc, all = !o->since && !o->until;
 
 	rc = report_rows(db,
 			"SELECT MIN(ts), MAX(ts), SUM(outcome = 'granted'), SUM(outcome = 'denied'),"
 			" SUM(outcome = 'denied' AND expected = 0), SUM(kind = 'sts_response'),"
-			" SUM(kind = 'config_error') FROM events WHERE " REPORT_WINDOW, all,
-			win, 2, &totals, err, err_sz);
+			" SUM(kind = 'config_error') FROM events WHERE " REPORT_WINDOW " AND " REPORT_CLUSTER("cluster"), all,
+			win, 12, &totals, err, err_sz);
 	if (rc)
 		return rc;
 	r->first = totals.cells[0];
@@ -62,21 +62,21 @@ static int gather_events(sqlite3 *db, const struct report_opts *o, struct report
 
 	rc = report_rows(db,
 			"SELECT error_class, COUNT(*), COUNT(DISTINCT principal_arn), MIN(ts), MAX(ts)"
-			" FROM events WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("events")
+			" FROM events WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("events") " AND " REPORT_CLUSTER("cluster")
 			" GROUP BY error_class ORDER BY 2 DESC, 1", all,
-			win, 4, &r->by_class, err, err_sz);
+			win, 12, &r->by_class, err, err_sz);
 	if (!rc)
 		rc = report_rows(db,
 				"SELECT COALESCE(principal_arn, ''), COUNT(*), MIN(ts), MAX(ts), NULL, MAX(expected)"
-				" FROM events WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("events")
+				" FROM events WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("events") " AND " REPORT_CLUSTER("cluster")
 				" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3", all,
-				win, 4, &r->by_principal, err, err_sz);
+				win, 12, &r->by_principal, err, err_sz);
 	if (!rc && r->by_principal.nrows) {
 		rc = report_rows(db,
 				"SELECT COALESCE(principal_arn, ''), error_class FROM events"
-				" WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("events")
+				" WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("events") " AND " REPORT_CLUSTER("cluster")
 				" GROUP BY 1, 2 ORDER BY 1, 2", all,
-				win, 4, &pc, err, err_sz);
+				win, 12, &pc, err, err_sz);
 		if (!rc)
 			rc = report_by_principal_classes(&r->by_principal, &pc, err, err_sz);
 		report_rows_free(&pc);
@@ -85,10 +85,10 @@ static int gather_events(sqlite3 *db, const struct report_opts *o, struct report
 		rc = report_rows(db,
 				"SELECT error_class, COALESCE(principal_arn, ''), COALESCE(cluster, ''),"
 				" COUNT(*), MIN(ts), MAX(ts), MAX(expected), MAX(NULLIF(sts_region, ''))"
-				" FROM events d WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("d")
+				" FROM events d WHERE outcome = 'denied' AND " REPORT_WINDOW " AND " NEW_DENIAL("d") " AND " REPORT_CLUSTER("d.cluster")
 				" AND NOT (error_class = 'not_mapped' AND " IN_CONFIG_BREAK("d") ")"
 				" GROUP BY 1, 2, 3 ORDER BY MAX(expected), 4 DESC, 1, 2, 3 LIMIT ?3", all,
-				win, 4, &r->findings, err, err_sz);
+				win, 12, &r->findings, err, err_sz);
 	if (!rc)
 		rc = report_finding_facts(db, o->region, r, err, err_sz);
 	if (!rc)
@@ -97,41 +97,36 @@ static int gather_events(sqlite3 *db, const struct report_opts *o, struct report
 					   "  WHERE d.outcome = 'denied' AND d.error_class = 'not_mapped'"
 					   "  AND d.log_group = e.log_group AND d.ts >= e.start"
 					   "  AND d.ts < strftime('%Y-%m-%dT%H:%M:%SZ', e.last, '+1 hour'))"),
-				all, win, 4, &r->breaks, err, err_sz);
+				all, win, 12, &r->breaks, err, err_sz);
 	if (rc)
 		return rc;
 
 	report_new_since(o, r);
-	const char *fresh_params[4] = {o->new_from ? "0000" : r->new_since, until, top, new_from};
+	const char *fresh_params[12] = {o->new_from ? "0000" : r->new_since, until, top, new_from, [11] = o->cluster};
 	rc = report_rows(db,
-			"SELECT p, first_seen, last_seen, granted, denied FROM ("
-			" SELECT COALESCE(principal_arn, arn) AS p, MIN(ts) AS first_seen,"
+			"SELECT p, first_seen, last_seen, granted, denied, c FROM ("
+			" SELECT COALESCE(principal_arn, arn) AS p, COALESCE(cluster, '') AS c, MIN(ts) AS first_seen,"
 			" MAX(ts) AS last_seen, SUM(outcome = 'granted') AS granted,"
 			" SUM(outcome = 'denied') AS denied, MAX(expected) AS expected"
 			" FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"
-			" GROUP BY 1) WHERE first_seen >= ?1 AND first_seen < ?2 AND expected = 0"
-			" AND " NEW_PRINCIPAL("p") " ORDER BY first_seen, p LIMIT ?3", 0,
-			fresh_params, 4, &r->fresh, err, err_sz);
+			" AND " REPORT_CLUSTER("cluster") " GROUP BY 1, 2) WHERE first_seen >= ?1 AND first_seen < ?2"
+			" AND expected = 0 AND " NEW_PRINCIPAL("p", "c") " ORDER BY first_seen, p, c LIMIT ?3", 0,
+			fresh_params, 12, &r->fresh, err, err_sz);
 	if (!rc)
 		rc = report_rows(db,
 				"SELECT substr(ts, 1, 13), COUNT(*) FROM events"
-				" WHERE outcome = 'denied' AND expected = 0 AND " REPORT_WINDOW " AND " NEW_DENIAL("events")
+				" WHERE outcome = 'denied' AND expected = 0 AND " REPORT_WINDOW " AND " NEW_DENIAL("events") " AND " REPORT_CLUSTER("cluster")
 				" GROUP BY 1 ORDER BY 1", all,
-				win, 4, &r->hours, err, err_sz);
+				win, 12, &r->hours, err, err_sz);
 	if (!rc)
-		rc = report_rows(db, report_scans_sql, 0, win, 3, &r->scans, err, err_sz);
+		rc = report_rows(db, report_scans_sql, 0, win, 12, &r->scans, err, err_sz);
 	if (!rc)
-		rc = creators(db, r, err, err_sz);
+		rc = creators(db, win, r, err, err_sz);
 	return rc;
 }
 
 int report_oracle_run(sqlite3 *db, const struct report_opts *o, FILE *out, long long *denials, char *err,
 		      size_t err_sz)
 {
-	struct report r = {0};
-	int rc = gather_events(db, o, &r, err, err_sz);
-	if (!rc)
-		rc = report_print(o, &r, out, denials, err, err_sz);
-	report_free(&r);
-	return rc;
+	return report_compose(db, o, gather_events, out, denials, err, err_sz);
 }

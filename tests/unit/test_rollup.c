@@ -53,26 +53,26 @@ static const struct {
 	const char *table, *sql;
 } expect[] = {
 	{"rollup_minutes",
-	 "SELECT substr(ts, 1, 16), COUNT(*), SUM(outcome IS 'granted'), SUM(outcome IS 'denied'),"
+	 "SELECT substr(ts, 1, 16), IFNULL(cluster, ''), COUNT(*), SUM(outcome IS 'granted'), SUM(outcome IS 'denied'),"
 	 " SUM(outcome IS 'denied' AND expected = 0), SUM(kind = 'sts_response'), SUM(kind = 'config_error')"
-	 " FROM events GROUP BY 1"},
+	 " FROM events GROUP BY 1, 2"},
 	{"rollup_denials",
 	 "SELECT substr(d.ts, 1, 13), IFNULL(d.error_class, char(0)), IFNULL(d.principal_arn, char(0)),"
 	 " IFNULL(d.cluster, ''), d.log_group, IFNULL(NULLIF(d.sts_region, ''), ''), d.expected, " IN_BREAK ","
 	 " IFNULL((SELECT MAX(first_event_id) FROM imports i WHERE i.first_event_id <= d.id), 1),"
 	 " COUNT(*), MIN(d.ts), MAX(d.ts) FROM events d WHERE d.outcome = 'denied' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"},
 	{"rollup_denial_pairs",
-	 "SELECT IFNULL(error_class, char(0)), IFNULL(principal_arn, char(0)), MIN(id) FROM events"
-	 " WHERE outcome = 'denied' GROUP BY 1, 2"},
+	 "SELECT IFNULL(cluster, ''), IFNULL(error_class, char(0)), IFNULL(principal_arn, char(0)), MIN(id) FROM events"
+	 " WHERE outcome = 'denied' GROUP BY 1, 2, 3"},
 	{"rollup_principals",
-	 "SELECT IFNULL(principal_arn, arn), MIN(ts), MAX(ts), SUM(outcome IS 'granted'), SUM(outcome IS 'denied'),"
-	 " COUNT(outcome), MAX(expected), COUNT(*) FROM events WHERE kind = 'access'"
-	 " AND IFNULL(principal_arn, arn) IS NOT NULL GROUP BY 1"},
+	 "SELECT IFNULL(cluster, ''), IFNULL(principal_arn, arn), MIN(ts), MAX(ts), SUM(outcome IS 'granted'),"
+	 " SUM(outcome IS 'denied'), COUNT(outcome), MAX(expected), COUNT(*) FROM events WHERE kind = 'access'"
+	 " AND IFNULL(principal_arn, arn) IS NOT NULL GROUP BY 1, 2"},
 	{"rollup_principal_ids",
-	 "SELECT principal_arn, MIN(id) FROM events WHERE principal_arn IS NOT NULL GROUP BY 1"},
+	 "SELECT IFNULL(cluster, ''), principal_arn, MIN(id) FROM events WHERE principal_arn IS NOT NULL GROUP BY 1, 2"},
 	{"rollup_creators",
-	 "SELECT IFNULL(principal_arn, IFNULL(arn, IFNULL(uid, '(unknown)'))), MIN(ts), MAX(ts), COUNT(*) FROM events"
-	 " WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1"},
+	 "SELECT IFNULL(cluster, ''), IFNULL(principal_arn, IFNULL(arn, IFNULL(uid, '(unknown)'))), MIN(ts), MAX(ts),"
+	 " COUNT(*) FROM events WHERE outcome = 'granted' AND username = 'kubernetes-admin' GROUP BY 1, 2"},
 };
 
 /* Every rollup table equals its aggregate (both ways of EXCEPT), and the
@@ -301,9 +301,24 @@ static void compare_reports(sqlite3 *db, const char *what)
 			}
 		}
 	}
-	struct report_opts o = {.format = REPORT_JSON, .top = 10, .cluster = "other", .region = "ap-south-1"};
-	all_same &= same_reports(db, &o, "cluster and region override");
-	ok(all_same, "%s: %d reports from the rollups are byte for byte those from the events", what, runs + 1);
+	/* One cluster's report: alpha and beta, gamma (later), the events
+	 * that name none, and one that has none. */
+	static const char *const clusters[] = {"alpha", "beta", "gamma", "", "other"};
+	for (size_t c = 0; c < sizeof(clusters) / sizeof(clusters[0]); c++) {
+		for (size_t w = c % 3; w < sizeof(windows) / sizeof(windows[0]); w += 3) {
+			for (size_t n = 0; n < nnews; n++) {
+				struct report_opts o = {.since = windows[w][0], .until = windows[w][1],
+							.format = w % 2 ? REPORT_JSON : REPORT_MARKDOWN, .top = 10,
+							.new_from = news[n], .cluster = clusters[c], .region = "ap-south-1"};
+				char label[200];
+				snprintf(label, sizeof(label), "%s: cluster '%s', window %zu, new %lld", what, clusters[c], w,
+					 (long long)news[n]);
+				all_same &= same_reports(db, &o, label);
+				runs++;
+			}
+		}
+	}
+	ok(all_same, "%s: %d reports from the rollups are byte for byte those from the events", what, runs);
 }
 
 /* The rollups are what the report reads: a changed rollup changes it. */
