@@ -125,6 +125,23 @@ class ClusterFacts(FetchTestCase):
         self.assertNotIn('--name demo ', r.err)
         self.assertEqual(self.cluster()['logging_off'], 0)
         self.assertEqual(self.cluster('nolog')['logging_off'], 1)
+        # The report says it too, in every format: a cluster that logs
+        # nothing is not a cluster without denials.
+        r = self.run_cli('report')
+        self.assertEqual(r.rc, 0, r)
+        line = [l for l in r.out.splitlines() if l.startswith('  nolog (')]
+        self.assertEqual(len(line), 1, r.out)
+        self.assertIn('authenticator log OFF', line[0])
+        self.assertIn('    ' + ENABLE % 'nolog', r.out.splitlines())
+        demo = [l for l in r.out.splitlines() if l.startswith('  demo (')][0]
+        self.assertIn('authenticator log on', demo)
+        md = self.run_cli('report', '--format', 'markdown').out
+        self.assertIn('```sh\n  %s\n  ```' % ENABLE % 'nolog', md)
+        doc = json.loads(self.run_cli('report', '--format', 'json').out)
+        clusters = {c['name']: c for c in doc['clusters']}
+        self.assertEqual((clusters['nolog']['authenticator_logging'], clusters['nolog']['logging_off_reason'],
+                          clusters['nolog']['enable_logging']), (False, 'disabled', ENABLE % 'nolog'))
+        self.assertEqual((clusters['demo']['authenticator_logging'], clusters['demo']['enable_logging']), (True, None))
 
     def test_window_trimmed_is_said(self):
         # The group was created after --since: -v says where the window starts.
