@@ -1,8 +1,10 @@
 /* The one path from a record read (a line of a file, a row of a Logs
- * Insights answer) to a stored, classified row and the fix for its
- * finding. `import` and `scan` both go through it, so a row fetched and the
- * same row imported from an export are the same row (same dedupe key, same
- * fix). The caller owns the transaction around it. */
+ * Insights answer) to a stored, classified row. `import` and `scan` both
+ * go through it, so a row fetched and the same row imported from an
+ * export are the same row (same dedupe key, same class). No fix is
+ * stored: it depends on what the report knows when it runs (the
+ * cluster's authentication mode, the principal's kind, --grant). The
+ * caller owns the transaction around it. */
 #ifndef AUTHLOG_INGEST_H
 #define AUTHLOG_INGEST_H
 
@@ -15,12 +17,10 @@
 struct ingest {
 	struct store *store;
 	struct event_builder *eb;
-	struct buf fix, notes, script; /* classify_fix's two lists, and the text stored */
-	struct buf kinds; /* "<kind digit><principal ARN>\n" per principal looked up */
 };
 
 enum ingest_outcome {
-	INGEST_STORED,    /* a new row (and its fix, for a finding) */
+	INGEST_STORED,    /* a new row */
 	INGEST_DUPLICATE, /* the store had the row already */
 	INGEST_SKIPPED,   /* not an authenticator record */
 };

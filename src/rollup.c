@@ -22,7 +22,7 @@
 #include "status.h"
 #include "store.h"
 
-/* ---- the migrations: schema version 3 -> 4, and 5 -> 6 ---- */
+/* ---- the migrations: schema version 3 -> 4, and 6 -> 7 ---- */
 
 /* One row of rollup_denials from the denials d (GROUP BY 1..9); also used
  * to recompute an hour when a late config error changes in_break. */
@@ -126,7 +126,7 @@
 
 const char rollup_migration_sql[] = ROLLUP_BUILD_SQL;
 
-/* Version 5 -> 6: the tables keyed by cluster are new tables (a key
+/* Version 6 -> 7: the tables keyed by cluster are new tables (a key
  * cannot be altered), built again from the events. */
 const char rollup_rekey_sql[] =
 	"DROP TABLE IF EXISTS rollup_minutes; DROP TABLE IF EXISTS rollup_denial_pairs;"

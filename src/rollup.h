@@ -1,6 +1,6 @@
 /* Rollups: summary tables that keep what the report needs in step with
  * `events`, so that the report reads a few thousand summary rows instead
- * of every event (schema versions 4 and 6; the tables are documented at the top
+ * of every event (schema versions 4 and 7; the tables are documented at the top
  * of store.c).
  *
  * The migration builds them for the rows already stored (rollup_migration_sql,
@@ -44,7 +44,7 @@
 /* Schema version 3 -> 4: the rollup tables, built from the stored events
  * (an entry of store.c's migrations[]). */
 extern const char rollup_migration_sql[];
-/* Schema version 5 -> 6: the rollups keyed by cluster, built again. */
+/* Schema version 6 -> 7: the rollups keyed by cluster, built again. */
 extern const char rollup_rekey_sql[];
 
 /* Folds the events stored since the watermark into the rollups and moves

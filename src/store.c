@@ -72,7 +72,10 @@
  *            the first events.id the run could have stored: ids only grow
  *            (events are never deleted), so "stored by this run or later"
  *            is id >= first_event_id, a rowid range (report --new).
- * fixes    — the rendered fix for each (class, principal, cluster).
+ * fixes    — (versions 1-5) the fix rendered at import for each (class,
+ *            principal, cluster); dropped in version 6 with the fix
+ *            column of the findings view: report and explain render a
+ *            fix with what is known when they run.
  *
  * scan_runs — one row per log group per `authlog-scan scan` (version 2):
  *   id            INTEGER  rowid
@@ -124,7 +127,7 @@
  *            folded in; it is MAX(events.id) after every commit, and
  *            the report refuses a database where it is not (rows
  *            written by something other than authlog-scan).
- * Since version 6 every rollup but rollup_denials has a cluster key
+ * Since version 7 every rollup but rollup_denials has a cluster key
  * column too (events.cluster, NULL as ''): news and the cluster's own
  * report are per cluster.
  * rollup_minutes — per minute (substr(ts, 1, 16)) and cluster: events,
@@ -197,7 +200,7 @@
  * Views: denials, grants (events filtered by outcome); principals
  * (principal, type, account, first/last seen, granted/denied counts,
  * expected); findings (class, principal, cluster, count, first/last seen,
- * fix); config_errors.
+ * expected; version 6 dropped its fix column); config_errors.
  */
 #include "store.h"
 
@@ -428,7 +431,17 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  source TEXT NOT NULL CHECK (source IN ('scan','import')),"
 	"  updated_at TEXT NOT NULL,"
 	"  PRIMARY KEY (name, region)) WITHOUT ROWID;",
-	/* 5 -> 6: the rollups keyed by cluster as well (rollup.c) */
+	/* 5 -> 6: the fixes rendered at import go: a fix depends on what is known when the
+	 * report runs (the cluster's authentication mode, the principal's
+	 * kind, --grant), and one rendered before was wrong once it was known. */
+	"DROP VIEW IF EXISTS findings; DROP TABLE IF EXISTS fixes;"
+	"CREATE VIEW findings AS"
+	"  SELECT error_class AS class, COALESCE(principal_arn, '') AS principal,"
+	"         COALESCE(cluster, '') AS cluster, COUNT(*) AS count,"
+	"         MIN(ts) AS first_seen, MAX(ts) AS last_seen, MAX(expected) AS expected"
+	"  FROM events WHERE outcome = 'denied'"
+	"  GROUP BY error_class, COALESCE(principal_arn, ''), COALESCE(cluster, '');",
+	/* 6 -> 7: the rollups keyed by cluster as well (rollup.c) */
 	rollup_rekey_sql,
 };
 
@@ -476,7 +489,7 @@ struct probe_range {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *insert, *put_fix, *has, *range;
+	sqlite3_stmt *insert, *has, *range;
 	struct intern streams, identities, errors;
 	struct probe_range probe;
 	int64_t import_id; /* the run new rows belong to, 0 = none */
@@ -877,11 +890,6 @@ static int prepare_statements(struct store *s, char *err, size_t err_sz)
 {
 	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
 	if (sqlrc == SQLITE_OK)
-		sqlrc = sqlite3_prepare_v3(s->db,
-					   "INSERT OR IGNORE INTO fixes(class, principal, cluster, region, fix)"
-					   " VALUES (?1, ?2, ?3, ?4, ?5)",
-					   -1, SQLITE_PREPARE_PERSISTENT, &s->put_fix, NULL);
-	if (sqlrc == SQLITE_OK)
 		sqlrc = sqlite3_prepare_v3(s->db, "SELECT 1 FROM event_rows WHERE ts = ?1 AND dedupe_key = ?2", -1,
 					   SQLITE_PREPARE_PERSISTENT, &s->has, NULL);
 	if (sqlrc == SQLITE_OK)
@@ -934,7 +942,6 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	sqlite3_finalize(s->insert);
-	sqlite3_finalize(s->put_fix);
 	sqlite3_finalize(s->has);
 	sqlite3_finalize(s->range);
 	struct intern *interns[3] = {&s->streams, &s->identities, &s->errors};
@@ -1121,20 +1128,6 @@ int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *
 		return store_sql_error(s->db, rc, "cannot look up event", err, err_sz);
 	*found = rc == SQLITE_ROW;
 	return AL_OK;
-}
-
-int store_put_fix(struct store *s, const char *cls, const char *principal, const char *cluster,
-		  const char *region, const char *fix, char *err, size_t err_sz)
-{
-	sqlite3_stmt *st = s->put_fix;
-	bind_text(st, 1, cls);
-	bind_text(st, 2, principal ? principal : "");
-	bind_text(st, 3, cluster ? cluster : "");
-	bind_text(st, 4, region ? region : "");
-	bind_text(st, 5, fix);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, rc, "cannot store fix", err, err_sz);
 }
 
 /* ---- one-shot statements: imports, scan_runs, scan_windows ---- */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -60,9 +60,6 @@ void store_rollback(struct store *s);
 int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz);
 /* *found = 1 when a row with this time and dedupe key is stored. */
 int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *found, char *err, size_t err_sz);
-/* Remembers the rendered fix of (class, principal, cluster) once. */
-int store_put_fix(struct store *s, const char *cls, const char *principal, const char *cluster,
-		  const char *region, const char *fix, char *err, size_t err_sz);
 /* Provenance of one import run. */
 int store_import_begin(struct store *s, const char *source, int64_t *import_id, char *err, size_t err_sz);
 int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,

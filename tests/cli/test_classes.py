@@ -103,18 +103,22 @@ class InlineSamples(CliTestCase):
                     self.assertIn('--principal-arn %s' % arn, text)
                 self.assertFalse([c for c in doc['fix'] if c.startswith('#')], doc['fix'])
 
-    def test_fixes_table_after_import(self):
+    def test_report_fixes_after_import(self):
         lines = [denial(CLASS_SAMPLES[c], arn=role('p%d' % i), port=42000 + i) for i, c in enumerate(CLASSES)]
         self.ok('import', '--log-group', '/aws/eks/blue/cluster', '--region', 'us-east-2',
                 self.write_lines('all.log', lines))
-        fixes = self.query("SELECT class, principal, fix FROM fixes WHERE cluster = 'blue'")
-        self.assertEqual(sorted(f['class'] for f in fixes), sorted(CLASSES))
-        for f in fixes:
-            self.assertNotIn('${', f['fix'])
-            self.assertNotIn('<cluster>', f['fix'])
-            self.assertNotIn('<region>', f['fix'])
-        nm = [f for f in fixes if f['class'] == 'not_mapped'][0]
-        self.assertIn('--cluster blue --region us-east-2 --arn %s' % nm['principal'], nm['fix'])
+        findings = json.loads(self.ok('report', '--format', 'json', '--top', '100').out)['findings']
+        self.assertEqual(sorted(f['class'] for f in findings), sorted(CLASSES))
+        for f in findings:
+            self.assertEqual(f['cluster'], 'blue')
+            text = '\n'.join(f['fix'] + f['fix_notes'])
+            self.assertNotIn('${', text)
+            self.assertNotIn('<cluster>', text)
+            self.assertNotIn('<region>', text)
+        nm = [f for f in findings if f['class'] == 'not_mapped'][0]
+        self.assertIn('--cluster blue --region us-east-2 --arn %s' % nm['principal'], '\n'.join(nm['fix']))
+        # nothing rendered at import is kept to go stale (schema version 6)
+        self.assertEqual(self.query("SELECT COUNT(*) AS n FROM sqlite_schema WHERE name = 'fixes'")[0]['n'], 0)
 
     def test_eks_internal_principals_are_expected_traffic(self):
         lines = [denial(CLASS_SAMPLES['sts_unreachable'], port=1,

@@ -238,7 +238,6 @@ class Migration(RollupCase):
             con.execute('INSERT INTO imports SELECT id, source, started, finished, imported, duplicates, skipped,'
                         ' first_event_id FROM src.imports')
             con.execute('INSERT INTO events SELECT * FROM src.events ORDER BY id')
-            con.execute('INSERT INTO fixes SELECT * FROM src.fixes')
             con.commit()
             con.execute('DETACH src')
             con.execute('PRAGMA user_version = 2')

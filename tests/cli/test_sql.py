@@ -217,8 +217,7 @@ class Schema(SqlBase):
         f = rows[0]
         self.assertEqual((f['count'], f['first_seen'], f['last_seen'], f['cluster']),
                          (2, '2023-06-13T09:00:00Z', '2023-06-13T10:00:00Z', 'prod'))
-        self.assertIn(role('dev'), f['fix'])
-        self.assertIn('--cluster prod', f['fix'])
+        self.assertNotIn('fix', f)  # a fix depends on the report's facts: report --format json has it
         classes = {r['class'] for r in self.sql_json('SELECT class FROM findings')}
         self.assertEqual(classes, {'not_mapped', 'sts_rejected', 'mapper_error'})
 

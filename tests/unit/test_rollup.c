@@ -369,7 +369,6 @@ static int make_v2(const char *from, const char *to)
 				  "INSERT INTO imports SELECT id, source, started, finished, imported, duplicates, skipped,"
 				  " first_event_id FROM src.imports;"
 				  "INSERT INTO events SELECT * FROM src.events ORDER BY id;"
-				  "INSERT INTO fixes SELECT * FROM src.fixes;"
 				  "PRAGMA user_version = 2; PRAGMA application_id = 1096109139;",
 				  NULL, NULL, NULL);
 	if (rc != SQLITE_OK)

@@ -83,10 +83,11 @@ static void test_create_and_dedupe(void)
 	store_rollback(s);
 	is_int(count(s, "SELECT COUNT(*) FROM events"), 2, "rollback keeps the committed rows only");
 
-	is_int(store_put_fix(s, "not_mapped", ev.principal_arn, "demo", "eu-west-1", "fix text", err, sizeof(err)),
-	       AL_OK, "fix stored");
-	is_int(count(s, "SELECT COUNT(*) FROM findings WHERE fix = 'fix text' AND cluster = 'demo'"), 1,
-	       "findings joins the fix");
+	/* No fix is stored: one rendered before the cluster's mode is known
+	 * would be wrong once it is (schema version 6). */
+	is_int(count(s, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'fixes'"), 0, "no fixes table");
+	is_int(count(s, "SELECT COUNT(*) FROM pragma_table_info('findings') WHERE name = 'fix'"), 0,
+	       "findings has no fix column");
 	store_close(s);
 
 	/* Re-open: nothing to migrate, data still there. */
