@@ -1249,9 +1249,7 @@ static void json_window_totals(const struct report_opts *o, const struct report 
 	json_str(b, o->since);
 	buf_puts(b, ",\"until\":");
 	json_str(b, o->until);
-	if (o->new_from)
-		buf_puts(b, ",\"new_only\":true");
-	buf_puts(b, ",\"first_event\":");
+	buf_printf(b, ",\"new_only\":%s,\"first_event\":", o->new_from ? "true" : "false");
 	json_str(b, r->first);
 	buf_puts(b, ",\"last_event\":");
 	json_str(b, r->last);

@@ -182,7 +182,7 @@ class Quiet(FetchTestCase):
         doc = json.loads(self.ok('report', '--new', '--format', 'json').out)
         self.assertEqual(doc['findings'], [])
         self.assertEqual(doc['new_principals'], [])
-        self.assertTrue(doc['window'].get('new_only'))
+        self.assertIs(doc['window']['new_only'], True)
         # a new principal is denied: that is news
         t = 1672272300  # 2022-12-29T00:05:00Z
         line = ('time="2022-12-29T00:05:00Z" level=warning msg="access denied" '
