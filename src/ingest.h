@@ -17,6 +17,7 @@ struct ingest {
 	struct event_builder *eb;
 	struct buf fix, notes, script; /* classify_fix's two lists, and the text stored */
 	struct buf kinds; /* "<kind digit><principal ARN>\n" per principal looked up */
+	enum event_skip skipped; /* why the last INGEST_SKIPPED entry was */
 };
 
 enum ingest_outcome {
