@@ -52,7 +52,8 @@ static uint64_t record_digest(const struct record *rec)
 				rec->session,	   rec->access_key_id, rec->account_id, rec->user_id,
 				rec->sts_endpoint, rec->method,	       rec->path,	rec->role,
 				rec->user};
-	uint64_t h = store_xxh64(rec, 0, (uint64_t)rec->kind * 31 + rec->outcome * 7 + rec->nfields);
+	uint64_t h = store_xxh64(rec, 0, (uint64_t)rec->kind * 31 + rec->outcome * 7 + rec->nfields * 2 +
+					(uint64_t)rec->malformed);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		h = fields[i] ? store_xxh64(fields[i], strlen(fields[i]), h + 1) : h * 3 + 2;
 	return rec->error ? store_xxh64(rec->error, rec->error_len, h) : h;
@@ -67,6 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct record rec;
 	int rc = parse_line(parser, line, size, &rec);
 	FUZZ_CHECK(rc == 0 || rc == 1);
+	/* A record holding a NUL byte is never one to store. */
+	if (rc == 1 && memchr(line, '\0', size))
+		FUZZ_CHECK(rec.malformed);
 	if (rc == 1) {
 		FUZZ_CHECK(rec.msg != NULL);
 		FUZZ_CHECK(rec.nfields >= 1);

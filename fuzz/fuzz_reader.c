@@ -1,6 +1,7 @@
 /* Import format detection and every reader path: the input is written to
  * a memfd and reader_run() sniffs and reads it like a real file. Also
- * reader_unwrap_line() on the input as one line. */
+ * reader_unwrap_line() on the input as one line: it cuts only a known
+ * prefix, and marks only a named foreign stream. */
 #include "fuzz_common.h"
 
 #include <sys/mman.h>
@@ -28,6 +29,14 @@ static int on_entry(void *ctx, const struct reader_entry *e)
 	touch_str(e->log_group);
 	touch_str(e->ptr);
 	touch_str(e->timestamp);
+	FUZZ_CHECK(e->skip == READER_KEEP || e->skip == READER_FOREIGN_STREAM || e->skip == READER_MALFORMED);
+	/* A stream is foreign only when it is named, and not authenticator-*. */
+	if (e->skip == READER_FOREIGN_STREAM)
+		FUZZ_CHECK(e->log_stream && strncmp(e->log_stream, READER_STREAM_PREFIX,
+						    sizeof(READER_STREAM_PREFIX) - 1) != 0);
+	/* No record kept is made of two lines (a line break is a blank to the parser). */
+	if (e->skip == READER_KEEP && e->message)
+		FUZZ_CHECK(!memchr(e->message, '\n', e->message_len));
 	FUZZ_CHECK(e->line >= 1);
 	/* Physical lines (lines, CSV records) and JSON row numbers only go up. */
 	FUZZ_CHECK(e->line > s->last_line);
@@ -68,6 +77,11 @@ static void run_reader(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rc == AL_OK); /* line mode has no malformed documents */
 }
 
+static int starts(const char *s, size_t len, const char *lit)
+{
+	return len >= strlen(lit) && memcmp(s, lit, strlen(lit)) == 0;
+}
+
 static void run_unwrap(const uint8_t *data, size_t size, size_t stream_sz, size_t ts_sz)
 {
 	const char *line = (const char *)data;
@@ -81,6 +95,10 @@ static void run_unwrap(const uint8_t *data, size_t size, size_t stream_sz, size_
 	FUZZ_CHECK(e.message >= line && e.message_len <= size &&
 		   (size_t)(e.message - line) <= size - e.message_len);
 	touch(e.message, e.message_len);
+	/* Either nothing is cut, or a known prefix before a logrus line is. */
+	FUZZ_CHECK(e.message == line || (e.message[-1] == ' ' && (starts(e.message, e.message_len, "time=\"") ||
+								    starts(e.message, e.message_len, "level="))));
+	FUZZ_CHECK(e.skip == READER_KEEP || (e.skip == READER_FOREIGN_STREAM && e.log_stream && e.timestamp));
 	if (e.log_stream) {
 		FUZZ_CHECK(e.log_stream == stream);
 		FUZZ_CHECK(touch_str(e.log_stream) < stream_sz);

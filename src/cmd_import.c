@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"  --region R         region for the fixes (default: the STS endpoint's, $AWS_REGION);\n"
 	"                     with the cluster known, recorded as its region (table clusters)\n"
 	"\n"
-	"Prints 'imported N, duplicate D, skipped S' to stderr unless --quiet.\n";
+	"Prints 'imported N, duplicate D, skipped S' to stderr unless --quiet, S followed by\n"
+	"how many had no time, came from a foreign stream or were malformed, if any.\n";
 
 struct import_run {
 	struct store *store;
@@ -44,6 +45,7 @@ struct import_run {
 	 * the summary never counts rows a rollback took back. */
 	struct import_counts {
 		long long imported, duplicates, skipped;
+		long long skipped_by[EVENT_SKIP_MALFORMED + 1]; /* by enum event_skip */
 	} batch, file, total;
 	long long in_batch;
 	long long probe_misses, probe_skipped; /* see known_duplicate() */
@@ -55,6 +57,8 @@ static void counts_add(struct import_counts *to, struct import_counts *from)
 	to->imported += from->imported;
 	to->duplicates += from->duplicates;
 	to->skipped += from->skipped;
+	for (size_t i = 0; i < sizeof(to->skipped_by) / sizeof(to->skipped_by[0]); i++)
+		to->skipped_by[i] += from->skipped_by[i];
 	memset(from, 0, sizeof(*from));
 }
 
@@ -99,7 +103,10 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	if (rc)
 		return rc;
 	switch (got) {
-	case INGEST_SKIPPED: run->batch.skipped++; return AL_OK;
+	case INGEST_SKIPPED:
+		run->batch.skipped++;
+		run->batch.skipped_by[run->in.skipped]++;
+		return AL_OK;
 	case INGEST_DUPLICATE: run->batch.duplicates++; break;
 	case INGEST_STORED: run->batch.imported++; break;
 	}
@@ -154,6 +161,26 @@ fail:
 	memset(&run->batch, 0, sizeof(run->batch));
 	counts_add(&run->total, &run->file); /* the batches committed before the failure */
 	return rc;
+}
+
+/* "imported N, duplicate D, skipped S", and in parentheses the skipped
+ * lines that look like records but are not stored, by reason. */
+static void print_summary(const struct import_counts *c)
+{
+	static const char *const why[] = {
+		[EVENT_SKIP_NO_TIME] = "without a time",
+		[EVENT_SKIP_FOREIGN_STREAM] = "from a foreign stream",
+		[EVENT_SKIP_MALFORMED] = "malformed",
+	};
+	const char *sep = " (";
+	fprintf(stderr, "imported %lld, duplicate %lld, skipped %lld", c->imported, c->duplicates, c->skipped);
+	for (size_t i = EVENT_SKIP_NO_TIME; i < sizeof(why) / sizeof(why[0]); i++) {
+		if (!c->skipped_by[i])
+			continue;
+		fprintf(stderr, "%s%lld %s", sep, c->skipped_by[i], why[i]);
+		sep = ", ";
+	}
+	fputs(*sep == ',' ? ")\n" : "\n", stderr);
 }
 
 /* --region with a cluster (--cluster, or the group's): the cluster's
@@ -246,8 +273,7 @@ int cmd_import(int argc, char **argv)
 			rc = index_rc;
 	}
 	if (!cli.quiet)
-		fprintf(stderr, "imported %lld, duplicate %lld, skipped %lld\n", run.total.imported,
-			run.total.duplicates, run.total.skipped);
+		print_summary(&run.total);
 out:
 	ingest_close(&run.in);
 	store_close(run.store);

@@ -429,6 +429,11 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
+enum event_skip event_skipped(const struct event_builder *b)
+{
+	return b->skip;
+}
+
 const char *event_region(const struct event_builder *b, const struct event_ctx *ctx)
 {
 	if (ctx->region && *ctx->region)
@@ -449,7 +454,10 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	struct store_event *ev = &b->ev;
 	int64_t epoch;
 
-	if (!e->message)
+	b->skip = e->skip == READER_FOREIGN_STREAM ? EVENT_SKIP_FOREIGN_STREAM
+		: e->skip == READER_MALFORMED     ? EVENT_SKIP_MALFORMED
+						  : EVENT_SKIP_NOT_RECORD;
+	if (!e->message || e->skip)
 		return 0;
 	/* The dedupe key: XXH64 chained over log group, stream and @ptr (or
 	 * the line without one), as store_key() makes it. The line's part is
@@ -473,6 +481,10 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	const char *kind = kind_name(r->kind);
 	if (!kind)
 		return 0;
+	if (r->malformed) {
+		b->skip = EVENT_SKIP_MALFORMED;
+		return 0;
+	}
 	/* Look the principal up now, so its slot is fetched while the rest
 	 * of the row is made (arn= is the principal whenever it is there). */
 	const char *parn = NULL;
@@ -489,8 +501,10 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 		;
 	else if (e->timestamp && time_parse(e->timestamp, strlen(e->timestamp), &epoch) == 0)
 		;
-	else
+	else {
+		b->skip = EVENT_SKIP_NO_TIME;
 		return 0;
+	}
 	zero_struct(ev, sizeof(*ev));
 	if (!b->ts_valid || epoch != b->ts_epoch) {
 		time_format(epoch, b->ts);

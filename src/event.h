@@ -29,8 +29,18 @@ int event_builder_new(struct event_builder **out, char *err, size_t err_sz);
 void event_builder_free(struct event_builder *b);
 
 /* 1 = event_row(b) is a row to store, 0 = the entry is not an
- * authenticator record we keep (count it as skipped). */
+ * authenticator record we keep (count it as skipped; event_skipped says
+ * why). */
 int event_build(struct event_builder *b, const struct event_ctx *ctx, const struct reader_entry *e);
+
+enum event_skip {
+	EVENT_SKIP_NOT_RECORD,     /* not an authenticator record we keep */
+	EVENT_SKIP_NO_TIME,        /* one, but neither it nor its wrapper tells a time */
+	EVENT_SKIP_FOREIGN_STREAM, /* from a stream not authenticator-* (reader.h) */
+	EVENT_SKIP_MALFORMED,      /* a NUL byte, a line break inside (parse.h, reader.h) */
+};
+/* Why the last event_build returned 0. */
+enum event_skip event_skipped(const struct event_builder *b);
 
 /* The row the last event_build made, valid until the next call, and the
  * error class of that row when it is a denial (its error_class set). */

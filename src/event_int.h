@@ -79,6 +79,7 @@ struct event_builder {
 	int64_t time_epoch;
 	int64_t ts_epoch;                   /* ts holds time_format(ts_epoch) */
 	int ts_valid;
+	enum event_skip skip;               /* why the last build made no row */
 	uint64_t seed;                      /* store_key(group, stream) of the */
 	int seed_valid;                     /* last pair, for the line's hash */
 	size_t seed_group_len, seed_stream_len;

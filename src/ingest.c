@@ -30,6 +30,7 @@ int ingest_entry(struct ingest *in, const struct event_ctx *ctx, const struct re
 	int inserted;
 	if (!event_build(in->eb, ctx, e)) {
 		*out = INGEST_SKIPPED;
+		in->skipped = event_skipped(in->eb);
 		return AL_OK;
 	}
 	int rc = store_insert(in->store, event_row(in->eb), &inserted, err, err_sz);

@@ -17,6 +17,7 @@
 struct ingest {
 	struct store *store;
 	struct event_builder *eb;
+	enum event_skip skipped; /* why the last INGEST_SKIPPED entry was */
 };
 
 enum ingest_outcome {

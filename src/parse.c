@@ -437,7 +437,8 @@ static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t le
 	 * shortens), so no write lands where the scan has not been yet. */
 	char *s = buf, *end = buf + len;
 	static const char empty[] = "";
-	size_t nfields = 0; /* (a local: the field stores below may alias rec) */
+	size_t nfields = 0; /* (locals: the field stores below may alias rec) */
+	int malformed = has_nul;
 	struct xx_state xx;
 	size_t stripes_end = len - len % 32; /* where the 32-byte stripes end */
 	if (hashing)
@@ -475,13 +476,18 @@ static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t le
 		else if (!IS(*s, C_WS) && s < end)
 			s = scan_bare(s, end, has_nul, &val, &vlen, &odd);
 		if (f != F_NONE) {
+			size_t n = vlen;
+			/* Only error= keeps a NUL (with its length); in any other
+			 * value one would cut it short where it is stored. */
+			if (odd && f != F_ERROR && (n = strlen(val)) != vlen)
+				malformed = 1;
 			*(const char **)(void *)((char *)rec + field_at[f].val) = val;
-			*(size_t *)(void *)((char *)rec + field_at[f].len) =
-				odd && f != F_ERROR ? strlen(val) : vlen;
+			*(size_t *)(void *)((char *)rec + field_at[f].len) = n;
 		}
 		nfields++;
 	}
 	rec->nfields = nfields;
+	rec->malformed = malformed;
 	if (!rec->msg || !*rec->msg) /* e.g. an unterminated msg=" */
 		return 0;
 	set_kind(rec);

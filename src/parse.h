@@ -33,6 +33,10 @@ struct record {
 	const char *role, *user;  /* mapping lines */
 	size_t error_len;         /* error may hold NULs after \x00 unquoting */
 	size_t nfields;           /* all key=value pairs seen, known or not */
+	/* The line holds a NUL byte, or a value other than error= does once
+	 * unquoted (\x00): a record no authenticator writes, and one whose
+	 * C strings would be cut short where they are stored. Not to store. */
+	int malformed;
 	/* strlen() of each value above, so callers need not measure them
 	 * again; 0 when absent. (error has error_len instead.) */
 	struct record_lens {

@@ -61,57 +61,151 @@ static void copy_cstr(char *dst, size_t dst_sz, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+static int starts_logrus(const char *s, size_t len)
+{
+	return starts_with(s, len, "time=\"") || starts_with(s, len, "level=");
+}
+
+/* RFC 3339 as the wrappers print it ("2023-03-23T15:00:41.719Z",
+ * "…+00:00", nanoseconds); time_parse alone would also take the epoch
+ * milliseconds a pod could be named. */
+static int is_rfc3339(const char *s, size_t n)
+{
+	int64_t epoch;
+	return n >= 20 && s[4] == '-' && s[10] == 'T' && time_parse(s, n, &epoch) == 0;
+}
+
+/* A Kubernetes name: a pod's is a DNS-1123 subdomain (max 253, dots
+ * allowed), a container's a DNS-1123 label (max 63): lower-case letters,
+ * digits and '-', a letter or digit at both ends (kubernetes.io, "Object
+ * Names and IDs"). */
+static int is_k8s_name(const char *s, size_t n, size_t max, int dots)
+{
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || i == n - 1 || !(c == '-' || (dots && c == '.'))))
+			return 0;
+	}
+	return 1;
+}
+
+/* A CloudWatch Logs stream name: 1 to 512 characters, no ':' or '*'
+ * (CreateLogStream). */
+static int is_cw_stream(const char *s, size_t n)
+{
+	return n && n <= 512 && !memchr(s, ':', n) && !memchr(s, '*', n);
+}
+
+/* kubectl logs --prefix: "[pod/NAME/CONTAINER]"; sets the pod name. */
+static int is_kubectl_prefix(const char *s, size_t n, const char **pod, size_t *pod_len)
+{
+	if (n < 8 || !starts_with(s, n, "[pod/") || s[n - 1] != ']')
+		return 0;
+	const char *name = s + 5, *slash = memchr(name, '/', n - 6);
+	if (!slash)
+		return 0;
+	*pod = name;
+	*pod_len = (size_t)(slash - name);
+	return is_k8s_name(name, *pod_len, 253, 1) && is_k8s_name(slash + 1, (size_t)(s + n - 1 - slash - 1), 63, 0);
+}
+
+static int stream_foreign(const char *stream)
+{
+	return stream && strncmp(stream, READER_STREAM_PREFIX, sizeof(READER_STREAM_PREFIX) - 1) != 0;
+}
+
 void reader_unwrap_line(const char *line, size_t len, struct reader_entry *e, char *stream_buf,
 			size_t stream_sz, char *ts_buf, size_t ts_sz)
 {
 	e->message = line;
 	e->message_len = len;
-	if (starts_with(line, len, "time=\"") || starts_with(line, len, "level="))
+	if (starts_logrus(line, len))
 		return;
-	size_t scan = len < PREFIX_MAX ? len : PREFIX_MAX;
-	const char *hit = memmem(line, scan, " time=\"", 7);
-	if (!hit)
-		hit = memmem(line, scan, " level=", 7);
-	if (!hit)
-		return; /* not ours; the parser will say so */
-	size_t plen = (size_t)(hit - line);
-	e->message = hit + 1;
-	e->message_len = len - plen - 1;
-
-	/* What the prefix tells: a single RFC 3339 token is the S3 export's
-	 * event time; "pod container" (stern, kubectl --prefix) names the pod. */
-	const char *sp = memchr(line, ' ', plen);
-	int64_t epoch;
-	if (!sp && time_parse(line, plen, &epoch) == 0) {
-		copy_cstr(ts_buf, ts_sz, line, plen);
-		e->timestamp = ts_buf;
-	} else if (!sp && plen > 2 && line[0] == '[' && line[plen - 1] == ']') {
-		/* kubectl logs --prefix: [pod/NAME/CONTAINER] */
-		const char *name = line + 1;
-		size_t nlen = plen - 2;
-		if (starts_with(name, nlen, "pod/")) {
-			name += 4;
-			nlen -= 4;
-		}
-		const char *slash = memchr(name, '/', nlen);
-		if (slash)
-			nlen = (size_t)(slash - name);
-		copy_cstr(stream_buf, stream_sz, name, nlen);
-		e->log_stream = stream_buf;
-	} else if (sp && !memchr(sp + 1, ' ', plen - (size_t)(sp + 1 - line))) {
-		const char *second = sp + 1;
-		size_t second_len = plen - (size_t)(second - line);
-		if (time_parse(line, (size_t)(sp - line), &epoch) == 0) {
-			/* aws logs tail: "TIME STREAM message" */
-			copy_cstr(ts_buf, ts_sz, line, (size_t)(sp - line));
-			e->timestamp = ts_buf;
-			copy_cstr(stream_buf, stream_sz, second, second_len);
-		} else {
-			/* stern / kubectl logs: "POD CONTAINER message" */
-			copy_cstr(stream_buf, stream_sz, line, (size_t)(sp - line));
-		}
-		e->log_stream = stream_buf;
+	/* The prefix: one to three space-separated words, then the logrus
+	 * line. Anything else is left as it is (the parser refuses it). */
+	struct {
+		const char *s;
+		size_t n;
+	} w[3];
+	size_t nw = 0, scan = len < PREFIX_MAX ? len : PREFIX_MAX;
+	const char *p = line;
+	for (;;) {
+		const char *sp = memchr(p, ' ', scan - (size_t)(p - line));
+		if (!sp || sp == p || nw == 3)
+			return;
+		w[nw].s = p;
+		w[nw].n = (size_t)(sp - p);
+		nw++;
+		p = sp + 1;
+		if (starts_logrus(p, len - (size_t)(p - line)))
+			break;
 	}
+	const char *ts = NULL, *stream = NULL;
+	size_t ts_len = 0, stream_len = 0;
+	int cloudwatch = 0;
+	if (nw == 1 && is_rfc3339(w[0].s, w[0].n)) {
+		ts = w[0].s, ts_len = w[0].n;
+	} else if (nw == 1 && is_kubectl_prefix(w[0].s, w[0].n, &stream, &stream_len)) {
+		/* the pod is the stream */
+	} else if (nw == 2 && is_rfc3339(w[0].s, w[0].n) && is_cw_stream(w[1].s, w[1].n)) {
+		ts = w[0].s, ts_len = w[0].n;
+		stream = w[1].s, stream_len = w[1].n;
+		cloudwatch = 1;
+	} else if (nw == 2 && is_kubectl_prefix(w[0].s, w[0].n, &stream, &stream_len) &&
+		   is_rfc3339(w[1].s, w[1].n)) {
+		ts = w[1].s, ts_len = w[1].n;
+	} else if (nw >= 2 && is_k8s_name(w[0].s, w[0].n, 253, 1) && is_k8s_name(w[1].s, w[1].n, 63, 0) &&
+		   (nw == 2 || is_rfc3339(w[2].s, w[2].n))) {
+		stream = w[0].s, stream_len = w[0].n;
+		if (nw == 3)
+			ts = w[2].s, ts_len = w[2].n;
+	} else if (nw == 3 && is_rfc3339(w[0].s, w[0].n) &&
+		   (starts_with(w[1].s, w[1].n, "stdout") || starts_with(w[1].s, w[1].n, "stderr")) &&
+		   w[1].n == 6 && w[2].n == 1 && w[2].s[0] == 'F') {
+		ts = w[0].s, ts_len = w[0].n; /* CRI: "P" would be part of a longer line */
+	} else {
+		return;
+	}
+	e->message = p;
+	e->message_len = len - (size_t)(p - line);
+	if (ts) {
+		copy_cstr(ts_buf, ts_sz, ts, ts_len);
+		e->timestamp = ts_buf;
+	}
+	if (stream) {
+		copy_cstr(stream_buf, stream_sz, stream, stream_len);
+		e->log_stream = stream_buf;
+		if (cloudwatch && stream_foreign(stream_buf))
+			e->skip = READER_FOREIGN_STREAM;
+	}
+}
+
+/* One CloudWatch event (or docker record) is one logrus line: logrus
+ * quotes a line break inside a value (\n), so a raw one means text that
+ * is not the authenticator's, and the parser, to which a line break is a
+ * blank, would make one record of two lines' keys. */
+static void refuse_line_breaks(struct reader_entry *e)
+{
+	if (!e->skip && e->message &&
+	    (memchr(e->message, '\n', e->message_len) || memchr(e->message, '\r', e->message_len)))
+		e->skip = READER_MALFORMED;
+}
+
+/* A \u0000 escape in JSON text (one not itself escaped): yajl_tree's
+ * strings end at the NUL it decodes to, which would cut the value short. */
+static int json_has_nul_escape(const char *s, size_t len)
+{
+	for (const char *p = s; (p = memmem(p, len - (size_t)(p - s), "\\u0000", 6)) != NULL; p += 6) {
+		const char *q = p;
+		while (q > s && q[-1] == '\\')
+			q--;
+		if ((p - q) % 2 == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* docker json-file: {"log":"time=\"…\" …\n","stream":"stderr","time":"…"} */
@@ -137,6 +231,9 @@ static int deliver_docker(const char *line, size_t len, long lineno, reader_cb c
 		reader_unwrap_line(msg, mlen, &e, stream, sizeof(stream), ts, sizeof(ts));
 		if (t)
 			e.timestamp = YAJL_GET_STRING(t);
+		refuse_line_breaks(&e);
+		if (json_has_nul_escape(line, len))
+			e.skip = READER_MALFORMED;
 	} else {
 		e.message = line; /* not a docker record after all: let the parser skip it */
 		e.message_len = len;
@@ -252,6 +349,19 @@ static const char *group_of(const char *log)
 	return colon ? colon + 1 : log;
 }
 
+/* The cells read as C strings hold no NUL: one would cut a stream or a
+ * time short (the message's own NULs are the parser's to refuse). */
+static int csv_cells_whole(const struct csv_record *r, const struct csv_cols *c)
+{
+	const int cols[] = {c->timestamp, c->stream, c->ptr, c->group};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		const char *f = csv_get(r, cols[i]);
+		if (f && strlen(f) != r->len[cols[i]])
+			return 0;
+	}
+	return 1;
+}
+
 static void trim_newlines(const char **msg, size_t *len)
 {
 	while (*len && ((*msg)[*len - 1] == '\n' || (*msg)[*len - 1] == '\r'))
@@ -298,12 +408,17 @@ static int run_csv(struct input *in, reader_cb cb, void *ctx, char *err, size_t 
 		} else {
 			e.message = "";
 		}
+		refuse_line_breaks(&e);
 		if (csv_get(&rec, cols.stream))
 			e.log_stream = csv_get(&rec, cols.stream);
 		if (csv_get(&rec, cols.timestamp))
 			e.timestamp = csv_get(&rec, cols.timestamp);
 		e.ptr = csv_get(&rec, cols.ptr);
 		e.log_group = group_of(csv_get(&rec, cols.group));
+		if (!csv_cells_whole(&rec, &cols))
+			e.skip = READER_MALFORMED;
+		else if (!e.skip && csv_get(&rec, cols.stream) && stream_foreign(e.log_stream))
+			e.skip = READER_FOREIGN_STREAM;
 		rc = cb(ctx, &e);
 		if (rc)
 			goto out;
@@ -333,11 +448,15 @@ void reader_entry_from_row(const struct results_row *row, long line, struct read
 		size_t mlen = row->message_len;
 		trim_newlines(&msg, &mlen);
 		reader_unwrap_line(msg, mlen, e, stream_buf, stream_sz, ts_buf, ts_sz);
+		refuse_line_breaks(e);
 	} else {
 		e->message = "";
 	}
-	if (row->log_stream)
+	if (row->log_stream) {
 		e->log_stream = row->log_stream;
+		if (!e->skip && stream_foreign(row->log_stream))
+			e->skip = READER_FOREIGN_STREAM;
+	}
 	if (row->timestamp)
 		e->timestamp = row->timestamp;
 	e->ptr = row->ptr;

@@ -231,7 +231,7 @@ class CliTestCase(unittest.TestCase):
         return counts
 
     def counts(self, r):
-        m = re.search(r'^imported (\d+), duplicate (\d+), skipped (\d+)$', r.err, re.M)
+        m = re.search(r'^imported (\d+), duplicate (\d+), skipped (\d+)(?: \(.*\))?$', r.err, re.M)
         return tuple(int(x) for x in m.groups()) if m else None
 
     # -- database helpers (independent of the binary) --

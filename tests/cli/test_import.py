@@ -217,8 +217,8 @@ class Shapes(CliTestCase):
         self.assertEqual(counts, (3, 0, 0))
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events'), 3)
         # JSON on stdin is detected too
-        doc = {'events': [{'logStreamName': 's', 'timestamp': 1, 'message': NOT_MAPPED.replace('dev', 'stdin'),
-                           'eventId': 'e1'}]}
+        doc = {'events': [{'logStreamName': 'authenticator-s', 'timestamp': 1,
+                           'message': NOT_MAPPED.replace('dev', 'stdin'), 'eventId': 'e1'}]}
         r, counts = self.import_('-', input=json.dumps(doc))
         self.assertEqual((r.rc, counts), (0, (1, 0, 0)), r)
         self.assertEqual(self.scalar("SELECT ptr FROM events WHERE principal_name = 'stdin'"), 'e1')
@@ -267,15 +267,15 @@ class Counting(CliTestCase):
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events'), 3)
 
     def test_reimport_json_deduplicates_on_ptr(self):
-        doc = {'results': [insights_row([('@message', NOT_MAPPED), ('@ptr', 'p1'), ('@logStream', 's1'),
+        doc = {'results': [insights_row([('@message', NOT_MAPPED), ('@ptr', 'p1'), ('@logStream', 'authenticator-s1'),
                                          ('@log', '%s:/aws/eks/c/cluster' % ACCOUNT)]),
-                           insights_row([('@message', STS_403), ('@ptr', 'p2'), ('@logStream', 's1'),
+                           insights_row([('@message', STS_403), ('@ptr', 'p2'), ('@logStream', 'authenticator-s1'),
                                          ('@log', '%s:/aws/eks/c/cluster' % ACCOUNT)])]}
         path = self.write('q.json', json.dumps(doc))
         self.assertEqual(self.import_ok(path), (2, 0, 0))
         # an overlapping fetch: one old row, one new one
         doc['results'] = [doc['results'][1], insights_row([('@message', GRANT_ADMIN), ('@ptr', 'p3'),
-                                                            ('@logStream', 's1'),
+                                                            ('@logStream', 'authenticator-s1'),
                                                             ('@log', '%s:/aws/eks/c/cluster' % ACCOUNT)])]
         path2 = self.write('q2.json', json.dumps(doc))
         self.assertEqual(self.import_ok(path2), (1, 1, 0))
