@@ -83,7 +83,7 @@ static const char usage_text[] =
 	"\n"
 	"Progress goes to stderr when it is a terminal. Exit status: 0 done, 1 denials\n"
 	"(--exit-code), 64 usage, 69 AWS unreachable, 75 database locked by another run,\n"
-	"--timeout reached, interrupted, or some windows failed (the next --since-last-run\n"
+	"--timeout reached, or some windows failed (the next --since-last-run\n"
 	"retries them), 77 access denied, 78 no credentials, no region, no such log group,\n"
 	"an insecure endpoint, or the cluster's authenticator log is off (75 when other\n"
 	"clusters of the run were scanned).\n";
