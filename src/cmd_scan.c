@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws/aws_request.h"
 #include "aws/aws_session.h"
 #include "aws/logs_api.h"
 #include "buf.h"
@@ -30,6 +31,7 @@
 
 #define DEFAULT_SINCE_S (24 * 3600)
 #define DEFAULT_OVERLAP_S (10 * 60)   /* late deliveries: events arrive minutes after their time */
+#define DEFAULT_TIMEOUT_S 3600        /* a nightly cron run ends within the hour, done or not */
 #define MAX_QUERY_LEN 10000           /* StartQuery queryString limit */
 #define MAX_GROUPS 50
 
@@ -59,8 +61,15 @@ static const char usage_text[] =
 	"      --profile P        AWS profile\n"
 	"      --endpoint-url URL CloudWatch Logs endpoint (else AWS_ENDPOINT_URL_CLOUDWATCH_LOGS,\n"
 	"                         AWS_ENDPOINT_URL, the profile)\n"
+	"      --allow-insecure-endpoint\n"
+	"                         send signed requests to a plain http:// endpoint that is\n"
+	"                         not loopback (refused by default: the signature and the\n"
+	"                         session token would cross the network in clear)\n"
 	"      --wait             wait for another run holding the database lock\n"
 	"                         (default: exit 75 at once)\n"
+	"      --timeout DUR      stop after this long (counted once the lock is held),\n"
+	"                         keep what was fetched, exit 75; the next --since-last-run\n"
+	"                         fetches the rest (default 1h; 0 = no limit)\n"
 	"      --allow-partial    exit 0, not 75, when some windows failed after retries\n"
 	"      --exit-code        exit 1 when the window holds a denial\n"
 	"      --format F         report as text (default), markdown or json\n"
@@ -69,13 +78,15 @@ static const char usage_text[] =
 	"      --no-report        fetch and store only\n"
 	"  -q, --quiet            no progress, no summary; no report unless something new\n"
 	"                         (a new finding, principal or aws-auth error) was stored\n"
-	"  -v, --verbose          log every API call and query (never secrets)\n"
+	"  -v, --verbose          log every API call and query (never secrets), and every\n"
+	"                         30 s what each running query is waiting for\n"
 	"\n"
 	"Progress goes to stderr when it is a terminal. Exit status: 0 done, 1 denials\n"
-	"(--exit-code), 64 usage, 69 AWS unreachable, 75 database locked by another run or\n"
-	"some windows failed (the next --since-last-run retries them), 77 access denied,\n"
-	"78 no credentials, no region, no such log group, or the cluster's authenticator\n"
-	"log is off (75 when other clusters of the run were scanned).\n";
+	"(--exit-code), 64 usage, 69 AWS unreachable, 75 database locked by another run,\n"
+	"--timeout reached, or some windows failed (the next --since-last-run\n"
+	"retries them), 77 access denied, 78 no credentials, no region, no such log group,\n"
+	"an insecure endpoint, or the cluster's authenticator log is off (75 when other\n"
+	"clusters of the run were scanned).\n";
 
 /* ---- signals: the first one stops the scan cleanly, a second kills ---- */
 
@@ -125,7 +136,10 @@ struct scan_args {
 	const char *profile, *region, *endpoint, *query;
 	const char *since_arg, *until_arg;
 	int since_last, wait, allow_partial, exit_code, new_only, no_report, help;
+	int allow_insecure;
 	long concurrency;
+	const char *timeout_arg;
+	int64_t timeout;  /* seconds, 0 = none */
 	int verbose_here; /* -v after the command name */
 	int64_t overlap, since, until;
 	struct report_opts ro;
@@ -187,7 +201,7 @@ static int add_group(struct scan_args *a, int c, const char *arg)
 enum {
 	O_SINCE = 256, O_UNTIL, O_SINCE_LAST, O_OVERLAP, O_QUERY, O_CONCURRENCY, O_REGION, O_PROFILE,
 	O_ENDPOINT, O_WAIT, O_ALLOW_PARTIAL, O_EXIT_CODE, O_FORMAT, O_NEW, O_TOP, O_NO_REPORT, O_DB,
-	O_COLOR,
+	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE,
 };
 
 static const struct option opts[] = {
@@ -203,6 +217,8 @@ static const struct option opts[] = {
 	{"profile", required_argument, NULL, O_PROFILE},
 	{"endpoint-url", required_argument, NULL, O_ENDPOINT},
 	{"wait", no_argument, NULL, O_WAIT},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"allow-insecure-endpoint", no_argument, NULL, O_ALLOW_INSECURE},
 	{"allow-partial", no_argument, NULL, O_ALLOW_PARTIAL},
 	{"exit-code", no_argument, NULL, O_EXIT_CODE},
 	{"format", required_argument, NULL, O_FORMAT},
@@ -238,6 +254,15 @@ static int parse_option(struct scan_args *a, int c, char **argv)
 	case O_PROFILE: a->profile = optarg; break;
 	case O_ENDPOINT: a->endpoint = optarg; break;
 	case O_WAIT: a->wait = 1; break;
+	case O_TIMEOUT:
+		a->timeout_arg = optarg;
+		if (strcmp(optarg, "0") == 0)
+			a->timeout = 0;
+		else if (parse_duration(optarg, &a->timeout) != 0 || a->timeout <= 0 || a->timeout > INT64_MAX / 2000)
+			return cli_usage_error("scan", "--timeout '%s' is not a duration (like 30m or 2h, or 0 for none)",
+					       optarg);
+		break;
+	case O_ALLOW_INSECURE: a->allow_insecure = 1; break;
 	case O_ALLOW_PARTIAL: a->allow_partial = 1; break;
 	case O_EXIT_CODE: a->exit_code = 1; break;
 	case O_FORMAT: return cli_parse_format("scan", optarg, &a->ro.format);
@@ -460,6 +485,21 @@ static int interrupted(void)
 	return AL_TEMPFAIL;
 }
 
+/* The deadline (--timeout) came first; said even with --quiet: cron must
+ * know the run is not complete. what: how far the run got. */
+static int timed_out(const struct scan_args *a, const char *what)
+{
+	cli_error("scan", "--timeout %s: %s; what was fetched is stored, and the next --since-last-run "
+			  "fetches the rest",
+		  a->timeout_arg ? a->timeout_arg : "1h", what);
+	return AL_TEMPFAIL;
+}
+
+static int past(int64_t deadline_ms)
+{
+	return deadline_ms > 0 && time_mono_ms() >= deadline_ms;
+}
+
 /* ---- the run ---- */
 
 /* "scan GROUP,GROUP…": what the import row of the run says. */
@@ -473,7 +513,7 @@ static char *source_of(const struct scan_args *a)
 }
 
 /* Windows resolved and planned: fetch them, end the runs, say how it went. */
-static int fetch_windows(struct scan *sc, struct progress *pr)
+static int fetch_windows(struct scan *sc, const struct scan_args *a, struct progress *pr)
 {
 	struct scan_outcome oc;
 	char err[1024], end_err[512];
@@ -496,19 +536,25 @@ static int fetch_windows(struct scan *sc, struct progress *pr)
 	warn_logging(sc);
 	if (oc.interrupted)
 		return interrupted();
+	if (oc.timed_out)
+		return timed_out(a, err);
 	return oc.fatal ? rc : erc;
 }
 
-static int scan_and_report(struct scan *sc, struct scan_args *a, struct progress *pr)
+static int scan_and_report(struct scan *sc, struct scan_args *a, int64_t deadline_ms, struct progress *pr)
 {
 	char err[1024];
 	int rc = scan_resolve(sc, err, sizeof(err));
+	/* A signal or the deadline makes the calls under way fail: that is
+	 * what happened, not their error. Nothing is planned yet. */
+	if (scan_signal)
+		return interrupted();
+	if (past(deadline_ms))
+		return timed_out(a, "time limit reached before any window was fetched");
 	if (rc) {
 		cli_error("scan", "%s", err);
 		return rc;
 	}
-	if (scan_signal)
-		return interrupted();
 	char *source = source_of(a);
 	rc = source ? scan_plan(sc, source, err, sizeof(err)) : AL_SOFTWARE;
 	free(source);
@@ -517,7 +563,7 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, struct progress
 			cli_error("scan", "%s", err);
 		return rc;
 	}
-	rc = fetch_windows(sc, pr);
+	rc = fetch_windows(sc, a, pr);
 	if (rc)
 		return rc;
 	rc = scan_partial_status(sc, a->allow_partial);
@@ -540,6 +586,21 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, struct progress
 	return rc;
 }
 
+/* A signed request to a plain http:// endpoint that is not loopback
+ * would carry the signature and the session token in clear: refused
+ * before anything is sent, unless --allow-insecure-endpoint (aws_request
+ * refuses it too, for every client). */
+static int check_endpoint(const struct scan_args *a, const char *what, const struct aws_endpoint *ep)
+{
+	if (a->allow_insecure || !aws_request_endpoint_insecure(ep->url))
+		return AL_OK;
+	cli_error("scan",
+		  "refusing the %s endpoint %s (%s): plain http to a host that is not loopback would send the "
+		  "signed requests and the session token in clear; use https, or --allow-insecure-endpoint",
+		  what, ep->url, ep->origin);
+	return AL_CONFIG;
+}
+
 /* The AWS session and the engine around scan_and_report. */
 static int scan_with_aws(struct scan_args *a, const char *db_path, const char *query, const char *query_name)
 {
@@ -549,14 +610,29 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 	struct progress pr = {!cli.quiet && !cli.verbose && isatty(STDERR_FILENO), 0};
 	char err[1024];
 	double scale = time_scale();
-	struct aws_session_opts so = {a->profile, a->region, cli.verbose, scale, 0};
+	int64_t deadline_ms = a->timeout > 0 ? time_mono_ms() + a->timeout * 1000 : 0;
+	struct aws_session_opts so = {
+		.profile = a->profile,
+		.region = a->region,
+		.verbose = cli.verbose,
+		.time_scale = scale,
+		.cancel = &scan_signal,
+		.deadline_ms = deadline_ms,
+		.allow_insecure_endpoint = a->allow_insecure,
+	};
 	int rc = aws_session_open(&aws, &so, err, sizeof(err));
 	if (!rc)
 		rc = aws_session_endpoint(&aws, AWS_SVC_LOGS, a->endpoint, &ep, err, sizeof(err));
+	if (rc && scan_signal) {
+		rc = interrupted();
+		goto out;
+	}
 	if (rc) {
 		cli_error("scan", "%s", err);
 		goto out;
 	}
+	if ((rc = check_endpoint(a, "CloudWatch Logs", &ep)) != AL_OK)
+		goto out;
 	if (cli.verbose) {
 		char chain[512];
 		aws_creds_provider_describe(aws.prov, chain, sizeof(chain));
@@ -569,6 +645,8 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 	int have_eks = aws_session_endpoint(&aws, AWS_SVC_EKS, NULL, &eks_ep, err, sizeof(err)) == AL_OK;
 	if (!have_eks && cli.verbose)
 		fprintf(stderr, "authlog-scan: scan: %s (no DescribeCluster)\n", err);
+	if (have_eks && (rc = check_endpoint(a, "EKS", &eks_ep)) != AL_OK)
+		goto out;
 	struct aws_target eks = {eks_ep.url, aws.region, aws.prov, NULL, cli.verbose > 0};
 	struct scan_opts o = {
 		.groups = a->names,
@@ -583,6 +661,7 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 		.concurrency = (int)a->concurrency,
 		.time_scale = scale,
 		.cancel = &scan_signal,
+		.deadline_ms = deadline_ms,
 		.verbose = cli.verbose > 0,
 		.target = &target,
 		.eks = have_eks ? &eks : NULL,
@@ -594,7 +673,7 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 	if (rc)
 		cli_error("scan", "%s", err);
 	else
-		rc = scan_and_report(sc, a, &pr);
+		rc = scan_and_report(sc, a, deadline_ms, &pr);
 out:
 	scan_free(sc);
 	aws_session_close(&aws);
@@ -624,7 +703,7 @@ static int scan_locked(struct scan_args *a, const char *query, const char *query
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = {.query = "scan", .concurrency = 4, .overlap = DEFAULT_OVERLAP_S,
-			      .ro = {.format = REPORT_TEXT, .top = 10}};
+			      .timeout = DEFAULT_TIMEOUT_S, .ro = {.format = REPORT_TEXT, .top = 10}};
 	char *query = NULL, *query_name = NULL;
 	struct sigaction old_int, old_term;
 	int signals_on = 0;

@@ -17,7 +17,7 @@
 #include "timeutil.h"
 
 static const char usage_text[] =
-	"usage: authlog-scan whoami [--profile P] [--region R]\n"
+	"usage: authlog-scan whoami [--profile P] [--region R] [--allow-insecure-endpoint]\n"
 	"\n"
 	"Show the AWS identity authlog-scan would use: where the credentials come\n"
 	"from (env, profile:NAME (static | credential_process | assume-role | sso |\n"
@@ -30,6 +30,9 @@ static const char usage_text[] =
 	"                (AWS_PROFILE otherwise; environment keys are then ignored)\n"
 	"  --region R    region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's\n"
 	"                region, or the EC2 instance's)\n"
+	"  --allow-insecure-endpoint  sign requests for a plain http:// STS endpoint\n"
+	"                that is not loopback (refused by default: the signature and\n"
+	"                the session token would cross the network in clear)\n"
 	"\n"
 	"Exit status: 0 identity confirmed, 69 STS unreachable (the local part is\n"
 	"still printed), 77 access denied, 78 no credentials, no region or a bad\n"
@@ -166,6 +169,7 @@ int cmd_whoami(int argc, char **argv)
 	static const struct option opts[] = {
 		{"profile", required_argument, NULL, 'p'},
 		{"region", required_argument, NULL, 'r'},
+		{"allow-insecure-endpoint", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -179,6 +183,7 @@ int cmd_whoami(int argc, char **argv)
 		switch (c) {
 		case 'p': so.profile = optarg; break;
 		case 'r': so.region = optarg; break;
+		case 'k': so.allow_insecure_endpoint = 1; break;
 		case 'h': fputs(usage_text, stdout); return AL_OK;
 		default: return cli_bad_option("whoami", c, argv);
 		}

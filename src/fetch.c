@@ -29,7 +29,10 @@
 #define LIMIT_MAX_MS 60000.0
 #define LIMIT_GIVE_UP_MS 1800000.0    /* a window waits at most 30 min in total for a slot */
 #define QUERY_DEADLINE_MS 3900000.0   /* the service times queries out at 60 min; 65 is ours */
-#define STOP_TIMEOUT_MS 5000L         /* StopQuery is best-effort: one attempt, short */
+#define STUCK_SPLITS_MAX 2            /* a window still Running that long is split twice at most */
+#define STOP_TIMEOUT_MS 1500L         /* StopQuery is best-effort: one attempt, short, so that a
+				       * stopping run ends promptly even when the endpoint hangs */
+#define WAIT_SAY_MS 30000.0           /* -v: a query still waited for is said every 30 s */
 #define POLL_ERRORS_MAX 5             /* GetQueryResults failures in a row before giving up */
 #define BACKLOG_PER_WORKER 2          /* fetched windows waiting for the caller, per worker */
 
@@ -92,13 +95,6 @@ static size_t put_field(struct buf *b, const char *s, size_t len)
 }
 
 /* ---- time ---- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timespec abs_deadline(int64_t until_ms)
 {
@@ -199,6 +195,7 @@ struct wnode {
 	int64_t not_before;    /* monotonic ms */
 	double limit_waited_ms;
 	int sized;             /* made by a split that knew the row count: never split ahead */
+	int stuck;             /* splits of this window's ancestors that were still Running */
 	struct wnode *next;
 };
 
@@ -220,6 +217,12 @@ struct worker {
 	struct aws_client *client, *stop_client;
 	struct fetch_rows *rows;
 	int oom;
+	/* What the worker waits for, under f->mu, for the -v waiting lines:
+	 * the query (qid[0] == 0: none), since when, its last status, and
+	 * since when a GetQueryResults call has been unanswered (0: none). */
+	const char *group;
+	char qid[LOGS_API_QUERY_ID_MAX], win[64], status[32];
+	int64_t query_t0, call_t0, said;
 };
 
 struct group_state {
@@ -239,7 +242,8 @@ struct fetch {
 	size_t backlog; /* DONE events not yet taken by the caller */
 	size_t outstanding, windows_done, windows_total;
 	double range_seconds, covered_seconds;
-	int cancelled, finished, interrupted;
+	int cancelled, finished, interrupted, timed_out;
+	int64_t patience_ms; /* a query still Running this long is stopped and its window split */
 	int fatal_rc;
 	char fatal_msg[700];
 
@@ -292,12 +296,25 @@ static const char *fmt_window(const struct fetch_window *w, char *out, size_t ou
  * busy storing rows while the workers would fetch on. */
 static int is_cancelled(struct fetch *f)
 {
-	if (!f->cancelled && f->o.cancel && atomic_load(f->o.cancel)) {
-		f->cancelled = f->interrupted = 1;
+	int sig = f->o.cancel && atomic_load(f->o.cancel);
+	if (!f->cancelled && (sig || (f->o.deadline_ms > 0 && time_mono_ms() >= f->o.deadline_ms))) {
+		f->cancelled = 1;
+		if (sig)
+			f->interrupted = 1;
+		else
+			f->timed_out = 1;
 		pthread_cond_broadcast(&f->work_cv);
 		pthread_cond_signal(&f->main_cv);
 	}
 	return f->cancelled;
+}
+
+static int is_cancelled_now(struct fetch *f)
+{
+	pthread_mutex_lock(&f->mu);
+	int c = is_cancelled(f);
+	pthread_mutex_unlock(&f->mu);
+	return c;
 }
 
 /* Sleeps until the monotonic time until_ms unless the run is cancelled.
@@ -306,7 +323,7 @@ static int sleep_until(struct fetch *f, int64_t until_ms)
 {
 	int ok;
 	pthread_mutex_lock(&f->mu);
-	while (!is_cancelled(f) && now_ms() < until_ms) {
+	while (!is_cancelled(f) && time_mono_ms() < until_ms) {
 		struct timespec ts = abs_deadline(until_ms);
 		pthread_cond_timedwait(&f->work_cv, &f->mu, &ts);
 	}
@@ -321,7 +338,7 @@ static int rate_wait(struct fetch *f, int op)
 	double tps = f->o.tps > 0 ? f->o.tps : DEFAULT_TPS;
 	int64_t interval = (int64_t)(1000.0 / tps * f->scale), at;
 	pthread_mutex_lock(&f->mu);
-	at = now_ms();
+	at = time_mono_ms();
 	if (f->next_call[op] > at)
 		at = f->next_call[op];
 	f->next_call[op] = at + interval;
@@ -421,6 +438,7 @@ static struct event_node *split_event(struct wnode *n, size_t parts, const struc
 		fetch_split_bounds(n->w.start, n->w.end, parts, i, &c->w.start, &c->w.end);
 		c->w.group = n->w.group;
 		c->sized = 1;
+		c->stuck = n->stuck;
 		e->children[i] = c;
 		e->child_w[i] = &c->w;
 	}
@@ -443,7 +461,7 @@ static struct wnode *take_window(struct fetch *f)
 	for (;;) {
 		if (is_cancelled(f) || f->finished)
 			break;
-		int64_t now = now_ms(), wake = now + 200;
+		int64_t now = time_mono_ms(), wake = now + 200;
 		int can_start = f->running < f->slots && now >= f->hold_until && f->backlog < backlog_max;
 		if (now < f->hold_until)
 			wake = f->hold_until;
@@ -509,7 +527,7 @@ static double limit_hit(struct fetch *f)
 	if (d > LIMIT_MAX_MS)
 		d = LIMIT_MAX_MS;
 	d = (d / 2 + d / 2 * jitter(f)) * f->scale;
-	int64_t until = now_ms() + (int64_t)d;
+	int64_t until = time_mono_ms() + (int64_t)d;
 	if (until > f->hold_until)
 		f->hold_until = until;
 	pthread_cond_broadcast(&f->work_cv);
@@ -520,7 +538,7 @@ static double limit_hit(struct fetch *f)
 static void requeue(struct fetch *f, struct wnode *n, double delay_ms)
 {
 	pthread_mutex_lock(&f->mu);
-	n->not_before = now_ms() + (int64_t)delay_ms;
+	n->not_before = time_mono_ms() + (int64_t)delay_ms;
 	n->next = f->queue;
 	f->queue = n;
 	pthread_cond_broadcast(&f->work_cv);
@@ -570,6 +588,24 @@ static void post_failed(struct fetch *f, struct wnode *n, const char *why, const
 	post(f, e);
 }
 
+/* What a query that brought nothing cost still counts: a RETRY event
+ * (the window is fetched again, by this run or the next). */
+static void post_cost(struct fetch *f, const struct fetch_window *w, const char *why, const struct fetch_cost *cost)
+{
+	if (!cost || !cost->queries)
+		return;
+	struct event_node *e = calloc(1, sizeof(*e));
+	if (e) {
+		e->ev.kind = FETCH_RETRY;
+		e->copy = *w;
+		e->ev.window = &e->copy;
+		e->ev.cost = *cost;
+		e->error = strdup(why);
+		e->ev.error = e->error ? e->error : "";
+		post(f, e);
+	}
+}
+
 /* One attempt failed: retry later with backoff, or give up on the window. */
 static void attempt_failed(struct fetch *f, struct wnode *n, const char *why, const struct fetch_cost *cost)
 {
@@ -581,18 +617,7 @@ static void attempt_failed(struct fetch *f, struct wnode *n, const char *why, co
 		post_failed(f, n, why, cost);
 		return;
 	}
-	if (cost && cost->queries) { /* what the failed query cost still counts */
-		struct event_node *e = calloc(1, sizeof(*e));
-		if (e) {
-			e->ev.kind = FETCH_RETRY;
-			e->copy = n->w;
-			e->ev.window = &e->copy;
-			e->ev.cost = *cost;
-			e->error = strdup(why);
-			e->ev.error = e->error ? e->error : "";
-			post(f, e);
-		}
-	}
+	post_cost(f, &n->w, why, cost);
 	pthread_mutex_lock(&f->mu);
 	double d = RETRY_BASE_MS * pow(2, n->w.attempts - 1);
 	if (d > RETRY_MAX_MS)
@@ -648,6 +673,69 @@ static int collect_row(void *ctx, const struct results_row *row)
 
 enum poll_outcome { POLL_COMPLETE, POLL_TIMEOUT, POLL_FAILED, POLL_CANCELLED, POLL_FATAL };
 
+/* "2m10s", "45s", "1h05m": a wait, for messages. */
+static const char *fmt_wait(int64_t ms, char *out, size_t out_sz)
+{
+	long s = (long)(ms / 1000);
+	if (s >= 3600)
+		snprintf(out, out_sz, "%ldh%02ldm", s / 3600, s / 60 % 60);
+	else if (s >= 60)
+		snprintf(out, out_sz, "%ldm%02lds", s / 60, s % 60);
+	else
+		snprintf(out, out_sz, "%lds", s);
+	return out;
+}
+
+/* The worker's wait state for the -v waiting lines (see struct worker).
+ * qid NULL: the worker waits for nothing any more. */
+static void wait_query(struct worker *wk, const char *qid, const char *group, const char *win)
+{
+	pthread_mutex_lock(&wk->f->mu);
+	wk->group = group;
+	snprintf(wk->qid, sizeof(wk->qid), "%s", qid ? qid : "");
+	snprintf(wk->win, sizeof(wk->win), "%s", win ? win : "");
+	wk->status[0] = '\0';
+	wk->query_t0 = wk->said = time_mono_ms();
+	wk->call_t0 = 0;
+	pthread_mutex_unlock(&wk->f->mu);
+}
+
+static void wait_call(struct worker *wk, int in_call, const char *status)
+{
+	pthread_mutex_lock(&wk->f->mu);
+	wk->call_t0 = in_call ? time_mono_ms() : 0;
+	if (status)
+		snprintf(wk->status, sizeof(wk->status), "%s", status);
+	pthread_mutex_unlock(&wk->f->mu);
+}
+
+/* -v, from the caller's thread: one line per query waited for longer
+ * than WAIT_SAY_MS (scaled), at most one per query per WAIT_SAY_MS. The
+ * elapsed times are real ones. Under f->mu. */
+static void say_waits(struct fetch *f)
+{
+	int64_t now = time_mono_ms(), every = (int64_t)(WAIT_SAY_MS * f->scale);
+	char a[24], b[24], call[80] = "";
+	for (int i = 0; f->o.verbose && i < f->nworkers; i++) {
+		struct worker *wk = &f->workers[i];
+		if (!wk->qid[0] || now - wk->said < every)
+			continue;
+		wk->said = now;
+		fmt_wait(now - wk->query_t0, a, sizeof(a));
+		if (wk->call_t0 && now - wk->call_t0 >= every)
+			snprintf(call, sizeof(call), "; GetQueryResults unanswered for %s",
+				 fmt_wait(now - wk->call_t0, b, sizeof(b)));
+		else
+			call[0] = '\0';
+		if (wk->status[0])
+			vlog(f, "waiting for query %s (%s %s): %s for %s%s", wk->qid, wk->group, wk->win, wk->status, a,
+			     call);
+		else
+			vlog(f, "waiting for query %s (%s %s): started %s ago, no status yet%s", wk->qid, wk->group,
+			     wk->win, a, call);
+	}
+}
+
 /* Polls until the query ends: every second three times, then backing off to
  * one poll in 3 s (GetQueryResults has its own small TPS quota).
  * Rows of the last answer stay in wk->rows. */
@@ -658,17 +746,24 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 	struct aws_fault fault;
 	char err[AWS_ERR_MAX];
 	double delay = POLL_FIRST_MS * f->scale;
-	int64_t deadline = now_ms() + (int64_t)(QUERY_DEADLINE_MS * f->scale);
+	int64_t t0 = time_mono_ms(), deadline = t0 + f->patience_ms;
+	char waited[24];
 	int errors = 0;
 	for (int polls = 1;; polls++) {
-		if (!sleep_until(f, now_ms() + (int64_t)delay) || !rate_wait(f, OP_POLL)) {
+		if (!sleep_until(f, time_mono_ms() + (int64_t)delay) || !rate_wait(f, OP_POLL)) {
 			stop_query(wk, qid);
 			return POLL_CANCELLED;
 		}
 		if (polls >= POLL_STEADY)
 			delay = delay * 1.5 > POLL_MAX_MS * f->scale ? POLL_MAX_MS * f->scale : delay * 1.5;
 		rows_reset(wk->rows);
+		wait_call(wk, 1, NULL);
 		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, collect_row, wk, res, &fault, err, sizeof(err));
+		wait_call(wk, 0, rc ? NULL : res->status_text);
+		if (rc && is_cancelled_now(f)) {
+			stop_query(wk, qid);
+			return POLL_CANCELLED;
+		}
 		if (rc) {
 			if (rc == AL_SOFTWARE || wk->oom) {
 				stop_query(wk, qid);
@@ -706,9 +801,10 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 		default:
 			break;
 		}
-		if (now_ms() > deadline) {
+		if (time_mono_ms() > deadline) {
 			stop_query(wk, qid);
-			snprintf(why, why_sz, "query %s still %s after 65 minutes", qid, res->status_text);
+			snprintf(why, why_sz, "query %s still %s after %s", qid, res->status_text,
+				 fmt_wait(time_mono_ms() - t0, waited, sizeof(waited)));
 			return POLL_TIMEOUT;
 		}
 	}
@@ -836,7 +932,7 @@ static void query_complete(struct worker *wk, struct wnode *n, const struct logs
 		}
 	}
 	vlog(f, "%s %s: Complete, %lld rows, %s scanned (%.0f records, %.0f matched), %.1f s%s", group, win, rows,
-	     bytes, st->records_scanned, st->records_matched, (double)(now_ms() - t0) / 1000,
+	     bytes, st->records_scanned, st->records_matched, (double)(time_mono_ms() - t0) / 1000,
 	     capped && f->o.split ? "; one second still at the cap: rows may be missing" : "");
 	post_done(wk, n, capped && f->o.split, cost);
 }
@@ -851,7 +947,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	struct aws_fault fault;
 	char err[AWS_ERR_MAX];
 	char qid[LOGS_API_QUERY_ID_MAX], why[600], win[64];
-	int64_t t0 = now_ms();
+	int64_t t0 = time_mono_ms();
 
 	fmt_window(w, win, sizeof(win));
 	if (!rate_wait(f, OP_START)) {
@@ -871,9 +967,12 @@ static void run_window(struct worker *wk, struct wnode *n)
 	pthread_mutex_unlock(&f->mu);
 	vlog(f, "%s %s: StartQuery -> %s", group, win, qid);
 
+	wait_query(wk, qid, group, win);
 	enum poll_outcome out = poll_query(wk, qid, &res, why, sizeof(why));
+	wait_query(wk, NULL, NULL, NULL);
 	slot_release(f, out == POLL_COMPLETE);
 	if (out == POLL_CANCELLED || out == POLL_FATAL) {
+		post_cost(f, &n->w, "stopped", &cost);
 		free(n);
 		return;
 	}
@@ -882,12 +981,28 @@ static void run_window(struct worker *wk, struct wnode *n)
 		cost.records_scanned = res.stats.records_scanned;
 		cost.records_matched = res.stats.records_matched;
 	}
-	/* A query that timed out is run again in halves. */
-	size_t parts = out == POLL_TIMEOUT && f->o.split ? fetch_split_parts(w->start, w->end, 0, f->o.cap) : 0;
+	/* A query that timed out, or stayed Running past our patience, is run
+	 * again in halves: less to scan each. Twice at most: a window whose
+	 * halves' halves still do not end is stuck at the service, and waiting
+	 * more would only hold the run. It fails (the next --since-last-run
+	 * tries it again). */
+	size_t parts = out == POLL_TIMEOUT && f->o.split && n->stuck < STUCK_SPLITS_MAX
+			       ? fetch_split_parts(w->start, w->end, 0, f->o.cap)
+			       : 0;
 	if (parts) {
+		n->stuck++;
 		if (post_split(f, n, parts, &cost) == 0)
 			vlog(f, "%s %s: %s; splitting it in %zu", group, win, why, parts);
-	} else if (out == POLL_TIMEOUT || out == POLL_FAILED) {
+	} else if (out == POLL_TIMEOUT) {
+		char full[700];
+		if (n->stuck >= STUCK_SPLITS_MAX)
+			snprintf(full, sizeof(full), "%s, in a window already split %d times for that: given up",
+				 why, n->stuck);
+		else
+			snprintf(full, sizeof(full), "%s: given up", why);
+		vlog(f, "%s %s: %s", group, win, full);
+		post_failed(f, n, full, &cost);
+	} else if (out == POLL_FAILED) {
 		attempt_failed(f, n, why, &cost);
 	} else {
 		query_complete(wk, n, &res, &cost, win, t0);
@@ -959,7 +1074,7 @@ static void progress(struct fetch *f)
 		.windows_done = f->windows_done,
 		.windows_total = f->windows_total,
 		.covered = f->range_seconds > 0 ? f->covered_seconds / f->range_seconds : 0,
-		.elapsed = (double)(now_ms() - f->t0) / 1000,
+		.elapsed = (double)(time_mono_ms() - f->t0) / 1000,
 		.running = f->running,
 	};
 	if (p.covered > 1)
@@ -1020,9 +1135,15 @@ static int start_workers(struct fetch *f, char *err, size_t err_sz)
 		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
+	/* Transfers end at once on a signal and by the deadline; StopQuery
+	 * goes out even then (its own short timeout bounds it). */
+	f->o.client.http.cancel = f->o.cancel;
+	f->o.client.http.deadline_ms = f->o.deadline_ms;
 	struct aws_client_opts stop_opts = f->o.client;
 	stop_opts.retry.max_attempts = 1;
 	stop_opts.http.timeout_ms = STOP_TIMEOUT_MS;
+	stop_opts.http.cancel = NULL;
+	stop_opts.http.deadline_ms = 0;
 	for (int i = 0; i < f->nworkers; i++) {
 		struct worker *wk = &f->workers[i];
 		wk->f = f;
@@ -1074,9 +1195,10 @@ static int pump(struct fetch *f)
 		deliver_queued(f, &cb_rc);
 		if (f->outstanding == 0 || f->cancelled || is_cancelled(f))
 			break;
-		int64_t now = now_ms();
+		int64_t now = time_mono_ms();
 		if (now - last_progress >= 200) {
 			last_progress = now;
+			say_waits(f);
 			progress(f);
 			continue; /* events may have come in meanwhile */
 		}
@@ -1103,7 +1225,14 @@ static int pump(struct fetch *f)
 int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
 {
 	*end = FETCH_END_FATAL;
-	f->t0 = now_ms();
+	f->t0 = time_mono_ms();
+	/* A query is given 65 minutes (the service's own limit is 60), or a
+	 * quarter of the time left before the deadline if that is less: its
+	 * window and its halves and quarters (STUCK_SPLITS_MAX) then end
+	 * before the deadline. */
+	f->patience_ms = (int64_t)(QUERY_DEADLINE_MS * f->scale);
+	if (f->o.deadline_ms > 0 && (f->o.deadline_ms - f->t0) / (STUCK_SPLITS_MAX + 2) < f->patience_ms)
+		f->patience_ms = (f->o.deadline_ms - f->t0) / (STUCK_SPLITS_MAX + 2);
 	int rc = start_workers(f, err, err_sz);
 	if (rc)
 		return rc;
@@ -1120,6 +1249,12 @@ int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
 	if (f->interrupted || (f->o.cancel && atomic_load(f->o.cancel))) {
 		*end = FETCH_END_INTERRUPTED;
 		msg_set(err, err_sz, "interrupted");
+		return AL_TEMPFAIL;
+	}
+	if (f->timed_out) {
+		*end = FETCH_END_DEADLINE;
+		msg_set(err, err_sz, "time limit reached, %zu window%s not fetched", f->outstanding,
+			f->outstanding == 1 ? "" : "s");
 		return AL_TEMPFAIL;
 	}
 	*end = FETCH_END_COMPLETE;

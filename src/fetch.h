@@ -19,8 +19,12 @@
  *  - other failures are retried per window with backoff; a window that
  *    keeps failing is reported failed and the run goes on; access denied,
  *    bad credentials, a missing log group or a malformed query end the run;
- *  - cancelling (a signal handler's flag) or a fatal error stops every
- *    running query with StopQuery, best-effort.
+ *  - a query still Running after 65 minutes (or a quarter of the time
+ *    left before the deadline) is stopped and its window split in halves,
+ *    twice at most; a window still stuck then fails;
+ *  - cancelling (a signal handler's flag: transfers in progress are
+ *    aborted too), the deadline or a fatal error stops every running
+ *    query with StopQuery, best-effort.
  *
  * The caller owns all persistence: fetch_run() calls back, on the thread
  * that called it and in the order things happened, for each window fetched,
@@ -62,8 +66,10 @@ enum fetch_event_kind {
 	FETCH_DONE,   /* rows is the window's complete answer */
 	FETCH_SPLIT,  /* window is replaced by children[0..nchildren) */
 	FETCH_FAILED, /* window failed attempts times; error says why */
-	FETCH_RETRY,  /* an attempt failed and will be retried: window is a copy (its
-		       * group and bounds), cost is what the failed query was billed */
+	FETCH_RETRY,  /* an attempt failed or was stopped, and the window is fetched
+		       * again (by this run, or by the next when the run ends first):
+		       * window is a copy (its group and bounds), cost is what the
+		       * query was billed */
 };
 
 struct fetch_event {
@@ -102,8 +108,12 @@ struct fetch_opts {
 	double time_scale;           /* multiplies every wait (tests shrink it); 0 = 1 */
 	double tps;                  /* calls per second per operation, all workers; 0 = 5 */
 	const atomic_int *cancel;    /* set from a signal handler (lock-free, so that is
-				      * allowed); workers watch it too; may be NULL */
-	int verbose;                 /* one stderr line per query and split */
+				      * allowed); workers watch it too, and their transfers
+				      * are aborted at once; may be NULL */
+	int64_t deadline_ms;         /* time_mono_ms() at which the run stops as if
+				      * cancelled (transfers are cut to it); 0 = none */
+	int verbose;                 /* one stderr line per query and split, and a line
+				      * every 30 s (scaled) per query still waited for */
 	fetch_event_cb on_event;
 	fetch_progress_cb on_progress; /* about every 200 ms; may be NULL */
 	void *ctx;
@@ -118,12 +128,13 @@ int fetch_add(struct fetch *f, size_t group, int64_t start, int64_t end, int64_t
 enum fetch_end {
 	FETCH_END_COMPLETE,    /* every window ended DONE or FAILED */
 	FETCH_END_INTERRUPTED, /* the cancel flag */
+	FETCH_END_DEADLINE,    /* deadline_ms came first: windows not fetched stay unreported */
 	FETCH_END_FATAL,       /* an error that ends the run (err says which) */
 	FETCH_END_CALLBACK,    /* on_event failed: the caller has its own message */
 };
 
 /* Runs every queued window to an event. AL_OK when each ended DONE or
- * FAILED; AL_TEMPFAIL when cancelled; otherwise the status of the fatal
+ * FAILED; AL_TEMPFAIL when cancelled or at the deadline; otherwise the status of the fatal
  * error (AL_NOPERM, AL_CONFIG, AL_DATAERR, …) or of the callback. *end
  * says which; err gets one line for anything but AL_OK. Events already
  * produced are delivered before it returns, unless a callback failed. */

@@ -520,6 +520,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		.client = sc->o.client,
 		.time_scale = sc->o.time_scale,
 		.cancel = sc->o.cancel,
+		.deadline_ms = sc->o.deadline_ms,
 		.verbose = sc->o.verbose,
 		.on_event = on_event,
 		.on_progress = on_progress,
@@ -538,7 +539,8 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		rc = fetch_run(fetch, &end, err, err_sz);
 	fetch_free(fetch);
 	oc->interrupted = cancelled(sc);
-	oc->fatal = rc != AL_OK && !oc->interrupted;
+	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;
+	oc->fatal = rc != AL_OK && !oc->interrupted && !oc->timed_out;
 	if (end == FETCH_END_CALLBACK) {
 		oc->store_failed = 1;
 		snprintf(oc->store_err, sizeof(oc->store_err), "%s", sc->err);
@@ -552,11 +554,13 @@ int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, ch
 	int rc = store_begin(sc->store, err, err_sz);
 	for (size_t i = 0; !rc && i < sc->ng; i++) {
 		struct scan_group *g = &sc->g[i];
+		/* Stopped by the deadline, the run is partial: its windows not
+		 * fetched stay in scan_windows for the next run. */
 		const char *status = oc->interrupted ? "interrupted"
 				     : oc->fatal     ? "failed"
-				     : g->failed_windows ? "partial" : "complete";
+				     : oc->timed_out || g->failed_windows ? "partial" : "complete";
 		const char *error = oc->interrupted ? "interrupted by a signal"
-				    : oc->fatal     ? why
+				    : oc->fatal || oc->timed_out ? why
 				    : g->failed_windows ? g->first_error : NULL;
 		rc = store_scan_update(sc->store, g->run_id, &g->tot, err, err_sz);
 		if (!rc)

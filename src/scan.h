@@ -67,6 +67,7 @@ struct scan_opts {
 	int concurrency;
 	double time_scale;           /* multiplies every wait (tests shrink it) */
 	const atomic_int *cancel;    /* a signal handler's flag */
+	int64_t deadline_ms;         /* time_mono_ms() at which fetching stops; 0 = none */
 	int verbose;                 /* -v: one stderr line per query, split, skipped step */
 	const struct logs_target *target;
 	const struct aws_target *eks; /* DescribeCluster's endpoint, or NULL: not asked */
@@ -78,6 +79,7 @@ struct scan_opts {
 /* How scan_fetch ended, for the caller to say it. */
 struct scan_outcome {
 	int interrupted;       /* the cancel flag stopped the run */
+	int timed_out;         /* the deadline stopped it (err says how far it got) */
 	int fatal;             /* an error ended the run early (err says which) */
 	int store_failed;      /* of those: the database failed; store_err says how */
 	char store_err[512];

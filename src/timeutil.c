@@ -1,6 +1,7 @@
 #include "timeutil.h"
 
 #include <string.h>
+#include <time.h>
 
 /* Howard Hinnant's days_from_civil: exact for the proleptic Gregorian
  * calendar, and no dependence on TZ or timegm(). */
@@ -147,4 +148,11 @@ int time_parse_since(const char *s, int64_t now, int64_t *epoch)
 		}
 	}
 	return time_parse(s, len, epoch);
+}
+
+int64_t time_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

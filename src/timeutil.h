@@ -16,5 +16,8 @@ void time_format(int64_t epoch, char out[TIME_ISO_LEN]);
 /* "30m", "24h", "7d", "2w", "90s" relative to now, or an absolute
  * time_parse form. 0 / -1. */
 int time_parse_since(const char *s, int64_t now, int64_t *epoch);
+/* Milliseconds of CLOCK_MONOTONIC: for waits and deadlines, which a clock
+ * set back or forward must not stretch or cut. */
+int64_t time_mono_ms(void);
 
 #endif

@@ -79,7 +79,10 @@ Behaviour:
                "http500" (HTML) | "http502" | "reset" (TCP RST) | "malformed" (truncated JSON) |
                "empty" ({} with 200) | "access_denied" | "not_found" | "expired_token" |
                "invalid_param" | "delay" | "query_failed" | "query_cancelled" |
-               "query_timeout" | "query_unknown" (StartQuery: the query ends so),
+               "query_timeout" | "query_unknown" (StartQuery: the query ends so) |
+               "query_stuck" (StartQuery: the query stays Running, however long it
+               is polled, until StopQuery) | "hang" (no answer at all: the request
+               is held until the client hangs up or the fake stops),
        "count": N (default 1, -1 = always), "skip": K (let K matching calls pass first),
        "every": M (only every M-th matching call), "delay_ms": MS, "message": "...",
        "start_ge": S, "start_lt": S (only requests whose startTime is >= / < S)}
@@ -408,7 +411,9 @@ class LogsSim:
             return
         if poll:
             q.polls += 1
-        if (q.polls >= self.a.polls and now >= q.ready_at) or now >= q.ready_at + 30:
+        if q.final == "Running":  # stuck: only StopQuery ends it
+            q.status = "Running" if poll or q.status == "Running" else q.status
+        elif (q.polls >= self.a.polls and now >= q.ready_at) or now >= q.ready_at + 30:
             q.status = q.final
         elif poll:
             q.status = "Scheduled" if q.polls == 1 and self.a.polls >= 3 else "Running"
@@ -705,9 +710,11 @@ class LogsSim:
                 return err(400, "ExpiredTokenException", msg or "The security token included in the request is expired") + (info,)
             elif k == "invalid_param":
                 return err(400, "InvalidParameterException", msg or "Invalid parameter") + (info,)
+            elif k == "hang":
+                return ("hang", None, None, info)
             elif k.startswith("query_"):
                 final = {"query_failed": "Failed", "query_cancelled": "Cancelled", "query_timeout": "Timeout",
-                         "query_unknown": "Unknown"}[k]
+                         "query_unknown": "Unknown", "query_stuck": "Running"}[k]
         res = self.dispatch(op, body, now)
         if isinstance(res, QueryRun):
             if final:
@@ -881,6 +888,9 @@ class Handler(QuietHandler):
             req = None
         self.server.log({"time": time.time(), "op": info["op"], "request": req, "status": status,
                          "fault": info["fault"], "sigv4": sig, "query_id": info["query_id"]})
+        if status == "hang":
+            self.hang()
+            return
         if status is None:  # reset
             self.close_connection = True
             try:
@@ -890,6 +900,21 @@ class Handler(QuietHandler):
             self.connection.close()
             return
         self.send(status, headers, payload)
+
+
+    def hang(self):
+        """Holds the request unanswered until the client hangs up (its end
+        of the connection reads as EOF) or the server shuts down."""
+        import select
+        self.close_connection = True
+        while not self.server.stopping.is_set():
+            r, _, _ = select.select([self.connection], [], [], 0.1)
+            if r:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return
+                except OSError:
+                    return
 
 
 class Server(ThreadingHTTPServer):
@@ -1048,7 +1073,10 @@ def serve(httpd, port_file):
         f.write("%d\n" % httpd.server_address[1])
     os.replace(tmp, port_file)
 
+    httpd.stopping = threading.Event()
+
     def stop(signum, frame):
+        httpd.stopping.set()
         threading.Thread(target=httpd.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

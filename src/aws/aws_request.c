@@ -25,6 +25,7 @@
 #include "msg.h"
 #include "sigv4.h"
 #include "status.h"
+#include "timeutil.h"
 
 #include <openssl/rand.h>
 
@@ -76,17 +77,27 @@ int aws_request_invocation_id(char out[37])
 }
 
 
-static void sleep_ms(long ms)
+static int cancelled(const struct aws_client *c)
+{
+	return c->cancel && atomic_load(c->cancel);
+}
+
+/* The backoff: slept in slices of at most 100 ms so that the cancel flag
+ * ends it promptly. 1 = slept, 0 = cancelled. */
+static int sleep_ms(const struct aws_client *c, long ms)
 {
 	if (aws_request_sleep_hook) {
 		aws_request_sleep_hook(ms);
-		return;
+		return !cancelled(c);
 	}
-	if (ms <= 0)
-		return;
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	int64_t until = time_mono_ms() + (ms > 0 ? ms : 0);
+	for (int64_t left; !cancelled(c) && (left = until - time_mono_ms()) > 0;) {
+		long slice = left < 100 ? (long)left : 100;
+		struct timespec ts = {0, slice * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !cancelled(c))
+			;
+	}
+	return !cancelled(c);
 }
 
 
@@ -116,6 +127,9 @@ int aws_client_new(const struct aws_client_opts *opts, struct aws_client **out)
 	c->quota = AWS_RETRY_QUOTA_INITIAL;
 	c->skew = atomic_load(&process_skew);
 	c->verbose = opts->verbose;
+	c->allow_insecure_endpoint = opts->allow_insecure_endpoint;
+	c->cancel = opts->http.cancel;
+	c->deadline_ms = opts->http.deadline_ms;
 	*out = c;
 	return AL_OK;
 }
@@ -174,6 +188,13 @@ int aws_request_split_endpoint(const char *ep, struct aws_request_endpoint *p)
 	memcpy(p->prefix, rest, plen);
 	p->prefix[plen] = '\0';
 	return 0;
+}
+
+int aws_request_endpoint_insecure(const char *url)
+{
+	struct aws_request_endpoint ep;
+	return url && aws_request_split_endpoint(url, &ep) == 0 && strcmp(ep.scheme, "http") == 0 &&
+	       !http_url_is_loopback(url);
 }
 
 static int header_named(const struct http_header *h, const char *name)
@@ -281,6 +302,14 @@ static int check_call(const struct aws_client *c, const struct aws_call *call,
 	}
 	if (aws_request_split_endpoint(call->endpoint, &pr->ep) != 0) {
 		set_error(f, AWS_ERR_OTHER, op, err, err_sz, "invalid endpoint URL");
+		return AL_CONFIG;
+	}
+	if (pr->sign && !c->allow_insecure_endpoint && aws_request_endpoint_insecure(call->endpoint)) {
+		set_error(f, AWS_ERR_OTHER, op, err, err_sz,
+			  "refusing to send a signed request to http://%s: plain http to a host that is not "
+			  "loopback carries the signature and the session token in clear (use https, or "
+			  "--allow-insecure-endpoint)",
+			  pr->ep.host_header);
 		return AL_CONFIG;
 	}
 	pr->method = call->method && *call->method ? call->method : "POST";
@@ -466,7 +495,7 @@ static enum retry_class classify(const struct aws_client *c, const struct prepar
 	enum aws_err_kind kind = hf == HTTP_FAIL_TOO_LARGE ? AWS_ERR_BAD_RESPONSE
 				 : hf == HTTP_FAIL_OTHER ? AWS_ERR_OTHER : AWS_ERR_TRANSPORT;
 	set_error(f, kind, pr->op, err, err_sz, "%s", herr);
-	if (hf == HTTP_FAIL_CONNECT || hf == HTTP_FAIL_TIMEOUT || hf == HTTP_FAIL_RESET)
+	if ((hf == HTTP_FAIL_CONNECT || hf == HTTP_FAIL_TIMEOUT || hf == HTTP_FAIL_RESET) && !cancelled(c))
 		retry = RETRY_TRANSPORT;
 	return retry;
 }
@@ -529,7 +558,7 @@ static int attempts(struct aws_client *c, const struct aws_call *call, const str
 		if (c->verbose)
 			fprintf(stderr, "authlog-scan: aws: %s attempt %d/%d failed: %s\n", pr->op, attempt, max,
 				err);
-		if (retry == RETRY_NO)
+		if (retry == RETRY_NO || cancelled(c))
 			return aws_error_status(f->kind);
 		if (attempt >= max) {
 			char extra[64];
@@ -555,10 +584,15 @@ static int attempts(struct aws_client *c, const struct aws_call *call, const str
 		last_cost = cost;
 		long delay = aws_retry_backoff_ms(&c->retry, attempt, retry == RETRY_THROTTLING, aws_request_rand(),
 						  hr == AL_OK ? out->retry_after_ms : 0);
+		if (c->deadline_ms > 0 && time_mono_ms() + delay >= c->deadline_ms) {
+			give_up(pr, hr, out, "the run's time limit is reached", f, err, err_sz);
+			return aws_error_status(f->kind);
+		}
 		if (c->verbose)
 			fprintf(stderr, "authlog-scan: aws: %s: %s, retrying in %ld ms (quota %d)\n", pr->op,
 				kind_retry_name(retry), delay, c->quota);
-		sleep_ms(delay);
+		if (!sleep_ms(c, delay))
+			return aws_error_status(f->kind);
 	}
 }
 

@@ -21,6 +21,10 @@ struct aws_client_opts {
 	struct http_opts http;
 	struct aws_retry_opts retry;
 	int verbose;          /* log operation, status, latency, attempts (never secrets) */
+	/* A signed request to a plain http:// endpoint that is not loopback
+	 * (127.0.0.0/8, ::1, localhost) carries the signature and the session
+	 * token in clear: refused (AL_CONFIG) unless this is set. */
+	int allow_insecure_endpoint;
 };
 
 /* AL_OK, or AL_SOFTWARE (out of memory, libcurl cannot start). */
@@ -50,6 +54,10 @@ struct aws_call {
 	int unsigned_request;       /* SSO portal / IMDS style calls: no SigV4 */
 };
 
+/* 1 when url is plain http:// to a host that is not loopback: what
+ * aws_request refuses to sign for unless the client allows it. */
+int aws_request_endpoint_insecure(const char *url);
+
 /* Returns AL_OK with *out holding a 2xx response, or an al_status
  * (AL_UNAVAILABLE transport/5xx/throttling after retries, AL_NOPERM access
  * denied, AL_CONFIG bad credentials, AL_DATAERR validation, AL_NOINPUT
@@ -68,6 +76,11 @@ struct aws_target {
 	int verbose;                          /* one stderr line per call: operation, status,
 					       * latency, attempts (never a secret) */
 };
+
+/* With http.cancel set, a call ends (AWS_ERR_TRANSPORT, "interrupted")
+ * as soon as the flag is: the transfer is aborted and nothing is retried.
+ * With http.deadline_ms, no retry is made whose backoff would end past
+ * it, and every attempt's timeout is cut to what is left. */
 
 /* aws_request to t's endpoint and region (they replace call's) with t's
  * credentials, fetched per call: the provider hands out a copy refreshed

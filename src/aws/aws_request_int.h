@@ -2,6 +2,9 @@
 #ifndef AUTHLOG_AWS_REQUEST_INT_H
 #define AUTHLOG_AWS_REQUEST_INT_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "aws_request.h"
 #include "aws_retry.h"
 
@@ -11,6 +14,9 @@ struct aws_client {
 	int quota;
 	long skew; /* seconds to add to the local clock when signing */
 	int verbose;
+	int allow_insecure_endpoint;
+	const atomic_int *cancel; /* http's: no retry, no backoff once set */
+	int64_t deadline_ms;      /* http's: no retry whose backoff ends past it */
 };
 
 /* An endpoint URL taken apart for the request line and the Host header. */

@@ -28,6 +28,9 @@ static int load_config(struct aws_session *s, const struct aws_session_opts *o, 
 	}
 	s->copts.verbose = o->verbose > 1 ? o->verbose - 1 : 0;
 	s->copts.http.verbose = o->verbose > 1;
+	s->copts.http.cancel = o->cancel;
+	s->copts.http.deadline_ms = o->deadline_ms;
+	s->copts.allow_insecure_endpoint = o->allow_insecure_endpoint;
 	return AL_OK;
 }
 

@@ -14,7 +14,9 @@
 #ifndef AUTHLOG_AWS_SESSION_H
 #define AUTHLOG_AWS_SESSION_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aws_config.h"
 #include "aws_creds.h"
@@ -30,6 +32,13 @@ struct aws_session_opts {
 	 * region is left to the caller too, so that all that was found can be
 	 * shown first. */
 	int inspect;
+	/* For every client of the session, the credential chain's too (see
+	 * http.h and aws_request.h): a signal handler's flag that aborts
+	 * transfers, a deadline (time_mono_ms), and whether signed requests
+	 * may go to a plain http:// endpoint that is not loopback. */
+	const atomic_int *cancel;
+	int64_t deadline_ms;
+	int allow_insecure_endpoint;
 };
 
 struct aws_session {

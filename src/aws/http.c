@@ -15,6 +15,7 @@
 #include "aws_secret.h"
 #include "config.h"
 #include "status.h"
+#include "timeutil.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -40,12 +41,15 @@ struct http_client {
 	size_t max_body;
 	int insecure_loopback;
 	int verbose;
+	const atomic_int *cancel;
+	int64_t deadline_ms;
 };
 
-/* State of one transfer, seen by the write and header callbacks. */
+/* State of one transfer, seen by the write, header and progress callbacks. */
 struct xfer {
 	struct http_response *resp;
 	size_t max_body;
+	const atomic_int *cancel;
 	int too_large;
 	int oom;
 };
@@ -204,6 +208,8 @@ int http_client_new(const struct http_opts *opts, struct http_client **out)
 	c->max_body = opts->max_body > 0 ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
 	c->insecure_loopback = opts->insecure_loopback;
 	c->verbose = opts->verbose;
+	c->cancel = opts->cancel;
+	c->deadline_ms = opts->deadline_ms;
 	c->curl = curl_easy_init();
 	if (!c->user_agent || (opts->ca_bundle && *opts->ca_bundle && !c->ca_bundle) || !c->curl) {
 		http_client_free(c);
@@ -319,6 +325,17 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* libcurl calls this many times a second while data moves and about once
+ * a second while a server keeps silent: a signal ends even a hung
+ * transfer within a second (CURLE_ABORTED_BY_CALLBACK).
+ * https://curl.se/libcurl/c/CURLOPT_XFERINFOFUNCTION.html */
+static int xferinfo_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct xfer *x = userp;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return x->cancel && atomic_load(x->cancel) ? 1 : 0;
+}
+
 /* ---- request ------------------------------------------------------------ */
 
 static void slist_wipe_free(struct curl_slist *l)
@@ -396,6 +413,8 @@ static enum http_fail map_curl_error(CURLcode rc, const struct xfer *x)
 		return HTTP_FAIL_TLS;
 	case CURLE_FILESIZE_EXCEEDED: /* Content-Length over max_body */
 		return HTTP_FAIL_TOO_LARGE;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return HTTP_FAIL_CANCELLED;
 	case CURLE_WRITE_ERROR:
 		if (x->too_large)
 			return HTTP_FAIL_TOO_LARGE;
@@ -414,6 +433,7 @@ static const char *fail_name(enum http_fail r)
 	case HTTP_FAIL_RESET: return "connection reset";
 	case HTTP_FAIL_TLS: return "TLS error";
 	case HTTP_FAIL_TOO_LARGE: return "response too large";
+	case HTTP_FAIL_CANCELLED: return "interrupted";
 	default: return "HTTP error";
 	}
 }
@@ -460,11 +480,12 @@ oom:
 	return AL_SOFTWARE;
 }
 
+/* timeout: the request's, else the client's, cut to what is left before
+ * the deadline. */
 static void set_options(struct http_client *c, const struct http_request *req, const char *method,
-			struct curl_slist *hdrs, struct xfer *x, char *errbuf)
+			struct curl_slist *hdrs, struct xfer *x, long timeout, char *errbuf)
 {
 	CURL *h = c->curl;
-	long timeout = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
 	long connect_timeout = c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout;
 	int verify = !(c->insecure_loopback && http_url_is_loopback(req->url));
 
@@ -480,6 +501,11 @@ static void set_options(struct http_client *c, const struct http_request *req, c
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	if (x->cancel) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
@@ -550,10 +576,26 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 			snprintf(err, err_sz, "invalid method");
 			return AL_SOFTWARE;
 		}
+	long timeout = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
+	if (c->cancel && atomic_load(c->cancel)) {
+		out->fail = HTTP_FAIL_CANCELLED;
+		snprintf(err, err_sz, "%s", fail_name(out->fail));
+		return AL_UNAVAILABLE;
+	}
+	if (c->deadline_ms > 0) {
+		int64_t left = c->deadline_ms - time_mono_ms();
+		if (left <= 0) {
+			out->fail = HTTP_FAIL_TIMEOUT;
+			snprintf(err, err_sz, "%s: the run's time limit is reached", fail_name(out->fail));
+			return AL_UNAVAILABLE;
+		}
+		if (left < timeout)
+			timeout = (long)left;
+	}
 	if (build_headers(req, method, &hdrs, err, err_sz) != AL_OK)
 		return AL_SOFTWARE;
-	struct xfer x = {out, c->max_body, 0, 0};
-	set_options(c, req, method, hdrs, &x, errbuf);
+	struct xfer x = {out, c->max_body, c->cancel, 0, 0};
+	set_options(c, req, method, hdrs, &x, timeout, errbuf);
 	if (c->verbose) {
 		url_for_log(req->url, logurl, sizeof(logurl));
 		fprintf(stderr, "authlog-scan: http: > %s %s\n", method, logurl);

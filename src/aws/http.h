@@ -6,7 +6,9 @@
 #ifndef AUTHLOG_HTTP_H
 #define AUTHLOG_HTTP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -18,6 +20,7 @@ enum http_fail {
 	HTTP_FAIL_RESET,     /* connection reset / closed mid-response (retryable) */
 	HTTP_FAIL_TLS,       /* certificate or handshake failure (not retried) */
 	HTTP_FAIL_TOO_LARGE, /* body over max_body */
+	HTTP_FAIL_CANCELLED, /* the cancel flag was set: aborted at once, never retried */
 	HTTP_FAIL_OTHER,     /* out of memory, a bad request, any other libcurl error */
 };
 
@@ -33,6 +36,13 @@ struct http_opts {
 	size_t max_body;             /* default 64 MiB */
 	int insecure_loopback;       /* allow TLS verification off, loopback only */
 	int verbose;                 /* log method, URL, status, latency to stderr (never secrets) */
+	/* A signal handler's flag (lock-free, so it may be read here): once
+	 * nonzero, a transfer in progress is aborted within about a second
+	 * and none starts. NULL: never. */
+	const atomic_int *cancel;
+	/* time_mono_ms() after which no transfer may run (a run's deadline):
+	 * every transfer's timeout is cut to what is left. 0: none. */
+	int64_t deadline_ms;
 };
 
 struct http_request {

@@ -9,9 +9,11 @@
 #include "aws/aws_retry.h"
 #include "buf.h"
 #include "status.h"
+#include "timeutil.h"
 
 #include "tap.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +501,83 @@ static void test_transport_retries_and_quota(void)
 	aws_request_rand = aws_retry_rand01;
 }
 
+/* The cancel flag and the deadline end a call without retries; a signed
+ * request to plain http off loopback is refused before it is sent. */
+static void test_cancel_deadline_insecure(void)
+{
+	static atomic_int flag;
+	struct aws_client_opts opts = {0};
+	struct aws_client *c = NULL;
+	struct aws_call call = {0};
+	call.operation = "GetQueryResults";
+	call.endpoint = "http://127.0.0.1:1";
+	call.region = "us-east-1";
+	call.service = "logs";
+	struct aws_credentials creds = {0};
+	creds.access_key_id = (char *)"AKIDEXAMPLE";
+	creds.secret_access_key = (char *)"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	struct http_response r;
+	struct failure e;
+
+	opts.http.cancel = &flag;
+	atomic_store(&flag, 1);
+	aws_client_new(&opts, &c);
+	nslept = 0;
+	aws_request_sleep_hook = record_sleep;
+	int rc = request(c, &call, &creds, &r, &e);
+	http_response_free(&r);
+	ok(rc == AL_UNAVAILABLE && e.kind == AWS_ERR_TRANSPORT && e.attempts == 1 && nslept == 0 &&
+		   strstr(e.message, "interrupted"),
+	   "cancelled: one attempt, no backoff, 'interrupted' (%s)", e.message);
+	aws_client_free(c);
+	atomic_store(&flag, 0);
+
+	opts.http.cancel = NULL;
+	opts.http.deadline_ms = time_mono_ms() + 30; /* shorter than any retry's backoff here */
+	opts.retry.base_ms = 1000;
+	aws_client_new(&opts, &c);
+	aws_request_rand = fixed_rand;
+	fixed_r = 0.5;
+	nslept = 0;
+	rc = request(c, &call, &creds, &r, &e);
+	http_response_free(&r);
+	ok(rc == AL_UNAVAILABLE && e.attempts == 1 && nslept == 0 && strstr(e.message, "time limit"),
+	   "a retry that would end past the deadline is not made (%s)", e.message);
+	aws_client_free(c);
+	opts.http.deadline_ms = time_mono_ms() - 1;
+	aws_client_new(&opts, &c);
+	rc = request(c, &call, &creds, &r, &e);
+	http_response_free(&r);
+	ok(rc == AL_UNAVAILABLE && strstr(e.message, "time limit is reached"), "past the deadline: nothing sent (%s)",
+	   e.message);
+	aws_client_free(c);
+	aws_request_sleep_hook = NULL;
+	aws_request_rand = aws_retry_rand01;
+
+	memset(&opts, 0, sizeof(opts));
+	aws_client_new(&opts, &c);
+	call.endpoint = "http://logs.example.test";
+	rc = request(c, &call, &creds, &r, &e);
+	http_response_free(&r);
+	ok(rc == AL_CONFIG && strstr(e.message, "refusing to send a signed request to http://logs.example.test") &&
+		   strstr(e.message, "--allow-insecure-endpoint"),
+	   "signed, plain http, not loopback: refused, 78 (%s)", e.message);
+	call.unsigned_request = 1;
+	call.endpoint = "http://127.0.0.1:1";
+	rc = request(c, &call, NULL, &r, &e);
+	http_response_free(&r);
+	ok(rc == AL_UNAVAILABLE, "unsigned calls are not concerned");
+	aws_client_free(c);
+	static const char *const insecure[] = {"http://logs.example.test", "http://10.0.0.1:4566", "HTTP://[fd00::1]:80",
+					       "http://127.0.0.1.example.test", NULL};
+	static const char *const fine[] = {"https://logs.example.test", "http://127.0.0.1:4566", "http://127.9.9.9",
+					   "http://localhost:1", "http://[::1]:80", "http://LOCALHOST.", NULL};
+	for (size_t i = 0; insecure[i]; i++)
+		ok(aws_request_endpoint_insecure(insecure[i]), "insecure: %s", insecure[i]);
+	for (size_t i = 0; fine[i]; i++)
+		ok(!aws_request_endpoint_insecure(fine[i]), "not insecure: %s", fine[i]);
+}
+
 static int is_hex(char ch)
 {
 	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
@@ -627,6 +706,7 @@ int main(void)
 	test_backoff();
 	test_quota();
 	test_transport_retries_and_quota();
+	test_cancel_deadline_insecure();
 	test_invocation_id();
 	test_redaction();
 	test_loopback();
