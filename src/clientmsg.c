@@ -42,8 +42,9 @@ static const struct rule rules[] = {
 	 "sts getCallerIdentity (?:failed|was throttled)|input token was not properly formatted"
 	 "|error from AWS \\(expected 200"},
 
-	{CLIENTMSG_EXEC_NOT_FOUND, NULL, CAP_EXECUTABLE, "executable (\\S+) not found"},
+	/* client-go before 1.20 quoted the name: exec: "aws": executable file not found in $PATH */
 	{CLIENTMSG_EXEC_NOT_FOUND, NULL, CAP_EXECUTABLE, "exec: \"([^\"]+)\": executable file not found"},
+	{CLIENTMSG_EXEC_NOT_FOUND, NULL, CAP_EXECUTABLE, "executable (?!file not found)(\\S+) not found"},
 	{CLIENTMSG_EXEC_PLUGIN_V1ALPHA1, NULL, CAP_NONE,
 	 "invalid apiVersion \\\\?\"client\\.authentication\\.k8s\\.io/v1alpha1"
 	 "|(?:plugin returned|configured to use API) version client\\.authentication\\.k8s\\.io/v1alpha1"},
