@@ -365,6 +365,7 @@ static void fix_exec_not_found(struct fix *f, const struct clientmsg_result *r)
 		NOTE(f, "Install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), "
 			"or put the plugin's full path in the kubeconfig's exec command when kubectl runs with a "
 			"shorter PATH than your shell.");
+	CMD(f, "kubectl config view --minify -o jsonpath='{.users[0].user.exec.command}'");
 	if (exe)
 		CMD(f, "command -v '%s'", exe);
 	update_kubeconfig(f);
