@@ -2,9 +2,11 @@
 """explain: one error text or one whole log line -> class, cause, fix."""
 import json
 import os
+import re
 import unittest
 
-from cliutil import (ACCOUNT, CLASS_SAMPLES, CliTestCase, EX_USAGE, denial, grant, log_line, main, role)
+from cliutil import (ACCOUNT, CLASS_SAMPLES, SOURCE_ROOT, CliTestCase, EX_USAGE, denial, grant, log_line, main,
+                     role)
 
 SSO_PATH = 'arn:aws:iam::%s:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd' % ACCOUNT
 SSO_CANONICAL = 'arn:aws:iam::%s:role/AWSReservedSSO_Admin_0123abcd' % ACCOUNT
@@ -485,6 +487,21 @@ class ClientMessages(CliTestCase):
         # an error text alone, single-quoted the same way
         text = CLASS_SAMPLES['reserved_username'].replace("'system:ci'", '\u2018system:ci\u2019')
         self.assertEqual(self.explain_json(text)['class'], 'reserved_username')
+
+    def test_readme_documents_the_schema(self):
+        with open(os.path.join(SOURCE_ROOT, 'README.md'), encoding='utf-8') as f:
+            readme = f.read()
+        table = readme[readme.index('`explain --json` prints'):]
+        table = table[:table.index('\n\n', table.index('| key |'))]
+        rows = re.findall(r'^\| `(\w+)` \| ([^|]+) \|', table, re.M)
+        words = {'integer': int, 'string': str, 'object': dict, 'array of strings': list, 'null': type(None)}
+        documented = {k: {words[w.strip()] for w in t.split(' or ')} for k, t in rows}
+        self.assertEqual(documented, {k: set(v) for k, v in JSON_SCHEMA.items()})
+        for name in CLIENT_SCHEMA:
+            self.assertIn('`%s`' % name, table)
+        # every client message is listed by name
+        for _, name, _, _ in CLIENT_MESSAGES:
+            self.assertIn('| `%s` |' % name, readme)
 
     def test_schema_version_everywhere(self):
         for args in ((ICT,), (denial('ARN is not mapped', arn=role('dev')),), (EXPIRED,), ('no such thing',)):
