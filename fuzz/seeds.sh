@@ -3,9 +3,9 @@
 #   fuzz/seeds.sh [DIR]     (DIR defaults to the fuzz/ directory of this tree)
 # creates DIR/corpus-<target>/ (gitignored) for parse, reader, results, csv
 # and classify from whatever exists under fixtures/ plus the hand-written
-# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess and eks
-# get their committed seeds only (AWS files, not log data: kept out of the
-# rest):
+# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks and
+# clientmsg get their committed seeds only (AWS files and what clients
+# print, not log data: kept out of the rest):
 #   parse     one file per log line (bare logrus lines, and the same lines
 #             with any stern/kubectl/S3 prefix cut off)
 #   classify  one file per error="..." text (roughly unquoted) and per ARN
@@ -15,6 +15,7 @@
 #   awsconfig   fuzz/seeds/awsconfig/ (config, a NUL byte, credentials)
 #   credprocess fuzz/seeds/credprocess/ (credential_process answers, commands)
 #   eks         fuzz/seeds/eks/ (EKS answers: DescribeCluster, access entries)
+#   clientmsg   fuzz/seeds/clientmsg/ (kubectl / AWS CLI / SDK messages, pasted typography)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -26,7 +27,7 @@ fixtures=$root/fixtures
 seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
-for t in parse reader results csv classify awsconfig credprocess eks; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
@@ -43,7 +44,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 		find "$fixtures" -type f ! -name '.*' ! -name '*.gz' ! -name '*.zst' \
 			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*'
 	fi
-	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*"
+	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" \
+		! -path "$seeds/clientmsg/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -106,6 +108,6 @@ split_lines "$tmp/parse" "$out/corpus-parse"
 split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
-for t in parse reader results csv classify awsconfig credprocess eks; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done
