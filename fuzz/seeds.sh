@@ -3,7 +3,7 @@
 #   fuzz/seeds.sh [DIR]     (DIR defaults to the fuzz/ directory of this tree)
 # creates DIR/corpus-<target>/ (gitignored) for parse, reader, results, csv
 # and classify from whatever exists under fixtures/ plus the hand-written
-# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess and eks
+# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks and esc
 # get their committed seeds only (AWS files, not log data: kept out of the
 # rest):
 #   parse     one file per log line (bare logrus lines, and the same lines
@@ -15,6 +15,7 @@
 #   awsconfig   fuzz/seeds/awsconfig/ (config, a NUL byte, credentials)
 #   credprocess fuzz/seeds/credprocess/ (credential_process answers, commands)
 #   eks         fuzz/seeds/eks/ (EKS answers: DescribeCluster, access entries)
+#   esc         fuzz/seeds/esc/ (values to escape: shell, controls, bidi, markdown)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -26,7 +27,7 @@ fixtures=$root/fixtures
 seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
-for t in parse reader results csv classify awsconfig credprocess eks; do
+for t in parse reader results csv classify awsconfig credprocess eks esc; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
@@ -43,7 +44,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 		find "$fixtures" -type f ! -name '.*' ! -name '*.gz' ! -name '*.zst' \
 			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*'
 	fi
-	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*"
+	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" ! -path "$seeds/esc/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -106,6 +107,6 @@ split_lines "$tmp/parse" "$out/corpus-parse"
 split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
-for t in parse reader results csv classify awsconfig credprocess eks; do
+for t in parse reader results csv classify awsconfig credprocess eks esc; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done
