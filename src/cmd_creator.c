@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "esc.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"
@@ -54,8 +55,11 @@ int cmd_creator(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			buf_puts(&b, i ? ",{\"arn\":" : "{\"arn\":");
 			buf_json_string(&b, cr[i].arn, strlen(cr[i].arn));
-			buf_printf(&b, ",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"grants\":%lld}", cr[i].first_seen,
-				   cr[i].last_seen, cr[i].grants);
+			buf_puts(&b, ",\"first_seen\":");
+			buf_json_string(&b, cr[i].first_seen, strlen(cr[i].first_seen));
+			buf_puts(&b, ",\"last_seen\":");
+			buf_json_string(&b, cr[i].last_seen, strlen(cr[i].last_seen));
+			buf_printf(&b, ",\"grants\":%lld}", cr[i].grants);
 		}
 		buf_puts(&b, "]\n");
 		fputs(buf_str(&b), stdout);
@@ -65,9 +69,18 @@ int cmd_creator(int argc, char **argv)
 		       "Fetch or import the authenticator logs of a time the creator used the cluster\n"
 		       "(query: authlog-scan queries; cluster-creator.insights).\n");
 	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n  first seen %s\n  last seen  %s\n  grants     %lld\n", cr[i].arn, cr[i].first_seen,
-			       cr[i].last_seen, cr[i].grants);
+		/* The ARN and times are log data: escaped for the terminal. */
+		struct buf b = BUF_INIT;
+		for (size_t i = 0; i < n; i++) {
+			esc_term(&b, cr[i].arn, strlen(cr[i].arn));
+			buf_puts(&b, "\n  first seen ");
+			esc_term(&b, cr[i].first_seen, strlen(cr[i].first_seen));
+			buf_puts(&b, "\n  last seen  ");
+			esc_term(&b, cr[i].last_seen, strlen(cr[i].last_seen));
+			buf_printf(&b, "\n  grants     %lld\n", cr[i].grants);
+		}
+		fputs(buf_str(&b), stdout);
+		buf_free(&b);
 		if (n > 1)
 			printf("(%zu identities authenticated as kubernetes-admin; the first one seen is the likely creator)\n", n);
 	}
