@@ -337,7 +337,9 @@ static int region_tail(const char *s)
 /* The shape of every AWS region name, the partitions' included
  * (https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html):
  * [a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9], tried without the middle part
- * too, as the regular expression would. */
+ * too, as the regular expression would. aws_region_valid (aws_config.c)
+ * takes any host label, as the SDKs do for the endpoint; a printed fix
+ * names a real region. */
 int arn_valid_region(const char *s, const char **why)
 {
 	if (s && lower_run(s) == 2 && s[2] == '-') {
