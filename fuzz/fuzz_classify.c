@@ -1,7 +1,8 @@
 /* classify_error on the input as an "access denied" error text, then
  * classify_fix for the resulting class (and one picked by the input) with
  * the input as the ARN, in every mode, kind and grant (out-of-range ones
- * too); arn_parse on the input. */
+ * too); arn_parse on the input. Commands stay printable ASCII and notes
+ * free of bidi controls whatever the values. */
 #include "fuzz_common.h"
 
 #include "arn.h"
@@ -34,6 +35,12 @@ static void check_fix(enum error_class c, const struct fix_ctx *ctx)
 	int lines = classify_fix(c, ctx, &notes, &cmds);
 	FUZZ_CHECK(lines >= 0);
 	FUZZ_CHECK(check_lines(&notes) + check_lines(&cmds) == (size_t)lines);
+	/* Commands hold only validated, shell-quoted values: printable ASCII,
+	 * so no bidi control can reorder one as shown. */
+	for (size_t i = 0; i < cmds.len; i++)
+		FUZZ_CHECK(cmds.data[i] == '\n' || (cmds.data[i] >= 0x20 && cmds.data[i] < 0x7f));
+	/* Notes show values through esc_term: no bidi override or isolate. */
+	FUZZ_CHECK(!strstr(buf_str(&notes), "\xe2\x80\xae") && !strstr(buf_str(&notes), "\xe2\x81\xa6"));
 	buf_free(&notes);
 	buf_free(&cmds);
 }

@@ -1,7 +1,10 @@
 /* The Logs Insights / FilterLogEvents JSON parser, fed in two chunks whose
  * split point comes from the input's hash (so a valid seed stays valid),
- * and checked against the same document fed in one piece. */
+ * and checked against the same document fed in one piece; statistics
+ * are finite counts whatever the document says. */
 #include "fuzz_common.h"
+
+#include <math.h>
 
 #include "buf.h"
 #include "aws/results.h"
@@ -71,6 +74,10 @@ static int run(const uint8_t *data, size_t size, size_t split, struct seen *s)
 	const char *status = results_status(p);
 	const struct results_stats *st = results_stats(p);
 	FUZZ_CHECK(st != NULL);
+	/* Statistics are finite counts or the parse failed. */
+	FUZZ_CHECK(isfinite(st->records_matched) && st->records_matched >= 0);
+	FUZZ_CHECK(isfinite(st->records_scanned) && st->records_scanned >= 0);
+	FUZZ_CHECK(isfinite(st->bytes_scanned) && st->bytes_scanned >= 0);
 	buf_printf(&s->out, "rc=%d err=%s rows=%lld status=%zu:%s stats=%d/%.17g/%.17g/%.17g\n",
 		   rc, e, results_rows(p), touch_str(status), status, st->have_stats, st->records_matched,
 		   st->records_scanned, st->bytes_scanned);

@@ -3,9 +3,9 @@
 #   fuzz/seeds.sh [DIR]     (DIR defaults to the fuzz/ directory of this tree)
 # creates DIR/corpus-<target>/ (gitignored) for parse, reader, results, csv
 # and classify from whatever exists under fixtures/ plus the hand-written
-# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks and
-# clientmsg get their committed seeds only (AWS files and what clients
-# print, not log data: kept out of the rest):
+# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks,
+# clientmsg and esc get their committed seeds only (AWS files, what clients
+# print and values to escape, not log data: kept out of the rest):
 #   parse     one file per log line (bare logrus lines, and the same lines
 #             with any stern/kubectl/S3 prefix cut off)
 #   classify  one file per error="..." text (roughly unquoted) and per ARN
@@ -16,6 +16,7 @@
 #   credprocess fuzz/seeds/credprocess/ (credential_process answers, commands)
 #   eks         fuzz/seeds/eks/ (EKS answers: DescribeCluster, access entries)
 #   clientmsg   fuzz/seeds/clientmsg/ (kubectl / AWS CLI / SDK messages, pasted typography)
+#   esc         fuzz/seeds/esc/ (values to escape: shell, controls, bidi, markdown)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -28,6 +29,7 @@ seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
 for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
+for t in parse reader results csv classify awsconfig credprocess eks esc; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
@@ -46,6 +48,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 	fi
 	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" \
 		! -path "$seeds/clientmsg/*"
+	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" ! -path "$seeds/esc/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -109,5 +112,6 @@ split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
 for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
+for t in parse reader results csv classify awsconfig credprocess eks esc; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done

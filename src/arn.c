@@ -8,6 +8,7 @@
 #include "arn.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -234,6 +235,126 @@ out:
 	if (rc != 0)
 		arn_reset(out); /* no half-filled result, type NONE */
 	return rc;
+}
+
+/* IAM's name characters, \w plus +=,.@- (CreateRole RoleName,
+ * CreateUser UserName, AssumeRole RoleSessionName:
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html). */
+static int iam_name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("_+=,.@-", c));
+}
+
+static int iam_name(const char *s, size_t lo, size_t hi)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!iam_name_char((unsigned char)s[n]))
+			return 0;
+	return n >= lo && n <= hi;
+}
+
+/* IAM lets a path hold any of ! through DEL, but the paths AWS makes
+ * (/service-role/, /aws-reserved/sso.amazonaws.com/REGION/) and any sane
+ * one keep to the name characters; a command is not printed for the rest. */
+static int iam_path(const char *p)
+{
+	size_t n = strlen(p);
+	if (n == 0 || n > 512 || p[0] != '/' || p[n - 1] != '/')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '/' && !iam_name_char((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+static int invalid(const char **why, const char *reason)
+{
+	if (why)
+		*why = reason;
+	return 0;
+}
+
+int arn_valid_principal(const char *s, size_t len, const char **why)
+{
+	struct arn_info *ai = malloc(sizeof(*ai)); /* 8 KiB: off the stack */
+	const char *reason = NULL;
+	if (!ai)
+		return invalid(why, "out of memory");
+	if (arn_parse(s, len, ai) != 0)
+		reason = "not an IAM or STS principal ARN";
+	else if (strlen(ai->account) != 12 || strspn(ai->account, "0123456789") != 12)
+		reason = "the account is not 12 digits";
+	else if (ai->type == PRINCIPAL_ROLE || ai->type == PRINCIPAL_USER) {
+		if (!iam_name(ai->name, 1, 64))
+			reason = "the name is not 1-64 of A-Z a-z 0-9 _+=,.@-";
+		else if (!iam_path(ai->path))
+			reason = "the path is not /.../ of A-Z a-z 0-9 _+=,.@-";
+	} else if (ai->type == PRINCIPAL_ASSUMED_ROLE) {
+		if (!iam_name(ai->name, 1, 64))
+			reason = "the role name is not 1-64 of A-Z a-z 0-9 _+=,.@-";
+		else if (!iam_name(ai->session, 2, 64))
+			reason = "the session name is not 2-64 of A-Z a-z 0-9 _+=,.@-";
+	} else if (ai->type == PRINCIPAL_FEDERATED && !iam_name(ai->name, 2, 32)) {
+		reason = "the federated user name is not 2-32 of A-Z a-z 0-9 _+=,.@-";
+	}
+	free(ai);
+	return reason ? invalid(why, reason) : 1;
+}
+
+/* CreateCluster's name rule
+ * (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html). */
+int arn_valid_cluster_name(const char *s, const char **why)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 100)
+		return invalid(why, "an EKS cluster name is 1-100 characters");
+	if (!strchr(alnum, s[0]))
+		return invalid(why, "an EKS cluster name starts with a letter or a digit");
+	for (size_t i = 1; i < n; i++)
+		if (!strchr(alnum, s[i]) && s[i] != '-' && s[i] != '_')
+			return invalid(why, "an EKS cluster name is made of A-Z a-z 0-9 - _");
+	return 1;
+}
+
+static size_t lower_run(const char *s)
+{
+	size_t n = 0;
+	while (s[n] >= 'a' && s[n] <= 'z')
+		n++;
+	return n;
+}
+
+/* "[a-z]+-[0-9]" and the end: "east-1". */
+static int region_tail(const char *s)
+{
+	size_t n = lower_run(s);
+	return n > 0 && s[n] == '-' && s[n + 1] >= '0' && s[n + 1] <= '9' && s[n + 2] == '\0';
+}
+
+/* The shape of every AWS region name, the partitions' included
+ * (https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html):
+ * [a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9], tried without the middle part
+ * too, as the regular expression would. aws_region_valid (aws_config.c)
+ * takes any host label, as the SDKs do for the endpoint; a printed fix
+ * names a real region. */
+int arn_valid_region(const char *s, const char **why)
+{
+	if (s && lower_run(s) == 2 && s[2] == '-') {
+		const char *rest = s + 3;
+		if (region_tail(rest))
+			return 1;
+		if (strncmp(rest, "gov-", 4) == 0 && region_tail(rest + 4))
+			return 1;
+		if (strncmp(rest, "iso", 3) == 0) {
+			rest += 3 + lower_run(rest + 3);
+			if (*rest == '-' && region_tail(rest + 1))
+				return 1;
+		}
+	}
+	return invalid(why, "not a region name like us-east-1");
 }
 
 const char *arn_type_name(enum principal_type t)

@@ -43,6 +43,24 @@ enum principal_kind {
 
 /* 0 on success; -1 when s is not a principal ARN (out->type = NONE). */
 int arn_parse(const char *s, size_t len, struct arn_info *out);
+/* Whether a value may go into a printed command: 1 when it is in its real
+ * character set, else 0 with *why (may be NULL) set to a static phrase
+ * naming what is wrong ("the account is not 12 digits"). arn_parse
+ * accepts more (redacted accounts, any printable path), which is right
+ * for storing what a log says but not for a command someone will paste.
+ *   arn_valid_principal    a principal ARN arn_parse takes, with a 12-digit
+ *                          account; role, user and role-session names in
+ *                          IAM's [A-Za-z0-9_+=,.@-] (1-64; sessions 2-64,
+ *                          federated users 2-32); a path "/" or "/a/b/" of
+ *                          the same characters, up to 512
+ *   arn_valid_cluster_name an EKS cluster name: [0-9A-Za-z][A-Za-z0-9_-]*,
+ *                          up to 100
+ *   arn_valid_region       [a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]
+ *                          (us-east-1, us-gov-west-1, us-isob-east-1) */
+int arn_valid_principal(const char *s, size_t len, const char **why);
+int arn_valid_cluster_name(const char *s, const char **why);
+int arn_valid_region(const char *s, const char **why);
+
 /* "user", "role", "assumed-role", "federated", "root" or NULL. */
 const char *arn_type_name(enum principal_type t);
 

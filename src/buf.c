@@ -101,8 +101,7 @@ const char *buf_str(const struct buf *b)
 	return b->data ? b->data : "";
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t buf_utf8_seq(const unsigned char *s, size_t n)
 {
 	if (s[0] < 0x80)
 		return 1;
@@ -160,7 +159,7 @@ int buf_json_string(struct buf *b, const char *s, size_t len)
 			}
 			i++;
 		} else {
-			size_t n = utf8_seq(u + i, len - i);
+			size_t n = buf_utf8_seq(u + i, len - i);
 			if (n) {
 				buf_append(b, s + i, n);
 				i += n;

@@ -37,6 +37,10 @@ int buf_json_string(struct buf *b, const char *s, size_t len);
  * buf_json_string). */
 int buf_json_lines(struct buf *b, const char *lines);
 
+/* Length of the valid UTF-8 sequence at s (1..4; n > 0 bytes available),
+ * or 0 when it is not one: overlong, surrogate, above U+10FFFF, cut. */
+size_t buf_utf8_seq(const unsigned char *s, size_t n);
+
 /* The value of one hex digit (either case), or -1. */
 static inline int buf_hexval(char c)
 {

@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include "arn.h"
+#include "esc.h"
 #include "status.h"
 
 enum rule_on { ON_ERROR = 0, ON_MSG };
@@ -517,13 +518,20 @@ int classify_grant_from_name(const char *name, enum fix_grant *out)
 	return -1;
 }
 
+/* A value from the caller (log data) that is outside its character set:
+ * no command is printed with it, a note says so. */
+struct bad_value {
+	const char *what, *value, *why;
+};
+
 /* Everything a fix template can refer to, resolved once. */
 struct fix_vars {
 	struct arn_info ai;
 	int have_arn;
 	char username[ARN_MAX + 1];
-	/* The access entry's principal: the IAM ARN with its path, or the
-	 * command that looks it up. */
+	int username_derived; /* from the ARN's name, not the caller */
+	/* The access entry's principal as shell text: the IAM ARN with its
+	 * path, quoted, or the command substitution that looks it up. */
 	char ae_arn[2 * ARN_MAX + 80];
 	int iam_known;
 	const char *cluster, *region;
@@ -531,6 +539,10 @@ struct fix_vars {
 	enum principal_kind kind;
 	int guessed; /* kind is human for want of a session to tell */
 	enum fix_grant grant;
+	/* Malformed values: each a bit, that of its entry in bad[]. */
+	unsigned arn_bad, cluster_bad, region_bad, username_bad;
+	struct bad_value bad[5]; /* at most one per value validate() checks */
+	size_t nbad;
 };
 
 static const char *nonempty(const char *s, const char *fallback)
@@ -544,14 +556,27 @@ static const char *nonempty(const char *s, const char *fallback)
 static void derive_username(const struct fix_ctx *ctx, struct fix_vars *v)
 {
 	const char *u = ctx ? nonempty(ctx->username, NULL) : NULL;
-	if (!u)
+	if (!u) {
 		u = v->have_arn && v->ai.type != PRINCIPAL_ROOT ? v->ai.name : "<username>";
+		v->username_derived = 1;
+	}
 	snprintf(v->username, sizeof(v->username), "%s", u);
 	if (u == v->ai.name && v->ai.sso) {
 		char *last = strrchr(v->username, '_');
 		if (last && last - v->username >= (ptrdiff_t)strlen("AWSReservedSSO_") + 1)
 			*last = '\0';
 	}
+}
+
+/* s as one shell word into dst; an empty string when it cannot be one
+ * (the value is then marked bad by the caller's validation already). */
+static void shell_word(char *dst, size_t dst_sz, const char *s)
+{
+	struct buf b = BUF_INIT;
+	dst[0] = '\0';
+	if (esc_shell(&b, s, strlen(s)) == 0 && b.len < dst_sz)
+		memcpy(dst, buf_str(&b), b.len + 1);
+	buf_free(&b);
 }
 
 /* STS never shows a role's path, so the canonical ARN of a role only is
@@ -561,20 +586,24 @@ static void derive_ae_arn(const struct fix_ctx *ctx, struct fix_vars *v)
 {
 	const struct arn_info *ai = &v->ai;
 	const char *iam = ctx ? nonempty(ctx->iam_arn, NULL) : NULL;
+	char arn[2 * ARN_MAX + 80];
 	v->iam_known = 1;
 	if (iam)
-		snprintf(v->ae_arn, sizeof(v->ae_arn), "%s", iam);
+		snprintf(arn, sizeof(arn), "%s", iam);
 	else if (!v->have_arn)
-		snprintf(v->ae_arn, sizeof(v->ae_arn), "<arn>");
+		snprintf(arn, sizeof(arn), "<arn>");
 	else if (ai->type == PRINCIPAL_ROLE && strcmp(ai->path, "/") != 0)
-		snprintf(v->ae_arn, sizeof(v->ae_arn), "arn:%s:iam::%s:role%s%s", ai->partition, ai->account,
-			 ai->path, ai->name);
+		snprintf(arn, sizeof(arn), "arn:%s:iam::%s:role%s%s", ai->partition, ai->account, ai->path, ai->name);
 	else if (ai->type == PRINCIPAL_ROLE || ai->type == PRINCIPAL_ASSUMED_ROLE) {
+		char name[ARN_MAX + 3];
+		shell_word(name, sizeof(name), ai->name);
 		snprintf(v->ae_arn, sizeof(v->ae_arn),
-			 "\"$(aws iam get-role --role-name %s --query Role.Arn --output text)\"", ai->name);
+			 "\"$(aws iam get-role --role-name %s --query Role.Arn --output text)\"", name);
 		v->iam_known = 0;
+		return;
 	} else
-		snprintf(v->ae_arn, sizeof(v->ae_arn), "%s", ai->canonical);
+		snprintf(arn, sizeof(arn), "%s", ai->canonical);
+	shell_word(v->ae_arn, sizeof(v->ae_arn), arn);
 }
 
 static int word_is(const char *w, size_t n, const char *lit)
@@ -639,7 +668,20 @@ static int cond_holds(const char *cond, size_t n, const struct fix_vars *v)
 	return 1;
 }
 
-static const char *var_value(const char *name, size_t n, const struct fix_vars *v)
+/* A value esc_shell refused: cannot happen after validate(), but a
+ * command without it is withheld all the same. */
+#define UNQUOTABLE (1u << 31)
+
+/* One ${var}: its text, whether that is shell text already (else a
+ * command gets it through esc_shell) and whether it comes from a
+ * malformed value. */
+struct var {
+	const char *s;
+	int shell;
+	unsigned bad; /* the bits of the malformed values it comes from */
+};
+
+static int var_value(const char *name, size_t n, const struct fix_vars *v, struct var *out)
 {
 	static const char *const groups[] = {[GRANT_ADMIN] = "system:masters", [GRANT_EDIT] = "cluster-edit",
 					     [GRANT_VIEW] = "cluster-view"};
@@ -650,50 +692,48 @@ static const char *var_value(const char *name, size_t n, const struct fix_vars *
 	static const char *const types[] = {[KIND_UNKNOWN] = "STANDARD", [KIND_HUMAN] = "STANDARD",
 					    [KIND_EC2_LINUX] = "EC2_LINUX", [KIND_EC2_WINDOWS] = "EC2_WINDOWS",
 					    [KIND_FARGATE] = "FARGATE_LINUX"};
+	*out = (struct var){NULL, 0, 0};
 	if (word_is(name, n, "cluster"))
-		return v->cluster;
-	if (word_is(name, n, "region"))
-		return v->region;
-	if (word_is(name, n, "arn"))
-		return v->have_arn ? v->ai.canonical : "<arn>";
-	if (word_is(name, n, "partition"))
-		return v->have_arn ? v->ai.partition : "aws";
-	if (word_is(name, n, "username"))
-		return v->username;
-	if (word_is(name, n, "path"))
-		return v->ai.path;
-	if (word_is(name, n, "name"))
-		return v->have_arn && v->ai.name[0] ? v->ai.name : "this principal";
-	if (word_is(name, n, "ae_arn"))
-		return v->ae_arn;
-	if (word_is(name, n, "group"))
-		return groups[v->grant];
-	if (word_is(name, n, "clusterrole"))
-		return v->grant == GRANT_VIEW ? "view" : "edit";
-	if (word_is(name, n, "policy"))
-		return policies[v->grant];
-	if (word_is(name, n, "type"))
-		return types[v->kind];
-	return NULL;
+		*out = (struct var){v->cluster, 0, v->cluster_bad};
+	else if (word_is(name, n, "region"))
+		*out = (struct var){v->region, 0, v->region_bad};
+	else if (word_is(name, n, "arn"))
+		*out = (struct var){v->have_arn ? v->ai.canonical : "<arn>", 0, v->arn_bad};
+	else if (word_is(name, n, "partition"))
+		out->s = v->have_arn ? v->ai.partition : "aws";
+	else if (word_is(name, n, "username"))
+		*out = (struct var){v->username, 0, v->username_derived ? v->arn_bad : v->username_bad};
+	else if (word_is(name, n, "path"))
+		*out = (struct var){v->ai.path, 0, v->arn_bad};
+	else if (word_is(name, n, "name"))
+		*out = (struct var){v->have_arn && v->ai.name[0] ? v->ai.name : "this principal", 0, v->arn_bad};
+	else if (word_is(name, n, "ae_arn"))
+		*out = (struct var){v->ae_arn, 1, v->arn_bad | (v->ae_arn[0] ? 0 : UNQUOTABLE)};
+	else if (word_is(name, n, "group"))
+		out->s = groups[v->grant];
+	else if (word_is(name, n, "clusterrole"))
+		out->s = v->grant == GRANT_VIEW ? "view" : "edit";
+	else if (word_is(name, n, "policy"))
+		out->s = policies[v->grant];
+	else if (word_is(name, n, "type"))
+		out->s = types[v->kind];
+	return out->s ? 0 : -1;
 }
 
-/* Values come from log data: control characters would break the
- * one-step-per-line contract, so they are shown as '?'. */
-static void put_value(struct buf *out, const char *s)
-{
-	for (; *s; s++)
-		buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-}
-
-static void render_line(const char *line, size_t n, const struct fix_vars *v, struct buf *out)
+/* One template line into out. In a command every value is one shell
+ * word (esc_shell); in a note it is shown escaped for a terminal
+ * (esc_term), so log data can neither run nor add a line. *uses_bad
+ * (NULL: not wanted) gets the bits of the malformed values the line needs. */
+static void render_line(const char *line, size_t n, const struct fix_vars *v, int command, struct buf *out,
+			unsigned *uses_bad)
 {
 	const char *end = line + n;
 	while (line < end) {
 		const char *d = memchr(line, '$', (size_t)(end - line));
 		const char *close = d && d + 1 < end && d[1] == '{' ?
 			memchr(d, '}', (size_t)(end - d)) : NULL;
-		const char *val = close ? var_value(d + 2, (size_t)(close - d - 2), v) : NULL;
-		if (!val) {
+		struct var val;
+		if (!close || var_value(d + 2, (size_t)(close - d - 2), v, &val) != 0) {
 			/* No (known) variable: copy through the '$' and go on. */
 			size_t k = d ? (size_t)(d - line) + 1 : (size_t)(end - line);
 			buf_append(out, line, k);
@@ -701,10 +741,50 @@ static void render_line(const char *line, size_t n, const struct fix_vars *v, st
 			continue;
 		}
 		buf_append(out, line, (size_t)(d - line));
-		put_value(out, val);
+		if (!command)
+			esc_term(out, val.s, strlen(val.s));
+		else if (val.shell)
+			buf_puts(out, val.s);
+		else if (esc_shell(out, val.s, strlen(val.s)) != 0)
+			val.bad |= UNQUOTABLE;
+		if (uses_bad)
+			*uses_bad |= val.bad;
 		line = close + 1;
 	}
 	buf_putc(out, '\n');
+}
+
+static void mark_bad(struct fix_vars *v, unsigned *flag, const char *what, const char *value, const char *why)
+{
+	*flag |= 1u << v->nbad;
+	v->bad[v->nbad++] = (struct bad_value){what, value, why};
+}
+
+/* Checks every value from the caller against its real character set
+ * (arn_valid_*): a command is printed only with values that are what they
+ * claim to be, so a crafted ARN or cluster name cannot become shell code
+ * even where quoting alone would not stop it (an option, a newline). */
+static void validate(const struct fix_ctx *ctx, struct fix_vars *v)
+{
+	const char *why;
+	const char *arn = ctx ? nonempty(ctx->arn, NULL) : NULL;
+	const char *iam = ctx ? nonempty(ctx->iam_arn, NULL) : NULL;
+	const char *user = ctx ? nonempty(ctx->username, NULL) : NULL;
+	if (arn && !arn_valid_principal(arn, strlen(arn), &why))
+		mark_bad(v, &v->arn_bad, "principal ARN", arn, why);
+	if (iam && !arn_valid_principal(iam, strlen(iam), &why))
+		mark_bad(v, &v->arn_bad, "IAM ARN", iam, why);
+	if (strcmp(v->cluster, "<cluster>") != 0 && !arn_valid_cluster_name(v->cluster, &why))
+		mark_bad(v, &v->cluster_bad, "cluster name", v->cluster, why);
+	if (strcmp(v->region, "<region>") != 0 && !arn_valid_region(v->region, &why))
+		mark_bad(v, &v->region_bad, "region", v->region, why);
+	/* Kubernetes allows almost any username; a command takes one only
+	 * when it is printable ASCII (what esc_shell can quote). */
+	for (const char *p = user; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+			mark_bad(v, &v->username_bad, "username", user, "not printable ASCII");
+			break;
+		}
 }
 
 static void fix_vars_init(const struct fix_ctx *ctx, struct fix_vars *v)
@@ -713,6 +793,9 @@ static void fix_vars_init(const struct fix_ctx *ctx, struct fix_vars *v)
 	v->have_arn = arn && arn_parse(arn, strlen(arn), &v->ai) == 0;
 	v->cluster = nonempty(ctx ? ctx->cluster : NULL, "<cluster>");
 	v->region = nonempty(ctx ? ctx->region : NULL, "<region>");
+	/* The authenticator writes "global" for sts.amazonaws.com: no region. */
+	if (strcmp(v->region, "global") == 0)
+		v->region = "<region>";
 	v->mode = ctx ? ctx->mode : AUTH_MODE_UNKNOWN;
 	v->grant = ctx && (unsigned)ctx->grant <= GRANT_VIEW ? ctx->grant : GRANT_ADMIN;
 	v->kind = ctx && (unsigned)ctx->kind <= KIND_FARGATE ? ctx->kind : KIND_UNKNOWN;
@@ -720,6 +803,7 @@ static void fix_vars_init(const struct fix_ctx *ctx, struct fix_vars *v)
 		v->kind = arn_kind(v->ai.name, v->ai.session);
 		v->guessed = v->kind == KIND_HUMAN && !v->ai.session[0] && v->ai.type == PRINCIPAL_ROLE;
 	}
+	validate(ctx, v);
 	derive_username(ctx, v);
 	derive_ae_arn(ctx, v);
 }
@@ -727,7 +811,9 @@ static void fix_vars_init(const struct fix_ctx *ctx, struct fix_vars *v)
 int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *notes, struct buf *commands)
 {
 	struct fix_vars *v = NULL;
-	int lines = -1;
+	struct buf class_notes = BUF_INIT, cmds = BUF_INIT;
+	unsigned withheld = 0;
+	int lines = -1, nnotes = 0, ncmds = 0;
 
 	if ((unsigned)c >= (unsigned)CLASS__COUNT || !notes || !commands)
 		return -1;
@@ -751,15 +837,37 @@ int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *note
 			line = rb + 1;
 		}
 		int note = n >= 2 && line[0] == '#' && line[1] == ' ';
-		if (note)
-			render_line(line + 2, n - 2, v, notes);
-		else
-			render_line(line, n, v, commands);
+		if (note) {
+			render_line(line + 2, n - 2, v, 0, &class_notes, NULL);
+			nnotes++;
+		} else {
+			render_line(line, n, v, 1, &cmds, &withheld);
+			ncmds++;
+		}
+	}
+	/* The commands run in sequence: when one would need a malformed
+	 * value, none is printed, and neither are the notes, which speak of
+	 * those commands or give the same values as YAML to paste; a note
+	 * says which value and why instead. */
+	for (size_t i = 0; i < v->nbad; i++) {
+		if (!(withheld & 1u << i))
+			continue;
+		buf_printf(notes, "The %s \"", v->bad[i].what);
+		esc_term(notes, v->bad[i].value, strlen(v->bad[i].value));
+		buf_printf(notes, "\" is malformed (%s): no command is printed, since the commands need it.\n",
+			   v->bad[i].why);
 		lines++;
 	}
-	if (notes->oom || commands->oom)
+	if (!withheld) {
+		buf_append(notes, buf_str(&class_notes), class_notes.len);
+		buf_append(commands, buf_str(&cmds), cmds.len);
+		lines += nnotes + ncmds;
+	}
+	if (notes->oom || commands->oom || class_notes.oom || cmds.oom)
 		lines = -1;
 out:
+	buf_free(&class_notes);
+	buf_free(&cmds);
 	free(v);
 	return lines;
 }

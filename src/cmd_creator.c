@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "esc.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"
@@ -39,8 +40,10 @@ static size_t count_in(const struct report_creator *cr, size_t n, const char *cl
 	return k;
 }
 
+/* The ARNs, clusters and times are log data: escaped for the terminal. */
 static void print_text(const struct report_creator *cr, size_t n)
 {
+	struct buf b = BUF_INIT;
 	int headed = many_clusters(cr, n);
 	for (size_t i = 0; i < n; i++) {
 		size_t j;
@@ -48,19 +51,31 @@ static void print_text(const struct report_creator *cr, size_t n)
 			;
 		if (j < i)
 			continue; /* printed with the first of its cluster */
-		if (headed)
-			printf("%scluster %s\n", i ? "\n" : "", *cr[i].cluster ? cr[i].cluster : "(not named by the logs)");
+		if (headed) {
+			buf_puts(&b, i ? "\ncluster " : "cluster ");
+			if (*cr[i].cluster)
+				esc_term(&b, cr[i].cluster, strlen(cr[i].cluster));
+			else
+				buf_puts(&b, "(not named by the logs)");
+			buf_putc(&b, '\n');
+		}
 		for (size_t k = i; k < n; k++) {
 			if (strcmp(cr[k].cluster, cr[i].cluster) != 0)
 				continue;
-			printf("%s\n  first seen %s\n  last seen  %s\n  grants     %lld\n", cr[k].arn, cr[k].first_seen,
-			       cr[k].last_seen, cr[k].grants);
+			esc_term(&b, cr[k].arn, strlen(cr[k].arn));
+			buf_puts(&b, "\n  first seen ");
+			esc_term(&b, cr[k].first_seen, strlen(cr[k].first_seen));
+			buf_puts(&b, "\n  last seen  ");
+			esc_term(&b, cr[k].last_seen, strlen(cr[k].last_seen));
+			buf_printf(&b, "\n  grants     %lld\n", cr[k].grants);
 		}
 		size_t m = count_in(cr, n, cr[i].cluster);
 		if (m > 1)
-			printf("(%zu identities authenticated as kubernetes-admin; the first one seen is the likely creator)\n",
-			       m);
+			buf_printf(&b, "(%zu identities authenticated as kubernetes-admin; the first one seen is the likely"
+				       " creator)\n", m);
 	}
+	fputs(buf_str(&b), stdout);
+	buf_free(&b);
 }
 
 int cmd_creator(int argc, char **argv)
@@ -104,8 +119,11 @@ int cmd_creator(int argc, char **argv)
 			buf_json_string(&b, cr[i].cluster, strlen(cr[i].cluster));
 			buf_puts(&b, ",\"arn\":");
 			buf_json_string(&b, cr[i].arn, strlen(cr[i].arn));
-			buf_printf(&b, ",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"grants\":%lld}", cr[i].first_seen,
-				   cr[i].last_seen, cr[i].grants);
+			buf_puts(&b, ",\"first_seen\":");
+			buf_json_string(&b, cr[i].first_seen, strlen(cr[i].first_seen));
+			buf_puts(&b, ",\"last_seen\":");
+			buf_json_string(&b, cr[i].last_seen, strlen(cr[i].last_seen));
+			buf_printf(&b, ",\"grants\":%lld}", cr[i].grants);
 		}
 		buf_puts(&b, "]\n");
 		fputs(buf_str(&b), stdout);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "aws/eks_api.h"
+#include "buf.h"
+#include "esc.h"
 #include "event.h"
 #include "ingest.h"
 #include "msg.h"
@@ -200,13 +202,19 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 
 /* The command that turns the authenticator log on (UpdateClusterConfig):
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html
- * The name and region are of their validated forms, so it runs as printed. */
+ * The name comes from a validated log group name and the region from the
+ * user's settings; both are shell-quoted anyway, so it runs as printed. */
 static void enable_command(const struct store_cluster *c, char *out, size_t out_sz)
 {
-	snprintf(out, out_sz,
-		 "aws eks update-cluster-config --name %s --region %s --logging "
-		 "'{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'",
-		 c->name, c->region);
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "aws eks update-cluster-config --name ");
+	int rc = esc_shell(&b, c->name, strlen(c->name));
+	buf_puts(&b, " --region ");
+	rc |= esc_shell(&b, c->region, strlen(c->region));
+	buf_puts(&b, " --logging '{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'");
+	/* A value no shell word can hold (a control byte) gets no command. */
+	snprintf(out, out_sz, "%s", rc || b.oom || b.len >= out_sz ? "" : buf_str(&b));
+	buf_free(&b);
 }
 
 /* logging.clusterLogging's enabled types as a JSON array, in the API's order. */

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,8 @@ static int set_buf(struct results_parser *p, struct buf *b, const char *s, size_
 	return 1;
 }
 
+/* A statistic is a count or a byte total: a number like 1e999 (strtod
+ * gives infinity) or a negative one is no answer to store or print. */
 static int set_stat(struct results_parser *p, const char *s, size_t len)
 {
 	double v;
@@ -121,6 +124,8 @@ static int set_stat(struct results_parser *p, const char *s, size_t len)
 	if (!set_buf(p, &p->scratch, s, len))
 		return 0;
 	v = strtod(buf_str(&p->scratch), NULL);
+	if (!isfinite(v) || v < 0)
+		return cancel(p, "statistics: a count that is not a finite number >= 0");
 	if (p->key == K_MATCHED)
 		p->stats.records_matched = v;
 	else if (p->key == K_SCANNED)

@@ -5,9 +5,10 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import unittest
 
-from cliutil import (ACCOUNT, CliTestCase, EX_NOINPUT, denial, grant, log_line, main, role)
+from cliutil import (ACCOUNT, BIN, CliTestCase, EX_NOINPUT, denial, grant, log_line, main, role)
 
 ADMIN = 'arn:aws:iam::%s:user/alice' % ACCOUNT
 TRICKY_ERR = 'failed mapping username: a,b "c"\nd\tend'
@@ -220,6 +221,85 @@ class Schema(SqlBase):
         self.assertNotIn('fix', f)  # a fix depends on the report's facts: report --format json has it
         classes = {r['class'] for r in self.sql_json('SELECT class FROM findings')}
         self.assertEqual(classes, {'not_mapped', 'sts_rejected', 'mapper_error'})
+
+
+class Hostile(SqlBase):
+    """Issue 13 items 7, 8, 9 and 14."""
+    FORMULAS = ['=1+1', '+1', '-2+3', '@SUM(A1)', '\tx', '\rx']
+
+    def test_csv_safe_defuses_formulas(self):
+        sql = 'SELECT ' + ', '.join("'%s' AS c%d" % (v.replace('\t', "' || char(9) || '")
+                                                       .replace('\r', "' || char(13) || '"), i)
+                                    for i, v in enumerate(self.FORMULAS))
+        sql += ", -5 AS num, 'plain' AS p, 'a=b' AS mid, '=h' AS \"=head\""
+        exact = list(csv.reader(io.StringIO(self.ok('sql', '--format', 'csv', sql).out, newline='')))
+        self.assertEqual(exact[1], self.FORMULAS + ['-5', 'plain', 'a=b', '=h'], 'the default stays exact')
+        self.assertEqual(exact[0][-1], '=head')
+        safe = list(csv.reader(io.StringIO(self.ok('sql', '--format', 'csv', '--csv-safe', sql).out, newline='')))
+        self.assertEqual(safe[1], ["'" + v for v in self.FORMULAS] + ['-5', 'plain', 'a=b', "'=h"],
+                         'text cells that start a formula get a quote; numbers stay numbers')
+        self.assertEqual(safe[0][-1], "'=head", 'a column name too')
+
+    def test_csv_safe_needs_csv(self):
+        r = self.run_cli('sql', '--csv-safe', 'SELECT 1')
+        self.assertEqual(r.rc, 64, r)
+        self.assertEqual(len(r.error_lines()), 1, r)
+
+    def test_non_finite_numbers_are_json_null(self):
+        r = self.ok('sql', '--format', 'json', 'SELECT 1e999 AS inf, -1e999 AS ninf, 0.5 AS half')
+        self.assertEqual(json.loads(r.out, parse_constant=lambda c: self.fail('non-JSON constant ' + c)),
+                         [{'inf': None, 'ninf': None, 'half': 0.5}])
+        # csv and table show what SQLite calls them
+        self.assertEqual(self.ok('sql', '--format', 'csv', 'SELECT 1e999, -1e999').out.splitlines()[1], 'Inf,-Inf')
+
+    def test_several_statements_are_refused_before_any_runs(self):
+        for sql in ('SELECT 1; SELECT 2', 'SELECT 1;SELECT 2;', 'SELECT 1; garbage', "SELECT 1; PRAGMA user_version"):
+            for fmt in ('table', 'csv', 'json'):
+                with self.subTest(sql=sql, fmt=fmt):
+                    r = self.run_cli('sql', '--format', fmt, sql)
+                    self.assertEqual(r.rc, 64, r)
+                    self.assertEqual(r.out, '', 'nothing printed')
+                    self.assertEqual(r.err.splitlines(),
+                                     ['authlog-scan: sql: QUERY holds more than one statement: run them one per call'])
+        # a trailing semicolon, blanks and comments are one statement
+        r = self.ok('sql', '--format', 'csv', 'SELECT 1 AS a; -- done\n /* really */ ')
+        self.assertEqual(r.out, 'a\r\n1\r\n')
+
+    def test_nul_does_not_cut_csv_or_table(self):
+        r = self.ok('sql', '--format', 'csv', "SELECT 'a' || char(0) || 'hidden' AS v")
+        self.assertEqual(r.out_bytes, b'v\r\na\x00hidden\r\n')
+        r = self.ok('sql', "SELECT 'a' || char(0) || 'hidden' AS v")
+        self.assertEqual(r.out.splitlines()[2], 'a\\x00hidden')
+
+    def test_table_streams_in_bounded_memory(self):
+        def peak_kb(sql):
+            p = subprocess.Popen([BIN, 'sql', sql], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 env=self.env, cwd=self.tmp)
+            first = p.stdout.readline()
+            lines = 1 + sum(1 for _ in p.stdout)
+            p.stdout.close()
+            _, status, usage = os.wait4(p.pid, 0)  # the rusage of this child alone
+            p.returncode = os.waitstatus_to_exitcode(status)
+            self.assertEqual(p.returncode, 0)
+            return first, lines, usage.ru_maxrss
+        rows = 2000000
+        _, _, base = peak_kb('SELECT 1')
+        first, lines, peak = peak_kb("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d) "
+                                     "SELECT x, 'row number ' || x AS t FROM c" % rows)
+        self.assertRegex(first.decode(), r'^x\s+t\n$')
+        self.assertEqual(lines, rows + 2)
+        # Held whole, the 2M rows took ~320 MB (issue 13); streamed, what a
+        # query of one row takes, plus the first 1000 rows.
+        self.assertLess(peak - base, 32 * 1024, 'peak RSS %d KB against %d KB for one row' % (peak, base))
+
+    def test_table_columns_sized_by_the_first_rows(self):
+        r = self.ok('sql', "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1002) "
+                           "SELECT x, CASE x WHEN 1002 THEN 'a much wider value' ELSE 'v' END AS v, 'z' AS z FROM c")
+        lines = r.out.splitlines()
+        self.assertEqual(lines[0], 'x     v  z')
+        self.assertEqual(lines[1000], '999   v  z')
+        self.assertEqual(lines[1002], '1001  v  z')
+        self.assertEqual(lines[1003], '1002  a much wider value  z', 'a later wider value is not cut')
 
 
 if __name__ == '__main__':

@@ -229,8 +229,81 @@ static void test_kind(void)
 	is_str(arn_kind_name((enum principal_kind)42), "unknown", "out of range");
 }
 
+static int valid(const char *s)
+{
+	const char *why = "unset";
+	int v = arn_valid_principal(s, strlen(s), &why);
+	return v ? why && strcmp(why, "unset") == 0 : -(why && strcmp(why, "unset") != 0);
+}
+
+/* Validators for values that go into printed commands (issue 13 item 1). */
+static void test_valid(void)
+{
+	static const char *const good[] = {
+		"arn:aws:iam::111122223333:role/admin",
+		"arn:aws:iam::111122223333:role/service-role/a+b=c,d.e@f_g-h",
+		"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd",
+		"arn:aws:iam::111122223333:user/dev/alice",
+		"arn:aws:sts::111122223333:assumed-role/node-role/i-0123456789abcdef0",
+		"arn:aws:sts::111122223333:assumed-role/ci/alice@example.com",
+		"arn:aws-cn:iam::111122223333:root",
+		"arn:aws-us-gov:sts::111122223333:federated-user/bob",
+		"arn:aws:iam::111122223333:role/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 64 */
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		is_int(valid(good[i]), 1, "valid principal, why untouched: %s", good[i]);
+	static const char *const bad[] = {
+		"arn:aws:iam::111122223333:role/x$(touch${IFS}pwned)",
+		"arn:aws:iam::111122223333:role/a;touch${IFS}pwned3;#",
+		"arn:aws:iam::111122223333:role/a`id`",
+		"arn:aws:iam::111122223333:role/it's",
+		"arn:aws:iam::111122223333:role/p$a/name",
+		"arn:aws:iam::XXXXXXXXXXXX:role/redacted",
+		"arn:aws:iam::11112222333:role/short-account",
+		"arn:aws:iam::111122223333:role/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
+		"arn:aws:sts::111122223333:assumed-role/r/s;rm",
+		"arn:aws:sts::111122223333:assumed-role/r/x",
+		"arn:aws:sts::111122223333:federated-user/b|c",
+		"arn:aws:iam::111122223333:group/admins",
+		"not an arn",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(valid(bad[i]), -1, "malformed principal, with a reason: %s", bad[i]);
+	const char *why = NULL;
+	arn_valid_principal(bad[5], strlen(bad[5]), &why);
+	is_str(why, "the account is not 12 digits", "the reason names the account");
+	ok(!arn_valid_principal(bad[0], strlen(bad[0]), NULL), "why may be NULL");
+
+	static const char *const clusters_ok[] = {"prod", "0-a_b-C", "x", NULL};
+	for (size_t i = 0; clusters_ok[i]; i++)
+		ok(arn_valid_cluster_name(clusters_ok[i], NULL), "cluster name %s", clusters_ok[i]);
+	char c100[102];
+	memset(c100, 'c', 100);
+	c100[100] = '\0';
+	ok(arn_valid_cluster_name(c100, NULL), "cluster name of 100");
+	c100[100] = 'c', c100[101] = '\0';
+	ok(!arn_valid_cluster_name(c100, &why), "cluster name of 101");
+	static const char *const clusters_bad[] = {"", "-a", "_a", "x;touch${IFS}p;#", "a b", "a.b", "a/b", "caf\xc3\xa9",
+						   NULL};
+	for (size_t i = 0; clusters_bad[i]; i++)
+		ok(!arn_valid_cluster_name(clusters_bad[i], &why) && why, "not a cluster name: '%s'", clusters_bad[i]);
+	ok(!arn_valid_cluster_name(NULL, NULL), "NULL is no cluster name");
+
+	static const char *const regions_ok[] = {"us-east-1", "eu-west-3", "ap-southeast-2", "us-gov-west-1",
+						 "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1", "cn-north-1",
+						 "mx-central-1", "xx-gov-1", "us-iso-1", "us-isolated-1", NULL};
+	for (size_t i = 0; regions_ok[i]; i++)
+		ok(arn_valid_region(regions_ok[i], NULL), "region %s", regions_ok[i]);
+	static const char *const regions_bad[] = {"", "global", "us-east-12", "US-EAST-1", "us-east-1;id", "use-east-1",
+						  "us-east-", "us--1", "us-gov-1x", "us-isob-1x", "u-east-1", NULL};
+	for (size_t i = 0; regions_bad[i]; i++)
+		ok(!arn_valid_region(regions_bad[i], &why) && why, "not a region: '%s'", regions_bad[i]);
+}
+
 int main(void)
 {
+	test_valid();
 	test_kind();
 	test_roles();
 	test_assumed_role();

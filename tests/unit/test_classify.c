@@ -314,24 +314,67 @@ static void test_fix_not_mapped(void)
 	    "aws-cn partition in policy ARN");
 
 	f = fix(CLASS_NOT_MAPPED, NULL, NULL, NULL, NULL, &n);
-	has(f, "--cluster <cluster> --region <region> --arn <arn> --username <username>", "placeholders when missing");
+	has(f, "--cluster '<cluster>' --region '<region>' --arn '<arn>' --username '<username>'",
+	    "placeholders when missing, quoted: a shell would take <x> for a redirection");
 	has(f, "- {rolearn: <arn>,", "  rolearn placeholder");
 	has(f, "arn:aws:eks::aws:cluster-access-policy", "  default partition aws");
 	hasnt(f, "was removed", "  no path line without ARN");
 
-	f = fix(CLASS_NOT_MAPPED, "not an arn", "", "", NULL, &n);
-	has(f, "--arn <arn>", "unparsable ARN -> placeholder");
-	has(f, "--cluster <cluster>", "  empty cluster -> placeholder");
+	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::111122223333:role/x", "", "", NULL, &n);
+	has(f, "--cluster '<cluster>'", "empty cluster -> placeholder");
 
-	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::111122223333:role/x", "bad\ncluster", "r", NULL, &n);
+	/* Malformed values (issue 13 item 1): no command, a note that shows the
+	 * value escaped and says why. */
+	f = fix(CLASS_NOT_MAPPED, "not an arn", "prod", "eu-west-1", NULL, &n);
+	is_str(buf_str(&fixbuf), "", "unparsable ARN: no command");
+	has(buf_str(&notebuf), "The principal ARN \"not an arn\" is malformed (not an IAM or STS principal ARN): no "
+	    "command is printed, since the commands need it.\n", "  the note says which value and why");
+	ok(strncmp(buf_str(&notebuf), "The principal ARN", 17) == 0, "  first among the notes");
+	is_int(count_nl(f), n, "  lines counted");
+
+	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::111122223333:role/x", "bad\ncluster\x1b[2J", "r", NULL, &n);
 	is_int(count_nl(f), n, "control characters cannot add lines");
-	has(f, "--cluster bad?cluster", "  shown as ?");
+	is_str(buf_str(&fixbuf), "", "  malformed cluster and region: no command");
+	has(buf_str(&notebuf), "The cluster name \"bad\\x0acluster\\x1b[2J\" is malformed (", "  shown escaped");
+	has(buf_str(&notebuf), "The region \"r\" is malformed (not a region name like us-east-1)", "  region too");
+
+	static const char *const hostile[] = {
+		"arn:aws:iam::111122223333:role/x$(touch${IFS}pwned)",
+		"arn:aws:iam::111122223333:role/a;touch${IFS}pwned3;#",
+		"arn:aws:sts::111122223333:assumed-role/a`id`/s1",
+		"arn:aws:iam::111122223333:role/p$(id)/name",
+		"arn:aws:iam::XXXXXXXXXXXX:role/redacted",
+	};
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		for (int c = CLASS_NOT_MAPPED; c < CLASS__COUNT; c++) {
+			f = fix((enum error_class)c, hostile[i], "prod", "eu-west-1", NULL, &n);
+			if (!strstr(buf_str(&notebuf), "is malformed"))
+				continue; /* the class's fix does not need the ARN */
+			is_str(buf_str(&fixbuf), "", "%s, %s: no command", hostile[i], classify_name((enum error_class)c));
+		}
+		f = fix(CLASS_NOT_MAPPED, hostile[i], "prod", "eu-west-1", NULL, &n);
+		has(buf_str(&notebuf), "is malformed", "%s: not_mapped says it is malformed", hostile[i]);
+		hasnt(buf_str(&fixbuf), "touch", "  no command holds it");
+	}
+	f = fix(CLASS_CLOCK_SKEW, hostile[0], "prod", "eu-west-1", NULL, &n);
+	has(buf_str(&fixbuf), "sudo timedatectl set-ntp true\n", "a fix that needs no ARN keeps its commands");
+	hasnt(buf_str(&notebuf), "malformed", "  and says nothing of it");
+	f = fix(CLASS_TOKEN_NOT_IAM, hostile[0], "x;touch${IFS}p;#", "eu-west-1", NULL, &n);
+	is_str(buf_str(&fixbuf), "", "token_not_iam, malformed cluster: no command");
+	has(buf_str(&notebuf), "The cluster name \"x;touch${IFS}p;#\" is malformed", "  the cluster is named");
+	hasnt(buf_str(&notebuf), "principal ARN", "  the ARN, which its commands do not use, is not");
+	is_int(count_nl(buf_str(&notebuf)), n, "  one line, counted");
+	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::111122223333:role/ok", "prod", "global", NULL, &n);
+	has(buf_str(&fixbuf), "--region '<region>'", "region global (the STS global endpoint) is no region: placeholder");
+	f = fix(CLASS_NOT_MAPPED, "arn:aws:iam::111122223333:role/ok", "prod", "eu-west-1", "bob\x1b[1m", &n);
+	is_str(buf_str(&fixbuf), "", "a username with a control byte: no command");
+	has(buf_str(&notebuf), "The username \"bob\\x1b[1m\" is malformed", "  the note shows it escaped");
 
 	buf_reset(&fixbuf);
 	buf_reset(&notebuf);
 	n = classify_fix(CLASS_NOT_MAPPED, NULL, &notebuf, &fixbuf);
 	ok(n > 0 && n == count_nl(buf_str(&fixbuf)) + count_nl(buf_str(&notebuf)), "NULL ctx works");
-	has(buf_str(&fixbuf), "--principal-arn <arn>", "  with placeholders");
+	has(buf_str(&fixbuf), "--principal-arn '<arn>'", "  with placeholders");
 }
 
 #define NODE_ARN "arn:aws:sts::111122223333:assumed-role/eks-prod-ng2-node-role/i-0011e1ed5e4b10462"
@@ -481,12 +524,12 @@ static void test_fix_others(void)
 	f = fix(CLASS_CLOCK_SKEW, NULL, NULL, NULL, NULL, &n);
 	has(buf_str(&notebuf), "chrony", "clock_skew: chrony");
 	has(buf_str(&fixbuf), "sudo timedatectl set-ntp true\n", "  the command alone");
-	has(f, "--cluster-name <cluster> --region <region>", "  placeholders");
+	has(f, "--cluster-name '<cluster>' --region '<region>'", "  placeholders");
 	f = fix(CLASS_TOKEN_EXPIRED, NULL, "prod", "us-east-2", NULL, &n);
 	has(f, "date -u", "token_expired: clock check");
 	f = fix(CLASS_STS_REGION_DISABLED, NULL, "prod", "ap-east-1", NULL, &n);
 	has(buf_str(&notebuf), "activate ap-east-1", "sts_region_disabled: activation");
-	f = fix(CLASS_TEMPLATE_NO_INSTANCE_ID, "arn:aws:sts::111122223333:assumed-role/crossplane/s",
+	f = fix(CLASS_TEMPLATE_NO_INSTANCE_ID, "arn:aws:sts::111122223333:assumed-role/crossplane/s1",
 		"prod", "us-east-2", NULL, &n);
 	has(f, "{{EC2PrivateDNSName}}", "template_no_instance_id: template kept verbatim");
 	has(f, "eksctl delete iamidentitymapping --cluster prod --region us-east-2 --arn "

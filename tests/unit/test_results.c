@@ -266,6 +266,22 @@ static void test_errors(void)
 	s = rows_of("", 0, 0);
 	is_str(s, "ERR:line 1: parse error: premature EOF", "empty input is an error");
 	free(s);
+
+	/* Statistics are refused at the boundary when not finite counts
+	 * (issue 13 item 8: 1e999 was stored and printed as "inf TB"). */
+	static const char *const stats[] = {"1e999", "-1e999", "-1", "1e308"};
+	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++) {
+		char doc[160];
+		snprintf(doc, sizeof doc, "{\"status\":\"Complete\",\"results\":[],\n\"statistics\":{\"bytesScanned\":%s}}",
+			 stats[i]);
+		s = rows_of(doc, strlen(doc), 0);
+		if (i < 3)
+			is_str(s, "ERR:line 2: statistics: a count that is not a finite number >= 0",
+			       "bytesScanned %s refused", stats[i]);
+		else
+			is_str(s, "", "bytesScanned %s (finite) kept", stats[i]);
+		free(s);
+	}
 }
 
 static void test_abort(void)
