@@ -203,6 +203,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aws/sigv4.h"
+#include "buf.h"
 #include "hotpath.h"
 #include "msg.h"
 #include "rollup.h"
@@ -776,18 +778,6 @@ fail:
 	return rc;
 }
 
-static int open_readonly(struct store *s, const char *path, char *err, size_t err_sz)
-{
-	if (access(path, F_OK) != 0) {
-		snprintf(err, err_sz, "no database at %s (run 'authlog-scan import' first)", path);
-		return AL_NOINPUT;
-	}
-	int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-	if (sqlrc != SQLITE_OK)
-		return store_sql_error(s->db, sqlrc, path, err, err_sz);
-	return exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
-}
-
 static int open_writable(struct store *s, const char *path, char *err, size_t err_sz)
 {
 	int rc = store_mkdir_parents(path, err, err_sz);
@@ -808,18 +798,41 @@ static int open_writable(struct store *s, const char *path, char *err, size_t er
 	return sqlrc == SQLITE_OK ? AL_OK : store_sql_error(s->db, sqlrc, path, err, err_sz);
 }
 
-/* *version: the file's schema version, which must be ours (or, to write,
+/* An object of ours in every schema version: `events` (a table up to
+ * version 2, a view since) and `imports`, with these columns. */
+#define OURS_SQL                                                                                   \
+	"SELECT (SELECT COUNT(*) FROM pragma_table_info('events')"                                 \
+	"        WHERE name IN ('ts', 'raw', 'dedupe_key', 'import_id')) = 4"                       \
+	"   AND (SELECT COUNT(*) FROM pragma_table_info('imports')"                                \
+	"        WHERE name IN ('source', 'started', 'imported')) = 3"
+
+/* Whose file this is, read before anything is written (no journal mode,
+ * no page size: a refused file stays byte-identical). application_id
+ * says it when set; a file without one is ours when it is empty (a new
+ * database) or holds our tables at a version we know (*mark: the caller
+ * sets the id while migrating); anything else belongs to another program.
+ * *version: the file's schema version, which must be ours (or, to write,
  * older: the caller migrates it). */
-static int check_schema(struct store *s, const char *path, enum store_mode mode, int *version, char *err,
+static int check_schema(sqlite3 *db, const char *path, enum store_mode mode, int *version, int *mark, char *err,
 			size_t err_sz)
 {
-	int app_id = 0;
+	int app_id = 0, objects = 0, ours = 0;
 	*version = 0;
-	if (pragma_int(s->db, "PRAGMA user_version", version) != 0 ||
-	    pragma_int(s->db, "PRAGMA application_id", &app_id) != 0)
-		return store_sql_error(s->db, SQLITE_NOTADB, path, err, err_sz);
-	if (app_id != 0 && app_id != APPLICATION_ID) {
-		snprintf(err, err_sz, "%s is an SQLite database of another application", path);
+	*mark = 0;
+	if (pragma_int(db, "PRAGMA user_version", version) != 0 ||
+	    pragma_int(db, "PRAGMA application_id", &app_id) != 0 ||
+	    pragma_int(db, "SELECT COUNT(*) FROM sqlite_master", &objects) != 0)
+		return store_sql_error(db, SQLITE_NOTADB, path, err, err_sz);
+	if (app_id == 0 && (objects > 0 || *version != 0)) {
+		/* A schema SQLite cannot read (a view over a missing table)
+		 * is not ours either: the failed query leaves ours at 0. */
+		if (*version >= 1 && *version <= STORE_SCHEMA_VERSION && pragma_int(db, OURS_SQL, &ours) != 0)
+			ours = 0;
+		*mark = ours;
+	}
+	if ((app_id != 0 && app_id != APPLICATION_ID) || (app_id == 0 && (objects > 0 || *version != 0) && !ours)) {
+		snprintf(err, err_sz, "%s is not an authlog-scan database (another program's SQLite file); left as it is",
+			 path);
 		return AL_DATAERR;
 	}
 	if (*version > STORE_SCHEMA_VERSION) {
@@ -836,10 +849,61 @@ static int check_schema(struct store *s, const char *path, enum store_mode mode,
 	return AL_OK;
 }
 
+/* Another program's database in WAL mode: a read-only connection would
+ * leave -wal and -shm files next to it. Its owner is read first through
+ * an immutable connection, which opens neither; the main file's page 1
+ * holds the application_id and the schema together (a migration commits
+ * them in one transaction), so it answers even while our own WAL is not
+ * yet checkpointed. */
+static int probe_wal_owner(const char *path, char *err, size_t err_sz)
+{
+	unsigned char hdr[20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return AL_OK; /* the open below says why */
+	ssize_t n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	/* Offsets 18 and 19: file format write/read version, 2 = WAL. */
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16) != 0 || hdr[18] != 2)
+		return AL_OK;
+	struct buf uri = BUF_INIT;
+	buf_puts(&uri, "file:");
+	sigv4_uri_encode(&uri, path, strlen(path), 1); /* RFC 3986 escaping is what a URI filename takes */
+	buf_puts(&uri, "?immutable=1");
+	if (uri.oom) {
+		buf_free(&uri);
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	sqlite3 *db = NULL;
+	int version, mark;
+	int rc = sqlite3_open_v2(buf_str(&uri), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	buf_free(&uri);
+	rc = rc == SQLITE_OK ? check_schema(db, path, STORE_READONLY, &version, &mark, err, err_sz)
+			     : store_sql_error(db, rc, path, err, err_sz);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int open_readonly(struct store *s, const char *path, char *err, size_t err_sz)
+{
+	if (access(path, F_OK) != 0) {
+		snprintf(err, err_sz, "no database at %s (run 'authlog-scan import' first)", path);
+		return AL_NOINPUT;
+	}
+	int rc = probe_wal_owner(path, err, err_sz);
+	if (rc)
+		return rc;
+	int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (sqlrc != SQLITE_OK)
+		return store_sql_error(s->db, sqlrc, path, err, err_sz);
+	return exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
+}
+
 /* A write connection: its settings, authlog_key() for the migrations,
  * the schema brought to this version, and the identity index rebuilt if
  * an import that deferred it was killed. */
-static int prepare_schema(struct store *s, const char *path, int version, char *err, size_t err_sz)
+static int prepare_schema(struct store *s, const char *path, int version, int mark, char *err, size_t err_sz)
 {
 	/* page_size only takes on a new file (before WAL is set): 16 KiB pages
 	 * hold a whole ~1 KiB row set per page with less B-tree overhead. The
@@ -856,7 +920,7 @@ static int prepare_schema(struct store *s, const char *path, int version, char *
 					    sql_authlog_key, NULL, NULL);
 	if (sqlrc != SQLITE_OK)
 		return store_sql_error(s->db, sqlrc, path, err, err_sz);
-	if (version < STORE_SCHEMA_VERSION) {
+	if (version < STORE_SCHEMA_VERSION || mark) {
 		rc = migrate(s->db, version, err, err_sz);
 		if (rc)
 			return rc;
@@ -896,7 +960,7 @@ static int prepare_statements(struct store *s, char *err, size_t err_sz)
 
 int store_open(const char *path, enum store_mode mode, struct store **out, char *err, size_t err_sz)
 {
-	int version, rc;
+	int version, mark, rc;
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, err_sz, "out of memory");
@@ -906,10 +970,10 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 	if (!rc) {
 		sqlite3_busy_timeout(s->db, 5000);
 		sqlite3_extended_result_codes(s->db, 1);
-		rc = check_schema(s, path, mode, &version, err, err_sz);
+		rc = check_schema(s->db, path, mode, &version, &mark, err, err_sz);
 	}
 	if (!rc && mode != STORE_READONLY) {
-		rc = prepare_schema(s, path, version, err, err_sz);
+		rc = prepare_schema(s, path, version, mark, err, err_sz);
 		if (!rc)
 			rc = prepare_statements(s, err, err_sz);
 	}
