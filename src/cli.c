@@ -112,6 +112,47 @@ int cli_parse_color(const char *cmd, const char *arg)
 	return AL_USAGE;
 }
 
+int cli_global_options(const char *cmd, int *argc, char **argv)
+{
+	int out = 1, i;
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		int rc = AL_OK;
+		if (strncmp(a, "--color=", 8) == 0) {
+			rc = cli_parse_color(cmd, a + 8);
+		} else if (strncmp(a, "--db=", 5) == 0) {
+			cli.db_path = a + 5;
+		} else if (strcmp(a, "--color") == 0 || strcmp(a, "--db") == 0) {
+			if (i + 1 == *argc)
+				return cli_usage_error(cmd, "option '%s' needs a value", a);
+			if (a[2] == 'c')
+				rc = cli_parse_color(cmd, argv[++i]);
+			else
+				cli.db_path = argv[++i];
+		} else if (strcmp(a, "--quiet") == 0) {
+			cli.quiet = 1;
+		} else if (strcmp(a, "--verbose") == 0) {
+			cli.verbose++;
+		} else if (a[0] == '-' && a[1] && strspn(a + 1, "qv") == strlen(a + 1)) {
+			for (const char *p = a + 1; *p; p++) {
+				if (*p == 'q')
+					cli.quiet = 1;
+				else
+					cli.verbose++;
+			}
+		} else {
+			argv[out++] = argv[i];
+		}
+		if (rc)
+			return rc;
+	}
+	while (i < *argc)
+		argv[out++] = argv[i++];
+	argv[out] = NULL;
+	*argc = out;
+	return AL_OK;
+}
+
 int cli_parse_format(const char *cmd, const char *arg, enum report_format *out)
 {
 	if (!strcmp(arg, "text"))

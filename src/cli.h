@@ -40,6 +40,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * AL_USAGE after saying what is wrong (cmd NULL: a global option, before
  * any command). */
 int cli_parse_color(const char *cmd, const char *arg);
+/* The global options written after the command name (--db, -q, -v,
+ * --color, as before it): applied and removed from argv (up to a "--"),
+ * *argc updated, so the command sees only its own. AL_OK or AL_USAGE. */
+int cli_global_options(const char *cmd, int *argc, char **argv);
 int cli_parse_format(const char *cmd, const char *arg, enum report_format *out);
 /* A decimal number in [lo, hi], for option opt ("--top"). */
 int cli_parse_number(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);

@@ -6,9 +6,12 @@ times are usage errors; the lock file and the database path are not
 followed or truncated; global options after the command name."""
 import hashlib
 import os
+import signal
 import sqlite3
+import subprocess
+import tempfile
 
-from cliutil import BIN, CliTestCase, EX_CANTCREAT, EX_DATAERR, EX_USAGE, denial, main, role
+from cliutil import BIN, CliTestCase, ESC, EX_CANTCREAT, EX_DATAERR, EX_USAGE, denial, main, role
 
 EX_IOERR = 74
 APPLICATION_ID = 0x41554c53  # src/store.c, README
@@ -104,6 +107,119 @@ class ForeignDatabase(CliTestCase):
         self.assertGreaterEqual(self.scalar('PRAGMA user_version'), 5)
         self.assertEqual(self.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'clusters'"), 1)
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events'), 2)
+
+# 100,000 rows of CSV: about 590 KB, more than any pipe or stdio buffer holds.
+MANY_ROWS = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT x FROM c'
+
+
+class WriteErrors(CliTestCase):
+    """Issue 13 item 4: output that does not reach its file is exit 74."""
+
+    def setUp(self):
+        super().setUp()
+        self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
+
+    def run_to(self, stdout, *args, ignore_sigpipe=False):
+        return subprocess.run([BIN] + list(args), stdout=stdout, stderr=subprocess.PIPE, env=self.env,
+                              stdin=subprocess.DEVNULL, timeout=60,
+                              preexec_fn=(lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+                              if ignore_sigpipe else None)
+
+    def assert_write_error(self, p):
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, EX_IOERR, err)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertTrue(err.startswith('authlog-scan: write error: '), err)
+
+    def test_dev_full(self):
+        with open('/dev/full', 'wb') as full:
+            for args in (['report'], ['report', '--format', 'json'], ['sql', 'select 1'],
+                         ['sql', '--format', 'csv', MANY_ROWS], ['creator'], ['queries']):
+                with self.subTest(args=args):
+                    self.assert_write_error(self.run_to(full, *args))
+
+    def test_closed_pipe_with_sigpipe_ignored(self):
+        # `sql ... | head -c 10` with SIGPIPE ignored: EPIPE, exit 74, quiet
+        # (the reader left on purpose).
+        p = subprocess.Popen([BIN, 'sql', '--format', 'csv', MANY_ROWS], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=self.env, stdin=subprocess.DEVNULL,
+                             preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+        self.assertEqual(p.stdout.read(10), b'x\r\n1\r\n2\r\n3'[:10])
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        self.assertEqual(p.wait(timeout=60), EX_IOERR, err)
+        self.assertEqual(err, '')
+
+    def test_closed_pipe_with_sigpipe_default(self):
+        p = subprocess.Popen([BIN, 'sql', '--format', 'csv', MANY_ROWS], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=self.env, stdin=subprocess.DEVNULL)
+        p.stdout.read(10)
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        self.assertEqual(p.wait(timeout=60), -signal.SIGPIPE, err)
+        self.assertEqual(err, '')
+
+    def test_full_filesystem(self):
+        # A 64 KiB tmpfs (needs root and mount; the sub-case is dropped
+        # where tmpfs cannot be mounted): the output is cut, so exit 74.
+        mnt = tempfile.mkdtemp(dir=self.tmp)
+        if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt],
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            return
+        self.addCleanup(subprocess.run, ['umount', mnt])
+        with open(os.path.join(mnt, 'out.csv'), 'wb') as out:
+            self.assert_write_error(self.run_to(out, 'sql', '--format', 'csv', MANY_ROWS))
+        self.assertEqual(os.path.getsize(os.path.join(mnt, 'out.csv')), 65536)
+
+    def test_broken_stderr(self):
+        with open('/dev/full', 'wb') as full:
+            p = subprocess.run([BIN, 'import', self.write_lines('b.log', [])], stdout=subprocess.DEVNULL,
+                               stderr=full, env=self.env, timeout=60)
+        self.assertEqual(p.returncode, EX_IOERR)
+
+    def test_a_failure_keeps_its_own_status(self):
+        with open('/dev/full', 'wb') as full:
+            p = self.run_to(full, 'report', '--top', 'x')
+        self.assertEqual(p.returncode, EX_USAGE, p.stderr)
+
+    def test_output_that_fits_is_fine(self):
+        with open(os.path.join(self.tmp, 'out'), 'wb') as out:
+            p = self.run_to(out, 'sql', '--format', 'csv', MANY_ROWS)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.path.getsize(os.path.join(self.tmp, 'out')), len('x\r\n') + sum(len(str(i)) + 2 for i in range(1, 100001)))
+
+
+class GlobalOptionsAfterTheCommand(CliTestCase):
+    """Issue 12 item 9: --color (and --db, -q, -v) after the command name."""
+
+    def setUp(self):
+        super().setUp()
+        self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
+
+    def test_color(self):
+        self.assertIn(ESC, self.ok('report', '--color=always').out)
+        self.assertIn(ESC, self.ok('report', '--color', 'always').out)
+        self.assertNotIn(ESC, self.ok('--color=always', 'report', '--color=never').out)
+        r = self.run_cli('report', '--color=sometimes')
+        self.assertEqual(r.rc, EX_USAGE, r)
+        self.assertEqual(r.error_lines(), ["authlog-scan: report: --color must be auto, always or never, not 'sometimes'"])
+        r = self.run_cli('report', '--color')
+        self.assertEqual(r.rc, EX_USAGE, r)
+        self.assertIn("option '--color' needs a value", r.err)
+
+    def test_db_quiet_verbose(self):
+        other = os.path.join(self.tmp, 'other.db')
+        r = self.ok('import', '--db', other, '-q', self.write_lines('b.log', [denial('x', arn=role('b'))]))
+        self.assertEqual(r.err, '')
+        self.assertEqual(self.scalar('SELECT COUNT(*) FROM events', db=other), 1)
+        r = self.ok('import', self.write_lines('c.log', []), '-v', '--db=' + other)
+        self.assertIn('read as lines', r.err)
+
+    def test_after_double_dash_it_is_an_argument(self):
+        r = self.ok('explain', '--', '--color=always')
+        self.assertNotIn(ESC, r.out)
+        self.assertIn('class:', r.out)
+
 
 if __name__ == '__main__':
     main()
