@@ -10,6 +10,7 @@
 #include "config.h"
 #include "status.h"
 #include "store.h"
+#include "timeutil.h"
 
 struct cli_options cli = {NULL, 0, 0, COLOR_AUTO};
 
@@ -163,6 +164,16 @@ int cli_parse_format(const char *cmd, const char *arg, enum report_format *out)
 		*out = REPORT_JSON;
 	else
 		return cli_usage_error(cmd, "--format must be text, markdown or json, not '%s'", arg);
+	return AL_OK;
+}
+
+int cli_parse_time(const char *cmd, const char *opt, const char *arg, int64_t now, int64_t *out)
+{
+	if (time_parse_since(arg, now, out) != 0)
+		return cli_usage_error(cmd, "%s: '%s' is not a time (use 30m, 24h, 7d or RFC 3339)", opt, arg);
+	if (*out < TIME_OPTION_MIN || *out > TIME_OPTION_MAX)
+		return cli_usage_error(cmd, "%s: '%s' is out of range (times run from 1970-01-01 to 9998-12-31 UTC)",
+				       opt, arg);
 	return AL_OK;
 }
 

@@ -147,6 +147,7 @@ class WriteErrors(CliTestCase):
         self.assertEqual(p.stdout.read(10), b'x\r\n1\r\n2\r\n3'[:10])
         p.stdout.close()
         err = p.stderr.read().decode()
+        p.stderr.close()
         self.assertEqual(p.wait(timeout=60), EX_IOERR, err)
         self.assertEqual(err, '')
 
@@ -156,6 +157,7 @@ class WriteErrors(CliTestCase):
         p.stdout.read(10)
         p.stdout.close()
         err = p.stderr.read().decode()
+        p.stderr.close()
         self.assertEqual(p.wait(timeout=60), -signal.SIGPIPE, err)
         self.assertEqual(err, '')
 
@@ -219,6 +221,49 @@ class GlobalOptionsAfterTheCommand(CliTestCase):
         r = self.ok('explain', '--', '--color=always')
         self.assertNotIn(ESC, r.out)
         self.assertIn('class:', r.out)
+
+
+class TimeRange(CliTestCase):
+    """Issue 13 item 11: a time an option names is 1970-01-01T00:00:00Z to
+    9998-12-31T23:59:59Z; beyond, or overflowing, it is a usage error."""
+
+    OUT = ['9999-12-31T23:59:59Z', '9999-01-01T00:00:00Z', '99999999999d', '99999999999w', '1969-12-31T23:59:59Z',
+           '1969-12-31T23:59:59+00:00', '1970-01-01T00:30:00+01:00', '9999999999999999', '0000-01-01T00:00:00Z']
+
+    def setUp(self):
+        super().setUp()
+        self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
+
+    def assert_out_of_range(self, cmd, opt, value, r):
+        self.assertEqual(r.rc, EX_USAGE, r)
+        self.assertEqual(r.error_lines(), ["authlog-scan: %s: %s: '%s' is out of range (times run from 1970-01-01 "
+                                           "to 9998-12-31 UTC)" % (cmd, opt, value)])
+        self.assertEqual(r.out, '')
+
+    def test_report(self):
+        for opt in ('--since', '--until'):
+            for value in self.OUT:
+                with self.subTest(opt=opt, value=value):
+                    self.assert_out_of_range('report', opt, value,
+                                             self.run_cli('report', '--exit-code', opt, value))
+
+    def test_scan(self):
+        # Refused while reading the options: no credentials, region or
+        # endpoint are needed to get there.
+        for opt in ('--since', '--until'):
+            for value in self.OUT:
+                with self.subTest(opt=opt, value=value):
+                    self.assert_out_of_range('scan', opt, value,
+                                             self.run_cli('scan', '--log-group', '/aws/eks/a/cluster', opt, value))
+                    self.assert_out_of_range('scan', opt, value,
+                                             self.run_cli('--log-group', '/aws/eks/a/cluster', opt, value))
+
+    def test_the_edges_are_accepted(self):
+        self.assertEqual(self.report_json('--since', '9998-12-31T23:59:59Z')['totals']['denied'], 0)
+        self.assertEqual(self.report_json('--until', '1970-01-01T00:00:00Z')['totals']['denied'], 0)
+        self.assertEqual(self.report_json('--since', '1970-01-01T00:00:00Z', '--until', '9998-12-31T23:59:59Z')
+                         ['totals']['denied'], 1)
+        self.assertEqual(self.report_json('--since', '15000d')['totals']['denied'], 1)
 
 
 if __name__ == '__main__':
