@@ -784,8 +784,21 @@ static int open_writable(struct store *s, const char *path, char *err, size_t er
 	if (rc)
 		return rc;
 	/* Create the file ourselves so it is 0600 from the first byte;
-	 * SQLite gives the -wal and -shm files the same mode. */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	 * SQLite gives the -wal and -shm files the same mode. O_EXCL: a
+	 * dangling symlink is refused, not followed to create its target
+	 * somewhere else. */
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		struct stat st;
+		if (fd < 0 && errno == EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			snprintf(err, err_sz, "%s is a symbolic link to a file that does not exist: refusing to create it",
+				 path);
+			return AL_CANTCREAT;
+		}
+		if (fd < 0 && errno == EEXIST) /* another run created it just now */
+			fd = open(path, O_RDWR | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		snprintf(err, err_sz, "cannot create %s: %s", path, strerror(errno));
 		return AL_CANTCREAT;

@@ -266,5 +266,87 @@ class TimeRange(CliTestCase):
         self.assertEqual(self.report_json('--since', '15000d')['totals']['denied'], 1)
 
 
+class LockAndPath(CliTestCase):
+    """Issue 13 item 13: the lock file is not truncated through another
+    name, and a dangling symlink as the database is not followed."""
+
+    def scan(self, db):
+        # The lock is taken before credentials or the network are needed:
+        # these runs end at the lock (or the store) either way.
+        env = dict(self.env, AWS_ACCESS_KEY_ID='AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY='secret', AWS_REGION='us-east-1')
+        return self.run_cli('--db', db, 'scan', '--log-group', '/aws/eks/a/cluster',
+                            '--endpoint-url', 'http://127.0.0.1:9', env=env)
+
+    def victim(self):
+        path = self.write('victim.txt', 'precious\n')
+        return path, os.stat(path)
+
+    def assert_victim(self, path, st):
+        with open(path) as f:
+            self.assertEqual(f.read(), 'precious\n')
+        self.assertEqual(os.stat(path).st_mtime_ns, st.st_mtime_ns)
+
+    def test_hard_linked_lock_file(self):
+        victim, st = self.victim()
+        db = os.path.join(self.tmp, 'x.db')
+        os.link(victim, db + '.lock')
+        r = self.scan(db)
+        self.assertEqual(r.rc, EX_CANTCREAT, r)
+        self.assertEqual(r.error_lines(), ['authlog-scan: scan: the lock file %s.lock has 2 links (it is also another '
+                                           'file): refusing to write it; remove it' % db])
+        self.assert_victim(victim, st)
+        self.assertFalse(os.path.exists(db))
+
+    def test_symlinked_lock_file(self):
+        victim, st = self.victim()
+        db = os.path.join(self.tmp, 'y.db')
+        os.symlink(victim, db + '.lock')
+        r = self.scan(db)
+        self.assertEqual(r.rc, EX_CANTCREAT, r)
+        self.assertEqual(len(r.error_lines()), 1, r)
+        self.assertIn('cannot open the lock file %s.lock' % db, r.err)
+        self.assert_victim(victim, st)
+
+    def test_lock_file_that_is_not_a_file(self):
+        db = os.path.join(self.tmp, 'z.db')
+        os.mkfifo(db + '.lock')
+        r = self.scan(db)
+        self.assertEqual(r.rc, EX_CANTCREAT, r)
+        self.assertIn('is not a plain file', r.err)
+
+    def test_dangling_symlink_as_the_database(self):
+        target = os.path.join(self.tmp, 'elsewhere', 'target.db')
+        db = os.path.join(self.tmp, 'link.db')
+        os.symlink(target, db)
+        line = self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))])
+        for args in (['import', line], ['sql', 'select 1']):
+            r = self.run_cli('--db', db, *args)
+            self.assertNotEqual(r.rc, 0, r)
+            self.assertEqual(len(r.error_lines()), 1, r)
+        r = self.run_cli('--db', db, 'import', line)
+        self.assertEqual(r.rc, EX_CANTCREAT, r)
+        self.assertIn('%s is a symbolic link to a file that does not exist' % db, r.err)
+        r = self.scan(db)
+        self.assertEqual(r.rc, EX_CANTCREAT, r)
+        self.assertIn('symbolic link to a file that does not exist', r.err)
+        self.assertFalse(os.path.exists(os.path.dirname(target)))
+        self.assertFalse(os.path.lexists(target))
+        # A relative dangling link too.
+        os.symlink('target2.db', os.path.join(self.tmp, 'rel.db'))
+        r = self.run_cli('--db', os.path.join(self.tmp, 'rel.db'), 'import', line)
+        self.assertEqual(r.rc, EX_CANTCREAT, r)
+        self.assertFalse(os.path.lexists(os.path.join(self.tmp, 'target2.db')))
+
+    def test_symlink_to_an_existing_database_is_used(self):
+        real = os.path.join(self.tmp, 'real.db')
+        self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]),
+                       extra=('--db', real))
+        link = os.path.join(self.tmp, 'link.db')
+        os.symlink(real, link)
+        self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]),
+                       extra=('--db', link))
+        self.assertEqual(self.scalar('SELECT COUNT(*) FROM events', db=real), 2)
+
+
 if __name__ == '__main__':
     main()
