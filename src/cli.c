@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <getopt.h>
@@ -52,6 +54,48 @@ int cli_color(FILE *f)
 	if (no && *no)
 		return 0;
 	return isatty(fileno(f));
+}
+
+static atomic_int caught;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
+
+static void on_signal(int sig)
+{
+	if (atomic_load(&caught)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	atomic_store(&caught, sig);
+}
+
+static const int caught_signals[2] = {SIGINT, SIGTERM};
+static struct sigaction saved[2];
+
+void cli_signals_catch(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 2; i++) {
+		sigaction(caught_signals[i], NULL, &saved[i]);
+		/* A background job of a non-interactive shell starts with
+		 * SIGINT ignored: it stays ignored. */
+		if (saved[i].sa_handler != SIG_IGN)
+			sigaction(caught_signals[i], &sa, NULL);
+	}
+}
+
+void cli_signals_release(void)
+{
+	for (int i = 0; i < 2; i++)
+		sigaction(caught_signals[i], &saved[i], NULL);
+}
+
+int cli_signal(void)
+{
+	return atomic_load(&caught);
 }
 
 char *cli_db_path(void)

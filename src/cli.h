@@ -37,6 +37,15 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 /* A usage problem other than a bad option. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* SIGINT and SIGTERM for a command that stops cleanly: the first sets
+ * what cli_signal() returns, for the command to poll; a second ends the
+ * process at once. cli_signals_release restores the defaults; main()
+ * then ends the process by the caught signal, after the output is
+ * flushed, so a shell sees 128+N as of any interrupted program. */
+void cli_signals_catch(void);
+void cli_signals_release(void);
+int cli_signal(void); /* the signal caught, 0 if none */
+
 /* Option values every command reads the same way. Each returns AL_OK, or
  * AL_USAGE after saying what is wrong (cmd NULL: a global option, before
  * any command). */

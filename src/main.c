@@ -157,5 +157,11 @@ static int finish_output(int rc)
 
 int main(int argc, char **argv)
 {
-	return finish_output(run(argc, argv));
+	int rc = finish_output(run(argc, argv));
+	int sig = cli_signal();
+	if (sig) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	return rc;
 }

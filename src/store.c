@@ -2,9 +2,12 @@
  * The authlog-scan database — the one documented place for its schema.
  *
  * Version: PRAGMA user_version (STORE_SCHEMA_VERSION); application_id
- * 0x41554c53 ("AULS"). Each entry of migrations[] takes the database from
- * version i to i+1 inside one transaction; a database newer than this
- * binary is refused, an older one is migrated on the first write open.
+ * 0x41554c53 ("AULS", 1096109139) marks the file as ours. Each entry of
+ * migrations[] takes the database from version i to i+1 inside one
+ * transaction; a database newer than this binary is refused, an older one
+ * is migrated on the first write open. A file without the id is ours only
+ * when it is empty or holds our tables at a version we know (it is marked
+ * then); any other file is refused before anything is written to it.
  *
  * events — a VIEW (version 3; a table before), one row per authenticator
  * record (access granted/denied, STS response, aws-auth config errors,
@@ -72,6 +75,10 @@
  *            the first events.id the run could have stored: ids only grow
  *            (events are never deleted), so "stored by this run or later"
  *            is id >= first_event_id, a rowid range (report --new).
+ *            status (version 6): running (finished NULL: still running,
+ *            or killed), complete, or interrupted (SIGINT/SIGTERM: the
+ *            counts and finished say what it stored before it stopped);
+ *            NULL for an unfinished row from before version 6.
  * fixes    — the rendered fix for each (class, principal, cluster).
  *
  * scan_runs — one row per log group per `authlog-scan scan` (version 2):
@@ -424,6 +431,28 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  source TEXT NOT NULL CHECK (source IN ('scan','import')),"
 	"  updated_at TEXT NOT NULL,"
 	"  PRIMARY KEY (name, region)) WITHOUT ROWID;",
+	/* 5 -> 6: how each import ended (imports.status). The table is
+	 * rebuilt rather than altered: ADD COLUMN fails on a database set
+	 * back to version 5 by hand, a copy does not. A finished row is
+	 * complete; an unfinished one was killed, or is running in another
+	 * process right now, which only its own end can tell: NULL. */
+	"CREATE TABLE imports_v6("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  started TEXT NOT NULL,"
+	"  finished TEXT,"
+	"  imported INTEGER NOT NULL DEFAULT 0,"
+	"  duplicates INTEGER NOT NULL DEFAULT 0,"
+	"  skipped INTEGER NOT NULL DEFAULT 0,"
+	"  first_event_id INTEGER,"
+	"  status TEXT CHECK (status IN ('running','complete','interrupted')));"
+	"INSERT INTO imports_v6(id, source, started, finished, imported, duplicates, skipped, first_event_id, status)"
+	"  SELECT id, source, started, finished, imported, duplicates, skipped, first_event_id,"
+	"         CASE WHEN finished IS NOT NULL THEN 'complete' END"
+	"  FROM imports;"
+	"DROP TABLE imports;"
+	"ALTER TABLE imports_v6 RENAME TO imports;"
+	"CREATE INDEX imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;",
 };
 
 const char *store_migration(int from_version)
@@ -1315,8 +1344,8 @@ int store_import_begin(struct store *s, const char *source, int64_t *import_id, 
 {
 	const struct arg a[] = {TEXT_ARG(source)};
 	int rc = run_once(s,
-			  "INSERT INTO imports(source, started, first_event_id)"
-			  " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+			  "INSERT INTO imports(source, status, started, first_event_id)"
+			  " VALUES (?1, 'running', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
 			  " (SELECT COALESCE(MAX(id), 0) + 1 FROM event_rows))",
 			  a, NARGS(a), import_id, "cannot record the import", err, err_sz);
 	if (!rc)
@@ -1324,16 +1353,29 @@ int store_import_begin(struct store *s, const char *source, int64_t *import_id, 
 	return rc;
 }
 
-int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
-		     long long skipped, char *err, size_t err_sz)
+static int import_finish(struct store *s, int64_t import_id, const char *status, long long imported,
+			 long long duplicates, long long skipped, char *err, size_t err_sz)
 {
-	const struct arg a[] = {INT_ARG(import_id), INT_ARG(imported), INT_ARG(duplicates), INT_ARG(skipped)};
+	const struct arg a[] = {INT_ARG(import_id), INT_ARG(imported), INT_ARG(duplicates), INT_ARG(skipped),
+				TEXT_ARG(status)};
 	int rc = run_once(s,
 			  "UPDATE imports SET finished = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-			  " imported = ?2, duplicates = ?3, skipped = ?4 WHERE id = ?1",
+			  " imported = ?2, duplicates = ?3, skipped = ?4, status = ?5 WHERE id = ?1",
 			  a, NARGS(a), NULL, "cannot record the import", err, err_sz);
 	s->import_id = 0;
 	return rc;
+}
+
+int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
+		     long long skipped, char *err, size_t err_sz)
+{
+	return import_finish(s, import_id, "complete", imported, duplicates, skipped, err, err_sz);
+}
+
+int store_import_interrupted(struct store *s, int64_t import_id, long long imported, long long duplicates,
+			     long long skipped, char *err, size_t err_sz)
+{
+	return import_finish(s, import_id, "interrupted", imported, duplicates, skipped, err, err_sz);
 }
 
 int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_event_id, char *err,
