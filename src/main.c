@@ -35,7 +35,8 @@ static void usage(FILE *f)
 	      f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nThe database defaults to $AUTHLOG_DB, else $XDG_DATA_HOME/authlog-scan/authlog.db.\n"
+	fputs("\nThe global options may also follow COMMAND.\n"
+	      "The database defaults to $AUTHLOG_DB, else $XDG_DATA_HOME/authlog-scan/authlog.db.\n"
 	      "Run 'authlog-scan COMMAND --help' for a command's options; see authlog-scan(1).\n",
 	      f);
 }
