@@ -921,7 +921,10 @@ static int probe_wal_owner(const char *path, char *err, size_t err_sz)
 	int version, mark;
 	int rc = sqlite3_open_v2(buf_str(&uri), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
 	buf_free(&uri);
-	rc = rc == SQLITE_OK ? check_schema(db, path, STORE_READONLY, &version, &mark, err, err_sz)
+	/* STORE_WRITE: the owner only. The main file may lag behind the WAL
+	 * (a migration not checkpointed yet), so an older version here says
+	 * nothing; the real open below judges it. */
+	rc = rc == SQLITE_OK ? check_schema(db, path, STORE_WRITE, &version, &mark, err, err_sz)
 			     : store_sql_error(db, rc, path, err, err_sz);
 	sqlite3_close(db);
 	return rc;

@@ -92,6 +92,20 @@ class ForeignDatabase(CliTestCase):
         self.assertEqual(self.scalar('PRAGMA user_version'), version)
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events'), 2)
 
+    def test_ours_while_its_wal_is_ahead_of_the_file(self):
+        # A read-only open probes a WAL file's owner through the main file
+        # alone; while another connection's newer version sits in the WAL
+        # (a migration not checkpointed yet), the report still opens it.
+        self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
+        version = self.scalar('PRAGMA user_version')
+        con = sqlite3.connect(self.db, isolation_level=None)
+        con.execute('PRAGMA user_version = %d' % (version - 1))
+        con.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+        con.execute('PRAGMA wal_autocheckpoint = 0')
+        con.execute('PRAGMA user_version = %d' % version)
+        self.addCleanup(con.close)
+        self.assertEqual(self.report_json()['totals']['denied'], 1)
+
     def test_old_version_of_ours_without_the_id_is_migrated(self):
         # Version 4 (before clusters), unmarked: what the 4 -> 5 migration
         # takes, the way tests/unit/test_store.c builds it.
