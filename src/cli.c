@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <getopt.h>
@@ -10,6 +12,7 @@
 #include "config.h"
 #include "status.h"
 #include "store.h"
+#include "timeutil.h"
 
 struct cli_options cli = {NULL, 0, 0, COLOR_AUTO};
 
@@ -51,6 +54,48 @@ int cli_color(FILE *f)
 	if (no && *no)
 		return 0;
 	return isatty(fileno(f));
+}
+
+static atomic_int caught;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
+
+static void on_signal(int sig)
+{
+	if (atomic_load(&caught)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	atomic_store(&caught, sig);
+}
+
+static const int caught_signals[2] = {SIGINT, SIGTERM};
+static struct sigaction saved[2];
+
+void cli_signals_catch(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 2; i++) {
+		sigaction(caught_signals[i], NULL, &saved[i]);
+		/* A background job of a non-interactive shell starts with
+		 * SIGINT ignored: it stays ignored. */
+		if (saved[i].sa_handler != SIG_IGN)
+			sigaction(caught_signals[i], &sa, NULL);
+	}
+}
+
+void cli_signals_release(void)
+{
+	for (int i = 0; i < 2; i++)
+		sigaction(caught_signals[i], &saved[i], NULL);
+}
+
+int cli_signal(void)
+{
+	return atomic_load(&caught);
 }
 
 char *cli_db_path(void)
@@ -112,6 +157,47 @@ int cli_parse_color(const char *cmd, const char *arg)
 	return AL_USAGE;
 }
 
+int cli_global_options(const char *cmd, int *argc, char **argv)
+{
+	int out = 1, i;
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		int rc = AL_OK;
+		if (strncmp(a, "--color=", 8) == 0) {
+			rc = cli_parse_color(cmd, a + 8);
+		} else if (strncmp(a, "--db=", 5) == 0) {
+			cli.db_path = a + 5;
+		} else if (strcmp(a, "--color") == 0 || strcmp(a, "--db") == 0) {
+			if (i + 1 == *argc)
+				return cli_usage_error(cmd, "option '%s' needs a value", a);
+			if (a[2] == 'c')
+				rc = cli_parse_color(cmd, argv[++i]);
+			else
+				cli.db_path = argv[++i];
+		} else if (strcmp(a, "--quiet") == 0) {
+			cli.quiet = 1;
+		} else if (strcmp(a, "--verbose") == 0) {
+			cli.verbose++;
+		} else if (a[0] == '-' && a[1] && strspn(a + 1, "qv") == strlen(a + 1)) {
+			for (const char *p = a + 1; *p; p++) {
+				if (*p == 'q')
+					cli.quiet = 1;
+				else
+					cli.verbose++;
+			}
+		} else {
+			argv[out++] = argv[i];
+		}
+		if (rc)
+			return rc;
+	}
+	while (i < *argc)
+		argv[out++] = argv[i++];
+	argv[out] = NULL;
+	*argc = out;
+	return AL_OK;
+}
+
 int cli_parse_format(const char *cmd, const char *arg, enum report_format *out)
 {
 	if (!strcmp(arg, "text"))
@@ -122,6 +208,16 @@ int cli_parse_format(const char *cmd, const char *arg, enum report_format *out)
 		*out = REPORT_JSON;
 	else
 		return cli_usage_error(cmd, "--format must be text, markdown or json, not '%s'", arg);
+	return AL_OK;
+}
+
+int cli_parse_time(const char *cmd, const char *opt, const char *arg, int64_t now, int64_t *out)
+{
+	if (time_parse_since(arg, now, out) != 0)
+		return cli_usage_error(cmd, "%s: '%s' is not a time (use 30m, 24h, 7d or RFC 3339)", opt, arg);
+	if (*out < TIME_OPTION_MIN || *out > TIME_OPTION_MAX)
+		return cli_usage_error(cmd, "%s: '%s' is out of range (times run from 1970-01-01 to 9998-12-31 UTC)",
+				       opt, arg);
 	return AL_OK;
 }
 

@@ -4,6 +4,7 @@
 #ifndef AUTHLOG_CLI_H
 #define AUTHLOG_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "report.h"
@@ -36,11 +37,27 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 /* A usage problem other than a bad option. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* SIGINT and SIGTERM for a command that stops cleanly: the first sets
+ * what cli_signal() returns, for the command to poll; a second ends the
+ * process at once. cli_signals_release restores the defaults; main()
+ * then ends the process by the caught signal, after the output is
+ * flushed, so a shell sees 128+N as of any interrupted program. */
+void cli_signals_catch(void);
+void cli_signals_release(void);
+int cli_signal(void); /* the signal caught, 0 if none */
+
 /* Option values every command reads the same way. Each returns AL_OK, or
  * AL_USAGE after saying what is wrong (cmd NULL: a global option, before
  * any command). */
 int cli_parse_color(const char *cmd, const char *arg);
+/* The global options written after the command name (--db, -q, -v,
+ * --color, as before it): applied and removed from argv (up to a "--"),
+ * *argc updated, so the command sees only its own. AL_OK or AL_USAGE. */
+int cli_global_options(const char *cmd, int *argc, char **argv);
 int cli_parse_format(const char *cmd, const char *arg, enum report_format *out);
+/* A time for option opt ("--since"): time_parse_since relative to now,
+ * within TIME_OPTION_MIN..TIME_OPTION_MAX (timeutil.h). */
+int cli_parse_time(const char *cmd, const char *opt, const char *arg, int64_t now, int64_t *out);
 /* A decimal number in [lo, hi], for option opt ("--top"). */
 int cli_parse_number(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
 

@@ -49,6 +49,7 @@ struct import_run {
 	} batch, file, total;
 	long long in_batch;
 	long long probe_misses, probe_skipped; /* see known_duplicate() */
+	int interrupted; /* a signal stopped the reading (cli_signal) */
 	char err[512];
 };
 
@@ -93,6 +94,10 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	struct import_run *run = arg;
 	enum ingest_outcome got;
 	int rc, dup;
+	if (cli_signal()) {
+		run->interrupted = 1;
+		return AL_TEMPFAIL; /* ends reader_run; import_fd reads the flag */
+	}
 	if ((rc = known_duplicate(run, e, &dup)))
 		return rc;
 	if (dup) {
@@ -139,14 +144,19 @@ static int import_fd(struct import_run *run, int fd, const char *name)
 	run->in_batch = 0;
 	int read_rc = reader_run(fd, name, on_entry, run, &fmt, run->err, sizeof(run->err));
 	/* A malformed document keeps the events before the bad spot: they are
-	 * whole and valid. Store failures roll the open batch back. */
+	 * whole and valid, and so are those read before a signal: the open
+	 * batch is committed with the import row saying it was interrupted.
+	 * Store failures roll the open batch back. */
+	if (run->interrupted)
+		read_rc = AL_OK;
 	if (read_rc && read_rc != AL_DATAERR && read_rc != AL_NOINPUT) {
 		rc = read_rc;
 		goto fail;
 	}
 	counts_add(&run->file, &run->batch);
-	rc = store_import_end(run->store, import_id, run->file.imported, run->file.duplicates,
-			      run->file.skipped, run->err, sizeof(run->err));
+	rc = (run->interrupted ? store_import_interrupted : store_import_end)(
+		run->store, import_id, run->file.imported, run->file.duplicates, run->file.skipped, run->err,
+		sizeof(run->err));
 	if (rc)
 		goto fail;
 	rc = store_commit(run->store, run->err, sizeof(run->err));
@@ -228,6 +238,7 @@ int cmd_import(int argc, char **argv)
 	if (run.ctx.region && !aws_region_valid(run.ctx.region))
 		return cli_usage_error("import", "--region '%s' is not a region name", run.ctx.region);
 
+	cli_signals_catch();
 	rc = cli_store_open("import", STORE_WRITE, &run.store);
 	if (rc)
 		goto out;
@@ -241,7 +252,7 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 
-	for (int i = optind; i < argc; i++) {
+	for (int i = optind; i < argc && !cli_signal(); i++) {
 		const char *name = argv[i];
 		int fd = 0, file_rc;
 		if (strcmp(name, "-") == 0) {
@@ -258,6 +269,9 @@ int cmd_import(int argc, char **argv)
 		file_rc = import_fd(&run, fd, name);
 		if (fd > 0)
 			close(fd);
+		if (run.interrupted && !file_rc && !cli.quiet)
+			cli_error("import", "%s: interrupted: the lines read are stored (imports row status 'interrupted'); "
+					    "importing it again adds the rest", name);
 		if (file_rc) {
 			cli_error("import", "%s", run.err);
 			if (!rc || file_rc == AL_TEMPFAIL || file_rc == AL_CANTCREAT)
@@ -277,5 +291,6 @@ int cmd_import(int argc, char **argv)
 out:
 	ingest_close(&run.in);
 	store_close(run.store);
+	cli_signals_release(); /* main() then ends by the signal, if one came */
 	return rc;
 }

@@ -35,10 +35,10 @@ static const char usage_text[] =
 static int parse_time_opt(const char *opt, const char *arg, char out[TIME_ISO_LEN])
 {
 	int64_t t;
-	if (time_parse_since(arg, (int64_t)time(NULL), &t) != 0)
-		return cli_usage_error("report", "%s: '%s' is not a time (use 30m, 24h, 7d or RFC 3339)", opt, arg);
-	time_format(t, out);
-	return AL_OK;
+	int rc = cli_parse_time("report", opt, arg, (int64_t)time(NULL), &t);
+	if (!rc)
+		time_format(t, out);
+	return rc;
 }
 
 int cmd_report(int argc, char **argv)

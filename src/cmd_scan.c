@@ -287,13 +287,12 @@ static int parse_option(struct scan_args *a, int c, char **argv)
 static int parse_window(struct scan_args *a)
 {
 	int64_t now = (int64_t)time(NULL);
-	if (a->since_arg && time_parse_since(a->since_arg, now, &a->since) != 0)
-		return cli_usage_error("scan", "--since: '%s' is not a time (use 30m, 24h, 7d or RFC 3339)",
-				       a->since_arg);
+	int rc;
+	if (a->since_arg && (rc = cli_parse_time("scan", "--since", a->since_arg, now, &a->since)))
+		return rc;
 	a->until = now;
-	if (a->until_arg && time_parse_since(a->until_arg, now, &a->until) != 0)
-		return cli_usage_error("scan", "--until: '%s' is not a time (use 30m, 24h, 7d or RFC 3339)",
-				       a->until_arg);
+	if (a->until_arg && (rc = cli_parse_time("scan", "--until", a->until_arg, now, &a->until)))
+		return rc;
 	if (!a->since_arg)
 		a->since = a->until - DEFAULT_SINCE_S;
 	if (a->since >= a->until)

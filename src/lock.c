@@ -86,6 +86,25 @@ int lock_acquire(const char *db_path, enum lock_mode mode, struct lock **out, ch
 			goto out;
 		}
 	}
+	/* The pid goes into the file (ftruncate + pwrite): only into a plain
+	 * file of its own. A second link would make that another file's
+	 * content (O_NOFOLLOW already refuses a symlink; O_TRUNC is never
+	 * used). Checked under the lock, just before the write. */
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		msg_set(err, err_sz, "cannot read the lock file %s: %s", path, strerror(errno));
+		rc = AL_CANTCREAT;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
+		if (S_ISREG(st.st_mode))
+			msg_set(err, err_sz, "the lock file %s has %lu links (it is also another file): refusing to write it; "
+				"remove it", path, (unsigned long)st.st_nlink);
+		else
+			msg_set(err, err_sz, "the lock file %s is not a plain file: remove it", path);
+		rc = AL_CANTCREAT;
+		goto out;
+	}
 	/* Diagnostics only: a failure to write the pid does not matter. */
 	char pid[32];
 	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
@@ -112,8 +131,10 @@ void lock_release(struct lock *l)
 {
 	if (!l)
 		return;
-	/* Empty the pid first so a reader never blames a finished run. */
-	if (ftruncate(l->fd, 0) != 0)
+	/* Empty the pid first so a reader never blames a finished run (not
+	 * if someone linked the file elsewhere meanwhile). */
+	struct stat st;
+	if (fstat(l->fd, &st) == 0 && st.st_nlink == 1 && ftruncate(l->fd, 0) != 0)
 		(void)0;
 	close(l->fd); /* drops the flock */
 	free(l);

@@ -28,6 +28,7 @@ enum al_status {
 	AL_UNAVAILABLE = 69, /* EX_UNAVAILABLE: AWS unreachable after retries */
 	AL_SOFTWARE = 70,    /* EX_SOFTWARE: internal error, out of memory */
 	AL_CANTCREAT = 73,   /* EX_CANTCREAT: cannot create or write the database */
+	AL_IOERR = 74,       /* EX_IOERR: output could not be written (stdout, stderr) */
 	AL_TEMPFAIL = 75,    /* EX_TEMPFAIL: database locked by another run */
 	AL_NOPERM = 77,      /* EX_NOPERM: AWS access denied */
 	AL_CONFIG = 78,      /* EX_CONFIG: no credentials or no region */

@@ -2,9 +2,12 @@
  * The authlog-scan database — the one documented place for its schema.
  *
  * Version: PRAGMA user_version (STORE_SCHEMA_VERSION); application_id
- * 0x41554c53 ("AULS"). Each entry of migrations[] takes the database from
- * version i to i+1 inside one transaction; a database newer than this
- * binary is refused, an older one is migrated on the first write open.
+ * 0x41554c53 ("AULS", 1096109139) marks the file as ours. Each entry of
+ * migrations[] takes the database from version i to i+1 inside one
+ * transaction; a database newer than this binary is refused, an older one
+ * is migrated on the first write open. A file without the id is ours only
+ * when it is empty or holds our tables at a version we know (it is marked
+ * then); any other file is refused before anything is written to it.
  *
  * events — a VIEW (version 3; a table before), one row per authenticator
  * record (access granted/denied, STS response, aws-auth config errors,
@@ -72,6 +75,10 @@
  *            the first events.id the run could have stored: ids only grow
  *            (events are never deleted), so "stored by this run or later"
  *            is id >= first_event_id, a rowid range (report --new).
+ *            status (version 8): running (finished NULL: still running,
+ *            or killed), complete, or interrupted (SIGINT/SIGTERM: the
+ *            counts and finished say what it stored before it stopped);
+ *            NULL for an unfinished row from before version 8.
  * fixes    — (versions 1-5) the fix rendered at import for each (class,
  *            principal, cluster); dropped in version 6 with the fix
  *            column of the findings view: report and explain render a
@@ -212,6 +219,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aws/sigv4.h"
+#include "buf.h"
 #include "hotpath.h"
 #include "msg.h"
 #include "rollup.h"
@@ -443,6 +452,28 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  GROUP BY error_class, COALESCE(principal_arn, ''), COALESCE(cluster, '');",
 	/* 6 -> 7: the rollups keyed by cluster as well (rollup.c) */
 	rollup_rekey_sql,
+	/* 7 -> 8: how each import ended (imports.status). The table is
+	 * rebuilt rather than altered: ADD COLUMN fails on a database set
+	 * back to version 7 by hand, a copy does not. A finished row is
+	 * complete; an unfinished one was killed, or is running in another
+	 * process right now, which only its own end can tell: NULL. */
+	"CREATE TABLE imports_v8("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  started TEXT NOT NULL,"
+	"  finished TEXT,"
+	"  imported INTEGER NOT NULL DEFAULT 0,"
+	"  duplicates INTEGER NOT NULL DEFAULT 0,"
+	"  skipped INTEGER NOT NULL DEFAULT 0,"
+	"  first_event_id INTEGER,"
+	"  status TEXT CHECK (status IN ('running','complete','interrupted')));"
+	"INSERT INTO imports_v8(id, source, started, finished, imported, duplicates, skipped, first_event_id, status)"
+	"  SELECT id, source, started, finished, imported, duplicates, skipped, first_event_id,"
+	"         CASE WHEN finished IS NOT NULL THEN 'complete' END"
+	"  FROM imports;"
+	"DROP TABLE imports;"
+	"ALTER TABLE imports_v8 RENAME TO imports;"
+	"CREATE INDEX imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;",
 };
 
 const char *store_migration(int from_version)
@@ -797,26 +828,27 @@ fail:
 	return rc;
 }
 
-static int open_readonly(struct store *s, const char *path, char *err, size_t err_sz)
-{
-	if (access(path, F_OK) != 0) {
-		snprintf(err, err_sz, "no database at %s (run 'authlog-scan import' first)", path);
-		return AL_NOINPUT;
-	}
-	int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-	if (sqlrc != SQLITE_OK)
-		return store_sql_error(s->db, sqlrc, path, err, err_sz);
-	return exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
-}
-
 static int open_writable(struct store *s, const char *path, char *err, size_t err_sz)
 {
 	int rc = store_mkdir_parents(path, err, err_sz);
 	if (rc)
 		return rc;
 	/* Create the file ourselves so it is 0600 from the first byte;
-	 * SQLite gives the -wal and -shm files the same mode. */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	 * SQLite gives the -wal and -shm files the same mode. O_EXCL: a
+	 * dangling symlink is refused, not followed to create its target
+	 * somewhere else. */
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		struct stat st;
+		if (fd < 0 && errno == EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			snprintf(err, err_sz, "%s is a symbolic link to a file that does not exist: refusing to create it",
+				 path);
+			return AL_CANTCREAT;
+		}
+		if (fd < 0 && errno == EEXIST) /* another run created it just now */
+			fd = open(path, O_RDWR | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		snprintf(err, err_sz, "cannot create %s: %s", path, strerror(errno));
 		return AL_CANTCREAT;
@@ -829,18 +861,41 @@ static int open_writable(struct store *s, const char *path, char *err, size_t er
 	return sqlrc == SQLITE_OK ? AL_OK : store_sql_error(s->db, sqlrc, path, err, err_sz);
 }
 
-/* *version: the file's schema version, which must be ours (or, to write,
+/* An object of ours in every schema version: `events` (a table up to
+ * version 2, a view since) and `imports`, with these columns. */
+#define OURS_SQL                                                                                   \
+	"SELECT (SELECT COUNT(*) FROM pragma_table_info('events')"                                 \
+	"        WHERE name IN ('ts', 'raw', 'dedupe_key', 'import_id')) = 4"                       \
+	"   AND (SELECT COUNT(*) FROM pragma_table_info('imports')"                                \
+	"        WHERE name IN ('source', 'started', 'imported')) = 3"
+
+/* Whose file this is, read before anything is written (no journal mode,
+ * no page size: a refused file stays byte-identical). application_id
+ * says it when set; a file without one is ours when it is empty (a new
+ * database) or holds our tables at a version we know (*mark: the caller
+ * sets the id while migrating); anything else belongs to another program.
+ * *version: the file's schema version, which must be ours (or, to write,
  * older: the caller migrates it). */
-static int check_schema(struct store *s, const char *path, enum store_mode mode, int *version, char *err,
+static int check_schema(sqlite3 *db, const char *path, enum store_mode mode, int *version, int *mark, char *err,
 			size_t err_sz)
 {
-	int app_id = 0;
+	int app_id = 0, objects = 0, ours = 0;
 	*version = 0;
-	if (pragma_int(s->db, "PRAGMA user_version", version) != 0 ||
-	    pragma_int(s->db, "PRAGMA application_id", &app_id) != 0)
-		return store_sql_error(s->db, SQLITE_NOTADB, path, err, err_sz);
-	if (app_id != 0 && app_id != APPLICATION_ID) {
-		snprintf(err, err_sz, "%s is an SQLite database of another application", path);
+	*mark = 0;
+	if (pragma_int(db, "PRAGMA user_version", version) != 0 ||
+	    pragma_int(db, "PRAGMA application_id", &app_id) != 0 ||
+	    pragma_int(db, "SELECT COUNT(*) FROM sqlite_master", &objects) != 0)
+		return store_sql_error(db, SQLITE_NOTADB, path, err, err_sz);
+	if (app_id == 0 && (objects > 0 || *version != 0)) {
+		/* A schema SQLite cannot read (a view over a missing table)
+		 * is not ours either: the failed query leaves ours at 0. */
+		if (*version >= 1 && *version <= STORE_SCHEMA_VERSION && pragma_int(db, OURS_SQL, &ours) != 0)
+			ours = 0;
+		*mark = ours;
+	}
+	if ((app_id != 0 && app_id != APPLICATION_ID) || (app_id == 0 && (objects > 0 || *version != 0) && !ours)) {
+		snprintf(err, err_sz, "%s is not an authlog-scan database (another program's SQLite file); left as it is",
+			 path);
 		return AL_DATAERR;
 	}
 	if (*version > STORE_SCHEMA_VERSION) {
@@ -857,10 +912,64 @@ static int check_schema(struct store *s, const char *path, enum store_mode mode,
 	return AL_OK;
 }
 
+/* Another program's database in WAL mode: a read-only connection would
+ * leave -wal and -shm files next to it. Its owner is read first through
+ * an immutable connection, which opens neither; the main file's page 1
+ * holds the application_id and the schema together (a migration commits
+ * them in one transaction), so it answers even while our own WAL is not
+ * yet checkpointed. */
+static int probe_wal_owner(const char *path, char *err, size_t err_sz)
+{
+	unsigned char hdr[20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return AL_OK; /* the open below says why */
+	ssize_t n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	/* Offsets 18 and 19: file format write/read version, 2 = WAL. */
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16) != 0 || hdr[18] != 2)
+		return AL_OK;
+	struct buf uri = BUF_INIT;
+	buf_puts(&uri, "file:");
+	sigv4_uri_encode(&uri, path, strlen(path), 1); /* RFC 3986 escaping is what a URI filename takes */
+	buf_puts(&uri, "?immutable=1");
+	if (uri.oom) {
+		buf_free(&uri);
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	sqlite3 *db = NULL;
+	int version, mark;
+	int rc = sqlite3_open_v2(buf_str(&uri), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	buf_free(&uri);
+	/* STORE_WRITE: the owner only. The main file may lag behind the WAL
+	 * (a migration not checkpointed yet), so an older version here says
+	 * nothing; the real open below judges it. */
+	rc = rc == SQLITE_OK ? check_schema(db, path, STORE_WRITE, &version, &mark, err, err_sz)
+			     : store_sql_error(db, rc, path, err, err_sz);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int open_readonly(struct store *s, const char *path, char *err, size_t err_sz)
+{
+	if (access(path, F_OK) != 0) {
+		snprintf(err, err_sz, "no database at %s (run 'authlog-scan import' first)", path);
+		return AL_NOINPUT;
+	}
+	int rc = probe_wal_owner(path, err, err_sz);
+	if (rc)
+		return rc;
+	int sqlrc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (sqlrc != SQLITE_OK)
+		return store_sql_error(s->db, sqlrc, path, err, err_sz);
+	return exec_sql(s->db, "PRAGMA query_only = 1", path, err, err_sz);
+}
+
 /* A write connection: its settings, authlog_key() for the migrations,
  * the schema brought to this version, and the identity index rebuilt if
  * an import that deferred it was killed. */
-static int prepare_schema(struct store *s, const char *path, int version, char *err, size_t err_sz)
+static int prepare_schema(struct store *s, const char *path, int version, int mark, char *err, size_t err_sz)
 {
 	/* page_size only takes on a new file (before WAL is set): 16 KiB pages
 	 * hold a whole ~1 KiB row set per page with less B-tree overhead. The
@@ -877,7 +986,7 @@ static int prepare_schema(struct store *s, const char *path, int version, char *
 					    sql_authlog_key, NULL, NULL);
 	if (sqlrc != SQLITE_OK)
 		return store_sql_error(s->db, sqlrc, path, err, err_sz);
-	if (version < STORE_SCHEMA_VERSION) {
+	if (version < STORE_SCHEMA_VERSION || mark) {
 		rc = migrate(s->db, version, err, err_sz);
 		if (rc)
 			return rc;
@@ -912,7 +1021,7 @@ static int prepare_statements(struct store *s, char *err, size_t err_sz)
 
 int store_open(const char *path, enum store_mode mode, struct store **out, char *err, size_t err_sz)
 {
-	int version, rc;
+	int version, mark, rc;
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, err_sz, "out of memory");
@@ -922,10 +1031,10 @@ int store_open(const char *path, enum store_mode mode, struct store **out, char 
 	if (!rc) {
 		sqlite3_busy_timeout(s->db, 5000);
 		sqlite3_extended_result_codes(s->db, 1);
-		rc = check_schema(s, path, mode, &version, err, err_sz);
+		rc = check_schema(s->db, path, mode, &version, &mark, err, err_sz);
 	}
 	if (!rc && mode != STORE_READONLY) {
-		rc = prepare_schema(s, path, version, err, err_sz);
+		rc = prepare_schema(s, path, version, mark, err, err_sz);
 		if (!rc)
 			rc = prepare_statements(s, err, err_sz);
 	}
@@ -1239,8 +1348,8 @@ int store_import_begin(struct store *s, const char *source, int64_t *import_id, 
 {
 	const struct arg a[] = {TEXT_ARG(source)};
 	int rc = run_once(s,
-			  "INSERT INTO imports(source, started, first_event_id)"
-			  " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+			  "INSERT INTO imports(source, status, started, first_event_id)"
+			  " VALUES (?1, 'running', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
 			  " (SELECT COALESCE(MAX(id), 0) + 1 FROM event_rows))",
 			  a, NARGS(a), import_id, "cannot record the import", err, err_sz);
 	if (!rc)
@@ -1248,16 +1357,29 @@ int store_import_begin(struct store *s, const char *source, int64_t *import_id, 
 	return rc;
 }
 
-int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
-		     long long skipped, char *err, size_t err_sz)
+static int import_finish(struct store *s, int64_t import_id, const char *status, long long imported,
+			 long long duplicates, long long skipped, char *err, size_t err_sz)
 {
-	const struct arg a[] = {INT_ARG(import_id), INT_ARG(imported), INT_ARG(duplicates), INT_ARG(skipped)};
+	const struct arg a[] = {INT_ARG(import_id), INT_ARG(imported), INT_ARG(duplicates), INT_ARG(skipped),
+				TEXT_ARG(status)};
 	int rc = run_once(s,
 			  "UPDATE imports SET finished = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-			  " imported = ?2, duplicates = ?3, skipped = ?4 WHERE id = ?1",
+			  " imported = ?2, duplicates = ?3, skipped = ?4, status = ?5 WHERE id = ?1",
 			  a, NARGS(a), NULL, "cannot record the import", err, err_sz);
 	s->import_id = 0;
 	return rc;
+}
+
+int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
+		     long long skipped, char *err, size_t err_sz)
+{
+	return import_finish(s, import_id, "complete", imported, duplicates, skipped, err, err_sz);
+}
+
+int store_import_interrupted(struct store *s, int64_t import_id, long long imported, long long duplicates,
+			     long long skipped, char *err, size_t err_sz)
+{
+	return import_finish(s, import_id, "interrupted", imported, duplicates, skipped, err, err_sz);
 }
 
 int store_import_first_event(struct store *s, int64_t import_id, int64_t *first_event_id, char *err,

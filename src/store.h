@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -64,6 +64,10 @@ int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *
 int store_import_begin(struct store *s, const char *source, int64_t *import_id, char *err, size_t err_sz);
 int store_import_end(struct store *s, int64_t import_id, long long imported, long long duplicates,
 		     long long skipped, char *err, size_t err_sz);
+/* The same for a run a signal stopped: status 'interrupted', the counts
+ * what it stored before. */
+int store_import_interrupted(struct store *s, int64_t import_id, long long imported, long long duplicates,
+			     long long skipped, char *err, size_t err_sz);
 
 /* The first events.id an import (the latest one when import_id is 0)
  * could have stored; 0 when there is no import. Rows with a smaller id

@@ -472,6 +472,7 @@ class DatabaseFile(CliTestCase):
         con = sqlite3.connect(self.db)
         con.execute('CREATE TABLE future(x)')
         con.execute('PRAGMA user_version = 99')
+        con.execute('PRAGMA application_id = 1096109139')  # ours (without it, another program's: test_faults.py)
         con.commit()
         con.close()
         with open(self.db, 'rb') as f:
