@@ -363,30 +363,30 @@ class LockAndPath(CliTestCase):
 
 
 class ImportStatus(CliTestCase):
-    """imports.status (schema version 6, issue 13 item 15): how each import
+    """imports.status (schema version 8, issue 13 item 15): how each import
     ended; tests/crash/test_sigint.py interrupts imports."""
 
-    def test_from_version_5(self):
+    def test_from_version_7(self):
         self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
         con = sqlite3.connect(self.db)
         con.executescript("ALTER TABLE imports DROP COLUMN status;"
                           "INSERT INTO imports(source, started) VALUES ('killed', '2026-01-01T00:00:00Z');"
-                          "PRAGMA user_version = 5;")
+                          "PRAGMA user_version = 7;")
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
-        self.assertEqual(self.scalar('PRAGMA user_version'), 6)
+        self.assertEqual(self.scalar('PRAGMA user_version'), 8)
         rows = self.query('SELECT source, status, finished IS NOT NULL AS finished FROM imports ORDER BY id')
         self.assertEqual([(r['status'], r['finished']) for r in rows],
                          [('complete', 1), (None, 0), ('complete', 1)])
         self.assertEqual(self.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'imports_first_event'"), 1)
 
-    def test_set_back_to_version_5_by_hand(self):
+    def test_set_back_to_version_7_by_hand(self):
         self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
         con = sqlite3.connect(self.db)
-        con.executescript('PRAGMA user_version = 5;')
+        con.executescript('PRAGMA user_version = 7;')
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
-        self.assertEqual(self.scalar('PRAGMA user_version'), 6)
+        self.assertEqual(self.scalar('PRAGMA user_version'), 8)
         self.assertEqual(self.scalar("SELECT group_concat(status) FROM imports"), 'complete,complete')
 
 
