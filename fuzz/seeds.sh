@@ -3,8 +3,8 @@
 #   fuzz/seeds.sh [DIR]     (DIR defaults to the fuzz/ directory of this tree)
 # creates DIR/corpus-<target>/ (gitignored) for parse, reader, results, csv
 # and classify from whatever exists under fixtures/ plus the hand-written
-# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks and
-# clientmsg get their committed seeds only (AWS files and what clients
+# seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks,
+# clientmsg and k8s get their committed seeds only (AWS files and what clients
 # print, not log data: kept out of the rest):
 #   parse     one file per log line (bare logrus lines, and the same lines
 #             with any stern/kubectl/S3 prefix cut off)
@@ -16,6 +16,7 @@
 #   credprocess fuzz/seeds/credprocess/ (credential_process answers, commands)
 #   eks         fuzz/seeds/eks/ (EKS answers: DescribeCluster, access entries)
 #   clientmsg   fuzz/seeds/clientmsg/ (kubectl / AWS CLI / SDK messages, pasted typography)
+#   k8s         fuzz/seeds/k8s/ (SelfSubjectReview answers, a cluster CA in base64)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -27,7 +28,7 @@ fixtures=$root/fixtures
 seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg k8s; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
@@ -45,7 +46,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*'
 	fi
 	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" \
-		! -path "$seeds/clientmsg/*"
+		! -path "$seeds/clientmsg/*" ! -path "$seeds/k8s/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -108,6 +109,6 @@ split_lines "$tmp/parse" "$out/corpus-parse"
 split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg k8s; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done

@@ -1,5 +1,6 @@
 /* Kubernetes API calls with a bearer token; see k8s_api.h. */
 #include "k8s_api.h"
+#include "k8s_api_int.h"
 
 #include "aws/aws_doc.h"
 #include "aws/aws_secret.h"
@@ -192,6 +193,23 @@ void k8s_api_review_free(struct k8s_api_review *r)
 	memset(r, 0, sizeof *r);
 }
 
+int k8s_api_parse_review(const char *body, size_t len, struct k8s_api_review *out, char *err, size_t err_sz)
+{
+	memset(out, 0, sizeof *out);
+	yajl_val tree = aws_doc_json_has_nul(body, len) ? NULL : aws_doc_tree(body, len, NULL, 0);
+	int bad = tree ? take_user(tree, out) : 1;
+	if (tree)
+		yajl_tree_free(tree);
+	if (bad) {
+		k8s_api_review_free(out);
+		msg_set(err, err_sz, bad == 2 ? "SelfSubjectReview: out of memory"
+					  : "SelfSubjectReview: the answer is not a SelfSubjectReview");
+		return bad == 2 ? AL_SOFTWARE : AL_UNAVAILABLE;
+	}
+	out->accepted = 1;
+	return AL_OK;
+}
+
 /* ---- calls ---- */
 
 /* One request with the token; AL_OK when an answer arrived (any status). */
@@ -280,23 +298,11 @@ int k8s_api_self_subject_review(struct k8s_api *k, const char *token, struct k8s
 			http_response_free(&resp);
 			return AL_UNAVAILABLE;
 		}
-		char why[256];
-		yajl_val tree = aws_doc_tree(buf_str(&resp.body), resp.body.len, why, sizeof why);
-		int bad = tree ? take_user(tree, out) : 1;
-		if (tree)
-			yajl_tree_free(tree);
+		rc = k8s_api_parse_review(buf_str(&resp.body), resp.body.len, out, err, err_sz);
 		http_response_free(&resp);
-		if (bad) {
-			long st = out->http_status;
-			k8s_api_review_free(out);
-			out->http_status = st;
-			msg_set(err, err_sz, bad == 2 ? "SelfSubjectReview: out of memory"
-					  : "SelfSubjectReview: HTTP %ld with an answer that is not a SelfSubjectReview",
-				st);
-			return bad == 2 ? AL_SOFTWARE : AL_UNAVAILABLE;
-		}
-		out->accepted = 1;
-		return AL_OK;
+		out->http_status = fault->http_status; /* the parse zeroed out */
+		snprintf(out->api_version, sizeof out->api_version, "%s", versions[i]);
+		return rc;
 	}
 	return AL_UNAVAILABLE; /* not reached: the second round always returns */
 }
