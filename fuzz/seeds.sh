@@ -4,8 +4,8 @@
 # creates DIR/corpus-<target>/ (gitignored) for parse, reader, results, csv
 # and classify from whatever exists under fixtures/ plus the hand-written
 # seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks,
-# clientmsg and esc get their committed seeds only (AWS files, what clients
-# print and values to escape, not log data: kept out of the rest):
+# clientmsg, esc and k8s get their committed seeds only (AWS files, what
+# clients print and values to escape, not log data: kept out of the rest):
 #   parse     one file per log line (bare logrus lines, and the same lines
 #             with any stern/kubectl/S3 prefix cut off)
 #   classify  one file per error="..." text (roughly unquoted) and per ARN
@@ -17,6 +17,7 @@
 #   eks         fuzz/seeds/eks/ (EKS answers: DescribeCluster, access entries)
 #   clientmsg   fuzz/seeds/clientmsg/ (kubectl / AWS CLI / SDK messages, pasted typography)
 #   esc         fuzz/seeds/esc/ (values to escape: shell, controls, bidi, markdown)
+#   k8s         fuzz/seeds/k8s/ (SelfSubjectReview answers, a cluster CA in base64)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -30,6 +31,7 @@ max_lines=4000 # per line-based corpus, spread over all fixture lines
 
 for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
 for t in parse reader results csv classify awsconfig credprocess eks esc; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg k8s; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
@@ -49,6 +51,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" \
 		! -path "$seeds/clientmsg/*"
 	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" ! -path "$seeds/esc/*"
+		! -path "$seeds/clientmsg/*" ! -path "$seeds/k8s/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -113,5 +116,6 @@ split_lines "$tmp/classify" "$out/corpus-classify"
 echo "seeds: $n input files"
 for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
 for t in parse reader results csv classify awsconfig credprocess eks esc; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg k8s; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done

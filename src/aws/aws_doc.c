@@ -237,6 +237,17 @@ int aws_doc_is_json_object(const char *s, size_t n)
 	return i < n && s[i] == '{';
 }
 
+int aws_doc_json_has_nul(const char *body, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (body[i] == '\\') {
+			if (body[i + 1] == 'u' && i + 5 < len && memcmp(body + i + 2, "0000", 4) == 0)
+				return 1;
+			i++; /* the escaped character */
+		}
+	return 0;
+}
+
 int aws_doc_json_valid(const char *s, size_t len)
 {
 	yajl_handle h = yajl_alloc(NULL, NULL, NULL);

@@ -53,6 +53,10 @@ const char *aws_doc_str(struct yajl_val_s *v);
 
 /* 1 when the first non-blank byte is '{'. */
 int aws_doc_is_json_object(const char *s, size_t len);
+/* 1 when a JSON string of body holds \u0000: yajl's tree keeps such a
+ * string NUL-terminated, so it would read as its shorter prefix (another
+ * principal's ARN, another user's name): callers of aws_doc_tree refuse it. */
+int aws_doc_json_has_nul(const char *body, size_t len);
 /* 1 when s is one complete JSON value (blanks around it allowed). */
 int aws_doc_json_valid(const char *s, size_t len);
 

@@ -233,24 +233,10 @@ int eks_api_page_query(struct buf *b, const char *next_token)
 
 /* ---- answers ---- */
 
-/* 1 when a JSON string of body holds \u0000: yajl's tree keeps such a
- * string NUL-terminated, so it would read as its shorter prefix (another
- * principal's ARN). */
-static int has_nul_escape(const char *body, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++)
-		if (body[i] == '\\') {
-			if (body[i + 1] == 'u' && i + 5 < len && memcmp(body + i + 2, "0000", 4) == 0)
-				return 1;
-			i++; /* the escaped character */
-		}
-	return 0;
-}
-
 /* The tree of body when it is a JSON object; NULL with err set otherwise. */
 static yajl_val object_tree(const char *body, size_t len, char *err, size_t err_sz)
 {
-	if (has_nul_escape(body, len)) {
+	if (aws_doc_json_has_nul(body, len)) {
 		msg_set(err, err_sz, "the response has a string holding a NUL");
 		return NULL;
 	}

@@ -36,6 +36,8 @@ struct http_client {
 	CURL *curl;
 	char *user_agent;
 	char *ca_bundle;
+	const char *ca_pem;
+	size_t ca_pem_len;
 	long connect_timeout_ms;
 	long timeout_ms;
 	size_t max_body;
@@ -202,6 +204,8 @@ int http_client_new(const struct http_opts *opts, struct http_client **out)
 		opts = &none;
 	c->user_agent = xstrdup(opts->user_agent ? opts->user_agent : "authlog-scan/" AUTHLOG_VERSION);
 	c->ca_bundle = xstrdup(opts->ca_bundle && *opts->ca_bundle ? opts->ca_bundle : NULL);
+	c->ca_pem = opts->ca_pem;
+	c->ca_pem_len = opts->ca_pem_len;
 	c->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
 							     : HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
 	c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
@@ -509,8 +513,16 @@ static void set_options(struct http_client *c, const struct http_request *req, c
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-	if (c->ca_bundle)
+	if (c->ca_pem) {
+		/* Only these: no bundle, and no CA directory libcurl may have
+		 * been built with (https://curl.se/libcurl/c/CURLOPT_CAINFO_BLOB.html). */
+		struct curl_blob blob = {(void *)c->ca_pem, c->ca_pem_len, CURL_BLOB_COPY};
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (c->ca_bundle) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
+	}
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);

@@ -31,6 +31,11 @@ struct http_header {
 struct http_opts {
 	const char *user_agent;      /* "authlog-scan/VERSION" when NULL */
 	const char *ca_bundle;       /* AWS_CA_BUNDLE / ca_bundle, or NULL */
+	/* PEM certificates to trust instead of ca_bundle and the system's
+	 * (a Kubernetes cluster's own CA); not copied: they must outlive the
+	 * client. NULL: ca_bundle or the system's. */
+	const char *ca_pem;
+	size_t ca_pem_len;
 	long connect_timeout_ms;     /* default 3100 (SDK default) */
 	long timeout_ms;             /* whole transfer; default 60000 */
 	size_t max_body;             /* default 64 MiB */
