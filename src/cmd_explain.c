@@ -8,6 +8,7 @@
 #include "classify.h"
 #include "cli.h"
 #include "clientmsg.h"
+#include "esc.h"
 #include "parse.h"
 #include "reader.h"
 #include "status.h"
@@ -43,17 +44,14 @@ struct explained {
 };
 
 /* Every value that came from the input goes to the terminal through
- * here, so one function decides how it is escaped: control bytes as
- * \xHH, so a pasted text cannot move the cursor or change colours. */
+ * here: escaped as every human-facing output is (esc.h), so a pasted text
+ * can neither move the cursor, add a line nor reorder what is shown. */
 static void show(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
+	struct buf b = BUF_INIT;
+	esc_term(&b, s, n);
+	fputs(b.oom ? "(out of memory)" : buf_str(&b), stdout);
+	buf_free(&b);
 }
 
 static void show_field(const char *label, const char *value)
@@ -225,8 +223,14 @@ int cmd_explain(int argc, char **argv)
 	int parsed;
 	if (parse_line(parser, e.message, e.message_len, &rec)) {
 		if (rec.kind != REC_ACCESS || rec.outcome != OUTCOME_DENIED) {
-			cli_error("explain", "not a denial: msg=\"%s\"%s%s", rec.msg,
-				  rec.username ? " username=" : "", rec.username ? rec.username : "");
+			struct buf m = BUF_INIT, u = BUF_INIT;
+			esc_term(&m, rec.msg, strlen(rec.msg));
+			if (rec.username)
+				esc_term(&u, rec.username, strlen(rec.username));
+			cli_error("explain", "not a denial: msg=\"%s\"%s%s", buf_str(&m), rec.username ? " username=" : "",
+				  buf_str(&u));
+			buf_free(&m);
+			buf_free(&u);
 			rc = AL_DATAERR;
 			goto out;
 		}

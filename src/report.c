@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "classify.h"
+#include "esc.h"
 #include "kind.h"
 #include "rollup.h"
 #include "msg.h"
@@ -872,17 +873,42 @@ void report_bytes(double v, char *out, size_t out_sz)
 
 /* How a section is drawn: escape codes (empty without --color), markdown
  * or plain text, and what opens a section heading. */
+/* Log values are printed through V(): escaped for the terminal
+ * (esc_term) or for markdown (esc_md), into a ring of scratch buffers so
+ * that one buf_printf can take several. */
+#define SCRATCH_RING 12
+struct scratch {
+	struct buf b[SCRATCH_RING];
+	size_t next;
+};
+
 struct style {
 	const char *bold, *red, *reset;
 	int md;
 	const char *h2, *h3; /* markdown: a section's and a finding's heading */
+	struct scratch *sc;
 };
+
+static const char *V(const struct style *s, const char *value)
+{
+	struct buf *b = &s->sc->b[s->sc->next++ % SCRATCH_RING];
+	buf_reset(b);
+	if (value)
+		(s->md ? esc_md : esc_term)(b, value, strlen(value));
+	return b->oom ? "(out of memory)" : buf_str(b);
+}
+
+static void scratch_free(struct scratch *sc)
+{
+	for (size_t i = 0; i < SCRATCH_RING; i++)
+		buf_free(&sc->b[i]);
+}
 
 static void text_header(const struct report_opts *o, const struct report *r, const struct style *s, struct buf *b)
 {
 	buf_printf(b, "%s%sauthlog-scan report%s", s->md ? "# " : "", s->bold, s->reset);
 	if (r->first)
-		buf_printf(b, ": %s .. %s", r->first, r->last);
+		buf_printf(b, ": %s .. %s", V(s, r->first), V(s, r->last));
 	if (o->since || o->until)
 		buf_printf(b, " (window %s .. %s)", o->since ? o->since : "start", o->until ? o->until : "now");
 	if (o->new_from)
@@ -903,7 +929,7 @@ static void text_by_class(const struct report *r, const struct style *s, struct 
 	for (size_t i = 0; i < r->by_class.nrows; i++)
 		buf_printf(b, s->md ? "| %s | %s | %s | %s | %s |\n" : "  %-26s %7s  %3s principal(s)  %s .. %s\n",
 			   cell(&r->by_class, i, 0), cell(&r->by_class, i, 1), cell(&r->by_class, i, 2),
-			   cell(&r->by_class, i, 3), cell(&r->by_class, i, 4));
+			   V(s, cell(&r->by_class, i, 3)), V(s, cell(&r->by_class, i, 4)));
 }
 
 /* The label of the by-principal row i without an ARN: a not_mapped
@@ -927,16 +953,16 @@ static void text_by_principal(const struct report *r, const struct style *s, str
 	if (s->md)
 		buf_puts(b, "\n| principal | denials | classes | first seen | last seen |\n|---|---:|---|---|---|\n");
 	for (size_t i = 0; i < r->by_principal.nrows; i++) {
-		const char *p = *cell(&r->by_principal, i, 0) ? cell(&r->by_principal, i, 0) : no_identity(r, i);
+		const char *p = *cell(&r->by_principal, i, 0) ? V(s, cell(&r->by_principal, i, 0)) : no_identity(r, i);
 		const char *tag = cell_ll(&r->by_principal, i, 5) ? " [EKS-internal]" : "";
 		if (s->md)
-			buf_printf(b, "| `%s`%s | %s | %s | %s | %s |\n", p, tag, cell(&r->by_principal, i, 1),
-				   cell(&r->by_principal, i, 4), cell(&r->by_principal, i, 2),
-				   cell(&r->by_principal, i, 3));
+			buf_printf(b, "| %s%s | %s | %s | %s | %s |\n", p, tag, cell(&r->by_principal, i, 1),
+				   cell(&r->by_principal, i, 4), V(s, cell(&r->by_principal, i, 2)),
+				   V(s, cell(&r->by_principal, i, 3)));
 		else
 			buf_printf(b, "  %s%s\n      %s denials: %s  %s .. %s\n", p, tag, cell(&r->by_principal, i, 1),
-				   cell(&r->by_principal, i, 4), cell(&r->by_principal, i, 2),
-				   cell(&r->by_principal, i, 3));
+				   cell(&r->by_principal, i, 4), V(s, cell(&r->by_principal, i, 2)),
+				   V(s, cell(&r->by_principal, i, 3)));
 	}
 }
 
@@ -949,11 +975,22 @@ static void text_fix(const char *notes, const char *commands, const struct style
 	size_t len;
 	if (*notes)
 		buf_puts(b, s->md ? "\n" : "    notes:\n");
-	while (next_line(&notes, &line, &len))
-		buf_printf(b, "%s%.*s\n", s->md ? "- " : "      - ", (int)len, line);
+	/* Notes name log values: escaped as any. Commands hold only values
+	 * classify_fix validated and shell-quoted (printable ASCII): a shell
+	 * block shows them as they are, which is how they must be pasted. */
+	while (next_line(&notes, &line, &len)) {
+		buf_puts(b, s->md ? "- " : "      - ");
+		(s->md ? esc_md : esc_term)(b, line, len);
+		buf_putc(b, '\n');
+	}
+	if (!*commands)
+		return; /* nothing to run: the notes say why */
 	buf_puts(b, s->md ? "\n```sh\n" : "    fix:\n");
-	while (next_line(&commands, &line, &len))
-		buf_printf(b, "%s%.*s\n", s->md ? "" : "      ", (int)len, line);
+	while (next_line(&commands, &line, &len)) {
+		buf_puts(b, s->md ? "" : "      ");
+		esc_term(b, line, len);
+		buf_putc(b, '\n');
+	}
 	if (s->md)
 		buf_puts(b, "```\n");
 }
@@ -968,12 +1005,12 @@ static void text_findings(const struct report_opts *o, const struct report *r, c
 	for (size_t i = 0; i < r->findings.nrows; i++) {
 		enum error_class cls = CLASS_UNKNOWN;
 		classify_from_name(cell(&r->findings, i, 0), &cls);
-		const char *p = *cell(&r->findings, i, 1) ? cell(&r->findings, i, 1) : "(no identity)";
+		const char *p = *cell(&r->findings, i, 1) ? V(s, cell(&r->findings, i, 1)) : "(no identity)";
 		int expected = cell_ll(&r->findings, i, 6) != 0;
-		const char *cluster = cell(&r->findings, i, 2);
+		const char *cluster = V(s, cell(&r->findings, i, 2));
 		buf_printf(b, "%s%s[%s]%s %s%s%s — %s denial(s), %s .. %s%s\n", s->md ? s->h3 : "\n  ", s->red,
 			   cell(&r->findings, i, 0), s->reset, p, *cluster ? " on " : "", cluster,
-			   cell(&r->findings, i, 3), cell(&r->findings, i, 4), cell(&r->findings, i, 5),
+			   cell(&r->findings, i, 3), V(s, cell(&r->findings, i, 4)), V(s, cell(&r->findings, i, 5)),
 			   expected ? " (EKS-internal principal: expected traffic, usually transient)" : "");
 		buf_printf(b, "%scause: %s\n", s->md ? "\n" : "    ", classify_cause(cls));
 		fix_for(o, r, i, &notes, &fix);
@@ -990,9 +1027,9 @@ static void text_breaks(const struct report *r, const struct style *s, struct bu
 	buf_printf(b, "%s%saws-auth ConfigMap is broken%s\n", s->h2, s->bold, s->reset);
 	for (size_t i = 0; i < r->breaks.nrows; i++)
 		buf_printf(b, "%s%s .. %s %s: %s config error line(s), first: %s\n%s%s not_mapped denial(s) until an hour after the last one are this, not separate mapping problems\n",
-			   s->md ? "\n- " : "  ", cell(&r->breaks, i, 0), cell(&r->breaks, i, 6),
-			   *cell(&r->breaks, i, 1) ? cell(&r->breaks, i, 1) : "(log group unknown)",
-			   cell(&r->breaks, i, 5), cell(&r->breaks, i, 2), s->md ? "  " : "    ",
+			   s->md ? "\n- " : "  ", V(s, cell(&r->breaks, i, 0)), V(s, cell(&r->breaks, i, 6)),
+			   *cell(&r->breaks, i, 1) ? V(s, cell(&r->breaks, i, 1)) : "(log group unknown)",
+			   cell(&r->breaks, i, 5), V(s, cell(&r->breaks, i, 2)), s->md ? "  " : "    ",
 			   cell(&r->breaks, i, 3));
 	text_fix(aws_auth_notes, aws_auth_commands, s, b);
 }
@@ -1004,8 +1041,8 @@ static void text_fresh(const struct report *r, const struct style *s, struct buf
 	buf_printf(b, "%s%sNew principals%s (first seen since %s)\n", s->h2, s->bold, s->reset, r->new_since);
 	for (size_t i = 0; i < r->fresh.nrows; i++)
 		buf_printf(b, "%s%s%s%s  first %s, last %s, %s granted, %s denied\n", s->md ? "- " : "  ",
-			   cell(&r->fresh, i, 0), *cell(&r->fresh, i, 5) ? " on " : "", cell(&r->fresh, i, 5),
-			   cell(&r->fresh, i, 1), cell(&r->fresh, i, 2), cell(&r->fresh, i, 3), cell(&r->fresh, i, 4));
+			   V(s, cell(&r->fresh, i, 0)), *cell(&r->fresh, i, 5) ? " on " : "", V(s, cell(&r->fresh, i, 5)),
+			   V(s, cell(&r->fresh, i, 1)), V(s, cell(&r->fresh, i, 2)), cell(&r->fresh, i, 3), cell(&r->fresh, i, 4));
 }
 
 /* Markdown lists the hours that had denials; text draws them all as a
@@ -1052,13 +1089,13 @@ static void text_scans(const struct report *r, const struct style *s, struct buf
 		long long missing = cell_ll(&r->scans, i, 10), truncated = cell_ll(&r->scans, i, 9);
 		if (s->md)
 			buf_printf(b, "| %s | %s .. %s | %s | %s | %s | %s | %.0f | %.0f | %lld |\n",
-				   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
-				   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
+				   V(s, cell(&r->scans, i, 0)), V(s, cell(&r->scans, i, 1)), V(s, cell(&r->scans, i, 2)),
+				   V(s, cell(&r->scans, i, 3)), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
 				   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL), missing);
 		else
 			buf_printf(b, "  %s %s .. %s: %s, %s new rows, %s queries, %s scanned (%.0f records, %.0f matched)%s%s\n",
-				   cell(&r->scans, i, 0), cell(&r->scans, i, 1), cell(&r->scans, i, 2),
-				   cell(&r->scans, i, 3), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
+				   V(s, cell(&r->scans, i, 0)), V(s, cell(&r->scans, i, 1)), V(s, cell(&r->scans, i, 2)),
+				   V(s, cell(&r->scans, i, 3)), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
 				   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL),
 				   missing ? "; windows still missing (the next --since-last-run fetches them)" : "",
 				   truncated ? "; some one-second windows hit the row cap: rows may be missing" : "");
@@ -1073,14 +1110,14 @@ static void text_creators(const struct report *r, const struct style *s, struct 
 			   s->md ? "" : "  ");
 	for (size_t i = 0; i < r->ncreators; i++)
 		buf_printf(b, "%s%s%s%s  first seen %s, last seen %s, %lld grant(s)\n", s->md ? "- " : "  ",
-			   r->creators[i].arn, *r->creators[i].cluster ? " on " : "", r->creators[i].cluster,
-			   r->creators[i].first_seen, r->creators[i].last_seen, r->creators[i].grants);
+			   V(s, r->creators[i].arn), *r->creators[i].cluster ? " on " : "", V(s, r->creators[i].cluster),
+			   V(s, r->creators[i].first_seen), V(s, r->creators[i].last_seen), r->creators[i].grants);
 }
 
-static struct style text_style(const struct report_opts *o, int in_section)
+static struct style text_style(const struct report_opts *o, int in_section, struct scratch *sc)
 {
-	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[0m", 0, NULL, NULL}
-				  : (struct style){"", "", "", 0, NULL, NULL};
+	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[0m", 0, NULL, NULL, sc}
+				  : (struct style){"", "", "", 0, NULL, NULL, sc};
 	s.md = o->format == REPORT_MARKDOWN;
 	s.h2 = !s.md ? "\n" : in_section ? "\n### " : "\n## ";
 	s.h3 = in_section ? "\n#### " : "\n### ";
@@ -1138,8 +1175,8 @@ static void text_clusters(const struct row_list *cl, const struct report *per, c
 		const struct report *r = &per[i];
 		const char *regions = cell(cl, i, CL_REGIONS), *mode = cell(cl, i, CL_MODE);
 		buf_printf(b, "%s%s%s (%s, authentication mode %s): ", s->md ? "- **" : "  ",
-			   cluster_label(cell(cl, i, CL_NAME)), s->md ? "**" : "", *regions ? regions : "region unknown",
-			   *mode ? mode : "unknown");
+			   V(s, cluster_label(cell(cl, i, CL_NAME))), s->md ? "**" : "",
+			   *regions ? V(s, regions) : "region unknown", *mode ? V(s, mode) : "unknown");
 		if (r->first)
 			buf_printf(b, "%s%lld denied%s (%lld outside EKS-internal traffic), %lld granted", r->denied ? s->red : "",
 				   r->denied, s->reset, r->denied_unexpected, r->granted);
@@ -1155,7 +1192,10 @@ static void text_clusters(const struct row_list *cl, const struct report *per, c
 			buf_printf(b, "; %sauthenticator log OFF%s (%s): denials are not logged; enable it:\n", s->red, s->reset,
 				   !strcmp(reason, "no_streams") ? "the log group has no authenticator stream"
 								 : "the cluster's logging has the type disabled");
-			buf_printf(b, s->md ? "\n  ```sh\n  %s\n  ```\n" : "    %s\n", cell(cl, i, CL_ENABLE));
+			const char *cmd = cell(cl, i, CL_ENABLE);
+			buf_puts(b, s->md ? "\n  ```sh\n  " : "    ");
+			esc_term(b, cmd, strlen(cmd)); /* shell-quoted when scan made it */
+			buf_puts(b, s->md ? "\n  ```\n" : "\n");
 		}
 	}
 }
@@ -1163,7 +1203,8 @@ static void text_clusters(const struct row_list *cl, const struct report *per, c
 static void render_text(const struct report_opts *o, const struct report *r, const struct row_list *cl,
 			const struct report *per, struct buf *b)
 {
-	struct style s = text_style(o, 0);
+	struct scratch sc = {0};
+	struct style s = text_style(o, 0, &sc);
 	text_header(o, r, &s, b);
 	if (cl->nrows > 1 || (cl->nrows == 1 && *cell(cl, 0, CL_NAME)))
 		text_clusters(cl, per, &s, b);
@@ -1175,8 +1216,8 @@ static void render_text(const struct report_opts *o, const struct report *r, con
 	for (size_t i = 0; cl->nrows > 1 && i < cl->nrows; i++) {
 		if (!per[i].first)
 			continue;
-		struct style cs = text_style(o, 1);
-		const char *name = cluster_label(cell(cl, i, CL_NAME));
+		struct style cs = text_style(o, 1, &sc);
+		const char *name = V(&s, cluster_label(cell(cl, i, CL_NAME)));
 		if (s.md)
 			buf_printf(b, "\n## Cluster %s\n", name);
 		else
@@ -1189,6 +1230,7 @@ static void render_text(const struct report_opts *o, const struct report *r, con
 		text_scans(r, &s, b);
 		text_creators(r, &s, b);
 	}
+	scratch_free(&sc);
 }
 
 /* ---- JSON ---- */

