@@ -7,6 +7,7 @@
 #include <string.h>
 #include <getopt.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -54,6 +55,14 @@ int cli_color(FILE *f)
 	if (no && *no)
 		return 0;
 	return isatty(fileno(f));
+}
+
+int cli_width(FILE *f)
+{
+	struct winsize ws;
+	if (isatty(fileno(f)) && ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
 }
 
 static atomic_int caught;

@@ -24,6 +24,9 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 void cli_verbose(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Colour on stream f: --color, then NO_COLOR, then isatty. */
 int cli_color(FILE *f);
+
+/* The columns prose on f is wrapped to: a terminal's width, else 80. */
+int cli_width(FILE *f);
 /* The database path to use; caller frees. NULL on out-of-memory. */
 char *cli_db_path(void);
 /* Opens the database at cli_db_path(); on failure says why, as cmd. */

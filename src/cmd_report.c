@@ -100,6 +100,7 @@ int cmd_report(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 	o.color = o.format == REPORT_TEXT && cli_color(stdout);
+	o.width = cli_width(stdout);
 
 	rc = cli_store_open("report", STORE_READONLY, &store);
 	if (rc)

@@ -575,6 +575,7 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, int64_t deadlin
 		return rc;
 	long long denials = 0;
 	a->ro.color = a->ro.format == REPORT_TEXT && cli_color(stdout);
+	a->ro.width = cli_width(stdout);
 	int rrc = scan_report(sc, &a->ro, a->new_only, cli.quiet, stdout, &denials, err, sizeof(err));
 	if (rrc) {
 		cli_error("scan", "%s", err);

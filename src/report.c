@@ -1,5 +1,6 @@
 #include "report_int.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -834,8 +835,8 @@ static void hist_build(const struct report *r, struct hist *h)
 
 #define SPARK_WIDTH 72 /* characters; longer ranges are drawn with several hours per cell */
 
-/* Returns the hours each character stands for. */
-static size_t sparkline(struct buf *b, const struct hist *h)
+/* One character per hour, or per as many hours as fit SPARK_WIDTH. */
+static void sparkline(struct buf *b, const struct hist *h)
 {
 	static const char *const bars[] = {" ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
 					   "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"};
@@ -855,7 +856,6 @@ static size_t sparkline(struct buf *b, const struct hist *h)
 			buf_puts(b, bars[level]);
 		}
 	}
-	return per;
 }
 
 void report_bytes(double v, char *out, size_t out_sz)
@@ -887,6 +887,7 @@ struct style {
 	int md;
 	const char *h2, *h3; /* markdown: a section's and a finding's heading */
 	struct scratch *sc;
+	size_t width; /* text: prose wraps here */
 };
 
 static const char *V(const struct style *s, const char *value)
@@ -896,6 +897,75 @@ static const char *V(const struct style *s, const char *value)
 	if (value)
 		(s->md ? esc_md : esc_term)(b, value, strlen(value));
 	return b->oom ? "(out of memory)" : buf_str(b);
+}
+
+/* Columns of s..e on a terminal: UTF-8 continuation bytes and colour
+ * sequences (ESC [ ... m, ours) take none. */
+static size_t columns(const char *s, const char *e)
+{
+	size_t n = 0;
+	while (s < e) {
+		if (*s == '\033') {
+			while (s < e && *s != 'm')
+				s++;
+			s += s < e;
+			continue;
+		}
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+		s++;
+	}
+	return n;
+}
+
+/* One line of prose (no newline in it): in text, wrapped at spaces to
+ * s->width with the lines after the first indented by rest; a word wider
+ * than that (an ARN, a command) stays whole. Markdown is left to its
+ * renderer. */
+static void prose(struct buf *b, const struct style *s, const char *line, const char *rest)
+{
+	size_t col = 0, indent = strlen(rest);
+	const char *p = line;
+	if (s->md) {
+		buf_puts(b, line);
+		buf_putc(b, '\n');
+		return;
+	}
+	while (*p) {
+		const char *w = p, *e;
+		while (*w == ' ')
+			w++;
+		for (e = w; *e && *e != ' '; e++)
+			;
+		size_t sp = columns(p, w), wl = columns(w, e);
+		if (col > indent && col + sp + wl > s->width && wl) {
+			buf_putc(b, '\n');
+			buf_puts(b, rest);
+			col = indent;
+			p = w;
+			sp = 0;
+		}
+		buf_append(b, p, (size_t)(e - p));
+		col += sp + wl;
+		p = e;
+	}
+	buf_putc(b, '\n');
+}
+
+/* A line of prose from a format (which holds no newline), through prose(). */
+static void prosef(struct buf *b, const struct style *s, const char *rest, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void prosef(struct buf *b, const struct style *s, const char *rest, const char *fmt, ...)
+{
+	struct buf line = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&line, fmt, ap);
+	va_end(ap);
+	if (line.oom)
+		b->oom = 1;
+	else
+		prose(b, s, buf_str(&line), rest);
+	buf_free(&line);
 }
 
 static void scratch_free(struct scratch *sc)
@@ -914,9 +984,11 @@ static void text_header(const struct report_opts *o, const struct report *r, con
 	if (o->new_from)
 		buf_puts(b, " — only what the last run stored for the first time");
 	buf_puts(b, "\n");
-	buf_printf(b, "%s%lld granted, %s%lld denied%s (%lld outside EKS-internal traffic), %lld STS responses, %lld aws-auth config errors\n",
-		   s->md ? "\n" : "", r->granted, r->denied ? s->red : "", r->denied, s->reset,
-		   r->denied_unexpected, r->sts_responses, r->config_errors);
+	if (s->md)
+		buf_putc(b, '\n');
+	prosef(b, s, "", "%lld granted, %s%lld denied%s (%lld outside EKS-internal traffic), %lld STS responses, %lld aws-auth config errors",
+	       r->granted, r->denied ? s->red : "", r->denied, s->reset, r->denied_unexpected, r->sts_responses,
+	       r->config_errors);
 }
 
 static void text_by_class(const struct report *r, const struct style *s, struct buf *b)
@@ -927,9 +999,9 @@ static void text_by_class(const struct report *r, const struct style *s, struct 
 	if (s->md)
 		buf_puts(b, "\n| class | denials | principals | first seen | last seen |\n|---|---:|---:|---|---|\n");
 	for (size_t i = 0; i < r->by_class.nrows; i++)
-		buf_printf(b, s->md ? "| %s | %s | %s | %s | %s |\n" : "  %-26s %7s  %3s principal(s)  %s .. %s\n",
-			   cell(&r->by_class, i, 0), cell(&r->by_class, i, 1), cell(&r->by_class, i, 2),
-			   V(s, cell(&r->by_class, i, 3)), V(s, cell(&r->by_class, i, 4)));
+		prosef(b, s, "      ", s->md ? "| %s | %s | %s | %s | %s |" : "  %-26s %7s  %3s principal(s)  %s .. %s",
+		       cell(&r->by_class, i, 0), cell(&r->by_class, i, 1), cell(&r->by_class, i, 2),
+		       V(s, cell(&r->by_class, i, 3)), V(s, cell(&r->by_class, i, 4)));
 }
 
 /* The label of the by-principal row i without an ARN: a not_mapped
@@ -955,14 +1027,16 @@ static void text_by_principal(const struct report *r, const struct style *s, str
 	for (size_t i = 0; i < r->by_principal.nrows; i++) {
 		const char *p = *cell(&r->by_principal, i, 0) ? V(s, cell(&r->by_principal, i, 0)) : no_identity(r, i);
 		const char *tag = cell_ll(&r->by_principal, i, 5) ? " [EKS-internal]" : "";
-		if (s->md)
+		if (s->md) {
 			buf_printf(b, "| %s%s | %s | %s | %s | %s |\n", p, tag, cell(&r->by_principal, i, 1),
 				   cell(&r->by_principal, i, 4), V(s, cell(&r->by_principal, i, 2)),
 				   V(s, cell(&r->by_principal, i, 3)));
-		else
-			buf_printf(b, "  %s%s\n      %s denials: %s  %s .. %s\n", p, tag, cell(&r->by_principal, i, 1),
-				   cell(&r->by_principal, i, 4), V(s, cell(&r->by_principal, i, 2)),
-				   V(s, cell(&r->by_principal, i, 3)));
+		} else {
+			prosef(b, s, "      ", "  %s%s", p, tag);
+			prosef(b, s, "        ", "      %s denials: %s  %s .. %s", cell(&r->by_principal, i, 1),
+			       cell(&r->by_principal, i, 4), V(s, cell(&r->by_principal, i, 2)),
+			       V(s, cell(&r->by_principal, i, 3)));
+		}
 	}
 }
 
@@ -978,11 +1052,15 @@ static void text_fix(const char *notes, const char *commands, const struct style
 	/* Notes name log values: escaped as any. Commands hold only values
 	 * classify_fix validated and shell-quoted (printable ASCII): a shell
 	 * block shows them as they are, which is how they must be pasted. */
+	struct buf note = BUF_INIT;
 	while (next_line(&notes, &line, &len)) {
-		buf_puts(b, s->md ? "- " : "      - ");
-		(s->md ? esc_md : esc_term)(b, line, len);
-		buf_putc(b, '\n');
+		buf_reset(&note);
+		buf_puts(&note, s->md ? "- " : "      - ");
+		(s->md ? esc_md : esc_term)(&note, line, len);
+		prose(b, s, buf_str(&note), "        ");
 	}
+	b->oom |= note.oom;
+	buf_free(&note);
 	if (!*commands)
 		return; /* nothing to run: the notes say why */
 	buf_puts(b, s->md ? "\n```sh\n" : "    fix:\n");
@@ -1008,11 +1086,14 @@ static void text_findings(const struct report_opts *o, const struct report *r, c
 		const char *p = *cell(&r->findings, i, 1) ? V(s, cell(&r->findings, i, 1)) : "(no identity)";
 		int expected = cell_ll(&r->findings, i, 6) != 0;
 		const char *cluster = V(s, cell(&r->findings, i, 2));
-		buf_printf(b, "%s%s[%s]%s %s%s%s — %s denial(s), %s .. %s%s\n", s->md ? s->h3 : "\n  ", s->red,
-			   cell(&r->findings, i, 0), s->reset, p, *cluster ? " on " : "", cluster,
-			   cell(&r->findings, i, 3), V(s, cell(&r->findings, i, 4)), V(s, cell(&r->findings, i, 5)),
-			   expected ? " (EKS-internal principal: expected traffic, usually transient)" : "");
-		buf_printf(b, "%scause: %s\n", s->md ? "\n" : "    ", classify_cause(cls));
+		buf_puts(b, s->md ? s->h3 : "\n");
+		prosef(b, s, "      ", "%s%s[%s]%s %s%s%s — %s denial(s), %s .. %s%s", s->md ? "" : "  ", s->red,
+		       cell(&r->findings, i, 0), s->reset, p, *cluster ? " on " : "", cluster, cell(&r->findings, i, 3),
+		       V(s, cell(&r->findings, i, 4)), V(s, cell(&r->findings, i, 5)),
+		       expected ? " (EKS-internal principal: expected traffic, usually transient)" : "");
+		if (s->md)
+			buf_putc(b, '\n');
+		prosef(b, s, "      ", "%scause: %s", s->md ? "" : "    ", classify_cause(cls));
 		fix_for(o, r, i, &notes, &fix);
 		text_fix(buf_str(&notes), buf_str(&fix), s, b);
 	}
@@ -1025,12 +1106,16 @@ static void text_breaks(const struct report *r, const struct style *s, struct bu
 	if (!r->breaks.nrows)
 		return;
 	buf_printf(b, "%s%saws-auth ConfigMap is broken%s\n", s->h2, s->bold, s->reset);
-	for (size_t i = 0; i < r->breaks.nrows; i++)
-		buf_printf(b, "%s%s .. %s %s: %s config error line(s), first: %s\n%s%s not_mapped denial(s) until an hour after the last one are this, not separate mapping problems\n",
-			   s->md ? "\n- " : "  ", V(s, cell(&r->breaks, i, 0)), V(s, cell(&r->breaks, i, 6)),
-			   *cell(&r->breaks, i, 1) ? V(s, cell(&r->breaks, i, 1)) : "(log group unknown)",
-			   cell(&r->breaks, i, 5), V(s, cell(&r->breaks, i, 2)), s->md ? "  " : "    ",
-			   cell(&r->breaks, i, 3));
+	for (size_t i = 0; i < r->breaks.nrows; i++) {
+		if (s->md)
+			buf_putc(b, '\n');
+		prosef(b, s, "    ", "%s%s .. %s %s: %s config error line(s), first: %s", s->md ? "- " : "  ",
+		       V(s, cell(&r->breaks, i, 0)), V(s, cell(&r->breaks, i, 6)),
+		       *cell(&r->breaks, i, 1) ? V(s, cell(&r->breaks, i, 1)) : "(log group unknown)",
+		       cell(&r->breaks, i, 5), V(s, cell(&r->breaks, i, 2)));
+		prosef(b, s, "    ", "%s%s not_mapped denial(s) until an hour after the last one are this, not separate"
+		       " mapping problems", s->md ? "  " : "    ", cell(&r->breaks, i, 3));
+	}
 	text_fix(aws_auth_notes, aws_auth_commands, s, b);
 }
 
@@ -1040,9 +1125,9 @@ static void text_fresh(const struct report *r, const struct style *s, struct buf
 		return;
 	buf_printf(b, "%s%sNew principals%s (first seen since %s)\n", s->h2, s->bold, s->reset, r->new_since);
 	for (size_t i = 0; i < r->fresh.nrows; i++)
-		buf_printf(b, "%s%s%s%s  first %s, last %s, %s granted, %s denied\n", s->md ? "- " : "  ",
-			   V(s, cell(&r->fresh, i, 0)), *cell(&r->fresh, i, 5) ? " on " : "", V(s, cell(&r->fresh, i, 5)),
-			   V(s, cell(&r->fresh, i, 1)), V(s, cell(&r->fresh, i, 2)), cell(&r->fresh, i, 3), cell(&r->fresh, i, 4));
+		prosef(b, s, "    ", "%s%s%s%s  first %s, last %s, %s granted, %s denied", s->md ? "- " : "  ",
+		       V(s, cell(&r->fresh, i, 0)), *cell(&r->fresh, i, 5) ? " on " : "", V(s, cell(&r->fresh, i, 5)),
+		       V(s, cell(&r->fresh, i, 1)), V(s, cell(&r->fresh, i, 2)), cell(&r->fresh, i, 3), cell(&r->fresh, i, 4));
 }
 
 /* Markdown lists the hours that had denials; text draws them all as a
@@ -1051,12 +1136,14 @@ static void text_hours(const struct hist *h, const struct style *s, struct buf *
 {
 	if (!h->n)
 		return;
-	buf_printf(b, "%s%sDenials per hour%s (%s .. %s UTC, max %lld/h)\n%s", s->h2, s->bold, s->reset, h->first,
-		   h->last, h->max, s->md ? "\n" : "  ");
+	size_t per = (h->n + SPARK_WIDTH - 1) / SPARK_WIDTH;
+	buf_printf(b, "%s%sDenials per hour%s (%s .. %s UTC, max %lld/h", s->h2, s->bold, s->reset, h->first, h->last,
+		   h->max);
+	if (!s->md && per > 1)
+		buf_printf(b, ", %zu hours per mark", per);
+	buf_puts(b, s->md ? ")\n\n" : ")\n  ");
 	if (!s->md) {
-		size_t per = sparkline(b, h);
-		if (per > 1)
-			buf_printf(b, "  (%zu hours per mark)", per);
+		sparkline(b, h);
 		buf_puts(b, "\n");
 		return;
 	}
@@ -1093,7 +1180,7 @@ static void text_scans(const struct report *r, const struct style *s, struct buf
 				   V(s, cell(&r->scans, i, 3)), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
 				   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL), missing);
 		else
-			buf_printf(b, "  %s %s .. %s: %s, %s new rows, %s queries, %s scanned (%.0f records, %.0f matched)%s%s\n",
+			prosef(b, s, "    ", "  %s %s .. %s: %s, %s new rows, %s queries, %s scanned (%.0f records, %.0f matched)%s%s",
 				   V(s, cell(&r->scans, i, 0)), V(s, cell(&r->scans, i, 1)), V(s, cell(&r->scans, i, 2)),
 				   V(s, cell(&r->scans, i, 3)), cell(&r->scans, i, 4), cell(&r->scans, i, 5), bytes,
 				   strtod(cell(&r->scans, i, 7), NULL), strtod(cell(&r->scans, i, 8), NULL),
@@ -1106,21 +1193,22 @@ static void text_creators(const struct report *r, const struct style *s, struct 
 {
 	buf_printf(b, "%s%sCluster creator%s (kubernetes-admin)\n", s->h2, s->bold, s->reset);
 	if (!r->ncreators)
-		buf_printf(b, "%sno kubernetes-admin grant stored; run the cluster-creator query over the cluster's first days\n",
-			   s->md ? "" : "  ");
+		prosef(b, s, "    ", "%sno kubernetes-admin grant stored; run the cluster-creator query over the cluster's first days",
+		       s->md ? "" : "  ");
 	for (size_t i = 0; i < r->ncreators; i++)
-		buf_printf(b, "%s%s%s%s  first seen %s, last seen %s, %lld grant(s)\n", s->md ? "- " : "  ",
+		prosef(b, s, "    ", "%s%s%s%s  first seen %s, last seen %s, %lld grant(s)", s->md ? "- " : "  ",
 			   V(s, r->creators[i].arn), *r->creators[i].cluster ? " on " : "", V(s, r->creators[i].cluster),
 			   V(s, r->creators[i].first_seen), V(s, r->creators[i].last_seen), r->creators[i].grants);
 }
 
 static struct style text_style(const struct report_opts *o, int in_section, struct scratch *sc)
 {
-	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[0m", 0, NULL, NULL, sc}
-				  : (struct style){"", "", "", 0, NULL, NULL, sc};
+	struct style s = o->color ? (struct style){"\033[1m", "\033[31m", "\033[0m", 0, NULL, NULL, sc, 0}
+				  : (struct style){"", "", "", 0, NULL, NULL, sc, 0};
 	s.md = o->format == REPORT_MARKDOWN;
 	s.h2 = !s.md ? "\n" : in_section ? "\n### " : "\n## ";
 	s.h3 = in_section ? "\n#### " : "\n### ";
+	s.width = o->width > 0 ? (size_t)o->width : 80;
 	return s;
 }
 
@@ -1170,34 +1258,41 @@ static const char *cluster_label(const char *name)
  * denials because nothing is logged, not because nothing was denied). */
 static void text_clusters(const struct row_list *cl, const struct report *per, const struct style *s, struct buf *b)
 {
+	struct buf line = BUF_INIT;
 	buf_printf(b, "%s%sClusters%s\n%s", s->md ? "\n## " : "\n", s->bold, s->reset, s->md ? "\n" : "");
 	for (size_t i = 0; i < cl->nrows; i++) {
 		const struct report *r = &per[i];
 		const char *regions = cell(cl, i, CL_REGIONS), *mode = cell(cl, i, CL_MODE);
-		buf_printf(b, "%s%s%s (%s, authentication mode %s): ", s->md ? "- **" : "  ",
+		const char *off = cell(cl, i, CL_LOGGING_OFF), *reason = cell(cl, i, CL_REASON);
+		buf_reset(&line);
+		buf_printf(&line, "%s%s%s (%s, authentication mode %s): ", s->md ? "- **" : "  ",
 			   V(s, cluster_label(cell(cl, i, CL_NAME))), s->md ? "**" : "",
 			   *regions ? V(s, regions) : "region unknown", *mode ? V(s, mode) : "unknown");
 		if (r->first)
-			buf_printf(b, "%s%lld denied%s (%lld outside EKS-internal traffic), %lld granted", r->denied ? s->red : "",
-				   r->denied, s->reset, r->denied_unexpected, r->granted);
+			buf_printf(&line, "%s%lld denied%s (%lld outside EKS-internal traffic), %lld granted",
+				   r->denied ? s->red : "", r->denied, s->reset, r->denied_unexpected, r->granted);
 		else
-			buf_puts(b, "no events in this window");
-		const char *off = cell(cl, i, CL_LOGGING_OFF);
-		if (!*off) {
-			buf_puts(b, "; authenticator log not checked\n");
-		} else if (!strcmp(off, "0")) {
-			buf_puts(b, "; authenticator log on\n");
-		} else {
-			const char *reason = cell(cl, i, CL_REASON);
-			buf_printf(b, "; %sauthenticator log OFF%s (%s): denials are not logged; enable it:\n", s->red, s->reset,
-				   !strcmp(reason, "no_streams") ? "the log group has no authenticator stream"
-								 : "the cluster's logging has the type disabled");
+			buf_puts(&line, "no events in this window");
+		if (!*off)
+			buf_puts(&line, "; authenticator log not checked");
+		else if (!strcmp(off, "0"))
+			buf_puts(&line, "; authenticator log on");
+		else
+			buf_printf(&line, "; %sauthenticator log OFF%s (%s): denials are not logged; enable it:", s->red,
+				   s->reset, !strcmp(reason, "no_streams") ? "the log group has no authenticator stream"
+									 : "the cluster's logging has the type disabled");
+		if (line.oom)
+			b->oom = 1;
+		else
+			prose(b, s, buf_str(&line), "    ");
+		if (*off && strcmp(off, "0") != 0) {
 			const char *cmd = cell(cl, i, CL_ENABLE);
 			buf_puts(b, s->md ? "\n  ```sh\n  " : "    ");
 			esc_term(b, cmd, strlen(cmd)); /* shell-quoted when scan made it */
 			buf_puts(b, s->md ? "\n  ```\n" : "\n");
 		}
 	}
+	buf_free(&line);
 }
 
 static void render_text(const struct report_opts *o, const struct report *r, const struct row_list *cl,

@@ -21,6 +21,8 @@ struct report_opts {
 	const char *region;        /* the region of the fixes, and picks a cluster's row */
 	enum fix_grant grant;      /* what a person or CI principal's fix gives */
 	int color;                 /* text only */
+	int width;                 /* text: prose is wrapped to this many columns (0: 80);
+				    * commands never are */
 	int64_t new_from;          /* report --new: only denials (class, principal) and
 				    * principals no event with a smaller id had; the
 				    * first event id of the run (store_import_first_event);

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """report: formats, windows, --exit-code, colour, fixes, broken aws-auth ConfigMap."""
+import fcntl
 import json
 import os
 import pty
 import select
 import sqlite3
+import struct
 import subprocess
+import termios
 import time
 import unittest
 from datetime import datetime, timedelta, timezone
@@ -162,12 +165,15 @@ class Windows(ReportBase):
 
 
 class Colour(ReportBase):
-    def run_on_tty(self, *args, env=None):
-        """Runs the binary with stdout on a pseudo-terminal; returns (rc, output)."""
+    def run_on_tty(self, *args, env=None, columns=None):
+        """Runs the binary with stdout on a pseudo-terminal (of `columns`
+        columns when given); returns (rc, output)."""
         try:
             master, slave = pty.openpty()
         except OSError as e:
             self.skipTest('no pseudo-terminal: %s' % e)
+        if columns:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 50, columns, 0, 0))
         proc = subprocess.Popen([BIN] + list(args), stdin=subprocess.DEVNULL, stdout=slave,
                                 stderr=subprocess.PIPE, env=env or self.env)
         os.close(slave)
@@ -194,6 +200,16 @@ class Colour(ReportBase):
         rc, out = self.run_on_tty('report')
         self.assertEqual(rc, 0)
         self.assertIn(ESC, out)
+
+    def test_prose_wraps_at_the_terminal_width(self):
+        for columns in (60, 120):
+            rc, out = self.run_on_tty('--color=never', 'report', columns=columns)
+            self.assertEqual(rc, 0)
+            lines = out.replace('\r\n', '\n').split('\n')
+            cause = [i for i, l in enumerate(lines) if l.startswith('    cause: ')][0]
+            self.assertLessEqual(len(lines[cause]), columns)
+            # the cause's next word did not fit: the line is nearly full
+            self.assertGreater(len(lines[cause]) + len(lines[cause + 1].split()[0]) + 1, columns, lines[cause:cause + 2])
 
     def test_no_color_env_on_a_terminal(self):
         rc, out = self.run_on_tty('report', env=dict(self.env, NO_COLOR='1'))
@@ -328,11 +344,34 @@ class KindsAndGrants(CliTestCase):
         fixes = [i for i, l in enumerate(out) if l == '    fix:']
         self.assertTrue(fixes)
         for i in fixes:
-            self.assertTrue(out[i - 1].startswith(('      - ', '    cause: ')), out[i - 3:i + 1])
+            # a note, a cause, or the wrapped rest of one
+            self.assertTrue(out[i - 1].startswith(('      - ', '    cause: ', '        ')), out[i - 3:i + 1])
             for line in out[i + 1:]:
                 if not line.startswith('      '):
                     break
                 self.assertTrue(line[6:].startswith(COMMANDS), line)
+
+    def test_prose_wraps_at_80_columns_and_commands_do_not(self):
+        out = self.ok('report', '--top', '50').out.split('\n')
+        in_fix = False
+        commands = 0
+        for line in out:
+            if line == '    fix:':
+                in_fix = True
+                continue
+            if in_fix and line.startswith('      '):
+                commands += 1  # a command is one line, however long
+                self.assertTrue(line[6:].startswith(COMMANDS), line)
+                continue
+            in_fix = False
+            # longer only when one word is: an ARN or a path that cannot break
+            if len(line) > 80:
+                self.assertNotIn(' ', line.strip(), line)
+        self.assertTrue(commands)
+        self.assertTrue(any(len(l) > 80 for l in out), 'no long command to keep whole')
+        # on a wider terminal (COLUMNS is not read; the width is the tty's) a
+        # text report is still wrapped at 80 when it is not a terminal
+        self.assertEqual(self.ok('report', '--top', '50', env=dict(self.env, COLUMNS='200')).out, '\n'.join(out))
 
     def test_markdown_blocks_hold_commands_only(self):
         out = self.ok('report', '--format', 'markdown').out
