@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(!*c.endpoint || strncmp(c.endpoint, "https://", 8) == 0);
 	check_plain(c.mode_text, sizeof(c.mode_text) - 1);
 	touch_str(c.ca_data);
-	FUZZ_CHECK(c.auth_mode >= EKS_AUTH_UNKNOWN && c.auth_mode <= EKS_AUTH_API);
-	FUZZ_CHECK(!c.auth_mode_defaulted || (c.auth_mode == EKS_AUTH_CONFIG_MAP && !*c.mode_text));
+	FUZZ_CHECK(c.auth_mode >= AUTH_MODE_UNKNOWN && c.auth_mode <= AUTH_MODE_API);
+	FUZZ_CHECK(!c.auth_mode_defaulted || (c.auth_mode == AUTH_MODE_CONFIG_MAP && !*c.mode_text));
 	FUZZ_CHECK(c.created_at >= 0 && c.bootstrap_admin >= -1 && c.bootstrap_admin <= 1);
 	FUZZ_CHECK((c.logs_enabled & c.logs_disabled) == 0 && ((c.logs_enabled | c.logs_disabled) & ~0x1fu) == 0);
 	eks_api_cluster_free(&c);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "arn.h"
+#include "authmode.h"
 #include "buf.h"
 
 /* The names (classify_name) are a public contract: README, SQL, JSON. */
@@ -63,16 +64,6 @@ int classify_error(const char *msg, const char *error, size_t error_len,
 const char *classify_name(enum error_class c);   /* "not_mapped"; NULL if out of range */
 int classify_from_name(const char *name, enum error_class *out); /* 0 / -1 */
 const char *classify_cause(enum error_class c);   /* one or two sentences */
-
-/* A cluster's authentication mode (DescribeCluster's
- * accessConfig.authenticationMode): which of aws-auth and access entries
- * it reads (https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html). */
-enum auth_mode {
-	AUTH_MODE_UNKNOWN = 0,
-	AUTH_MODE_CONFIG_MAP,         /* aws-auth only */
-	AUTH_MODE_API_AND_CONFIG_MAP, /* access entries first, then aws-auth */
-	AUTH_MODE_API,                /* access entries only */
-};
 
 /* What a person or CI principal is given: cluster admin (the default,
  * with a caution), or the built-in edit / view permissions. */

@@ -209,20 +209,6 @@ void report_free(struct report *r)
 	free(r->facts);
 }
 
-static enum auth_mode auth_mode_of(const char *name)
-{
-	static const struct {
-		const char *name;
-		enum auth_mode mode;
-	} modes[] = {{"CONFIG_MAP", AUTH_MODE_CONFIG_MAP},
-		     {"API_AND_CONFIG_MAP", AUTH_MODE_API_AND_CONFIG_MAP},
-		     {"API", AUTH_MODE_API}};
-	for (size_t i = 0; name && i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(name, modes[i].name) == 0)
-			return modes[i].mode;
-	return AUTH_MODE_UNKNOWN;
-}
-
 /* The stored region and mode of cluster: the row of region_opt (--region)
  * when given, else the cluster's only row. A name stored in two regions
  * without --region says neither: the fix then keeps its placeholders and
@@ -245,7 +231,7 @@ static int cluster_facts(sqlite3 *db, const char *cluster, const char *region_op
 	if (rc == SQLITE_ROW && (region_opt || sqlite3_column_int64(st, 2) == 1)) {
 		const char *region = (const char *)sqlite3_column_text(st, 0);
 		snprintf(f->region, sizeof(f->region), "%s", region ? region : "");
-		f->mode = auth_mode_of((const char *)sqlite3_column_text(st, 1));
+		f->mode = authmode_from_name((const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

@@ -251,7 +251,7 @@ static void describe_cluster(struct scan *sc, struct aws_client *client, struct 
 	f->describe_error[0] = '\0';
 	f->checked_at = (int64_t)time(NULL);
 	snprintf(f->auth_mode, sizeof(f->auth_mode), "%s",
-		 c.auth_mode != EKS_AUTH_UNKNOWN ? eks_api_auth_mode_name(c.auth_mode) : c.mode_text);
+		 c.auth_mode != AUTH_MODE_UNKNOWN ? authmode_name(c.auth_mode) : c.mode_text);
 	f->auth_mode_defaulted = c.auth_mode_defaulted;
 	log_types_json(c.logs_enabled, f->logging_types, sizeof(f->logging_types));
 	snprintf(f->endpoint, sizeof(f->endpoint), "%s", c.endpoint);

@@ -139,21 +139,9 @@ static int64_t time_of(yajl_val v)
 
 /* ---- names ---- */
 
-static const char *const mode_names[] = {
-	[EKS_AUTH_UNKNOWN] = "unknown",
-	[EKS_AUTH_CONFIG_MAP] = "CONFIG_MAP",
-	[EKS_AUTH_API_AND_CONFIG_MAP] = "API_AND_CONFIG_MAP",
-	[EKS_AUTH_API] = "API",
-};
-
 static const char *const log_type_names[EKS_LOG_TYPES] = {
 	"api", "audit", "authenticator", "controllerManager", "scheduler",
 };
-
-const char *eks_api_auth_mode_name(enum eks_auth_mode m)
-{
-	return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "unknown";
-}
 
 const char *eks_api_log_type_name(unsigned bit)
 {
@@ -329,13 +317,11 @@ static void take_access_config(yajl_val ac, struct eks_cluster *out)
 	take(aws_doc_member(ac, "authenticationMode"), type_valid, out->mode_text, sizeof(out->mode_text));
 	if (!aws_doc_str(aws_doc_member(ac, "authenticationMode"))) {
 		/* No mode: CONFIG_MAP, see auth_mode_defaulted in eks_api.h. */
-		out->auth_mode = EKS_AUTH_CONFIG_MAP;
+		out->auth_mode = AUTH_MODE_CONFIG_MAP;
 		out->auth_mode_defaulted = 1;
 		return;
 	}
-	for (size_t m = 1; m < sizeof(mode_names) / sizeof(mode_names[0]); m++)
-		if (strcmp(out->mode_text, mode_names[m]) == 0)
-			out->auth_mode = (enum eks_auth_mode)m;
+	out->auth_mode = authmode_from_name(out->mode_text);
 }
 
 int eks_api_parse_cluster(const char *body, size_t len, struct eks_cluster *out, char *err, size_t err_sz)

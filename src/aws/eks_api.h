@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authmode.h"
 #include "aws_request.h"
 
 #define EKS_API_NAME_MAX 100   /* cluster names: 1-100 of [0-9A-Za-z_-], a letter or digit first */
@@ -36,13 +37,6 @@
 #define EKS_API_K8S_NAME_MAX 253 /* a Kubernetes user, group or namespace name */
 #define EKS_API_LIST_MAX 10000 /* items of one list kept; more is a bad answer */
 
-/* accessConfig.authenticationMode. */
-enum eks_auth_mode {
-	EKS_AUTH_UNKNOWN = 0,       /* a value this build does not know (kept in mode_text) */
-	EKS_AUTH_CONFIG_MAP,        /* aws-auth ConfigMap only */
-	EKS_AUTH_API_AND_CONFIG_MAP, /* access entries first, then aws-auth */
-	EKS_AUTH_API,               /* access entries only: aws-auth is ignored */
-};
 
 /* The control plane log types (logging.clusterLogging[].types), as bits. */
 enum eks_log_type {
@@ -64,11 +58,11 @@ struct eks_cluster {
 	char role_arn[EKS_API_ARN_MAX + 1]; /* the cluster's IAM role */
 	char *ca_data;                     /* certificateAuthority.data (base64 of the PEM), or NULL */
 	int64_t created_at;                /* epoch seconds, 0 when absent */
-	enum eks_auth_mode auth_mode;
+	enum auth_mode auth_mode; /* unknown: a value this build does not know (kept in mode_text) */
 	/* 1 when accessConfig.authenticationMode is absent (the answer may
 	 * leave it out: AccessConfigResponse, "Required: No"). A cluster that
 	 * answers without it predates access entries and reads aws-auth only,
-	 * so auth_mode is EKS_AUTH_CONFIG_MAP, also the mode the API gives a
+	 * so auth_mode is AUTH_MODE_CONFIG_MAP, also the mode the API gives a
 	 * cluster created without one:
 	 * https://docs.aws.amazon.com/eks/latest/APIReference/API_AccessConfigResponse.html
 	 * https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html */
@@ -116,7 +110,6 @@ struct eks_access_policies {
 };
 
 /* "API", "API_AND_CONFIG_MAP", "CONFIG_MAP", or "unknown". */
-const char *eks_api_auth_mode_name(enum eks_auth_mode m);
 /* "api", "audit", "authenticator", "controllerManager", "scheduler"
  * (the API's spelling) for one bit; "" for anything else. */
 const char *eks_api_log_type_name(unsigned bit);

@@ -34,7 +34,8 @@ class StatusProgression(FetchTestCase):
         # the report follows the fetch, with what the scan cost
         self.assertIn('authlog-scan report', r.out)
         self.assertIn('Logs Insights scans', r.out)
-        self.assertRegex(r.out, r'%s .*: complete, %d new rows, %d queries, [0-9.]+ kB scanned'
+        unwrapped = re.sub(r'\n {4,}', ' ', r.out)  # prose wraps at 80 columns
+        self.assertRegex(unwrapped, r'%s .*: complete, %d new rows, %d queries, [0-9.]+ kB scanned'
                          % (GROUP, demo_records(), run['queries']))
         # the summary on stderr names the cost too
         self.assertRegex(r.err, r'^scan: %s .*: %d new rows, 0 already stored, 0 skipped; %d queries, [0-9.]+ kB scanned'

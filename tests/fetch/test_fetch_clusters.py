@@ -2,6 +2,7 @@
 cluster whose authenticator log is off is an error, not an empty report (issue 12)."""
 import json
 import os
+import re
 
 from fetchutil import AKID, DEMO_SINCE, DEMO_UNTIL, EX_CONFIG, EX_TEMPFAIL, EX_USAGE, SECRET, FetchTestCase, \
     GROUP, fixture, main
@@ -129,11 +130,12 @@ class ClusterFacts(FetchTestCase):
         # nothing is not a cluster without denials.
         r = self.run_cli('report')
         self.assertEqual(r.rc, 0, r)
-        line = [l for l in r.out.splitlines() if l.startswith('  nolog (')]
+        summary = re.sub(r'\n {4}(?! )', ' ', r.out).splitlines()  # each summary line unwrapped
+        line = [l for l in summary if l.startswith('  nolog (')]
         self.assertEqual(len(line), 1, r.out)
         self.assertIn('authenticator log OFF', line[0])
         self.assertIn('    ' + ENABLE % 'nolog', r.out.splitlines())
-        demo = [l for l in r.out.splitlines() if l.startswith('  demo (')][0]
+        demo = [l for l in summary if l.startswith('  demo (')][0]
         self.assertIn('authenticator log on', demo)
         md = self.run_cli('report', '--format', 'markdown').out
         self.assertIn('```sh\n  %s\n  ```' % ENABLE % 'nolog', md)

@@ -79,7 +79,7 @@ static void cluster(struct buf *o, const struct eks_cluster *c)
 	str(o, "role_arn", c->role_arn);
 	num(o, "ca_data_len", c->ca_data ? (int64_t)strlen(c->ca_data) : -1);
 	num(o, "created_at", c->created_at);
-	str(o, "auth_mode", eks_api_auth_mode_name(c->auth_mode));
+	str(o, "auth_mode", authmode_name(c->auth_mode));
 	num(o, "auth_mode_defaulted", c->auth_mode_defaulted);
 	str(o, "mode_text", c->mode_text);
 	num(o, "bootstrap_admin", c->bootstrap_admin);

@@ -134,7 +134,7 @@ static void test_cluster_full(void)
 	is_str(c.role_arn, "arn:aws:iam::111122223333:role/eks-cluster-role", "roleArn");
 	is_str(c.ca_data, "LS0tLS1CRUdJTg==", "certificateAuthority.data");
 	is_int(c.created_at, 1700000000, "createdAt (fraction dropped)");
-	is_int(c.auth_mode, EKS_AUTH_API_AND_CONFIG_MAP, "mode API_AND_CONFIG_MAP");
+	is_int(c.auth_mode, AUTH_MODE_API_AND_CONFIG_MAP, "mode API_AND_CONFIG_MAP");
 	is_int(c.auth_mode_defaulted, 0, "mode not defaulted");
 	is_str(c.mode_text, "API_AND_CONFIG_MAP", "mode text");
 	is_int(c.bootstrap_admin, 1, "bootstrapClusterCreatorAdminPermissions");
@@ -149,33 +149,33 @@ static void test_cluster_modes(void)
 	struct eks_cluster c;
 	static const struct {
 		const char *member;
-		enum eks_auth_mode mode;
+		enum auth_mode mode;
 		int defaulted;
 		const char *text;
 	} cases[] = {
-		{"\"accessConfig\":{\"authenticationMode\":\"API\"}", EKS_AUTH_API, 0, "API"},
-		{"\"accessConfig\":{\"authenticationMode\":\"CONFIG_MAP\"}", EKS_AUTH_CONFIG_MAP, 0, "CONFIG_MAP"},
-		{"\"accessConfig\":{\"authenticationMode\":\"API_AND_CONFIG_MAP\"}", EKS_AUTH_API_AND_CONFIG_MAP, 0,
+		{"\"accessConfig\":{\"authenticationMode\":\"API\"}", AUTH_MODE_API, 0, "API"},
+		{"\"accessConfig\":{\"authenticationMode\":\"CONFIG_MAP\"}", AUTH_MODE_CONFIG_MAP, 0, "CONFIG_MAP"},
+		{"\"accessConfig\":{\"authenticationMode\":\"API_AND_CONFIG_MAP\"}", AUTH_MODE_API_AND_CONFIG_MAP, 0,
 		 "API_AND_CONFIG_MAP"},
-		{"", EKS_AUTH_CONFIG_MAP, 1, ""},                      /* no accessConfig: an old cluster */
-		{"\"accessConfig\":{}", EKS_AUTH_CONFIG_MAP, 1, ""},   /* accessConfig without the mode */
-		{"\"accessConfig\":null", EKS_AUTH_CONFIG_MAP, 1, ""},
-		{"\"accessConfig\":{\"authenticationMode\":null}", EKS_AUTH_CONFIG_MAP, 1, ""},
-		{"\"accessConfig\":{\"authenticationMode\":\"API_ONLY_V2\"}", EKS_AUTH_UNKNOWN, 0, "API_ONLY_V2"},
-		{"\"accessConfig\":{\"authenticationMode\":\"api\"}", EKS_AUTH_UNKNOWN, 0, ""},
-		{"\"accessConfig\":{\"authenticationMode\":\"API\\n\"}", EKS_AUTH_UNKNOWN, 0, ""},
-		{"\"accessConfig\":{\"authenticationMode\":7}", EKS_AUTH_CONFIG_MAP, 1, ""},
-		{"\"accessConfig\":\"API\"", EKS_AUTH_CONFIG_MAP, 1, ""},
+		{"", AUTH_MODE_CONFIG_MAP, 1, ""},                      /* no accessConfig: an old cluster */
+		{"\"accessConfig\":{}", AUTH_MODE_CONFIG_MAP, 1, ""},   /* accessConfig without the mode */
+		{"\"accessConfig\":null", AUTH_MODE_CONFIG_MAP, 1, ""},
+		{"\"accessConfig\":{\"authenticationMode\":null}", AUTH_MODE_CONFIG_MAP, 1, ""},
+		{"\"accessConfig\":{\"authenticationMode\":\"API_ONLY_V2\"}", AUTH_MODE_UNKNOWN, 0, "API_ONLY_V2"},
+		{"\"accessConfig\":{\"authenticationMode\":\"api\"}", AUTH_MODE_UNKNOWN, 0, ""},
+		{"\"accessConfig\":{\"authenticationMode\":\"API\\n\"}", AUTH_MODE_UNKNOWN, 0, ""},
+		{"\"accessConfig\":{\"authenticationMode\":7}", AUTH_MODE_CONFIG_MAP, 1, ""},
+		{"\"accessConfig\":\"API\"", AUTH_MODE_CONFIG_MAP, 1, ""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		is_int(cluster_with(cases[i].member, &c), AL_OK, "mode case %zu: {%s}", i, cases[i].member);
-		is_int(c.auth_mode, cases[i].mode, "  mode %s", eks_api_auth_mode_name(cases[i].mode));
+		is_int(c.auth_mode, cases[i].mode, "  mode %s", authmode_name(cases[i].mode));
 		is_int(c.auth_mode_defaulted, cases[i].defaulted, "  defaulted");
 		is_str(c.mode_text, cases[i].text, "  text");
 		eks_api_cluster_free(&c);
 	}
-	is_str(eks_api_auth_mode_name(EKS_AUTH_API), "API", "mode name API");
-	is_str(eks_api_auth_mode_name((enum eks_auth_mode)99), "unknown", "mode name out of range");
+	is_str(authmode_name(AUTH_MODE_API), "API", "mode name API");
+	is_str(authmode_name((enum auth_mode)99), "unknown", "mode name out of range");
 }
 
 static void test_cluster_logging(void)
@@ -310,7 +310,7 @@ static void test_cluster_hostile(void)
 		eks_api_cluster_free(&c);
 	}
 	is_int(parse_cluster("{\"cluster\":{}}", &c), AL_OK, "an empty cluster object is fine");
-	is_int(c.auth_mode, EKS_AUTH_CONFIG_MAP, "  and defaults to CONFIG_MAP");
+	is_int(c.auth_mode, AUTH_MODE_CONFIG_MAP, "  and defaults to CONFIG_MAP");
 	eks_api_cluster_free(&c);
 	/* deep nesting: yajl_tree refuses past its depth, no crash */
 	memset(doc, '[', 100000);
