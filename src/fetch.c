@@ -112,8 +112,8 @@ static struct timespec abs_deadline(int64_t until_ms)
 void fetch_query_plan(const char *query, int *limit, int *split)
 {
 	int own = fetch_query_limit(query);
+	*split = own == 0 || own >= LOGS_API_LEGACY_LIMIT;
 	*limit = own > 0 && own < LOGS_API_MAX_LIMIT ? own : LOGS_API_MAX_LIMIT;
-	*split = *limit == LOGS_API_MAX_LIMIT;
 }
 
 /* A window that hits the cap is billed for all it scanned and run again in
@@ -246,6 +246,11 @@ struct fetch {
 	int64_t patience_ms; /* a query still Running this long is stopped and its window split */
 	int fatal_rc;
 	char fatal_msg[700];
+
+	/* StartQuery's limit and the rows that mean "there may be more":
+	 * lowered to the legacy 10,000 once, for the rest of the run, when
+	 * the service refuses the larger limit (legacy set) */
+	int limit, cap, legacy;
 
 	/* the concurrent-query gate */
 	int running, slots, limit_streak, good_since_limit;
@@ -478,7 +483,7 @@ static struct wnode *take_window(struct fetch *f)
 				n->next = NULL;
 				const struct group_state *g = &f->gs[n->w.group];
 				size_t parts = f->o.split && !n->sized
-						       ? parts_ahead(g->rows, g->seconds, n->w.start, n->w.end, f->o.cap)
+						       ? parts_ahead(g->rows, g->seconds, n->w.start, n->w.end, f->cap)
 						       : 0;
 				if (parts >= 2) {
 					struct event_node *e = split_event(n, parts, NULL);
@@ -736,10 +741,54 @@ static void say_waits(struct fetch *f)
 	}
 }
 
+/* The rest of a Complete query's rows, page by page (nextToken, which the
+ * service keeps for an hour: no hurry), after the first page's rows in
+ * wk->rows. res keeps the first page's status and statistics. */
+static enum poll_outcome read_pages(struct worker *wk, const char *qid, struct logs_query_result *res, char *why,
+				    size_t why_sz)
+{
+	struct fetch *f = wk->f;
+	struct logs_query_result page;
+	struct aws_fault fault;
+	char err[AWS_ERR_MAX], token[LOGS_API_TOKEN_MAX];
+	int errors = 0, pages = 1;
+	snprintf(token, sizeof(token), "%s", res->next_token);
+	while (token[0]) {
+		if (!rate_wait(f, OP_POLL))
+			return POLL_CANCELLED;
+		wait_call(wk, 1, NULL);
+		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, token, LOGS_API_PAGE_MAX, collect_row,
+						    wk, &page, &fault, err, sizeof(err));
+		wait_call(wk, 0, NULL);
+		if (rc && is_cancelled_now(f))
+			return POLL_CANCELLED;
+		if (rc == AL_SOFTWARE || wk->oom) {
+			fatal(f, AL_SOFTWARE, "out of memory while reading query results");
+			return POLL_FATAL;
+		}
+		if (rc) {
+			/* rows of a page that failed half-way came already: the
+			 * window is fetched again whole */
+			if (++errors >= POLL_ERRORS_MAX || page.rows > 0) {
+				snprintf(why, why_sz, "page %d of query %.64s: %.400s", pages + 1, qid, err);
+				return POLL_FAILED;
+			}
+			vlog(f, "query %s: page %d failed (%s); asking again", qid, pages + 1, err);
+			continue;
+		}
+		errors = 0;
+		pages++;
+		snprintf(token, sizeof(token), "%s", page.next_token);
+	}
+	vlog(f, "query %s: %zu rows in %d pages", qid, wk->rows->n, pages);
+	res->next_token[0] = '\0';
+	return POLL_COMPLETE;
+}
+
 /* Polls until the query ends: every second three times, then backing off to
  * one poll in 3 s (GetQueryResults has its own small TPS quota).
  * Rows of the last answer stay in wk->rows. */
-static enum poll_outcome poll_query(struct worker *wk, const char *qid,
+static enum poll_outcome poll_query(struct worker *wk, const char *qid, int paged,
 				    struct logs_query_result *res, char *why, size_t why_sz)
 {
 	struct fetch *f = wk->f;
@@ -758,7 +807,8 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 			delay = delay * 1.5 > POLL_MAX_MS * f->scale ? POLL_MAX_MS * f->scale : delay * 1.5;
 		rows_reset(wk->rows);
 		wait_call(wk, 1, NULL);
-		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, collect_row, wk, res, &fault, err, sizeof(err));
+		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, NULL, paged ? LOGS_API_PAGE_MAX : 0,
+						    collect_row, wk, res, &fault, err, sizeof(err));
 		wait_call(wk, 0, rc ? NULL : res->status_text);
 		if (rc && is_cancelled_now(f)) {
 			stop_query(wk, qid);
@@ -789,7 +839,7 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 		errors = 0;
 		switch (res->status) {
 		case LOGS_Q_COMPLETE:
-			return POLL_COMPLETE;
+			return res->next_token[0] ? read_pages(wk, qid, res, why, why_sz) : POLL_COMPLETE;
 		case LOGS_Q_TIMEOUT:
 			snprintf(why, why_sz, "the query timed out");
 			return POLL_TIMEOUT;
@@ -819,6 +869,36 @@ static int outside_retention(const struct aws_fault *fault, const char *err)
 	return strcmp(fault->code, "InvalidParameterException") == 0 &&
 	       (strstr(err, "end date and time") || strstr(err, "creation time") ||
 		strstr(err, "retention"));
+}
+
+/* StartQuery refused a limit above the legacy 10,000 as invalid: is it the
+ * limit? The same query with the legacy limit answers that without
+ * reading the message. Accepted, the whole run goes on at 10,000 rows a
+ * query, splitting what reaches them (said once, with -v); returns 1 with
+ * the query started in qid. Refused too, *rc, fault and err are that
+ * answer's, and 0. */
+static int legacy_probe(struct worker *wk, const struct fetch_window *w, char *qid, size_t qid_sz,
+			struct aws_fault *fault, char *err, size_t err_sz, int *rc)
+{
+	struct fetch *f = wk->f;
+	char first[AWS_ERR_MAX];
+	snprintf(first, sizeof(first), "%s", err);
+	if (!rate_wait(f, OP_START))
+		return 0;
+	*rc = logs_api_start_query(wk->client, f->o.target, f->o.groups[w->group], w->start, w->end, f->o.query,
+				   LOGS_API_LEGACY_LIMIT, qid, qid_sz, fault, err, err_sz);
+	if (*rc)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	int first_time = !f->legacy;
+	f->legacy = 1;
+	f->limit = f->cap = LOGS_API_LEGACY_LIMIT;
+	pthread_mutex_unlock(&f->mu);
+	if (first_time)
+		vlog(f, "StartQuery refused limit %d (%s) and took %d: %d rows per query, windows at that split, "
+			"for the rest of this run",
+		     LOGS_API_MAX_LIMIT, first, LOGS_API_LEGACY_LIMIT, LOGS_API_LEGACY_LIMIT);
+	return 1;
 }
 
 static void post_done(struct worker *wk, struct wnode *n, int truncated, const struct fetch_cost *cost)
@@ -906,7 +986,7 @@ static void start_failed(struct worker *wk, struct wnode *n, int rc, const struc
 
 /* The query of n completed with wk->rows: split n when it reached the cap
  * (and can be split), else deliver it. */
-static void query_complete(struct worker *wk, struct wnode *n, const struct logs_query_result *res,
+static void query_complete(struct worker *wk, struct wnode *n, int cap, const struct logs_query_result *res,
 			   const struct fetch_cost *cost, const char *win, int64_t t0)
 {
 	struct fetch *f = wk->f;
@@ -916,14 +996,14 @@ static void query_complete(struct worker *wk, struct wnode *n, const struct logs
 	char bytes[32];
 	report_bytes(cost->bytes_scanned, bytes, sizeof(bytes));
 	long long rows = (long long)wk->rows->n;
-	int capped = f->o.cap > 0 && rows >= f->o.cap;
+	int capped = cap > 0 && rows >= cap;
 	double matched = st->have_stats && st->records_matched > (double)rows ? st->records_matched : (double)rows;
 	pthread_mutex_lock(&f->mu);
 	f->gs[w->group].rows += matched;
 	f->gs[w->group].seconds += (double)(w->end - w->start);
 	pthread_mutex_unlock(&f->mu);
 	if (capped && f->o.split) {
-		size_t parts = fetch_split_parts(w->start, w->end, st->have_stats ? st->records_matched : 0, f->o.cap);
+		size_t parts = fetch_split_parts(w->start, w->end, st->have_stats ? st->records_matched : 0, cap);
 		if (parts) {
 			if (post_split(f, n, parts, cost) == 0)
 				vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu",
@@ -955,8 +1035,15 @@ static void run_window(struct worker *wk, struct wnode *n)
 		free(n);
 		return;
 	}
-	int rc = logs_api_start_query(wk->client, f->o.target, group, w->start, w->end, f->o.query, f->o.limit, qid,
+	pthread_mutex_lock(&f->mu);
+	int limit = f->limit, cap = f->cap;
+	pthread_mutex_unlock(&f->mu);
+	int rc = logs_api_start_query(wk->client, f->o.target, group, w->start, w->end, f->o.query, limit, qid,
 				      sizeof(qid), &fault, err, sizeof(err));
+	if (rc && limit > LOGS_API_LEGACY_LIMIT && fault.kind == AWS_ERR_VALIDATION && !outside_retention(&fault, err) &&
+	    legacy_probe(wk, w, qid, sizeof(qid), &fault, err, sizeof(err), &rc)) {
+		limit = cap = LOGS_API_LEGACY_LIMIT;
+	}
 	if (rc) {
 		start_failed(wk, n, rc, &fault, err, win);
 		return;
@@ -968,7 +1055,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	vlog(f, "%s %s: StartQuery -> %s", group, win, qid);
 
 	wait_query(wk, qid, group, win);
-	enum poll_outcome out = poll_query(wk, qid, &res, why, sizeof(why));
+	enum poll_outcome out = poll_query(wk, qid, limit > LOGS_API_LEGACY_LIMIT, &res, why, sizeof(why));
 	wait_query(wk, NULL, NULL, NULL);
 	slot_release(f, out == POLL_COMPLETE);
 	if (out == POLL_CANCELLED || out == POLL_FATAL) {
@@ -987,7 +1074,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	 * more would only hold the run. It fails (the next --since-last-run
 	 * tries it again). */
 	size_t parts = out == POLL_TIMEOUT && f->o.split && n->stuck < STUCK_SPLITS_MAX
-			       ? fetch_split_parts(w->start, w->end, 0, f->o.cap)
+			       ? fetch_split_parts(w->start, w->end, 0, cap)
 			       : 0;
 	if (parts) {
 		n->stuck++;
@@ -1005,7 +1092,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	} else if (out == POLL_FAILED) {
 		attempt_failed(f, n, why, &cost);
 	} else {
-		query_complete(wk, n, &res, &cost, win, t0);
+		query_complete(wk, n, cap, &res, &cost, win, t0);
 	}
 }
 
@@ -1027,6 +1114,8 @@ int fetch_new(const struct fetch_opts *o, struct fetch **out)
 	if (!f)
 		return AL_SOFTWARE;
 	f->o = *o;
+	f->limit = o->limit;
+	f->cap = o->cap;
 	if (f->o.concurrency <= 0)
 		f->o.concurrency = DEFAULT_CONCURRENCY;
 	f->scale = o->time_scale > 0 ? o->time_scale : 1.0;
@@ -1259,6 +1348,14 @@ int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
 	}
 	*end = FETCH_END_COMPLETE;
 	return AL_OK;
+}
+
+int fetch_cap(struct fetch *f)
+{
+	pthread_mutex_lock(&f->mu);
+	int cap = f->cap;
+	pthread_mutex_unlock(&f->mu);
+	return cap;
 }
 
 void fetch_free(struct fetch *f)

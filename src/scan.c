@@ -537,6 +537,8 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		msg_set(err, err_sz, "out of memory");
 	else if (sc->plan.n)
 		rc = fetch_run(fetch, &end, err, err_sz);
+	if (fetch)
+		sc->limit = fetch_cap(fetch);
 	fetch_free(fetch);
 	oc->interrupted = cancelled(sc);
 	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;

@@ -91,7 +91,8 @@ int scan_open(const struct scan_opts *o, const char *db_path, struct scan **out,
 void scan_free(struct scan *sc);
 /* The groups, in the order of scan_opts.groups; valid until scan_free. */
 const struct scan_group *scan_groups(const struct scan *sc, size_t *n);
-/* The StartQuery limit: the row cap, or the query's own smaller limit. */
+/* The StartQuery limit: the row cap, or the query's own smaller limit;
+ * after scan_fetch, 10,000 where the service refused more. */
 int scan_limit(const struct scan *sc);
 
 int scan_resolve(struct scan *sc, char *err, size_t err_sz);

@@ -12,14 +12,21 @@ operations the fetcher uses, with the wire shapes of the CloudWatch Logs API ref
 
   StartQuery         logGroupName / logGroupNames; startTime, endTime (epoch seconds,
                      inclusive: events in [start*1000, end*1000] ms, as AWS and moto);
-                     queryString; limit (1-10000). The query runs at once on the data
+                     queryString; limit (1-100000, the 2026 maximum; 1-10000 with
+                     --legacy-limit, as a partition or emulator without the change:
+                     a larger one is an InvalidParameterException naming limit; the
+                     default 10000 when absent). The query runs at once on the data
                      set; `fields`, `display`, `filter F like /re/`, `filter F like "s"`,
                      `filter F =~ /re/`, `sort @timestamp asc|desc` and `limit N` are
                      understood, '#' comments skipped, anything else is a
-                     MalformedQueryException. At most 10,000 rows (the cap), fewer when
-                     limit says so. LimitExceededException when --max-concurrent
+                     MalformedQueryException. At most limit rows, fewer when the query's
+                     own `limit` says so. LimitExceededException when --max-concurrent
                      queries are still running.
-  GetQueryResults    Scheduled, then Running (with part of the rows, as the service
+  GetQueryResults    queryId; nextToken, maxItems (0-10000, 0 or absent: 10000) page a
+                     Complete query's rows: nextToken in the answer while rows remain
+                     (an unknown token is an InvalidParameterException); with
+                     --legacy-limit, every row at once and nextToken/maxItems refused.
+                     Scheduled, then Running (with part of the rows, as the service
                      does), then Complete on the --polls-th poll and not before
                      --latency-ms after StartQuery. Rows are [{field, value}] lists in
                      the order of `fields`, @ptr last; every value is a string;
@@ -68,7 +75,9 @@ Data (repeatable, in any mix):
   --creation-time EPOCH  creationTime of the groups (default: a day before the oldest event)
 
 Behaviour:
-  --polls N (default 3), --latency-ms MS (default 0), --max-concurrent N (default 30)
+  --polls N (default 3), --latency-ms MS (default 0), --max-concurrent N (default 100,
+                       the 2026 account quota)
+  --legacy-limit       StartQuery limit at most 10,000 and no GetQueryResults paging
   --latency-per-mb-ms MS  more query time per MB scanned (big windows take longer)
   --rtt-ms MS          every answer waits this long (the network round trip)
   --timestamp-format aws|epoch-ms
@@ -118,7 +127,9 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MAX_ROWS = 10000
+MAX_ROWS = 100000   # StartQuery limit since 2026-05-15
+LEGACY_ROWS = 10000  # before, and with --legacy-limit
+PAGE_MAX = 10000     # GetQueryResults maxItems
 TIME_RE = re.compile(r'time="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"')
 STERN_RE = re.compile(r'^(authenticator-\S+|kube-apiserver-\S+) \S+ (.*)$')
 
@@ -306,7 +317,7 @@ FILTER_RE = re.compile(r'^(@?\w+)\s+(like|=~)\s+(/(?:[^/\\]|\\.)*/|"(?:[^"\\]|\\
 
 
 class Query:
-    def __init__(self, text):
+    def __init__(self, text, max_rows=MAX_ROWS):
         self.fields = None
         self.filters = []
         self.order = "desc"
@@ -333,8 +344,8 @@ class Query:
                     raise Malformed("unsupported sort: %s" % rest)
                 self.order = m.group(2) or "desc"
             elif word == "limit":
-                if not rest.isdigit() or not 1 <= int(rest) <= MAX_ROWS:
-                    raise Malformed("limit must be 1 to %d" % MAX_ROWS)
+                if not rest.isdigit() or not 1 <= int(rest) <= max_rows:
+                    raise Malformed("limit must be 1 to %d" % max_rows)
                 self.limit = int(rest)
             else:
                 raise Malformed("unsupported command: %s" % word)
@@ -434,8 +445,11 @@ class LogsSim:
         if not isinstance(qs, str) or not qs or len(qs) > 10000:
             return err(400, "InvalidParameterException", "queryString must be 1 to 10000 characters")
         limit = body.get("limit")
-        if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= MAX_ROWS):
-            return err(400, "InvalidParameterException", "limit must be 1 to 10000")
+        max_rows = LEGACY_ROWS if self.a.legacy_limit else MAX_ROWS
+        if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= max_rows):
+            return err(400, "InvalidParameterException",
+                       "1 validation error detected: Value '%s' at 'limit' failed to satisfy constraint: "
+                       "Member must have value less than or equal to %d" % (limit, max_rows))
         groups = []
         for n in names:
             g = self.data.groups.get(n)
@@ -449,7 +463,7 @@ class LogsSim:
                            "Query's end date and time is either before the log group creation time or "
                            "exceeds the log group log retention settings")
         try:
-            q = Query(qs)
+            q = Query(qs, max_rows)
         except (Malformed, re.error) as e:
             return err(400, "MalformedQueryException", str(e))
         # run it: the data is append-only, so no lock is needed to read it
@@ -470,7 +484,7 @@ class LogsSim:
                 if ok_:
                     matched.append((e, g.name))
         matched.sort(key=lambda x: (x[0][0], x[0][1]), reverse=(q.order == "desc"))
-        cap = min(x for x in (q.limit, limit, MAX_ROWS) if x)
+        cap = min(x for x in (q.limit, limit or LEGACY_ROWS) if x)
         rows = matched[:cap]
         r = QueryRun()
         r.id = str(uuid.uuid4())
@@ -486,6 +500,7 @@ class LogsSim:
         r.ready_at = now + (self.a.latency_ms + nbytes / 1e6 * self.a.latency_per_mb_ms) / 1000.0
         r.final = "Complete"
         r.stopped = False
+        r.pages = 0
         # Admission and registration under one lock: checked apart, two
         # parallel StartQuery calls could both take the last slot.
         with self.lock:
@@ -522,14 +537,33 @@ class LogsSim:
 
     def get_query_results(self, body, now):
         qid = body.get("queryId")
+        token, max_items = body.get("nextToken"), body.get("maxItems")
+        if self.a.legacy_limit and (token is not None or max_items is not None):
+            return err(400, "InvalidParameterException", "nextToken and maxItems are not supported")
+        if max_items is not None and (not isinstance(max_items, int) or not 0 <= max_items <= PAGE_MAX):
+            return err(400, "InvalidParameterException", "maxItems must be 0 to %d" % PAGE_MAX)
+        page = max_items or PAGE_MAX
         with self.lock:
             r = self.queries.get(qid)
             if r is None:
                 return err(400, "ResourceNotFoundException", "Query does not exist.")
-            self.advance(r, now, poll=True)
+            if token is not None:
+                m = re.fullmatch(r"page/%s/(\d+)" % re.escape(qid), str(token))
+                if not m or r.status != "Complete" or int(m.group(1)) > len(r.rows):
+                    return err(400, "InvalidParameterException", "The specified nextToken is invalid.")
+                first = int(m.group(1))
+                r.pages += 1
+            else:
+                self.advance(r, now, poll=True)
+                first = 0
             status = r.status
+        more = None
         if status == "Complete":
             rows, stats = r.rows, r.stats
+            if not self.a.legacy_limit:
+                rows = r.rows[first:first + page]
+                if first + page < len(r.rows):
+                    more = "page/%s/%d" % (qid, first + page)
         elif status == "Running":
             # partial, as the service does while it runs: only the final set counts
             rows = r.rows[: len(r.rows) // 2]
@@ -539,6 +573,8 @@ class LogsSim:
         if status in ("Failed", "Cancelled", "Timeout", "Unknown"):
             rows = []
         out = {"results": self.render_rows(r, rows), "statistics": stats, "status": status}
+        if more:
+            out["nextToken"] = more
         if self.a.no_statistics:
             del out["statistics"]  # as moto
         return ok(out)
@@ -654,7 +690,8 @@ class LogsSim:
             return {"running": running, "max_running": self.max_running, "calls": dict(self.calls),
                     "queries": [{"id": q.id, "group": q.group, "start": q.start, "end": q.end,
                                  "status": q.status, "rows": len(q.rows), "polls": q.polls,
-                                 "stopped": q.stopped, "matched": q.stats["recordsMatched"]}
+                                 "stopped": q.stopped, "matched": q.stats["recordsMatched"],
+                                 "pages": q.pages}
                                 for q in (self.queries[i] for i in self.order)]}
 
     def handle(self, target, body_bytes, now=None):
@@ -945,7 +982,8 @@ def build(argv=None):
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--latency-per-mb-ms", type=float, default=0.0)
     ap.add_argument("--rtt-ms", type=float, default=0.0)
-    ap.add_argument("--max-concurrent", type=int, default=30)
+    ap.add_argument("--max-concurrent", type=int, default=100)
+    ap.add_argument("--legacy-limit", action="store_true")
     ap.add_argument("--timestamp-format", choices=["aws", "epoch-ms"], default="aws")
     ap.add_argument("--no-statistics", action="store_true")
     ap.add_argument("--faults", default="[]")

@@ -50,6 +50,22 @@ int logs_api_query_id_body(struct buf *b, const char *query_id)
 	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
+int logs_api_get_results_body(struct buf *b, const char *query_id, const char *next_token, int max_items)
+{
+	key(b, "queryId", 1);
+	buf_json_string(b, query_id, strlen(query_id));
+	if (next_token && *next_token) {
+		key(b, "nextToken", 0);
+		buf_json_string(b, next_token, strlen(next_token));
+	}
+	if (max_items > 0) {
+		key(b, "maxItems", 0);
+		buf_printf(b, "%d", max_items);
+	}
+	buf_putc(b, '}');
+	return b->oom ? AL_SOFTWARE : AL_OK;
+}
+
 int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const char *next_token)
 {
 	key(b, "logGroupNamePrefix", 1);
@@ -278,6 +294,11 @@ static int read_results(struct results_parser *p, const struct http_response *re
 	out->status = logs_api_status_of(out->status_text);
 	out->stats = *results_stats(p);
 	out->rows = results_rows(p);
+	const char *tok = results_next_token(p);
+	if (strlen(tok) >= sizeof(out->next_token))
+		return aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
+			    "the nextToken is longer than %zu bytes", sizeof(out->next_token) - 1);
+	snprintf(out->next_token, sizeof(out->next_token), "%s", tok);
 	if (out->status == LOGS_Q_UNKNOWN_STATUS) /* {} or a Coral envelope: nothing says what the query is doing */
 		return aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
 			    "the response has %s (HTTP %ld, %zu bytes)",
@@ -286,14 +307,15 @@ static int read_results(struct results_parser *p, const struct http_response *re
 }
 
 int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
-			       results_row_cb cb, void *ctx, struct logs_query_result *out,
-			       struct aws_fault *f, char *err, size_t err_sz)
+			       const char *next_token, int max_items, results_row_cb cb, void *ctx,
+			       struct logs_query_result *out, struct aws_fault *f, char *err, size_t err_sz)
 {
 	struct buf body = BUF_INIT;
 	struct http_response resp;
 	struct results_parser *p = NULL;
 	memset(out, 0, sizeof(*out));
-	int built = logs_api_query_id_body(&body, query_id) == AL_OK && results_new(cb, ctx, &p) == 0;
+	int built = logs_api_get_results_body(&body, query_id, next_token, max_items) == AL_OK &&
+		    results_new(cb, ctx, &p) == 0;
 	int rc = call(c, t, "GetQueryResults", built ? &body : NULL, &resp, f, err, err_sz);
 	if (rc == AL_OK)
 		rc = read_results(p, &resp, out, f, err, err_sz);

@@ -22,10 +22,16 @@
 #include "buf.h"
 #include "results.h"
 
-/* The service's row cap per query (and the largest `limit` older
- * accounts accept); a query returning this many rows may have more. */
-#define LOGS_API_MAX_LIMIT 10000
+/* StartQuery's largest `limit` (since 2026-05-15; the botocore model of
+ * logs 2014-03-28 says 1..100000), and the 10,000 it was before, which an
+ * older partition or an emulator may still enforce. A query returning its
+ * limit may have more. */
+#define LOGS_API_MAX_LIMIT 100000
+#define LOGS_API_LEGACY_LIMIT 10000
+/* GetQueryResults' maxItems: rows per page, at most 10,000. */
+#define LOGS_API_PAGE_MAX 10000
 #define LOGS_API_QUERY_ID_MAX 257
+#define LOGS_API_TOKEN_MAX 4096
 
 struct logs_target {
 	const char *endpoint;                 /* "https://logs.eu-west-1.amazonaws.com" */
@@ -53,6 +59,7 @@ struct logs_query_result {
 	char status_text[32];      /* as sent, for messages */
 	struct results_stats stats;
 	long long rows;            /* rows delivered to the callback */
+	char next_token[LOGS_API_TOKEN_MAX]; /* more rows of a Complete query: "" when none */
 };
 
 struct logs_group_info {
@@ -84,9 +91,13 @@ int logs_api_start_query(struct aws_client *c, const struct logs_target *t, cons
 			 struct aws_fault *fault, char *err, size_t err_sz);
 /* Rows go to cb while the body is parsed; a caller that only trusts the
  * final set (it should) keeps them only when out->status is COMPLETE.
- * A callback's non-zero return stops parsing and is returned. */
+ * A callback's non-zero return stops parsing and is returned. next_token
+ * (NULL or "" for the first page) and max_items (0: leave it out, as a
+ * service without paging wants) page a Complete query's rows; the answer's
+ * out->next_token says whether more follow. */
 int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
-			       results_row_cb cb, void *ctx, struct logs_query_result *out,
+			       const char *next_token, int max_items, results_row_cb cb, void *ctx,
+			       struct logs_query_result *out,
 			       struct aws_fault *fault, char *err, size_t err_sz);
 /* *stopped = the service's "success". An already finished or unknown query
  * (InvalidParameterException / ResourceNotFoundException) is AL_OK with

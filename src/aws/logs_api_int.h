@@ -10,8 +10,11 @@
  * (limit left out when 0). AL_OK, or AL_SOFTWARE on out-of-memory. */
 int logs_api_start_query_body(struct buf *b, const char *log_group, int64_t start, int64_t end,
 			      const char *query, int limit);
-/* {"queryId":ID} for GetQueryResults and StopQuery. */
+/* {"queryId":ID} for StopQuery. */
 int logs_api_query_id_body(struct buf *b, const char *query_id);
+/* GetQueryResults: {"queryId":ID[,"nextToken":T][,"maxItems":N]} (the
+ * token left out when NULL or "", maxItems when 0). */
+int logs_api_get_results_body(struct buf *b, const char *query_id, const char *next_token, int max_items);
 /* {"logGroupNamePrefix":P,"limit":50[,"nextToken":T]} */
 int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const char *next_token);
 

@@ -51,14 +51,15 @@ class StatusProgression(FetchTestCase):
             self.assertEqual(set(b), {'logGroupName', 'startTime', 'endTime', 'queryString', 'limit'})
             self.assertEqual(b['logGroupName'], GROUP)
             self.assertEqual(b['queryString'], query)
-            self.assertEqual(b['limit'], 10000)
+            self.assertEqual(b['limit'], 100000)
         # windows tile the range: each starts where the previous ended (inclusive ends overlap)
         self.assertEqual(windows[0][0], 1672185600)
         self.assertEqual(windows[-1][1], 1672272000)
         for (s1, e1), (s2, e2) in zip(windows, windows[1:]):
             self.assertEqual(e1, s2)
         for e in fake.calls('GetQueryResults'):
-            self.assertEqual(set(e['request']), {'queryId'})
+            self.assertEqual(set(e['request']), {'queryId', 'maxItems'})
+            self.assertEqual(e['request']['maxItems'], 10000)
 
     def test_signatures_check_out_with_botocore(self):
         fake = self.fake('--events', fixture('demo'), '--polls', '2', '--verify-sigv4', '%s:%s' % (AKID, SECRET))
@@ -201,7 +202,7 @@ class Queries(FetchTestCase):
                      '--no-report')
         self.assertEqual(self.scalar("SELECT COUNT(*) FROM events WHERE kind <> 'sts_response'"), 0)
         self.assertGreater(self.event_count(), 0)
-        self.assertEqual(fake.calls('StartQuery')[0]['request']['limit'], 10000)
+        self.assertEqual(fake.calls('StartQuery')[0]['request']['limit'], 100000)
 
     def test_bad_queries(self):
         self.fake('--events', fixture('demo'))

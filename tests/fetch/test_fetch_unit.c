@@ -46,6 +46,15 @@ static void test_query_limit(void)
 	is_int(fetch_query_limit("# | limit 5 in a comment\nfields @message"), 0, "a comment does not count");
 	is_int(fetch_query_limit("fields @message | limit 10 | limit 20"), 20, "the last one");
 	is_int(fetch_query_limit("fields @message | limitless 20"), 0, "only the command");
+	int limit, split;
+	fetch_query_plan("fields @message", &limit, &split);
+	ok(limit == 100000 && split, "no limit of its own: 100,000 and split");
+	fetch_query_plan("fields @message | limit 10000", &limit, &split);
+	ok(limit == 10000 && split, "limit 10000 (the old cap): a cap, split at it");
+	fetch_query_plan("fields @message | limit 9999", &limit, &split);
+	ok(limit == 9999 && !split, "a limit below 10,000: the top N, never split");
+	fetch_query_plan("fields @message | limit 500000", &limit, &split);
+	ok(limit == 100000 && split, "more than the service takes: 100,000");
 }
 
 static void test_bodies(void)
@@ -65,6 +74,15 @@ static void test_bodies(void)
 	buf_reset(&b);
 	logs_api_query_id_body(&b, "2dac81d5-a6a5-45d7-b355-c842b1a7c0c5");
 	is_str(buf_str(&b), "{\"queryId\":\"2dac81d5-a6a5-45d7-b355-c842b1a7c0c5\"}", "queryId body");
+	buf_reset(&b);
+	logs_api_get_results_body(&b, "q", NULL, 0);
+	is_str(buf_str(&b), "{\"queryId\":\"q\"}", "GetQueryResults without paging");
+	buf_reset(&b);
+	logs_api_get_results_body(&b, "q", "", 10000);
+	is_str(buf_str(&b), "{\"queryId\":\"q\",\"maxItems\":10000}", "the first page");
+	buf_reset(&b);
+	logs_api_get_results_body(&b, "q", "t\"k", 10000);
+	is_str(buf_str(&b), "{\"queryId\":\"q\",\"nextToken\":\"t\\\"k\",\"maxItems\":10000}", "a later page");
 	buf_reset(&b);
 	logs_api_describe_log_groups_body(&b, "/aws/eks/x/cluster", NULL);
 	is_str(buf_str(&b), "{\"logGroupNamePrefix\":\"/aws/eks/x/cluster\",\"limit\":50}", "DescribeLogGroups");
