@@ -58,6 +58,7 @@ struct fetch_window {
 struct fetch_cost {
 	long long queries;
 	double bytes_scanned, records_scanned, records_matched;
+	double bytes_skipped; /* estimatedBytesSkipped: what the @logStream index spared */
 };
 
 /* The final rows of one window (opaque). */
@@ -103,6 +104,14 @@ struct fetch_opts {
 	const char *const *groups;
 	size_t ngroups;
 	const char *query;           /* the Logs Insights query string */
+	const struct logs_stream_list *const *streams; /* per group, or NULL: the streams to
+				      * name in each query (`filter @logStream in [...]`, the
+				      * field index's equality, so the other streams' bytes are
+				      * not billed); a window's query runs only from the first to
+				      * the last event of those overlapping it, not at all when
+				      * none does. NULL (or a NULL entry): the query as it is
+				      * over the whole window */
+	int64_t now;                 /* epoch seconds the streams were listed at */
 	int limit;                   /* StartQuery "limit"; 0 = leave it out */
 	int cap;                     /* rows that mean "there may be more" */
 	int split;                   /* 0: a top-N query, keep what comes and never split */

@@ -18,6 +18,7 @@ operations the fetcher uses, with the wire shapes of the CloudWatch Logs API ref
                      default 10000 when absent). The query runs at once on the data
                      set; `fields`, `display`, `filter F like /re/`, `filter F like "s"`,
                      `filter F =~ /re/`, `sort @timestamp asc|desc` and `limit N` are
+                     `filter F = "s"`, `filter F in ["s", ...]` are
                      understood, '#' comments skipped, anything else is a
                      MalformedQueryException. At most limit rows, fewer when the query's
                      own `limit` says so. LimitExceededException when --max-concurrent
@@ -78,6 +79,17 @@ Behaviour:
   --polls N (default 3), --latency-ms MS (default 0), --max-concurrent N (default 100,
                        the 2026 account quota)
   --legacy-limit       StartQuery limit at most 10,000 and no GetQueryResults paging
+  --audit-ratio R      add kube-apiserver-audit-* streams that are R (0.99) of each group's
+                       bytes (see add_audit)
+  --group-class C      STANDARD (default) or INFREQUENT_ACCESS (logGroupClass; no field index)
+  --index-since EPOCH  events older than this were ingested before the @logStream index
+                       (default 0: every event is indexed)
+
+Cost model: a query scans every event of its groups in its time range (bytesScanned,
+recordsScanned), except, on a STANDARD group, the events of streams that a `filter
+@logStream = "x"` or `filter @logStream in ["x", ...]` leaves out, when ingested after
+--index-since: those count in estimatedBytesSkipped / estimatedRecordsSkipped instead.
+`like` and regular expressions never use the index.
   --latency-per-mb-ms MS  more query time per MB scanned (big windows take longer)
   --rtt-ms MS          every answer waits this long (the network round trip)
   --timestamp-format aws|epoch-ms
@@ -102,7 +114,8 @@ Behaviour:
   --region R           the region in @log ARNs (us-east-1); --account A (111122223333)
 
 Control (unsigned, for tests): GET /_fake/state -> {"running", "max_running", "calls":
-  {op: n}, "queries": [{id, group, start, end, status, rows, polls, stopped}]};
+  {op: n}, "stream_bytes": {group: {stream: bytes}}, "queries": [{id, group, start, end,
+  status, rows, polls, stopped, matched, pages (after the first), bytes, skipped, query}]};
   POST /_fake/events with a JSON list of {"group", "stream", "ts", "message"} adds events.
 
 Embedding: LogsSim(args).handle(target, body_bytes, headers) -> (status, headers, body)
@@ -185,12 +198,16 @@ class Data:
         return base64.b64encode(b"\x0a\x54" + raw + b"\x10\x01" + struct.pack(">Q", seq)).decode()
 
     def add_many(self, events):
-        """events: iterable of (group, stream, ts_ms, message)."""
+        """events: iterable of (group, stream, ts_ms, message[, bytes])."""
         with self.lock:
             per = {}
-            for group, stream, ts, msg in events:
+            for ev in events:
+                group, stream, ts, msg = ev[:4]
                 self.seq += 1
-                per.setdefault(group, []).append((ts, self.seq, stream, msg, self.ptr(group, stream, self.seq)))
+                e = (ts, self.seq, stream, msg, self.ptr(group, stream, self.seq))
+                if len(ev) > 4:
+                    e += (ev[4],)
+                per.setdefault(group, []).append(e)
             for name, evs in per.items():
                 g = self.group(name)
                 evs.sort(key=lambda e: (e[0], e[1]))
@@ -203,6 +220,33 @@ class Data:
 
     def count(self):
         return sum(len(g.ev) for g in self.groups.values())
+
+
+def event_bytes(e):
+    """What an event weighs in a scan: its declared size (the audit events
+    stand in for big ones), else its message plus the fields around it."""
+    return e[5] if len(e) > 5 else len(e[3]) + 26
+
+
+def add_audit(data, ratio):
+    """kube-apiserver-audit-* streams beside each group's events, so that
+    they are `ratio` of the group's bytes (an EKS group with audit logging
+    on is ~99 % audit): one audit event every 10 events, each declared as
+    big as the ratio needs (its message stays short)."""
+    if not ratio:
+        return
+    adds = []
+    for name, g in data.groups.items():
+        if not g.ev:
+            continue
+        other = sum(event_bytes(e) for e in g.ev)
+        picks = g.ev[::10]
+        size = max(1, int(other * ratio / (1 - ratio) / len(picks)))
+        for k, e in enumerate(picks):
+            msg = ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"%08x",'
+                   '"stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/namespaces/default/pods"}' % k)
+            adds.append((name, "kube-apiserver-audit-%032x" % (k % 2), e[0], msg, size))
+    data.add_many(adds)
 
 
 def load_text(path, group, out):
@@ -314,12 +358,20 @@ def split_pipeline(q):
 
 
 FILTER_RE = re.compile(r'^(@?\w+)\s+(like|=~)\s+(/(?:[^/\\]|\\.)*/|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')$', re.S)
+STRING = r'"(?:[^"\\]|\\.)*"'
+EQ_RE = re.compile(r'^(@?\w+)\s*=\s*(%s)$' % STRING, re.S)
+IN_RE = re.compile(r'^(@?\w+)\s+in\s+\[\s*(%s(?:\s*,\s*%s)*)\s*\]$' % (STRING, STRING), re.S)
+
+
+def unquote(lit):
+    return re.sub(r'\\(.)', r'\1', lit[1:-1])
 
 
 class Query:
     def __init__(self, text, max_rows=MAX_ROWS):
         self.fields = None
         self.filters = []
+        self.streams = None  # the @logStream values of = / in filters: index-eligible
         self.order = "desc"
         self.limit = None
         for cmd in split_pipeline(text):
@@ -329,6 +381,14 @@ class Query:
             if word in ("fields", "display"):
                 self.fields = [f.strip() for f in rest.split(",") if f.strip()]
             elif word == "filter":
+                m = EQ_RE.match(rest) or IN_RE.match(rest)
+                if m:
+                    # equality: what a field index serves (the set of values)
+                    values = {unquote(v) for v in re.findall(STRING, m.group(2))}
+                    self.filters.append((m.group(1), values))
+                    if m.group(1) == "@logStream":
+                        self.streams = values if self.streams is None else self.streams & values
+                    continue
                 m = FILTER_RE.match(rest)
                 if not m:
                     raise Malformed("unsupported filter: %s" % rest)
@@ -468,17 +528,25 @@ class LogsSim:
             return err(400, "MalformedQueryException", str(e))
         # run it: the data is append-only, so no lock is needed to read it
         lo, hi = st * 1000, en * 1000
-        matched, scanned, nbytes = [], 0, 0
+        matched, scanned, nbytes, skipped, nskipped = [], 0, 0, 0, 0
+        indexed = q.streams is not None and self.a.group_class == "STANDARD"
         for g in groups:
             i, j = bisect.bisect_left(g.ts, lo), bisect.bisect_right(g.ts, hi)
             evs = g.ev[i:j]
-            scanned += len(evs)
             for e in evs:
-                nbytes += len(e[3]) + 26
+                size = event_bytes(e)
+                # The @logStream index skips other streams' events, except those
+                # ingested before it existed; `like` never uses it
+                if indexed and e[2] not in q.streams and e[0] >= self.a.index_since * 1000:
+                    skipped += size
+                    nskipped += 1
+                    continue
+                scanned += 1
+                nbytes += size
                 ok_ = True
                 for field, pat in q.filters:
                     v = e[3] if field == "@message" else e[2] if field == "@logStream" else g.name if field == "@log" else ""
-                    if not pat.search(v):
+                    if not (v in pat if isinstance(pat, set) else pat.search(v)):
                         ok_ = False
                         break
                 if ok_:
@@ -489,11 +557,13 @@ class LogsSim:
         r = QueryRun()
         r.id = str(uuid.uuid4())
         r.group = ",".join(names)
+        r.query = qs
         r.start, r.end = st, en
         r.fields = q.fields
         r.rows = rows
         r.stats = {"recordsMatched": float(len(matched)), "recordsScanned": float(scanned),
-                   "bytesScanned": float(nbytes)}
+                   "bytesScanned": float(nbytes), "estimatedRecordsSkipped": float(nskipped),
+                   "estimatedBytesSkipped": float(skipped)}
         r.status = "Scheduled"
         r.polls = 0
         r.started = now
@@ -569,7 +639,7 @@ class LogsSim:
             rows = r.rows[: len(r.rows) // 2]
             stats = {k: float(int(v) // 2) for k, v in r.stats.items()}
         else:
-            rows, stats = [], {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
+            rows, stats = [], {k: 0.0 for k in r.stats}
         if status in ("Failed", "Cancelled", "Timeout", "Unknown"):
             rows = []
         out = {"results": self.render_rows(r, rows), "statistics": stats, "status": status}
@@ -601,7 +671,8 @@ class LogsSim:
         out = {"logGroups": [{"logGroupName": n,
                               "creationTime": self.a.creation_default(self.data.groups[n]),
                               "arn": "arn:aws:logs:%s:%s:log-group:%s:*" % (self.a.region, self.data.account, n),
-                              "storedBytes": sum(len(e[3]) for e in self.data.groups[n].ev),
+                              "storedBytes": sum(event_bytes(e) for e in self.data.groups[n].ev),
+                              "logGroupClass": self.a.group_class,
                               "metricFilterCount": 0} for n in page]}
         if start + limit < len(names):
             out["nextToken"] = str(start + limit)
@@ -687,11 +758,18 @@ class LogsSim:
         now = time.time()
         with self.lock:
             running = self.running(now)
+            streams = {}
+            for name, g in self.data.groups.items():
+                per = streams[name] = {}
+                for e in g.ev:
+                    per[e[2]] = per.get(e[2], 0) + event_bytes(e)
             return {"running": running, "max_running": self.max_running, "calls": dict(self.calls),
+                    "stream_bytes": streams,
                     "queries": [{"id": q.id, "group": q.group, "start": q.start, "end": q.end,
                                  "status": q.status, "rows": len(q.rows), "polls": q.polls,
                                  "stopped": q.stopped, "matched": q.stats["recordsMatched"],
-                                 "pages": q.pages}
+                                 "pages": q.pages, "bytes": q.stats["bytesScanned"],
+                                 "skipped": q.stats["estimatedBytesSkipped"], "query": q.query}
                                 for q in (self.queries[i] for i in self.order)]}
 
     def handle(self, target, body_bytes, now=None):
@@ -984,6 +1062,9 @@ def build(argv=None):
     ap.add_argument("--rtt-ms", type=float, default=0.0)
     ap.add_argument("--max-concurrent", type=int, default=100)
     ap.add_argument("--legacy-limit", action="store_true")
+    ap.add_argument("--audit-ratio", type=float, default=0.0)
+    ap.add_argument("--group-class", choices=["STANDARD", "INFREQUENT_ACCESS"], default="STANDARD")
+    ap.add_argument("--index-since", type=int, default=0)
     ap.add_argument("--timestamp-format", choices=["aws", "epoch-ms"], default="aws")
     ap.add_argument("--no-statistics", action="store_true")
     ap.add_argument("--faults", default="[]")
@@ -1024,6 +1105,7 @@ def build(argv=None):
         data.add_many(generate(n, st, en, parts[3] if len(parts) > 3 else a.group, seed=len(data.groups) + 1))
     if not data.groups:
         data.group(a.group)
+    add_audit(data, a.audit_ratio)
 
     def creation_default(g):
         if a.creation_time is not None:

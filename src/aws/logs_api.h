@@ -69,11 +69,19 @@ struct logs_group_info {
 	char account[13];          /* the account in the group's arn, "" when absent */
 };
 
-/* One page of DescribeLogStreams with a name prefix. */
-struct logs_streams_info {
-	int streams;               /* streams on the page */
-	int64_t first_event_ms;    /* the earliest firstEventTimestamp among them, 0 none */
+/* A log stream and the times of its events, from DescribeLogStreams. */
+struct logs_stream {
+	char *name;
+	int64_t first_ms;          /* firstEventTimestamp; 0: the stream has no event */
+	int64_t last_ms;           /* the later of lastEventTimestamp (updated within about an
+				    * hour, "eventually") and lastIngestionTime; 0 when absent */
 };
+
+struct logs_stream_list {
+	struct logs_stream *v;
+	size_t n, cap;
+};
+void logs_api_stream_list_free(struct logs_stream_list *l);
 
 enum logs_query_status logs_api_status_of(const char *text);
 const char *logs_api_status_name(enum logs_query_status s);
@@ -104,12 +112,12 @@ int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t
  * *stopped = 0: there is nothing left to stop. */
 int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const char *query_id, int *stopped,
 			struct aws_fault *fault, char *err, size_t err_sz);
-/* The first page (50, the API's largest) of the group's streams whose
- * names start with prefix, by name: enough to know whether there is one.
- * A missing group is AL_NOINPUT with fault->kind AWS_ERR_NOT_FOUND. */
-int logs_api_describe_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
-				  const char *prefix, struct logs_streams_info *out, struct aws_fault *fault,
-				  char *err, size_t err_sz);
+/* Every stream of the group whose name starts with prefix, page by page
+ * (50 a page, the API's largest), into out (emptied first). A missing
+ * group is AL_NOINPUT with fault->kind AWS_ERR_NOT_FOUND. */
+int logs_api_list_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
+			      const char *prefix, struct logs_stream_list *out, struct aws_fault *fault, char *err,
+			      size_t err_sz);
 /* Looks the group up by name (prefix search, a few pages at most). */
 int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *t, const char *name,
 				struct logs_group_info *out, struct aws_fault *fault, char *err, size_t err_sz);

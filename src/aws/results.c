@@ -21,7 +21,7 @@ enum role { R_NONE, R_ROOT, R_RESULTS, R_IROW, R_IFIELD, R_STATS, R_EVENTS, R_EV
 
 enum key {
 	K_OTHER, K_RESULTS, K_EVENTS, K_STATISTICS, K_STATUS, K_NEXT, /* document */
-	K_MATCHED, K_SCANNED, K_BYTES,                        /* statistics */
+	K_MATCHED, K_SCANNED, K_BYTES, K_SKIPPED,             /* statistics */
 	K_FIELD, K_VALUE,                                     /* Insights field */
 	K_COLUMN,                                             /* event member kept in a slot */
 };
@@ -43,6 +43,7 @@ static const struct {
 	{R_STATS, K_MATCHED, S_NONE, "recordsMatched"},
 	{R_STATS, K_SCANNED, S_NONE, "recordsScanned"},
 	{R_STATS, K_BYTES, S_NONE, "bytesScanned"},
+	{R_STATS, K_SKIPPED, S_NONE, "estimatedBytesSkipped"},
 	{R_IFIELD, K_FIELD, S_NONE, "field"},
 	{R_IFIELD, K_VALUE, S_NONE, "value"},
 	{R_EVENT, K_COLUMN, S_MESSAGE, "message"},
@@ -129,6 +130,8 @@ static int set_stat(struct results_parser *p, const char *s, size_t len)
 		p->stats.records_scanned = v;
 	else if (p->key == K_BYTES)
 		p->stats.bytes_scanned = v;
+	else if (p->key == K_SKIPPED)
+		p->stats.bytes_skipped = v;
 	return 1;
 }
 

@@ -22,6 +22,7 @@ struct results_row {
 
 struct results_stats {
 	double records_matched, records_scanned, bytes_scanned;
+	double bytes_skipped; /* estimatedBytesSkipped: what a field index spared the scan */
 	int have_stats;
 };
 
