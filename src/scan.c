@@ -424,6 +424,7 @@ static void add_cost(struct store_scan_totals *t, const struct fetch_cost *c)
 {
 	t->queries += c->queries;
 	t->bytes_scanned += c->bytes_scanned;
+	t->bytes_skipped += c->bytes_skipped;
 	t->records_scanned += c->records_scanned;
 	t->records_matched += c->records_matched;
 }

@@ -93,6 +93,8 @@
  *   bytes_scanned, records_scanned, records_matched REAL
  *                          GetQueryResults statistics summed over every
  *                          query run (Logs Insights bills bytes scanned)
+ *   bytes_skipped REAL     estimatedBytesSkipped summed: what the @logStream
+ *                          index spared the scan (not billed; version 8)
  *   truncated     INTEGER  one-second windows still at the row cap: rows
  *                          there may be missing
  *   import_id     INTEGER  imports.id of the invocation (its events)
@@ -443,6 +445,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  GROUP BY error_class, COALESCE(principal_arn, ''), COALESCE(cluster, '');",
 	/* 6 -> 7: the rollups keyed by cluster as well (rollup.c) */
 	rollup_rekey_sql,
+	/* 7 -> 8: what the field index spared each run (scan.c names the streams) */
+	"ALTER TABLE scan_runs ADD COLUMN bytes_skipped REAL NOT NULL DEFAULT 0;",
 };
 
 const char *store_migration(int from_version)
@@ -1300,12 +1304,12 @@ int store_scan_update(struct store *s, int64_t run_id, const struct store_scan_t
 	const struct arg a[] = {
 		INT_ARG(run_id), INT_ARG(t->rows), INT_ARG(t->duplicates), INT_ARG(t->skipped), INT_ARG(t->queries),
 		INT_ARG(t->truncated), REAL_ARG(t->bytes_scanned), REAL_ARG(t->records_scanned),
-		REAL_ARG(t->records_matched),
+		REAL_ARG(t->records_matched), REAL_ARG(t->bytes_skipped),
 	};
 	return run_once(s,
 			"UPDATE scan_runs SET rows = ?2, duplicates = ?3, skipped = ?4, queries = ?5,"
-			" truncated = ?6, bytes_scanned = ?7, records_scanned = ?8, records_matched = ?9"
-			" WHERE id = ?1",
+			" truncated = ?6, bytes_scanned = ?7, records_scanned = ?8, records_matched = ?9,"
+			" bytes_skipped = ?10 WHERE id = ?1",
 			a, NARGS(a), NULL, "cannot update the scan", err, err_sz);
 }
 

@@ -33,7 +33,10 @@ class Streams(FetchTestCase):
 
     def test_audit_bytes_are_not_billed(self):
         fake = self.fake('--events', fixture('demo'), '--polls', '1', '--audit-ratio', '0.99')
-        self.scan_ok('--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL, '--no-report')
+        r = self.scan_ok('--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL, '--no-report')
+        # the summary says what was billed and what the index spared
+        self.assertRegex(r.err, r'\d+ queries, [0-9.]+ kB scanned \(\d+ records scanned, \d+ matched\), '
+                         r'[0-9.]+ MB skipped by the index\n')
         self.assert_exactly_once(demo_records())
         state = fake.state()
         total = sum(state['stream_bytes'][GROUP].values())
@@ -42,6 +45,7 @@ class Streams(FetchTestCase):
         run = self.runs()[0]
         billed = sum(q['bytes'] for q in state['queries'])
         self.assertEqual(run['bytes_scanned'], billed)
+        self.assertEqual(run['bytes_skipped'], sum(q['skipped'] for q in state['queries']))
         self.assertLessEqual(billed, 1.1 * auth)  # the target
         self.assertGreater(sum(q['skipped'] for q in state['queries']), 0.97 * total)
         for q in state['queries']:

@@ -258,7 +258,7 @@ static void test_store(const char *dir)
 	   "windows");
 	ok(store_window_done(s, w1, err, sizeof(err)) == AL_OK, "done");
 	ok(store_window_set(s, w2, "failed", 4, "boom", err, sizeof(err)) == AL_OK, "failed");
-	struct store_scan_totals t = {10, 2, 1, 5, 0, 1e9, 2e6, 12};
+	struct store_scan_totals t = {10, 2, 1, 5, 0, 1e9, 2e6, 12, 9e10};
 	ok(store_scan_update(s, run, &t, err, sizeof(err)) == AL_OK, "totals");
 	ok(store_commit(s, err, sizeof(err)) == AL_OK, "commit");
 	ok(store_windows_missing(s, "g", "scan", &miss, &n, err, sizeof(err)) == AL_OK && n == 1 &&
@@ -270,9 +270,10 @@ static void test_store(const char *dir)
 	   "resume from the last window end");
 	ok(store_scan_mark_interrupted(s, err, sizeof(err)) == AL_OK, "mark interrupted");
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(store_db(s), "SELECT status, rows, bytes_scanned FROM scan_runs", -1, &st, NULL);
+	sqlite3_prepare_v2(store_db(s), "SELECT status, rows, bytes_scanned, bytes_skipped FROM scan_runs", -1, &st, NULL);
 	ok(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "interrupted") == 0 &&
-		   sqlite3_column_int(st, 1) == 10 && sqlite3_column_double(st, 2) == 1e9,
+		   sqlite3_column_int(st, 1) == 10 && sqlite3_column_double(st, 2) == 1e9 &&
+		   sqlite3_column_double(st, 3) == 9e10,
 	   "a run left running is interrupted; totals kept");
 	sqlite3_finalize(st);
 	ok(store_begin(s, err, sizeof(err)) == AL_OK &&
