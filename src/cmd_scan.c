@@ -41,8 +41,9 @@ static const char usage_text[] =
 	"\n"
 	"Fetch the authenticator records of EKS clusters from CloudWatch Logs\n"
 	"Insights into the database, then print the report for that window.\n"
-	"Windows that hit the service's 10,000-row cap are split and run again,\n"
-	"so nothing is silently left out; rows are stored once whatever overlaps.\n"
+	"Queries ask for up to 100,000 rows, read in pages; windows that return them\n"
+	"(or 10,000 where the service refuses more) are split and run again, so\n"
+	"nothing is silently left out; rows are stored once whatever overlaps.\n"
 	"\n"
 	"  -g, --log-group NAME   log group to scan (repeatable; several share one pool)\n"
 	"  -c, --cluster NAME     same as --log-group /aws/eks/NAME/cluster\n"
@@ -412,16 +413,17 @@ static void on_progress(void *arg, const struct fetch_progress *p, long long sto
 
 static void summary(const struct scan_group *g)
 {
-	char a[TIME_ISO_LEN], b[TIME_ISO_LEN], bytes[32];
+	char a[TIME_ISO_LEN], b[TIME_ISO_LEN], bytes[32], skipped[32];
 	report_bytes(g->tot.bytes_scanned, bytes, sizeof(bytes));
+	report_bytes(g->tot.bytes_skipped, skipped, sizeof(skipped));
 	time_format(g->start, a);
 	time_format(g->end, b);
 	fprintf(stderr,
 		"scan: %s %s..%s: %lld new row%s, %lld already stored, %lld skipped; %lld quer%s, %s scanned "
-		"(%.0f records scanned, %.0f matched)",
+		"(%.0f records scanned, %.0f matched), %s skipped by the index",
 		g->name, g->skip ? "-" : a, b, g->tot.rows, g->tot.rows == 1 ? "" : "s", g->tot.duplicates,
 		g->tot.skipped, g->tot.queries, g->tot.queries == 1 ? "y" : "ies", bytes, g->tot.records_scanned,
-		g->tot.records_matched);
+		g->tot.records_matched, skipped);
 	if (g->missing_adopted)
 		fprintf(stderr, "; %lld missing window%s of earlier runs", g->missing_adopted,
 			g->missing_adopted == 1 ? "" : "s");

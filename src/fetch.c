@@ -75,6 +75,14 @@ static void rows_reset(struct fetch_rows *r)
 	r->n = 0;
 }
 
+/* Back to the first n rows, data.len bytes: a query's earlier polls go,
+ * the window's earlier queries stay. */
+static void rows_truncate(struct fetch_rows *r, size_t n, size_t len)
+{
+	r->n = n;
+	r->data.len = len;
+}
+
 static void rows_free(struct fetch_rows *r)
 {
 	if (!r)
@@ -112,8 +120,8 @@ static struct timespec abs_deadline(int64_t until_ms)
 void fetch_query_plan(const char *query, int *limit, int *split)
 {
 	int own = fetch_query_limit(query);
+	*split = own == 0 || own >= LOGS_API_LEGACY_LIMIT;
 	*limit = own > 0 && own < LOGS_API_MAX_LIMIT ? own : LOGS_API_MAX_LIMIT;
-	*split = *limit == LOGS_API_MAX_LIMIT;
 }
 
 /* A window that hits the cap is billed for all it scanned and run again in
@@ -188,6 +196,135 @@ int fetch_query_limit(const char *query)
 	return limit;
 }
 
+/* ---- the streams a window's queries name ---- */
+
+#define STREAM_ACTIVE_S 3600   /* lastEventTimestamp is updated "typically in less than an hour"
+				* (DescribeLogStreams reference): a stream that recent may hold
+				* later events */
+#define QUERY_MAX_LEN 10000    /* StartQuery queryString, at most 10,000 characters */
+
+size_t fetch_streams_select(const struct logs_stream_list *l, int64_t start, int64_t end, int64_t now, size_t *idx,
+			    int64_t *qs, int64_t *qe)
+{
+	size_t n = 0;
+	int64_t lo = end, hi = start;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct logs_stream *st = &l->v[i];
+		if (st->first_ms <= 0)
+			continue; /* no event at all */
+		int64_t first = st->first_ms / 1000;
+		int64_t last = st->last_ms <= 0 || st->last_ms / 1000 >= now - STREAM_ACTIVE_S ? end
+											 : (st->last_ms + 999) / 1000;
+		if (first > end || last < start)
+			continue;
+		idx[n++] = i;
+		if (first < lo)
+			lo = first;
+		if (last > hi)
+			hi = last;
+	}
+	*qs = lo > start ? lo : start;
+	*qe = hi < end ? hi : end;
+	return n;
+}
+
+/* A stream name as a Logs Insights string literal. Names come from the
+ * log group (anyone who may write to it picks them): quotes and
+ * backslashes are escaped. */
+static void put_literal(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+static size_t literal_len(const char *s)
+{
+	size_t n = 2;
+	for (; *s; s++)
+		n += (*s == '"' || *s == '\\') ? 2 : 1;
+	return n;
+}
+
+/* Where the query's first command starts: after its leading comment and
+ * blank lines. */
+static size_t first_command(const char *q)
+{
+	const char *p = q;
+	for (;;) {
+		const char *l = p + strspn(p, " \t\r");
+		if (*l == '#' || *l == '\n') {
+			const char *nl = strchr(l, '\n');
+			if (!nl)
+				return strlen(q);
+			p = nl + 1;
+			continue;
+		}
+		return (size_t)(p - q);
+	}
+}
+
+#define IN_HEAD "filter @logStream in ["
+#define IN_TAIL "]\n| "
+
+int fetch_stream_queries(const char *query, const struct logs_stream_list *l, const size_t *idx, size_t n,
+			 size_t max_len, char ***out, size_t *nout)
+{
+	size_t at = first_command(query), qlen = strlen(query);
+	size_t fixed = qlen + strlen(IN_HEAD) + strlen(IN_TAIL);
+	char **v = NULL;
+	size_t nv = 0;
+	int rc = AL_OK;
+	*out = NULL;
+	*nout = 0;
+	for (size_t i = 0; i < n && rc == AL_OK;) {
+		size_t len = fixed, j = i;
+		while (j < n) {
+			size_t add = literal_len(l->v[idx[j]].name) + (j > i ? 2 : 0); /* ", " between */
+			if (len + add > max_len)
+				break;
+			len += add;
+			j++;
+		}
+		if (j == i) {
+			rc = AL_DATAERR;
+			break;
+		}
+		struct buf b = BUF_INIT;
+		buf_append(&b, query, at);
+		buf_puts(&b, IN_HEAD);
+		for (size_t k = i; k < j; k++) {
+			if (k > i)
+				buf_puts(&b, ", ");
+			put_literal(&b, l->v[idx[k]].name);
+		}
+		buf_puts(&b, IN_TAIL);
+		buf_append(&b, query + at, qlen - at);
+		char **nvv = b.oom ? NULL : realloc(v, (nv + 1) * sizeof(*v));
+		if (!nvv) {
+			buf_free(&b);
+			rc = AL_SOFTWARE;
+			break;
+		}
+		v = nvv;
+		v[nv++] = buf_take(&b);
+		i = j;
+	}
+	if (rc != AL_OK) {
+		for (size_t k = 0; k < nv; k++)
+			free(v[k]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*nout = nv;
+	return AL_OK;
+}
+
 /* ---- the engine ---- */
 
 struct wnode {
@@ -216,6 +353,7 @@ struct worker {
 	int started;
 	struct aws_client *client, *stop_client;
 	struct fetch_rows *rows;
+	size_t mark, mark_len; /* rows (and their bytes) of the window's earlier queries */
 	int oom;
 	/* What the worker waits for, under f->mu, for the -v waiting lines:
 	 * the query (qid[0] == 0: none), since when, its last status, and
@@ -246,6 +384,11 @@ struct fetch {
 	int64_t patience_ms; /* a query still Running this long is stopped and its window split */
 	int fatal_rc;
 	char fatal_msg[700];
+
+	/* StartQuery's limit and the rows that mean "there may be more":
+	 * lowered to the legacy 10,000 once, for the rest of the run, when
+	 * the service refuses the larger limit (legacy set) */
+	int limit, cap, legacy;
 
 	/* the concurrent-query gate */
 	int running, slots, limit_streak, good_since_limit;
@@ -478,7 +621,7 @@ static struct wnode *take_window(struct fetch *f)
 				n->next = NULL;
 				const struct group_state *g = &f->gs[n->w.group];
 				size_t parts = f->o.split && !n->sized
-						       ? parts_ahead(g->rows, g->seconds, n->w.start, n->w.end, f->o.cap)
+						       ? parts_ahead(g->rows, g->seconds, n->w.start, n->w.end, f->cap)
 						       : 0;
 				if (parts >= 2) {
 					struct event_node *e = split_event(n, parts, NULL);
@@ -736,10 +879,54 @@ static void say_waits(struct fetch *f)
 	}
 }
 
+/* The rest of a Complete query's rows, page by page (nextToken, which the
+ * service keeps for an hour: no hurry), after the first page's rows in
+ * wk->rows. res keeps the first page's status and statistics. */
+static enum poll_outcome read_pages(struct worker *wk, const char *qid, struct logs_query_result *res, char *why,
+				    size_t why_sz)
+{
+	struct fetch *f = wk->f;
+	struct logs_query_result page;
+	struct aws_fault fault;
+	char err[AWS_ERR_MAX], token[LOGS_API_TOKEN_MAX];
+	int errors = 0, pages = 1;
+	snprintf(token, sizeof(token), "%s", res->next_token);
+	while (token[0]) {
+		if (!rate_wait(f, OP_POLL))
+			return POLL_CANCELLED;
+		wait_call(wk, 1, NULL);
+		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, token, LOGS_API_PAGE_MAX, collect_row,
+						    wk, &page, &fault, err, sizeof(err));
+		wait_call(wk, 0, NULL);
+		if (rc && is_cancelled_now(f))
+			return POLL_CANCELLED;
+		if (rc == AL_SOFTWARE || wk->oom) {
+			fatal(f, AL_SOFTWARE, "out of memory while reading query results");
+			return POLL_FATAL;
+		}
+		if (rc) {
+			/* rows of a page that failed half-way came already: the
+			 * window is fetched again whole */
+			if (++errors >= POLL_ERRORS_MAX || page.rows > 0) {
+				snprintf(why, why_sz, "page %d of query %.64s: %.400s", pages + 1, qid, err);
+				return POLL_FAILED;
+			}
+			vlog(f, "query %s: page %d failed (%s); asking again", qid, pages + 1, err);
+			continue;
+		}
+		errors = 0;
+		pages++;
+		snprintf(token, sizeof(token), "%s", page.next_token);
+	}
+	vlog(f, "query %s: %zu rows in %d pages", qid, wk->rows->n, pages);
+	res->next_token[0] = '\0';
+	return POLL_COMPLETE;
+}
+
 /* Polls until the query ends: every second three times, then backing off to
  * one poll in 3 s (GetQueryResults has its own small TPS quota).
  * Rows of the last answer stay in wk->rows. */
-static enum poll_outcome poll_query(struct worker *wk, const char *qid,
+static enum poll_outcome poll_query(struct worker *wk, const char *qid, int paged,
 				    struct logs_query_result *res, char *why, size_t why_sz)
 {
 	struct fetch *f = wk->f;
@@ -756,9 +943,10 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 		}
 		if (polls >= POLL_STEADY)
 			delay = delay * 1.5 > POLL_MAX_MS * f->scale ? POLL_MAX_MS * f->scale : delay * 1.5;
-		rows_reset(wk->rows);
+		rows_truncate(wk->rows, wk->mark, wk->mark_len);
 		wait_call(wk, 1, NULL);
-		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, collect_row, wk, res, &fault, err, sizeof(err));
+		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, NULL, paged ? LOGS_API_PAGE_MAX : 0,
+						    collect_row, wk, res, &fault, err, sizeof(err));
 		wait_call(wk, 0, rc ? NULL : res->status_text);
 		if (rc && is_cancelled_now(f)) {
 			stop_query(wk, qid);
@@ -789,7 +977,7 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid,
 		errors = 0;
 		switch (res->status) {
 		case LOGS_Q_COMPLETE:
-			return POLL_COMPLETE;
+			return res->next_token[0] ? read_pages(wk, qid, res, why, why_sz) : POLL_COMPLETE;
 		case LOGS_Q_TIMEOUT:
 			snprintf(why, why_sz, "the query timed out");
 			return POLL_TIMEOUT;
@@ -819,6 +1007,36 @@ static int outside_retention(const struct aws_fault *fault, const char *err)
 	return strcmp(fault->code, "InvalidParameterException") == 0 &&
 	       (strstr(err, "end date and time") || strstr(err, "creation time") ||
 		strstr(err, "retention"));
+}
+
+/* StartQuery refused a limit above the legacy 10,000 as invalid: is it the
+ * limit? The same query with the legacy limit answers that without
+ * reading the message. Accepted, the whole run goes on at 10,000 rows a
+ * query, splitting what reaches them (said once, with -v); returns 1 with
+ * the query started in qid. Refused too, *rc, fault and err are that
+ * answer's, and 0. */
+static int legacy_probe(struct worker *wk, const char *group, int64_t qs, int64_t qe, const char *query, char *qid,
+			size_t qid_sz, struct aws_fault *fault, char *err, size_t err_sz, int *rc)
+{
+	struct fetch *f = wk->f;
+	char first[AWS_ERR_MAX];
+	snprintf(first, sizeof(first), "%s", err);
+	if (!rate_wait(f, OP_START))
+		return 0;
+	*rc = logs_api_start_query(wk->client, f->o.target, group, qs, qe, query, LOGS_API_LEGACY_LIMIT, qid, qid_sz,
+				   fault, err, err_sz);
+	if (*rc)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	int first_time = !f->legacy;
+	f->legacy = 1;
+	f->limit = f->cap = LOGS_API_LEGACY_LIMIT;
+	pthread_mutex_unlock(&f->mu);
+	if (first_time)
+		vlog(f, "StartQuery refused limit %d (%s) and took %d: %d rows per query, windows at that split, "
+			"for the rest of this run",
+		     LOGS_API_MAX_LIMIT, first, LOGS_API_LEGACY_LIMIT, LOGS_API_LEGACY_LIMIT);
+	return 1;
 }
 
 static void post_done(struct worker *wk, struct wnode *n, int truncated, const struct fetch_cost *cost)
@@ -862,22 +1080,22 @@ static void start_limited(struct fetch *f, struct wnode *n, const char *group, c
 }
 
 /* StartQuery failed (rc, fault, err): wait for a slot, take an empty answer,
- * retry, or end the run. */
+ * retry, or end the run. cost: what the window's earlier queries billed. */
 static void start_failed(struct worker *wk, struct wnode *n, int rc, const struct aws_fault *fault,
-			 const char *err, const char *win)
+			 const char *err, const char *win, const struct fetch_cost *cost)
 {
 	struct fetch *f = wk->f;
 	const char *group = f->o.groups[n->w.group];
-	struct fetch_cost cost = {0};
 	slot_release(f, 0);
 	if (fault->kind == AWS_ERR_LIMIT) {
-		start_limited(f, n, group, win, err, &cost);
+		post_cost(f, &n->w, err, cost);
+		start_limited(f, n, group, win, err, NULL);
 		return;
 	}
 	if (outside_retention(fault, err)) {
 		vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
 		rows_reset(wk->rows);
-		post_done(wk, n, 0, &cost);
+		post_done(wk, n, 0, cost);
 		return;
 	}
 	switch (fault->kind) {
@@ -895,46 +1113,125 @@ static void start_failed(struct worker *wk, struct wnode *n, int rc, const struc
 	case AWS_ERR_VALIDATION: fatal(f, AL_DATAERR, "%s", err); break;
 	default:
 		if (rc != AL_SOFTWARE) {
-			attempt_failed(f, n, err, &cost);
+			attempt_failed(f, n, err, cost);
 			return;
 		}
 		fatal(f, AL_SOFTWARE, "%s", err);
 		break;
 	}
+	post_cost(f, &n->w, "stopped", cost);
 	free(n);
 }
 
-/* The query of n completed with wk->rows: split n when it reached the cap
- * (and can be split), else deliver it. */
-static void query_complete(struct worker *wk, struct wnode *n, const struct logs_query_result *res,
-			   const struct fetch_cost *cost, const char *win, int64_t t0)
+/* Every query of n completed with wk->rows: split n when one reached the
+ * cap (and n can be split), else deliver it. */
+static void window_complete(struct worker *wk, struct wnode *n, int cap, int capped, int have_stats,
+			    const struct fetch_cost *cost, const char *win, int64_t t0)
 {
 	struct fetch *f = wk->f;
 	const struct fetch_window *w = &n->w;
 	const char *group = f->o.groups[w->group];
-	const struct results_stats *st = &res->stats;
-	char bytes[32];
+	char bytes[32], skipped[32];
 	report_bytes(cost->bytes_scanned, bytes, sizeof(bytes));
+	report_bytes(cost->bytes_skipped, skipped, sizeof(skipped));
 	long long rows = (long long)wk->rows->n;
-	int capped = f->o.cap > 0 && rows >= f->o.cap;
-	double matched = st->have_stats && st->records_matched > (double)rows ? st->records_matched : (double)rows;
+	double matched = have_stats && cost->records_matched > (double)rows ? cost->records_matched : (double)rows;
 	pthread_mutex_lock(&f->mu);
 	f->gs[w->group].rows += matched;
 	f->gs[w->group].seconds += (double)(w->end - w->start);
 	pthread_mutex_unlock(&f->mu);
 	if (capped && f->o.split) {
-		size_t parts = fetch_split_parts(w->start, w->end, st->have_stats ? st->records_matched : 0, f->o.cap);
+		size_t parts = fetch_split_parts(w->start, w->end, have_stats ? cost->records_matched : 0, cap);
 		if (parts) {
 			if (post_split(f, n, parts, cost) == 0)
-				vlog(f, "%s %s: %lld rows = the cap (%.0f matched, %s scanned); splitting it in %zu",
-				     group, win, rows, st->records_matched, bytes, parts);
+				vlog(f, "%s %s: %d rows = the cap (%.0f matched, %s scanned); splitting it in %zu",
+				     group, win, cap, cost->records_matched, bytes, parts);
 			return;
 		}
 	}
-	vlog(f, "%s %s: Complete, %lld rows, %s scanned (%.0f records, %.0f matched), %.1f s%s", group, win, rows,
-	     bytes, st->records_scanned, st->records_matched, (double)(time_mono_ms() - t0) / 1000,
+	vlog(f, "%s %s: Complete, %lld rows, %s scanned, %s skipped by the index (%.0f records, %.0f matched), "
+		"%.1f s%s",
+	     group, win, rows, bytes, skipped, cost->records_scanned, cost->records_matched,
+	     (double)(time_mono_ms() - t0) / 1000,
 	     capped && f->o.split ? "; one second still at the cap: rows may be missing" : "");
 	post_done(wk, n, capped && f->o.split, cost);
+}
+
+/* The queries of one window: the query itself, or one per batch of the
+ * streams that overlap it (then over their events' span only). *nq 0:
+ * no stream has events in the window. 0, or -1 on out-of-memory. */
+static int window_queries(struct fetch *f, const struct fetch_window *w, char ***qv, size_t *nq, int64_t *qs,
+			  int64_t *qe, size_t *nstreams)
+{
+	const struct logs_stream_list *l = f->o.streams ? f->o.streams[w->group] : NULL;
+	*qs = w->start;
+	*qe = w->end;
+	*nstreams = 0;
+	if (!l) {
+		*qv = calloc(1, sizeof(**qv));
+		if (!*qv || !((*qv)[0] = strdup(f->o.query))) {
+			free(*qv);
+			return -1;
+		}
+		*nq = 1;
+		return 0;
+	}
+	size_t *idx = malloc((l->n ? l->n : 1) * sizeof(*idx));
+	if (!idx)
+		return -1;
+	*nstreams = fetch_streams_select(l, w->start, w->end, f->o.now, idx, qs, qe);
+	int rc = fetch_stream_queries(f->o.query, l, idx, *nstreams, QUERY_MAX_LEN, qv, nq);
+	free(idx);
+	return rc == AL_OK ? 0 : -1;
+}
+
+static void free_queries(char **qv, size_t nq)
+{
+	for (size_t i = 0; i < nq; i++)
+		free(qv[i]);
+	free(qv);
+}
+
+/* One query of window n over [qs, qe], its rows appended to wk->rows and
+ * its cost added. Returns how it ended; POLL_START_FAILED when StartQuery
+ * did not take it (start_failed has dealt with n then). */
+enum { POLL_START_FAILED = POLL_FATAL + 1 };
+
+static int run_query(struct worker *wk, struct wnode *n, const char *query, int64_t qs, int64_t qe, const char *win,
+		     int *limit_out, struct logs_query_result *res, struct fetch_cost *cost, char *why, size_t why_sz)
+{
+	struct fetch *f = wk->f;
+	const char *group = f->o.groups[n->w.group];
+	struct aws_fault fault;
+	char err[AWS_ERR_MAX], qid[LOGS_API_QUERY_ID_MAX];
+	pthread_mutex_lock(&f->mu);
+	int limit = f->limit;
+	pthread_mutex_unlock(&f->mu);
+	int rc = logs_api_start_query(wk->client, f->o.target, group, qs, qe, query, limit, qid, sizeof(qid), &fault,
+				      err, sizeof(err));
+	if (rc && limit > LOGS_API_LEGACY_LIMIT && fault.kind == AWS_ERR_VALIDATION && !outside_retention(&fault, err) &&
+	    legacy_probe(wk, group, qs, qe, query, qid, sizeof(qid), &fault, err, sizeof(err), &rc))
+		limit = LOGS_API_LEGACY_LIMIT;
+	if (rc) {
+		start_failed(wk, n, rc, &fault, err, win, cost);
+		return POLL_START_FAILED;
+	}
+	*limit_out = limit;
+	cost->queries++;
+	pthread_mutex_lock(&f->mu);
+	f->limit_streak = 0;
+	pthread_mutex_unlock(&f->mu);
+	vlog(f, "%s %s: StartQuery -> %s", group, win, qid);
+	wait_query(wk, qid, group, win);
+	enum poll_outcome out = poll_query(wk, qid, limit > LOGS_API_LEGACY_LIMIT, res, why, why_sz);
+	wait_query(wk, NULL, NULL, NULL);
+	if (out != POLL_CANCELLED && out != POLL_FATAL && (out != POLL_FAILED || res->status != LOGS_Q_UNKNOWN_STATUS)) {
+		cost->bytes_scanned += res->stats.bytes_scanned;
+		cost->bytes_skipped += res->stats.bytes_skipped;
+		cost->records_scanned += res->stats.records_scanned;
+		cost->records_matched += res->stats.records_matched;
+	}
+	return (int)out;
 }
 
 static void run_window(struct worker *wk, struct wnode *n)
@@ -943,43 +1240,60 @@ static void run_window(struct worker *wk, struct wnode *n)
 	struct fetch_window *w = &n->w;
 	const char *group = f->o.groups[w->group];
 	struct fetch_cost cost = {0};
-	struct logs_query_result res;
-	struct aws_fault fault;
-	char err[AWS_ERR_MAX];
-	char qid[LOGS_API_QUERY_ID_MAX], why[600], win[64];
-	int64_t t0 = time_mono_ms();
+	struct logs_query_result res = {0};
+	char why[600], win[64];
+	char **qv = NULL;
+	size_t nq = 0, nstreams = 0;
+	int64_t t0 = time_mono_ms(), qs, qe;
 
 	fmt_window(w, win, sizeof(win));
-	if (!rate_wait(f, OP_START)) {
+	if (window_queries(f, w, &qv, &nq, &qs, &qe, &nstreams) != 0) {
 		slot_release(f, 0);
-		free(n);
+		lost(f, NULL, n);
 		return;
 	}
-	int rc = logs_api_start_query(wk->client, f->o.target, group, w->start, w->end, f->o.query, f->o.limit, qid,
-				      sizeof(qid), &fault, err, sizeof(err));
-	if (rc) {
-		start_failed(wk, n, rc, &fault, err, win);
+	rows_reset(wk->rows);
+	if (nq == 0) {
+		slot_release(f, 0);
+		vlog(f, "%s %s: no authenticator stream has events here; no query", group, win);
+		post_done(wk, n, 0, &cost);
+		free(qv);
 		return;
 	}
-	cost.queries = 1;
-	pthread_mutex_lock(&f->mu);
-	f->limit_streak = 0;
-	pthread_mutex_unlock(&f->mu);
-	vlog(f, "%s %s: StartQuery -> %s", group, win, qid);
-
-	wait_query(wk, qid, group, win);
-	enum poll_outcome out = poll_query(wk, qid, &res, why, sizeof(why));
-	wait_query(wk, NULL, NULL, NULL);
+	if (f->o.streams && f->o.streams[w->group] && (qs != w->start || qe != w->end || nq > 1)) {
+		char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
+		time_format(qs, a);
+		time_format(qe, b);
+		vlog(f, "%s %s: %zu stream%s with events from %s to %s: %zu quer%s", group, win, nstreams,
+		     nstreams == 1 ? "" : "s", a, b, nq, nq == 1 ? "y" : "ies");
+	}
+	int out = POLL_COMPLETE, capped = 0, cap = 0, have_stats = 1;
+	for (size_t i = 0; i < nq && out == POLL_COMPLETE && !capped; i++) {
+		if (!rate_wait(f, OP_START)) {
+			slot_release(f, 0);
+			post_cost(f, &n->w, "stopped", &cost);
+			free(n);
+			free_queries(qv, nq);
+			return;
+		}
+		wk->mark = wk->rows->n;
+		wk->mark_len = wk->rows->data.len;
+		int limit = 0;
+		out = run_query(wk, n, qv[i], qs, qe, win, &limit, &res, &cost, why, sizeof(why));
+		if (out == POLL_START_FAILED) {
+			free_queries(qv, nq);
+			return;
+		}
+		cap = limit;
+		have_stats &= res.stats.have_stats;
+		capped = out == POLL_COMPLETE && limit > 0 && wk->rows->n - wk->mark >= (size_t)limit;
+	}
+	free_queries(qv, nq);
 	slot_release(f, out == POLL_COMPLETE);
 	if (out == POLL_CANCELLED || out == POLL_FATAL) {
 		post_cost(f, &n->w, "stopped", &cost);
 		free(n);
 		return;
-	}
-	if (out != POLL_FAILED || res.status != LOGS_Q_UNKNOWN_STATUS) {
-		cost.bytes_scanned = res.stats.bytes_scanned;
-		cost.records_scanned = res.stats.records_scanned;
-		cost.records_matched = res.stats.records_matched;
 	}
 	/* A query that timed out, or stayed Running past our patience, is run
 	 * again in halves: less to scan each. Twice at most: a window whose
@@ -987,7 +1301,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	 * more would only hold the run. It fails (the next --since-last-run
 	 * tries it again). */
 	size_t parts = out == POLL_TIMEOUT && f->o.split && n->stuck < STUCK_SPLITS_MAX
-			       ? fetch_split_parts(w->start, w->end, 0, f->o.cap)
+			       ? fetch_split_parts(w->start, w->end, 0, cap)
 			       : 0;
 	if (parts) {
 		n->stuck++;
@@ -1005,7 +1319,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	} else if (out == POLL_FAILED) {
 		attempt_failed(f, n, why, &cost);
 	} else {
-		query_complete(wk, n, &res, &cost, win, t0);
+		window_complete(wk, n, cap, capped, have_stats, &cost, win, t0);
 	}
 }
 
@@ -1027,6 +1341,10 @@ int fetch_new(const struct fetch_opts *o, struct fetch **out)
 	if (!f)
 		return AL_SOFTWARE;
 	f->o = *o;
+	f->limit = o->limit;
+	f->cap = o->cap;
+	if (!f->o.now)
+		f->o.now = (int64_t)time(NULL);
 	if (f->o.concurrency <= 0)
 		f->o.concurrency = DEFAULT_CONCURRENCY;
 	f->scale = o->time_scale > 0 ? o->time_scale : 1.0;
@@ -1259,6 +1577,14 @@ int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
 	}
 	*end = FETCH_END_COMPLETE;
 	return AL_OK;
+}
+
+int fetch_cap(struct fetch *f)
+{
+	pthread_mutex_lock(&f->mu);
+	int cap = f->cap;
+	pthread_mutex_unlock(&f->mu);
+	return cap;
 }
 
 void fetch_free(struct fetch *f)

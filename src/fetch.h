@@ -2,6 +2,10 @@
  * Insights queries by a pool of worker threads (one aws_client each), so
  * that the answer is complete:
  *
+ *  - a query asks for up to 100,000 rows (StartQuery's limit since 2026)
+ *    and reads them in pages of 10,000 (GetQueryResults' nextToken); where
+ *    the service refuses that limit, the run goes on at the 10,000 it had
+ *    before (said once with -v);
  *  - a query that returns the row cap may have had more rows: its window
  *    is split (into halves, or into as many parts as the query's
  *    recordsMatched says are needed) and the parts run again, down to one
@@ -54,6 +58,7 @@ struct fetch_window {
 struct fetch_cost {
 	long long queries;
 	double bytes_scanned, records_scanned, records_matched;
+	double bytes_skipped; /* estimatedBytesSkipped: what the @logStream index spared */
 };
 
 /* The final rows of one window (opaque). */
@@ -99,6 +104,14 @@ struct fetch_opts {
 	const char *const *groups;
 	size_t ngroups;
 	const char *query;           /* the Logs Insights query string */
+	const struct logs_stream_list *const *streams; /* per group, or NULL: the streams to
+				      * name in each query (`filter @logStream in [...]`, the
+				      * field index's equality, so the other streams' bytes are
+				      * not billed); a window's query runs only from the first to
+				      * the last event of those overlapping it, not at all when
+				      * none does. NULL (or a NULL entry): the query as it is
+				      * over the whole window */
+	int64_t now;                 /* epoch seconds the streams were listed at */
 	int limit;                   /* StartQuery "limit"; 0 = leave it out */
 	int cap;                     /* rows that mean "there may be more" */
 	int split;                   /* 0: a top-N query, keep what comes and never split */
@@ -139,12 +152,16 @@ enum fetch_end {
  * says which; err gets one line for anything but AL_OK. Events already
  * produced are delivered before it returns, unless a callback failed. */
 int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz);
+/* The row cap the run ended with: opts.cap, or 10,000 when the service
+ * refused the larger limit. */
+int fetch_cap(struct fetch *f);
 
 /* ---- window sizes: the one place that decides how long a window is ---- */
 
 /* The StartQuery limit for query and whether windows that reach it split:
- * a query's own `| limit N` below the service cap asks for the top N, so
- * it runs once over the window and keeps what comes. */
+ * a query's own `| limit N` below 10,000 (the cap before 2026) asks for
+ * the top N, so it runs once over the window and keeps what comes; one of
+ * 10,000 or more is a cap like the service's own. */
 void fetch_query_plan(const char *query, int *limit, int *split);
 /* How many first windows [start, end] is cut into before anything is
  * known about the group's density. */

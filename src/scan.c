@@ -95,6 +95,8 @@ void scan_free(struct scan *sc)
 	ingest_close(&sc->in);
 	store_close(sc->store);
 	free(sc->plan.v);
+	for (size_t i = 0; sc->g && i < sc->ng; i++)
+		logs_api_stream_list_free(&sc->g[i].streams);
 	free(sc->g);
 	free(sc);
 }
@@ -126,34 +128,50 @@ static int resume_start(struct scan *sc, struct scan_group *g, char *err, size_t
 	return AL_OK;
 }
 
-/* Does the group have an authenticator stream? -1 when the call failed
- * (no logs:DescribeLogStreams: only -v says it). */
-static int authenticator_streams(struct scan *sc, struct aws_client *client, struct scan_group *g,
-				 struct logs_streams_info *si)
+/* The group's authenticator streams and their event times, into
+ * g->streams; 0 when the call failed (no logs:DescribeLogStreams: only
+ * -v says it, and the queries then filter the streams by name, billing
+ * every stream of the group). */
+static int list_streams(struct scan *sc, struct aws_client *client, struct scan_group *g)
 {
 	struct aws_fault fault;
 	char why[AWS_ERR_MAX];
-	if (logs_api_describe_log_streams(client, sc->o.target, g->name, "authenticator", si, &fault, why,
-					  sizeof(why)) != AL_OK) {
+	if (logs_api_list_log_streams(client, sc->o.target, g->name, "authenticator", &g->streams, &fault, why,
+				      sizeof(why)) != AL_OK) {
 		if (sc->o.verbose)
-			fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
-		return -1;
+			fprintf(stderr,
+				"authlog-scan: scan: %s (going on without the stream names: Logs Insights bills every "
+				"stream of the group)\n",
+				why);
+		return 0;
 	}
-	return si->streams > 0;
+	g->streams_listed = 1;
+	return 1;
+}
+
+/* The earliest event of the group's authenticator streams, epoch seconds;
+ * 0 when none has an event. */
+static int64_t first_stream_event(const struct logs_stream_list *l)
+{
+	int64_t first = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].first_ms > 0 && (!first || l->v[i].first_ms / 1000 < first))
+			first = l->v[i].first_ms / 1000;
+	return first;
 }
 
 /* -v: the window starts at the group's creation, later than asked.
  * PutLogEvents takes events up to 14 days old, so a group may hold
  * events older than itself; its streams' firstEventTimestamp says so:
  * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html */
-static void say_trim(const struct scan_group *g, int64_t created, const struct logs_streams_info *si)
+static void say_trim(const struct scan_group *g, int64_t created, int64_t first_event)
 {
 	char from[TIME_ISO_LEN], to[TIME_ISO_LEN], first[TIME_ISO_LEN];
 	time_format(g->start, from);
 	time_format(created, to);
-	int older = si && si->first_event_ms && si->first_event_ms / 1000 < created;
+	int older = first_event && first_event < created;
 	if (older)
-		time_format(si->first_event_ms / 1000, first);
+		time_format(first_event, first);
 	fprintf(stderr, "authlog-scan: scan: %s: window starts at %s (the group's creation), not %s%s%s%s\n", g->name,
 		to, from, older ? "; its authenticator events from " : "", older ? first : "",
 		older ? " on are older than the group and not fetched" : "");
@@ -161,12 +179,13 @@ static void say_trim(const struct scan_group *g, int64_t created, const struct l
 
 /* The group must exist; and a window that ends before the group's
  * creation is refused by StartQuery ("Query's end date and time is either
- * before the log group creation time ..."), so the window starts there. */
+ * before the log group creation time ..."), so the window starts there.
+ * Within it, the fetcher bounds each window's queries by the events of
+ * the authenticator streams listed here. */
 static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan_group *g, char *err, size_t err_sz)
 {
 	const struct logs_target *t = sc->o.target;
 	struct logs_group_info info;
-	struct logs_streams_info si = {0};
 	struct aws_fault fault;
 	char why[AWS_ERR_MAX];
 	int rc = logs_api_describe_log_group(client, t, g->name, &info, &fault, why, sizeof(why));
@@ -185,14 +204,15 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 	}
 	if (rc != AL_OK && sc->o.verbose) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
 		fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
+	int listed = list_streams(sc, client, g);
 	if (g->facts.name[0]) {
-		g->facts.authenticator_streams = authenticator_streams(sc, client, g, &si);
+		g->facts.authenticator_streams = listed ? g->streams.n > 0 : -1;
 		if (rc == AL_OK)
 			snprintf(g->facts.account, sizeof(g->facts.account), "%s", info.account);
 	}
 	if (rc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start) {
 		if (sc->o.verbose)
-			say_trim(g, info.creation_ms / 1000, g->facts.authenticator_streams == 1 ? &si : NULL);
+			say_trim(g, info.creation_ms / 1000, listed ? first_stream_event(&g->streams) : 0);
 		g->start = info.creation_ms / 1000;
 	}
 	return AL_OK;
@@ -412,6 +432,7 @@ static void add_cost(struct store_scan_totals *t, const struct fetch_cost *c)
 {
 	t->queries += c->queries;
 	t->bytes_scanned += c->bytes_scanned;
+	t->bytes_skipped += c->bytes_skipped;
 	t->records_scanned += c->records_scanned;
 	t->records_matched += c->records_matched;
 }
@@ -536,6 +557,14 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	};
 	enum fetch_end end = FETCH_END_COMPLETE;
 	memset(oc, 0, sizeof(*oc));
+	const struct logs_stream_list **streams = calloc(sc->ng ? sc->ng : 1, sizeof(*streams));
+	if (!streams) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	for (size_t i = 0; i < sc->ng; i++)
+		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
+	fo.streams = streams;
 	int rc = fetch_new(&fo, &fetch);
 	for (size_t i = 0; !rc && i < sc->plan.n; i++) {
 		const struct plan_window *w = &sc->plan.v[i];
@@ -545,7 +574,10 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		msg_set(err, err_sz, "out of memory");
 	else if (sc->plan.n)
 		rc = fetch_run(fetch, &end, err, err_sz);
+	if (fetch)
+		sc->limit = fetch_cap(fetch);
 	fetch_free(fetch);
+	free(streams);
 	oc->interrupted = cancelled(sc);
 	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;
 	oc->fatal = rc != AL_OK && !oc->interrupted && !oc->timed_out;

@@ -3,9 +3,11 @@
  *
  *  1. scan_open: the database (written), the parser;
  *  2. scan_resolve: each group's window — --since, or with resume where
- *     the last scan ended minus the overlap — trimmed to the group's
- *     creation (DescribeLogGroups; a missing group is a configuration
- *     error); for a group of an EKS cluster, whether the authenticator log
+ *     the last scan ended minus the overlap — and its authenticator
+ *     streams (DescribeLogStreams, every page: the fetcher bounds each
+ *     window's queries by their events), trimmed to the group's creation
+ *     (DescribeLogGroups; a missing group is a configuration error);
+ *     for a group of an EKS cluster, whether the authenticator log
  *     is on (DescribeLogStreams: is there an authenticator stream; EKS
  *     DescribeCluster: is the type enabled — denied or failing, it is only
  *     said with -v) and what the cluster is, stored in `clusters`;
@@ -44,6 +46,10 @@ struct scan_group {
 	struct store_scan_totals tot;
 	long long failed_windows, missing_adopted;
 	int64_t first_truncated; /* start of the first window still at the cap */
+	/* The group's authenticator streams (DescribeLogStreams), listed
+	 * once a run: each window's queries name those with events in it. */
+	struct logs_stream_list streams;
+	int streams_listed;      /* 0: the call failed; the query filters by name */
 	char first_error[512];   /* why the first failed window failed */
 	/* The cluster's facts (cluster name "" when the group names none):
 	 * facts.logging_off == 1 is an error for the group, said with
@@ -91,7 +97,8 @@ int scan_open(const struct scan_opts *o, const char *db_path, struct scan **out,
 void scan_free(struct scan *sc);
 /* The groups, in the order of scan_opts.groups; valid until scan_free. */
 const struct scan_group *scan_groups(const struct scan *sc, size_t *n);
-/* The StartQuery limit: the row cap, or the query's own smaller limit. */
+/* The StartQuery limit: the row cap, or the query's own smaller limit;
+ * after scan_fetch, 10,000 where the service refused more. */
 int scan_limit(const struct scan *sc);
 
 int scan_resolve(struct scan *sc, char *err, size_t err_sz);

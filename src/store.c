@@ -100,6 +100,8 @@
  *   bytes_scanned, records_scanned, records_matched REAL
  *                          GetQueryResults statistics summed over every
  *                          query run (Logs Insights bills bytes scanned)
+ *   bytes_skipped REAL     estimatedBytesSkipped summed: what the @logStream
+ *                          index spared the scan (not billed; version 9)
  *   truncated     INTEGER  one-second windows still at the row cap: rows
  *                          there may be missing
  *   import_id     INTEGER  imports.id of the invocation (its events)
@@ -474,6 +476,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"DROP TABLE imports;"
 	"ALTER TABLE imports_v8 RENAME TO imports;"
 	"CREATE INDEX imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;",
+	/* 8 -> 9: what the field index spared each run (scan.c names the streams) */
+	"ALTER TABLE scan_runs ADD COLUMN bytes_skipped REAL NOT NULL DEFAULT 0;",
 };
 
 const char *store_migration(int from_version)
@@ -1422,12 +1426,12 @@ int store_scan_update(struct store *s, int64_t run_id, const struct store_scan_t
 	const struct arg a[] = {
 		INT_ARG(run_id), INT_ARG(t->rows), INT_ARG(t->duplicates), INT_ARG(t->skipped), INT_ARG(t->queries),
 		INT_ARG(t->truncated), REAL_ARG(t->bytes_scanned), REAL_ARG(t->records_scanned),
-		REAL_ARG(t->records_matched),
+		REAL_ARG(t->records_matched), REAL_ARG(t->bytes_skipped),
 	};
 	return run_once(s,
 			"UPDATE scan_runs SET rows = ?2, duplicates = ?3, skipped = ?4, queries = ?5,"
-			" truncated = ?6, bytes_scanned = ?7, records_scanned = ?8, records_matched = ?9"
-			" WHERE id = ?1",
+			" truncated = ?6, bytes_scanned = ?7, records_scanned = ?8, records_matched = ?9,"
+			" bytes_skipped = ?10 WHERE id = ?1",
 			a, NARGS(a), NULL, "cannot update the scan", err, err_sz);
 }
 

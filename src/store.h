@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct store;
 
@@ -116,6 +116,7 @@ int store_cluster_get(struct store *s, const char *name, const char *region, str
 struct store_scan_totals {
 	long long rows, duplicates, skipped, queries, truncated;
 	double bytes_scanned, records_scanned, records_matched;
+	double bytes_skipped; /* estimatedBytesSkipped: what the field index spared */
 };
 
 /* A missing part of an earlier run's window. */

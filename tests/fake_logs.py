@@ -12,14 +12,22 @@ operations the fetcher uses, with the wire shapes of the CloudWatch Logs API ref
 
   StartQuery         logGroupName / logGroupNames; startTime, endTime (epoch seconds,
                      inclusive: events in [start*1000, end*1000] ms, as AWS and moto);
-                     queryString; limit (1-10000). The query runs at once on the data
+                     queryString; limit (1-100000, the 2026 maximum; 1-10000 with
+                     --legacy-limit, as a partition or emulator without the change:
+                     a larger one is an InvalidParameterException naming limit; the
+                     default 10000 when absent). The query runs at once on the data
                      set; `fields`, `display`, `filter F like /re/`, `filter F like "s"`,
                      `filter F =~ /re/`, `sort @timestamp asc|desc` and `limit N` are
+                     `filter F = "s"`, `filter F in ["s", ...]` are
                      understood, '#' comments skipped, anything else is a
-                     MalformedQueryException. At most 10,000 rows (the cap), fewer when
-                     limit says so. LimitExceededException when --max-concurrent
+                     MalformedQueryException. At most limit rows, fewer when the query's
+                     own `limit` says so. LimitExceededException when --max-concurrent
                      queries are still running.
-  GetQueryResults    Scheduled, then Running (with part of the rows, as the service
+  GetQueryResults    queryId; nextToken, maxItems (0-10000, 0 or absent: 10000) page a
+                     Complete query's rows: nextToken in the answer while rows remain
+                     (an unknown token is an InvalidParameterException); with
+                     --legacy-limit, every row at once and nextToken/maxItems refused.
+                     Scheduled, then Running (with part of the rows, as the service
                      does), then Complete on the --polls-th poll and not before
                      --latency-ms after StartQuery. Rows are [{field, value}] lists in
                      the order of `fields`, @ptr last; every value is a string;
@@ -68,7 +76,20 @@ Data (repeatable, in any mix):
   --creation-time EPOCH  creationTime of the groups (default: a day before the oldest event)
 
 Behaviour:
-  --polls N (default 3), --latency-ms MS (default 0), --max-concurrent N (default 30)
+  --polls N (default 3), --latency-ms MS (default 0), --max-concurrent N (default 100,
+                       the 2026 account quota)
+  --legacy-limit       StartQuery limit at most 10,000 and no GetQueryResults paging
+  --audit-ratio R      add kube-apiserver-audit-* streams that are R (0.99) of each group's
+                       bytes (see add_audit)
+  --group-class C      STANDARD (default) or INFREQUENT_ACCESS (logGroupClass; no field index)
+  --index-since EPOCH  events older than this were ingested before the @logStream index
+                       (default 0: every event is indexed)
+
+Cost model: a query scans every event of its groups in its time range (bytesScanned,
+recordsScanned), except, on a STANDARD group, the events of streams that a `filter
+@logStream = "x"` or `filter @logStream in ["x", ...]` leaves out, when ingested after
+--index-since: those count in estimatedBytesSkipped / estimatedRecordsSkipped instead.
+`like` and regular expressions never use the index.
   --latency-per-mb-ms MS  more query time per MB scanned (big windows take longer)
   --rtt-ms MS          every answer waits this long (the network round trip)
   --timestamp-format aws|epoch-ms
@@ -93,7 +114,8 @@ Behaviour:
   --region R           the region in @log ARNs (us-east-1); --account A (111122223333)
 
 Control (unsigned, for tests): GET /_fake/state -> {"running", "max_running", "calls":
-  {op: n}, "queries": [{id, group, start, end, status, rows, polls, stopped}]};
+  {op: n}, "stream_bytes": {group: {stream: bytes}}, "queries": [{id, group, start, end,
+  status, rows, polls, stopped, matched, pages (after the first), bytes, skipped, query}]};
   POST /_fake/events with a JSON list of {"group", "stream", "ts", "message"} adds events.
 
 Embedding: LogsSim(args).handle(target, body_bytes, headers) -> (status, headers, body)
@@ -118,7 +140,9 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MAX_ROWS = 10000
+MAX_ROWS = 100000   # StartQuery limit since 2026-05-15
+LEGACY_ROWS = 10000  # before, and with --legacy-limit
+PAGE_MAX = 10000     # GetQueryResults maxItems
 TIME_RE = re.compile(r'time="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"')
 STERN_RE = re.compile(r'^(authenticator-\S+|kube-apiserver-\S+) \S+ (.*)$')
 
@@ -174,12 +198,16 @@ class Data:
         return base64.b64encode(b"\x0a\x54" + raw + b"\x10\x01" + struct.pack(">Q", seq)).decode()
 
     def add_many(self, events):
-        """events: iterable of (group, stream, ts_ms, message)."""
+        """events: iterable of (group, stream, ts_ms, message[, bytes])."""
         with self.lock:
             per = {}
-            for group, stream, ts, msg in events:
+            for ev in events:
+                group, stream, ts, msg = ev[:4]
                 self.seq += 1
-                per.setdefault(group, []).append((ts, self.seq, stream, msg, self.ptr(group, stream, self.seq)))
+                e = (ts, self.seq, stream, msg, self.ptr(group, stream, self.seq))
+                if len(ev) > 4:
+                    e += (ev[4],)
+                per.setdefault(group, []).append(e)
             for name, evs in per.items():
                 g = self.group(name)
                 evs.sort(key=lambda e: (e[0], e[1]))
@@ -192,6 +220,33 @@ class Data:
 
     def count(self):
         return sum(len(g.ev) for g in self.groups.values())
+
+
+def event_bytes(e):
+    """What an event weighs in a scan: its declared size (the audit events
+    stand in for big ones), else its message plus the fields around it."""
+    return e[5] if len(e) > 5 else len(e[3]) + 26
+
+
+def add_audit(data, ratio):
+    """kube-apiserver-audit-* streams beside each group's events, so that
+    they are `ratio` of the group's bytes (an EKS group with audit logging
+    on is ~99 % audit): one audit event every 10 events, each declared as
+    big as the ratio needs (its message stays short)."""
+    if not ratio:
+        return
+    adds = []
+    for name, g in data.groups.items():
+        if not g.ev:
+            continue
+        other = sum(event_bytes(e) for e in g.ev)
+        picks = g.ev[::10]
+        size = max(1, int(other * ratio / (1 - ratio) / len(picks)))
+        for k, e in enumerate(picks):
+            msg = ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"%08x",'
+                   '"stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/namespaces/default/pods"}' % k)
+            adds.append((name, "kube-apiserver-audit-%032x" % (k % 2), e[0], msg, size))
+    data.add_many(adds)
 
 
 def load_text(path, group, out):
@@ -303,12 +358,20 @@ def split_pipeline(q):
 
 
 FILTER_RE = re.compile(r'^(@?\w+)\s+(like|=~)\s+(/(?:[^/\\]|\\.)*/|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')$', re.S)
+STRING = r'"(?:[^"\\]|\\.)*"'
+EQ_RE = re.compile(r'^(@?\w+)\s*=\s*(%s)$' % STRING, re.S)
+IN_RE = re.compile(r'^(@?\w+)\s+in\s+\[\s*(%s(?:\s*,\s*%s)*)\s*\]$' % (STRING, STRING), re.S)
+
+
+def unquote(lit):
+    return re.sub(r'\\(.)', r'\1', lit[1:-1])
 
 
 class Query:
-    def __init__(self, text):
+    def __init__(self, text, max_rows=MAX_ROWS):
         self.fields = None
         self.filters = []
+        self.streams = None  # the @logStream values of = / in filters: index-eligible
         self.order = "desc"
         self.limit = None
         for cmd in split_pipeline(text):
@@ -318,6 +381,14 @@ class Query:
             if word in ("fields", "display"):
                 self.fields = [f.strip() for f in rest.split(",") if f.strip()]
             elif word == "filter":
+                m = EQ_RE.match(rest) or IN_RE.match(rest)
+                if m:
+                    # equality: what a field index serves (the set of values)
+                    values = {unquote(v) for v in re.findall(STRING, m.group(2))}
+                    self.filters.append((m.group(1), values))
+                    if m.group(1) == "@logStream":
+                        self.streams = values if self.streams is None else self.streams & values
+                    continue
                 m = FILTER_RE.match(rest)
                 if not m:
                     raise Malformed("unsupported filter: %s" % rest)
@@ -333,8 +404,8 @@ class Query:
                     raise Malformed("unsupported sort: %s" % rest)
                 self.order = m.group(2) or "desc"
             elif word == "limit":
-                if not rest.isdigit() or not 1 <= int(rest) <= MAX_ROWS:
-                    raise Malformed("limit must be 1 to %d" % MAX_ROWS)
+                if not rest.isdigit() or not 1 <= int(rest) <= max_rows:
+                    raise Malformed("limit must be 1 to %d" % max_rows)
                 self.limit = int(rest)
             else:
                 raise Malformed("unsupported command: %s" % word)
@@ -434,8 +505,11 @@ class LogsSim:
         if not isinstance(qs, str) or not qs or len(qs) > 10000:
             return err(400, "InvalidParameterException", "queryString must be 1 to 10000 characters")
         limit = body.get("limit")
-        if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= MAX_ROWS):
-            return err(400, "InvalidParameterException", "limit must be 1 to 10000")
+        max_rows = LEGACY_ROWS if self.a.legacy_limit else MAX_ROWS
+        if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= max_rows):
+            return err(400, "InvalidParameterException",
+                       "1 validation error detected: Value '%s' at 'limit' failed to satisfy constraint: "
+                       "Member must have value less than or equal to %d" % (limit, max_rows))
         groups = []
         for n in names:
             g = self.data.groups.get(n)
@@ -449,43 +523,54 @@ class LogsSim:
                            "Query's end date and time is either before the log group creation time or "
                            "exceeds the log group log retention settings")
         try:
-            q = Query(qs)
+            q = Query(qs, max_rows)
         except (Malformed, re.error) as e:
             return err(400, "MalformedQueryException", str(e))
         # run it: the data is append-only, so no lock is needed to read it
         lo, hi = st * 1000, en * 1000
-        matched, scanned, nbytes = [], 0, 0
+        matched, scanned, nbytes, skipped, nskipped = [], 0, 0, 0, 0
+        indexed = q.streams is not None and self.a.group_class == "STANDARD"
         for g in groups:
             i, j = bisect.bisect_left(g.ts, lo), bisect.bisect_right(g.ts, hi)
             evs = g.ev[i:j]
-            scanned += len(evs)
             for e in evs:
-                nbytes += len(e[3]) + 26
+                size = event_bytes(e)
+                # The @logStream index skips other streams' events, except those
+                # ingested before it existed; `like` never uses it
+                if indexed and e[2] not in q.streams and e[0] >= self.a.index_since * 1000:
+                    skipped += size
+                    nskipped += 1
+                    continue
+                scanned += 1
+                nbytes += size
                 ok_ = True
                 for field, pat in q.filters:
                     v = e[3] if field == "@message" else e[2] if field == "@logStream" else g.name if field == "@log" else ""
-                    if not pat.search(v):
+                    if not (v in pat if isinstance(pat, set) else pat.search(v)):
                         ok_ = False
                         break
                 if ok_:
                     matched.append((e, g.name))
         matched.sort(key=lambda x: (x[0][0], x[0][1]), reverse=(q.order == "desc"))
-        cap = min(x for x in (q.limit, limit, MAX_ROWS) if x)
+        cap = min(x for x in (q.limit, limit or LEGACY_ROWS) if x)
         rows = matched[:cap]
         r = QueryRun()
         r.id = str(uuid.uuid4())
         r.group = ",".join(names)
+        r.query = qs
         r.start, r.end = st, en
         r.fields = q.fields
         r.rows = rows
         r.stats = {"recordsMatched": float(len(matched)), "recordsScanned": float(scanned),
-                   "bytesScanned": float(nbytes)}
+                   "bytesScanned": float(nbytes), "estimatedRecordsSkipped": float(nskipped),
+                   "estimatedBytesSkipped": float(skipped)}
         r.status = "Scheduled"
         r.polls = 0
         r.started = now
         r.ready_at = now + (self.a.latency_ms + nbytes / 1e6 * self.a.latency_per_mb_ms) / 1000.0
         r.final = "Complete"
         r.stopped = False
+        r.pages = 0
         # Admission and registration under one lock: checked apart, two
         # parallel StartQuery calls could both take the last slot.
         with self.lock:
@@ -522,23 +607,44 @@ class LogsSim:
 
     def get_query_results(self, body, now):
         qid = body.get("queryId")
+        token, max_items = body.get("nextToken"), body.get("maxItems")
+        if self.a.legacy_limit and (token is not None or max_items is not None):
+            return err(400, "InvalidParameterException", "nextToken and maxItems are not supported")
+        if max_items is not None and (not isinstance(max_items, int) or not 0 <= max_items <= PAGE_MAX):
+            return err(400, "InvalidParameterException", "maxItems must be 0 to %d" % PAGE_MAX)
+        page = max_items or PAGE_MAX
         with self.lock:
             r = self.queries.get(qid)
             if r is None:
                 return err(400, "ResourceNotFoundException", "Query does not exist.")
-            self.advance(r, now, poll=True)
+            if token is not None:
+                m = re.fullmatch(r"page/%s/(\d+)" % re.escape(qid), str(token))
+                if not m or r.status != "Complete" or int(m.group(1)) > len(r.rows):
+                    return err(400, "InvalidParameterException", "The specified nextToken is invalid.")
+                first = int(m.group(1))
+                r.pages += 1
+            else:
+                self.advance(r, now, poll=True)
+                first = 0
             status = r.status
+        more = None
         if status == "Complete":
             rows, stats = r.rows, r.stats
+            if not self.a.legacy_limit:
+                rows = r.rows[first:first + page]
+                if first + page < len(r.rows):
+                    more = "page/%s/%d" % (qid, first + page)
         elif status == "Running":
             # partial, as the service does while it runs: only the final set counts
             rows = r.rows[: len(r.rows) // 2]
             stats = {k: float(int(v) // 2) for k, v in r.stats.items()}
         else:
-            rows, stats = [], {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
+            rows, stats = [], {k: 0.0 for k in r.stats}
         if status in ("Failed", "Cancelled", "Timeout", "Unknown"):
             rows = []
         out = {"results": self.render_rows(r, rows), "statistics": stats, "status": status}
+        if more:
+            out["nextToken"] = more
         if self.a.no_statistics:
             del out["statistics"]  # as moto
         return ok(out)
@@ -565,7 +671,8 @@ class LogsSim:
         out = {"logGroups": [{"logGroupName": n,
                               "creationTime": self.a.creation_default(self.data.groups[n]),
                               "arn": "arn:aws:logs:%s:%s:log-group:%s:*" % (self.a.region, self.data.account, n),
-                              "storedBytes": sum(len(e[3]) for e in self.data.groups[n].ev),
+                              "storedBytes": sum(event_bytes(e) for e in self.data.groups[n].ev),
+                              "logGroupClass": self.a.group_class,
                               "metricFilterCount": 0} for n in page]}
         if start + limit < len(names):
             out["nextToken"] = str(start + limit)
@@ -651,10 +758,18 @@ class LogsSim:
         now = time.time()
         with self.lock:
             running = self.running(now)
+            streams = {}
+            for name, g in self.data.groups.items():
+                per = streams[name] = {}
+                for e in g.ev:
+                    per[e[2]] = per.get(e[2], 0) + event_bytes(e)
             return {"running": running, "max_running": self.max_running, "calls": dict(self.calls),
+                    "stream_bytes": streams,
                     "queries": [{"id": q.id, "group": q.group, "start": q.start, "end": q.end,
                                  "status": q.status, "rows": len(q.rows), "polls": q.polls,
-                                 "stopped": q.stopped, "matched": q.stats["recordsMatched"]}
+                                 "stopped": q.stopped, "matched": q.stats["recordsMatched"],
+                                 "pages": q.pages, "bytes": q.stats["bytesScanned"],
+                                 "skipped": q.stats["estimatedBytesSkipped"], "query": q.query}
                                 for q in (self.queries[i] for i in self.order)]}
 
     def handle(self, target, body_bytes, now=None):
@@ -945,7 +1060,11 @@ def build(argv=None):
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--latency-per-mb-ms", type=float, default=0.0)
     ap.add_argument("--rtt-ms", type=float, default=0.0)
-    ap.add_argument("--max-concurrent", type=int, default=30)
+    ap.add_argument("--max-concurrent", type=int, default=100)
+    ap.add_argument("--legacy-limit", action="store_true")
+    ap.add_argument("--audit-ratio", type=float, default=0.0)
+    ap.add_argument("--group-class", choices=["STANDARD", "INFREQUENT_ACCESS"], default="STANDARD")
+    ap.add_argument("--index-since", type=int, default=0)
     ap.add_argument("--timestamp-format", choices=["aws", "epoch-ms"], default="aws")
     ap.add_argument("--no-statistics", action="store_true")
     ap.add_argument("--faults", default="[]")
@@ -986,6 +1105,7 @@ def build(argv=None):
         data.add_many(generate(n, st, en, parts[3] if len(parts) > 3 else a.group, seed=len(data.groups) + 1))
     if not data.groups:
         data.group(a.group)
+    add_audit(data, a.audit_ratio)
 
     def creation_default(g):
         if a.creation_time is not None:

@@ -13,6 +13,8 @@
 
 #define TARGET_PREFIX "Logs_20140328."
 #define DESCRIBE_MAX_PAGES 20 /* 1,000 groups sharing the prefix: far more than a real account has */
+#define STREAMS_MAX_PAGES 400 /* 20,000 authenticator streams in the group's retention: more than EKS
+			       * writes in years (it rotates a few a day) */
 
 /* ---- bodies ---- */
 
@@ -50,6 +52,22 @@ int logs_api_query_id_body(struct buf *b, const char *query_id)
 	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
+int logs_api_get_results_body(struct buf *b, const char *query_id, const char *next_token, int max_items)
+{
+	key(b, "queryId", 1);
+	buf_json_string(b, query_id, strlen(query_id));
+	if (next_token && *next_token) {
+		key(b, "nextToken", 0);
+		buf_json_string(b, next_token, strlen(next_token));
+	}
+	if (max_items > 0) {
+		key(b, "maxItems", 0);
+		buf_printf(b, "%d", max_items);
+	}
+	buf_putc(b, '}');
+	return b->oom ? AL_SOFTWARE : AL_OK;
+}
+
 int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const char *next_token)
 {
 	key(b, "logGroupNamePrefix", 1);
@@ -66,7 +84,8 @@ int logs_api_describe_log_groups_body(struct buf *b, const char *prefix, const c
 
 /* The API's largest page of DescribeLogStreams:
  * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogStreams.html */
-int logs_api_describe_log_streams_body(struct buf *b, const char *group, const char *prefix)
+int logs_api_describe_log_streams_body(struct buf *b, const char *group, const char *prefix,
+				       const char *next_token)
 {
 	key(b, "logGroupName", 1);
 	buf_json_string(b, group, strlen(group));
@@ -74,6 +93,10 @@ int logs_api_describe_log_streams_body(struct buf *b, const char *group, const c
 	buf_json_string(b, prefix, strlen(prefix));
 	key(b, "limit", 0);
 	buf_puts(b, "50");
+	if (next_token && *next_token) {
+		key(b, "nextToken", 0);
+		buf_json_string(b, next_token, strlen(next_token));
+	}
 	buf_putc(b, '}');
 	return b->oom ? AL_SOFTWARE : AL_OK;
 }
@@ -99,12 +122,37 @@ static void account_of(const char *arn, char *out, size_t out_sz)
 		snprintf(out, out_sz, "%.12s", arn);
 }
 
-int logs_api_parse_log_streams(const char *body, size_t len, struct logs_streams_info *out, char *err,
-			       size_t err_sz)
+void logs_api_stream_list_free(struct logs_stream_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int stream_add(struct logs_stream_list *l, const char *name, int64_t first, int64_t last)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		struct logs_stream *nv = realloc(l->v, ncap * sizeof(*nv));
+		if (!nv)
+			return AL_SOFTWARE;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return AL_SOFTWARE;
+	l->v[l->n++] = (struct logs_stream){copy, first, last};
+	return AL_OK;
+}
+
+int logs_api_parse_log_streams(const char *body, size_t len, struct logs_stream_list *out, char *next_token,
+			       size_t token_sz, char *err, size_t err_sz)
 {
 	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
 	int rc = AL_UNAVAILABLE;
-	memset(out, 0, sizeof(*out));
+	next_token[0] = '\0';
 	if (!tree)
 		return AL_UNAVAILABLE;
 	yajl_val streams = aws_doc_member(tree, "logStreams");
@@ -114,13 +162,25 @@ int logs_api_parse_log_streams(const char *body, size_t len, struct logs_streams
 	}
 	for (size_t i = 0; i < streams->u.array.len; i++) {
 		yajl_val st = streams->u.array.values[i];
-		if (!aws_doc_str(aws_doc_member(st, "logStreamName")))
+		const char *name = aws_doc_str(aws_doc_member(st, "logStreamName"));
+		if (!name || !*name)
 			continue;
-		out->streams++;
 		int64_t first = number_of(aws_doc_member(st, "firstEventTimestamp"));
-		if (first > 0 && (!out->first_event_ms || first < out->first_event_ms))
-			out->first_event_ms = first;
+		int64_t last = number_of(aws_doc_member(st, "lastEventTimestamp"));
+		int64_t ingested = number_of(aws_doc_member(st, "lastIngestionTime"));
+		if (stream_add(out, name, first > 0 ? first : 0, ingested > last ? ingested : last) != AL_OK) {
+			msg_set(err, err_sz, "out of memory");
+			rc = AL_SOFTWARE;
+			goto out;
+		}
 	}
+	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
+	if (tok && strlen(tok) >= token_sz) {
+		msg_set(err, err_sz, "the nextToken is longer than %zu bytes", token_sz - 1);
+		goto out;
+	}
+	if (tok)
+		snprintf(next_token, token_sz, "%s", tok);
 	rc = AL_OK;
 out:
 	yajl_tree_free(tree);
@@ -278,6 +338,11 @@ static int read_results(struct results_parser *p, const struct http_response *re
 	out->status = logs_api_status_of(out->status_text);
 	out->stats = *results_stats(p);
 	out->rows = results_rows(p);
+	const char *tok = results_next_token(p);
+	if (strlen(tok) >= sizeof(out->next_token))
+		return aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
+			    "the nextToken is longer than %zu bytes", sizeof(out->next_token) - 1);
+	snprintf(out->next_token, sizeof(out->next_token), "%s", tok);
 	if (out->status == LOGS_Q_UNKNOWN_STATUS) /* {} or a Coral envelope: nothing says what the query is doing */
 		return aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "GetQueryResults", err, err_sz,
 			    "the response has %s (HTTP %ld, %zu bytes)",
@@ -286,14 +351,15 @@ static int read_results(struct results_parser *p, const struct http_response *re
 }
 
 int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
-			       results_row_cb cb, void *ctx, struct logs_query_result *out,
-			       struct aws_fault *f, char *err, size_t err_sz)
+			       const char *next_token, int max_items, results_row_cb cb, void *ctx,
+			       struct logs_query_result *out, struct aws_fault *f, char *err, size_t err_sz)
 {
 	struct buf body = BUF_INIT;
 	struct http_response resp;
 	struct results_parser *p = NULL;
 	memset(out, 0, sizeof(*out));
-	int built = logs_api_query_id_body(&body, query_id) == AL_OK && results_new(cb, ctx, &p) == 0;
+	int built = logs_api_get_results_body(&body, query_id, next_token, max_items) == AL_OK &&
+		    results_new(cb, ctx, &p) == 0;
 	int rc = call(c, t, "GetQueryResults", built ? &body : NULL, &resp, f, err, err_sz);
 	if (rc == AL_OK)
 		rc = read_results(p, &resp, out, f, err, err_sz);
@@ -325,19 +391,42 @@ int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const
 	return rc;
 }
 
-int logs_api_describe_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
-				  const char *prefix, struct logs_streams_info *out, struct aws_fault *f,
-				  char *err, size_t err_sz)
+int logs_api_list_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
+			      const char *prefix, struct logs_stream_list *out, struct aws_fault *f, char *err,
+			      size_t err_sz)
 {
 	struct buf body = BUF_INIT;
 	struct http_response resp;
-	char why[256];
-	memset(out, 0, sizeof(*out));
-	int built = logs_api_describe_log_streams_body(&body, group, prefix);
-	int rc = call(c, t, "DescribeLogStreams", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
-	if (rc == AL_OK && logs_api_parse_log_streams(body_of(&resp), resp.body.len, out, why, sizeof(why)) != AL_OK)
-		rc = aws_error_fail(f, AWS_ERR_BAD_RESPONSE, AL_UNAVAILABLE, "DescribeLogStreams", err, err_sz,
-			  "%s (HTTP %ld)", why, resp.status);
+	char token[LOGS_API_TOKEN_MAX] = "", sent[LOGS_API_TOKEN_MAX] = "", why[256];
+	int rc = AL_OK;
+	memset(&resp, 0, sizeof(resp));
+	logs_api_stream_list_free(out);
+	for (int page = 0; page < STREAMS_MAX_PAGES; page++) {
+		buf_reset(&body);
+		snprintf(sent, sizeof(sent), "%s", token);
+		int built = logs_api_describe_log_streams_body(&body, group, prefix, token);
+		http_response_free(&resp);
+		rc = call(c, t, "DescribeLogStreams", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
+		if (rc)
+			break;
+		int prc = logs_api_parse_log_streams(body_of(&resp), resp.body.len, out, token, sizeof(token), why,
+						     sizeof(why));
+		if (prc != AL_OK) {
+			rc = aws_error_fail(f, prc == AL_SOFTWARE ? AWS_ERR_OTHER : AWS_ERR_BAD_RESPONSE,
+					    prc == AL_SOFTWARE ? AL_SOFTWARE : AL_UNAVAILABLE, "DescribeLogStreams", err,
+					    err_sz, "%s (HTTP %ld)", why, resp.status);
+			break;
+		}
+		/* a token handed back unchanged would page forever */
+		if (!*token || strcmp(token, sent) == 0) {
+			token[0] = '\0';
+			break;
+		}
+	}
+	/* A list cut short would leave streams out of every query: no list. */
+	if (rc == AL_OK && *token)
+		rc = aws_error_fail(f, AWS_ERR_OTHER, AL_UNAVAILABLE, "DescribeLogStreams", err, err_sz,
+				    "more than %d streams named %s*", STREAMS_MAX_PAGES * 50, prefix);
 	http_response_free(&resp);
 	buf_free(&body);
 	return rc;

@@ -22,10 +22,16 @@
 #include "buf.h"
 #include "results.h"
 
-/* The service's row cap per query (and the largest `limit` older
- * accounts accept); a query returning this many rows may have more. */
-#define LOGS_API_MAX_LIMIT 10000
+/* StartQuery's largest `limit` (since 2026-05-15; the botocore model of
+ * logs 2014-03-28 says 1..100000), and the 10,000 it was before, which an
+ * older partition or an emulator may still enforce. A query returning its
+ * limit may have more. */
+#define LOGS_API_MAX_LIMIT 100000
+#define LOGS_API_LEGACY_LIMIT 10000
+/* GetQueryResults' maxItems: rows per page, at most 10,000. */
+#define LOGS_API_PAGE_MAX 10000
 #define LOGS_API_QUERY_ID_MAX 257
+#define LOGS_API_TOKEN_MAX 4096
 
 struct logs_target {
 	const char *endpoint;                 /* "https://logs.eu-west-1.amazonaws.com" */
@@ -53,6 +59,7 @@ struct logs_query_result {
 	char status_text[32];      /* as sent, for messages */
 	struct results_stats stats;
 	long long rows;            /* rows delivered to the callback */
+	char next_token[LOGS_API_TOKEN_MAX]; /* more rows of a Complete query: "" when none */
 };
 
 struct logs_group_info {
@@ -62,11 +69,19 @@ struct logs_group_info {
 	char account[13];          /* the account in the group's arn, "" when absent */
 };
 
-/* One page of DescribeLogStreams with a name prefix. */
-struct logs_streams_info {
-	int streams;               /* streams on the page */
-	int64_t first_event_ms;    /* the earliest firstEventTimestamp among them, 0 none */
+/* A log stream and the times of its events, from DescribeLogStreams. */
+struct logs_stream {
+	char *name;
+	int64_t first_ms;          /* firstEventTimestamp; 0: the stream has no event */
+	int64_t last_ms;           /* the later of lastEventTimestamp (updated within about an
+				    * hour, "eventually") and lastIngestionTime; 0 when absent */
 };
+
+struct logs_stream_list {
+	struct logs_stream *v;
+	size_t n, cap;
+};
+void logs_api_stream_list_free(struct logs_stream_list *l);
 
 enum logs_query_status logs_api_status_of(const char *text);
 const char *logs_api_status_name(enum logs_query_status s);
@@ -84,21 +99,25 @@ int logs_api_start_query(struct aws_client *c, const struct logs_target *t, cons
 			 struct aws_fault *fault, char *err, size_t err_sz);
 /* Rows go to cb while the body is parsed; a caller that only trusts the
  * final set (it should) keeps them only when out->status is COMPLETE.
- * A callback's non-zero return stops parsing and is returned. */
+ * A callback's non-zero return stops parsing and is returned. next_token
+ * (NULL or "" for the first page) and max_items (0: leave it out, as a
+ * service without paging wants) page a Complete query's rows; the answer's
+ * out->next_token says whether more follow. */
 int logs_api_get_query_results(struct aws_client *c, const struct logs_target *t, const char *query_id,
-			       results_row_cb cb, void *ctx, struct logs_query_result *out,
+			       const char *next_token, int max_items, results_row_cb cb, void *ctx,
+			       struct logs_query_result *out,
 			       struct aws_fault *fault, char *err, size_t err_sz);
 /* *stopped = the service's "success". An already finished or unknown query
  * (InvalidParameterException / ResourceNotFoundException) is AL_OK with
  * *stopped = 0: there is nothing left to stop. */
 int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const char *query_id, int *stopped,
 			struct aws_fault *fault, char *err, size_t err_sz);
-/* The first page (50, the API's largest) of the group's streams whose
- * names start with prefix, by name: enough to know whether there is one.
- * A missing group is AL_NOINPUT with fault->kind AWS_ERR_NOT_FOUND. */
-int logs_api_describe_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
-				  const char *prefix, struct logs_streams_info *out, struct aws_fault *fault,
-				  char *err, size_t err_sz);
+/* Every stream of the group whose name starts with prefix, page by page
+ * (50 a page, the API's largest), into out (emptied first). A missing
+ * group is AL_NOINPUT with fault->kind AWS_ERR_NOT_FOUND. */
+int logs_api_list_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
+			      const char *prefix, struct logs_stream_list *out, struct aws_fault *fault, char *err,
+			      size_t err_sz);
 /* Looks the group up by name (prefix search, a few pages at most). */
 int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *t, const char *name,
 				struct logs_group_info *out, struct aws_fault *fault, char *err, size_t err_sz);

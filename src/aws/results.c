@@ -21,8 +21,8 @@
 enum role { R_NONE, R_ROOT, R_RESULTS, R_IROW, R_IFIELD, R_STATS, R_EVENTS, R_EVENT, R_SKIP };
 
 enum key {
-	K_OTHER, K_RESULTS, K_EVENTS, K_STATISTICS, K_STATUS, /* document */
-	K_MATCHED, K_SCANNED, K_BYTES,                        /* statistics */
+	K_OTHER, K_RESULTS, K_EVENTS, K_STATISTICS, K_STATUS, K_NEXT, /* document */
+	K_MATCHED, K_SCANNED, K_BYTES, K_SKIPPED,             /* statistics */
 	K_FIELD, K_VALUE,                                     /* Insights field */
 	K_COLUMN,                                             /* event member kept in a slot */
 };
@@ -40,9 +40,11 @@ static const struct {
 	{R_ROOT, K_EVENTS, S_NONE, "events"},
 	{R_ROOT, K_STATISTICS, S_NONE, "statistics"},
 	{R_ROOT, K_STATUS, S_NONE, "status"},
+	{R_ROOT, K_NEXT, S_NONE, "nextToken"},
 	{R_STATS, K_MATCHED, S_NONE, "recordsMatched"},
 	{R_STATS, K_SCANNED, S_NONE, "recordsScanned"},
 	{R_STATS, K_BYTES, S_NONE, "bytesScanned"},
+	{R_STATS, K_SKIPPED, S_NONE, "estimatedBytesSkipped"},
 	{R_IFIELD, K_FIELD, S_NONE, "field"},
 	{R_IFIELD, K_VALUE, S_NONE, "value"},
 	{R_EVENT, K_COLUMN, S_MESSAGE, "message"},
@@ -80,6 +82,7 @@ struct results_parser {
 	int have[S_COUNT];
 
 	struct buf status;
+	struct buf next; /* nextToken: GetQueryResults' and FilterLogEvents' paging */
 	struct buf scratch; /* NUL-terminated copy of a statistics number */
 	struct results_stats stats;
 	long long rows;
@@ -132,6 +135,8 @@ static int set_stat(struct results_parser *p, const char *s, size_t len)
 		p->stats.records_scanned = v;
 	else if (p->key == K_BYTES)
 		p->stats.bytes_scanned = v;
+	else if (p->key == K_SKIPPED)
+		p->stats.bytes_skipped = v;
 	return 1;
 }
 
@@ -183,6 +188,8 @@ static int scalar(struct results_parser *p, enum kind kind, const char *s, size_
 	case R_ROOT:
 		if (p->key == K_STATUS && kind == V_STRING)
 			return set_buf(p, &p->status, s, len);
+		if (p->key == K_NEXT && kind == V_STRING)
+			return set_buf(p, &p->next, s, len);
 		break;
 	case R_STATS:
 		if (kind == V_NUMBER)
@@ -477,6 +484,11 @@ const char *results_status(const struct results_parser *p)
 	return buf_str(&p->status);
 }
 
+const char *results_next_token(const struct results_parser *p)
+{
+	return buf_str(&p->next);
+}
+
 const struct results_stats *results_stats(const struct results_parser *p)
 {
 	return &p->stats;
@@ -502,6 +514,7 @@ void results_free(struct results_parser *p)
 	for (int i = 0; i < S_COUNT; i++)
 		buf_free(&p->col[i]);
 	buf_free(&p->status);
+	buf_free(&p->next);
 	buf_free(&p->scratch);
 	buf_free(&p->err);
 	free(p);

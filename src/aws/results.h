@@ -22,6 +22,7 @@ struct results_row {
 
 struct results_stats {
 	double records_matched, records_scanned, bytes_scanned;
+	double bytes_skipped; /* estimatedBytesSkipped: what a field index spared the scan */
 	int have_stats;
 };
 
@@ -38,6 +39,8 @@ int results_feed(struct results_parser *p, const char *data, size_t len);
 int results_finish(struct results_parser *p);
 /* "status" of GetQueryResults ("Complete", ...) or "" if none seen. */
 const char *results_status(const struct results_parser *p);
+/* The document's "nextToken" (more rows follow), or "" if none. */
+const char *results_next_token(const struct results_parser *p);
 const struct results_stats *results_stats(const struct results_parser *p);
 /* Rows delivered so far. */
 long long results_rows(const struct results_parser *p);

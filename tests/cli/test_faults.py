@@ -371,10 +371,10 @@ class ImportStatus(CliTestCase):
         con = sqlite3.connect(self.db)
         con.executescript("ALTER TABLE imports DROP COLUMN status;"
                           "INSERT INTO imports(source, started) VALUES ('killed', '2026-01-01T00:00:00Z');"
-                          "PRAGMA user_version = 7;")
+                          "ALTER TABLE scan_runs DROP COLUMN bytes_skipped; PRAGMA user_version = 7;")
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
-        self.assertEqual(self.scalar('PRAGMA user_version'), 8)
+        self.assertEqual(self.scalar('PRAGMA user_version'), 9)
         rows = self.query('SELECT source, status, finished IS NOT NULL AS finished FROM imports ORDER BY id')
         self.assertEqual([(r['status'], r['finished']) for r in rows],
                          [('complete', 1), (None, 0), ('complete', 1)])
@@ -383,10 +383,10 @@ class ImportStatus(CliTestCase):
     def test_set_back_to_version_7_by_hand(self):
         self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
         con = sqlite3.connect(self.db)
-        con.executescript('PRAGMA user_version = 7;')
+        con.executescript('ALTER TABLE scan_runs DROP COLUMN bytes_skipped; PRAGMA user_version = 7;')
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
-        self.assertEqual(self.scalar('PRAGMA user_version'), 8)
+        self.assertEqual(self.scalar('PRAGMA user_version'), 9)
         self.assertEqual(self.scalar("SELECT group_concat(status) FROM imports"), 'complete,complete')
 
 

@@ -45,21 +45,35 @@ class StatusProgression(FetchTestCase):
         fake = self.fake('--events', fixture('demo'), '--polls', '1')
         self.scan_ok('--log-group', GROUP, '--since', DEMO_SINCE, '--until', DEMO_UNTIL)
         starts = [e['request'] for e in fake.calls('StartQuery')]
+        streams = {n[:-4] for n in os.listdir(fixture('demo')) if n.startswith('authenticator-') and n.endswith('.log')}
         with open(os.path.join(os.path.dirname(fixture()), 'queries', 'scan.insights')) as f:
             query = f.read()
         windows = sorted((b['startTime'], b['endTime']) for b in starts)
         for b in starts:
             self.assertEqual(set(b), {'logGroupName', 'startTime', 'endTime', 'queryString', 'limit'})
             self.assertEqual(b['logGroupName'], GROUP)
-            self.assertEqual(b['queryString'], query)
-            self.assertEqual(b['limit'], 10000)
-        # windows tile the range: each starts where the previous ended (inclusive ends overlap)
-        self.assertEqual(windows[0][0], 1672185600)
-        self.assertEqual(windows[-1][1], 1672272000)
+            # the query names the window's authenticator streams (the @logStream index), before its
+            # first command
+            m = re.fullmatch(r'((?:#[^\n]*\n)*)filter @logStream in \[("authenticator-[0-9a-f]+"(?:, "authenticator-[0-9a-f]+")*)\]\n\| (.*)',
+                             b['queryString'], re.S)
+            self.assertTrue(m, b['queryString'])
+            self.assertEqual(m.group(1) + m.group(3), query)
+            self.assertTrue(set(json.loads('[%s]' % m.group(2))) <= streams, m.group(2))
+            self.assertEqual(b['limit'], 100000)
+        # windows tile the range (each starts where the previous ended: inclusive ends overlap), each
+        # query bounded by its streams' events: the first starts at the first authenticator event
+        firsts = [st['firstEventTimestamp'] for e in fake.calls('DescribeLogStreams')
+                  for st in self.call_page(fake, e)]
+        self.assertEqual(windows[0][0], min(firsts) // 1000)
+        self.assertLessEqual(windows[-1][1], 1672272000)
         for (s1, e1), (s2, e2) in zip(windows, windows[1:]):
             self.assertEqual(e1, s2)
         for e in fake.calls('GetQueryResults'):
-            self.assertEqual(set(e['request']), {'queryId'})
+            self.assertEqual(set(e['request']), {'queryId', 'maxItems'})
+            self.assertEqual(e['request']['maxItems'], 10000)
+
+    def call_page(self, fake, entry):
+        return fake.call_unsigned('DescribeLogStreams', entry['request'])['logStreams']
 
     def test_signatures_check_out_with_botocore(self):
         fake = self.fake('--events', fixture('demo'), '--polls', '2', '--verify-sigv4', '%s:%s' % (AKID, SECRET))
@@ -202,7 +216,7 @@ class Queries(FetchTestCase):
                      '--no-report')
         self.assertEqual(self.scalar("SELECT COUNT(*) FROM events WHERE kind <> 'sts_response'"), 0)
         self.assertGreater(self.event_count(), 0)
-        self.assertEqual(fake.calls('StartQuery')[0]['request']['limit'], 10000)
+        self.assertEqual(fake.calls('StartQuery')[0]['request']['limit'], 100000)
 
     def test_bad_queries(self):
         self.fake('--events', fixture('demo'))
@@ -284,7 +298,7 @@ class Verbose(FetchTestCase):
         r = self.scan_ok('-v', '--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL, '--no-report')
         for op in ('DescribeLogGroups', 'StartQuery', 'GetQueryResults'):
             self.assertRegex(r.err, r'authlog-scan: aws: %s: HTTP 200, [0-9.]+ ms, 1 attempt' % op)
-        self.assertRegex(r.err, r'Complete, \d+ rows, [0-9.]+ kB scanned \(\d+ records, \d+ matched\)')
+        self.assertRegex(r.err, r'Complete, \d+ rows, [0-9.]+ kB scanned, [0-9.]+ k?B skipped by the index \(\d+ records, \d+ matched\)')
         self.assertNotIn(SECRET, r.err)
         self.assertNotIn('AKIDFETCHTEST', r.err)
         r = self.scan_ok('-v', '-v', '--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL, '--no-report')

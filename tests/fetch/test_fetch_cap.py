@@ -1,7 +1,10 @@
-"""The 10,000-row cap: windows that return it are split until nothing is left out."""
+"""The row cap: 100,000 rows a query read in pages of 10,000, and the 10,000 of a service that
+refuses more (--legacy-limit in the fake); windows that return the cap are split until nothing
+is left out."""
 import json
+import re
 
-from fetchutil import GROUP, FetchTestCase, main
+from fetchutil import DEMO_SINCE, DEMO_UNTIL, GROUP, FetchTestCase, fixture, main
 
 HOUR = 1700000000 - 1700000000 % 3600  # 2023-11-14T22:00:00Z
 SINCE, UNTIL = '2023-11-14T22:00:00Z', '2023-11-14T23:00:00Z'
@@ -9,7 +12,7 @@ SINCE, UNTIL = '2023-11-14T22:00:00Z', '2023-11-14T23:00:00Z'
 
 class Cap(FetchTestCase):
     def check_60k(self, *extra):
-        fake = self.fake('--generate', '60000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '2')
+        fake = self.fake('--generate', '60000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '2', '--legacy-limit')
         r = self.scan_ok('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--format', 'json', *extra)
         # all 60,000 stored exactly once
         self.assert_exactly_once(60000)
@@ -52,7 +55,8 @@ class Cap(FetchTestCase):
 
     def test_without_statistics_it_bisects(self):
         # no recordsMatched to go by: halves, down to what fits
-        fake = self.fake('--generate', '60000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '1', '--no-statistics')
+        fake = self.fake('--generate', '60000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '1', '--no-statistics',
+                         '--legacy-limit')
         self.scan_ok('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--no-report')
         self.assert_exactly_once(60000)
         lengths = sorted({q['end'] - q['start'] for q in fake.state()['queries']}, reverse=True)
@@ -61,7 +65,7 @@ class Cap(FetchTestCase):
     def test_one_second_at_the_cap_is_reported_not_hidden(self):
         # 12,000 events inside one second: the window cannot be split further
         self.fake('--generate', '12000:%d:%d' % (HOUR + 600, HOUR + 600), '--generate',
-                  '100:%d:%d' % (HOUR, HOUR + 3600), '--polls', '1')
+                  '100:%d:%d' % (HOUR, HOUR + 3600), '--polls', '1', '--legacy-limit')
         r = self.scan_ok('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--format', 'json')
         self.assertRegex(r.err, r'authlog-scan: scan: warning: %s: \d+ one-second windows? still returned 10000 '
                          r'rows \(the service\'s cap\), first at 2023-11-14T22:(09:59|10:00)Z: rows there may be missing'
@@ -80,6 +84,76 @@ class Cap(FetchTestCase):
         # the truncated window is not "missing": --since-last-run does not fetch it again
         r = self.scan_ok('--cluster', 'demo', '--since-last-run', '--until', UNTIL, '--no-report')
         self.assertNotIn('missing window', r.err)
+
+
+class Paged(FetchTestCase):
+    def test_60000_rows_one_query_six_pages(self):
+        fake = self.fake('--generate', '60000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '2')
+        self.scan_ok('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--no-report')
+        self.assert_exactly_once(60000)
+        queries = fake.state()['queries']
+        self.assertEqual(len(queries), 1, queries)  # no split below 100,000 rows
+        self.assertEqual(queries[0]['rows'], 60000)
+        self.assertEqual(queries[0]['pages'], 5)  # the first page came with Complete
+        self.assertEqual(fake.calls('StartQuery')[0]['request']['limit'], 100000)
+        tokens = [e['request'].get('nextToken') for e in fake.calls('GetQueryResults')]
+        self.assertEqual([t for t in tokens if t], ['page/%s/%d' % (queries[0]['id'], 10000 * i) for i in range(1, 6)])
+        self.assertTrue(all(e['request']['maxItems'] == 10000 for e in fake.calls('GetQueryResults')))
+        run = self.runs()[0]
+        self.assertEqual((run['status'], run['rows'], run['queries'], run['truncated']), ('complete', 60000, 1, 0))
+
+    def test_more_than_100000_rows_split_once(self):
+        fake = self.fake('--generate', '120000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '1')
+        r = self.scan_ok('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--no-report', '-v')
+        self.assert_exactly_once(120000)
+        queries = fake.state()['queries']
+        capped = [q for q in queries if q['rows'] == 100000]
+        self.assertEqual(len(capped), 1, queries)
+        self.assertEqual(capped[0]['matched'], 120000)
+        kept = [q for q in queries if q['rows'] < 100000]
+        self.assertEqual(len(kept), 2, queries)  # 120,000 matched: two parts of 60,000 expected
+        self.assertRegex(r.err, r'100000 rows = the cap \(120000 matched, .*\); splitting it in 2')
+        self.assertEqual(self.runs()[0]['truncated'], 0)
+
+    def test_a_page_that_fails_is_asked_again(self):
+        fake = self.fake('--generate', '25000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '1', '--faults',
+                         json.dumps([{'op': 'GetQueryResults', 'kind': 'unavailable', 'skip': 1, 'count': 1}]))
+        self.scan_ok('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--no-report')
+        self.assert_exactly_once(25000)
+        self.assertEqual(len(fake.state()['queries']), 1)
+
+    def test_legacy_service_falls_back_once_and_says_so(self):
+        fake = self.fake('--generate', '30000:%d:%d' % (HOUR, HOUR + 3600), '--polls', '1', '--legacy-limit')
+        r = self.scan_ok('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--no-report', '-v',
+                         '--concurrency', '4')
+        self.assert_exactly_once(30000)
+        said = re.findall(r'StartQuery refused limit 100000 \(.*limit.*\) and took 10000: 10000 rows per query, '
+                          r'windows at that split, for the rest of this run', r.err)
+        self.assertEqual(len(said), 1, r.err)
+        starts = fake.calls('StartQuery')
+        refused = [e for e in starts if e['status'] != 200]
+        self.assertTrue(refused)
+        self.assertTrue(all(e['request']['limit'] == 100000 for e in refused))
+        self.assertLessEqual(len(refused), 4)  # at most one per worker, never again after the switch
+        first_legacy = min(i for i, e in enumerate(starts) if e['request']['limit'] == 10000)
+        self.assertTrue(all(e['request']['limit'] == 10000 for e in starts[first_legacy + 1:]))
+        # a legacy service is not asked for pages
+        self.assertTrue(all(set(e['request']) == {'queryId'} for e in fake.calls('GetQueryResults')))
+        self.assertGreater(len([q for q in fake.state()['queries'] if q['rows'] == 10000]), 0)
+        self.assertEqual(self.runs()[0]['truncated'], 0)
+
+    def test_a_refusal_that_is_not_the_limit_ends_the_run(self):
+        # an InvalidParameterException the 10,000 probe gets too: not the limit, the run's error
+        fake = self.fake('--events', fixture('demo'), '--polls', '1', '--faults',
+                         json.dumps([{'op': 'StartQuery', 'kind': 'invalid_param', 'count': 2,
+                                      'message': 'something else is wrong'}]))
+        r = self.scan('--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL, '--concurrency', '1',
+                      '-v')
+        self.assertEqual(r.rc, 65, r)
+        self.assertIn('something else is wrong', r.err)
+        self.assertNotIn('refused limit', r.err)
+        limits = [e['request']['limit'] for e in fake.calls('StartQuery')]
+        self.assertEqual(limits, [100000, 10000])
 
 
 if __name__ == '__main__':

@@ -210,7 +210,11 @@ class Resume(FetchTestCase):
         self.scan_ok('--cluster', 'demo', '--since-last-run', '--since', DEMO_SINCE, '--until', DEMO_UNTIL,
                      '--no-report')
         self.assert_exactly_once(demo_records())
-        self.assertEqual(min(e['request']['startTime'] for e in fake.calls('StartQuery')), 1672185600)
+        # from --since on: the first query starts at the first authenticator event after it
+        self.assertEqual(self.runs()[0]['window_start'], DEMO_SINCE)
+        first = min(st['firstEventTimestamp'] for st in fake.call_unsigned(
+            'DescribeLogStreams', {'logGroupName': GROUP, 'logStreamNamePrefix': 'authenticator'})['logStreams'])
+        self.assertEqual(min(e['request']['startTime'] for e in fake.calls('StartQuery')), first // 1000)
 
     def test_overlap(self):
         fake = self.fake('--events', fixture('demo'), '--polls', '1')

@@ -46,6 +46,15 @@ static void test_query_limit(void)
 	is_int(fetch_query_limit("# | limit 5 in a comment\nfields @message"), 0, "a comment does not count");
 	is_int(fetch_query_limit("fields @message | limit 10 | limit 20"), 20, "the last one");
 	is_int(fetch_query_limit("fields @message | limitless 20"), 0, "only the command");
+	int limit, split;
+	fetch_query_plan("fields @message", &limit, &split);
+	ok(limit == 100000 && split, "no limit of its own: 100,000 and split");
+	fetch_query_plan("fields @message | limit 10000", &limit, &split);
+	ok(limit == 10000 && split, "limit 10000 (the old cap): a cap, split at it");
+	fetch_query_plan("fields @message | limit 9999", &limit, &split);
+	ok(limit == 9999 && !split, "a limit below 10,000: the top N, never split");
+	fetch_query_plan("fields @message | limit 500000", &limit, &split);
+	ok(limit == 100000 && split, "more than the service takes: 100,000");
 }
 
 static void test_bodies(void)
@@ -66,12 +75,66 @@ static void test_bodies(void)
 	logs_api_query_id_body(&b, "2dac81d5-a6a5-45d7-b355-c842b1a7c0c5");
 	is_str(buf_str(&b), "{\"queryId\":\"2dac81d5-a6a5-45d7-b355-c842b1a7c0c5\"}", "queryId body");
 	buf_reset(&b);
+	logs_api_get_results_body(&b, "q", NULL, 0);
+	is_str(buf_str(&b), "{\"queryId\":\"q\"}", "GetQueryResults without paging");
+	buf_reset(&b);
+	logs_api_get_results_body(&b, "q", "", 10000);
+	is_str(buf_str(&b), "{\"queryId\":\"q\",\"maxItems\":10000}", "the first page");
+	buf_reset(&b);
+	logs_api_get_results_body(&b, "q", "t\"k", 10000);
+	is_str(buf_str(&b), "{\"queryId\":\"q\",\"nextToken\":\"t\\\"k\",\"maxItems\":10000}", "a later page");
+	buf_reset(&b);
 	logs_api_describe_log_groups_body(&b, "/aws/eks/x/cluster", NULL);
 	is_str(buf_str(&b), "{\"logGroupNamePrefix\":\"/aws/eks/x/cluster\",\"limit\":50}", "DescribeLogGroups");
 	buf_reset(&b);
 	logs_api_describe_log_groups_body(&b, "p", "tok");
 	is_str(buf_str(&b), "{\"logGroupNamePrefix\":\"p\",\"limit\":50,\"nextToken\":\"tok\"}", "with nextToken");
 	buf_free(&b);
+}
+
+/* sl: authenticator-a 1672000000.5..1672000900.7, authenticator-b
+ * 1671990000..1671990005, c without events. */
+static void test_streams(const struct logs_stream_list *sl)
+{
+	size_t idx[8];
+	int64_t qs, qe;
+	const int64_t now = 1672100000;
+	is_int(fetch_streams_select(sl, 1672000100, 1672000200, now, idx, &qs, &qe), 1, "one stream overlaps");
+	ok(idx[0] == 0 && qs == 1672000100 && qe == 1672000200, "inside a stream: the window as it is");
+	is_int(fetch_streams_select(sl, 1671980000, 1672003600, now, idx, &qs, &qe), 2, "both");
+	ok(qs == 1671990000 && qe == 1672000901, "bounded by the first and last events: %lld..%lld", (long long)qs,
+	   (long long)qe);
+	is_int(fetch_streams_select(sl, 1671995000, 1671999000, now, idx, &qs, &qe), 0, "a gap between streams");
+	is_int(fetch_streams_select(sl, 1672000000, 1672009000, 1672001000, idx, &qs, &qe), 1, "still written to");
+	ok(qs == 1672000000 && qe == 1672009000, "a stream written to in the last hour runs to the window's end");
+	char **qv = NULL;
+	size_t nq = 0, all[] = {0, 1};
+	const char *q = "# c\n\nfields @message\n| sort @timestamp asc\n";
+	ok(fetch_stream_queries(q, sl, all, 2, 10000, &qv, &nq) == AL_OK && nq == 1, "one query");
+	is_str(nq ? qv[0] : "", "# c\n\nfilter @logStream in [\"authenticator-a\", \"authenticator-b\"]\n| "
+				"fields @message\n| sort @timestamp asc\n",
+	       "the filter before the first command, after the comments");
+	for (size_t i = 0; i < nq; i++)
+		free(qv[i]);
+	free(qv);
+	size_t fit = strlen(q) + strlen("filter @logStream in [\"authenticator-a\"]\n| ");
+	ok(fetch_stream_queries(q, sl, all, 2, fit, &qv, &nq) == AL_OK && nq == 2 &&
+		   strstr(qv[0], "[\"authenticator-a\"]") && strstr(qv[1], "[\"authenticator-b\"]") &&
+		   strlen(qv[0]) == fit,
+	   "split to stay within the query limit");
+	for (size_t i = 0; i < nq; i++)
+		free(qv[i]);
+	free(qv);
+	ok(fetch_stream_queries(q, sl, all, 2, fit - 1, &qv, &nq) == AL_DATAERR, "one name alone too long");
+	struct logs_stream odd = {"authenticator-\"x\\", 1, 2};
+	struct logs_stream_list ol = {&odd, 1, 1};
+	size_t zero = 0;
+	ok(fetch_stream_queries("fields @message", &ol, &zero, 1, 10000, &qv, &nq) == AL_OK && nq == 1,
+	   "a name with a quote and a backslash");
+	is_str(nq ? qv[0] : "", "filter @logStream in [\"authenticator-\\\"x\\\\\"]\n| fields @message", "escaped");
+	for (size_t i = 0; i < nq; i++)
+		free(qv[i]);
+	free(qv);
 }
 
 static void test_answers(void)
@@ -104,26 +167,36 @@ static void test_answers(void)
 	ok(logs_api_parse_log_groups(arned, strlen(arned), "h", &gi, tok, sizeof(tok), why, sizeof(why)) == 0 &&
 		   gi.found && gi.account[0] == '\0',
 	   "no account from an arn whose account is not 12 digits");
-	struct logs_streams_info si;
+	struct logs_stream_list sl = {0};
 	const char *streams = "{\"logStreams\":[{\"logStreamName\":\"authenticator-a\",\"firstEventTimestamp\":"
-			      "1672000000500,\"lastEventTimestamp\":1672000900000},{\"logStreamName\":"
-			      "\"authenticator-b\",\"firstEventTimestamp\":1671990000000.5},{\"logStreamName\":7}],"
+			      "1672000000500,\"lastEventTimestamp\":1672000900000,\"lastIngestionTime\":1672000900700},"
+			      "{\"logStreamName\":\"authenticator-b\",\"firstEventTimestamp\":1671990000000.5,"
+			      "\"lastIngestionTime\":1671990005000},{\"logStreamName\":7},{\"logStreamName\":\"c\"}],"
 			      "\"nextToken\":\"t\"}";
-	ok(logs_api_parse_log_streams(streams, strlen(streams), &si, why, sizeof(why)) == 0 && si.streams == 2 &&
-		   si.first_event_ms == 1671990000000LL,
-	   "streams counted by name, the earliest first event");
+	ok(logs_api_parse_log_streams(streams, strlen(streams), &sl, tok, sizeof(tok), why, sizeof(why)) == 0 &&
+		   sl.n == 3 && strcmp(sl.v[0].name, "authenticator-a") == 0 && sl.v[0].first_ms == 1672000000500LL &&
+		   sl.v[0].last_ms == 1672000900700LL && sl.v[1].first_ms == 1671990000000LL &&
+		   sl.v[1].last_ms == 1671990005000LL && sl.v[2].first_ms == 0 && strcmp(tok, "t") == 0,
+	   "streams by name, first event, the later of last event and ingestion; the token");
 	const char *none = "{\"logStreams\":[]}", *broken = "{\"streams\":[]}";
-	ok(logs_api_parse_log_streams(none, strlen(none), &si, why, sizeof(why)) == 0 && si.streams == 0 &&
-		   si.first_event_ms == 0,
-	   "no stream");
-	ok(logs_api_parse_log_streams(broken, strlen(broken), &si, why, sizeof(why)) != 0 && why[0],
+	ok(logs_api_parse_log_streams(none, strlen(none), &sl, tok, sizeof(tok), why, sizeof(why)) == 0 && sl.n == 3 &&
+		   tok[0] == '\0',
+	   "an empty page appends nothing");
+	ok(logs_api_parse_log_streams(broken, strlen(broken), &sl, tok, sizeof(tok), why, sizeof(why)) != 0 && why[0],
 	   "no logStreams list: %s", why);
 	struct buf b = BUF_INIT;
-	ok(logs_api_describe_log_streams_body(&b, "/aws/eks/x/cluster", "authenticator") == 0 &&
+	ok(logs_api_describe_log_streams_body(&b, "/aws/eks/x/cluster", "authenticator", NULL) == 0 &&
 		   strcmp(buf_str(&b), "{\"logGroupName\":\"/aws/eks/x/cluster\",\"logStreamNamePrefix\":"
 					"\"authenticator\",\"limit\":50}") == 0,
 	   "DescribeLogStreams body: %s", buf_str(&b));
+	buf_reset(&b);
+	ok(logs_api_describe_log_streams_body(&b, "g", "authenticator", "n") == 0 &&
+		   strcmp(buf_str(&b), "{\"logGroupName\":\"g\",\"logStreamNamePrefix\":\"authenticator\",\"limit\":50,"
+					"\"nextToken\":\"n\"}") == 0,
+	   "DescribeLogStreams next page: %s", buf_str(&b));
 	buf_free(&b);
+	test_streams(&sl);
+	logs_api_stream_list_free(&sl);
 	const char *moto = "{\"logGroups\":[{\"logGroupName\":\"g\",\"creationTime\":1795486767066.988}]}";
 	memset(&gi, 0, sizeof(gi));
 	ok(logs_api_parse_log_groups(moto, strlen(moto), "g", &gi, tok, sizeof(tok), why, sizeof(why)) == 0 &&
@@ -185,7 +258,7 @@ static void test_store(const char *dir)
 	   "windows");
 	ok(store_window_done(s, w1, err, sizeof(err)) == AL_OK, "done");
 	ok(store_window_set(s, w2, "failed", 4, "boom", err, sizeof(err)) == AL_OK, "failed");
-	struct store_scan_totals t = {10, 2, 1, 5, 0, 1e9, 2e6, 12};
+	struct store_scan_totals t = {10, 2, 1, 5, 0, 1e9, 2e6, 12, 9e10};
 	ok(store_scan_update(s, run, &t, err, sizeof(err)) == AL_OK, "totals");
 	ok(store_commit(s, err, sizeof(err)) == AL_OK, "commit");
 	ok(store_windows_missing(s, "g", "scan", &miss, &n, err, sizeof(err)) == AL_OK && n == 1 &&
@@ -197,9 +270,10 @@ static void test_store(const char *dir)
 	   "resume from the last window end");
 	ok(store_scan_mark_interrupted(s, err, sizeof(err)) == AL_OK, "mark interrupted");
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(store_db(s), "SELECT status, rows, bytes_scanned FROM scan_runs", -1, &st, NULL);
+	sqlite3_prepare_v2(store_db(s), "SELECT status, rows, bytes_scanned, bytes_skipped FROM scan_runs", -1, &st, NULL);
 	ok(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "interrupted") == 0 &&
-		   sqlite3_column_int(st, 1) == 10 && sqlite3_column_double(st, 2) == 1e9,
+		   sqlite3_column_int(st, 1) == 10 && sqlite3_column_double(st, 2) == 1e9 &&
+		   sqlite3_column_double(st, 3) == 9e10,
 	   "a run left running is interrupted; totals kept");
 	sqlite3_finalize(st);
 	ok(store_begin(s, err, sizeof(err)) == AL_OK &&
