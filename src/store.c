@@ -476,8 +476,38 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"DROP TABLE imports;"
 	"ALTER TABLE imports_v8 RENAME TO imports;"
 	"CREATE INDEX imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;",
-	/* 8 -> 9: what the field index spared each run (scan.c names the streams) */
-	"ALTER TABLE scan_runs ADD COLUMN bytes_skipped REAL NOT NULL DEFAULT 0;",
+	/* 8 -> 9: what the field index spared each run (scan.c names the
+	 * streams). Rebuilt rather than altered, as imports in 7 -> 8: a
+	 * database set back by hand may have the column already. */
+	"CREATE TABLE scan_runs_v9("
+	"  id INTEGER PRIMARY KEY,"
+	"  log_group TEXT NOT NULL,"
+	"  query TEXT NOT NULL,"
+	"  window_start TEXT NOT NULL,"
+	"  window_end TEXT NOT NULL,"
+	"  started TEXT NOT NULL,"
+	"  finished TEXT,"
+	"  status TEXT NOT NULL DEFAULT 'running'"
+	"    CHECK (status IN ('running','complete','partial','failed','interrupted')),"
+	"  rows INTEGER NOT NULL DEFAULT 0,"
+	"  duplicates INTEGER NOT NULL DEFAULT 0,"
+	"  skipped INTEGER NOT NULL DEFAULT 0,"
+	"  queries INTEGER NOT NULL DEFAULT 0,"
+	"  bytes_scanned REAL NOT NULL DEFAULT 0,"
+	"  records_scanned REAL NOT NULL DEFAULT 0,"
+	"  records_matched REAL NOT NULL DEFAULT 0,"
+	"  truncated INTEGER NOT NULL DEFAULT 0,"
+	"  import_id INTEGER REFERENCES imports(id),"
+	"  error TEXT,"
+	"  bytes_skipped REAL NOT NULL DEFAULT 0);"
+	"INSERT INTO scan_runs_v9(id, log_group, query, window_start, window_end, started, finished, status, rows,"
+	"  duplicates, skipped, queries, bytes_scanned, records_scanned, records_matched, truncated, import_id, error)"
+	"  SELECT id, log_group, query, window_start, window_end, started, finished, status, rows, duplicates,"
+	"         skipped, queries, bytes_scanned, records_scanned, records_matched, truncated, import_id, error"
+	"  FROM scan_runs;"
+	"DROP TABLE scan_runs;"
+	"ALTER TABLE scan_runs_v9 RENAME TO scan_runs;"
+	"CREATE INDEX scan_runs_group ON scan_runs(log_group, query);",
 };
 
 const char *store_migration(int from_version)

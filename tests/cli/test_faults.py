@@ -371,7 +371,7 @@ class ImportStatus(CliTestCase):
         con = sqlite3.connect(self.db)
         con.executescript("ALTER TABLE imports DROP COLUMN status;"
                           "INSERT INTO imports(source, started) VALUES ('killed', '2026-01-01T00:00:00Z');"
-                          "ALTER TABLE scan_runs DROP COLUMN bytes_skipped; PRAGMA user_version = 7;")
+                          "PRAGMA user_version = 7;")
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
         self.assertEqual(self.scalar('PRAGMA user_version'), 9)
@@ -383,7 +383,7 @@ class ImportStatus(CliTestCase):
     def test_set_back_to_version_7_by_hand(self):
         self.import_ok(self.write_lines('a.log', [denial('ARN is not mapped', arn=role('a'))]))
         con = sqlite3.connect(self.db)
-        con.executescript('ALTER TABLE scan_runs DROP COLUMN bytes_skipped; PRAGMA user_version = 7;')
+        con.executescript('PRAGMA user_version = 7;')
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
         self.assertEqual(self.scalar('PRAGMA user_version'), 9)

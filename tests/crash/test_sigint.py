@@ -34,6 +34,7 @@ def ok(cond, name):
 
 def start_import(db, path):
     return subprocess.Popen([BIN, '--db', db, 'import', '--log-group', '/aws/eks/bench/cluster', path],
+                            stdin=subprocess.PIPE if path == '-' else subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -49,17 +50,28 @@ def stored(db):
         con.close()
 
 
-def interrupt_after(db, path, rows, sig, delay=0.0):
-    """Starts an import, waits until at least rows more rows are committed
-    (polling the database: a reader sees only committed rows) and delay
-    seconds more, sends sig."""
+def interrupt_after(db, lines, rows, sig):
+    """Feeds `lines` to an import on stdin, waits until at least rows more
+    rows are committed (polling the database: a reader sees only committed
+    rows) and the importer has read the rest and waits for more, then sends
+    sig and one more line (a read interrupted by a signal is retried: the
+    next line is where the import stops). Deterministic under any load: the
+    import cannot finish before the signal, its input is not over."""
     before = stored(db)
-    p = start_import(db, path)
+    p = start_import(db, '-')
+    p.stdin.write(b''.join(lines))
+    p.stdin.flush()
     deadline = time.monotonic() + 120
     while stored(db) < before + rows and p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(delay)
+    time.sleep(0.5)  # the rest of the lines are read; the batch stays open
     p.send_signal(sig)
+    time.sleep(0.2)
+    try:
+        p.stdin.write(lines[-1])
+        p.stdin.flush()
+    except BrokenPipeError:
+        pass
     _, err = p.communicate(timeout=120)
     return p.returncode, err.decode()
 
@@ -108,14 +120,17 @@ def main():
     ok(ref_rows[-1]['status'] == 'complete' and ref_rows[-1]['imported'] == expected > 2 * BATCH_ROWS,
        f'a finished import says complete ({expected} rows)')
 
+    with open(data, 'rb') as f:
+        lines = f.readlines()
     db = os.path.join(tmp, 'int.db')
-    # 0.3 s after the first commit: the open batch holds rows read since,
-    # and they are kept too (committed with the row), not rolled back.
-    rc, err = interrupt_after(db, data, 1, signal.SIGINT, delay=0.3)
+    # After the first commit, with 2,000 lines read since: the open batch
+    # holds them, and they are kept too (committed with the row), not
+    # rolled back.
+    rc, err = interrupt_after(db, lines[:BATCH_ROWS + 2000], 1, signal.SIGINT)
     _, first = check_interrupted(db, signal.SIGINT, rc, err, 'SIGINT after the first commit')
     ok(first > BATCH_ROWS, f'the rows read after the last commit are kept ({first})')
 
-    rc, err = interrupt_after(db, data, BATCH_ROWS, signal.SIGTERM)
+    rc, err = interrupt_after(db, lines[:3 * BATCH_ROWS + 2000], BATCH_ROWS, signal.SIGTERM)
     rows, total = check_interrupted(db, signal.SIGTERM, rc, err, 'SIGTERM on a re-import')
     ok(total > first, f'the second run added rows ({first} -> {total})')
 
