@@ -640,7 +640,8 @@ static int check_duplicate(struct check *c, size_t i, int about)
 			continue;
 		if (j < i)
 			return 0; /* reported at the first */
-		buf_printf(&lines, "%s%s %zu", count ? ", " : "", section_of(x), x->line);
+		buf_printf(&lines, "%s%s entry %zu (line %zu)", count ? ", " : "", section_of(x), x->index + 1,
+			   x->line);
 		count++;
 	}
 	int rc = 0;
@@ -650,15 +651,14 @@ static int check_duplicate(struct check *c, size_t i, int about)
 		char q1[MSG_QUOTE_MAX + 1], q2[MSG_QUOTE_MAX + 1];
 		if (uncertain)
 			rc = add(c, AWSAUTH_DUPLICATE, e->section, e, e->line, about,
-				 "'%s' is mapped %zu times (lines: %s): its mapUsers entries differ in case, so "
+				 "'%s' is mapped %zu times: %s; its mapUsers entries differ in case, so "
 				 "the authenticator keeps each and uses either one at random",
 				 Q(e->arn, q1), count, buf_str(&lines));
 		else
 			rc = add(c, AWSAUTH_DUPLICATE, e->section, e, e->line, about,
-				 "'%s' is mapped %zu times (lines: %s): the authenticator uses the %s entry at "
-				 "line %zu (username '%s') and ignores the others",
-				 Q(e->arn, q1), count, buf_str(&lines),
-				 u->section == AWSAUTH_MAP_ROLES ? "last mapRoles" : "last mapUsers", u->line,
+				 "'%s' is mapped %zu times: %s; the authenticator uses the last, %s entry %zu "
+				 "(username '%s'), and ignores the others",
+				 Q(e->arn, q1), count, buf_str(&lines), section_of(u), u->index + 1,
 				 Q(u->username, q2));
 	}
 	rc |= lines.oom ? -1 : 0;
@@ -743,7 +743,7 @@ static int check_principal(struct check *c, const struct awsauth_entry *e, enum 
 		if (!effective(a, e))
 			buf_printf(&d, "; but the authenticator drops %s", e->dropped ? "this entry" : sec);
 		else if (u != e && !uncertain)
-			buf_printf(&d, "; not used: the %s entry at line %zu is", section_of(u), u->line);
+			buf_printf(&d, "; not used: %s entry %zu (line %zu) is", section_of(u), u->index + 1, u->line);
 		else if (uncertain)
 			buf_puts(&d, "; another mapUsers entry differs in case: either is used");
 		int rc = d.oom ? -1

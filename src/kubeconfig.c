@@ -527,7 +527,7 @@ static int parse(struct kc_parse *p, const char *text, size_t len, const char *c
 	if (context && *context) {
 		if (!(kc->context = strdup(context)))
 			return oom(p);
-	} else if (yamldoc_value(cur)) {
+	} else if (yamldoc_value(cur) && *yamldoc_value(cur)) { /* "" is unset, as for kubectl */
 		if (dup_value(cur, &kc->context))
 			return oom(p);
 		kc->context_from_file = 1;
