@@ -5,7 +5,8 @@
 # and classify from whatever exists under fixtures/ plus the hand-written
 # seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks and
 # clientmsg get their committed seeds only (AWS files and what clients
-# print, not log data: kept out of the rest):
+# print, not log data: kept out of the rest), kubeconfig and awsauth their
+# seeds plus fixtures/kubeconfig/ and fixtures/aws-auth/:
 #   parse     one file per log line (bare logrus lines, and the same lines
 #             with any stern/kubectl/S3 prefix cut off)
 #   classify  one file per error="..." text (roughly unquoted) and per ARN
@@ -16,6 +17,8 @@
 #   credprocess fuzz/seeds/credprocess/ (credential_process answers, commands)
 #   eks         fuzz/seeds/eks/ (EKS answers: DescribeCluster, access entries)
 #   clientmsg   fuzz/seeds/clientmsg/ (kubectl / AWS CLI / SDK messages, pasted typography)
+#   kubeconfig  fuzz/seeds/kubeconfig/ and fixtures/kubeconfig/ (kubeconfig files)
+#   awsauth     fuzz/seeds/awsauth/ and fixtures/aws-auth/ (aws-auth ConfigMaps, YAML and JSON)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -27,11 +30,17 @@ fixtures=$root/fixtures
 seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg kubeconfig awsauth; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
 	fi
+done
+for f in "$fixtures"/kubeconfig/*.yaml; do
+	if [ -f "$f" ]; then cp "$f" "$out/corpus-kubeconfig/fx-$(basename "$f")"; fi
+done
+for f in "$fixtures"/aws-auth/*.yaml "$fixtures"/aws-auth/*.json; do
+	if [ -f "$f" ]; then cp "$f" "$out/corpus-awsauth/fx-$(basename "$f")"; fi
 done
 
 tmp=$(mktemp -d)
@@ -42,10 +51,11 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 	if [ -d "$fixtures" ]; then
 		# log data only: not the generators or notes that live beside it
 		find "$fixtures" -type f ! -name '.*' ! -name '*.gz' ! -name '*.zst' \
-			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*'
+			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*' \
+			! -path "$fixtures/kubeconfig/*" ! -path "$fixtures/aws-auth/*"
 	fi
 	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" \
-		! -path "$seeds/clientmsg/*"
+		! -path "$seeds/clientmsg/*" ! -path "$seeds/kubeconfig/*" ! -path "$seeds/awsauth/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -108,6 +118,6 @@ split_lines "$tmp/parse" "$out/corpus-parse"
 split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg kubeconfig awsauth; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done
