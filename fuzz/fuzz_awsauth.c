@@ -78,9 +78,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct awsauth *a = (struct awsauth *)&a; /* must be overwritten */
 	char err[512];
+	/* lines as YAML (and so libyaml) counts them: \r\n, \r, \n, NEL,
+	 * LS and PS each end one */
 	text_lines = 1;
-	for (size_t i = 0; i < size; i++)
-		text_lines += data[i] == '\n';
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] == '\r' && i + 1 < size && data[i + 1] == '\n')
+			continue;
+		text_lines += data[i] == '\n' || data[i] == '\r' ||
+			      (i + 1 < size && data[i] == 0xC2 && data[i + 1] == 0x85) ||
+			      (i + 2 < size && data[i] == 0xE2 && data[i + 1] == 0x80 &&
+			       (data[i + 2] == 0xA8 || data[i + 2] == 0xA9));
+	}
 	int rc = awsauth_parse((const char *)data, size, "cm", &a, err, sizeof err);
 	FUZZ_CHECK(rc == AL_OK || rc == AL_DATAERR || rc == AL_SOFTWARE);
 	if (rc != AL_OK) {

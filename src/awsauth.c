@@ -88,12 +88,12 @@ static struct awsauth_section_info *section_info(struct awsauth *a, enum awsauth
 	return s == AWSAUTH_MAP_ROLES ? &a->roles : s == AWSAUTH_MAP_USERS ? &a->users : &a->accounts_info;
 }
 
-/* The source line of line `inner` of a section's text: exact for a
- * literal block (`mapRoles: |`, what kubectl -o yaml writes), else the line
- * of the value (a JSON or quoted string keeps it on one line). */
-static size_t src_line(size_t base, size_t value_line, size_t inner)
+/* The source line of line `inner` of a section's text. */
+static size_t src_line(const struct awsauth_pos *sp, size_t inner)
 {
-	return base ? base + inner : value_line;
+	if (!sp->base)
+		return sp->value_line;
+	return sp->base + (inner > sp->max_inner ? sp->max_inner : inner);
 }
 
 /* The authenticator skips a value that is blank or an empty quoted string
@@ -170,15 +170,14 @@ static int dup_or_null(const char *s, char **dst)
 }
 
 /* One mapRoles / mapUsers list, already loaded in d. */
-static int load_entries(struct aa_parse *p, struct yamldoc *d, enum awsauth_section s, size_t base,
-			size_t value_line)
+static int load_entries(struct aa_parse *p, struct yamldoc *d, enum awsauth_section s, const struct awsauth_pos *sp)
 {
 	yaml_node_t *list = yamldoc_root(d);
 	size_t n = yamldoc_len(list);
 	const char *arn_key = s == AWSAUTH_MAP_ROLES ? "rolearn" : "userarn";
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *it = yamldoc_item(d, list, i);
-		struct awsauth_entry *e = new_entry(p, s, i, src_line(base, value_line, yamldoc_line(it)));
+		struct awsauth_entry *e = new_entry(p, s, i, src_line(sp, yamldoc_line(it)));
 		if (!e)
 			return -1;
 		if (it->type != YAML_MAPPING_NODE) {
@@ -205,7 +204,7 @@ static int load_entries(struct aa_parse *p, struct yamldoc *d, enum awsauth_sect
 	return 0;
 }
 
-static int load_accounts(struct awsauth *a, struct yamldoc *d, size_t base, size_t value_line)
+static int load_accounts(struct awsauth *a, struct yamldoc *d, const struct awsauth_pos *sp)
 {
 	yaml_node_t *list = yamldoc_root(d);
 	size_t n = yamldoc_len(list);
@@ -218,7 +217,7 @@ static int load_accounts(struct awsauth *a, struct yamldoc *d, size_t base, size
 		const char *v = yamldoc_value(it);
 		if (!v)
 			continue;
-		a->account_lines[a->naccounts] = src_line(base, value_line, yamldoc_line(it));
+		a->account_lines[a->naccounts] = src_line(sp, yamldoc_line(it));
 		if (!(a->accounts[a->naccounts++] = strdup(v)))
 			return -1;
 	}
@@ -242,17 +241,20 @@ static int load_section(struct aa_parse *p, enum awsauth_section s, yaml_node_t 
 	if (!text)
 		return set_section_error(si, yamldoc_line(v),
 					 "%s is not a string: its value must be YAML text (`%s: |`)", name, name);
-	size_t value_line = yamldoc_line(v);
-	size_t base = v->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ? value_line : 0;
+	struct awsauth_pos sp = {0, yamldoc_line(v), 1};
+	if (v->data.scalar.style == YAML_LITERAL_SCALAR_STYLE)
+		sp.base = sp.value_line;
+	for (const char *c = text; *c; c++)
+		sp.max_inner += *c == '\n' && c[1];
 	if (s != AWSAUTH_MAP_ACCOUNTS) {
 		char **keep = s == AWSAUTH_MAP_ROLES ? &a->roles_text : &a->users_text;
 		free(*keep);
 		if (!(*keep = strdup(text)))
 			return -1;
 		if (s == AWSAUTH_MAP_ROLES)
-			a->roles_line_base = base;
+			a->roles_pos = sp;
 		else
-			a->users_line_base = base;
+			a->users_pos = sp;
 	}
 	if (skippable(text))
 		return 0;
@@ -264,24 +266,24 @@ static int load_section(struct aa_parse *p, enum awsauth_section s, yaml_node_t 
 	if (lr == AL_SOFTWARE) {
 		rc = -1;
 	} else if (lr) {
-		rc = set_section_error(si, src_line(base, value_line, line), "%s", msg);
+		rc = set_section_error(si, src_line(&sp, line), "%s", msg);
 	} else if ((bad = bad_map_key(&inner))) {
 		/* dropped, but its entries are still read: a principal mapped in
 		 * it is told why its entry does not count */
-		rc = set_section_error(si, src_line(base, value_line, bad),
+		rc = set_section_error(si, src_line(&sp, bad),
 				       "%s:%zu: a YAML map used as a key (an unquoted {{...}} template): "
 				       "yaml: invalid map key", name, bad);
 		if (!rc && yamldoc_len(yamldoc_root(&inner)))
-			rc = s == AWSAUTH_MAP_ACCOUNTS ? load_accounts(a, &inner, base, value_line)
-						       : load_entries(p, &inner, s, base, value_line);
+			rc = s == AWSAUTH_MAP_ACCOUNTS ? load_accounts(a, &inner, &sp)
+						       : load_entries(p, &inner, s, &sp);
 	} else if (yamldoc_root(&inner) && yamldoc_root(&inner)->type != YAML_SEQUENCE_NODE &&
 		   !(yamldoc_root(&inner)->type == YAML_SCALAR_NODE && !yamldoc_value(yamldoc_root(&inner)))) {
-		rc = set_section_error(si, src_line(base, value_line, yamldoc_line(yamldoc_root(&inner))),
+		rc = set_section_error(si, src_line(&sp, yamldoc_line(yamldoc_root(&inner))),
 				       "%s:%zu: not a list of entries", name, yamldoc_line(yamldoc_root(&inner)));
 	} else if (s == AWSAUTH_MAP_ACCOUNTS) {
-		rc = load_accounts(a, &inner, base, value_line);
+		rc = load_accounts(a, &inner, &sp);
 	} else {
-		rc = load_entries(p, &inner, s, base, value_line);
+		rc = load_entries(p, &inner, s, &sp);
 	}
 	yamldoc_free(&inner);
 	return rc;
@@ -668,8 +670,8 @@ static int check_duplicate(struct check *c, size_t i, int about)
 
 /* `key: {{...}}` or `- {{...}}` with the template unquoted, line by line
  * in the raw text: what go-yaml reads as a map. */
-static int check_templates(struct check *c, enum awsauth_section s, const char *text, size_t base,
-			   size_t value_line)
+static int check_templates(struct check *c, enum awsauth_section s, const char *text,
+			   const struct awsauth_pos *sp)
 {
 	size_t inner = 0;
 	char q[MSG_QUOTE_MAX + 1];
@@ -710,7 +712,7 @@ static int check_templates(struct check *c, enum awsauth_section s, const char *
 			frag[fl] = '\0';
 			while (fl && (frag[fl - 1] == ' ' || frag[fl - 1] == '\r' || frag[fl - 1] == '\t'))
 				frag[--fl] = '\0';
-			if (add(c, AWSAUTH_UNQUOTED_TEMPLATE, s, NULL, src_line(base, value_line, inner), 0,
+			if (add(c, AWSAUTH_UNQUOTED_TEMPLATE, s, NULL, src_line(sp, inner), 0,
 				"%s line %zu: %s is not quoted: YAML reads it as a map, so the authenticator refuses "
 				"all of %s (yaml: invalid map key) and every entry in it is unmapped; quote it: \"%s\"",
 				awsauth_section_name(s), inner, Q(frag, q), awsauth_section_name(s), q))
@@ -816,9 +818,9 @@ static int run_check(struct check *c)
 			"%s; the authenticator drops all of %s", si->error, awsauth_section_name(secs[i])))
 			return -1;
 	}
-	if (a->roles_text && check_templates(c, AWSAUTH_MAP_ROLES, a->roles_text, a->roles_line_base, a->roles.line))
+	if (a->roles_text && check_templates(c, AWSAUTH_MAP_ROLES, a->roles_text, &a->roles_pos))
 		return -1;
-	if (a->users_text && check_templates(c, AWSAUTH_MAP_USERS, a->users_text, a->users_line_base, a->users.line))
+	if (a->users_text && check_templates(c, AWSAUTH_MAP_USERS, a->users_text, &a->users_pos))
 		return -1;
 
 	for (size_t i = 0; i < a->nentries; i++) {

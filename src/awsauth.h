@@ -60,6 +60,15 @@ struct awsauth_section_info {
 	size_t error_line;
 };
 
+/* Where a section's text sits in the source: its lines are the file's for
+ * a literal block (`mapRoles: |`, what kubectl -o yaml writes); a JSON or
+ * quoted string keeps the whole text on the line of the value. */
+struct awsauth_pos {
+	size_t base;       /* the line of the `|` (inner line N is base + N), or 0 */
+	size_t value_line; /* the line the value starts on */
+	size_t max_inner;  /* the text's last line (libyaml may point one past it, at its end) */
+};
+
 /* A parsed ConfigMap. */
 struct awsauth {
 	char *source;   /* the name given to awsauth_parse */
@@ -71,9 +80,9 @@ struct awsauth {
 	size_t naccounts;
 	size_t *account_lines;
 	struct awsauth_section_info roles, users, accounts_info;
-	/* the raw texts, kept for the checks that need them */
+	/* the raw texts and where they sit, kept for the checks that need them */
 	char *roles_text, *users_text;
-	size_t roles_line_base, users_line_base; /* add to an inner line for the source line; 0 = unknown */
+	struct awsauth_pos roles_pos, users_pos;
 	/* data keys spelled like a section but not exactly (ignored) */
 	char **misspelled;
 	size_t *misspelled_lines;
