@@ -121,7 +121,8 @@ enum awsauth_finding_kind {
 struct awsauth_finding {
 	enum awsauth_finding_kind kind;
 	enum awsauth_section section;
-	const struct awsauth_entry *entry; /* the entry it is about, or NULL */
+	const struct awsauth_entry *entry; /* the entry it is about, or NULL; points into the struct awsauth
+					    * checked, so it lives as long as that does */
 	size_t line;                       /* 1-based source line, 0 when unknown */
 	int about_principal;               /* concerns the principal checked (else a problem of the ConfigMap) */
 	char *detail;                      /* one line; untrusted names pass through msg_printable */

@@ -97,7 +97,8 @@ struct kubeconfig {
 
 /* Reads path and resolves context (NULL or "": current-context) into out
  * (the caller frees it with kubeconfig_free(), on failure too). AL_OK;
- * AL_NOINPUT when the file cannot be read; AL_CONFIG when it is not a
+ * AL_NOINPUT when the file cannot be read; AL_CONFIG when it is larger
+ * than 1 MiB (the secret-file reader's limit) or is not a
  * kubeconfig kubectl would use (invalid YAML, a list that is not a list, a
  * duplicate name, an invalid certificate-authority-data, no such context,
  * no current-context): err gets one line "PATH:LINE: FIELD: PROBLEM" that
