@@ -5,7 +5,9 @@
 # and classify from whatever exists under fixtures/ plus the hand-written
 # seeds committed in fuzz/seeds/<target>/; awsconfig, credprocess, eks,
 # clientmsg, esc and k8s get their committed seeds only (AWS files, what
-# clients print and values to escape, not log data: kept out of the rest):
+# clients print and values to escape, not log data: kept out of the rest),
+# kubeconfig and awsauth their seeds plus fixtures/kubeconfig/ and
+# fixtures/aws-auth/:
 #   parse     one file per log line (bare logrus lines, and the same lines
 #             with any stern/kubectl/S3 prefix cut off)
 #   classify  one file per error="..." text (roughly unquoted) and per ARN
@@ -18,6 +20,8 @@
 #   clientmsg   fuzz/seeds/clientmsg/ (kubectl / AWS CLI / SDK messages, pasted typography)
 #   esc         fuzz/seeds/esc/ (values to escape: shell, controls, bidi, markdown)
 #   k8s         fuzz/seeds/k8s/ (SelfSubjectReview answers, a cluster CA in base64)
+#   kubeconfig  fuzz/seeds/kubeconfig/ and fixtures/kubeconfig/ (kubeconfig files)
+#   awsauth     fuzz/seeds/awsauth/ and fixtures/aws-auth/ (aws-auth ConfigMaps, YAML and JSON)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -29,13 +33,17 @@ fixtures=$root/fixtures
 seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
-for t in parse reader results csv classify awsconfig credprocess eks esc; do
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg k8s; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
 	fi
+done
+for f in "$fixtures"/kubeconfig/*.yaml; do
+	if [ -f "$f" ]; then cp "$f" "$out/corpus-kubeconfig/fx-$(basename "$f")"; fi
+done
+for f in "$fixtures"/aws-auth/*.yaml "$fixtures"/aws-auth/*.json; do
+	if [ -f "$f" ]; then cp "$f" "$out/corpus-awsauth/fx-$(basename "$f")"; fi
 done
 
 tmp=$(mktemp -d)
@@ -46,12 +54,12 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 	if [ -d "$fixtures" ]; then
 		# log data only: not the generators or notes that live beside it
 		find "$fixtures" -type f ! -name '.*' ! -name '*.gz' ! -name '*.zst' \
-			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*'
+			! -name '*.py' ! -name '*.sh' ! -name '*.md' ! -name 'README*' \
+			! -path "$fixtures/kubeconfig/*" ! -path "$fixtures/aws-auth/*"
 	fi
 	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" \
-		! -path "$seeds/clientmsg/*"
-	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" ! -path "$seeds/esc/*"
-		! -path "$seeds/clientmsg/*" ! -path "$seeds/k8s/*"
+		! -path "$seeds/clientmsg/*" ! -path "$seeds/esc/*" ! -path "$seeds/k8s/*" ! -path "$seeds/kubeconfig/*" \
+		! -path "$seeds/awsauth/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -114,8 +122,6 @@ split_lines "$tmp/parse" "$out/corpus-parse"
 split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg; do
-for t in parse reader results csv classify awsconfig credprocess eks esc; do
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg k8s; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done

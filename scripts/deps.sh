@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(gcc meson ninja-build pkg-config python3 python3-botocore sqlite3
-      libcurl4-openssl-dev libssl-dev libyajl-dev libpcre2-dev libsqlite3-dev "$@")
+      libcurl4-openssl-dev libssl-dev libyajl-dev libpcre2-dev libsqlite3-dev libyaml-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
