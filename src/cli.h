@@ -72,5 +72,7 @@ int cmd_sql(int argc, char **argv);
 int cmd_queries(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif
