@@ -1571,10 +1571,9 @@ static void prom_family(struct buf *b, const char *name, const char *help)
 	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-static void render_prometheus(const struct report *r, const struct row_list *cl, const struct report *per,
-			      const struct row_list *prom, struct buf *b)
+static void render_prometheus(const struct row_list *cl, const struct report *per, const struct row_list *prom,
+			      struct buf *b)
 {
-	(void)r;
 	prom_family(b, "authlog_scan_denials",
 		    "Denials in the report's window, by cluster (\"\" when the logs name none) and error class.");
 	for (size_t i = 0; i < cl->nrows; i++)
@@ -1733,7 +1732,7 @@ int report_compose(sqlite3 *db, const struct report_opts *o, report_gather_fn ga
 		if (o->format == REPORT_JSON)
 			render_json(o, &r, &cl, per, &b);
 		else if (o->format == REPORT_PROMETHEUS)
-			render_prometheus(&r, &cl, per, prom, &b);
+			render_prometheus(&cl, per, prom, &b);
 		else if (o->format == REPORT_LINES)
 			render_lines(o, &r, &b);
 		else
