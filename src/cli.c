@@ -220,6 +220,20 @@ int cli_parse_format(const char *cmd, const char *arg, enum report_format *out)
 	return AL_OK;
 }
 
+int cli_parse_report_format(const char *cmd, const char *arg, enum report_format *out)
+{
+	if (!strcmp(arg, "prometheus"))
+		*out = REPORT_PROMETHEUS;
+	else if (!strcmp(arg, "lines"))
+		*out = REPORT_LINES;
+	else if (strcmp(arg, "text") && strcmp(arg, "markdown") && strcmp(arg, "md") && strcmp(arg, "json"))
+		return cli_usage_error(cmd, "--format must be text, markdown, json, prometheus or lines, not '%s'",
+				       arg);
+	else
+		return cli_parse_format(cmd, arg, out);
+	return AL_OK;
+}
+
 int cli_parse_time(const char *cmd, const char *opt, const char *arg, int64_t now, int64_t *out)
 {
 	if (time_parse_since(arg, now, out) != 0)

@@ -58,6 +58,8 @@ int cli_parse_color(const char *cmd, const char *arg);
  * *argc updated, so the command sees only its own. AL_OK or AL_USAGE. */
 int cli_global_options(const char *cmd, int *argc, char **argv);
 int cli_parse_format(const char *cmd, const char *arg, enum report_format *out);
+/* report's --format: those, plus prometheus and lines. */
+int cli_parse_report_format(const char *cmd, const char *arg, enum report_format *out);
 /* A time for option opt ("--since"): time_parse_since relative to now,
  * within TIME_OPTION_MIN..TIME_OPTION_MAX (timeutil.h). */
 int cli_parse_time(const char *cmd, const char *opt, const char *arg, int64_t now, int64_t *out);
@@ -72,5 +74,7 @@ int cmd_sql(int argc, char **argv);
 int cmd_queries(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -13,7 +13,7 @@
 
 static const char usage_text[] =
 	"usage: authlog-scan report [--since 24h|7d|RFC3339] [--until TIME]\n"
-	"                           [--format text|markdown|json] [--top N]\n"
+	"                           [--format text|markdown|json|prometheus|lines] [--top N]\n"
 	"                           [--cluster NAME] [--region R] [--grant admin|edit|view]\n"
 	"                           [--exit-code] [--new]\n"
 	"\n"
@@ -23,7 +23,11 @@ static const char usage_text[] =
 	"\n"
 	"  --since, --until  window (relative like 30m, 24h, 7d, or absolute); default: everything\n"
 	"  --format          text (default; colour only on a terminal, honours NO_COLOR),\n"
-	"                    markdown, or json\n"
+	"                    markdown, json, prometheus (node_exporter's textfile\n"
+	"                    collector: denials by cluster and class, new findings, last\n"
+	"                    complete scan, authenticator logging, bytes scanned), or lines\n"
+	"                    (one line per new finding: cluster class principal count\n"
+	"                    first-fix-command, for a chat webhook; implies --new)\n"
 	"  --top N           rows per ranking (default 10)\n"
 	"  --cluster, --region  fill these into the fixes instead of what the logs say\n"
 	"  --grant G         what the fixes give a person or CI principal: admin (default,\n"
@@ -75,7 +79,7 @@ int cmd_report(int argc, char **argv)
 			o.until = until;
 			break;
 		case 'f':
-			if ((rc = cli_parse_format("report", optarg, &o.format)))
+			if ((rc = cli_parse_report_format("report", optarg, &o.format)))
 				return rc;
 			break;
 		case 't': {
@@ -110,14 +114,21 @@ int cmd_report(int argc, char **argv)
 		rc = AL_SOFTWARE;
 		goto out;
 	}
-	if (new_only) {
-		rc = store_import_first_event(store, 0, &o.new_from, err, sizeof(err));
+	/* A chat line is news: what the last run found for the first time. */
+	if (o.format == REPORT_LINES)
+		new_only = 1;
+	if (new_only || o.format == REPORT_PROMETHEUS) {
+		int64_t first = 0;
+		rc = store_import_first_event(store, 0, &first, err, sizeof(err));
 		if (rc) {
 			cli_error("report", "%s", err);
 			goto out;
 		}
-		if (!o.new_from) /* nothing was ever stored: everything is new */
-			o.new_from = 1;
+		if (!first) /* nothing was ever stored: everything is new */
+			first = 1;
+		if (new_only)
+			o.new_from = first;
+		o.news_from = first;
 	}
 	rc = report_run(store_db(store), &o, stdout, &denials, err, sizeof(err));
 	if (rc)

@@ -25,6 +25,8 @@ static const struct command {
 	{"queries", cmd_queries, "list the bundled Logs Insights queries", 0},
 	{"scan", cmd_scan, "fetch from CloudWatch Logs Insights, store, report (also: --log-group NAME)", 1},
 	{"whoami", cmd_whoami, "credential source, region, endpoints and the STS caller identity", 0},
+	{"prune", cmd_prune, "delete events older than AGE, keep the rollups exact, free the space", 0},
+	{"export", cmd_export, "print the events as JSON Lines (--since, resume with --after-id)", 0},
 };
 
 static void usage(FILE *f)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "classify.h"
@@ -1501,6 +1502,190 @@ static void render_json(const struct report_opts *o, const struct report *r, con
 	free(hh.counts);
 }
 
+/* ---- Prometheus (node_exporter's textfile collector) ---- */
+
+/* What the metrics need beyond the report: gathered in its transaction.
+ * ?1, ?2: the window; ?4: the last run's first event id (0: no news);
+ * ?12: --cluster. A log group's cluster is the clusters table's, else
+ * the NAME of /aws/eks/NAME/cluster, else ''. */
+#define PROM_GROUP_CLUSTER(g)                                                                          \
+	"COALESCE((SELECT c.name FROM clusters c WHERE c.log_group = " g " ORDER BY c.updated_at DESC LIMIT 1)," \
+	" CASE WHEN " g " LIKE '/aws/eks/%/cluster' THEN substr(" g ", 10, length(" g ") - 17) END, '')"
+enum { PROM_LAST_SCAN, PROM_BYTES, PROM_NEWS, PROM_LOGGING, NPROM };
+static const char *const prom_sql[NPROM] = {
+	"SELECT cluster, log_group, t FROM (SELECT " PROM_GROUP_CLUSTER("s.log_group") " AS cluster, s.log_group,"
+	" CAST(strftime('%s', MAX(s.finished)) AS INTEGER) AS t FROM scan_runs s WHERE s.status = 'complete'"
+	" AND s.finished IS NOT NULL GROUP BY s.log_group) WHERE ?12 IS NULL OR cluster = ?12 ORDER BY 1, 2",
+	"SELECT cluster, log_group, b FROM (SELECT " PROM_GROUP_CLUSTER("s.log_group") " AS cluster, s.log_group,"
+	" SUM(s.bytes_scanned) AS b FROM scan_runs s WHERE s.window_end >= ?1 AND s.window_start < ?2"
+	" GROUP BY s.log_group)"
+	" WHERE ?12 IS NULL OR cluster = ?12 ORDER BY 1, 2",
+	"SELECT cluster, COUNT(*) FROM rollup_denial_pairs WHERE ?4 > 0 AND first_id >= ?4"
+	" AND (?12 IS NULL OR cluster = ?12) GROUP BY 1 ORDER BY 1",
+	"SELECT name, region, 1 - logging_off FROM clusters WHERE logging_off IS NOT NULL"
+	" AND (?12 IS NULL OR name = ?12) ORDER BY 1, 2",
+};
+
+static int gather_prometheus(sqlite3 *db, const struct report_opts *o, struct row_list *rows, char *err,
+			     size_t err_sz)
+{
+	char news[24];
+	snprintf(news, sizeof(news), "%lld", (long long)o->news_from);
+	const char *p[12] = {o->since ? o->since : "0000", o->until ? o->until : "9999", NULL, news,
+			     [11] = o->cluster};
+	int rc = AL_OK;
+	for (int i = 0; i < NPROM && !rc; i++)
+		rc = query_rows(db, prom_sql[i], p, 12, &rows[i], err, err_sz);
+	return rc;
+}
+
+/* A label value: \ " and newline escaped (the exposition format's three),
+ * invalid UTF-8 as U+FFFD (the format is UTF-8). */
+static void prom_label(struct buf *b, const char *name, const char *v, int first)
+{
+	buf_printf(b, "%s%s=\"", first ? "{" : ",", name);
+	const unsigned char *s = (const unsigned char *)v;
+	size_t n = strlen(v);
+	for (size_t i = 0; i < n;) {
+		size_t k = buf_utf8_seq(s + i, n - i);
+		if (!k) {
+			buf_puts(b, "\xEF\xBF\xBD");
+			i++;
+			continue;
+		}
+		if (s[i] == '\\')
+			buf_puts(b, "\\\\");
+		else if (s[i] == '"')
+			buf_puts(b, "\\\"");
+		else if (s[i] == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_append(b, s + i, k);
+		i += k;
+	}
+	buf_putc(b, '"');
+}
+
+static void prom_family(struct buf *b, const char *name, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+static void render_prometheus(const struct row_list *cl, const struct report *per, const struct row_list *prom,
+			      struct buf *b)
+{
+	prom_family(b, "authlog_scan_denials",
+		    "Denials in the report's window, by cluster (\"\" when the logs name none) and error class.");
+	for (size_t i = 0; i < cl->nrows; i++)
+		for (size_t k = 0; k < per[i].by_class.nrows; k++) {
+			buf_puts(b, "authlog_scan_denials");
+			prom_label(b, "cluster", cell(cl, i, CL_NAME), 1);
+			prom_label(b, "class", cell(&per[i].by_class, k, 0), 0);
+			buf_printf(b, "} %lld\n", cell_ll(&per[i].by_class, k, 1));
+		}
+	prom_family(b, "authlog_scan_new_findings",
+		    "(class, principal) pairs the last import or scan denied for the first time on the cluster.");
+	for (size_t i = 0; i < cl->nrows; i++) {
+		long long n = 0;
+		for (size_t k = 0; k < prom[PROM_NEWS].nrows; k++)
+			if (!strcmp(cell(&prom[PROM_NEWS], k, 0), cell(cl, i, CL_NAME)))
+				n = cell_ll(&prom[PROM_NEWS], k, 1);
+		buf_puts(b, "authlog_scan_new_findings");
+		prom_label(b, "cluster", cell(cl, i, CL_NAME), 1);
+		buf_printf(b, "} %lld\n", n);
+	}
+	const struct row_list *ls = &prom[PROM_LAST_SCAN];
+	prom_family(b, "authlog_scan_last_complete_scan_timestamp_seconds",
+		    "Unix time the last complete scan of the log group finished.");
+	for (size_t k = 0; k < ls->nrows; k++) {
+		buf_puts(b, "authlog_scan_last_complete_scan_timestamp_seconds");
+		prom_label(b, "cluster", cell(ls, k, 0), 1);
+		prom_label(b, "log_group", cell(ls, k, 1), 0);
+		buf_printf(b, "} %lld\n", cell_ll(ls, k, 2));
+	}
+	/* Frozen when the file is written: alert on time() minus the
+	 * timestamp above, which stays right however old the file is. */
+	long long now = (long long)time(NULL);
+	prom_family(b, "authlog_scan_last_complete_scan_age_seconds",
+		    "Seconds from the last complete scan of the log group to when this report was written.");
+	for (size_t k = 0; k < ls->nrows; k++) {
+		buf_puts(b, "authlog_scan_last_complete_scan_age_seconds");
+		prom_label(b, "cluster", cell(ls, k, 0), 1);
+		prom_label(b, "log_group", cell(ls, k, 1), 0);
+		buf_printf(b, "} %lld\n", now - cell_ll(ls, k, 2));
+	}
+	const struct row_list *lg = &prom[PROM_LOGGING];
+	prom_family(b, "authlog_scan_authenticator_logging_enabled",
+		    "1 when the cluster's authenticator log is on, 0 when off (clusters checked by scan).");
+	for (size_t k = 0; k < lg->nrows; k++) {
+		buf_puts(b, "authlog_scan_authenticator_logging_enabled");
+		prom_label(b, "cluster", cell(lg, k, 0), 1);
+		prom_label(b, "region", cell(lg, k, 1), 0);
+		buf_printf(b, "} %lld\n", cell_ll(lg, k, 2));
+	}
+	const struct row_list *by = &prom[PROM_BYTES];
+	prom_family(b, "authlog_scan_scanned_bytes",
+		    "Bytes CloudWatch Logs Insights scanned (and bills) for the scans overlapping the window.");
+	for (size_t k = 0; k < by->nrows; k++) {
+		buf_puts(b, "authlog_scan_scanned_bytes");
+		prom_label(b, "cluster", cell(by, k, 0), 1);
+		prom_label(b, "log_group", cell(by, k, 1), 0);
+		buf_printf(b, "} %.0f\n", strtod(cell(by, k, 2), NULL));
+	}
+}
+
+/* ---- lines: one per finding, for a chat webhook or logger ---- */
+
+/* A field of a line: one shell word when it can be (esc_shell), else
+ * escaped for a terminal with its spaces as \x20, so a line always
+ * splits into the same fields; "-" for an empty value. */
+static void line_field(struct buf *b, const char *v)
+{
+	if (!*v) {
+		buf_putc(b, '-');
+		return;
+	}
+	size_t mark = b->len;
+	if (esc_shell(b, v, strlen(v)) == 0)
+		return;
+	b->len = mark;
+	struct buf t = BUF_INIT;
+	esc_term(&t, v, strlen(v));
+	for (const char *p = buf_str(&t); *p; p++)
+		if (*p == ' ')
+			buf_puts(b, "\\x20");
+		else
+			buf_putc(b, *p);
+	b->oom |= t.oom;
+	buf_free(&t);
+}
+
+static void render_lines(const struct report_opts *o, const struct report *r, struct buf *b)
+{
+	struct buf notes = BUF_INIT, fix = BUF_INIT;
+	for (size_t i = 0; i < r->findings.nrows; i++) {
+		line_field(b, cell(&r->findings, i, 2));
+		buf_putc(b, ' ');
+		line_field(b, cell(&r->findings, i, 0));
+		buf_putc(b, ' ');
+		line_field(b, cell(&r->findings, i, 1));
+		buf_printf(b, " %lld ", cell_ll(&r->findings, i, 3));
+		fix_for(o, r, i, &notes, &fix);
+		/* The first command; its values are validated and shell-quoted
+		 * by classify_fix. None: the notes say what to do. */
+		const char *cmds = buf_str(&fix), *line;
+		size_t len;
+		if (next_line(&cmds, &line, &len))
+			esc_term(b, line, len);
+		else
+			buf_putc(b, '-');
+		buf_putc(b, '\n');
+	}
+	b->oom |= notes.oom | fix.oom;
+	buf_free(&notes);
+	buf_free(&fix);
+}
+
 /* The clusters of the report and, per cluster, its own report (the
  * sections and the summary lines); *per has cl->nrows entries. */
 static int gather_clusters(sqlite3 *db, const struct report_opts *o, report_gather_fn gather, struct row_list *cl,
@@ -1527,7 +1712,7 @@ int report_compose(sqlite3 *db, const struct report_opts *o, report_gather_fn ga
 		   char *err, size_t err_sz)
 {
 	struct report r, *per = NULL;
-	struct row_list cl = {0};
+	struct row_list cl = {0}, prom[NPROM] = {{0}};
 	struct buf b = BUF_INIT;
 	memset(&r, 0, sizeof(r));
 	/* One read transaction: every figure from the same snapshot, even
@@ -1539,11 +1724,17 @@ int report_compose(sqlite3 *db, const struct report_opts *o, report_gather_fn ga
 	rc = gather(db, o, &r, err, err_sz);
 	if (!rc)
 		rc = gather_clusters(db, o, gather, &cl, &per, err, err_sz);
+	if (!rc && o->format == REPORT_PROMETHEUS)
+		rc = gather_prometheus(db, o, prom, err, err_sz);
 	if (own)
 		sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	if (!rc) {
 		if (o->format == REPORT_JSON)
 			render_json(o, &r, &cl, per, &b);
+		else if (o->format == REPORT_PROMETHEUS)
+			render_prometheus(&cl, per, prom, &b);
+		else if (o->format == REPORT_LINES)
+			render_lines(o, &r, &b);
 		else
 			render_text(o, &r, &cl, per, &b);
 		if (b.oom) {
@@ -1559,6 +1750,8 @@ int report_compose(sqlite3 *db, const struct report_opts *o, report_gather_fn ga
 		report_free(&per[i]);
 	free(per);
 	report_rows_free(&cl);
+	for (int i = 0; i < NPROM; i++)
+		report_rows_free(&prom[i]);
 	report_free(&r);
 	buf_free(&b);
 	return rc;

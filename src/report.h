@@ -11,7 +11,9 @@
 
 #include "classify.h"
 
-enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON };
+/* PROMETHEUS: node_exporter's textfile collector; LINES: one line per
+ * finding for a chat webhook or logger (report only). */
+enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_PROMETHEUS, REPORT_LINES };
 
 struct report_opts {
 	const char *since, *until; /* time_format() bounds or NULL */
@@ -27,6 +29,8 @@ struct report_opts {
 				    * principals no event with a smaller id had; the
 				    * first event id of the run (store_import_first_event);
 				    * 0 = everything */
+	int64_t news_from;         /* prometheus: the last run's first event id, for
+				    * authlog_scan_new_findings (0: none counted) */
 };
 
 struct report_creator {

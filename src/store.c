@@ -73,7 +73,7 @@
  *            A scan is an import too ("scan GROUP[,GROUP…]"), so every
  *            row says which run stored it. first_event_id (version 2) is
  *            the first events.id the run could have stored: ids only grow
- *            (events are never deleted), so "stored by this run or later"
+ *            (prune keeps the largest id), so "stored by this run or later"
  *            is id >= first_event_id, a rowid range (report --new).
  *            status (version 8): running (finished NULL: still running,
  *            or killed), complete, or interrupted (SIGINT/SIGTERM: the
@@ -128,7 +128,8 @@
  * events: sums over the events, built by the migration with one GROUP BY
  * each and then kept in step by store_commit(), which folds the rows
  * stored since the watermark into them before COMMIT, in the batch's own
- * transaction. Events are never deleted, so rollups only grow; whenever a
+ * transaction (prune, which deletes events, rebuilds them in its own
+ * transaction). Whenever a
  * transaction commits they equal the aggregates of `events` they are
  * named after. A NULL error_class or principal_arn is stored as char(0)
  * (a key column cannot be NULL), read back with NULLIF.
@@ -215,6 +216,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -989,13 +991,15 @@ static int open_readonly(struct store *s, const char *path, char *err, size_t er
  * an import that deferred it was killed. */
 static int prepare_schema(struct store *s, const char *path, int version, int mark, char *err, size_t err_sz)
 {
-	/* page_size only takes on a new file (before WAL is set): 16 KiB pages
+	/* auto_vacuum and page_size only take on a new file (before WAL is
+	 * set and before any table): incremental, so that prune can give
+	 * pages back without a VACUUM that rewrites the file. 16 KiB pages
 	 * hold a whole ~1 KiB row set per page with less B-tree overhead. The
 	 * 32 MiB page cache keeps the index leaves an import appends to in
 	 * memory; peak RSS stays well under 64 MB. */
 	int rc = exec_sql(s->db,
-			  "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			  " PRAGMA cache_size = -32768",
+			  "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+			  " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768",
 			  path, err, err_sz);
 	if (rc)
 		return rc;
@@ -1689,4 +1693,145 @@ char *store_default_path(void)
 	else
 		n = asprintf(&path, "%s/.local/share/authlog-scan/authlog.db", home && *home ? home : ".");
 	return n < 0 ? NULL : path;
+}
+
+/* ---- retention ---- */
+
+/* Events deleted per statement: each batch is an index range walk of the
+ * time index, so the statement journal and the memory a DELETE holds stay
+ * bounded whatever the cutoff covers. */
+#define PRUNE_BATCH 20000
+
+/* The one integer sql returns; -1 when it fails. */
+static int64_t pragma_i64(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Runs sql with ?1 = text (when given) and ?2 = n; *changes = rows it changed. */
+static int prune_exec(sqlite3 *db, const char *sql, const char *text, int64_t n, long long *changes,
+		      const char *what, char *err, size_t err_sz)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		if (text)
+			sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(st) >= 2)
+			sqlite3_bind_int64(st, 2, n);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_sql_error(db, rc, what, err, err_sz);
+	*changes = sqlite3_changes64(db);
+	return AL_OK;
+}
+
+static int prune_rows(struct store *s, const char *cutoff, struct store_prune_result *r, char *err,
+		      size_t err_sz)
+{
+	sqlite3 *db = s->db;
+	long long n = 0;
+	/* The largest id stays: SQLite gives a new row MAX(rowid) + 1, so
+	 * without it a table pruned empty would hand out ids again. */
+	int64_t newest = pragma_i64(db, "SELECT COALESCE(MAX(id), 0) FROM event_rows");
+	if (newest < 0)
+		return store_sql_error(db, SQLITE_ERROR, "cannot read the events", err, err_sz);
+	do {
+		int rc = prune_exec(db,
+				    "DELETE FROM event_rows WHERE id IN (SELECT id FROM event_rows"
+				    " INDEXED BY event_rows_ts_key WHERE ts < ?1 AND id <> ?2"
+				    " LIMIT " STRINGIFY(PRUNE_BATCH) ")",
+				    cutoff, newest, &n, "cannot delete events", err, err_sz);
+		if (rc)
+			return rc;
+		r->events += n;
+	} while (n > 0);
+	/* NOT IN over a subquery builds its set once: no index on the
+	 * references is needed. */
+	static const struct {
+		const char *sql;
+		size_t off;
+	} steps[] = {
+		{"DELETE FROM streams WHERE id NOT IN (SELECT stream_id FROM event_rows)",
+		 offsetof(struct store_prune_result, streams)},
+		{"DELETE FROM identities WHERE id NOT IN"
+		 " (SELECT identity_id FROM event_rows WHERE identity_id IS NOT NULL)",
+		 offsetof(struct store_prune_result, identities)},
+		{"DELETE FROM errors WHERE id NOT IN (SELECT error_id FROM event_rows WHERE error_id IS NOT NULL)",
+		 offsetof(struct store_prune_result, errors)},
+		{"DELETE FROM scan_windows WHERE end < ?1", offsetof(struct store_prune_result, scan_windows)},
+		/* The latest run of a group and query is where --since-last-run
+		 * resumes; a group's latest complete run dates its last good scan. */
+		{"DELETE FROM scan_runs WHERE window_end < ?1"
+		 " AND id NOT IN (SELECT MAX(id) FROM scan_runs GROUP BY log_group, query)"
+		 " AND id NOT IN (SELECT MAX(id) FROM scan_runs WHERE status = 'complete' GROUP BY log_group)"
+		 " AND id NOT IN (SELECT run_id FROM scan_windows)",
+		 offsetof(struct store_prune_result, scan_runs)},
+		/* An import whose events were all pruned, or an old one that
+		 * stored none; the latest is what report --new compares with. */
+		{"DELETE FROM imports WHERE (started < ?1 OR imported > 0)"
+		 " AND id <> (SELECT MAX(id) FROM imports)"
+		 " AND id NOT IN (SELECT import_id FROM event_rows WHERE import_id IS NOT NULL)"
+		 " AND id NOT IN (SELECT import_id FROM scan_runs WHERE import_id IS NOT NULL)",
+		 offsetof(struct store_prune_result, imports)},
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int rc = prune_exec(db, steps[i].sql, strstr(steps[i].sql, "?1") ? cutoff : NULL, 0, &n,
+				    "cannot delete unreferenced rows", err, err_sz);
+		if (rc)
+			return rc;
+		*(long long *)((char *)r + steps[i].off) = n;
+	}
+	/* Rebuilt from the kept events by the migration's own GROUP BYs: the
+	 * one definition, so the report over any kept window equals the
+	 * events. Deleting an import moves segments and deleting a config
+	 * error moves in_break, which an incremental fix-up would have to
+	 * chase. The rebuild is most of prune's time: about 7 s per million
+	 * kept events on the bench machine (README, "prune"). */
+	return exec_sql(db, rollup_migration_sql, "cannot rebuild the rollups", err, err_sz);
+}
+
+
+int store_prune(struct store *s, const char *cutoff, int vacuum, struct store_prune_result *r, char *err,
+		size_t err_sz)
+{
+	memset(r, 0, sizeof(*r));
+	int rc = store_begin(s, err, err_sz);
+	if (rc)
+		return rc;
+	rc = prune_rows(s, cutoff, r, err, err_sz);
+	if (!rc)
+		rc = store_commit(s, err, err_sz);
+	/* Ids of deleted streams, identities and errors must not be reused
+	 * from the cache by a later insert on this connection. */
+	store_forget_interned(s);
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	int64_t page = pragma_i64(s->db, "PRAGMA page_size");
+	int64_t before = pragma_i64(s->db, "PRAGMA page_count");
+	int mode = (int)pragma_i64(s->db, "PRAGMA auto_vacuum");
+	if (mode == 2)
+		rc = exec_sql(s->db, "PRAGMA incremental_vacuum", "cannot vacuum", err, err_sz);
+	else if (vacuum)
+		/* Set before VACUUM, the mode takes with the rebuild. */
+		rc = exec_sql(s->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM", "cannot vacuum", err, err_sz);
+	if (rc)
+		return rc;
+	/* The WAL holds the moved pages until a checkpoint: truncating it
+	 * is what gives the bytes back to the file system. */
+	if (mode == 2 || vacuum)
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	r->freed_bytes = (before - pragma_i64(s->db, "PRAGMA page_count")) * page;
+	r->reusable_bytes = pragma_i64(s->db, "PRAGMA freelist_count") * page;
+	r->vacuum_mode = (int)pragma_i64(s->db, "PRAGMA auto_vacuum");
+	return AL_OK;
 }

@@ -155,6 +155,31 @@ int store_window_move(struct store *s, int64_t window_id, int64_t run_id, int64_
 int store_windows_missing(struct store *s, const char *log_group, const char *query, struct store_window **out,
 			  size_t *n, char *err, size_t err_sz);
 
+/* ---- retention (authlog-scan prune) ---- */
+
+/* Rows deleted by store_prune, and the pages it gave back. */
+struct store_prune_result {
+	long long events, streams, identities, errors, imports, scan_runs, scan_windows;
+	long long freed_bytes;     /* file bytes given back (incremental vacuum or VACUUM) */
+	long long reusable_bytes;  /* free pages left inside the file (no vacuum ran) */
+	int vacuum_mode;           /* PRAGMA auto_vacuum after the prune: 0 none, 1 full, 2 incremental */
+};
+
+/* Deletes every event older than cutoff (UTC "YYYY-MM-DDTHH:MM:SSZ"), in
+ * batches, except the one with the largest id (ids only grow: report --new
+ * and the rollup watermark rely on it); then the streams, identities and
+ * errors no event references, the imports left without events (whose
+ * events were pruned, or older than cutoff) and scan runs (never the
+ * latest), the scan windows that ended before cutoff and the scan runs
+ * that ended before it (never the latest of a group and query, nor a group's latest complete one, nor one owning
+ * a window); rebuilds the rollups from the kept events, all in one write
+ * transaction. Then reclaims the space: incremental_vacuum when the file
+ * has auto_vacuum = INCREMENTAL; else VACUUM when vacuum is set (which
+ * also makes the file incremental for the next prune); else the free
+ * pages stay reusable inside the file. */
+int store_prune(struct store *s, const char *cutoff, int vacuum, struct store_prune_result *r, char *err,
+		size_t err_sz);
+
 /* The dedupe key: XXH64 chained over the parts (seed = previous hash). */
 int64_t store_key(const char *const *parts, const size_t *lens, size_t n);
 uint64_t store_xxh64(const void *data, size_t len, uint64_t seed);
