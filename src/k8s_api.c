@@ -93,9 +93,14 @@ int k8s_api_decode_ca(const char *b64, struct buf *pem, char *err, size_t err_sz
 		msg_set(err, err_sz, "the cluster CA is not base64");
 		goto out;
 	}
-	/* EVP_DecodeBlock counts the bytes the padding stands for */
+	/* EVP_DecodeBlock counts the bytes the padding stands for; more
+	 * padding than that is not base64 */
 	for (size_t i = clean.len; i > 0 && clean.data[i - 1] == '='; i--)
 		n--;
+	if (n < 0) {
+		msg_set(err, err_sz, "the cluster CA is not base64");
+		goto out;
+	}
 	pem->len = (size_t)n;
 	pem->data[pem->len] = '\0';
 	if (!memmem(pem->data, pem->len, PEM_CERT, sizeof(PEM_CERT) - 1)) {
