@@ -72,5 +72,6 @@ int cmd_sql(int argc, char **argv);
 int cmd_queries(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

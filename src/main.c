@@ -25,6 +25,7 @@ static const struct command {
 	{"queries", cmd_queries, "list the bundled Logs Insights queries", 0},
 	{"scan", cmd_scan, "fetch from CloudWatch Logs Insights, store, report (also: --log-group NAME)", 1},
 	{"whoami", cmd_whoami, "credential source, region, endpoints and the STS caller identity", 0},
+	{"doctor", cmd_doctor, "why this identity is refused by a cluster, and the one fix", 0},
 };
 
 static void usage(FILE *f)
