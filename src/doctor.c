@@ -404,12 +404,21 @@ static void verdict(struct doctor_result *r, const struct arn_info *me)
 	if ((mode == AUTH_MODE_CONFIG_MAP && r->aws_auth && !mapped_cm) || r->log_classes[CLASS_NOT_MAPPED] > 0) {
 		r->cls = DOCTOR_LOG_CLASS;
 		r->log_class = CLASS_NOT_MAPPED;
-		if ((f = finding(r, AWSAUTH_INVALID_YAML, 0)) != NULL)
+		if ((f = finding(r, AWSAUTH_INVALID_YAML, 0)) != NULL) {
+			/* eksctl cannot add to a section it cannot parse either:
+			 * the section is repaired by hand, as the findings say. */
 			buf_printf(&r->cause, "%s is not mapped: aws-auth's %s does not parse (line %zu), so the "
 					      "authenticator drops every entry in it",
 				   who, awsauth_section_name(f->section), f->line);
-		else
-			buf_printf(&r->cause, "%s is not mapped in aws-auth", who);
+			for (size_t i = 0; i < r->findings.n; i++)
+				if (r->findings.v[i].kind == AWSAUTH_INVALID_YAML ||
+				    r->findings.v[i].kind == AWSAUTH_UNQUOTED_TEMPLATE)
+					buf_printf(&r->notes, "line %zu: %s\n", r->findings.v[i].line,
+						   r->findings.v[i].detail ? r->findings.v[i].detail : "");
+			buf_puts(&r->fix, "kubectl edit configmap aws-auth -n kube-system\n");
+			return;
+		}
+		buf_printf(&r->cause, "%s is not mapped in aws-auth", who);
 		fix_for(r, CLASS_NOT_MAPPED, me);
 		return;
 	}

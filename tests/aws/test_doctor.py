@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -137,7 +138,8 @@ class Doctor(unittest.TestCase):
         for c in data["clusters"]:
             port_file = os.path.join(d, "k8s-%s.port" % c["name"])
             proc, port = start_fake([sys.executable, FAKE_K8S, "--port-file", port_file, "--data", k8s_data,
-                                     "--cluster", c["name"], "--tls-dir", os.path.join(d, "tls")],
+                                     "--cluster", c["name"], "--tls-dir", os.path.join(d, "tls"),
+                                     "--events-out", os.path.join(d, "events-%s.jsonl" % c["name"])],
                                     clean_env(), port_file)
             cls.procs.append(proc)
             c["extra"] = {"endpoint": "https://127.0.0.1:%d" % port, "certificateAuthority": {"data": ca_b64}}
@@ -161,12 +163,12 @@ class Doctor(unittest.TestCase):
         cls.sts.__exit__(None, None, None)
         cls.tmp.cleanup()
 
-    def doctor(self, who, *args, fmt="json", stdin=None):
+    def doctor(self, who, *args, fmt="json", stdin=None, db=None):
         env = clean_env(HOME=self.tmp.name, AWS_ACCESS_KEY_ID=who["access_key_id"],
                         AWS_SECRET_ACCESS_KEY=who["secret_access_key"], AWS_SESSION_TOKEN=who["session_token"],
                         AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                         AWS_ENDPOINT_URL_STS=self.sts.url, AWS_ENDPOINT_URL_EKS=self.eks_url,
-                        AUTHLOG_DB=os.path.join(self.tmp.name, "none", "authlog.db"))
+                        AUTHLOG_DB=db or os.path.join(self.tmp.name, "none", "authlog.db"))
         env.pop("KUBECONFIG", None)
         argv = [BIN, "doctor", "--region", REGION, "--format", fmt] + list(args)
         p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, input=stdin)
@@ -174,8 +176,8 @@ class Doctor(unittest.TestCase):
             raise AssertionError("sanitizer report:\n" + p.stderr)
         return p
 
-    def json_run(self, who, *args, rc=1, stdin=None):
-        p = self.doctor(who, *args, stdin=stdin)
+    def json_run(self, who, *args, rc=1, stdin=None, db=None):
+        p = self.doctor(who, *args, stdin=stdin, db=db)
         self.assertEqual(p.returncode, rc, p.stdout + p.stderr)
         return json.loads(p.stdout)
 
@@ -250,6 +252,8 @@ class Doctor(unittest.TestCase):
         self.assertIn("mapRoles does not parse", v["cause"])
         kinds = [p["kind"] for p in out["aws_auth"]["problems"]]
         self.assertIn("invalid_yaml", kinds)
+        self.assertIn("unquoted_template", kinds)
+        self.assertEqual(v["fix"], ["kubectl edit configmap aws-auth -n kube-system"])
 
     def test_node_role_with_standard_entry(self):
         out = self.json_run(NODE, "--cluster", "apionly", rc=0)
@@ -296,6 +300,44 @@ class Doctor(unittest.TestCase):
         self.assertIn("fix:", lines)
         for line in lines[lines.index("fix:") + 1:]:
             self.assertRegex(line, r"^  (eksctl|aws|kubectl) ")
+
+    def import_lines(self, db, lines):
+        path = os.path.join(self.tmp.name, "lines.log")
+        with open(path, "w") as f:
+            f.write("".join(line + "\n" for line in lines))
+        p = subprocess.run([BIN, "--db", db, "-q", "import", "--log-group", "/aws/eks/paths/cluster", path],
+                           env=clean_env(HOME=self.tmp.name), capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_logs_from_the_database_and_precedence(self):
+        db = os.path.join(self.tmp.name, "logs.db")
+        args = ("--cluster", "paths", "--aws-auth", self.cm("paths"))
+        self.json_run(BUILDER, *args, db=db)
+        events = os.path.join(self.tmp.name, "events-paths.jsonl")
+        with open(events) as f:
+            self.import_lines(db, [json.loads(line)["message"] for line in f if line.strip()])
+        out = self.json_run(BUILDER, *args, db=db)
+        log = out["log"]
+        self.assertGreaterEqual(log["records"], 2)
+        self.assertGreaterEqual(log["denials"], 1)
+        self.assertEqual(list(log["classes"]), ["not_mapped"])
+        # not_mapped in the log ranks below the mapping class found
+        self.assertEqual(out["verdict"]["class"], "mapping_has_path")
+        self.assertIsNone(self.json_run(BUILDER, *args, "--no-logs", db=db)["log"])
+        # a denial without an ARN saying the token itself failed ranks above it
+        now = time.gmtime(time.time() - 60)
+        self.import_lines(db, ['time="%s" level=warning msg="access denied" client="127.0.0.1:5000" '
+                               'error="input token was not properly formatted: X-Amz-Date parameter is expired '
+                               '(15 minute expiration) %s" method=POST path=/authenticate'
+                               % (time.strftime("%Y-%m-%dT%H:%M:%SZ", now),
+                                  time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(time.time() - 1200)))])
+        out = self.json_run(BUILDER, *args, db=db)
+        self.assertEqual(out["log"]["classes"].get("token_expired"), 1, out["log"])
+        self.assertEqual((out["verdict"]["status"], out["verdict"]["class"]), ("denied", "token_expired"))
+        # --since after the records: none counted
+        out = self.json_run(BUILDER, *args, "--since", time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                     time.gmtime(time.time() + 3600)), db=db)
+        self.assertEqual((out["log"]["records"], out["verdict"]["class"]), (0, "mapping_has_path"))
 
     def test_usage_and_config_errors(self):
         p = self.doctor(NOBODY)
