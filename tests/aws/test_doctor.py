@@ -339,6 +339,30 @@ class Doctor(unittest.TestCase):
                                                                      time.gmtime(time.time() + 3600)), db=db)
         self.assertEqual((out["log"]["records"], out["verdict"]["class"]), (0, "mapping_has_path"))
 
+    def kubeconfig(self, name, *exec_args):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            f.write("apiVersion: v1\nkind: Config\ncurrent-context: ctx\n"
+                    "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n"
+                    "contexts:\n- name: ctx\n  context:\n    cluster: c\n    user: u\n"
+                    "users:\n- name: u\n  user:\n    exec:\n"
+                    "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n"
+                    "      args: [%s]\n" % ", ".join(json.dumps(a) for a in exec_args))
+        return path
+
+    def test_kubeconfig_gives_cluster_and_role(self):
+        # what `aws eks update-kubeconfig --role-arn` writes: --role
+        kc = self.kubeconfig("kc-admin", "--region", REGION, "eks", "get-token", "--cluster-name", "apionly",
+                             "--output", "json", "--role", "arn:aws:iam::%s:role/admin" % A)
+        out = self.json_run(NOBODY, "--kubeconfig", kc, rc=0)
+        self.assertEqual((out["cluster"]["name"], out["identity"]["caller_arn"]), ("apionly", ASSUMED["arn"]))
+        # a flag overrides the kubeconfig
+        out = self.json_run(NOBODY, "--kubeconfig", kc, "--role-arn", "arn:aws:iam::%s:role/forbidden" % A)
+        self.assertEqual(out["verdict"]["class"], "credentials_failed")
+        p = self.doctor(NOBODY, "--kubeconfig", os.path.join(self.tmp.name, "missing"))
+        self.assertEqual(p.returncode, 66)
+        self.assertRegex(p.stderr, r"^authlog-scan: doctor: .*missing: No such file")
+
     def test_usage_and_config_errors(self):
         p = self.doctor(NOBODY)
         self.assertEqual(p.returncode, 78)
