@@ -44,7 +44,9 @@ NODE = ident("node", "arn:aws:sts::%s:assumed-role/NodeRole/i-0123456789abcdef0"
              "AROANODE:i-0123456789abcdef0")
 ASSUMED = ident("assumed", "arn:aws:sts::%s:assumed-role/admin/authlog-scan-doctor" % A,
                 "AROAADMIN:authlog-scan-doctor")
-IDENTS = [BUILDER, JANE, OPS, NOBODY, DEPLOY, NODE, ASSUMED]
+TYPO = ident("typo", "arn:aws:sts::%s:assumed-role/typo/s9" % A, "AROATYPO:s9")
+RECREATED = ident("recreated", "arn:aws:sts::%s:assumed-role/recreated/s5" % A, "AROANEW:s5")
+IDENTS = [BUILDER, JANE, OPS, NOBODY, DEPLOY, NODE, ASSUMED, TYPO, RECREATED]
 
 PATH_ROLES = """- rolearn: arn:aws:iam::%(a)s:role/ci/builder
   username: builder
@@ -52,6 +54,10 @@ PATH_ROLES = """- rolearn: arn:aws:iam::%(a)s:role/ci/builder
     - system:masters
 - rolearn: arn:aws:iam::%(a)s:role/aws-reserved/sso.amazonaws.com/eu-west-1/%(sso)s
   username: jane
+  groups:
+    - system:masters
+- rolearn: arn:aws:sts::%(a)s:assumed-role/typo/s9
+  username: typo
   groups:
     - system:masters
 """ % {"a": A, "sso": SSO}
@@ -82,6 +88,11 @@ CLUSTERS = [
     {"name": "broken", "authenticationMode": "CONFIG_MAP", "logging": ["authenticator"],
      "aws_auth": {"mapRoles": BROKEN_ROLES}},
     {"name": "quiet", "authenticationMode": "CONFIG_MAP", "logging": ["api"],
+     "aws_auth": {"mapRoles": OPS_ROLES}},
+    {"name": "both", "authenticationMode": "API_AND_CONFIG_MAP", "logging": ["authenticator"],
+     "access_entries": [{"principalArn": "arn:aws:iam::%s:role/recreated" % A, "type": "STANDARD",
+                         "principalId": "AROAOLD",
+                         "policies": [{"policyArn": VIEW, "accessScope": {"type": "cluster"}}]}],
      "aws_auth": {"mapRoles": OPS_ROLES}},
 ]
 
@@ -362,6 +373,66 @@ class Doctor(unittest.TestCase):
         p = self.doctor(NOBODY, "--kubeconfig", os.path.join(self.tmp.name, "missing"))
         self.assertEqual(p.returncode, 66)
         self.assertRegex(p.stderr, r"^authlog-scan: doctor: .*missing: No such file")
+
+    def test_wrong_arn_in_aws_auth(self):
+        out = self.json_run(TYPO, "--cluster", "paths", "--aws-auth", self.cm("paths"))
+        v = out["verdict"]
+        self.assertEqual((v["status"], v["class"]), ("denied", "mapping_wrong_arn"))
+        self.assertIn("assumed-role/typo/s9 (assumed_role_arn)", v["cause"])
+
+    def test_both_modes_no_entry(self):
+        out = self.json_run(NOBODY, "--cluster", "both", "--aws-auth", self.cm("both"))
+        self.assertEqual(out["verdict"]["class"], "no_access_entry")
+        # mapped in aws-auth, which this mode reads: accepted
+        out = self.json_run(OPS, "--cluster", "both", "--aws-auth", self.cm("both"), rc=0)
+        self.assertEqual(out["verdict"]["status"], "ok")
+
+    def test_recreated_principal(self):
+        out = self.json_run(RECREATED, "--cluster", "both")
+        v = out["verdict"]
+        self.assertEqual((v["status"], v["class"]), ("denied", "not_mapped"))
+        self.assertIn("deleted and re-created", v["cause"])
+        self.assertEqual(out["access_entry"]["principal_arn"], "arn:aws:iam::%s:role/recreated" % A)
+        self.assertTrue(v["fix"][0].startswith("aws eks delete-access-entry --cluster-name both"), v["fix"])
+
+    def test_aws_auth_read_through_the_api(self):
+        out = self.json_run(NOBODY, "--cluster", "apionly", "--role-arn", "arn:aws:iam::%s:role/admin" % A, rc=0)
+        self.assertEqual(out["aws_auth"]["source"], "api")
+
+    def eks_with(self, **extra):
+        d = tempfile.mkdtemp(dir=self.tmp.name)
+        with open(os.path.join(self.tmp.name, "eks.json")) as f:
+            data = json.load(f)
+        data.update(extra)
+        with open(os.path.join(d, "eks.json"), "w") as f:
+            json.dump(data, f)
+        port_file = os.path.join(d, "port")
+        proc, port = start_fake([sys.executable, FAKE_EKS, "--port-file", port_file, "--data",
+                                 os.path.join(d, "eks.json")], clean_env(), port_file)
+        self.addCleanup(stop, proc)
+        return "http://127.0.0.1:%d" % port
+
+    def test_denied_eks_calls_exit_77(self):
+        for op, cluster in (("DescribeCluster", "paths"), ("ListAccessEntries", "apionly"),
+                            ("ListAssociatedAccessPolicies", "apionly")):
+            url = self.eks_with(deny=[op])
+            self.eks_url, saved = url, self.eks_url
+            try:
+                p = self.doctor(DEPLOY, "--cluster", cluster)
+            finally:
+                self.eks_url = saved
+            self.assertEqual(p.returncode, 77, p.stderr)
+            self.assertRegex(p.stderr, r"^authlog-scan: doctor: eks:%s denied: " % op)
+            self.assertEqual(p.stdout, "")
+
+    def test_eks_unreachable_exit_69(self):
+        saved = self.eks_url
+        self.eks_url = "http://127.0.0.1:1"
+        try:
+            p = self.doctor(DEPLOY, "--cluster", "paths")
+        finally:
+            self.eks_url = saved
+        self.assertEqual(p.returncode, 69, p.stderr)
 
     def test_usage_and_config_errors(self):
         p = self.doctor(NOBODY)
