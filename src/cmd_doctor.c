@@ -20,7 +20,8 @@ static const char usage_text[] =
 	"authenticator log, with one fix. Steps: identity (STS GetCallerIdentity;\n"
 	"AssumeRole first with a role ARN) -> cluster (EKS DescribeCluster) ->\n"
 	"token (made as `aws eks get-token` makes it, sent as a SelfSubjectReview)\n"
-	"-> mappings -> logs -> verdict. It only reads.\n"
+	"-> mappings -> logs (fetched into the database as scan does) -> verdict.\n"
+	"It changes nothing on AWS or the cluster.\n"
 	"\n"
 	"  --cluster NAME     the EKS cluster (else the kubeconfig context's exec)\n"
 	"  --region R         its region (else the exec's, then the SDK chain's)\n"
@@ -31,8 +32,8 @@ static const char usage_text[] =
 	"  --aws-auth FILE|-  the aws-auth ConfigMap as `kubectl get configmap aws-auth\n"
 	"                     -n kube-system -o yaml|json` prints it (a refused identity\n"
 	"                     cannot read it through the API)\n"
-	"  --since DURATION   the log records read (default 1h): the denials already in\n"
-	"                     the database (run `authlog-scan scan` to fetch them)\n"
+	"  --since DURATION   the log records read (default 1h): fetched from CloudWatch\n"
+	"                     Logs into the database as `scan` does, then read from it\n"
 	"  --no-logs          skip the logs step\n"
 	"  --format text|json the report (json: one object)\n"
 	"\n"
@@ -96,7 +97,13 @@ int cmd_doctor(int argc, char **argv)
 	if ((rc = cli_parse_time("doctor", "--since", since, (int64_t)time(NULL), &o.since)) != AL_OK)
 		return rc;
 	char *db = o.no_logs ? NULL : cli_db_path();
+	char query_file[4096];
 	o.db_path = db;
+	snprintf(query_file, sizeof query_file, "%s/scan.insights", cli_queries_dir());
+	o.query_file = query_file;
+	/* As scan: tests shrink the fetcher's waits; never set in production. */
+	const char *scale = getenv("AUTHLOG_SCAN_TIME_SCALE");
+	o.time_scale = scale && *scale ? strtod(scale, NULL) : 1.0;
 
 	rc = doctor_run(&o, &r, err, sizeof err);
 	if (rc != AL_OK) {

@@ -19,7 +19,9 @@
 #include "esc.h"
 #include "k8s_api.h"
 #include "kubeconfig.h"
+#include "lock.h"
 #include "msg.h"
+#include "scan.h"
 #include "status.h"
 #include "store.h"
 #include "timeutil.h"
@@ -172,6 +174,72 @@ static void read_logs(const struct doctor_opts *o, struct doctor_result *r)
 out:
 	sqlite3_finalize(q);
 	store_close(st);
+}
+
+/* Fetches the cluster's authenticator records over [o->since, now] into
+ * the database as `scan --cluster NAME --since T` does (the bundled scan
+ * query; rows deduplicated against what is stored; the run recorded).
+ * A failure here is said in fetch_note, not fatal: the diagnosis does not
+ * need the logs, and what is stored is still read. */
+static void fetch_logs(const struct doctor_opts *o, struct doctor_result *r, const struct aws_session *s,
+		       const struct aws_credentials *creds)
+{
+	struct aws_endpoint ep;
+	struct buf query = BUF_INIT;
+	struct lock *lock = NULL;
+	struct scan *sc = NULL;
+	char e[1024], group[160];
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	if (o->since >= now) {
+		snprintf(r->fetch_note, sizeof r->fetch_note, "--since is not in the past");
+		return;
+	}
+	if ((rc = read_all(o->query_file, &query, e, sizeof e)) == AL_OK && query.len == 0)
+		msg_set(e, sizeof e, "%s is empty", o->query_file), rc = AL_DATAERR;
+	if (rc == AL_OK)
+		rc = aws_session_endpoint(s, AWS_SVC_LOGS, NULL, &ep, e, sizeof e);
+	if (rc == AL_OK)
+		rc = lock_acquire(o->db_path, LOCK_NOWAIT, &lock, e, sizeof e);
+	if (rc != AL_OK)
+		goto out;
+	snprintf(group, sizeof group, "/aws/eks/%s/cluster", r->cluster);
+	const char *groups[] = {group}, *clusters[] = {r->cluster};
+	struct logs_target target = {ep.url, s->region, NULL, creds, o->verbose > 0};
+	struct scan_opts so = {
+		.groups = groups,
+		.clusters = clusters,
+		.ngroups = 1,
+		.since = o->since,
+		.until = now,
+		.query = buf_str(&query),
+		.query_name = "scan",
+		.concurrency = 2,
+		.time_scale = o->time_scale > 0 && o->time_scale <= 1 ? o->time_scale : 1,
+		.verbose = o->verbose > 0,
+		.target = &target,
+		.client = s->copts,
+	};
+	struct scan_outcome oc = {0};
+	char end_err[512];
+	if ((rc = scan_open(&so, o->db_path, &sc, e, sizeof e)) == AL_OK &&
+	    (rc = scan_resolve(sc, e, sizeof e)) == AL_OK && (rc = scan_plan(sc, "doctor", e, sizeof e)) == AL_OK) {
+		rc = scan_fetch(sc, &oc, e, sizeof e);
+		int erc = scan_end(sc, &oc, e, end_err, sizeof end_err);
+		if (rc == AL_OK && erc != AL_OK)
+			snprintf(e, sizeof e, "%s", end_err), rc = erc;
+		if (rc == AL_OK && (rc = scan_partial_status(sc, 0)) != AL_OK)
+			msg_set(e, sizeof e, "some windows failed (the next scan fetches them)");
+	}
+out:
+	if (rc == AL_OK)
+		r->logs_fetched = 1;
+	else
+		snprintf(r->fetch_note, sizeof r->fetch_note, "not fetched: %s", e);
+	scan_free(sc);
+	lock_release(lock);
+	buf_free(&query);
 }
 
 /* ---- access entries -------------------------------------------------- */
@@ -664,8 +732,11 @@ static int run_steps(const struct doctor_opts *o, struct doctor_result *r, struc
 		snprintf(r->logs_note, sizeof r->logs_note, "--no-logs");
 	else if (r->logging == 0)
 		snprintf(r->logs_note, sizeof r->logs_note, "the authenticator log type is off");
-	else
+	else {
+		if (o->query_file && o->db_path)
+			fetch_logs(o, r, &x->s, &x->creds);
 		read_logs(o, r);
+	}
 	return AL_OK;
 }
 
@@ -809,11 +880,16 @@ int doctor_format_text(const struct doctor_result *r, struct buf *out)
 
 	buf_puts(out, "logs          ");
 	if (r->logs_checked) {
-		buf_printf(out, "%lld records, %lld denials in the database", r->log_records, r->log_denials);
+		buf_printf(out, "%lld records, %lld denials", r->log_records, r->log_denials);
 		for (int c = 1; c < CLASS__COUNT; c++)
 			if (r->log_classes[c])
 				buf_printf(out, ", %s %lld", classify_name((enum error_class)c), r->log_classes[c]);
-		buf_putc(out, '\n');
+		buf_puts(out, r->logs_fetched ? " (fetched from CloudWatch Logs)\n" : " (in the database)\n");
+		if (r->fetch_note[0]) {
+			buf_puts(out, "  fetch       ");
+			term(out, r->fetch_note);
+			buf_putc(out, '\n');
+		}
 	} else {
 		buf_puts(out, "not read: ");
 		term(out, r->logs_note);

@@ -3,9 +3,9 @@
  * struct doctor_result: identity (STS GetCallerIdentity, after AssumeRole
  * for a role ARN) -> cluster (EKS DescribeCluster) -> token (made as `aws
  * eks get-token` makes it, sent as a SelfSubjectReview) -> mappings
- * (access entries, the aws-auth ConfigMap) -> logs (the denials stored in
- * the database) -> verdict. It only reads: nothing on the cluster, its
- * mappings or its logging is changed. */
+ * (access entries, the aws-auth ConfigMap) -> logs (fetched into the
+ * database as `scan` does, then read from it) -> verdict. Nothing on AWS
+ * or the cluster (its mappings, its logging) is changed. */
 #ifndef AUTHLOG_DOCTOR_H
 #define AUTHLOG_DOCTOR_H
 
@@ -23,7 +23,12 @@ struct doctor_opts {
 	const char *aws_auth;  /* a file, "-" for stdin, or NULL */
 	int64_t since;         /* epoch seconds: the logs step reads from here */
 	int no_logs;
-	const char *db_path;   /* the database the logs step reads; NULL: none */
+	const char *db_path;   /* the database the logs step writes and reads; NULL: none */
+	/* The bundled scan query's file (cli_queries_dir()/scan.insights):
+	 * the logs step fetches with it as `scan` does; NULL: read only what
+	 * is stored. */
+	const char *query_file;
+	double time_scale;     /* scan_opts.time_scale (tests); 1 otherwise */
 	int verbose;
 };
 
@@ -76,6 +81,8 @@ struct doctor_result {
 	struct awsauth_findings findings;
 
 	/* logs */
+	int logs_fetched;          /* fetched from CloudWatch Logs into the database first */
+	char fetch_note[1100];      /* why they were not fetched, "" when they were */
 	int logs_checked;
 	char logs_note[256];
 	long long log_records, log_denials;

@@ -23,6 +23,7 @@ from fake_k8s import make_certs  # noqa: E402
 BIN = os.environ.get("AUTHLOG_BIN") or os.path.join(SOURCE_ROOT, "build", "authlog-scan")
 FAKE_K8S = os.environ.get("FAKE_K8S") or os.path.join(SOURCE_ROOT, "tests", "fake_k8s.py")
 FAKE_EKS = os.environ.get("FAKE_EKS") or os.path.join(SOURCE_ROOT, "tests", "fake_eks.py")
+FAKE_LOGS = os.path.join(SOURCE_ROOT, "tests", "fake_logs.py")
 A = "111122223333"
 REGION = "eu-west-1"
 VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
@@ -141,6 +142,13 @@ class Doctor(unittest.TestCase):
             ca_b64 = base64.b64encode(f.read()).decode()
         cls.procs = []
         cls.sts = FakeAws(sts_rules()).__enter__()
+        # CloudWatch Logs: the fake API servers post their authenticator lines to it
+        port_file = os.path.join(d, "logs.port")
+        cls.logs_log = os.path.join(d, "logs.jsonl")
+        proc, port = start_fake([sys.executable, FAKE_LOGS, "--port-file", port_file, "--polls", "1",
+                                 "--region", REGION, "--log", cls.logs_log], clean_env(), port_file)
+        cls.procs.append(proc)
+        cls.logs_url = "http://127.0.0.1:%d" % port
         data = {"account": A, "region": REGION, "identities": IDENTS, "sts_endpoints": [cls.sts.url],
                 "clusters": [dict(c) for c in CLUSTERS]}
         k8s_data = os.path.join(d, "k8s.json")
@@ -150,7 +158,7 @@ class Doctor(unittest.TestCase):
             port_file = os.path.join(d, "k8s-%s.port" % c["name"])
             proc, port = start_fake([sys.executable, FAKE_K8S, "--port-file", port_file, "--data", k8s_data,
                                      "--cluster", c["name"], "--tls-dir", os.path.join(d, "tls"),
-                                     "--events-out", os.path.join(d, "events-%s.jsonl" % c["name"])],
+                                     "--logs-url", cls.logs_url],
                                     clean_env(), port_file)
             cls.procs.append(proc)
             c["extra"] = {"endpoint": "https://127.0.0.1:%d" % port, "certificateAuthority": {"data": ca_b64}}
@@ -179,7 +187,9 @@ class Doctor(unittest.TestCase):
                         AWS_SECRET_ACCESS_KEY=who["secret_access_key"], AWS_SESSION_TOKEN=who["session_token"],
                         AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                         AWS_ENDPOINT_URL_STS=self.sts.url, AWS_ENDPOINT_URL_EKS=self.eks_url,
-                        AUTHLOG_DB=db or os.path.join(self.tmp.name, "none", "authlog.db"))
+                        AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=self.logs_url, AWS_EC2_METADATA_DISABLED="true",
+                        AUTHLOG_SCAN_TIME_SCALE="0.01",
+                        AUTHLOG_DB=db or os.path.join(self.tmp.name, "shared", "authlog.db"))
         env.pop("KUBECONFIG", None)
         argv = [BIN, "doctor", "--region", REGION, "--format", fmt] + list(args)
         p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, input=stdin)
@@ -320,21 +330,33 @@ class Doctor(unittest.TestCase):
                            env=clean_env(HOME=self.tmp.name), capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
 
-    def test_logs_from_the_database_and_precedence(self):
+    def logs_calls(self, op):
+        with open(self.logs_log) as f:
+            return [e for e in map(json.loads, f) if e.get("op") == op]
+
+    def test_logs_fetched_and_precedence(self):
         db = os.path.join(self.tmp.name, "logs.db")
         args = ("--cluster", "paths", "--aws-auth", self.cm("paths"))
-        self.json_run(BUILDER, *args, db=db)
-        events = os.path.join(self.tmp.name, "events-paths.jsonl")
-        with open(events) as f:
-            self.import_lines(db, [json.loads(line)["message"] for line in f if line.strip()])
+        # a refusal a second ago ("STS response", "access denied" reach the fake Logs at
+        # once; the window ends at the current second)
+        self.json_run(BUILDER, *args, "--no-logs", db=db)
+        time.sleep(1.1)
+        before = len(self.logs_calls("StartQuery"))
         out = self.json_run(BUILDER, *args, db=db)
+        queries = self.logs_calls("StartQuery")[before:]
+        self.assertEqual(len(queries), 1)
+        self.assertEqual(queries[0]["request"].get("logGroupName"), "/aws/eks/paths/cluster", queries[0])
         log = out["log"]
         self.assertGreaterEqual(log["records"], 2)
         self.assertGreaterEqual(log["denials"], 1)
         self.assertEqual(list(log["classes"]), ["not_mapped"])
         # not_mapped in the log ranks below the mapping class found
         self.assertEqual(out["verdict"]["class"], "mapping_has_path")
+        p = self.doctor(BUILDER, *args, fmt="text", db=db)
+        self.assertRegex(p.stdout, r"\nlogs +\d+ records, \d+ denials, not_mapped \d+ \(fetched from CloudWatch Logs\)\n")
+        before = len(self.logs_calls("StartQuery"))
         self.assertIsNone(self.json_run(BUILDER, *args, "--no-logs", db=db)["log"])
+        self.assertEqual(len(self.logs_calls("StartQuery")), before)
         # a denial without an ARN saying the token itself failed ranks above it
         now = time.gmtime(time.time() - 60)
         self.import_lines(db, ['time="%s" level=warning msg="access denied" client="127.0.0.1:5000" '
