@@ -348,6 +348,43 @@ static void fix_logging(struct doctor_result *r)
 	buf_puts(&r->fix, " --logging '{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'\n");
 }
 
+/* " --profile P" when one was named and can be one shell word. */
+static int put_profile(struct doctor_result *r)
+{
+	if (!r->profile[0] || strcmp(r->profile, "default") == 0)
+		return 0;
+	size_t len = r->fix.len;
+	buf_puts(&r->fix, " --profile ");
+	if (r->profile[0] == '-' || esc_shell(&r->fix, r->profile, strlen(r->profile)) != 0) {
+		r->fix.len = len;
+		return -1;
+	}
+	return 0;
+}
+
+/* The commands that renew the credentials and show whether they work
+ * (the role's trust policy is not something a command can fix blind). */
+static void fix_credentials(struct doctor_result *r)
+{
+	if (r->sso) {
+		buf_puts(&r->fix, "aws sso login");
+		put_profile(r);
+		buf_putc(&r->fix, '\n');
+	}
+	if (r->role_arn[0] && arn_valid_principal(r->role_arn, strlen(r->role_arn), NULL)) {
+		buf_puts(&r->fix, "aws sts assume-role --role-session-name authlog-scan-doctor --role-arn ");
+		esc_shell(&r->fix, r->role_arn, strlen(r->role_arn));
+		put_profile(r);
+		buf_putc(&r->fix, '\n');
+		buf_puts(&r->notes, "The role's trust policy must let the caller assume it (sts:AssumeRole), and the "
+				    "caller's own policies must allow it.\n");
+	} else {
+		buf_puts(&r->fix, "aws sts get-caller-identity");
+		put_profile(r);
+		buf_putc(&r->fix, '\n');
+	}
+}
+
 /* The short name of the principal ("role/deploy", "user/alice"). */
 static const char *short_name(const struct arn_info *me, char *out, size_t out_sz)
 {
@@ -404,10 +441,7 @@ static void verdict(struct doctor_result *r, const struct arn_info *me)
 	if (!r->token_made) {
 		r->cls = DOCTOR_CREDENTIALS_FAILED;
 		buf_printf(&r->cause, "no token could be made: %s", r->identity_err);
-		if (arn_valid_region(r->region, NULL))
-			buf_printf(&r->fix, "aws sts get-caller-identity --region %s\n", r->region);
-		buf_puts(&r->notes, "Renew the credentials (aws sso login, a new session) or let the caller assume "
-				    "the role (its trust policy), then run doctor again.\n");
+		fix_credentials(r);
 		return;
 	}
 	if ((lc = token_log_class(r)) != CLASS_NONE) {
@@ -586,6 +620,9 @@ static int run_steps(const struct doctor_opts *o, struct doctor_result *r, struc
 		return AL_CONFIG;
 	}
 	aws_creds_provider_describe(x->s.prov, r->source, sizeof r->source);
+	snprintf(r->profile, sizeof r->profile, "%s", x->s.profile);
+	snprintf(r->role_arn, sizeof r->role_arn, "%s", role ? role : "");
+	r->sso = aws_creds_provider_kind(x->s.prov) == AWS_CREDS_SSO;
 
 	struct aws_endpoint sts, eks;
 	if ((rc = aws_session_endpoint(&x->s, AWS_SVC_STS, NULL, &sts, err, err_sz)) != AL_OK ||

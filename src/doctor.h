@@ -50,6 +50,9 @@ enum doctor_status { DOCTOR_STATUS_OK, DOCTOR_STATUS_DENIED, DOCTOR_STATUS_UNKNO
 struct doctor_result {
 	/* identity */
 	char source[256];          /* "profile:dev (assume-role)", "env", ...; + " -> AssumeRole" */
+	char profile[256];         /* the profile used ("" for default) */
+	char role_arn[2049];       /* the role assumed with --role-arn (or the exec's), or "" */
+	int sso;                   /* the credentials come from an IAM Identity Center profile */
 	char caller_arn[2049], principal_arn[2049], account[64];
 	char iam_arn[2049];        /* the role's IAM ARN with its path, when known ("" otherwise) */
 	int identity_ok;

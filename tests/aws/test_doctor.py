@@ -182,7 +182,7 @@ class Doctor(unittest.TestCase):
         cls.sts.__exit__(None, None, None)
         cls.tmp.cleanup()
 
-    def doctor(self, who, *args, fmt="json", stdin=None, db=None):
+    def doctor(self, who, *args, fmt="json", stdin=None, db=None, env_extra=None):
         env = clean_env(HOME=self.tmp.name, AWS_ACCESS_KEY_ID=who["access_key_id"],
                         AWS_SECRET_ACCESS_KEY=who["secret_access_key"], AWS_SESSION_TOKEN=who["session_token"],
                         AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
@@ -191,6 +191,7 @@ class Doctor(unittest.TestCase):
                         AUTHLOG_SCAN_TIME_SCALE="0.01",
                         AUTHLOG_DB=db or os.path.join(self.tmp.name, "shared", "authlog.db"))
         env.pop("KUBECONFIG", None)
+        env.update(env_extra or {})
         argv = [BIN, "doctor", "--region", REGION, "--format", fmt] + list(args)
         p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, input=stdin)
         if SANITIZER_RE.search(p.stderr):
@@ -263,8 +264,23 @@ class Doctor(unittest.TestCase):
         v = out["verdict"]
         self.assertEqual((v["status"], v["class"]), ("denied", "credentials_failed"))
         self.assertIn("AccessDenied", v["cause"])
+        self.assertEqual(v["fix"], ["aws sts assume-role --role-session-name authlog-scan-doctor --role-arn "
+                                    "arn:aws:iam::%s:role/forbidden" % A])
         self.assertFalse(out["token"]["accepted"])
         self.assertIsNone(out["token"]["http_status"])
+
+    def test_expired_sso_session(self):
+        cfg = os.path.join(self.tmp.name, "sso-config")
+        with open(cfg, "w") as f:
+            f.write("[profile dev]\nsso_session = corp\nsso_account_id = %s\nsso_role_name = Admin\n"
+                    "region = %s\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+                    "sso_region = %s\n" % (A, REGION, REGION))
+        p = self.doctor({"access_key_id": None, "secret_access_key": None, "session_token": None},
+                        "--cluster", "paths", "--profile", "dev", env_extra={"AWS_CONFIG_FILE": cfg})
+        self.assertEqual(p.returncode, 1, p.stderr)
+        v = json.loads(p.stdout)["verdict"]
+        self.assertEqual(v["class"], "credentials_failed")
+        self.assertEqual(v["fix"], ["aws sso login --profile dev", "aws sts get-caller-identity --profile dev"])
 
     def test_broken_aws_auth_yaml(self):
         out = self.json_run(BUILDER, "--cluster", "broken", "--aws-auth", self.cm("broken"))
