@@ -537,8 +537,15 @@ static void verdict(struct doctor_result *r, const struct arn_info *me)
 	}
 	r->status = DOCTOR_STATUS_UNKNOWN;
 	r->cls = DOCTOR_UNKNOWN;
-	buf_printf(&r->cause, "%s is refused and no cause was found in the %s%s", who,
-		   r->entries_checked ? "access entries, " : "", r->aws_auth ? "aws-auth ConfigMap and the logs" : "logs");
+	/* Say what was checked, so the reader knows what is left. */
+	buf_printf(&r->cause, "%s is refused and no cause was found (checked: the token", who);
+	if (r->entries_checked)
+		buf_puts(&r->cause, ", the access entries");
+	if (r->aws_auth)
+		buf_puts(&r->cause, ", aws-auth");
+	if (r->logs_checked)
+		buf_puts(&r->cause, ", the logs");
+	buf_putc(&r->cause, ')');
 	if (!r->aws_auth)
 		buf_puts(&r->notes, "aws-auth was not seen: pass --aws-auth FILE to check it.\n");
 }

@@ -418,6 +418,15 @@ class Doctor(unittest.TestCase):
         self.assertEqual((v["status"], v["class"]), ("denied", "mapping_wrong_arn"))
         self.assertIn("assumed-role/typo/s9 (assumed_role_arn)", v["cause"])
 
+    def test_no_cause_found_is_unknown(self):
+        # CONFIG_MAP, logging on, aws-auth not given, nothing in the logs
+        p = self.doctor(NOBODY, "--cluster", "paths", "--no-logs", fmt="text")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertTrue(p.stdout.startswith("UNKNOWN: role/nobody is refused and no cause was found (checked: "
+                                            "the token) [unknown]\n"), p.stdout)
+        self.assertIn("aws-auth was not seen: pass --aws-auth FILE", p.stdout)
+        self.assertNotIn("\nfix:", p.stdout)
+
     def test_both_modes_no_entry(self):
         out = self.json_run(NOBODY, "--cluster", "both", "--aws-auth", self.cm("both"))
         self.assertEqual(out["verdict"]["class"], "no_access_entry")
