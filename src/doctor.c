@@ -291,7 +291,9 @@ static int check_entries(struct aws_client *client, const struct aws_target *t, 
 		goto out;
 	}
 	enum principal_kind kind = arn_kind(me->name, me->session);
-	if ((kind == KIND_EC2_LINUX || kind == KIND_EC2_WINDOWS) && strcmp(r->entry.type, "STANDARD") == 0)
+	r->entry_wrong_type =
+		(kind == KIND_EC2_LINUX || kind == KIND_EC2_WINDOWS) && strcmp(r->entry.type, "STANDARD") == 0;
+	if (r->entry_wrong_type)
 		snprintf(r->entry_problem, sizeof r->entry_problem,
 			 "a node role with a STANDARD access entry: nodes need type EC2_LINUX (or EC2_WINDOWS), "
 			 "which puts them in system:nodes");
@@ -430,7 +432,7 @@ static void verdict(struct doctor_result *r, const struct arn_info *me)
 		buf_printf(&r->cause, "%s is accepted as %s", who, r->username ? r->username : "(no username)");
 		if (r->entry_problem[0]) {
 			buf_printf(&r->cause, ", but %s", r->entry_problem);
-			if (strstr(r->entry_problem, "node role")) {
+			if (r->entry_wrong_type) {
 				fix_delete_entry(r);
 				fix_for(r, CLASS_NOT_MAPPED, me);
 			}

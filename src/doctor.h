@@ -76,6 +76,7 @@ struct doctor_result {
 	struct eks_access_entry entry;
 	struct eks_access_policies policies;
 	char entry_problem[256];   /* a node role with STANDARD, nothing attached; "" otherwise */
+	int entry_wrong_type;      /* the problem is a node role's STANDARD entry (re-create it) */
 
 	/* aws-auth */
 	const char *aws_auth_source; /* "file", "stdin", "api", or NULL (not seen) */

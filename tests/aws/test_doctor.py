@@ -369,7 +369,8 @@ class Doctor(unittest.TestCase):
         # not_mapped in the log ranks below the mapping class found
         self.assertEqual(out["verdict"]["class"], "mapping_has_path")
         p = self.doctor(BUILDER, *args, fmt="text", db=db)
-        self.assertRegex(p.stdout, r"\nlogs +\d+ records, \d+ denials, not_mapped \d+ \(fetched from CloudWatch Logs\)\n")
+        self.assertRegex(p.stdout, r"\nlogs +\d+ records, \d+ denials, not_mapped \d+ "
+                                   r"\(fetched from CloudWatch Logs\)\n")
         before = len(self.logs_calls("StartQuery"))
         self.assertIsNone(self.json_run(BUILDER, *args, "--no-logs", db=db)["log"])
         self.assertEqual(len(self.logs_calls("StartQuery")), before)
