@@ -250,6 +250,33 @@
 	" WHERE identity_id IS NOT NULL;"
 #define ERROR_PRESENT "COALESCE(" ERROR_COLUMNS ") IS NOT NULL"
 
+/* scan_runs as version 2 made it; version 9 rebuilds it with these and
+ * bytes_skipped. */
+#define SCAN_RUNS_COLUMNS                                                                   \
+	"  id INTEGER PRIMARY KEY,"                                                          \
+	"  log_group TEXT NOT NULL,"                                                         \
+	"  query TEXT NOT NULL,"                                                             \
+	"  window_start TEXT NOT NULL,"                                                      \
+	"  window_end TEXT NOT NULL,"                                                        \
+	"  started TEXT NOT NULL,"                                                           \
+	"  finished TEXT,"                                                                   \
+	"  status TEXT NOT NULL DEFAULT 'running'"                                           \
+	"    CHECK (status IN ('running','complete','partial','failed','interrupted')),"     \
+	"  rows INTEGER NOT NULL DEFAULT 0,"                                                 \
+	"  duplicates INTEGER NOT NULL DEFAULT 0,"                                           \
+	"  skipped INTEGER NOT NULL DEFAULT 0,"                                              \
+	"  queries INTEGER NOT NULL DEFAULT 0,"                                              \
+	"  bytes_scanned REAL NOT NULL DEFAULT 0,"                                           \
+	"  records_scanned REAL NOT NULL DEFAULT 0,"                                         \
+	"  records_matched REAL NOT NULL DEFAULT 0,"                                         \
+	"  truncated INTEGER NOT NULL DEFAULT 0,"                                            \
+	"  import_id INTEGER REFERENCES imports(id),"                                        \
+	"  error TEXT"
+#define SCAN_RUNS_NAMES                                                                     \
+	"id, log_group, query, window_start, window_end, started, finished, status, rows,"   \
+	" duplicates, skipped, queries, bytes_scanned, records_scanned, records_matched,"    \
+	" truncated, import_id, error"
+
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	/* 0 -> 1 */
 	"CREATE TABLE imports("
@@ -313,26 +340,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  WHERE d.outcome = 'denied'"
 	"  GROUP BY d.error_class, COALESCE(d.principal_arn, ''), COALESCE(d.cluster, '');",
 	/* 1 -> 2: the fetcher's state */
-	"CREATE TABLE scan_runs("
-	"  id INTEGER PRIMARY KEY,"
-	"  log_group TEXT NOT NULL,"
-	"  query TEXT NOT NULL,"
-	"  window_start TEXT NOT NULL,"
-	"  window_end TEXT NOT NULL,"
-	"  started TEXT NOT NULL,"
-	"  finished TEXT,"
-	"  status TEXT NOT NULL DEFAULT 'running'"
-	"    CHECK (status IN ('running','complete','partial','failed','interrupted')),"
-	"  rows INTEGER NOT NULL DEFAULT 0,"
-	"  duplicates INTEGER NOT NULL DEFAULT 0,"
-	"  skipped INTEGER NOT NULL DEFAULT 0,"
-	"  queries INTEGER NOT NULL DEFAULT 0,"
-	"  bytes_scanned REAL NOT NULL DEFAULT 0,"
-	"  records_scanned REAL NOT NULL DEFAULT 0,"
-	"  records_matched REAL NOT NULL DEFAULT 0,"
-	"  truncated INTEGER NOT NULL DEFAULT 0,"
-	"  import_id INTEGER REFERENCES imports(id),"
-	"  error TEXT);"
+	"CREATE TABLE scan_runs(" SCAN_RUNS_COLUMNS ");"
 	"CREATE INDEX scan_runs_group ON scan_runs(log_group, query);"
 	"CREATE TABLE scan_windows("
 	"  id INTEGER PRIMARY KEY,"
@@ -479,32 +487,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	/* 8 -> 9: what the field index spared each run (scan.c names the
 	 * streams). Rebuilt rather than altered, as imports in 7 -> 8: a
 	 * database set back by hand may have the column already. */
-	"CREATE TABLE scan_runs_v9("
-	"  id INTEGER PRIMARY KEY,"
-	"  log_group TEXT NOT NULL,"
-	"  query TEXT NOT NULL,"
-	"  window_start TEXT NOT NULL,"
-	"  window_end TEXT NOT NULL,"
-	"  started TEXT NOT NULL,"
-	"  finished TEXT,"
-	"  status TEXT NOT NULL DEFAULT 'running'"
-	"    CHECK (status IN ('running','complete','partial','failed','interrupted')),"
-	"  rows INTEGER NOT NULL DEFAULT 0,"
-	"  duplicates INTEGER NOT NULL DEFAULT 0,"
-	"  skipped INTEGER NOT NULL DEFAULT 0,"
-	"  queries INTEGER NOT NULL DEFAULT 0,"
-	"  bytes_scanned REAL NOT NULL DEFAULT 0,"
-	"  records_scanned REAL NOT NULL DEFAULT 0,"
-	"  records_matched REAL NOT NULL DEFAULT 0,"
-	"  truncated INTEGER NOT NULL DEFAULT 0,"
-	"  import_id INTEGER REFERENCES imports(id),"
-	"  error TEXT,"
-	"  bytes_skipped REAL NOT NULL DEFAULT 0);"
-	"INSERT INTO scan_runs_v9(id, log_group, query, window_start, window_end, started, finished, status, rows,"
-	"  duplicates, skipped, queries, bytes_scanned, records_scanned, records_matched, truncated, import_id, error)"
-	"  SELECT id, log_group, query, window_start, window_end, started, finished, status, rows, duplicates,"
-	"         skipped, queries, bytes_scanned, records_scanned, records_matched, truncated, import_id, error"
-	"  FROM scan_runs;"
+	"CREATE TABLE scan_runs_v9(" SCAN_RUNS_COLUMNS ", bytes_skipped REAL NOT NULL DEFAULT 0);"
+	"INSERT INTO scan_runs_v9(" SCAN_RUNS_NAMES ") SELECT " SCAN_RUNS_NAMES " FROM scan_runs;"
 	"DROP TABLE scan_runs;"
 	"ALTER TABLE scan_runs_v9 RENAME TO scan_runs;"
 	"CREATE INDEX scan_runs_group ON scan_runs(log_group, query);",

@@ -88,10 +88,9 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fake_eks import Eks  # noqa: E402
+from fake_eks import Eks, Server as EksServer  # noqa: E402
 from fake_logs import QuietHandler, serve  # noqa: E402
 
 PREFIX = "k8s-aws-v1."
@@ -575,17 +574,9 @@ class Handler(QuietHandler):
     do_POST = answer
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        pass
-
-    def log(self, entry):
-        if self.log_path:
-            with self.lock, open(self.log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry) + "\n")
+class Server(EksServer):
+    """fake_eks's server (quiet, its request log) that also writes the
+    authenticator lines of each review."""
 
     def emit(self, lines, now):
         name = self.auth.cluster.name
@@ -685,7 +676,7 @@ def main():
     httpd.auth = Authenticator(Cluster(Eks(data), a.cluster), data.get("identities", []),
                                data.get("sts_endpoints"))
     httpd.log_path, httpd.events_out, httpd.logs_url = a.log, a.events_out, a.logs_url
-    httpd.lock = threading.Lock()
+    httpd.lock = httpd.log_lock = threading.Lock()
     return serve(httpd, a.port_file)
 
 

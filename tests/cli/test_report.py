@@ -261,7 +261,9 @@ class KindsAndGrants(CliTestCase):
                                'fargate-ip-10-0-1-2.eu-west-1.compute.internal', '2023-06-13T11:00:00Z', 200),
                   denial('ARN is not mapped', arn=FARGATE_ROLE, ts='2023-06-13T11:00:00Z', port=200),
                   sts_response('dev', 'alice', '2023-06-13T12:00:00Z', 300),
-                  denial('ARN is not mapped', arn=role('dev'), ts='2023-06-13T12:00:00Z', port=300)]
+                  denial('ARN is not mapped', arn=role('dev'), ts='2023-06-13T12:00:00Z', port=300),
+                  sts_response('gitlab-runner-deploy', 'GitLabRunner-1234567', '2023-06-13T12:30:00Z', 400),
+                  denial('ARN is not mapped', arn=role('gitlab-runner-deploy'), ts='2023-06-13T12:30:00Z', port=400)]
         self.import_ok('--log-group', GROUP, '--region', 'eu-west-1', self.write_lines('k.log', lines))
 
     def finding(self, doc, principal):
@@ -307,10 +309,11 @@ class KindsAndGrants(CliTestCase):
         self.assertEqual(n, 1, 'import --region recorded the cluster')
 
     def test_stored_mode_picks_the_form(self):
+        # a person, a CI job's role, a node role and a Fargate role, in each mode
         for mode in ('CONFIG_MAP', 'API', 'API_AND_CONFIG_MAP'):
             self.set_mode(mode)
             doc = self.report_json()
-            for principal in (role('dev'), NODE_ROLE):
+            for principal in (role('dev'), role('gitlab-runner-deploy'), NODE_ROLE, FARGATE_ROLE):
                 f = self.finding(doc, principal)
                 fix, notes = '\n'.join(f['fix']), '\n'.join(f['fix_notes'])
                 self.assertNotIn('authenticationMode', fix, (mode, principal))
@@ -321,6 +324,14 @@ class KindsAndGrants(CliTestCase):
                                                     'API_AND_CONFIG_MAP': (True, True)}[mode], (mode, fix))
                 if mode == 'API_AND_CONFIG_MAP':
                     self.assertLess(fix.index('create-access-entry'), fix.index('eksctl'), fix)
+                # the kind picks the mapping, whatever the mode
+                node_like = principal in (NODE_ROLE, FARGATE_ROLE)
+                self.assertEqual('system:masters' in fix or 'AmazonEKSClusterAdminPolicy' in fix, not node_like,
+                                 (mode, principal, fix))
+                if principal == NODE_ROLE:
+                    self.assertIn('--type EC2_LINUX' if has_ae else 'system:node:{{EC2PrivateDNSName}}', fix)
+                if principal == FARGATE_ROLE:
+                    self.assertIn('--type FARGATE_LINUX' if has_ae else 'system:node:{{SessionName}}', fix)
 
     def test_stored_region_beats_the_environment(self):
         env = dict(self.env, AWS_REGION='us-east-1')

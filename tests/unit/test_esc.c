@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "esc.h"
+#include "msg.h"
 #include "tap.h"
 
 typedef int (*esc_fn)(struct buf *, const char *, size_t);
@@ -122,10 +123,23 @@ static void test_shell(void)
 	}
 }
 
+/* The one-line form of a value in an error message (msg.h): no byte a
+ * terminal obeys, no bidi control to reorder it. */
+static void test_msg_printable(void)
+{
+	char tmp[64];
+	is_str(msg_printable("a\x1b[2Jb\nc\x7f", tmp, sizeof(tmp)), "a?[2Jb?c?", "msg_printable: C0 and DEL");
+	is_str(msg_printable("x\xe2\x80\xaey\xe2\x81\xa6z", tmp, sizeof(tmp)), "x?y?z", "msg_printable: bidi controls");
+	is_str(msg_printable("c1\xc2\x9bz \xc3\xa9", tmp, sizeof(tmp)), "c1?z \xc3\xa9", "msg_printable: C1, not UTF-8 text");
+	is_str(msg_printable("\xe2\x80", tmp, sizeof(tmp)), "\xe2\x80", "msg_printable: a cut sequence is not read past");
+	is_str(msg_printable(NULL, tmp, sizeof(tmp)), "", "msg_printable: NULL");
+}
+
 int main(void)
 {
 	test_term();
 	test_md();
 	test_shell();
+	test_msg_printable();
 	return tap_done();
 }
