@@ -76,5 +76,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif
