@@ -71,6 +71,11 @@ static const char usage_text[] =
 	"      --timeout DUR      stop after this long (counted once the lock is held),\n"
 	"                         keep what was fetched, exit 75; the next --since-last-run\n"
 	"                         fetches the rest (default 1h; 0 = no limit)\n"
+	"      --max-scan GB      bill at most this many GB (10^9 bytes) of Logs Insights\n"
+	"                         scanning: no query starts that the bytes billed so far\n"
+	"                         plus its estimate would take past it; the run stops,\n"
+	"                         keeps what was fetched and exits 75, and the next\n"
+	"                         --since-last-run fetches the rest (default: no limit)\n"
 	"      --allow-partial    exit 0, not 75, when some windows failed after retries\n"
 	"      --exit-code        exit 1 when the window holds a denial\n"
 	"      --format F         report as text (default), markdown or json\n"
@@ -84,7 +89,7 @@ static const char usage_text[] =
 	"\n"
 	"Progress goes to stderr when it is a terminal. Exit status: 0 done, 1 denials\n"
 	"(--exit-code), 64 usage, 69 AWS unreachable, 75 database locked by another run,\n"
-	"--timeout reached, or some windows failed (the next --since-last-run\n"
+	"--timeout or --max-scan reached, or some windows failed (the next --since-last-run\n"
 	"retries them), 77 access denied, 78 no credentials, no region, no such log group,\n"
 	"an insecure endpoint, or the cluster's authenticator log is off (75 when other\n"
 	"clusters of the run were scanned).\n";
@@ -140,6 +145,8 @@ struct scan_args {
 	int allow_insecure;
 	long concurrency;
 	const char *timeout_arg;
+	const char *max_scan_arg;
+	double max_scan;  /* bytes, 0 = no limit */
 	int64_t timeout;  /* seconds, 0 = none */
 	int verbose_here; /* -v after the command name */
 	int64_t overlap, since, until;
@@ -202,7 +209,7 @@ static int add_group(struct scan_args *a, int c, const char *arg)
 enum {
 	O_SINCE = 256, O_UNTIL, O_SINCE_LAST, O_OVERLAP, O_QUERY, O_CONCURRENCY, O_REGION, O_PROFILE,
 	O_ENDPOINT, O_WAIT, O_ALLOW_PARTIAL, O_EXIT_CODE, O_FORMAT, O_NEW, O_TOP, O_NO_REPORT, O_DB,
-	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE,
+	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN,
 };
 
 static const struct option opts[] = {
@@ -219,6 +226,7 @@ static const struct option opts[] = {
 	{"endpoint-url", required_argument, NULL, O_ENDPOINT},
 	{"wait", no_argument, NULL, O_WAIT},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"max-scan", required_argument, NULL, O_MAX_SCAN},
 	{"allow-insecure-endpoint", no_argument, NULL, O_ALLOW_INSECURE},
 	{"allow-partial", no_argument, NULL, O_ALLOW_PARTIAL},
 	{"exit-code", no_argument, NULL, O_EXIT_CODE},
@@ -264,6 +272,16 @@ static int parse_option(struct scan_args *a, int c, char **argv)
 					       optarg);
 		break;
 	case O_ALLOW_INSECURE: a->allow_insecure = 1; break;
+	case O_MAX_SCAN: {
+		char *end;
+		errno = 0;
+		double gb = strtod(optarg, &end);
+		if (end == optarg || *end || errno || !(gb > 0 && gb <= 1e9))
+			return cli_usage_error("scan", "--max-scan '%s' is not a number of GB (like 5 or 0.5)", optarg);
+		a->max_scan_arg = optarg;
+		a->max_scan = gb * 1e9;
+		break;
+	}
 	case O_ALLOW_PARTIAL: a->allow_partial = 1; break;
 	case O_EXIT_CODE: a->exit_code = 1; break;
 	case O_FORMAT: return cli_parse_format("scan", optarg, &a->ro.format);
@@ -539,6 +557,13 @@ static int fetch_windows(struct scan *sc, const struct scan_args *a, struct prog
 		return interrupted();
 	if (oc.timed_out)
 		return timed_out(a, err);
+	if (oc.over_budget) {
+		/* said even with --quiet: cron must know the run is not complete */
+		cli_error("scan", "--max-scan %s: stopped: %s; what was fetched is stored, and the next "
+				  "--since-last-run fetches the rest",
+			  a->max_scan_arg, err);
+		return AL_TEMPFAIL;
+	}
 	return oc.fatal ? rc : erc;
 }
 
@@ -661,6 +686,7 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 		.query = query,
 		.query_name = query_name,
 		.concurrency = (int)a->concurrency,
+		.max_scan = a->max_scan,
 		.time_scale = scale,
 		.cancel = &scan_signal,
 		.deadline_ms = deadline_ms,

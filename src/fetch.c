@@ -365,6 +365,7 @@ struct worker {
 
 struct group_state {
 	double rows, seconds; /* rows per second seen so far, for splitting ahead */
+	double bytes, bseconds; /* bytes scanned per second of query window so far, for the budget */
 };
 
 enum { OP_START, OP_POLL, OP_STOP, OP_COUNT };
@@ -393,6 +394,12 @@ struct fetch {
 	/* the concurrent-query gate */
 	int running, slots, limit_streak, good_since_limit;
 	int64_t hold_until;
+
+	/* the budget (o.max_scan): bytes billed by the queries that ended,
+	 * the estimates of those running, and once it stopped the run the
+	 * estimate that would have passed it */
+	double billed, reserved, refused;
+	int over_budget;
 
 	int64_t next_call[OP_COUNT];
 	uint64_t rng;
@@ -602,7 +609,7 @@ static struct wnode *take_window(struct fetch *f)
 	size_t backlog_max = (size_t)(f->nworkers * BACKLOG_PER_WORKER);
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		if (is_cancelled(f) || f->finished)
+		if (is_cancelled(f) || f->finished || f->over_budget)
 			break;
 		int64_t now = time_mono_ms(), wake = now + 200;
 		int can_start = f->running < f->slots && now >= f->hold_until && f->backlog < backlog_max;
@@ -1157,6 +1164,57 @@ static void window_complete(struct worker *wk, struct wnode *n, int cap, int cap
 	post_done(wk, n, capped && f->o.split, cost);
 }
 
+/* ---- the budget ---- */
+
+/* What a query of the group over [qs, qe] is expected to scan: the bytes
+ * per second of window its earlier queries scanned, else the caller's
+ * prior (the group's storedBytes spread over the time it covers); 0 when
+ * neither is known. Under f->mu. */
+static double query_estimate(const struct fetch *f, size_t group, int64_t qs, int64_t qe)
+{
+	const struct group_state *g = &f->gs[group];
+	double rate = g->bseconds > 0 ? g->bytes / g->bseconds : f->o.bytes_per_s ? f->o.bytes_per_s[group] : 0;
+	return rate > 0 ? rate * (double)(qe - qs + 1) : 0;
+}
+
+/* Before a query starts: 1 with its estimate reserved in *est, or 0 when
+ * it would take the run past o.max_scan (the run then stops: no query
+ * starts any more, those running end). */
+static int budget_take(struct fetch *f, size_t group, int64_t qs, int64_t qe, double *est)
+{
+	*est = 0;
+	if (f->o.max_scan <= 0)
+		return 1;
+	pthread_mutex_lock(&f->mu);
+	*est = query_estimate(f, group, qs, qe);
+	int ok = !f->over_budget && f->billed + f->reserved + *est <= f->o.max_scan;
+	if (ok) {
+		f->reserved += *est;
+	} else if (!f->over_budget) {
+		f->over_budget = 1;
+		f->refused = *est;
+		pthread_cond_broadcast(&f->work_cv);
+		pthread_cond_signal(&f->main_cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (!ok)
+		*est = 0;
+	return ok;
+}
+
+/* A query ended: scanned is what it billed (have: its statistics said). */
+static void budget_settle(struct fetch *f, size_t group, int64_t qs, int64_t qe, double est, double scanned, int have)
+{
+	pthread_mutex_lock(&f->mu);
+	f->reserved -= est;
+	f->billed += scanned;
+	if (have) {
+		f->gs[group].bytes += scanned;
+		f->gs[group].bseconds += (double)(qe - qs + 1);
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* The queries of one window: the query itself, or one per batch of the
  * streams that overlap it (then over their events' span only). *nq 0:
  * no stream has events in the window. 0, or -1 on out-of-memory. */
@@ -1238,7 +1296,8 @@ static void run_window(struct worker *wk, struct wnode *n)
 {
 	struct fetch *f = wk->f;
 	struct fetch_window *w = &n->w;
-	const char *group = f->o.groups[w->group];
+	size_t gi = w->group;
+	const char *group = f->o.groups[gi];
 	struct fetch_cost cost = {0};
 	struct logs_query_result res = {0};
 	char why[600], win[64];
@@ -1276,10 +1335,21 @@ static void run_window(struct worker *wk, struct wnode *n)
 			free_queries(qv, nq);
 			return;
 		}
+		double est, before = cost.bytes_scanned;
+		if (!budget_take(f, gi, qs, qe, &est)) {
+			slot_release(f, 0);
+			vlog(f, "%s %s: not started: the scan budget would be passed", group, win);
+			post_cost(f, &n->w, "stopped by the scan budget", &cost);
+			free(n);
+			free_queries(qv, nq);
+			return;
+		}
 		wk->mark = wk->rows->n;
 		wk->mark_len = wk->rows->data.len;
 		int limit = 0;
 		out = run_query(wk, n, qv[i], qs, qe, win, &limit, &res, &cost, why, sizeof(why));
+		budget_settle(f, gi, qs, qe, est, cost.bytes_scanned - before,
+			      out == POLL_COMPLETE && res.stats.have_stats);
 		if (out == POLL_START_FAILED) {
 			free_queries(qv, nq);
 			return;
@@ -1511,7 +1581,7 @@ static int pump(struct fetch *f)
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
 		deliver_queued(f, &cb_rc);
-		if (f->outstanding == 0 || f->cancelled || is_cancelled(f))
+		if (f->outstanding == 0 || f->cancelled || is_cancelled(f) || (f->over_budget && f->running == 0))
 			break;
 		int64_t now = time_mono_ms();
 		if (now - last_progress >= 200) {
@@ -1573,6 +1643,16 @@ int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
 		*end = FETCH_END_DEADLINE;
 		msg_set(err, err_sz, "time limit reached, %zu window%s not fetched", f->outstanding,
 			f->outstanding == 1 ? "" : "s");
+		return AL_TEMPFAIL;
+	}
+	if (f->over_budget) {
+		char billed[32], refused[32];
+		report_bytes(f->billed, billed, sizeof(billed));
+		report_bytes(f->refused, refused, sizeof(refused));
+		*end = FETCH_END_BUDGET;
+		msg_set(err, err_sz, "%s billed; the next query%s%s%s would pass the limit, %zu window%s not fetched",
+			billed, f->refused > 0 ? " (estimated " : "", f->refused > 0 ? refused : "",
+			f->refused > 0 ? ")" : "", f->outstanding, f->outstanding == 1 ? "" : "s");
 		return AL_TEMPFAIL;
 	}
 	*end = FETCH_END_COMPLETE;

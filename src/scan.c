@@ -204,6 +204,14 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 	}
 	if (rc != AL_OK && sc->o.verbose) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
 		fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
+	g->stored_bytes = rc == AL_OK ? info.stored_bytes : -1;
+	if (rc == AL_OK) {
+		int64_t now = (int64_t)time(NULL);
+		g->stored_from = info.creation_ms / 1000;
+		if (info.retention_days > 0 && now - (int64_t)info.retention_days * 86400 > g->stored_from)
+			g->stored_from = now - (int64_t)info.retention_days * 86400;
+		g->infrequent_access = info.infrequent_access;
+	}
 	int listed = list_streams(sc, client, g);
 	if (g->facts.name[0]) {
 		g->facts.authenticator_streams = listed ? g->streams.n > 0 : -1;
@@ -534,6 +542,13 @@ static void on_progress(void *arg, const struct fetch_progress *p)
 
 /* ---- the run ---- */
 
+double scan_stored_rate(const struct scan_group *g, int64_t now)
+{
+	if (g->stored_bytes <= 0 || g->stored_from <= 0 || now <= g->stored_from)
+		return 0;
+	return g->stored_bytes / (double)(now - g->stored_from);
+}
+
 int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_sz)
 {
 	struct fetch *fetch = NULL;
@@ -546,6 +561,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		.cap = sc->limit,
 		.split = sc->split,
 		.concurrency = sc->o.concurrency,
+		.max_scan = sc->o.max_scan,
 		.client = sc->o.client,
 		.time_scale = sc->o.time_scale,
 		.cancel = sc->o.cancel,
@@ -558,13 +574,25 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	enum fetch_end end = FETCH_END_COMPLETE;
 	memset(oc, 0, sizeof(*oc));
 	const struct logs_stream_list **streams = calloc(sc->ng ? sc->ng : 1, sizeof(*streams));
-	if (!streams) {
+	double *rates = calloc(sc->ng ? sc->ng : 1, sizeof(*rates));
+	if (!streams || !rates) {
+		free(streams);
+		free(rates);
 		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
-	for (size_t i = 0; i < sc->ng; i++)
+	for (size_t i = 0; i < sc->ng; i++) {
 		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
+		/* storedBytes counts every stream: a prior only where the query
+		 * scans them all (no names, or no index); a Standard group's
+		 * named query bills its authenticator share, which nothing says
+		 * before its first query does */
+		rates[i] = !sc->g[i].streams_listed || sc->g[i].infrequent_access
+				   ? scan_stored_rate(&sc->g[i], (int64_t)time(NULL))
+				   : 0;
+	}
 	fo.streams = streams;
+	fo.bytes_per_s = rates;
 	int rc = fetch_new(&fo, &fetch);
 	for (size_t i = 0; !rc && i < sc->plan.n; i++) {
 		const struct plan_window *w = &sc->plan.v[i];
@@ -578,9 +606,11 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		sc->limit = fetch_cap(fetch);
 	fetch_free(fetch);
 	free(streams);
+	free(rates);
 	oc->interrupted = cancelled(sc);
 	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;
-	oc->fatal = rc != AL_OK && !oc->interrupted && !oc->timed_out;
+	oc->over_budget = !oc->interrupted && end == FETCH_END_BUDGET;
+	oc->fatal = rc != AL_OK && !oc->interrupted && !oc->timed_out && !oc->over_budget;
 	if (end == FETCH_END_CALLBACK) {
 		oc->store_failed = 1;
 		snprintf(oc->store_err, sizeof(oc->store_err), "%s", sc->err);
@@ -598,9 +628,9 @@ int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, ch
 		 * fetched stay in scan_windows for the next run. */
 		const char *status = oc->interrupted ? "interrupted"
 				     : oc->fatal     ? "failed"
-				     : oc->timed_out || g->failed_windows ? "partial" : "complete";
+				     : oc->timed_out || oc->over_budget || g->failed_windows ? "partial" : "complete";
 		const char *error = oc->interrupted ? "interrupted by a signal"
-				    : oc->fatal || oc->timed_out ? why
+				    : oc->fatal || oc->timed_out || oc->over_budget ? why
 				    : g->failed_windows ? g->first_error : NULL;
 		rc = store_scan_update(sc->store, g->run_id, &g->tot, err, err_sz);
 		if (!rc)

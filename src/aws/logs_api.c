@@ -232,6 +232,10 @@ int logs_api_parse_log_groups(const char *body, size_t len, const char *name, st
 		out->creation_ms = number_of(aws_doc_member(g, "creationTime"));
 		out->retention_days = (int)number_of(aws_doc_member(g, "retentionInDays"));
 		account_of(aws_doc_str(aws_doc_member(g, "arn")), out->account, sizeof(out->account));
+		yajl_val sb = aws_doc_member(g, "storedBytes");
+		out->stored_bytes = YAJL_IS_NUMBER(sb) ? YAJL_GET_DOUBLE(sb) : -1;
+		const char *cls = aws_doc_str(aws_doc_member(g, "logGroupClass"));
+		out->infrequent_access = cls && strcmp(cls, "INFREQUENT_ACCESS") == 0;
 		break;
 	}
 	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));

@@ -67,6 +67,9 @@ struct logs_group_info {
 	int64_t creation_ms;       /* creationTime, 0 when absent */
 	int retention_days;        /* retentionInDays, 0 = never expires */
 	char account[13];          /* the account in the group's arn, "" when absent */
+	double stored_bytes;       /* storedBytes: everything the group holds; -1 when absent */
+	int infrequent_access;     /* logGroupClass INFREQUENT_ACCESS: no field index, so every
+				    * byte of the window is scanned whatever the query names */
 };
 
 /* A log stream and the times of its events, from DescribeLogStreams. */
