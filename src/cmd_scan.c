@@ -76,6 +76,9 @@ static const char usage_text[] =
 	"                         plus its estimate would take past it; the run stops,\n"
 	"                         keeps what was fetched and exits 75, and the next\n"
 	"                         --since-last-run fetches the rest (default: no limit)\n"
+	"      --dry-run          print each group's window, class, stored bytes and\n"
+	"                         streams, and each window's streams and queries, as the\n"
+	"                         run would start; run no query, write nothing\n"
 	"      --allow-partial    exit 0, not 75, when some windows failed after retries\n"
 	"      --exit-code        exit 1 when the window holds a denial\n"
 	"      --format F         report as text (default), markdown or json\n"
@@ -142,7 +145,7 @@ struct scan_args {
 	const char *profile, *region, *endpoint, *query;
 	const char *since_arg, *until_arg;
 	int since_last, wait, allow_partial, exit_code, new_only, no_report, help;
-	int allow_insecure;
+	int allow_insecure, dry_run;
 	long concurrency;
 	const char *timeout_arg;
 	const char *max_scan_arg;
@@ -209,7 +212,7 @@ static int add_group(struct scan_args *a, int c, const char *arg)
 enum {
 	O_SINCE = 256, O_UNTIL, O_SINCE_LAST, O_OVERLAP, O_QUERY, O_CONCURRENCY, O_REGION, O_PROFILE,
 	O_ENDPOINT, O_WAIT, O_ALLOW_PARTIAL, O_EXIT_CODE, O_FORMAT, O_NEW, O_TOP, O_NO_REPORT, O_DB,
-	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN,
+	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN, O_DRY_RUN,
 };
 
 static const struct option opts[] = {
@@ -227,6 +230,7 @@ static const struct option opts[] = {
 	{"wait", no_argument, NULL, O_WAIT},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
 	{"max-scan", required_argument, NULL, O_MAX_SCAN},
+	{"dry-run", no_argument, NULL, O_DRY_RUN},
 	{"allow-insecure-endpoint", no_argument, NULL, O_ALLOW_INSECURE},
 	{"allow-partial", no_argument, NULL, O_ALLOW_PARTIAL},
 	{"exit-code", no_argument, NULL, O_EXIT_CODE},
@@ -272,6 +276,7 @@ static int parse_option(struct scan_args *a, int c, char **argv)
 					       optarg);
 		break;
 	case O_ALLOW_INSECURE: a->allow_insecure = 1; break;
+	case O_DRY_RUN: a->dry_run = 1; break;
 	case O_MAX_SCAN: {
 		char *end;
 		errno = 0;
@@ -581,6 +586,11 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, int64_t deadlin
 		cli_error("scan", "%s", err);
 		return rc;
 	}
+	if (a->dry_run) {
+		if ((rc = scan_dry_run(sc, stdout, err, sizeof(err))) != AL_OK)
+			cli_error("scan", "%s", err);
+		return rc;
+	}
 	char *source = source_of(a);
 	rc = source ? scan_plan(sc, source, err, sizeof(err)) : AL_SOFTWARE;
 	free(source);
@@ -687,6 +697,7 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 		.query_name = query_name,
 		.concurrency = (int)a->concurrency,
 		.max_scan = a->max_scan,
+		.dry_run = a->dry_run,
 		.time_scale = scale,
 		.cancel = &scan_signal,
 		.deadline_ms = deadline_ms,
@@ -716,7 +727,8 @@ static int scan_locked(struct scan_args *a, const char *query, const char *query
 	char *db_path = cli_db_path();
 	if (!db_path)
 		return AL_SOFTWARE;
-	int rc = lock_acquire(db_path, a->wait ? LOCK_WAIT : LOCK_NOWAIT, &lock, err, sizeof(err));
+	/* a dry run only reads: it neither waits for a run nor holds one off */
+	int rc = a->dry_run ? AL_OK : lock_acquire(db_path, a->wait ? LOCK_WAIT : LOCK_NOWAIT, &lock, err, sizeof(err));
 	if (rc) {
 		if (!scan_signal)
 			cli_error("scan", "%s", err);

@@ -1215,30 +1215,45 @@ static void budget_settle(struct fetch *f, size_t group, int64_t qs, int64_t qe,
 	pthread_mutex_unlock(&f->mu);
 }
 
-/* The queries of one window: the query itself, or one per batch of the
- * streams that overlap it (then over their events' span only). *nq 0:
- * no stream has events in the window. 0, or -1 on out-of-memory. */
+int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64_t now, int64_t start, int64_t end,
+		      char ***qv, size_t *nq, int64_t *qs, int64_t *qe, size_t **idx, size_t *nidx)
+{
+	*qs = start;
+	*qe = end;
+	*idx = NULL;
+	*nidx = 0;
+	*nq = 0;
+	if (!l) {
+		*qv = calloc(1, sizeof(**qv));
+		if (!*qv || !((*qv)[0] = strdup(query))) {
+			free(*qv);
+			*qv = NULL;
+			return AL_SOFTWARE;
+		}
+		*nq = 1;
+		return AL_OK;
+	}
+	*idx = malloc((l->n ? l->n : 1) * sizeof(**idx));
+	if (!*idx)
+		return AL_SOFTWARE;
+	*nidx = fetch_streams_select(l, start, end, now, *idx, qs, qe);
+	int rc = fetch_stream_queries(query, l, *idx, *nidx, QUERY_MAX_LEN, qv, nq);
+	if (rc) {
+		free(*idx);
+		*idx = NULL;
+		*nidx = 0;
+	}
+	return rc;
+}
+
+/* The queries of one window (fetch_window_plan). 0, or -1 when they
+ * cannot be made. */
 static int window_queries(struct fetch *f, const struct fetch_window *w, char ***qv, size_t *nq, int64_t *qs,
 			  int64_t *qe, size_t *nstreams)
 {
-	const struct logs_stream_list *l = f->o.streams ? f->o.streams[w->group] : NULL;
-	*qs = w->start;
-	*qe = w->end;
-	*nstreams = 0;
-	if (!l) {
-		*qv = calloc(1, sizeof(**qv));
-		if (!*qv || !((*qv)[0] = strdup(f->o.query))) {
-			free(*qv);
-			return -1;
-		}
-		*nq = 1;
-		return 0;
-	}
-	size_t *idx = malloc((l->n ? l->n : 1) * sizeof(*idx));
-	if (!idx)
-		return -1;
-	*nstreams = fetch_streams_select(l, w->start, w->end, f->o.now, idx, qs, qe);
-	int rc = fetch_stream_queries(f->o.query, l, idx, *nstreams, QUERY_MAX_LEN, qv, nq);
+	size_t *idx;
+	int rc = fetch_window_plan(f->o.query, f->o.streams ? f->o.streams[w->group] : NULL, f->o.now, w->start,
+				   w->end, qv, nq, qs, qe, &idx, nstreams);
 	free(idx);
 	return rc == AL_OK ? 0 : -1;
 }

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "aws/eks_api.h"
 #include "buf.h"
@@ -82,6 +84,12 @@ int scan_open(const struct scan_opts *o, const char *db_path, struct scan **out,
 		sc->g[i].cluster = o->clusters[i];
 	}
 	fetch_query_plan(o->query, &sc->limit, &sc->split);
+	if (o->dry_run) {
+		/* read only, and only a database that is there: a dry run
+		 * creates nothing */
+		struct stat st;
+		return stat(db_path, &st) == 0 ? store_open(db_path, STORE_READONLY, &sc->store, err, err_sz) : AL_OK;
+	}
 	int rc = store_open(db_path, STORE_WRITE, &sc->store, err, err_sz);
 	if (!rc)
 		rc = ingest_open(&sc->in, sc->store, err, err_sz);
@@ -347,7 +355,7 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 		g->start = sc->o.since;
 		g->end = sc->o.until;
 		facts_init(sc, g);
-		if (sc->o.resume)
+		if (sc->o.resume && sc->store)
 			rc = resume_start(sc, g, err, err_sz);
 		if (!rc)
 			rc = trim_to_group(sc, client, g, err, err_sz);
@@ -361,7 +369,7 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 		}
 	}
 	aws_client_free(client);
-	if (!rc && !cancelled(sc))
+	if (!rc && !cancelled(sc) && !sc->o.dry_run)
 		rc = store_facts(sc, err, err_sz);
 	return rc;
 }
@@ -692,5 +700,116 @@ int scan_report(struct scan *sc, struct report_opts *ro, int new_only, int only_
 	if (!rc)
 		rc = report_run(db, ro, news > 0 ? out : NULL, denials, err, err_sz);
 	ro->since = ro->until = NULL; /* they were ours */
+	return rc;
+}
+
+/* ---- the dry run ---- */
+
+/* One window of g: its streams and queries, as fetch_run would run them. */
+static int dry_window(struct scan *sc, const struct scan_group *g, int64_t start, int64_t end, const char *what,
+		      struct buf *b, long long *queries)
+{
+	char a[TIME_ISO_LEN], z[TIME_ISO_LEN];
+	char **qv = NULL;
+	size_t nq = 0, *idx = NULL, nidx = 0;
+	int64_t qs, qe;
+	const struct logs_stream_list *l = g->streams_listed ? &g->streams : NULL;
+	int rc = fetch_window_plan(sc->o.query, l, (int64_t)time(NULL), start, end, &qv, &nq, &qs, &qe, &idx, &nidx);
+	if (rc)
+		return rc;
+	time_format(start, a);
+	time_format(end, z);
+	buf_printf(b, "  %s %s..%s: ", what, a, z);
+	if (!nq) {
+		buf_puts(b, "no authenticator stream has events here; no query\n");
+	} else {
+		time_format(qs, a);
+		time_format(qe, z);
+		if (l)
+			buf_printf(b, "%zu stream%s with events from %s to %s, ", nidx, nidx == 1 ? "" : "s", a, z);
+		buf_printf(b, "%zu quer%s\n", nq, nq == 1 ? "y" : "ies");
+		for (size_t i = 0; i < nidx; i++) {
+			buf_puts(b, "    stream ");
+			esc_term(b, l->v[idx[i]].name, strlen(l->v[idx[i]].name));
+			buf_putc(b, '\n');
+		}
+		for (size_t i = 0; i < nq; i++) {
+			buf_printf(b, "    query %zu: StartQuery startTime %lld endTime %lld limit %d\n", i + 1, (long long)qs,
+				   (long long)qe, sc->limit);
+			for (const char *p = qv[i]; *p;) {
+				size_t n = strcspn(p, "\n");
+				buf_puts(b, "      ");
+				esc_term(b, p, n);
+				buf_putc(b, '\n');
+				p += n + (p[n] == '\n');
+			}
+		}
+	}
+	*queries += (long long)nq;
+	for (size_t i = 0; i < nq; i++)
+		free(qv[i]);
+	free(qv);
+	free(idx);
+	return AL_OK;
+}
+
+int scan_dry_run(struct scan *sc, FILE *out, char *err, size_t err_sz)
+{
+	struct buf b = BUF_INIT;
+	long long windows = 0, queries = 0;
+	int rc = AL_OK;
+	for (size_t gi = 0; !rc && gi < sc->ng; gi++) {
+		const struct scan_group *g = &sc->g[gi];
+		char a[TIME_ISO_LEN], z[TIME_ISO_LEN], stored[32];
+		time_format(g->start, a);
+		time_format(g->end, z);
+		esc_term(&b, g->name, strlen(g->name));
+		buf_printf(&b, ": %s..%s, ", g->skip ? "-" : a, z);
+		if (g->stored_bytes >= 0) {
+			report_bytes(g->stored_bytes, stored, sizeof(stored));
+			buf_printf(&b, "%s class, %s stored", g->infrequent_access ? "Infrequent Access" : "Standard",
+				   stored);
+		} else {
+			buf_puts(&b, "class and stored bytes unknown");
+		}
+		if (g->streams_listed)
+			buf_printf(&b, ", %zu authenticator stream%s\n", g->streams.n, g->streams.n == 1 ? "" : "s");
+		else
+			buf_puts(&b, ", streams not listed: the query names none and scans every stream\n");
+		if (sc->o.resume && sc->store) {
+			struct store_window *miss = NULL;
+			size_t nmiss = 0;
+			rc = store_windows_missing(sc->store, g->name, sc->o.query_name, &miss, &nmiss, err, err_sz);
+			for (size_t i = 0; !rc && i < nmiss; i++) {
+				/* as adopt_missing: those inside the window are fetched with it */
+				if (!g->skip && miss[i].start >= g->start)
+					continue;
+				int64_t end = !g->skip && miss[i].end > g->start ? g->start : miss[i].end;
+				rc = dry_window(sc, g, miss[i].start, end, "missing window", &b, &queries);
+				windows++;
+			}
+			free(miss);
+		}
+		size_t n = g->skip ? 0 : fetch_first_parts(g->start, g->end, sc->split);
+		for (size_t i = 0; !rc && i < n; i++) {
+			int64_t s, e;
+			fetch_split_bounds(g->start, g->end, n, i, &s, &e);
+			rc = dry_window(sc, g, s, e, "window", &b, &queries);
+			windows++;
+		}
+	}
+	if (!rc)
+		buf_printf(&b, "dry run: %lld window%s, %lld quer%s (more if a window returns %d rows and is split); "
+			       "nothing was run or stored\n",
+			   windows, windows == 1 ? "" : "s", queries, queries == 1 ? "y" : "ies", sc->limit);
+	if (!rc && b.oom) {
+		msg_set(err, err_sz, "out of memory");
+		rc = AL_SOFTWARE;
+	}
+	if (!rc && (fwrite(b.data, 1, b.len, out) != b.len || fflush(out) != 0)) {
+		msg_set(err, err_sz, "cannot write the dry run");
+		rc = AL_IOERR;
+	}
+	buf_free(&b);
 	return rc;
 }

@@ -77,6 +77,8 @@ struct scan_opts {
 	const char *query;           /* the Logs Insights query string */
 	const char *query_name;      /* what runs and windows are stored under */
 	int concurrency;
+	int dry_run;                 /* scan_dry_run only: the database is read (when it exists),
+				      * never written; no query runs */
 	double max_scan;             /* bytes the run may bill (--max-scan); 0 = no limit */
 	double time_scale;           /* multiplies every wait (tests shrink it) */
 	const atomic_int *cancel;    /* a signal handler's flag */
@@ -116,6 +118,11 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz);
  * it only where a query scans them all (an Infrequent Access group, or
  * streams not listed). 0 when DescribeLogGroups did not say. */
 double scan_stored_rate(const struct scan_group *g, int64_t now);
+/* --dry-run, after scan_resolve: each group's window, class, stored
+ * bytes and streams, then every window the run would start with (with
+ * resume, the missing windows it would adopt too), its streams and its
+ * queries, to out. Runs no query, writes nothing. */
+int scan_dry_run(struct scan *sc, FILE *out, char *err, size_t err_sz);
 int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz);
 /* AL_OK when every window ended fetched or failed; otherwise what ended
  * the run, described by *out. */
