@@ -76,6 +76,12 @@ static const char usage_text[] =
 	"                         plus its estimate would take past it; the run stops,\n"
 	"                         keeps what was fetched and exits 75, and the next\n"
 	"                         --since-last-run fetches the rest (default: no limit)\n"
+	"      --method M         how windows are read: insights (Logs Insights queries,\n"
+	"                         billed per byte scanned), filter (FilterLogEvents: no\n"
+	"                         scan billed, at most 5 requests/s per account; the scan\n"
+	"                         query's records only), auto (default: insights, except\n"
+	"                         an Infrequent Access group, which has no field index;\n"
+	"                         -v says so)\n"
 	"      --dry-run          print each group's window, class, stored bytes and\n"
 	"                         streams, and each window's streams and queries, as the\n"
 	"                         run would start; run no query, write nothing\n"
@@ -146,6 +152,7 @@ struct scan_args {
 	const char *since_arg, *until_arg;
 	int since_last, wait, allow_partial, exit_code, new_only, no_report, help;
 	int allow_insecure, dry_run;
+	enum scan_method method;
 	long concurrency;
 	const char *timeout_arg;
 	const char *max_scan_arg;
@@ -212,7 +219,7 @@ static int add_group(struct scan_args *a, int c, const char *arg)
 enum {
 	O_SINCE = 256, O_UNTIL, O_SINCE_LAST, O_OVERLAP, O_QUERY, O_CONCURRENCY, O_REGION, O_PROFILE,
 	O_ENDPOINT, O_WAIT, O_ALLOW_PARTIAL, O_EXIT_CODE, O_FORMAT, O_NEW, O_TOP, O_NO_REPORT, O_DB,
-	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN, O_DRY_RUN,
+	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN, O_DRY_RUN, O_METHOD,
 };
 
 static const struct option opts[] = {
@@ -231,6 +238,7 @@ static const struct option opts[] = {
 	{"timeout", required_argument, NULL, O_TIMEOUT},
 	{"max-scan", required_argument, NULL, O_MAX_SCAN},
 	{"dry-run", no_argument, NULL, O_DRY_RUN},
+	{"method", required_argument, NULL, O_METHOD},
 	{"allow-insecure-endpoint", no_argument, NULL, O_ALLOW_INSECURE},
 	{"allow-partial", no_argument, NULL, O_ALLOW_PARTIAL},
 	{"exit-code", no_argument, NULL, O_EXIT_CODE},
@@ -277,6 +285,16 @@ static int parse_option(struct scan_args *a, int c, char **argv)
 		break;
 	case O_ALLOW_INSECURE: a->allow_insecure = 1; break;
 	case O_DRY_RUN: a->dry_run = 1; break;
+	case O_METHOD:
+		if (strcmp(optarg, "auto") == 0)
+			a->method = SCAN_AUTO;
+		else if (strcmp(optarg, "insights") == 0)
+			a->method = SCAN_INSIGHTS;
+		else if (strcmp(optarg, "filter") == 0)
+			a->method = SCAN_FILTER;
+		else
+			return cli_usage_error("scan", "--method '%s': use auto, insights or filter", optarg);
+		break;
 	case O_MAX_SCAN: {
 		char *end;
 		errno = 0;
@@ -698,6 +716,7 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 		.concurrency = (int)a->concurrency,
 		.max_scan = a->max_scan,
 		.dry_run = a->dry_run,
+		.method = a->method,
 		.time_scale = scale,
 		.cancel = &scan_signal,
 		.deadline_ms = deadline_ms,
@@ -752,6 +771,10 @@ int cmd_scan(int argc, char **argv)
 	int rc = a.names && a.clusters ? parse_args(argc, argv, &a) : AL_SOFTWARE;
 	if (!rc && !a.help)
 		rc = load_query(a.query, &query, &query_name);
+	if (!rc && !a.help && a.method == SCAN_FILTER && strcmp(query_name, "scan") != 0)
+		rc = cli_usage_error("scan", "--method filter reads the records of the scan query only; --query %s "
+					     "needs Logs Insights",
+				     a.query);
 	if (!rc && !a.help) {
 		signals_install(&old_int, &old_term);
 		signals_on = 1;

@@ -35,6 +35,9 @@
 #define WAIT_SAY_MS 30000.0           /* -v: a query still waited for is said every 30 s */
 #define POLL_ERRORS_MAX 5             /* GetQueryResults failures in a row before giving up */
 #define BACKLOG_PER_WORKER 2          /* fetched windows waiting for the caller, per worker */
+#define FILTER_TPS 4.0                /* FilterLogEvents: 5 requests/s per account and Region, a hard
+				       * limit every caller shares (re:Post knowledge center,
+				       * cloudwatch-logs-throttling): this run stays under it */
 
 /* ---- rows of one window ---- */
 
@@ -368,7 +371,7 @@ struct group_state {
 	double bytes, bseconds; /* bytes scanned per second of query window so far, for the budget */
 };
 
-enum { OP_START, OP_POLL, OP_STOP, OP_COUNT };
+enum { OP_START, OP_POLL, OP_STOP, OP_FILTER, OP_COUNT };
 
 struct fetch {
 	struct fetch_opts o;
@@ -482,11 +485,11 @@ static int sleep_until(struct fetch *f, int64_t until_ms)
 	return ok;
 }
 
-/* Spaces calls of one operation across all workers (tps per second). */
-static int rate_wait(struct fetch *f, int op)
+/* Spaces calls of one operation across all workers: one every
+ * interval_ms. 1 = go, 0 = cancelled. */
+static int pace(struct fetch *f, int op, int64_t interval)
 {
-	double tps = f->o.tps > 0 ? f->o.tps : DEFAULT_TPS;
-	int64_t interval = (int64_t)(1000.0 / tps * f->scale), at;
+	int64_t at;
 	pthread_mutex_lock(&f->mu);
 	at = time_mono_ms();
 	if (f->next_call[op] > at)
@@ -494,6 +497,13 @@ static int rate_wait(struct fetch *f, int op)
 	f->next_call[op] = at + interval;
 	pthread_mutex_unlock(&f->mu);
 	return sleep_until(f, at);
+}
+
+/* The Logs Insights calls: tps per second (tests scale it). */
+static int rate_wait(struct fetch *f, int op)
+{
+	double tps = f->o.tps > 0 ? f->o.tps : DEFAULT_TPS;
+	return pace(f, op, (int64_t)(1000.0 / tps * f->scale));
 }
 
 static struct event_node *event_new(enum fetch_event_kind kind, struct wnode *n, const struct fetch_cost *cost)
@@ -1307,8 +1317,89 @@ static int run_query(struct worker *wk, struct wnode *n, const char *query, int6
 	return (int)out;
 }
 
+/* FilterLogEvents failed (after aws_request's own retries, throttling
+ * included): the run ends on what no retry mends, else the window is
+ * tried again later. */
+static void filter_failed(struct worker *wk, struct wnode *n, int rc, const struct aws_fault *fault, const char *err)
+{
+	struct fetch *f = wk->f;
+	const char *group = f->o.groups[n->w.group];
+	if (is_cancelled_now(f)) {
+		free(n); /* the window stays unreported: the next run fetches it */
+		return;
+	}
+	switch (fault->kind) {
+	case AWS_ERR_ACCESS_DENIED:
+		fatal(f, AL_NOPERM, "%s (the credentials need logs:FilterLogEvents on %s; see examples/iam-policy.json)",
+		      err, group);
+		break;
+	case AWS_ERR_AUTH: fatal(f, AL_CONFIG, "%s", err); break;
+	case AWS_ERR_NOT_FOUND:
+		fatal(f, AL_CONFIG, "%s (log group %s in region %s)", err, group, f->o.target->region);
+		break;
+	case AWS_ERR_VALIDATION: fatal(f, AL_DATAERR, "%s", err); break;
+	default:
+		if (rc != AL_SOFTWARE) {
+			attempt_failed(f, n, err, NULL);
+			return;
+		}
+		fatal(f, AL_SOFTWARE, "%s", err);
+		break;
+	}
+	free(n);
+}
+
+/* A window read with FilterLogEvents, no scan billed: every page until
+ * there is no nextToken (pages may be partial or empty before the end),
+ * each call paced across all workers under the account's 5 a second in
+ * real time (never scaled: the limit is the service's). */
+static void run_filter(struct worker *wk, struct wnode *n)
+{
+	struct fetch *f = wk->f;
+	const struct fetch_window *w = &n->w;
+	const char *group = f->o.groups[w->group];
+	struct fetch_cost cost = {0};
+	struct aws_fault fault;
+	char token[LOGS_API_TOKEN_MAX] = "", next[LOGS_API_TOKEN_MAX], err[AWS_ERR_MAX], win[64];
+	long long pages = 0, empty = 0;
+	int64_t t0 = time_mono_ms();
+	fmt_window(w, win, sizeof(win));
+	rows_reset(wk->rows);
+	for (;;) {
+		if (!pace(f, OP_FILTER, (int64_t)(1000.0 / FILTER_TPS))) {
+			slot_release(f, 0);
+			free(n);
+			return;
+		}
+		long long got = 0;
+		int rc = logs_api_filter_log_events(wk->client, f->o.target, group, f->o.filter_prefix,
+						    f->o.filter_pattern, w->start * 1000, w->end * 1000 + 999, token,
+						    collect_row, wk, &got, next, sizeof(next), &fault, err, sizeof(err));
+		if (rc) {
+			slot_release(f, 0);
+			vlog(f, "%s %s: FilterLogEvents page %lld: %s", group, win, pages + 1, err);
+			filter_failed(wk, n, wk->oom ? AL_SOFTWARE : rc, &fault, err);
+			return;
+		}
+		pages++;
+		empty += got == 0;
+		/* a token handed back unchanged would page forever */
+		if (!*next || strcmp(next, token) == 0)
+			break;
+		snprintf(token, sizeof(token), "%s", next);
+	}
+	slot_release(f, 1);
+	vlog(f, "%s %s: FilterLogEvents: %zu events in %lld page%s (%lld empty), %.1f s", group, win, wk->rows->n,
+	     pages, pages == 1 ? "" : "s", empty, (double)(time_mono_ms() - t0) / 1000);
+	post_done(wk, n, 0, &cost);
+}
+
 static void run_window(struct worker *wk, struct wnode *n)
 {
+	if (wk->f->o.filter && wk->f->o.filter[n->w.group]) {
+		run_filter(wk, n);
+		return;
+	}
 	struct fetch *f = wk->f;
 	struct fetch_window *w = &n->w;
 	size_t gi = w->group;

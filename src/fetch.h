@@ -116,6 +116,11 @@ struct fetch_opts {
 				      * none does. NULL (or a NULL entry): the query as it is
 				      * over the whole window */
 	int64_t now;                 /* epoch seconds the streams were listed at */
+	const int *filter;           /* per group, or NULL: 1 = read its windows with FilterLogEvents
+				      * (filter_prefix, filter_pattern) instead of the query: no
+				      * bytes scanned billed, calls paced under the account's 5 a
+				      * second, every page read to the end; never split */
+	const char *filter_prefix, *filter_pattern;
 	double max_scan;             /* bytes a run may bill; 0 = no limit */
 	const double *bytes_per_s;   /* per group, or NULL: what a query is expected to scan per
 				      * second of its window before one of the group's queries has

@@ -342,6 +342,23 @@ static void facts_init(struct scan *sc, struct scan_group *g)
 	snprintf(f->source, sizeof(f->source), "scan");
 }
 
+/* --method: auto reads an Infrequent Access group with FilterLogEvents
+ * (it has no field index, so a query would bill every byte of every
+ * stream in the window), when the query is the bundled scan, whose
+ * records a filter pattern can select. */
+static void choose_method(struct scan *sc, struct scan_group *g)
+{
+	int scan_query = strcmp(sc->o.query_name, "scan") == 0;
+	g->filter = sc->o.method == SCAN_FILTER || (sc->o.method == SCAN_AUTO && g->infrequent_access && scan_query);
+	if (sc->o.verbose && sc->o.method == SCAN_AUTO && g->infrequent_access)
+		fprintf(stderr,
+			"authlog-scan: scan: %s: Infrequent Access class: no field index, so Logs Insights would bill "
+			"every stream's bytes; %s\n",
+			g->name,
+			scan_query ? "reading it with FilterLogEvents (--method auto)"
+				   : "--query is not scan: Logs Insights all the same");
+}
+
 int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 {
 	struct aws_client *client = NULL;
@@ -361,6 +378,8 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 			rc = trim_to_group(sc, client, g, err, err_sz);
 		if (g->start >= g->end)
 			g->skip = 1;
+		if (!rc)
+			choose_method(sc, g);
 		if (!rc && g->facts.name[0]) {
 			int enabled = 0, disabled = 0;
 			if (sc->o.eks)
@@ -583,13 +602,16 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	memset(oc, 0, sizeof(*oc));
 	const struct logs_stream_list **streams = calloc(sc->ng ? sc->ng : 1, sizeof(*streams));
 	double *rates = calloc(sc->ng ? sc->ng : 1, sizeof(*rates));
-	if (!streams || !rates) {
+	int *filter = calloc(sc->ng ? sc->ng : 1, sizeof(*filter));
+	if (!streams || !rates || !filter) {
 		free(streams);
 		free(rates);
+		free(filter);
 		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	for (size_t i = 0; i < sc->ng; i++) {
+		filter[i] = sc->g[i].filter;
 		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
 		/* storedBytes counts every stream: a prior only where the query
 		 * scans them all (no names, or no index); a Standard group's
@@ -601,6 +623,9 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	}
 	fo.streams = streams;
 	fo.bytes_per_s = rates;
+	fo.filter = filter;
+	fo.filter_prefix = SCAN_FILTER_PREFIX;
+	fo.filter_pattern = SCAN_FILTER_PATTERN;
 	int rc = fetch_new(&fo, &fetch);
 	for (size_t i = 0; !rc && i < sc->plan.n; i++) {
 		const struct plan_window *w = &sc->plan.v[i];
@@ -615,6 +640,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	fetch_free(fetch);
 	free(streams);
 	free(rates);
+	free(filter);
 	oc->interrupted = cancelled(sc);
 	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;
 	oc->over_budget = !oc->interrupted && end == FETCH_END_BUDGET;
@@ -714,6 +740,14 @@ static int dry_window(struct scan *sc, const struct scan_group *g, int64_t start
 	size_t nq = 0, *idx = NULL, nidx = 0;
 	int64_t qs, qe;
 	const struct logs_stream_list *l = g->streams_listed ? &g->streams : NULL;
+	if (g->filter) {
+		time_format(start, a);
+		time_format(end, z);
+		buf_printf(b, "  %s %s..%s: FilterLogEvents logStreamNamePrefix " SCAN_FILTER_PREFIX
+			      " startTime %lld endTime %lld filterPattern %s\n",
+			   what, a, z, (long long)start * 1000, (long long)end * 1000 + 999, SCAN_FILTER_PATTERN);
+		return AL_OK;
+	}
 	int rc = fetch_window_plan(sc->o.query, l, (int64_t)time(NULL), start, end, &qv, &nq, &qs, &qe, &idx, &nidx);
 	if (rc)
 		return rc;
@@ -772,6 +806,8 @@ int scan_dry_run(struct scan *sc, FILE *out, char *err, size_t err_sz)
 		} else {
 			buf_puts(&b, "class and stored bytes unknown");
 		}
+		if (g->filter)
+			buf_puts(&b, ", read with FilterLogEvents (no scan billed)");
 		if (g->streams_listed)
 			buf_printf(&b, ", %zu authenticator stream%s\n", g->streams.n, g->streams.n == 1 ? "" : "s");
 		else

@@ -56,6 +56,7 @@ struct scan_group {
 	double stored_bytes;
 	int64_t stored_from;
 	int infrequent_access;
+	int filter;              /* read with FilterLogEvents (scan_opts.method) */
 	char first_error[512];   /* why the first failed window failed */
 	/* The cluster's facts (cluster name "" when the group names none):
 	 * facts.logging_off == 1 is an error for the group, said with
@@ -63,6 +64,22 @@ struct scan_group {
 	 * the type enabled (then it is ""). */
 	struct store_cluster facts;
 };
+
+/* How a group's windows are read. */
+enum scan_method {
+	SCAN_AUTO,     /* Logs Insights, except an Infrequent Access group (no field index: every
+			* byte of its window would be billed) read with the bundled scan query */
+	SCAN_INSIGHTS, /* Logs Insights queries, the streams named */
+	SCAN_FILTER,   /* FilterLogEvents: no scan billed, 5 requests/s per account */
+};
+
+/* The FilterLogEvents side of the bundled scan query: the authenticator
+ * streams, and a pattern that keeps every line the query's regex keeps
+ * (a superset: the parser drops what is no record). */
+#define SCAN_FILTER_PREFIX "authenticator"
+#define SCAN_FILTER_PATTERN \
+	"?\"access granted\" ?\"access denied\" ?\"STS response\" ?\"Errors parsing\" " \
+	"?\"error parsing the config maps\" ?\"mapping IAM\""
 
 /* About every 200 ms while windows run; stored = rows stored so far. */
 typedef void (*scan_progress_cb)(void *ctx, const struct fetch_progress *p, long long stored);
@@ -77,6 +94,7 @@ struct scan_opts {
 	const char *query;           /* the Logs Insights query string */
 	const char *query_name;      /* what runs and windows are stored under */
 	int concurrency;
+	enum scan_method method;     /* SCAN_FILTER only with the bundled scan query */
 	int dry_run;                 /* scan_dry_run only: the database is read (when it exists),
 				      * never written; no query runs */
 	double max_scan;             /* bytes the run may bill (--max-scan); 0 = no limit */
