@@ -57,7 +57,8 @@ static const char usage_text[] =
 	"      --query FILE|NAME  run another query (a bundled name, see 'authlog-scan\n"
 	"                         queries', or a file); default: scan. A query with its\n"
 	"                         own limit below 10000 runs once over the window\n"
-	"      --concurrency N    queries at once (default 4; the account's quota is shared)\n"
+	"      --concurrency N    queries at once (default 8: the account's 100 are shared\n"
+	"                         with its dashboards and alarms)\n"
 	"      --region R         region (else AWS_REGION, the profile, the instance)\n"
 	"      --profile P        AWS profile\n"
 	"      --endpoint-url URL CloudWatch Logs endpoint (else AWS_ENDPOINT_URL_CLOUDWATCH_LOGS,\n"
@@ -761,7 +762,7 @@ static int scan_locked(struct scan_args *a, const char *query, const char *query
 
 int cmd_scan(int argc, char **argv)
 {
-	struct scan_args a = {.query = "scan", .concurrency = 4, .overlap = DEFAULT_OVERLAP_S,
+	struct scan_args a = {.query = "scan", .concurrency = 8, .overlap = DEFAULT_OVERLAP_S,
 			      .timeout = DEFAULT_TIMEOUT_S, .ro = {.format = REPORT_TEXT, .top = 10}};
 	char *query = NULL, *query_name = NULL;
 	struct sigaction old_int, old_term;

@@ -17,7 +17,8 @@
 #include "status.h"
 #include "timeutil.h"
 
-#define DEFAULT_CONCURRENCY 4
+#define DEFAULT_CONCURRENCY 8         /* under a tenth of the account's 100 concurrent queries; more mostly
+				       * wait for their polls (DEFAULT_TPS), see the README */
 #define DEFAULT_MAX_ATTEMPTS 4
 #define DEFAULT_TPS 5.0               /* per operation: the documented Logs Insights API rate */
 #define POLL_FIRST_MS 1000.0          /* queries take a second or more; polls >= 1 s apart */

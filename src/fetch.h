@@ -128,7 +128,7 @@ struct fetch_opts {
 	int limit;                   /* StartQuery "limit"; 0 = leave it out */
 	int cap;                     /* rows that mean "there may be more" */
 	int split;                   /* 0: a top-N query, keep what comes and never split */
-	int concurrency;             /* worker threads and queries at once; default 4 */
+	int concurrency;             /* worker threads and queries at once; default 8 */
 	int max_attempts;            /* per window; default 4 */
 	struct aws_client_opts client; /* for every worker's client */
 	double time_scale;           /* multiplies every wait (tests shrink it); 0 = 1 */
