@@ -22,6 +22,7 @@
 #   k8s         fuzz/seeds/k8s/ (SelfSubjectReview answers, a cluster CA in base64)
 #   kubeconfig  fuzz/seeds/kubeconfig/ and fixtures/kubeconfig/ (kubeconfig files)
 #   awsauth     fuzz/seeds/awsauth/ and fixtures/aws-auth/ (aws-auth ConfigMaps, YAML and JSON)
+#   logs        fuzz/seeds/logs/ (CloudWatch Logs answers: queryId, groups, streams, FilterLogEvents)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -33,7 +34,7 @@ fixtures=$root/fixtures
 seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
@@ -59,7 +60,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 	fi
 	find "$seeds" -type f ! -path "$seeds/awsconfig/*" ! -path "$seeds/credprocess/*" ! -path "$seeds/eks/*" \
 		! -path "$seeds/clientmsg/*" ! -path "$seeds/esc/*" ! -path "$seeds/k8s/*" ! -path "$seeds/kubeconfig/*" \
-		! -path "$seeds/awsauth/*"
+		! -path "$seeds/awsauth/*" ! -path "$seeds/logs/*"
 } | LC_ALL=C sort >"$tmp/files"
 
 n=0
@@ -122,6 +123,6 @@ split_lines "$tmp/parse" "$out/corpus-parse"
 split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done

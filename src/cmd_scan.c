@@ -57,7 +57,8 @@ static const char usage_text[] =
 	"      --query FILE|NAME  run another query (a bundled name, see 'authlog-scan\n"
 	"                         queries', or a file); default: scan. A query with its\n"
 	"                         own limit below 10000 runs once over the window\n"
-	"      --concurrency N    queries at once (default 4; the account's quota is shared)\n"
+	"      --concurrency N    queries at once (default 8: the account's 100 are shared\n"
+	"                         with its dashboards and alarms)\n"
 	"      --region R         region (else AWS_REGION, the profile, the instance)\n"
 	"      --profile P        AWS profile\n"
 	"      --endpoint-url URL CloudWatch Logs endpoint (else AWS_ENDPOINT_URL_CLOUDWATCH_LOGS,\n"
@@ -71,6 +72,20 @@ static const char usage_text[] =
 	"      --timeout DUR      stop after this long (counted once the lock is held),\n"
 	"                         keep what was fetched, exit 75; the next --since-last-run\n"
 	"                         fetches the rest (default 1h; 0 = no limit)\n"
+	"      --max-scan GB      bill at most this many GB (10^9 bytes) of Logs Insights\n"
+	"                         scanning: no query starts that the bytes billed so far\n"
+	"                         plus its estimate would take past it; the run stops,\n"
+	"                         keeps what was fetched and exits 75, and the next\n"
+	"                         --since-last-run fetches the rest (default: no limit)\n"
+	"      --method M         how windows are read: insights (Logs Insights queries,\n"
+	"                         billed per byte scanned), filter (FilterLogEvents: no\n"
+	"                         scan billed, at most 5 requests/s per account; the scan\n"
+	"                         query's records only), auto (default: insights, except\n"
+	"                         an Infrequent Access group, which has no field index;\n"
+	"                         -v says so)\n"
+	"      --dry-run          print each group's window, class, stored bytes and\n"
+	"                         streams, and each window's streams and queries, as the\n"
+	"                         run would start; run no query, write nothing\n"
 	"      --allow-partial    exit 0, not 75, when some windows failed after retries\n"
 	"      --exit-code        exit 1 when the window holds a denial\n"
 	"      --format F         report as text (default), markdown or json\n"
@@ -84,7 +99,7 @@ static const char usage_text[] =
 	"\n"
 	"Progress goes to stderr when it is a terminal. Exit status: 0 done, 1 denials\n"
 	"(--exit-code), 64 usage, 69 AWS unreachable, 75 database locked by another run,\n"
-	"--timeout reached, or some windows failed (the next --since-last-run\n"
+	"--timeout or --max-scan reached, or some windows failed (the next --since-last-run\n"
 	"retries them), 77 access denied, 78 no credentials, no region, no such log group,\n"
 	"an insecure endpoint, or the cluster's authenticator log is off (75 when other\n"
 	"clusters of the run were scanned).\n";
@@ -137,9 +152,12 @@ struct scan_args {
 	const char *profile, *region, *endpoint, *query;
 	const char *since_arg, *until_arg;
 	int since_last, wait, allow_partial, exit_code, new_only, no_report, help;
-	int allow_insecure;
+	int allow_insecure, dry_run;
+	enum scan_method method;
 	long concurrency;
 	const char *timeout_arg;
+	const char *max_scan_arg;
+	double max_scan;  /* bytes, 0 = no limit */
 	int64_t timeout;  /* seconds, 0 = none */
 	int verbose_here; /* -v after the command name */
 	int64_t overlap, since, until;
@@ -202,7 +220,7 @@ static int add_group(struct scan_args *a, int c, const char *arg)
 enum {
 	O_SINCE = 256, O_UNTIL, O_SINCE_LAST, O_OVERLAP, O_QUERY, O_CONCURRENCY, O_REGION, O_PROFILE,
 	O_ENDPOINT, O_WAIT, O_ALLOW_PARTIAL, O_EXIT_CODE, O_FORMAT, O_NEW, O_TOP, O_NO_REPORT, O_DB,
-	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE,
+	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN, O_DRY_RUN, O_METHOD,
 };
 
 static const struct option opts[] = {
@@ -219,6 +237,9 @@ static const struct option opts[] = {
 	{"endpoint-url", required_argument, NULL, O_ENDPOINT},
 	{"wait", no_argument, NULL, O_WAIT},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"max-scan", required_argument, NULL, O_MAX_SCAN},
+	{"dry-run", no_argument, NULL, O_DRY_RUN},
+	{"method", required_argument, NULL, O_METHOD},
 	{"allow-insecure-endpoint", no_argument, NULL, O_ALLOW_INSECURE},
 	{"allow-partial", no_argument, NULL, O_ALLOW_PARTIAL},
 	{"exit-code", no_argument, NULL, O_EXIT_CODE},
@@ -264,6 +285,27 @@ static int parse_option(struct scan_args *a, int c, char **argv)
 					       optarg);
 		break;
 	case O_ALLOW_INSECURE: a->allow_insecure = 1; break;
+	case O_DRY_RUN: a->dry_run = 1; break;
+	case O_METHOD:
+		if (strcmp(optarg, "auto") == 0)
+			a->method = SCAN_AUTO;
+		else if (strcmp(optarg, "insights") == 0)
+			a->method = SCAN_INSIGHTS;
+		else if (strcmp(optarg, "filter") == 0)
+			a->method = SCAN_FILTER;
+		else
+			return cli_usage_error("scan", "--method '%s': use auto, insights or filter", optarg);
+		break;
+	case O_MAX_SCAN: {
+		char *end;
+		errno = 0;
+		double gb = strtod(optarg, &end);
+		if (end == optarg || *end || errno || !(gb > 0 && gb <= 1e9))
+			return cli_usage_error("scan", "--max-scan '%s' is not a number of GB (like 5 or 0.5)", optarg);
+		a->max_scan_arg = optarg;
+		a->max_scan = gb * 1e9;
+		break;
+	}
 	case O_ALLOW_PARTIAL: a->allow_partial = 1; break;
 	case O_EXIT_CODE: a->exit_code = 1; break;
 	case O_FORMAT: return cli_parse_format("scan", optarg, &a->ro.format);
@@ -539,6 +581,13 @@ static int fetch_windows(struct scan *sc, const struct scan_args *a, struct prog
 		return interrupted();
 	if (oc.timed_out)
 		return timed_out(a, err);
+	if (oc.over_budget) {
+		/* said even with --quiet: cron must know the run is not complete */
+		cli_error("scan", "--max-scan %s: stopped: %s; what was fetched is stored, and the next "
+				  "--since-last-run fetches the rest",
+			  a->max_scan_arg, err);
+		return AL_TEMPFAIL;
+	}
 	return oc.fatal ? rc : erc;
 }
 
@@ -554,6 +603,11 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, int64_t deadlin
 		return timed_out(a, "time limit reached before any window was fetched");
 	if (rc) {
 		cli_error("scan", "%s", err);
+		return rc;
+	}
+	if (a->dry_run) {
+		if ((rc = scan_dry_run(sc, stdout, err, sizeof(err))) != AL_OK)
+			cli_error("scan", "%s", err);
 		return rc;
 	}
 	char *source = source_of(a);
@@ -661,6 +715,9 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 		.query = query,
 		.query_name = query_name,
 		.concurrency = (int)a->concurrency,
+		.max_scan = a->max_scan,
+		.dry_run = a->dry_run,
+		.method = a->method,
 		.time_scale = scale,
 		.cancel = &scan_signal,
 		.deadline_ms = deadline_ms,
@@ -690,7 +747,8 @@ static int scan_locked(struct scan_args *a, const char *query, const char *query
 	char *db_path = cli_db_path();
 	if (!db_path)
 		return AL_SOFTWARE;
-	int rc = lock_acquire(db_path, a->wait ? LOCK_WAIT : LOCK_NOWAIT, &lock, err, sizeof(err));
+	/* a dry run only reads: it neither waits for a run nor holds one off */
+	int rc = a->dry_run ? AL_OK : lock_acquire(db_path, a->wait ? LOCK_WAIT : LOCK_NOWAIT, &lock, err, sizeof(err));
 	if (rc) {
 		if (!scan_signal)
 			cli_error("scan", "%s", err);
@@ -704,7 +762,7 @@ static int scan_locked(struct scan_args *a, const char *query, const char *query
 
 int cmd_scan(int argc, char **argv)
 {
-	struct scan_args a = {.query = "scan", .concurrency = 4, .overlap = DEFAULT_OVERLAP_S,
+	struct scan_args a = {.query = "scan", .concurrency = 8, .overlap = DEFAULT_OVERLAP_S,
 			      .timeout = DEFAULT_TIMEOUT_S, .ro = {.format = REPORT_TEXT, .top = 10}};
 	char *query = NULL, *query_name = NULL;
 	struct sigaction old_int, old_term;
@@ -714,6 +772,10 @@ int cmd_scan(int argc, char **argv)
 	int rc = a.names && a.clusters ? parse_args(argc, argv, &a) : AL_SOFTWARE;
 	if (!rc && !a.help)
 		rc = load_query(a.query, &query, &query_name);
+	if (!rc && !a.help && a.method == SCAN_FILTER && strcmp(query_name, "scan") != 0)
+		rc = cli_usage_error("scan", "--method filter reads the records of the scan query only; --query %s "
+					     "needs Logs Insights",
+				     a.query);
 	if (!rc && !a.help) {
 		signals_install(&old_int, &old_term);
 		signals_on = 1;

@@ -459,25 +459,23 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 						  : EVENT_SKIP_NOT_RECORD;
 	if (!e->message || e->skip)
 		return 0;
-	/* The dedupe key: XXH64 chained over log group, stream and @ptr (or
-	 * the line without one), as store_key() makes it. The line's part is
-	 * hashed by the parser while it scans (parse_line_hash). */
+	/* The dedupe key: XXH64 chained over log group, stream and the line,
+	 * as store_key() makes it, whatever brought the line: Logs Insights'
+	 * @ptr and FilterLogEvents' eventId name one event differently, and
+	 * an event fetched both ways (or imported) must be stored once. With
+	 * the UNIQUE (ts, dedupe_key) that is (group, stream, second, line).
+	 * The line's part is hashed by the parser while it scans
+	 * (parse_line_hash). Databases keyed on @ptr before are rekeyed by
+	 * the store's 9 -> 10 migration. */
 	const char *group = e->log_group ? e->log_group : ctx->log_group ? ctx->log_group : "";
 	const char *stream = e->log_stream ? e->log_stream : ctx->log_stream ? ctx->log_stream : "";
 	const char *ptr = nonempty(e->ptr);
-	const char *parts[3] = {group, stream, ptr};
-	size_t lens[3] = {*group ? strlen(group) : 0, *stream ? strlen(stream) : 0, ptr ? strlen(ptr) : 0};
-	int64_t key;
-	if (ptr) {
-		if (!parse_line(b->parser, e->message, e->message_len, r))
-			return 0;
-		key = store_key(parts, lens, 3);
-	} else {
-		uint64_t h;
-		if (!parse_line_hash(b->parser, e->message, e->message_len, key_seed(b, parts, lens), &h, r))
-			return 0;
-		key = (int64_t)h;
-	}
+	const char *parts[2] = {group, stream};
+	size_t lens[2] = {*group ? strlen(group) : 0, *stream ? strlen(stream) : 0};
+	uint64_t h;
+	if (!parse_line_hash(b->parser, e->message, e->message_len, key_seed(b, parts, lens), &h, r))
+		return 0;
+	int64_t key = (int64_t)h;
 	const char *kind = kind_name(r->kind);
 	if (!kind)
 		return 0;

@@ -17,7 +17,8 @@
 #include "status.h"
 #include "timeutil.h"
 
-#define DEFAULT_CONCURRENCY 4
+#define DEFAULT_CONCURRENCY 8         /* under a tenth of the account's 100 concurrent queries; more mostly
+				       * wait for their polls (DEFAULT_TPS), see the README */
 #define DEFAULT_MAX_ATTEMPTS 4
 #define DEFAULT_TPS 5.0               /* per operation: the documented Logs Insights API rate */
 #define POLL_FIRST_MS 1000.0          /* queries take a second or more; polls >= 1 s apart */
@@ -35,6 +36,9 @@
 #define WAIT_SAY_MS 30000.0           /* -v: a query still waited for is said every 30 s */
 #define POLL_ERRORS_MAX 5             /* GetQueryResults failures in a row before giving up */
 #define BACKLOG_PER_WORKER 2          /* fetched windows waiting for the caller, per worker */
+#define FILTER_TPS 4.0                /* FilterLogEvents: 5 requests/s per account and Region, a hard
+				       * limit every caller shares (re:Post knowledge center,
+				       * cloudwatch-logs-throttling): this run stays under it */
 
 /* ---- rows of one window ---- */
 
@@ -365,9 +369,10 @@ struct worker {
 
 struct group_state {
 	double rows, seconds; /* rows per second seen so far, for splitting ahead */
+	double bytes, bseconds; /* bytes scanned per second of query window so far, for the budget */
 };
 
-enum { OP_START, OP_POLL, OP_STOP, OP_COUNT };
+enum { OP_START, OP_POLL, OP_STOP, OP_FILTER, OP_COUNT };
 
 struct fetch {
 	struct fetch_opts o;
@@ -393,6 +398,12 @@ struct fetch {
 	/* the concurrent-query gate */
 	int running, slots, limit_streak, good_since_limit;
 	int64_t hold_until;
+
+	/* the budget (o.max_scan): bytes billed by the queries that ended,
+	 * the estimates of those running, and once it stopped the run the
+	 * estimate that would have passed it */
+	double billed, reserved, refused;
+	int over_budget;
 
 	int64_t next_call[OP_COUNT];
 	uint64_t rng;
@@ -475,11 +486,11 @@ static int sleep_until(struct fetch *f, int64_t until_ms)
 	return ok;
 }
 
-/* Spaces calls of one operation across all workers (tps per second). */
-static int rate_wait(struct fetch *f, int op)
+/* Spaces calls of one operation across all workers: one every
+ * interval_ms. 1 = go, 0 = cancelled. */
+static int pace(struct fetch *f, int op, int64_t interval)
 {
-	double tps = f->o.tps > 0 ? f->o.tps : DEFAULT_TPS;
-	int64_t interval = (int64_t)(1000.0 / tps * f->scale), at;
+	int64_t at;
 	pthread_mutex_lock(&f->mu);
 	at = time_mono_ms();
 	if (f->next_call[op] > at)
@@ -487,6 +498,13 @@ static int rate_wait(struct fetch *f, int op)
 	f->next_call[op] = at + interval;
 	pthread_mutex_unlock(&f->mu);
 	return sleep_until(f, at);
+}
+
+/* The Logs Insights calls: tps per second (tests scale it). */
+static int rate_wait(struct fetch *f, int op)
+{
+	double tps = f->o.tps > 0 ? f->o.tps : DEFAULT_TPS;
+	return pace(f, op, (int64_t)(1000.0 / tps * f->scale));
 }
 
 static struct event_node *event_new(enum fetch_event_kind kind, struct wnode *n, const struct fetch_cost *cost)
@@ -602,7 +620,7 @@ static struct wnode *take_window(struct fetch *f)
 	size_t backlog_max = (size_t)(f->nworkers * BACKLOG_PER_WORKER);
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		if (is_cancelled(f) || f->finished)
+		if (is_cancelled(f) || f->finished || f->over_budget)
 			break;
 		int64_t now = time_mono_ms(), wake = now + 200;
 		int can_start = f->running < f->slots && now >= f->hold_until && f->backlog < backlog_max;
@@ -1157,30 +1175,96 @@ static void window_complete(struct worker *wk, struct wnode *n, int cap, int cap
 	post_done(wk, n, capped && f->o.split, cost);
 }
 
-/* The queries of one window: the query itself, or one per batch of the
- * streams that overlap it (then over their events' span only). *nq 0:
- * no stream has events in the window. 0, or -1 on out-of-memory. */
+/* ---- the budget ---- */
+
+/* What a query of the group over [qs, qe] is expected to scan: the bytes
+ * per second of window its earlier queries scanned, else the caller's
+ * prior (the group's storedBytes spread over the time it covers); 0 when
+ * neither is known. Under f->mu. */
+static double query_estimate(const struct fetch *f, size_t group, int64_t qs, int64_t qe)
+{
+	const struct group_state *g = &f->gs[group];
+	double rate = g->bseconds > 0 ? g->bytes / g->bseconds : f->o.bytes_per_s ? f->o.bytes_per_s[group] : 0;
+	return rate > 0 ? rate * (double)(qe - qs + 1) : 0;
+}
+
+/* Before a query starts: 1 with its estimate reserved in *est, or 0 when
+ * it would take the run past o.max_scan (the run then stops: no query
+ * starts any more, those running end). */
+static int budget_take(struct fetch *f, size_t group, int64_t qs, int64_t qe, double *est)
+{
+	*est = 0;
+	if (f->o.max_scan <= 0)
+		return 1;
+	pthread_mutex_lock(&f->mu);
+	*est = query_estimate(f, group, qs, qe);
+	int ok = !f->over_budget && f->billed + f->reserved + *est <= f->o.max_scan;
+	if (ok) {
+		f->reserved += *est;
+	} else if (!f->over_budget) {
+		f->over_budget = 1;
+		f->refused = *est;
+		pthread_cond_broadcast(&f->work_cv);
+		pthread_cond_signal(&f->main_cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (!ok)
+		*est = 0;
+	return ok;
+}
+
+/* A query ended: scanned is what it billed (have: its statistics said). */
+static void budget_settle(struct fetch *f, size_t group, int64_t qs, int64_t qe, double est, double scanned, int have)
+{
+	pthread_mutex_lock(&f->mu);
+	f->reserved -= est;
+	f->billed += scanned;
+	if (have) {
+		f->gs[group].bytes += scanned;
+		f->gs[group].bseconds += (double)(qe - qs + 1);
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64_t now, int64_t start, int64_t end,
+		      char ***qv, size_t *nq, int64_t *qs, int64_t *qe, size_t **idx, size_t *nidx)
+{
+	*qs = start;
+	*qe = end;
+	*idx = NULL;
+	*nidx = 0;
+	*nq = 0;
+	if (!l) {
+		*qv = calloc(1, sizeof(**qv));
+		if (!*qv || !((*qv)[0] = strdup(query))) {
+			free(*qv);
+			*qv = NULL;
+			return AL_SOFTWARE;
+		}
+		*nq = 1;
+		return AL_OK;
+	}
+	*idx = malloc((l->n ? l->n : 1) * sizeof(**idx));
+	if (!*idx)
+		return AL_SOFTWARE;
+	*nidx = fetch_streams_select(l, start, end, now, *idx, qs, qe);
+	int rc = fetch_stream_queries(query, l, *idx, *nidx, QUERY_MAX_LEN, qv, nq);
+	if (rc) {
+		free(*idx);
+		*idx = NULL;
+		*nidx = 0;
+	}
+	return rc;
+}
+
+/* The queries of one window (fetch_window_plan). 0, or -1 when they
+ * cannot be made. */
 static int window_queries(struct fetch *f, const struct fetch_window *w, char ***qv, size_t *nq, int64_t *qs,
 			  int64_t *qe, size_t *nstreams)
 {
-	const struct logs_stream_list *l = f->o.streams ? f->o.streams[w->group] : NULL;
-	*qs = w->start;
-	*qe = w->end;
-	*nstreams = 0;
-	if (!l) {
-		*qv = calloc(1, sizeof(**qv));
-		if (!*qv || !((*qv)[0] = strdup(f->o.query))) {
-			free(*qv);
-			return -1;
-		}
-		*nq = 1;
-		return 0;
-	}
-	size_t *idx = malloc((l->n ? l->n : 1) * sizeof(*idx));
-	if (!idx)
-		return -1;
-	*nstreams = fetch_streams_select(l, w->start, w->end, f->o.now, idx, qs, qe);
-	int rc = fetch_stream_queries(f->o.query, l, idx, *nstreams, QUERY_MAX_LEN, qv, nq);
+	size_t *idx;
+	int rc = fetch_window_plan(f->o.query, f->o.streams ? f->o.streams[w->group] : NULL, f->o.now, w->start,
+				   w->end, qv, nq, qs, qe, &idx, nstreams);
 	free(idx);
 	return rc == AL_OK ? 0 : -1;
 }
@@ -1234,11 +1318,93 @@ static int run_query(struct worker *wk, struct wnode *n, const char *query, int6
 	return (int)out;
 }
 
-static void run_window(struct worker *wk, struct wnode *n)
+/* FilterLogEvents failed (after aws_request's own retries, throttling
+ * included): the run ends on what no retry mends, else the window is
+ * tried again later. */
+static void filter_failed(struct worker *wk, struct wnode *n, int rc, const struct aws_fault *fault, const char *err)
 {
 	struct fetch *f = wk->f;
-	struct fetch_window *w = &n->w;
+	const char *group = f->o.groups[n->w.group];
+	if (is_cancelled_now(f)) {
+		free(n); /* the window stays unreported: the next run fetches it */
+		return;
+	}
+	switch (fault->kind) {
+	case AWS_ERR_ACCESS_DENIED:
+		fatal(f, AL_NOPERM, "%s (the credentials need logs:FilterLogEvents on %s; see examples/iam-policy.json)",
+		      err, group);
+		break;
+	case AWS_ERR_AUTH: fatal(f, AL_CONFIG, "%s", err); break;
+	case AWS_ERR_NOT_FOUND:
+		fatal(f, AL_CONFIG, "%s (log group %s in region %s)", err, group, f->o.target->region);
+		break;
+	case AWS_ERR_VALIDATION: fatal(f, AL_DATAERR, "%s", err); break;
+	default:
+		if (rc != AL_SOFTWARE) {
+			attempt_failed(f, n, err, NULL);
+			return;
+		}
+		fatal(f, AL_SOFTWARE, "%s", err);
+		break;
+	}
+	free(n);
+}
+
+/* A window read with FilterLogEvents, no scan billed: every page until
+ * there is no nextToken (pages may be partial or empty before the end),
+ * each call paced across all workers under the account's 5 a second in
+ * real time (never scaled: the limit is the service's). */
+static void run_filter(struct worker *wk, struct wnode *n)
+{
+	struct fetch *f = wk->f;
+	const struct fetch_window *w = &n->w;
 	const char *group = f->o.groups[w->group];
+	struct fetch_cost cost = {0};
+	struct aws_fault fault;
+	char token[LOGS_API_TOKEN_MAX] = "", next[LOGS_API_TOKEN_MAX], err[AWS_ERR_MAX], win[64];
+	long long pages = 0, empty = 0;
+	int64_t t0 = time_mono_ms();
+	fmt_window(w, win, sizeof(win));
+	rows_reset(wk->rows);
+	for (;;) {
+		if (!pace(f, OP_FILTER, (int64_t)(1000.0 / FILTER_TPS))) {
+			slot_release(f, 0);
+			free(n);
+			return;
+		}
+		long long got = 0;
+		int rc = logs_api_filter_log_events(wk->client, f->o.target, group, f->o.filter_prefix,
+						    f->o.filter_pattern, w->start * 1000, w->end * 1000 + 999, token,
+						    collect_row, wk, &got, next, sizeof(next), &fault, err, sizeof(err));
+		if (rc) {
+			slot_release(f, 0);
+			vlog(f, "%s %s: FilterLogEvents page %lld: %s", group, win, pages + 1, err);
+			filter_failed(wk, n, wk->oom ? AL_SOFTWARE : rc, &fault, err);
+			return;
+		}
+		pages++;
+		empty += got == 0;
+		/* a token handed back unchanged would page forever */
+		if (!*next || strcmp(next, token) == 0)
+			break;
+		snprintf(token, sizeof(token), "%s", next);
+	}
+	slot_release(f, 1);
+	vlog(f, "%s %s: FilterLogEvents: %zu events in %lld page%s (%lld empty), %.1f s", group, win, wk->rows->n,
+	     pages, pages == 1 ? "" : "s", empty, (double)(time_mono_ms() - t0) / 1000);
+	post_done(wk, n, 0, &cost);
+}
+
+static void run_window(struct worker *wk, struct wnode *n)
+{
+	if (wk->f->o.filter && wk->f->o.filter[n->w.group]) {
+		run_filter(wk, n);
+		return;
+	}
+	struct fetch *f = wk->f;
+	struct fetch_window *w = &n->w;
+	size_t gi = w->group;
+	const char *group = f->o.groups[gi];
 	struct fetch_cost cost = {0};
 	struct logs_query_result res = {0};
 	char why[600], win[64];
@@ -1276,10 +1442,21 @@ static void run_window(struct worker *wk, struct wnode *n)
 			free_queries(qv, nq);
 			return;
 		}
+		double est, before = cost.bytes_scanned;
+		if (!budget_take(f, gi, qs, qe, &est)) {
+			slot_release(f, 0);
+			vlog(f, "%s %s: not started: the scan budget would be passed", group, win);
+			post_cost(f, &n->w, "stopped by the scan budget", &cost);
+			free(n);
+			free_queries(qv, nq);
+			return;
+		}
 		wk->mark = wk->rows->n;
 		wk->mark_len = wk->rows->data.len;
 		int limit = 0;
 		out = run_query(wk, n, qv[i], qs, qe, win, &limit, &res, &cost, why, sizeof(why));
+		budget_settle(f, gi, qs, qe, est, cost.bytes_scanned - before,
+			      out == POLL_COMPLETE && res.stats.have_stats);
 		if (out == POLL_START_FAILED) {
 			free_queries(qv, nq);
 			return;
@@ -1511,7 +1688,7 @@ static int pump(struct fetch *f)
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
 		deliver_queued(f, &cb_rc);
-		if (f->outstanding == 0 || f->cancelled || is_cancelled(f))
+		if (f->outstanding == 0 || f->cancelled || is_cancelled(f) || (f->over_budget && f->running == 0))
 			break;
 		int64_t now = time_mono_ms();
 		if (now - last_progress >= 200) {
@@ -1573,6 +1750,16 @@ int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz)
 		*end = FETCH_END_DEADLINE;
 		msg_set(err, err_sz, "time limit reached, %zu window%s not fetched", f->outstanding,
 			f->outstanding == 1 ? "" : "s");
+		return AL_TEMPFAIL;
+	}
+	if (f->over_budget) {
+		char billed[32], refused[32];
+		report_bytes(f->billed, billed, sizeof(billed));
+		report_bytes(f->refused, refused, sizeof(refused));
+		*end = FETCH_END_BUDGET;
+		msg_set(err, err_sz, "%s billed; the next query%s%s%s would pass the limit, %zu window%s not fetched",
+			billed, f->refused > 0 ? " (estimated " : "", f->refused > 0 ? refused : "",
+			f->refused > 0 ? ")" : "", f->outstanding, f->outstanding == 1 ? "" : "s");
 		return AL_TEMPFAIL;
 	}
 	*end = FETCH_END_COMPLETE;

@@ -26,6 +26,10 @@
  *  - a query still Running after 65 minutes (or a quarter of the time
  *    left before the deadline) is stopped and its window split in halves,
  *    twice at most; a window still stuck then fails;
+ *  - with a budget (max_scan), no query starts once the bytes billed so
+ *    far, the estimates of the queries running and this query's own
+ *    estimate would pass it: the queries running end, the run stops
+ *    (FETCH_END_BUDGET) and the windows not fetched stay unreported;
  *  - cancelling (a signal handler's flag: transfers in progress are
  *    aborted too), the deadline or a fatal error stops every running
  *    query with StopQuery, best-effort.
@@ -112,10 +116,19 @@ struct fetch_opts {
 				      * none does. NULL (or a NULL entry): the query as it is
 				      * over the whole window */
 	int64_t now;                 /* epoch seconds the streams were listed at */
+	const int *filter;           /* per group, or NULL: 1 = read its windows with FilterLogEvents
+				      * (filter_prefix, filter_pattern) instead of the query: no
+				      * bytes scanned billed, calls paced under the account's 5 a
+				      * second, every page read to the end; never split */
+	const char *filter_prefix, *filter_pattern;
+	double max_scan;             /* bytes a run may bill; 0 = no limit */
+	const double *bytes_per_s;   /* per group, or NULL: what a query is expected to scan per
+				      * second of its window before one of the group's queries has
+				      * said (then its bytesScanned per second is used); 0 = unknown */
 	int limit;                   /* StartQuery "limit"; 0 = leave it out */
 	int cap;                     /* rows that mean "there may be more" */
 	int split;                   /* 0: a top-N query, keep what comes and never split */
-	int concurrency;             /* worker threads and queries at once; default 4 */
+	int concurrency;             /* worker threads and queries at once; default 8 */
 	int max_attempts;            /* per window; default 4 */
 	struct aws_client_opts client; /* for every worker's client */
 	double time_scale;           /* multiplies every wait (tests shrink it); 0 = 1 */
@@ -142,12 +155,14 @@ enum fetch_end {
 	FETCH_END_COMPLETE,    /* every window ended DONE or FAILED */
 	FETCH_END_INTERRUPTED, /* the cancel flag */
 	FETCH_END_DEADLINE,    /* deadline_ms came first: windows not fetched stay unreported */
+	FETCH_END_BUDGET,      /* the next query would have billed more than max_scan: windows
+				* not fetched stay unreported */
 	FETCH_END_FATAL,       /* an error that ends the run (err says which) */
 	FETCH_END_CALLBACK,    /* on_event failed: the caller has its own message */
 };
 
 /* Runs every queued window to an event. AL_OK when each ended DONE or
- * FAILED; AL_TEMPFAIL when cancelled or at the deadline; otherwise the status of the fatal
+ * FAILED; AL_TEMPFAIL when cancelled, at the deadline or at the budget; otherwise the status of the fatal
  * error (AL_NOPERM, AL_CONFIG, AL_DATAERR, …) or of the callback. *end
  * says which; err gets one line for anything but AL_OK. Events already
  * produced are delivered before it returns, unless a callback failed. */
@@ -155,6 +170,15 @@ int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz);
 /* The row cap the run ended with: opts.cap, or 10,000 when the service
  * refused the larger limit. */
 int fetch_cap(struct fetch *f);
+
+/* What fetch_run runs for the window [start, end] of a group whose
+ * streams l were listed at now (NULL: not listed, the query as it is over
+ * the window): the queries, into *qv (caller frees each and the array;
+ * *nq 0 when no stream has events there), over [*qs, *qe], naming the
+ * *nidx streams *idx indexes (caller frees). AL_OK, AL_DATAERR when one
+ * stream name alone does not fit a query, AL_SOFTWARE on out-of-memory. */
+int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64_t now, int64_t start, int64_t end,
+		      char ***qv, size_t *nq, int64_t *qs, int64_t *qe, size_t **idx, size_t *nidx);
 
 /* ---- window sizes: the one place that decides how long a window is ---- */
 

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "aws/eks_api.h"
 #include "buf.h"
@@ -82,6 +84,12 @@ int scan_open(const struct scan_opts *o, const char *db_path, struct scan **out,
 		sc->g[i].cluster = o->clusters[i];
 	}
 	fetch_query_plan(o->query, &sc->limit, &sc->split);
+	if (o->dry_run) {
+		/* read only, and only a database that is there: a dry run
+		 * creates nothing */
+		struct stat st;
+		return stat(db_path, &st) == 0 ? store_open(db_path, STORE_READONLY, &sc->store, err, err_sz) : AL_OK;
+	}
 	int rc = store_open(db_path, STORE_WRITE, &sc->store, err, err_sz);
 	if (!rc)
 		rc = ingest_open(&sc->in, sc->store, err, err_sz);
@@ -204,6 +212,14 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 	}
 	if (rc != AL_OK && sc->o.verbose) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
 		fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
+	g->stored_bytes = rc == AL_OK ? info.stored_bytes : -1;
+	if (rc == AL_OK) {
+		int64_t now = (int64_t)time(NULL);
+		g->stored_from = info.creation_ms / 1000;
+		if (info.retention_days > 0 && now - (int64_t)info.retention_days * 86400 > g->stored_from)
+			g->stored_from = now - (int64_t)info.retention_days * 86400;
+		g->infrequent_access = info.infrequent_access;
+	}
 	int listed = list_streams(sc, client, g);
 	if (g->facts.name[0]) {
 		g->facts.authenticator_streams = listed ? g->streams.n > 0 : -1;
@@ -326,6 +342,23 @@ static void facts_init(struct scan *sc, struct scan_group *g)
 	snprintf(f->source, sizeof(f->source), "scan");
 }
 
+/* --method: auto reads an Infrequent Access group with FilterLogEvents
+ * (it has no field index, so a query would bill every byte of every
+ * stream in the window), when the query is the bundled scan, whose
+ * records a filter pattern can select. */
+static void choose_method(struct scan *sc, struct scan_group *g)
+{
+	int scan_query = strcmp(sc->o.query_name, "scan") == 0;
+	g->filter = sc->o.method == SCAN_FILTER || (sc->o.method == SCAN_AUTO && g->infrequent_access && scan_query);
+	if (sc->o.verbose && sc->o.method == SCAN_AUTO && g->infrequent_access)
+		fprintf(stderr,
+			"authlog-scan: scan: %s: Infrequent Access class: no field index, so Logs Insights would bill "
+			"every stream's bytes; %s\n",
+			g->name,
+			scan_query ? "reading it with FilterLogEvents (--method auto)"
+				   : "--query is not scan: Logs Insights all the same");
+}
+
 int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 {
 	struct aws_client *client = NULL;
@@ -339,12 +372,14 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 		g->start = sc->o.since;
 		g->end = sc->o.until;
 		facts_init(sc, g);
-		if (sc->o.resume)
+		if (sc->o.resume && sc->store)
 			rc = resume_start(sc, g, err, err_sz);
 		if (!rc)
 			rc = trim_to_group(sc, client, g, err, err_sz);
 		if (g->start >= g->end)
 			g->skip = 1;
+		if (!rc)
+			choose_method(sc, g);
 		if (!rc && g->facts.name[0]) {
 			int enabled = 0, disabled = 0;
 			if (sc->o.eks)
@@ -353,7 +388,7 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 		}
 	}
 	aws_client_free(client);
-	if (!rc && !cancelled(sc))
+	if (!rc && !cancelled(sc) && !sc->o.dry_run)
 		rc = store_facts(sc, err, err_sz);
 	return rc;
 }
@@ -534,6 +569,13 @@ static void on_progress(void *arg, const struct fetch_progress *p)
 
 /* ---- the run ---- */
 
+double scan_stored_rate(const struct scan_group *g, int64_t now)
+{
+	if (g->stored_bytes <= 0 || g->stored_from <= 0 || now <= g->stored_from)
+		return 0;
+	return g->stored_bytes / (double)(now - g->stored_from);
+}
+
 int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_sz)
 {
 	struct fetch *fetch = NULL;
@@ -546,6 +588,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		.cap = sc->limit,
 		.split = sc->split,
 		.concurrency = sc->o.concurrency,
+		.max_scan = sc->o.max_scan,
 		.client = sc->o.client,
 		.time_scale = sc->o.time_scale,
 		.cancel = sc->o.cancel,
@@ -558,13 +601,31 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	enum fetch_end end = FETCH_END_COMPLETE;
 	memset(oc, 0, sizeof(*oc));
 	const struct logs_stream_list **streams = calloc(sc->ng ? sc->ng : 1, sizeof(*streams));
-	if (!streams) {
+	double *rates = calloc(sc->ng ? sc->ng : 1, sizeof(*rates));
+	int *filter = calloc(sc->ng ? sc->ng : 1, sizeof(*filter));
+	if (!streams || !rates || !filter) {
+		free(streams);
+		free(rates);
+		free(filter);
 		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
-	for (size_t i = 0; i < sc->ng; i++)
+	for (size_t i = 0; i < sc->ng; i++) {
+		filter[i] = sc->g[i].filter;
 		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
+		/* storedBytes counts every stream: a prior only where the query
+		 * scans them all (no names, or no index); a Standard group's
+		 * named query bills its authenticator share, which nothing says
+		 * before its first query does */
+		rates[i] = !sc->g[i].streams_listed || sc->g[i].infrequent_access
+				   ? scan_stored_rate(&sc->g[i], (int64_t)time(NULL))
+				   : 0;
+	}
 	fo.streams = streams;
+	fo.bytes_per_s = rates;
+	fo.filter = filter;
+	fo.filter_prefix = SCAN_FILTER_PREFIX;
+	fo.filter_pattern = SCAN_FILTER_PATTERN;
 	int rc = fetch_new(&fo, &fetch);
 	for (size_t i = 0; !rc && i < sc->plan.n; i++) {
 		const struct plan_window *w = &sc->plan.v[i];
@@ -578,9 +639,12 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		sc->limit = fetch_cap(fetch);
 	fetch_free(fetch);
 	free(streams);
+	free(rates);
+	free(filter);
 	oc->interrupted = cancelled(sc);
 	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;
-	oc->fatal = rc != AL_OK && !oc->interrupted && !oc->timed_out;
+	oc->over_budget = !oc->interrupted && end == FETCH_END_BUDGET;
+	oc->fatal = rc != AL_OK && !oc->interrupted && !oc->timed_out && !oc->over_budget;
 	if (end == FETCH_END_CALLBACK) {
 		oc->store_failed = 1;
 		snprintf(oc->store_err, sizeof(oc->store_err), "%s", sc->err);
@@ -598,9 +662,9 @@ int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, ch
 		 * fetched stay in scan_windows for the next run. */
 		const char *status = oc->interrupted ? "interrupted"
 				     : oc->fatal     ? "failed"
-				     : oc->timed_out || g->failed_windows ? "partial" : "complete";
+				     : oc->timed_out || oc->over_budget || g->failed_windows ? "partial" : "complete";
 		const char *error = oc->interrupted ? "interrupted by a signal"
-				    : oc->fatal || oc->timed_out ? why
+				    : oc->fatal || oc->timed_out || oc->over_budget ? why
 				    : g->failed_windows ? g->first_error : NULL;
 		rc = store_scan_update(sc->store, g->run_id, &g->tot, err, err_sz);
 		if (!rc)
@@ -662,5 +726,126 @@ int scan_report(struct scan *sc, struct report_opts *ro, int new_only, int only_
 	if (!rc)
 		rc = report_run(db, ro, news > 0 ? out : NULL, denials, err, err_sz);
 	ro->since = ro->until = NULL; /* they were ours */
+	return rc;
+}
+
+/* ---- the dry run ---- */
+
+/* One window of g: its streams and queries, as fetch_run would run them. */
+static int dry_window(struct scan *sc, const struct scan_group *g, int64_t start, int64_t end, const char *what,
+		      struct buf *b, long long *queries)
+{
+	char a[TIME_ISO_LEN], z[TIME_ISO_LEN];
+	char **qv = NULL;
+	size_t nq = 0, *idx = NULL, nidx = 0;
+	int64_t qs, qe;
+	const struct logs_stream_list *l = g->streams_listed ? &g->streams : NULL;
+	if (g->filter) {
+		time_format(start, a);
+		time_format(end, z);
+		buf_printf(b, "  %s %s..%s: FilterLogEvents logStreamNamePrefix " SCAN_FILTER_PREFIX
+			      " startTime %lld endTime %lld filterPattern %s\n",
+			   what, a, z, (long long)start * 1000, (long long)end * 1000 + 999, SCAN_FILTER_PATTERN);
+		return AL_OK;
+	}
+	int rc = fetch_window_plan(sc->o.query, l, (int64_t)time(NULL), start, end, &qv, &nq, &qs, &qe, &idx, &nidx);
+	if (rc)
+		return rc;
+	time_format(start, a);
+	time_format(end, z);
+	buf_printf(b, "  %s %s..%s: ", what, a, z);
+	if (!nq) {
+		buf_puts(b, "no authenticator stream has events here; no query\n");
+	} else {
+		time_format(qs, a);
+		time_format(qe, z);
+		if (l)
+			buf_printf(b, "%zu stream%s with events from %s to %s, ", nidx, nidx == 1 ? "" : "s", a, z);
+		buf_printf(b, "%zu quer%s\n", nq, nq == 1 ? "y" : "ies");
+		for (size_t i = 0; i < nidx; i++) {
+			buf_puts(b, "    stream ");
+			esc_term(b, l->v[idx[i]].name, strlen(l->v[idx[i]].name));
+			buf_putc(b, '\n');
+		}
+		for (size_t i = 0; i < nq; i++) {
+			buf_printf(b, "    query %zu: StartQuery startTime %lld endTime %lld limit %d\n", i + 1, (long long)qs,
+				   (long long)qe, sc->limit);
+			for (const char *p = qv[i]; *p;) {
+				size_t n = strcspn(p, "\n");
+				buf_puts(b, "      ");
+				esc_term(b, p, n);
+				buf_putc(b, '\n');
+				p += n + (p[n] == '\n');
+			}
+		}
+	}
+	*queries += (long long)nq;
+	for (size_t i = 0; i < nq; i++)
+		free(qv[i]);
+	free(qv);
+	free(idx);
+	return AL_OK;
+}
+
+int scan_dry_run(struct scan *sc, FILE *out, char *err, size_t err_sz)
+{
+	struct buf b = BUF_INIT;
+	long long windows = 0, queries = 0;
+	int rc = AL_OK;
+	for (size_t gi = 0; !rc && gi < sc->ng; gi++) {
+		const struct scan_group *g = &sc->g[gi];
+		char a[TIME_ISO_LEN], z[TIME_ISO_LEN], stored[32];
+		time_format(g->start, a);
+		time_format(g->end, z);
+		esc_term(&b, g->name, strlen(g->name));
+		buf_printf(&b, ": %s..%s, ", g->skip ? "-" : a, z);
+		if (g->stored_bytes >= 0) {
+			report_bytes(g->stored_bytes, stored, sizeof(stored));
+			buf_printf(&b, "%s class, %s stored", g->infrequent_access ? "Infrequent Access" : "Standard",
+				   stored);
+		} else {
+			buf_puts(&b, "class and stored bytes unknown");
+		}
+		if (g->filter)
+			buf_puts(&b, ", read with FilterLogEvents (no scan billed)");
+		if (g->streams_listed)
+			buf_printf(&b, ", %zu authenticator stream%s\n", g->streams.n, g->streams.n == 1 ? "" : "s");
+		else
+			buf_puts(&b, ", streams not listed: the query names none and scans every stream\n");
+		if (sc->o.resume && sc->store) {
+			struct store_window *miss = NULL;
+			size_t nmiss = 0;
+			rc = store_windows_missing(sc->store, g->name, sc->o.query_name, &miss, &nmiss, err, err_sz);
+			for (size_t i = 0; !rc && i < nmiss; i++) {
+				/* as adopt_missing: those inside the window are fetched with it */
+				if (!g->skip && miss[i].start >= g->start)
+					continue;
+				int64_t end = !g->skip && miss[i].end > g->start ? g->start : miss[i].end;
+				rc = dry_window(sc, g, miss[i].start, end, "missing window", &b, &queries);
+				windows++;
+			}
+			free(miss);
+		}
+		size_t n = g->skip ? 0 : fetch_first_parts(g->start, g->end, sc->split);
+		for (size_t i = 0; !rc && i < n; i++) {
+			int64_t s, e;
+			fetch_split_bounds(g->start, g->end, n, i, &s, &e);
+			rc = dry_window(sc, g, s, e, "window", &b, &queries);
+			windows++;
+		}
+	}
+	if (!rc)
+		buf_printf(&b, "dry run: %lld window%s, %lld quer%s (more if a window returns %d rows and is split); "
+			       "nothing was run or stored\n",
+			   windows, windows == 1 ? "" : "s", queries, queries == 1 ? "y" : "ies", sc->limit);
+	if (!rc && b.oom) {
+		msg_set(err, err_sz, "out of memory");
+		rc = AL_SOFTWARE;
+	}
+	if (!rc && (fwrite(b.data, 1, b.len, out) != b.len || fflush(out) != 0)) {
+		msg_set(err, err_sz, "cannot write the dry run");
+		rc = AL_IOERR;
+	}
+	buf_free(&b);
 	return rc;
 }

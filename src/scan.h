@@ -50,6 +50,13 @@ struct scan_group {
 	 * once a run: each window's queries name those with events in it. */
 	struct logs_stream_list streams;
 	int streams_listed;      /* 0: the call failed; the query filters by name */
+	/* DescribeLogGroups: storedBytes (-1 unknown) and the time it covers
+	 * from (creation, or the retention's start when later), for the
+	 * budget's estimate; the group's class */
+	double stored_bytes;
+	int64_t stored_from;
+	int infrequent_access;
+	int filter;              /* read with FilterLogEvents (scan_opts.method) */
 	char first_error[512];   /* why the first failed window failed */
 	/* The cluster's facts (cluster name "" when the group names none):
 	 * facts.logging_off == 1 is an error for the group, said with
@@ -57,6 +64,22 @@ struct scan_group {
 	 * the type enabled (then it is ""). */
 	struct store_cluster facts;
 };
+
+/* How a group's windows are read. */
+enum scan_method {
+	SCAN_AUTO,     /* Logs Insights, except an Infrequent Access group (no field index: every
+			* byte of its window would be billed) read with the bundled scan query */
+	SCAN_INSIGHTS, /* Logs Insights queries, the streams named */
+	SCAN_FILTER,   /* FilterLogEvents: no scan billed, 5 requests/s per account */
+};
+
+/* The FilterLogEvents side of the bundled scan query: the authenticator
+ * streams, and a pattern that keeps every line the query's regex keeps
+ * (a superset: the parser drops what is no record). */
+#define SCAN_FILTER_PREFIX "authenticator"
+#define SCAN_FILTER_PATTERN \
+	"?\"access granted\" ?\"access denied\" ?\"STS response\" ?\"Errors parsing\" " \
+	"?\"error parsing the config maps\" ?\"mapping IAM\""
 
 /* About every 200 ms while windows run; stored = rows stored so far. */
 typedef void (*scan_progress_cb)(void *ctx, const struct fetch_progress *p, long long stored);
@@ -71,6 +94,10 @@ struct scan_opts {
 	const char *query;           /* the Logs Insights query string */
 	const char *query_name;      /* what runs and windows are stored under */
 	int concurrency;
+	enum scan_method method;     /* SCAN_FILTER only with the bundled scan query */
+	int dry_run;                 /* scan_dry_run only: the database is read (when it exists),
+				      * never written; no query runs */
+	double max_scan;             /* bytes the run may bill (--max-scan); 0 = no limit */
 	double time_scale;           /* multiplies every wait (tests shrink it) */
 	const atomic_int *cancel;    /* a signal handler's flag */
 	int64_t deadline_ms;         /* time_mono_ms() at which fetching stops; 0 = none */
@@ -86,6 +113,7 @@ struct scan_opts {
 struct scan_outcome {
 	int interrupted;       /* the cancel flag stopped the run */
 	int timed_out;         /* the deadline stopped it (err says how far it got) */
+	int over_budget;       /* max_scan stopped it (err says how far it got) */
 	int fatal;             /* an error ended the run early (err says which) */
 	int store_failed;      /* of those: the database failed; store_err says how */
 	char store_err[512];
@@ -102,6 +130,17 @@ const struct scan_group *scan_groups(const struct scan *sc, size_t *n);
 int scan_limit(const struct scan *sc);
 
 int scan_resolve(struct scan *sc, char *err, size_t err_sz);
+/* The budget's estimate of a group's bytes per second of window before
+ * any of its queries has said: its storedBytes spread evenly over the
+ * time they cover (up to now). It counts every stream, so scan_fetch uses
+ * it only where a query scans them all (an Infrequent Access group, or
+ * streams not listed). 0 when DescribeLogGroups did not say. */
+double scan_stored_rate(const struct scan_group *g, int64_t now);
+/* --dry-run, after scan_resolve: each group's window, class, stored
+ * bytes and streams, then every window the run would start with (with
+ * resume, the missing windows it would adopt too), its streams and its
+ * queries, to out. Runs no query, writes nothing. */
+int scan_dry_run(struct scan *sc, FILE *out, char *err, size_t err_sz);
 int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz);
 /* AL_OK when every window ended fetched or failed; otherwise what ended
  * the run, described by *out. */

@@ -45,9 +45,12 @@
  *   sts_endpoint  TEXT     sts= / stsendpoint= host
  *   expected      INTEGER  1 for EKS-internal principals (node/addon manager)
  *   raw           TEXT     the line as read (after transport unwrapping)
- *   dedupe_key    INTEGER  XXH64 chain of (log_group, log_stream, ptr)
- *                          when a @ptr/eventId is known, else of
- *                          (log_group, log_stream, raw); (ts, dedupe_key)
+ *   dedupe_key    INTEGER  XXH64 chain (store_key) of (log_group,
+ *                          log_stream, raw), whatever brought the line
+ *                          (version 10; before, of the @ptr when one was
+ *                          known: the same event fetched by Logs Insights
+ *                          and by FilterLogEvents, whose eventId is no
+ *                          @ptr, must have one key); (ts, dedupe_key)
  *                          is UNIQUE (index events_ts_key): the same event
  *                          always has the same time
  *   import_id     INTEGER  imports.id that stored the row
@@ -494,6 +497,14 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"DROP TABLE scan_runs;"
 	"ALTER TABLE scan_runs_v9 RENAME TO scan_runs;"
 	"CREATE INDEX scan_runs_group ON scan_runs(log_group, query);",
+	/* 9 -> 10: rows keyed on their @ptr get the key of their line, the
+	 * one every way of fetching makes now. A row whose new key another
+	 * row of its second already has (two identical lines kept apart by
+	 * their @ptr) keeps its old key: nothing stored is lost. */
+	"UPDATE OR IGNORE event_rows SET dedupe_key ="
+	"  (SELECT authlog_line_key(s.log_group, s.log_stream, event_rows.raw) FROM streams s"
+	"   WHERE s.id = event_rows.stream_id)"
+	"  WHERE ptr IS NOT NULL AND ptr != '';",
 };
 
 const char *store_migration(int from_version)
@@ -630,6 +641,21 @@ static uint64_t key_int(uint64_t h, int64_t v)
 	for (int i = 0; i < 8; i++)
 		b[i] = (unsigned char)((uint64_t)v >> (8 * i));
 	return key_mix(h, 2, b, sizeof(b));
+}
+
+/* authlog_line_key(group, stream, raw): store_key() of the three, the
+ * dedupe key event.c makes (its parser hashes the line as it scans). */
+static void sql_line_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *parts[3];
+	size_t lens[3];
+	for (int i = 0; i < argc && i < 3; i++) {
+		parts[i] = (const char *)sqlite3_value_text(argv[i]);
+		lens[i] = parts[i] ? (size_t)sqlite3_value_bytes(argv[i]) : 0;
+		if (!parts[i])
+			parts[i] = "";
+	}
+	sqlite3_result_int64(ctx, store_key(parts, lens, 3));
 }
 
 static void sql_authlog_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -1006,6 +1032,10 @@ static int prepare_schema(struct store *s, const char *path, int version, int ma
 	int sqlrc = sqlite3_create_function(s->db, "authlog_key", -1,
 					    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
 					    sql_authlog_key, NULL, NULL);
+	if (sqlrc == SQLITE_OK)
+		sqlrc = sqlite3_create_function(s->db, "authlog_line_key", 3,
+						SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, sql_line_key,
+						NULL, NULL);
 	if (sqlrc != SQLITE_OK)
 		return store_sql_error(s->db, sqlrc, path, err, err_sz);
 	if (version < STORE_SCHEMA_VERSION || mark) {

@@ -45,6 +45,18 @@ operations the fetcher uses, with the wire shapes of the CloudWatch Logs API ref
                      lastEventTimestamp, lastIngestionTime, arn, storedBytes (0, as the
                      deprecated field is); a missing group is ResourceNotFoundException.
   DescribeQueries    the queries, newest first (status filter).
+  FilterLogEvents    logGroupName or logGroupIdentifier, logStreamNamePrefix or logStreamNames
+                     (at most 100; not both), startTime/endTime (epoch ms, both inclusive),
+                     filterPattern (at most 1,024 characters: "" = every event; terms and
+                     "quoted phrases", all of them, or any of them when each is prefixed
+                     with ?), limit (1-10,000, default 10,000), nextToken. Each page reads
+                     at most --filter-scan events of the chosen streams (in time order) and
+                     returns those that match, at most limit events or 1 MB: pages can be
+                     partial or empty while nextToken says more remain (as the service's).
+                     Events: logStreamName, timestamp, message, ingestionTime, eventId.
+                     More than --filter-tps calls (default 5) in any second: 400
+                     ThrottlingException "Rate exceeded" (state: filter_max_per_s,
+                     filter_throttled).
 
 Amazon EKS, on the same port (AWS_ENDPOINT_URL sends a client's EKS calls here too):
 every group /aws/eks/NAME/cluster is a cluster NAME, answered by tests/fake_eks.py's
@@ -441,6 +453,9 @@ class LogsSim:
         self.faults = a.faults_list
         self.fault_seen = [0] * len(self.faults)
         self.fault_used = [0] * len(self.faults)
+        self.filter_calls = []  # times of the FilterLogEvents calls answered in the last second
+        self.filter_max_per_s = 0
+        self.filter_throttled = 0
 
     # -- faults
     def take_fault(self, op, body):
@@ -726,6 +741,73 @@ class LogsSim:
             out["nextToken"] = "streams/%d" % (start + limit)
         return ok(out)
 
+    def filter_log_events(self, body, now):
+        with self.lock:
+            self.filter_calls = [t for t in self.filter_calls if t > now - 1.0]
+            if len(self.filter_calls) >= self.a.filter_tps:
+                self.filter_throttled += 1
+                return err(400, "ThrottlingException", "Rate exceeded")
+            self.filter_calls.append(now)
+            self.filter_max_per_s = max(self.filter_max_per_s, len(self.filter_calls))
+        if body.get("logGroupName") and body.get("logGroupIdentifier"):
+            return err(400, "InvalidParameterException",
+                       "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+        name = body.get("logGroupName") or body.get("logGroupIdentifier") or ""
+        if name.startswith("arn:"):
+            name = name.split(":log-group:", 1)[-1].rstrip("*").rstrip(":")
+        g = self.data.groups.get(name)
+        if g is None:
+            return err(400, "ResourceNotFoundException", "The specified log group does not exist.")
+        prefix, names = body.get("logStreamNamePrefix"), body.get("logStreamNames")
+        if prefix is not None and names is not None:
+            return err(400, "InvalidParameterException",
+                       "Cannot specify both logStreamNamePrefix and logStreamNames")
+        if names is not None and not 1 <= len(names) <= 100:
+            return err(400, "InvalidParameterException", "logStreamNames: 1 to 100 names")
+        pattern = body.get("filterPattern") or ""
+        if len(pattern) > 1024:
+            return err(400, "InvalidParameterException", "filterPattern: at most 1024 characters")
+        terms = re.findall(r'(\??)(?:"((?:[^"\\]|\\.)*)"|(\S+))', pattern)
+        any_of = [t[1] or t[2] for t in terms if t[0]]
+        all_of = [t[1] or t[2] for t in terms if not t[0]]
+        limit = body.get("limit", 10000)
+        if not isinstance(limit, int) or not 1 <= limit <= 10000:
+            return err(400, "InvalidParameterException", "limit: 1 to 10000")
+        start, end = body.get("startTime"), body.get("endTime")
+        lo = bisect.bisect_left(g.ts, start) if isinstance(start, int) else 0
+        hi = bisect.bisect_right(g.ts, end) if isinstance(end, int) else len(g.ts)
+        at = lo
+        tok = body.get("nextToken")
+        if tok is not None:
+            m = re.fullmatch(r"filter/(\d+)/(\d+)/(\d+)", str(tok))
+            if not m or int(m.group(2)) != lo or int(m.group(3)) != hi or not lo <= int(m.group(1)) <= hi:
+                return err(400, "InvalidParameterException", "The specified nextToken is invalid.")
+            at = int(m.group(1))
+
+        def chosen(stream):
+            return (prefix is None or stream.startswith(prefix)) and (names is None or stream in names)
+
+        def matches(msg):
+            return all(t in msg for t in all_of) and (not any_of or any(t in msg for t in any_of))
+
+        events, size, scanned = [], 0, 0
+        while at < hi and scanned < self.a.filter_scan and len(events) < limit:
+            e = g.ev[at]
+            if chosen(e[2]):
+                scanned += 1
+                if matches(e[3]):
+                    weight = len(e[3].encode()) + 200
+                    if events and size + weight > 1048576:
+                        break
+                    size += weight
+                    events.append({"logStreamName": e[2], "timestamp": e[0], "message": e[3],
+                                   "ingestionTime": e[0] + 500, "eventId": "%056d" % e[1]})
+            at += 1
+        out = {"events": events, "searchedLogStreams": []}
+        if at < hi:
+            out["nextToken"] = "filter/%d/%d/%d" % (at, lo, hi)
+        return ok(out)
+
     def eks(self, path, query):
         """An EKS GET, answered by fake_eks.Eks over this data's clusters:
         -> (op, status, headers, body bytes)."""
@@ -764,6 +846,7 @@ class LogsSim:
                 for e in g.ev:
                     per[e[2]] = per.get(e[2], 0) + event_bytes(e)
             return {"running": running, "max_running": self.max_running, "calls": dict(self.calls),
+                    "filter_max_per_s": self.filter_max_per_s, "filter_throttled": self.filter_throttled,
                     "stream_bytes": streams,
                     "queries": [{"id": q.id, "group": q.group, "start": q.start, "end": q.end,
                                  "status": q.status, "rows": len(q.rows), "polls": q.polls,
@@ -844,7 +927,7 @@ class LogsSim:
         fn = {"StartQuery": self.start_query, "GetQueryResults": self.get_query_results,
               "StopQuery": self.stop_query, "DescribeLogGroups": self.describe_log_groups,
               "DescribeLogStreams": self.describe_log_streams,
-              "DescribeQueries": self.describe_queries}.get(op)
+              "DescribeQueries": self.describe_queries, "FilterLogEvents": self.filter_log_events}.get(op)
         if fn is None:
             return err(400, "UnknownOperationException", "Unknown operation %s" % op)
         return fn(body, now)
@@ -1062,6 +1145,8 @@ def build(argv=None):
     ap.add_argument("--rtt-ms", type=float, default=0.0)
     ap.add_argument("--max-concurrent", type=int, default=100)
     ap.add_argument("--legacy-limit", action="store_true")
+    ap.add_argument("--filter-scan", type=int, default=2000)
+    ap.add_argument("--filter-tps", type=int, default=5)
     ap.add_argument("--audit-ratio", type=float, default=0.0)
     ap.add_argument("--group-class", choices=["STANDARD", "INFREQUENT_ACCESS"], default="STANDARD")
     ap.add_argument("--index-since", type=int, default=0)
@@ -1166,7 +1251,33 @@ def self_test():
     op, st, h, body = sim.eks("/nothing/here", {})
     ok7 = st == 404 and h["x-amzn-ErrorType"] == "UnknownOperationException"
     print("ok" if ok5 and ok6 and ok7 else "FAIL", "orderBy with a prefix refused; EKS DescribeCluster and an unknown path")
-    return 0 if ok_ and ok2 and ok3 and ok4 and ok5 and ok6 and ok7 else 1
+    # FilterLogEvents: 20 "access granted" of authenticator-x among 60 "x" of other streams,
+    # read 7 events a page: partial and empty pages on to the end; a 6th call in a second throttled
+    a.filter_scan, a.filter_tps = 7, 100
+    got, token, sizes = [], None, []
+    while True:
+        req = {"logGroupName": "/aws/eks/demo/cluster", "logStreamNamePrefix": "authenticator",
+               "filterPattern": '?"access granted" ?"access denied"', "startTime": 1672000000000,
+               "endTime": 1672000019000}
+        if token:
+            req["nextToken"] = token
+        st, h, body, info = sim.handle("Logs_20140328.FilterLogEvents", json.dumps(req).encode())
+        page = json.loads(body)
+        sizes.append(len(page["events"]))
+        got += [e["message"] for e in page["events"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    ok8 = (len(got) == 20 and all("access granted" in m for m in got) and 0 in sizes
+           and len(set(sizes)) > 1)
+    print("ok" if ok8 else "FAIL", "FilterLogEvents: %d events in pages of %s" % (len(got), sizes))
+    a.filter_tps, sim.filter_calls = 5, []
+    codes = [sim.handle("Logs_20140328.FilterLogEvents", json.dumps(
+        {"logGroupName": "/aws/eks/demo/cluster", "logStreamNamePrefix": "authenticator"}).encode())[0]
+        for _ in range(6)]
+    ok9 = codes == [200] * 5 + [400]
+    print("ok" if ok9 else "FAIL", "FilterLogEvents: more than 5 a second throttled: %s" % codes)
+    return 0 if ok_ and ok2 and ok3 and ok4 and ok5 and ok6 and ok7 and ok8 and ok9 else 1
 
 
 def main():

@@ -101,6 +101,27 @@ int logs_api_describe_log_streams_body(struct buf *b, const char *group, const c
 	return b->oom ? AL_SOFTWARE : AL_OK;
 }
 
+int logs_api_filter_log_events_body(struct buf *b, const char *group, const char *prefix, const char *pattern,
+				    int64_t start_ms, int64_t end_ms, const char *next_token)
+{
+	key(b, "logGroupName", 1);
+	buf_json_string(b, group, strlen(group));
+	key(b, "logStreamNamePrefix", 0);
+	buf_json_string(b, prefix, strlen(prefix));
+	key(b, "filterPattern", 0);
+	buf_json_string(b, pattern, strlen(pattern));
+	key(b, "startTime", 0);
+	buf_printf(b, "%" PRId64, start_ms);
+	key(b, "endTime", 0);
+	buf_printf(b, "%" PRId64, end_ms);
+	if (next_token && *next_token) {
+		key(b, "nextToken", 0);
+		buf_json_string(b, next_token, strlen(next_token));
+	}
+	buf_putc(b, '}');
+	return b->oom ? AL_SOFTWARE : AL_OK;
+}
+
 /* ---- small answers (yajl tree: they are a few hundred bytes) ---- */
 
 /* Numbers may come as integers or (moto) doubles; 0 when not a number. */
@@ -232,10 +253,64 @@ int logs_api_parse_log_groups(const char *body, size_t len, const char *name, st
 		out->creation_ms = number_of(aws_doc_member(g, "creationTime"));
 		out->retention_days = (int)number_of(aws_doc_member(g, "retentionInDays"));
 		account_of(aws_doc_str(aws_doc_member(g, "arn")), out->account, sizeof(out->account));
+		yajl_val sb = aws_doc_member(g, "storedBytes");
+		out->stored_bytes = YAJL_IS_NUMBER(sb) ? YAJL_GET_DOUBLE(sb) : -1;
+		const char *cls = aws_doc_str(aws_doc_member(g, "logGroupClass"));
+		out->infrequent_access = cls && strcmp(cls, "INFREQUENT_ACCESS") == 0;
 		break;
 	}
 	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
 	if (tok && strlen(tok) < token_sz)
+		snprintf(next_token, token_sz, "%s", tok);
+	rc = AL_OK;
+out:
+	yajl_tree_free(tree);
+	return rc;
+}
+
+/* FilterLogEvents' pages are at most 1 MB (10,000 events): a tree is fine. */
+int logs_api_parse_filter_events(const char *body, size_t len, const char *group, results_row_cb cb, void *ctx,
+				 long long *n, char *next_token, size_t token_sz, char *err, size_t err_sz)
+{
+	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
+	int rc = AL_UNAVAILABLE;
+	next_token[0] = '\0';
+	*n = 0;
+	if (!tree)
+		return AL_UNAVAILABLE;
+	yajl_val events = aws_doc_member(tree, "events");
+	if (!YAJL_IS_ARRAY(events)) {
+		msg_set(err, err_sz, "the response has no events list");
+		goto out;
+	}
+	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
+	if (tok && strlen(tok) >= token_sz) {
+		msg_set(err, err_sz, "the nextToken is longer than %zu bytes", token_sz - 1);
+		goto out;
+	}
+	for (size_t i = 0; i < events->u.array.len; i++) {
+		yajl_val ev = events->u.array.values[i];
+		const char *msg = aws_doc_str(aws_doc_member(ev, "message"));
+		int64_t ts = number_of(aws_doc_member(ev, "timestamp"));
+		char tsbuf[24];
+		snprintf(tsbuf, sizeof(tsbuf), "%" PRId64, ts);
+		struct results_row row = {
+			.message = msg,
+			.message_len = msg ? strlen(msg) : 0,
+			.timestamp = ts > 0 ? tsbuf : NULL,
+			.log_stream = aws_doc_str(aws_doc_member(ev, "logStreamName")),
+			.log_group = group,
+			.ptr = aws_doc_str(aws_doc_member(ev, "eventId")),
+		};
+		int crc = cb(ctx, &row);
+		if (crc) {
+			msg_set(err, err_sz, "out of memory");
+			rc = crc;
+			goto out;
+		}
+		(*n)++;
+	}
+	if (tok)
 		snprintf(next_token, token_sz, "%s", tok);
 	rc = AL_OK;
 out:
@@ -427,6 +502,30 @@ int logs_api_list_log_streams(struct aws_client *c, const struct logs_target *t,
 	if (rc == AL_OK && *token)
 		rc = aws_error_fail(f, AWS_ERR_OTHER, AL_UNAVAILABLE, "DescribeLogStreams", err, err_sz,
 				    "more than %d streams named %s*", STREAMS_MAX_PAGES * 50, prefix);
+	http_response_free(&resp);
+	buf_free(&body);
+	return rc;
+}
+
+int logs_api_filter_log_events(struct aws_client *c, const struct logs_target *t, const char *group,
+			       const char *prefix, const char *pattern, int64_t start_ms, int64_t end_ms,
+			       const char *next_token, results_row_cb cb, void *ctx, long long *n, char *next_out,
+			       size_t next_sz, struct aws_fault *f, char *err, size_t err_sz)
+{
+	struct buf body = BUF_INIT;
+	struct http_response resp;
+	char why[256];
+	*n = 0;
+	next_out[0] = '\0';
+	int built = logs_api_filter_log_events_body(&body, group, prefix, pattern, start_ms, end_ms, next_token);
+	int rc = call(c, t, "FilterLogEvents", built == AL_OK ? &body : NULL, &resp, f, err, err_sz);
+	if (!rc) {
+		int prc = logs_api_parse_filter_events(body_of(&resp), resp.body.len, group, cb, ctx, n, next_out,
+						       next_sz, why, sizeof(why));
+		if (prc != AL_OK)
+			rc = aws_error_fail(f, prc == AL_UNAVAILABLE ? AWS_ERR_BAD_RESPONSE : AWS_ERR_OTHER,
+					    prc, "FilterLogEvents", err, err_sz, "%s (HTTP %ld)", why, resp.status);
+	}
 	http_response_free(&resp);
 	buf_free(&body);
 	return rc;

@@ -1,5 +1,6 @@
 /* The CloudWatch Logs calls the fetcher makes — StartQuery,
- * GetQueryResults, StopQuery, DescribeLogGroups, DescribeLogStreams — as
+ * GetQueryResults, StopQuery, DescribeLogGroups, DescribeLogStreams,
+ * FilterLogEvents — as
  * awsJson1_1 requests
  * through aws_request() (signing, retries, error decoding), with their
  * bodies built here and their answers parsed here (GetQueryResults through
@@ -67,6 +68,9 @@ struct logs_group_info {
 	int64_t creation_ms;       /* creationTime, 0 when absent */
 	int retention_days;        /* retentionInDays, 0 = never expires */
 	char account[13];          /* the account in the group's arn, "" when absent */
+	double stored_bytes;       /* storedBytes: everything the group holds; -1 when absent */
+	int infrequent_access;     /* logGroupClass INFREQUENT_ACCESS: no field index, so every
+				    * byte of the window is scanned whatever the query names */
 };
 
 /* A log stream and the times of its events, from DescribeLogStreams. */
@@ -118,6 +122,18 @@ int logs_api_stop_query(struct aws_client *c, const struct logs_target *t, const
 int logs_api_list_log_streams(struct aws_client *c, const struct logs_target *t, const char *group,
 			      const char *prefix, struct logs_stream_list *out, struct aws_fault *fault, char *err,
 			      size_t err_sz);
+/* One page of FilterLogEvents over [start_ms, end_ms] (both inclusive) of
+ * the streams named prefix*, keeping the events filter pattern matches:
+ * each to cb as a row (message, timestamp in epoch ms, stream, group,
+ * eventId as ptr), their number in *n, and next_out the token of the
+ * next page ("" when none). next_token: NULL or "" for the first page. A
+ * page may be partial or empty while a token follows: the caller reads
+ * on until there is none.
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html */
+int logs_api_filter_log_events(struct aws_client *c, const struct logs_target *t, const char *group,
+			       const char *prefix, const char *pattern, int64_t start_ms, int64_t end_ms,
+			       const char *next_token, results_row_cb cb, void *ctx, long long *n, char *next_out,
+			       size_t next_sz, struct aws_fault *fault, char *err, size_t err_sz);
 /* Looks the group up by name (prefix search, a few pages at most). */
 int logs_api_describe_log_group(struct aws_client *c, const struct logs_target *t, const char *name,
 				struct logs_group_info *out, struct aws_fault *fault, char *err, size_t err_sz);

@@ -36,4 +36,15 @@ int logs_api_parse_log_streams(const char *body, size_t len, struct logs_stream_
 int logs_api_parse_log_groups(const char *body, size_t len, const char *name, struct logs_group_info *out,
 			      char *next_token, size_t token_sz, char *err, size_t err_sz);
 
+/* {"logGroupName":G,"logStreamNamePrefix":P,"filterPattern":F,"startTime":MS,
+ * "endTime":MS[,"nextToken":T]} */
+int logs_api_filter_log_events_body(struct buf *b, const char *group, const char *prefix, const char *pattern,
+				    int64_t start_ms, int64_t end_ms, const char *next_token);
+/* A FilterLogEvents answer: each event to cb (group as its log group, its
+ * eventId as ptr, its timestamp as epoch ms), the events counted in *n,
+ * its nextToken (empty when none). AL_OK, the callback's status, or
+ * AL_UNAVAILABLE / AL_SOFTWARE with err set. */
+int logs_api_parse_filter_events(const char *body, size_t len, const char *group, results_row_cb cb, void *ctx,
+				 long long *n, char *next_token, size_t token_sz, char *err, size_t err_sz);
+
 #endif

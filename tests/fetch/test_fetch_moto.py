@@ -9,7 +9,8 @@ the client must skip what is not an authenticator record), sends @timestamp as
 epoch ms, has no statistics, runs queries synchronously and answers StopQuery
 with an HTML 500. It also refuses events older than 14 days or more than 2 h
 ahead, and (like the service) a window that ends before the group was created,
-so the fixture is re-timed into the next hour.
+so the fixture is re-timed into the next hour. Its FilterLogEvents honours
+logStreamNamePrefix (test_method_filter_against_moto).
 """
 import calendar
 import json
@@ -155,6 +156,26 @@ class Moto(FetchTestCase):
                          timeout=180)
         self.assertEqual((r.rc, r.out, r.err), (0, '', ''))
         self.assertEqual(self.event_count(), len(want))
+
+    def test_method_filter_against_moto(self):
+        # FilterLogEvents with logStreamNamePrefix=authenticator (moto honours the prefix):
+        # the same rows as the query, none of the kube-apiserver lines asked for
+        db = os.path.join(self.tmp, 'filter.db')
+        r = self.run_cli('scan', '--log-group', GROUP, '--since', self.since, '--until', self.until, '--no-report',
+                         '--method', 'filter', '--db', db, timeout=180)
+        self.assertEqual(r.rc, 0, r)
+        want, cols = self.expected()
+        got = self.query('SELECT %s FROM events ORDER BY raw, log_stream' % cols, db=db)
+        self.assertEqual(got, want)
+        self.assertFalse(any('kube-apiserver' in row['log_stream'] for row in got))
+        self.assertEqual(self.query('SELECT status, queries, bytes_scanned FROM scan_runs', db=db),
+                         [{'status': 'complete', 'queries': 0, 'bytes_scanned': 0}])
+        # then Logs Insights over the same window: every row is already stored
+        r = self.run_cli('scan', '--log-group', GROUP, '--since', self.since, '--until', self.until, '--no-report',
+                         '--method', 'insights', '--db', db, timeout=180)
+        self.assertEqual(r.rc, 0, r)
+        self.assertRegex(r.err, r': 0 new rows, ')
+        self.assertEqual(self.event_count(db=db), len(want))
 
 
 if __name__ == '__main__':

@@ -70,9 +70,11 @@ class Streams(FetchTestCase):
 
     def test_no_index_no_saving(self):
         # Infrequent Access groups have no field index; data older than the index is scanned too
+        # (--method insights: auto reads an IA group with FilterLogEvents, see test_fetch_filter)
         for args in (['--group-class', 'INFREQUENT_ACCESS'], ['--index-since', '1672272000']):
             fake = self.fake('--events', fixture('demo'), '--polls', '1', '--audit-ratio', '0.99', *args)
             self.scan_ok('--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL, '--no-report',
+                         '--method', 'insights',
                          '--db', os.path.join(self.tmp, '%s.db' % args[0][2:]))
             state = fake.state()
             total = sum(state['stream_bytes'][GROUP].values())
