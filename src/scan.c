@@ -673,8 +673,11 @@ int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, ch
 		all.duplicates += g->tot.duplicates;
 		all.skipped += g->tot.skipped;
 	}
+	/* The run's imports row says how it ended, as an import's does. */
 	if (!rc)
-		rc = store_import_end(sc->store, sc->import_id, all.rows, all.duplicates, all.skipped, err, err_sz);
+		rc = (oc->interrupted ? store_import_interrupted : store_import_end)(sc->store, sc->import_id, all.rows,
+										  all.duplicates, all.skipped, err,
+										  err_sz);
 	if (!rc)
 		rc = store_commit(sc->store, err, err_sz);
 	if (rc)

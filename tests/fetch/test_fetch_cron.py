@@ -78,6 +78,10 @@ class Interrupted(FetchTestCase):
         self.assertLess(stored, N)
         self.assertEqual(self.runs()[0]['status'], 'interrupted')
         self.assertEqual(self.runs()[0]['rows'], stored)
+        # the scan's imports row says so too, with what it kept
+        imp = self.query('SELECT status, imported, finished FROM imports ORDER BY id DESC LIMIT 1')[0]
+        self.assertEqual((imp['status'], imp['imported']), ('interrupted', stored))
+        self.assertIsNotNone(imp['finished'])
         self.assertTrue(self.windows())
         # the queries it abandoned were stopped
         state = fake.state()
