@@ -1,11 +1,12 @@
-/* The EKS answer parsers (src/aws/eks_api.c) on any bytes: each of the four
- * answers is parsed, and every string kept must be of the form the parser
+/* The EKS answer parsers (src/aws/eks_api.c) and IAM's GetRole parser
+ * (src/aws/iam_api.c) on any bytes: each of the five answers is parsed, and every string kept must be of the form the parser
  * promises (eks_api.h), so a caller may print it or put it in a command.
  * A list page is parsed twice into the same list, as paging does. */
 #include "fuzz_common.h"
 
 #include "aws/eks_api.h"
 #include "aws/eks_api_int.h"
+#include "aws/iam_api_int.h"
 #include "status.h"
 
 /* Only bytes a shell command may hold unquoted, and printable. */
@@ -100,5 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(p.v[i].scope >= EKS_SCOPE_UNKNOWN && p.v[i].scope <= EKS_SCOPE_NAMESPACE);
 	}
 	eks_api_access_policies_free(&p);
+
+	/* the role ARN goes into a printed command */
+	char role[2049];
+	err[0] = '\0';
+	rc = iam_api_parse_get_role(doc, size, role, sizeof(role), err, sizeof(err));
+	check_rc(rc, err);
+	check_arn(role);
+	FUZZ_CHECK((rc == AL_OK) == (*role != '\0'));
 	return 0;
 }

@@ -756,6 +756,18 @@ static const struct {
 	[AWS_SVC_LOGS] = {"logs", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "cloudwatch_logs"},
 	[AWS_SVC_STS] = {"sts", "AWS_ENDPOINT_URL_STS", "sts"},
 	[AWS_SVC_EKS] = {"eks", "AWS_ENDPOINT_URL_EKS", "eks"},
+	[AWS_SVC_IAM] = {"iam", "AWS_ENDPOINT_URL_IAM", "iam"},
+};
+
+/* IAM's global endpoint and signing region per partition (botocore
+ * data/iam/2010-05-08/endpoint-rule-set-1.json); other partitions get the
+ * regional form below. */
+static const struct {
+	const char *partition, *host, *region;
+} iam_global[] = {
+	{"aws", "iam.amazonaws.com", "us-east-1"},
+	{"aws-cn", "iam.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+	{"aws-us-gov", "iam.us-gov.amazonaws.com", "us-gov-west-1"},
 };
 
 /* The STS rule set's UseGlobalEndpoint list (sts_regional_endpoints=legacy). */
@@ -946,6 +958,16 @@ int aws_config_endpoint(const struct aws_config *cfg, const char *profile, enum 
 	out->dualstack = ds;
 	if (svc == AWS_SVC_STS && sts_global(cfg, profile, region, &global, err, err_sz))
 		return AL_CONFIG;
+	for (size_t i = 0; svc == AWS_SVC_IAM && i < sizeof iam_global / sizeof *iam_global; i++) {
+		if (strcmp(part->name, iam_global[i].partition) == 0) {
+			/* FIPS and dual-stack IAM hosts are left out: plain is used */
+			out->fips = out->dualstack = 0;
+			snprintf(out->host, sizeof out->host, "%s", iam_global[i].host);
+			snprintf(out->signing_region, sizeof out->signing_region, "%s", iam_global[i].region);
+			snprintf(out->url, sizeof out->url, "https://%s", out->host);
+			return AL_OK;
+		}
+	}
 	if (global && !fips && !ds) {
 		snprintf(out->host, sizeof out->host, "sts.amazonaws.com");
 		snprintf(out->signing_region, sizeof out->signing_region, "us-east-1");

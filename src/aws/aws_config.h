@@ -130,6 +130,8 @@ enum aws_service {
 	AWS_SVC_STS,      /* host prefix sts,  env AWS_ENDPOINT_URL_STS, services key sts */
 	AWS_SVC_EKS,      /* host prefix eks,  env AWS_ENDPOINT_URL_EKS, services key eks;
 			   * FIPS in the aws partition is fips.eks.<region>.amazonaws.com */
+	AWS_SVC_IAM,      /* env AWS_ENDPOINT_URL_IAM, services key iam; one global endpoint
+			   * per partition (iam.amazonaws.com signed for us-east-1) */
 };
 
 enum aws_endpoint_source {
