@@ -15,6 +15,7 @@
 #include "aws/aws_session.h"
 #include "aws/aws_sts.h"
 #include "aws/eks_token.h"
+#include "aws/iam_api.h"
 #include "aws/sigv4.h"
 #include "esc.h"
 #include "k8s_api.h"
@@ -587,6 +588,36 @@ static void creds_failed(struct doctor_result *r, const char *why)
 	snprintf(r->identity_err, sizeof r->identity_err, "%s", why);
 }
 
+/* An access entry must name the role with its IAM path, which STS never
+ * shows (and EKS refuses the path-less ARN of an SSO role): IAM GetRole
+ * has it.  The call is optional: when it fails, the fix looks the ARN up
+ * with aws iam get-role, and a note says why.  AL_OK, or AL_SOFTWARE. */
+static int get_role_arn(struct run *x, struct doctor_result *r)
+{
+	struct aws_endpoint iam;
+	char e[1024], arn[sizeof r->iam_arn];
+	struct arn_info *a = calloc(1, sizeof *a);
+	int rc = a ? aws_session_endpoint(&x->s, AWS_SVC_IAM, NULL, &iam, e, sizeof e) : AL_SOFTWARE;
+	if (rc == AL_OK)
+		rc = iam_api_get_role_arn(x->client, iam.url, iam.signing_region, &x->creds, x->me->name, arn,
+					  sizeof arn, e, sizeof e);
+	/* Only the caller's own role, whatever the answer says. */
+	if (rc == AL_OK && (arn_parse(arn, strlen(arn), a) != 0 || strcmp(a->canonical, x->me->canonical) != 0)) {
+		msg_set(e, sizeof e, "GetRole answered %s, another role", arn);
+		rc = AL_UNAVAILABLE;
+	}
+	if (rc == AL_OK)
+		snprintf(r->iam_arn, sizeof r->iam_arn, "%s", arn);
+	else if (rc == AL_NOPERM)
+		buf_printf(&r->notes, "iam:GetRole was not allowed (%s): the fix looks the role's ARN, with its path, "
+				      "up with aws iam get-role.\n", e);
+	else if (rc != AL_SOFTWARE)
+		buf_printf(&r->notes, "IAM GetRole failed (%s): the fix looks the role's ARN, with its path, up with "
+				      "aws iam get-role.\n", e);
+	free(a);
+	return rc == AL_SOFTWARE ? rc : AL_OK;
+}
+
 static int run_steps(const struct doctor_opts *o, struct doctor_result *r, struct run *x, char *err,
 		     size_t err_sz)
 {
@@ -747,6 +778,9 @@ static int run_steps(const struct doctor_opts *o, struct doctor_result *r, struc
 	/* 4. mappings */
 	if (r->eks.auth_mode == AUTH_MODE_API || r->eks.auth_mode == AUTH_MODE_API_AND_CONFIG_MAP) {
 		if ((rc = check_entries(x->client, &t, r, x->me, err, err_sz)) != AL_OK)
+			return rc;
+		if (!r->iam_arn[0] && (x->me->type == PRINCIPAL_ROLE || x->me->type == PRINCIPAL_ASSUMED_ROLE) &&
+		    (rc = get_role_arn(x, r)) != AL_OK)
 			return rc;
 	}
 	const char *src_name = NULL;

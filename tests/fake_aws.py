@@ -32,6 +32,10 @@ Script (--script FILE): a JSON list of rules, tried in order; the first rule who
        "body": "raw text"  |  "json": {...}  |  "error": "ThrottlingException",
        "message": "Rate exceeded",                  with "error": body {"__type","message"}
                                                     and header X-Amzn-ErrorType
+       "query_error": "AccessDenied",               a query-protocol (STS, IAM) error instead:
+                                                    text/xml <ErrorResponse><Error><Type>Sender
+                                                    </Type><Code>..</Code><Message>"message"
+                                                    </Message></Error>...</ErrorResponse>
        "delay_ms": 0,                               wait before answering
        "reset": true,                               close with a TCP RST, no answer
        "close": true,                               close (FIN) without answering
@@ -104,6 +108,7 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape as xml_escape
 
 # ---- SigV4 -------------------------------------------------------------------
 
@@ -450,6 +455,13 @@ class Handler(BaseHTTPRequestHandler):
             payload = json.dumps({"__type": code, "message": resp.get("message", code)}).encode()
             headers.setdefault("X-Amzn-ErrorType", code)
             kind = "json"
+        elif "query_error" in resp:
+            code = resp["query_error"]
+            payload = ("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error>"
+                       "<Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
+                       "<RequestId>%s</RequestId></ErrorResponse>" % (
+                           xml_escape(code), xml_escape(resp.get("message", code)), uuid.uuid4())).encode()
+            headers.setdefault("Content-Type", "text/xml")
         elif "json" in resp:
             payload = json.dumps(resp["json"]).encode()
             kind = "json"

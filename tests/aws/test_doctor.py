@@ -8,6 +8,7 @@ at those servers, the access-entry calls)."""
 import base64
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -47,7 +48,10 @@ ASSUMED = ident("assumed", "arn:aws:sts::%s:assumed-role/admin/authlog-scan-doct
                 "AROAADMIN:authlog-scan-doctor")
 TYPO = ident("typo", "arn:aws:sts::%s:assumed-role/typo/s9" % A, "AROATYPO:s9")
 RECREATED = ident("recreated", "arn:aws:sts::%s:assumed-role/recreated/s5" % A, "AROANEW:s5")
-IDENTS = [BUILDER, JANE, OPS, NOBODY, DEPLOY, NODE, ASSUMED, TYPO, RECREATED]
+# The same SSO role as JANE, with a session that IAM GetRole refuses.
+JOE = ident("joe", "arn:aws:sts::%s:assumed-role/%s/joe@example.com" % (A, SSO), "AROASSO:joe@example.com")
+IDENTS = [BUILDER, JANE, OPS, NOBODY, DEPLOY, NODE, ASSUMED, TYPO, RECREATED, JOE]
+SSO_IAM_ARN = "arn:aws:iam::%s:role/aws-reserved/sso.amazonaws.com/%s/%s" % (A, REGION, SSO)
 
 PATH_ROLES = """- rolearn: arn:aws:iam::%(a)s:role/ci/builder
   username: builder
@@ -114,6 +118,23 @@ def sts_rules():
                   "Credentials": {"AccessKeyId": ASSUMED["access_key_id"],
                                   "SecretAccessKey": ASSUMED["secret_access_key"],
                                   "SessionToken": ASSUMED["session_token"], "Expiration": 4102444800}}}}}]}]
+    # IAM GetRole: JANE may read her role, anyone else is refused as IAM
+    # refuses (a query-protocol XML error).  The permissions boundary's ARN
+    # comes first: the parser must take the role's own <Arn>.
+    rules.append({"match": {"action": "GetRole", "body_contains": "RoleName=" + SSO,
+                            "header": {"x-amz-security-token": JANE["session_token"]}},
+                  "responses": [{"headers": {"Content-Type": "text/xml"}, "body":
+                                 "<GetRoleResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+                                 "<GetRoleResult><Role><Path>/aws-reserved/sso.amazonaws.com/%s/</Path>"
+                                 "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>"
+                                 "<PermissionsBoundaryArn>arn:aws:iam::%s:policy/boundary</PermissionsBoundaryArn>"
+                                 "</PermissionsBoundary><RoleId>AROASSO</RoleId><RoleName>%s</RoleName>"
+                                 "<Arn>%s</Arn><CreateDate>2026-01-02T03:04:05Z</CreateDate></Role>"
+                                 "</GetRoleResult><ResponseMetadata><RequestId>r-1</RequestId>"
+                                 "</ResponseMetadata></GetRoleResponse>" % (REGION, A, SSO, SSO_IAM_ARN)}]})
+    rules.append({"match": {"action": "GetRole"},
+                  "responses": [{"status": 403, "query_error": "AccessDenied",
+                                 "message": "User is not authorized to perform: iam:GetRole"}]})
     for i in IDENTS:
         rules.append({"match": {"action": "GetCallerIdentity",
                                 "header": {"x-amz-security-token": i["session_token"]}},
@@ -186,7 +207,8 @@ class Doctor(unittest.TestCase):
         env = clean_env(HOME=self.tmp.name, AWS_ACCESS_KEY_ID=who["access_key_id"],
                         AWS_SECRET_ACCESS_KEY=who["secret_access_key"], AWS_SESSION_TOKEN=who["session_token"],
                         AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-                        AWS_ENDPOINT_URL_STS=self.sts.url, AWS_ENDPOINT_URL_EKS=self.eks_url,
+                        AWS_ENDPOINT_URL_STS=self.sts.url, AWS_ENDPOINT_URL_IAM=self.sts.url,
+                        AWS_ENDPOINT_URL_EKS=self.eks_url,
                         AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=self.logs_url, AWS_EC2_METADATA_DISABLED="true",
                         AUTHLOG_SCAN_TIME_SCALE="0.01",
                         AUTHLOG_DB=db or os.path.join(self.tmp.name, "shared", "authlog.db"))
@@ -241,6 +263,42 @@ class Doctor(unittest.TestCase):
         self.assertIsNone(out["access_entry"])
         self.assertEqual(out["cluster"]["authentication_mode"], "API")
         self.assertTrue(any("create-access-entry" in f for f in v["fix"]), v["fix"])
+
+    def get_role_calls(self, who):
+        return [e for e in self.sts.log() if "Action=GetRole&" in e["body"] and
+                dict((k.lower(), v) for k, v in e["headers"]).get("x-amz-security-token") == who["session_token"]]
+
+    def test_sso_role_no_entry_get_role_allowed(self):
+        # EKS refuses the path-less ARN of an SSO role: the fix names the
+        # role's IAM ARN, path included, as GetRole gives it.
+        out = self.json_run(JANE, "--cluster", "apionly")
+        v = out["verdict"]
+        self.assertEqual((v["status"], v["class"]), ("denied", "no_access_entry"))
+        self.assertEqual(out["identity"]["principal_arn"], "arn:aws:iam::%s:role/%s" % (A, SSO))
+        create = [f for f in v["fix"] if "create-access-entry" in f]
+        self.assertEqual(len(create), 1, v["fix"])
+        words = shlex.split(create[0])  # as a shell would run it
+        self.assertEqual(words[words.index("--principal-arn") + 1], SSO_IAM_ARN)
+        self.assertFalse(any("aws iam get-role" in f for f in v["fix"]), v["fix"])
+        calls = self.get_role_calls(JANE)
+        self.assertTrue(calls)
+        self.assertEqual(calls[-1]["body"], "Action=GetRole&Version=2010-05-08&RoleName=" + SSO)
+        auth = dict((k.lower(), val) for k, val in calls[-1]["headers"])["authorization"]
+        self.assertRegex(auth, r"Credential=ASIAJANE/\d{8}/%s/iam/aws4_request" % REGION)
+
+    def test_sso_role_no_entry_get_role_denied(self):
+        out = self.json_run(JOE, "--cluster", "apionly")
+        v = out["verdict"]
+        self.assertEqual((v["status"], v["class"]), ("denied", "no_access_entry"))
+        self.assertTrue(self.get_role_calls(JOE))
+        getrole = "\"$(aws iam get-role --role-name %s --query Role.Arn --output text)\"" % SSO
+        self.assertTrue(any("create-access-entry" in f and "--principal-arn " + getrole in f for f in v["fix"]),
+                        v["fix"])
+        self.assertFalse(any(SSO_IAM_ARN in f for f in v["fix"]), v["fix"])
+        p = self.doctor(JOE, "--cluster", "apionly", fmt="text")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("iam:GetRole was not allowed (", p.stdout)
+        self.assertIn(getrole, p.stdout)
 
     def test_correct_access_entry_is_ok(self):
         out = self.json_run(DEPLOY, "--cluster", "apionly", rc=0)
