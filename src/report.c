@@ -1571,6 +1571,21 @@ static void prom_family(struct buf *b, const char *name, const char *help)
 	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+/* A family of one sample per row of rows (cluster, label, value): the
+ * value as is, or with since non-zero the time from it to since. */
+static void prom_samples(struct buf *b, const char *name, const char *help, const char *label,
+			 const struct row_list *rows, double since)
+{
+	prom_family(b, name, help);
+	for (size_t k = 0; k < rows->nrows; k++) {
+		double v = strtod(cell(rows, k, 2), NULL);
+		buf_puts(b, name);
+		prom_label(b, "cluster", cell(rows, k, 0), 1);
+		prom_label(b, label, cell(rows, k, 1), 0);
+		buf_printf(b, "} %.0f\n", since ? since - v : v);
+	}
+}
+
 static void render_prometheus(const struct row_list *cl, const struct report *per, const struct row_list *prom,
 			      struct buf *b)
 {
@@ -1595,43 +1610,19 @@ static void render_prometheus(const struct row_list *cl, const struct report *pe
 		buf_printf(b, "} %lld\n", n);
 	}
 	const struct row_list *ls = &prom[PROM_LAST_SCAN];
-	prom_family(b, "authlog_scan_last_complete_scan_timestamp_seconds",
-		    "Unix time the last complete scan of the log group finished.");
-	for (size_t k = 0; k < ls->nrows; k++) {
-		buf_puts(b, "authlog_scan_last_complete_scan_timestamp_seconds");
-		prom_label(b, "cluster", cell(ls, k, 0), 1);
-		prom_label(b, "log_group", cell(ls, k, 1), 0);
-		buf_printf(b, "} %lld\n", cell_ll(ls, k, 2));
-	}
+	prom_samples(b, "authlog_scan_last_complete_scan_timestamp_seconds",
+		     "Unix time the last complete scan of the log group finished.", "log_group", ls, 0);
 	/* Frozen when the file is written: alert on time() minus the
 	 * timestamp above, which stays right however old the file is. */
-	long long now = (long long)time(NULL);
-	prom_family(b, "authlog_scan_last_complete_scan_age_seconds",
-		    "Seconds from the last complete scan of the log group to when this report was written.");
-	for (size_t k = 0; k < ls->nrows; k++) {
-		buf_puts(b, "authlog_scan_last_complete_scan_age_seconds");
-		prom_label(b, "cluster", cell(ls, k, 0), 1);
-		prom_label(b, "log_group", cell(ls, k, 1), 0);
-		buf_printf(b, "} %lld\n", now - cell_ll(ls, k, 2));
-	}
-	const struct row_list *lg = &prom[PROM_LOGGING];
-	prom_family(b, "authlog_scan_authenticator_logging_enabled",
-		    "1 when the cluster's authenticator log is on, 0 when off (clusters checked by scan).");
-	for (size_t k = 0; k < lg->nrows; k++) {
-		buf_puts(b, "authlog_scan_authenticator_logging_enabled");
-		prom_label(b, "cluster", cell(lg, k, 0), 1);
-		prom_label(b, "region", cell(lg, k, 1), 0);
-		buf_printf(b, "} %lld\n", cell_ll(lg, k, 2));
-	}
-	const struct row_list *by = &prom[PROM_BYTES];
-	prom_family(b, "authlog_scan_scanned_bytes",
-		    "Bytes CloudWatch Logs Insights scanned (and bills) for the scans overlapping the window.");
-	for (size_t k = 0; k < by->nrows; k++) {
-		buf_puts(b, "authlog_scan_scanned_bytes");
-		prom_label(b, "cluster", cell(by, k, 0), 1);
-		prom_label(b, "log_group", cell(by, k, 1), 0);
-		buf_printf(b, "} %.0f\n", strtod(cell(by, k, 2), NULL));
-	}
+	prom_samples(b, "authlog_scan_last_complete_scan_age_seconds",
+		     "Seconds from the last complete scan of the log group to when this report was written.",
+		     "log_group", ls, (double)time(NULL));
+	prom_samples(b, "authlog_scan_authenticator_logging_enabled",
+		     "1 when the cluster's authenticator log is on, 0 when off (clusters checked by scan).", "region",
+		     &prom[PROM_LOGGING], 0);
+	prom_samples(b, "authlog_scan_scanned_bytes",
+		     "Bytes CloudWatch Logs Insights scanned (and bills) for the scans overlapping the window.",
+		     "log_group", &prom[PROM_BYTES], 0);
 }
 
 /* ---- lines: one per finding, for a chat webhook or logger ---- */
