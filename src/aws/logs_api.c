@@ -168,19 +168,39 @@ static int stream_add(struct logs_stream_list *l, const char *name, int64_t firs
 	return AL_OK;
 }
 
+/* A page of a paged answer: its tree, the list under key, and its
+ * nextToken (*tok, NULL on the last page), checked to fit token_sz. NULL
+ * with err set when the answer is not such a page; *tree is freed by the
+ * caller either way. */
+static yajl_val page_list(const char *body, size_t len, const char *key, yajl_val *tree, const char **tok,
+			  size_t token_sz, char *err, size_t err_sz)
+{
+	*tok = NULL;
+	if (!(*tree = aws_doc_tree(body, len, err, err_sz)))
+		return NULL;
+	yajl_val list = aws_doc_member(*tree, key);
+	if (!YAJL_IS_ARRAY(list)) {
+		msg_set(err, err_sz, "the response has no %s list", key);
+		return NULL;
+	}
+	*tok = aws_doc_str(aws_doc_member(*tree, "nextToken"));
+	if (*tok && strlen(*tok) >= token_sz) {
+		msg_set(err, err_sz, "the nextToken is longer than %zu bytes", token_sz - 1);
+		return NULL;
+	}
+	return list;
+}
+
 int logs_api_parse_log_streams(const char *body, size_t len, struct logs_stream_list *out, char *next_token,
 			       size_t token_sz, char *err, size_t err_sz)
 {
-	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
+	yajl_val tree;
+	const char *tok;
 	int rc = AL_UNAVAILABLE;
 	next_token[0] = '\0';
-	if (!tree)
-		return AL_UNAVAILABLE;
-	yajl_val streams = aws_doc_member(tree, "logStreams");
-	if (!YAJL_IS_ARRAY(streams)) {
-		msg_set(err, err_sz, "the response has no logStreams list");
+	yajl_val streams = page_list(body, len, "logStreams", &tree, &tok, token_sz, err, err_sz);
+	if (!streams)
 		goto out;
-	}
 	for (size_t i = 0; i < streams->u.array.len; i++) {
 		yajl_val st = streams->u.array.values[i];
 		const char *name = aws_doc_str(aws_doc_member(st, "logStreamName"));
@@ -194,11 +214,6 @@ int logs_api_parse_log_streams(const char *body, size_t len, struct logs_stream_
 			rc = AL_SOFTWARE;
 			goto out;
 		}
-	}
-	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
-	if (tok && strlen(tok) >= token_sz) {
-		msg_set(err, err_sz, "the nextToken is longer than %zu bytes", token_sz - 1);
-		goto out;
 	}
 	if (tok)
 		snprintf(next_token, token_sz, "%s", tok);
@@ -272,22 +287,14 @@ out:
 int logs_api_parse_filter_events(const char *body, size_t len, const char *group, results_row_cb cb, void *ctx,
 				 long long *n, char *next_token, size_t token_sz, char *err, size_t err_sz)
 {
-	yajl_val tree = aws_doc_tree(body, len, err, err_sz);
+	yajl_val tree;
+	const char *tok;
 	int rc = AL_UNAVAILABLE;
 	next_token[0] = '\0';
 	*n = 0;
-	if (!tree)
-		return AL_UNAVAILABLE;
-	yajl_val events = aws_doc_member(tree, "events");
-	if (!YAJL_IS_ARRAY(events)) {
-		msg_set(err, err_sz, "the response has no events list");
+	yajl_val events = page_list(body, len, "events", &tree, &tok, token_sz, err, err_sz);
+	if (!events)
 		goto out;
-	}
-	const char *tok = aws_doc_str(aws_doc_member(tree, "nextToken"));
-	if (tok && strlen(tok) >= token_sz) {
-		msg_set(err, err_sz, "the nextToken is longer than %zu bytes", token_sz - 1);
-		goto out;
-	}
 	for (size_t i = 0; i < events->u.array.len; i++) {
 		yajl_val ev = events->u.array.values[i];
 		const char *msg = aws_doc_str(aws_doc_member(ev, "message"));
