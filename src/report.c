@@ -1732,7 +1732,7 @@ int report_compose(sqlite3 *db, const struct report_opts *o, report_gather_fn ga
 			msg_set(err, err_sz, "out of memory");
 			rc = AL_SOFTWARE;
 		} else {
-			if (out)
+			if (out && b.len) /* --format lines without news prints nothing: b.data is NULL */
 				fwrite(b.data, 1, b.len, out);
 			*denials = r.denied;
 		}
