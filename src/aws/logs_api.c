@@ -124,12 +124,16 @@ int logs_api_filter_log_events_body(struct buf *b, const char *group, const char
 
 /* ---- small answers (yajl tree: they are a few hundred bytes) ---- */
 
-/* Numbers may come as integers or (moto) doubles; 0 when not a number. */
+/* Numbers may come as integers or (moto) doubles; 0 when not a number
+ * or a double no int64 holds (converting one would be undefined). */
 static int64_t number_of(yajl_val v)
 {
 	if (!YAJL_IS_NUMBER(v))
 		return 0;
-	return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : (int64_t)YAJL_GET_DOUBLE(v);
+	if (YAJL_IS_INTEGER(v))
+		return YAJL_GET_INTEGER(v);
+	double d = YAJL_GET_DOUBLE(v);
+	return d > -9.2e18 && d < 9.2e18 ? (int64_t)d : 0;
 }
 
 /* arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME[:*] -> ACCOUNT (12 digits). */
