@@ -693,16 +693,23 @@ class LogsSim:
             out["nextToken"] = str(start + limit)
         return ok(out)
 
-    def describe_log_streams(self, body, now):
+    def group_of(self, body):
+        """(name, group, None) for the group a request names by name or ARN, else (name, None, the error)."""
         if body.get("logGroupName") and body.get("logGroupIdentifier"):
-            return err(400, "InvalidParameterException",
-                       "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+            return None, None, err(400, "InvalidParameterException",
+                                   "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
         name = body.get("logGroupName") or body.get("logGroupIdentifier") or ""
         if name.startswith("arn:"):
             name = name.split(":log-group:", 1)[-1].rstrip("*").rstrip(":")
         g = self.data.groups.get(name)
         if g is None:
-            return err(400, "ResourceNotFoundException", "The specified log group does not exist.")
+            return name, None, err(400, "ResourceNotFoundException", "The specified log group does not exist.")
+        return name, g, None
+
+    def describe_log_streams(self, body, now):
+        name, g, bad = self.group_of(body)
+        if bad:
+            return bad
         limit = body.get("limit", 50)
         if not isinstance(limit, int) or not 1 <= limit <= 50:
             return err(400, "InvalidParameterException",
@@ -749,15 +756,9 @@ class LogsSim:
                 return err(400, "ThrottlingException", "Rate exceeded")
             self.filter_calls.append(now)
             self.filter_max_per_s = max(self.filter_max_per_s, len(self.filter_calls))
-        if body.get("logGroupName") and body.get("logGroupIdentifier"):
-            return err(400, "InvalidParameterException",
-                       "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
-        name = body.get("logGroupName") or body.get("logGroupIdentifier") or ""
-        if name.startswith("arn:"):
-            name = name.split(":log-group:", 1)[-1].rstrip("*").rstrip(":")
-        g = self.data.groups.get(name)
-        if g is None:
-            return err(400, "ResourceNotFoundException", "The specified log group does not exist.")
+        _, g, bad = self.group_of(body)
+        if bad:
+            return bad
         prefix, names = body.get("logStreamNamePrefix"), body.get("logStreamNames")
         if prefix is not None and names is not None:
             return err(400, "InvalidParameterException",
