@@ -58,6 +58,7 @@ static int describe_all(struct aws_client *client, const struct aws_target *t, s
 		snprintf(c->name, sizeof(c->name), "%s", names->v[i]);
 		c->status = eks_api_describe_cluster(client, t, c->name, &c->eks, &f, c->error, sizeof(c->error));
 		if (c->status == AL_SOFTWARE) {
+			eks_api_cluster_free(&c->eks); /* not counted in r->n: freed here */
 			msg_set(err, err_sz, "%s", c->error);
 			return AL_SOFTWARE;
 		}
