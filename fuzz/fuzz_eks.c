@@ -1,5 +1,5 @@
 /* The EKS answer parsers (src/aws/eks_api.c) and IAM's GetRole parser
- * (src/aws/iam_api.c) on any bytes: each of the five answers is parsed, and every string kept must be of the form the parser
+ * (src/aws/iam_api.c) on any bytes: each of the six answers is parsed, and every string kept must be of the form the parser
  * promises (eks_api.h), so a caller may print it or put it in a command.
  * A list page is parsed twice into the same list, as paging does. */
 #include "fuzz_common.h"
@@ -54,6 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_plain(c.name, EKS_API_NAME_MAX);
 	FUZZ_CHECK(!*c.name || eks_api_name_valid(c.name));
 	check_arn(c.arn);
+	FUZZ_CHECK(touch_str(c.account) == 0 ||
+		   (strlen(c.account) == 12 && strspn(c.account, "0123456789") == 12 && strstr(c.arn, c.account)));
 	check_arn(c.role_arn);
 	check_plain(c.status, sizeof(c.status) - 1);
 	check_plain(c.version, sizeof(c.version) - 1);
@@ -66,6 +68,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(c.created_at >= 0 && c.bootstrap_admin >= -1 && c.bootstrap_admin <= 1);
 	FUZZ_CHECK((c.logs_enabled & c.logs_disabled) == 0 && ((c.logs_enabled | c.logs_disabled) & ~0x1fu) == 0);
 	eks_api_cluster_free(&c);
+
+	/* ListClusters: a kept name goes into a section header and commands;
+	 * a rejected one only through the caller's escaping, so it is bounded. */
+	struct eks_cluster_names names;
+	memset(&names, 0, sizeof(names));
+	for (int page = 0; page < 2; page++) {
+		err[0] = '\0';
+		rc = eks_api_parse_cluster_names(doc, size, &names, tok, sizeof(tok), err, sizeof(err));
+		check_rc(rc, err);
+		FUZZ_CHECK(touch_str(tok) <= EKS_API_TOKEN_MAX);
+	}
+	FUZZ_CHECK(names.names.n <= EKS_API_LIST_MAX && names.rejected.n <= EKS_API_LIST_MAX);
+	for (size_t i = 0; i < names.names.n; i++) {
+		check_plain(names.names.v[i], EKS_API_NAME_MAX);
+		FUZZ_CHECK(eks_api_name_valid(names.names.v[i]));
+	}
+	for (size_t i = 0; i < names.rejected.n; i++)
+		FUZZ_CHECK(touch_str(names.rejected.v[i]) <= EKS_API_REJECTED_MAX && !eks_api_name_valid(names.rejected.v[i]));
+	eks_api_cluster_names_free(&names);
 
 	struct eks_strings s = {0};
 	for (int page = 0; page < 2; page++) {

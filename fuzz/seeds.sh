@@ -16,7 +16,7 @@
 #   csv       whole files whose first line names @message (first 64 KiB)
 #   awsconfig   fuzz/seeds/awsconfig/ (config, a NUL byte, credentials)
 #   credprocess fuzz/seeds/credprocess/ (credential_process answers, commands)
-#   eks         fuzz/seeds/eks/ (EKS answers: DescribeCluster, access entries)
+#   eks         fuzz/seeds/eks/ (EKS answers: ListClusters, DescribeCluster, access entries)
 #   clientmsg   fuzz/seeds/clientmsg/ (kubectl / AWS CLI / SDK messages, pasted typography)
 #   esc         fuzz/seeds/esc/ (values to escape: shell, controls, bidi, markdown)
 #   k8s         fuzz/seeds/k8s/ (SelfSubjectReview answers, a cluster CA in base64)

@@ -872,6 +872,22 @@ out:
 	return lines;
 }
 
+/* https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html
+ * (logging.clusterLogging: the types and whether they are enabled); the
+ * values are validated, then shell-quoted anyway, so it runs as printed. */
+int classify_fix_enable_logging(struct buf *commands, const char *cluster, const char *region)
+{
+	if (!arn_valid_cluster_name(cluster, NULL) || !arn_valid_region(region, NULL))
+		return -1;
+	/* valid values are printable ASCII: esc_shell fails only on OOM */
+	buf_puts(commands, "aws eks update-cluster-config --name ");
+	esc_shell(commands, cluster, strlen(cluster));
+	buf_puts(commands, " --region ");
+	esc_shell(commands, region, strlen(region));
+	buf_puts(commands, " --logging '{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'");
+	return commands->oom ? -1 : 0;
+}
+
 /* ASCII case-insensitive substring test (the M1 ARN is lower-cased);
  * this runs for every stored row, so use glibc's optimised search. */
 static int contains_ci(const char *hay, const char *needle)

@@ -91,6 +91,15 @@ struct fix_ctx {
  * number of lines written to both, or -1. */
 int classify_fix(enum error_class c, const struct fix_ctx *ctx, struct buf *notes, struct buf *commands);
 
+/* The command that turns a cluster's authenticator log on (EKS
+ * UpdateClusterConfig), appended to commands without a newline:
+ *   aws eks update-cluster-config --name C --region R --logging '{...}'
+ * 0, or -1 with nothing appended when cluster or region is not of its
+ * form (arn_valid_cluster_name, arn_valid_region) or memory runs out.
+ * The one place that writes it: doctor's fix, scan's clusters row and
+ * clusters discover. */
+int classify_fix_enable_logging(struct buf *commands, const char *cluster, const char *region);
+
 /* EKS-internal principals (eks:node-manager, eks:addon-manager, the
  * AWSWesleyClusterManagerLambda roles, cluster-insights roles and
  * sessions): their traffic is expected, never a finding. */

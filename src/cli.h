@@ -77,5 +77,6 @@ int cmd_whoami(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_clusters(int argc, char **argv);
 
 #endif

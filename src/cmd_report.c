@@ -65,6 +65,7 @@ int cmd_report(int argc, char **argv)
 	struct store *store = NULL;
 	int c, rc, exit_code = 0, new_only = 0;
 	long long denials = 0;
+	int64_t first = 0;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -114,22 +115,20 @@ int cmd_report(int argc, char **argv)
 		rc = AL_SOFTWARE;
 		goto out;
 	}
-	/* A chat line is news: what the last run found for the first time. */
+	/* A chat line is news: what the last run found for the first time;
+	 * every format counts each cluster's new findings. */
 	if (o.format == REPORT_LINES)
 		new_only = 1;
-	if (new_only || o.format == REPORT_PROMETHEUS) {
-		int64_t first = 0;
-		rc = store_import_first_event(store, 0, &first, err, sizeof(err));
-		if (rc) {
-			cli_error("report", "%s", err);
-			goto out;
-		}
-		if (!first) /* nothing was ever stored: everything is new */
-			first = 1;
-		if (new_only)
-			o.new_from = first;
-		o.news_from = first;
+	rc = store_import_first_event(store, 0, &first, err, sizeof(err));
+	if (rc) {
+		cli_error("report", "%s", err);
+		goto out;
 	}
+	if (!first) /* nothing was ever stored: everything is new */
+		first = 1;
+	if (new_only)
+		o.new_from = first;
+	o.news_from = first;
 	rc = report_run(store_db(store), &o, stdout, &denials, err, sizeof(err));
 	if (rc)
 		cli_error("report", "%s", err);

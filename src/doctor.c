@@ -342,13 +342,8 @@ static void fix_delete_entry(struct doctor_result *r)
 
 static void fix_logging(struct doctor_result *r)
 {
-	if (!arn_valid_cluster_name(r->cluster, NULL) || !arn_valid_region(r->region, NULL))
-		return;
-	buf_puts(&r->fix, "aws eks update-cluster-config --name ");
-	esc_shell(&r->fix, r->cluster, strlen(r->cluster));
-	buf_puts(&r->fix, " --region ");
-	esc_shell(&r->fix, r->region, strlen(r->region));
-	buf_puts(&r->fix, " --logging '{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'\n");
+	if (classify_fix_enable_logging(&r->fix, r->cluster, r->region) == 0)
+		buf_putc(&r->fix, '\n');
 }
 
 /* " --profile P" when one was named and can be one shell word. */

@@ -28,6 +28,7 @@ static const struct command {
 	{"prune", cmd_prune, "delete events older than AGE, keep the rollups exact, free the space", 0},
 	{"export", cmd_export, "print the events as JSON Lines (--since, resume with --after-id)", 0},
 	{"doctor", cmd_doctor, "why this identity is refused by a cluster, and the one fix", 0},
+	{"clusters", cmd_clusters, "the fleet: 'clusters discover' lists a region's EKS clusters as sections", 0},
 };
 
 static void usage(FILE *f)

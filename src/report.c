@@ -199,6 +199,7 @@ void report_free(struct report *r)
 {
 	free(r->first);
 	free(r->last);
+	free(r->last_good_scan);
 	report_rows_free(&r->by_class);
 	report_rows_free(&r->by_principal);
 	report_rows_free(&r->findings);
@@ -368,10 +369,18 @@ const char report_scans_sql[] =
 	"SELECT log_group, window_start, window_end, status, rows, queries, bytes_scanned,"
 	" records_scanned, records_matched, truncated,"
 	" (SELECT COUNT(*) FROM scan_windows w WHERE w.run_id = s.id AND w.status <> 'truncated')"
-	" FROM scan_runs s WHERE window_end >= ?1 AND window_start < ?2"
-	" AND (?12 IS NULL OR log_group IN (SELECT log_group FROM clusters WHERE name = ?12)"
-	"  OR log_group IN (SELECT log_group FROM streams WHERE COALESCE(cluster, '') = ?12))"
+	" FROM scan_runs s WHERE window_end >= ?1 AND window_start < ?2 AND " REPORT_SCAN_GROUPS("log_group")
 	" ORDER BY id DESC LIMIT ?3";
+
+void report_fleet_take(struct row_list *rows, struct report *r)
+{
+	r->new_findings = rows->nrows && rows->cells[0] ? cell_ll(rows, 0, 0) : -1;
+	r->last_good_scan = rows->nrows ? rows->cells[1] : NULL;
+	r->bytes_billed = rows->nrows ? cell_ll(rows, 0, 2) : 0;
+	if (rows->nrows)
+		rows->cells[1] = NULL;
+	report_rows_free(rows);
+}
 
 /* ---- from the rollups ---- */
 
@@ -688,6 +697,35 @@ static int gather_fresh(sqlite3 *db, const struct report_opts *o, const struct p
 			  fresh_params, 12, &r->fresh, err, err_sz);
 }
 
+/* The summary line's figures (struct report). A pair's first denial is
+ * rollup_denial_pairs.first_id, except for denials without a class,
+ * which NEW_DENIAL counts whenever one is in the run: those (only in
+ * databases from before classification) are read from the run's events. */
+static int gather_fleet(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
+{
+	char news[24];
+	snprintf(news, sizeof(news), "%lld", (long long)o->news_from);
+	const char *p[12] = {o->since ? o->since : "0000", o->until ? o->until : "9999", NULL, news,
+			     [11] = o->cluster};
+	struct row_list rows;
+	int rc = query_rows(db,
+			    "SELECT CASE WHEN ?4 > 0 THEN"
+			    "  (SELECT COUNT(*) FROM rollup_denial_pairs WHERE first_id >= ?4 AND error_class <> " RU_NULL
+			    "   AND (?12 IS NULL OR cluster = ?12))"
+			    "  + CASE WHEN EXISTS (SELECT 1 FROM rollup_denial_pairs WHERE error_class = " RU_NULL
+			    "   AND (?12 IS NULL OR cluster = ?12)) THEN (SELECT COUNT(*) FROM (SELECT DISTINCT"
+			    "   COALESCE(cluster, ''), principal_arn FROM events WHERE id >= ?4 AND outcome = 'denied'"
+			    "   AND error_class IS NULL AND " REPORT_CLUSTER("cluster") ")) ELSE 0 END END,"
+			    " (SELECT MAX(finished) FROM scan_runs WHERE status = 'complete' AND "
+			    REPORT_SCAN_GROUPS("log_group") "),"
+			    " (SELECT CAST(COALESCE(SUM(bytes_scanned), 0) AS INTEGER) FROM scan_runs"
+			    "  WHERE window_end >= ?1 AND window_start < ?2 AND " REPORT_SCAN_GROUPS("log_group") ")",
+			    p, 12, &rows, err, err_sz);
+	if (!rc)
+		report_fleet_take(&rows, r);
+	return rc;
+}
+
 static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct cut *m, const struct cut *h,
 			  struct report *r, char *err, size_t err_sz)
 {
@@ -711,6 +749,8 @@ static int gather_rollups(sqlite3 *db, const struct report_opts *o, const struct
 		rc = query_rows(db, report_scans_sql, p.v, 12, &r->scans, err, err_sz);
 	if (!rc)
 		rc = creators_from_rollups(db, o->cluster, &r->creators, &r->ncreators, err, err_sz);
+	if (!rc)
+		rc = gather_fleet(db, o, r, err, err_sz);
 	return rc;
 }
 
@@ -1240,9 +1280,11 @@ static const char *cluster_label(const char *name)
 	return *name ? name : "(not named by the logs)";
 }
 
-/* One summary line per cluster: where it is, what it holds, and whether
- * its authenticator log is on (a cluster whose log is off reports no
- * denials because nothing is logged, not because nothing was denied). */
+/* One summary line per cluster: where it is, what it holds, what the
+ * last run found for the first time, its last complete scan and what its
+ * scans billed, and whether its authenticator log is on (a cluster whose
+ * log is off reports no denials because nothing is logged, not because
+ * nothing was denied). */
 static void text_clusters(const struct row_list *cl, const struct report *per, const struct style *s, struct buf *b)
 {
 	struct buf line = BUF_INIT;
@@ -1260,6 +1302,13 @@ static void text_clusters(const struct row_list *cl, const struct report *per, c
 				   r->denied ? s->red : "", r->denied, s->reset, r->denied_unexpected, r->granted);
 		else
 			buf_puts(&line, "no events in this window");
+		if (r->new_findings >= 0)
+			buf_printf(&line, ", %s%lld new finding%s%s", r->new_findings ? s->red : "", r->new_findings,
+				   r->new_findings == 1 ? "" : "s", s->reset);
+		char billed[32];
+		report_bytes((double)r->bytes_billed, billed, sizeof(billed));
+		buf_printf(&line, "; last good scan %s, %s billed",
+			   r->last_good_scan ? V(s, r->last_good_scan) : "never", billed);
 		if (!*off)
 			buf_puts(&line, "; authenticator log not checked");
 		else if (!strcmp(off, "0"))
@@ -1440,8 +1489,8 @@ static void json_creators(const struct report *r, struct buf *b)
 	buf_puts(b, "]");
 }
 
-/* Per cluster: where it is, its totals, and whether its authenticator
- * log is on (null: not checked). */
+/* Per cluster: where it is, its totals, its news, scans and bytes
+ * billed, and whether its authenticator log is on (null: not checked). */
 static void json_clusters(const struct row_list *cl, const struct report *per, struct buf *b)
 {
 	buf_puts(b, ",\"clusters\":[");
@@ -1462,8 +1511,15 @@ static void json_clusters(const struct row_list *cl, const struct report *per, s
 		json_str(b, per[i].first);
 		buf_puts(b, ",\"last_event\":");
 		json_str(b, per[i].last);
-		buf_printf(b, ",\"granted\":%lld,\"denied\":%lld,\"denied_unexpected\":%lld}", per[i].granted,
-			   per[i].denied, per[i].denied_unexpected);
+		buf_printf(b, ",\"granted\":%lld,\"denied\":%lld,\"denied_unexpected\":%lld,\"new_findings\":",
+			   per[i].granted, per[i].denied, per[i].denied_unexpected);
+		if (per[i].new_findings >= 0)
+			buf_printf(b, "%lld", per[i].new_findings);
+		else
+			buf_puts(b, "null");
+		buf_puts(b, ",\"last_good_scan\":");
+		json_str(b, per[i].last_good_scan);
+		buf_printf(b, ",\"bytes_billed\":%lld}", per[i].bytes_billed);
 	}
 	buf_puts(b, "]");
 }

@@ -29,8 +29,9 @@ struct report_opts {
 				    * principals no event with a smaller id had; the
 				    * first event id of the run (store_import_first_event);
 				    * 0 = everything */
-	int64_t news_from;         /* prometheus: the last run's first event id, for
-				    * authlog_scan_new_findings (0: none counted) */
+	int64_t news_from;         /* the last run's first event id, for each cluster's
+				    * new findings (the summary lines, prometheus'
+				    * authlog_scan_new_findings); 0: none counted */
 };
 
 struct report_creator {

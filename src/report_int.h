@@ -54,6 +54,13 @@
  * data was imported. With ?12, the runs over that cluster's log group. */
 extern const char report_scans_sql[];
 
+/* The log groups of ?12's cluster, as the scans section picks its runs:
+ * the groups the clusters table names for it and those its events came
+ * from (every group with ?12 NULL). g: a scan_runs row's log_group. */
+#define REPORT_SCAN_GROUPS(g)                                                                            \
+	"(?12 IS NULL OR " g " IN (SELECT log_group FROM clusters WHERE name = ?12)"                      \
+	" OR " g " IN (SELECT log_group FROM streams WHERE COALESCE(cluster, '') = ?12))"
+
 struct row_list {
 	char **cells; /* nrows * ncols strings (NULL for SQL NULL) */
 	size_t nrows, ncols;
@@ -68,6 +75,14 @@ struct report {
 	size_t ncreators;
 	char new_since[TIME_ISO_LEN];
 	struct finding_facts *facts; /* per finding, from report_finding_facts; NULL: none shown */
+	/* A cluster's summary line (--cluster's, or every cluster's with none):
+	 * the (class, principal) pairs the last run denied for the first time
+	 * (NEW_DENIAL with ?4 = news_from; -1 when news_from is 0), the
+	 * finished time of the latest complete scan of its log groups
+	 * (REPORT_SCAN_GROUPS; NULL: never), and the bytes the scans of those
+	 * groups over the window billed (as the scans section picks them). */
+	long long new_findings, bytes_billed;
+	char *last_good_scan;
 };
 
 /* What a finding's fix is filled with, beyond the finding's own row. */
@@ -84,6 +99,10 @@ struct finding_facts {
 int report_rows(sqlite3 *db, const char *sql, int unbounded, const char *const *params, size_t nparams,
 		struct row_list *out, char *err, size_t err_sz);
 void report_rows_free(struct row_list *r);
+
+/* The one row (new findings or NULL, last good scan or NULL, bytes
+ * billed) becomes r's summary figures; the rows are freed either way. */
+void report_fleet_take(struct row_list *rows, struct report *r);
 
 /* Rows (principal, first_seen, last_seen, grants) become creators; the
  * strings move, the rows are freed either way. */

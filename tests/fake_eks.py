@@ -11,6 +11,7 @@ It binds 127.0.0.1:0, writes the port to PATH (atomically) and answers the REST-
 operations of the EKS API reference (https://docs.aws.amazon.com/eks/latest/APIReference/,
 botocore's data/eks/2017-11-01/service-2.json), all GETs:
 
+  ListClusters                  /clusters?maxResults=&nextToken=
   DescribeCluster               /clusters/{name}
   ListAccessEntries             /clusters/{name}/access-entries?maxResults=&nextToken=
   DescribeAccessEntry           /clusters/{name}/access-entries/{principalArn}
@@ -36,6 +37,9 @@ As the service does:
 Data (--data FILE, JSON):
   {"account": "111122223333", "region": "us-east-1", "page_size": 100,
    "deny": ["DescribeCluster", ...],       403 AccessDeniedException for these operations
+                                            ("DescribeCluster:NAME": for that cluster only)
+   "list_extra": ["a b", 7, ...],           appended to ListClusters' names as they are
+                                            (hostile or malformed answers)
    "clusters": [
      {"name": "prod", "version": "1.31", "status": "ACTIVE",
       "authenticationMode": "API" | "API_AND_CONFIG_MAP" | "CONFIG_MAP" | null,
@@ -56,7 +60,8 @@ every request must be signed for the service "eks" and verify with botocore's si
 otherwise 403 InvalidSignatureException (400 for a malformed or unknown-key request).
 
 Log (--log FILE): one JSON object per request:
-  {"time", "method", "path" (raw), "query", "op", "status", "sigv4"}
+  {"time", "method", "path" (raw), "query", "op", "status", "sigv4",
+   "access_key", "scope_region"}   (from the Authorization header's Credential=, or null)
 """
 
 import argparse
@@ -92,6 +97,7 @@ class Eks:
         self.page_size = int(data.get("page_size", 100))
         self.deny = set(data.get("deny", []))
         self.clusters = {c["name"]: c for c in data.get("clusters", [])}
+        self.list_extra = data.get("list_extra", [])
 
     def cluster_json(self, c):
         name = c["name"]
@@ -156,6 +162,8 @@ class Eks:
     def handle(self, raw_path, query):
         """-> (op, status, headers, body obj)."""
         parts = raw_path.split("/")
+        if raw_path == "/clusters":
+            return self.list_clusters(query)
         if len(parts) < 3 or parts[0] != "" or parts[1] != "clusters":
             return (None,) + error(404, "UnknownOperationException", "Unknown operation")
         labels = [urllib.parse.unquote(p) for p in parts[2:]]
@@ -170,7 +178,7 @@ class Eks:
         else:
             return (None,) + error(404, "UnknownOperationException", "Unknown operation")
         name = labels[0]
-        if op in self.deny:
+        if op in self.deny or "%s:%s" % (op, name) in self.deny:
             return (op,) + error(403, "AccessDeniedException",
                                  "User: arn:aws:iam::%s:user/tester is not authorized to perform: eks:%s on "
                                  "resource: arn:aws:eks:%s:%s:cluster/%s"
@@ -212,6 +220,21 @@ class Eks:
         return op, 200, {}, body
 
 
+    def list_clusters(self, query):
+        op = "ListClusters"
+        if op in self.deny:
+            return (op,) + error(403, "AccessDeniedException",
+                                 "User: arn:aws:iam::%s:user/tester is not authorized to perform: eks:ListClusters on "
+                                 "resource: arn:aws:eks:%s:%s:cluster/*" % (self.account, self.region, self.account))
+        res = self.page(list(self.clusters) + self.list_extra, query)
+        if len(res) == 3:
+            return (op,) + res
+        body = {"clusters": res[0]}
+        if res[1]:
+            body["nextToken"] = res[1]
+        return op, 200, {}, body
+
+
 def check_signature(verify, method, path, headers):
     """A request's SigV4 for the service "eks" (verify: make_verifier's, or None to
     accept anything): None when fine, else the error (status, headers, body)."""
@@ -247,9 +270,11 @@ class Handler(QuietHandler):
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
+        scope = re.search(r"Credential=([^/]+)/\d{8}/([^/]+)/", self.headers.get("Authorization", ""))
         entry = {"time": time.time(), "method": self.command, "path": url.path, "query": url.query,
                  "op": None, "sigv4": "unsigned" if "Authorization" not in self.headers
-                 else "ok" if self.server.verify else "not-checked"}
+                 else "ok" if self.server.verify else "not-checked",
+                 "access_key": scope.group(1) if scope else None, "scope_region": scope.group(2) if scope else None}
         bad = check_signature(self.server.verify, self.command, self.path, self.headers)
         if bad:
             entry["sigv4"] = bad[1]["x-amzn-ErrorType"] + ": " + bad[2]["message"]
@@ -285,7 +310,7 @@ def self_test():
     eks = Eks({"page_size": 2, "clusters": [
         {"name": "a", "authenticationMode": "API",
          "access_entries": [{"principalArn": "arn:aws:iam::1:role/r%d" % i} for i in range(5)]},
-        {"name": "old"}]})
+        {"name": "old"}], "list_extra": [7]})
     ok = True
     seen, token, pages = [], None, 0
     while True:
@@ -312,6 +337,20 @@ def self_test():
     op, st, h, body = eks.handle("/clusters/a/access-entries/" + urllib.parse.quote("arn:aws:iam::1:role/r3", safe=""), {})
     good = st == 200 and body["accessEntry"]["principalArn"] == "arn:aws:iam::1:role/r3"
     print("%s DescribeAccessEntry with an encoded ARN" % ("ok" if good else "FAIL"))
+    ok = ok and good
+    names, token, pages = [], None, 0
+    while True:
+        q = {"maxResults": ["100"]}
+        if token:
+            q["nextToken"] = [token]
+        op, st, h, body = eks.handle("/clusters", q)
+        pages += 1
+        names += body["clusters"]
+        token = body.get("nextToken")
+        if not token:
+            break
+    good = op == "ListClusters" and pages == 2 and names == ["a", "old", 7]
+    print("%s ListClusters paging: %d pages, %r" % ("ok" if good else "FAIL", pages, names))
     ok = ok and good
     op, st, h, body = eks.handle("/clusters/nope", {})
     good = st == 404 and body["message"] == "No cluster found for name: nope."

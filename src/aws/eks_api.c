@@ -12,9 +12,9 @@
 #include "status.h"
 #include "timeutil.h"
 
-/* 1,000 pages of 100: far more access entries or policies than a cluster
- * has; a service that keeps answering with a token is not followed
- * further. */
+/* 1,000 pages of 100: far more clusters, access entries or policies than
+ * an account or a cluster has; a service that keeps answering with a
+ * token is not followed further. */
 #define MAX_PAGES 1000
 #define CA_DATA_MAX 65536 /* a PEM bundle of a few certificates, base64 */
 
@@ -173,6 +173,12 @@ void eks_api_strings_free(struct eks_strings *s)
 	s->n = 0;
 }
 
+void eks_api_cluster_names_free(struct eks_cluster_names *n)
+{
+	eks_api_strings_free(&n->names);
+	eks_api_strings_free(&n->rejected);
+}
+
 void eks_api_access_entry_free(struct eks_access_entry *e)
 {
 	eks_api_strings_free(&e->kubernetes_groups);
@@ -199,7 +205,8 @@ static void label(struct buf *b, const char *s)
 int eks_api_path(struct buf *b, const char *cluster, const char *principal_arn, const char *suffix)
 {
 	buf_puts(b, "/clusters");
-	label(b, cluster);
+	if (cluster)
+		label(b, cluster);
 	if (principal_arn) {
 		buf_puts(b, "/access-entries");
 		label(b, principal_arn);
@@ -237,32 +244,47 @@ static yajl_val object_tree(const char *body, size_t len, char *err, size_t err_
 	return tree;
 }
 
-/* Appends the valid strings of the array v to out (a non-array is empty).
- * AL_OK, AL_UNAVAILABLE past EKS_API_LIST_MAX, AL_SOFTWARE on OOM. */
+/* Appends the first len bytes of s to out. AL_OK, AL_UNAVAILABLE past
+ * EKS_API_LIST_MAX, AL_SOFTWARE on OOM. */
+static int push_string(struct eks_strings *out, const char *s, size_t len, char *err, size_t err_sz)
+{
+	if (out->n >= EKS_API_LIST_MAX) {
+		msg_set(err, err_sz, "the response lists more than %d items", EKS_API_LIST_MAX);
+		return AL_UNAVAILABLE;
+	}
+	char **nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
+	char *copy = nv ? strndup(s, len) : NULL;
+	if (nv)
+		out->v = nv;
+	if (!copy) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	out->v[out->n++] = copy;
+	return AL_OK;
+}
+
+/* Appends the valid strings of the array v to out, and with rejected
+ * non-NULL the other strings, cut to EKS_API_REJECTED_MAX bytes (a
+ * non-array is empty). The status of push_string. */
+static int take_strings_or_rejects(yajl_val v, int (*valid)(const char *), struct eks_strings *out,
+				   struct eks_strings *rejected, char *err, size_t err_sz)
+{
+	int rc = AL_OK;
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len && rc == AL_OK; i++) {
+		const char *s = aws_doc_str(v->u.array.values[i]);
+		if (s && valid(s))
+			rc = push_string(out, s, strlen(s), err, err_sz);
+		else if (s && rejected)
+			rc = push_string(rejected, s, strnlen(s, EKS_API_REJECTED_MAX), err, err_sz);
+	}
+	return rc;
+}
+
 static int take_strings(yajl_val v, int (*valid)(const char *), struct eks_strings *out, char *err,
 			size_t err_sz)
 {
-	if (!YAJL_IS_ARRAY(v))
-		return AL_OK;
-	for (size_t i = 0; i < v->u.array.len; i++) {
-		const char *s = aws_doc_str(v->u.array.values[i]);
-		if (!s || !valid(s))
-			continue;
-		if (out->n >= EKS_API_LIST_MAX) {
-			msg_set(err, err_sz, "the response lists more than %d items", EKS_API_LIST_MAX);
-			return AL_UNAVAILABLE;
-		}
-		char **nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
-		char *copy = nv ? strdup(s) : NULL;
-		if (nv)
-			out->v = nv;
-		if (!copy) {
-			msg_set(err, err_sz, "out of memory");
-			return AL_SOFTWARE;
-		}
-		out->v[out->n++] = copy;
-	}
-	return AL_OK;
+	return take_strings_or_rejects(v, valid, out, NULL, err, err_sz);
 }
 
 static int take_token(yajl_val tree, char *next_token, size_t token_sz, char *err, size_t err_sz)
@@ -310,6 +332,22 @@ static void take_logging(yajl_val logging, struct eks_cluster *out)
 	out->logs_disabled &= ~out->logs_enabled;
 }
 
+/* ACCOUNT of arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME (arn is
+ * eks_api_arn_valid or ""); "" for any other ARN. */
+static void take_account(const char *arn, char out[13])
+{
+	const char *p = arn;
+	out[0] = '\0';
+	if (strncmp(p, "arn:", 4) != 0 || !(p = strchr(p + 4, ':')) || strncmp(p, ":eks:", 5) != 0 ||
+	    !(p = strchr(p + 5, ':')))
+		return;
+	p++;
+	if (strspn(p, "0123456789") == 12 && strncmp(p + 12, ":cluster/", 9) == 0) {
+		memcpy(out, p, 12);
+		out[12] = '\0';
+	}
+}
+
 static void take_access_config(yajl_val ac, struct eks_cluster *out)
 {
 	yajl_val b = aws_doc_member(ac, "bootstrapClusterCreatorAdminPermissions");
@@ -340,6 +378,7 @@ int eks_api_parse_cluster(const char *body, size_t len, struct eks_cluster *out,
 	}
 	take(aws_doc_member(c, "name"), eks_api_name_valid, out->name, sizeof(out->name));
 	take(aws_doc_member(c, "arn"), eks_api_arn_valid, out->arn, sizeof(out->arn));
+	take_account(out->arn, out->account);
 	take(aws_doc_member(c, "status"), status_valid, out->status, sizeof(out->status));
 	take(aws_doc_member(c, "version"), version_valid, out->version, sizeof(out->version));
 	take(aws_doc_member(c, "endpoint"), endpoint_valid, out->endpoint, sizeof(out->endpoint));
@@ -354,6 +393,21 @@ int eks_api_parse_cluster(const char *body, size_t len, struct eks_cluster *out,
 	take_access_config(aws_doc_member(c, "accessConfig"), out);
 	take_logging(aws_doc_member(c, "logging"), out);
 out:
+	yajl_tree_free(tree);
+	return rc;
+}
+
+int eks_api_parse_cluster_names(const char *body, size_t len, struct eks_cluster_names *out, char *next_token,
+				size_t token_sz, char *err, size_t err_sz)
+{
+	next_token[0] = '\0';
+	yajl_val tree = object_tree(body, len, err, err_sz);
+	if (!tree)
+		return AL_UNAVAILABLE;
+	int rc = take_strings_or_rejects(aws_doc_member(tree, "clusters"), eks_api_name_valid, &out->names,
+					 &out->rejected, err, err_sz);
+	if (rc == AL_OK)
+		rc = take_token(tree, next_token, token_sz, err, err_sz);
 	yajl_tree_free(tree);
 	return rc;
 }
@@ -545,6 +599,12 @@ int eks_api_describe_access_entry(struct aws_client *c, const struct aws_target 
 typedef int (*page_parser)(const char *body, size_t len, void *out, char *next_token, size_t token_sz,
 			   char *err, size_t err_sz);
 
+static int parse_names_page(const char *body, size_t len, void *out, char *tok, size_t tok_sz, char *err,
+			    size_t err_sz)
+{
+	return eks_api_parse_cluster_names(body, len, out, tok, tok_sz, err, err_sz);
+}
+
 static int parse_entries_page(const char *body, size_t len, void *out, char *tok, size_t tok_sz, char *err,
 			      size_t err_sz)
 {
@@ -557,7 +617,8 @@ static int parse_policies_page(const char *body, size_t len, void *out, char *to
 	return eks_api_parse_access_policies(body, len, out, tok, tok_sz, err, err_sz);
 }
 
-/* Every page of a list operation, following nextToken. */
+/* Every page of a list operation, following nextToken; cluster NULL:
+ * ListClusters. */
 static int list_all(struct aws_client *c, const struct aws_target *t, const char *op, const char *cluster,
 		    const char *principal_arn, const char *suffix, page_parser parse, void *out,
 		    struct aws_fault *f, char *err, size_t err_sz)
@@ -565,8 +626,9 @@ static int list_all(struct aws_client *c, const struct aws_target *t, const char
 	struct buf path = BUF_INIT, query = BUF_INIT;
 	struct http_response resp;
 	char token[EKS_API_TOKEN_MAX + 1] = "", why[256];
-	int rc = check_args(op, cluster, principal_arn, f, err, err_sz);
-	if (rc)
+	int rc = AL_OK;
+	memset(f, 0, sizeof(*f));
+	if (cluster && (rc = check_args(op, cluster, principal_arn, f, err, err_sz)))
 		return rc;
 	memset(&resp, 0, sizeof(resp));
 	eks_api_path(&path, cluster, principal_arn, suffix);
@@ -593,6 +655,13 @@ static int list_all(struct aws_client *c, const struct aws_target *t, const char
 	buf_free(&path);
 	buf_free(&query);
 	return rc;
+}
+
+int eks_api_list_clusters(struct aws_client *c, const struct aws_target *t, struct eks_cluster_names *out,
+			  struct aws_fault *f, char *err, size_t err_sz)
+{
+	memset(out, 0, sizeof(*out));
+	return list_all(c, t, "ListClusters", NULL, NULL, NULL, parse_names_page, out, f, err, err_sz);
 }
 
 int eks_api_list_access_entries(struct aws_client *c, const struct aws_target *t, const char *cluster,

@@ -1,5 +1,6 @@
-/* The Amazon EKS calls the diagnosis makes — DescribeCluster,
- * ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies —
+/* The Amazon EKS calls the diagnosis and `clusters discover` make —
+ * ListClusters, DescribeCluster, ListAccessEntries, DescribeAccessEntry,
+ * ListAssociatedAccessPolicies —
  * as REST-JSON GETs through aws_request_target() (SigV4 signing name
  * "eks", retries, error decoding), their answers parsed here with yajl.
  * Wire format: the EKS API reference,
@@ -52,6 +53,8 @@ enum eks_log_type {
 struct eks_cluster {
 	char name[EKS_API_NAME_MAX + 1];
 	char arn[EKS_API_ARN_MAX + 1];     /* arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME */
+	char account[13];                  /* ACCOUNT of that ARN (12 digits), "" when the ARN is
+					    * absent or not a cluster ARN */
 	char status[16];                   /* CREATING, ACTIVE, DELETING, FAILED, UPDATING, PENDING */
 	char version[16];                  /* Kubernetes version, "1.31" */
 	char endpoint[512];                /* https://HOST of the API server; empty while creating */
@@ -78,6 +81,16 @@ struct eks_cluster {
 struct eks_strings {
 	char **v;
 	size_t n;
+};
+
+/* ListClusters: the names that are cluster names (eks_api_name_valid),
+ * and the strings that are not, cut to EKS_API_REJECTED_MAX bytes and
+ * otherwise as sent (anything: a caller escapes them before printing),
+ * so that a caller can say what it skipped. Elements that are not
+ * strings are dropped. */
+#define EKS_API_REJECTED_MAX 128
+struct eks_cluster_names {
+	struct eks_strings names, rejected;
 };
 
 /* One access entry (DescribeAccessEntry). */
@@ -118,6 +131,7 @@ const char *eks_api_scope_name(enum eks_scope s);
 
 void eks_api_cluster_free(struct eks_cluster *c);
 void eks_api_strings_free(struct eks_strings *s);
+void eks_api_cluster_names_free(struct eks_cluster_names *n);
 void eks_api_access_entry_free(struct eks_access_entry *e);
 void eks_api_access_policies_free(struct eks_access_policies *p);
 
@@ -127,6 +141,10 @@ void eks_api_access_policies_free(struct eks_access_policies *p);
  * function in every case. A name or ARN that is not of its form is refused
  * before any request (AL_USAGE). */
 
+/* GET /clusters, every page (maxResults=100, nextToken): the account's
+ * clusters in the target's region. */
+int eks_api_list_clusters(struct aws_client *c, const struct aws_target *t, struct eks_cluster_names *out,
+			  struct aws_fault *fault, char *err, size_t err_sz);
 /* GET /clusters/{name} */
 int eks_api_describe_cluster(struct aws_client *c, const struct aws_target *t, const char *name,
 			     struct eks_cluster *out, struct aws_fault *fault, char *err, size_t err_sz);

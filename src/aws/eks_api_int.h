@@ -17,9 +17,10 @@ int eks_api_name_valid(const char *s);
  * command: "arn:" then [A-Za-z0-9:/_+=,.@-], at most EKS_API_ARN_MAX. */
 int eks_api_arn_valid(const char *s);
 
-/* The request path: "/clusters/NAME", then "/access-entries/ARN" when
- * principal_arn is not NULL, then suffix when not NULL
- * ("/access-entries" for the list, "/access-policies").
+/* The request path: "/clusters" (ListClusters), then "/NAME" when
+ * cluster is not NULL, then "/access-entries/ARN" when principal_arn is
+ * not NULL, then suffix when not NULL ("/access-entries" for the list,
+ * "/access-policies").
  * Each label is percent-encoded as botocore does for a non-greedy URI
  * label (every byte but A-Za-z0-9-._~, so "/" and ":" too); SigV4 then
  * encodes that path once more, as for every service but S3.  AL_OK, or
@@ -35,6 +36,8 @@ int eks_api_page_query(struct buf *b, const char *next_token);
  * whose list is absent is an empty page).  next_token gets the page's
  * token ("" when none; a token too long or not printable is an error). */
 int eks_api_parse_cluster(const char *body, size_t len, struct eks_cluster *out, char *err, size_t err_sz);
+int eks_api_parse_cluster_names(const char *body, size_t len, struct eks_cluster_names *out, char *next_token,
+				size_t token_sz, char *err, size_t err_sz);
 int eks_api_parse_access_entries(const char *body, size_t len, struct eks_strings *out, char *next_token,
 				 size_t token_sz, char *err, size_t err_sz);
 int eks_api_parse_access_entry(const char *body, size_t len, struct eks_access_entry *out, char *err,

@@ -2,8 +2,11 @@
 """One database, two clusters: report and creator filter by --cluster, news is
 per (cluster, class, principal), each finding names its cluster, a report over
 both has a summary line and a section per cluster, the stored region fills
-each cluster's fixes."""
+each cluster's fixes; each summary line says the cluster's new findings, its
+last complete scan and the bytes its scans billed, in every format."""
 import json
+import re
+import sqlite3
 import unittest
 
 from cliutil import ACCOUNT, CliTestCase, denial, grant, main, role
@@ -107,6 +110,110 @@ class TwoClusters(CliTestCase):
         self.assertNotIn(PROD_CREATOR, self.ok('creator', '--cluster', 'staging').out)
         none = self.ok('creator', '--cluster', 'nosuch').out
         self.assertIn('No kubernetes-admin grant is stored', none)
+
+
+PROD_GROUP, STAGING_GROUP = '/aws/eks/prod/cluster', '/aws/eks/staging/cluster'
+RUN = ("INSERT INTO scan_runs(log_group, query, window_start, window_end, started, finished, status, rows, queries,"
+       " bytes_scanned, records_scanned, records_matched) VALUES (?, 'scan', ?, ?, ?, ?, ?, 1, 1, ?, 1.0, 1.0)")
+
+
+class FleetSummary(CliTestCase):
+    """The summary line of each cluster: new findings (what the last import
+    stored for the first time on it), the last complete scan of its log
+    groups and the bytes their scans over the window billed."""
+
+    def setUp(self):
+        super().setUp()
+        self.import_ok('--log-group', PROD_GROUP, '--region', 'us-east-1', self.write_lines('prod.log', PROD))
+        self.import_ok('--log-group', STAGING_GROUP, '--region', 'eu-west-1',
+                       self.write_lines('staging.log', STAGING))
+        con = sqlite3.connect(self.db)
+        try:
+            con.executemany(RUN, [
+                # prod: two complete runs and a later partial one (not a good scan, but billed)
+                (PROD_GROUP, '2023-06-11T00:00:00Z', '2023-06-12T00:00:00Z', '2023-06-12T00:00:01Z',
+                 '2023-06-12T00:00:07Z', 'complete', 1000.0),
+                (PROD_GROUP, '2023-06-12T00:00:00Z', '2023-06-13T00:00:00Z', '2023-06-13T00:00:01Z',
+                 '2023-06-13T00:00:09Z', 'complete', 2500.0),
+                (PROD_GROUP, '2023-06-13T00:00:00Z', '2023-06-14T00:00:00Z', '2023-06-14T00:00:01Z',
+                 '2023-06-14T00:30:00Z', 'partial', 40000.0),
+                # staging: only a failed run; another group's runs are not prod's
+                (STAGING_GROUP, '2023-06-13T00:00:00Z', '2023-06-14T00:00:00Z', '2023-06-14T00:00:01Z',
+                 '2023-06-14T00:00:02Z', 'failed', 0.0),
+                ('/aws/eks/other/cluster', '2023-06-12T00:00:00Z', '2023-06-13T00:00:00Z', '2023-06-13T00:00:01Z',
+                 '2023-06-15T00:00:00Z', 'complete', 99.0),
+            ])
+            con.commit()
+        finally:
+            con.close()
+
+    def summary(self, out):
+        """The text summary lines, each unwrapped, by cluster."""
+        lines = re.sub(r'\n {4}(?! )', ' ', out).splitlines()
+        return {m.group(1): l for l in lines for m in [re.match(r'  (\w+) \(', l)] if m}
+
+    def test_json(self):
+        doc = self.report_json()
+        c = {x['name']: x for x in doc['clusters']}
+        # the last import was staging's: its pair is new, prod has none new
+        self.assertEqual((c['staging']['new_findings'], c['prod']['new_findings']), (1, 0))
+        self.assertEqual(c['prod']['last_good_scan'], '2023-06-13T00:00:09Z')
+        self.assertIsNone(c['staging']['last_good_scan'])
+        self.assertEqual((c['prod']['bytes_billed'], c['staging']['bytes_billed']), (43500, 0))
+        self.assertNotIn('other', c)
+        # the window picks the runs billed; the last good scan is whatever the window
+        since = self.report_json('--since', '2023-06-13T00:00:00Z', '--until', '2023-06-13T12:00:00Z')
+        c = {x['name']: x for x in since['clusters']}
+        self.assertEqual(c['prod']['bytes_billed'], 42500)  # the runs whose window overlaps
+        self.assertEqual(c['prod']['last_good_scan'], '2023-06-13T00:00:09Z')
+        self.assertEqual(c['prod']['new_findings'], 0)
+
+    def test_news_follow_the_last_run(self):
+        self.import_ok('--log-group', STAGING_GROUP, '--region', 'eu-west-1',
+                       self.write_lines('later.log', STAGING_LATER))
+        c = {x['name']: x for x in self.report_json()['clusters']}
+        self.assertEqual((c['staging']['new_findings'], c['prod']['new_findings']), (1, 0))  # deploy, new on staging
+        self.import_ok('--log-group', PROD_GROUP, '--region', 'us-east-1', self.write_lines('prod2.log', [
+            denial('ARN is not mapped', arn=role('deploy'), ts='2023-06-15T09:00:00Z', port=31),
+            denial('ARN is not mapped', arn=role('fresh'), ts='2023-06-15T09:01:00Z', port=32),
+            denial('ARN is not mapped', arn=role('fresh'), ts='2023-06-15T09:02:00Z', port=33)]))
+        c = {x['name']: x for x in self.report_json()['clusters']}
+        self.assertEqual((c['staging']['new_findings'], c['prod']['new_findings']), (0, 1))  # fresh only
+        out = self.ok('report').out
+        self.assertIn(', 1 new finding;', self.summary(out)['prod'])
+        self.assertIn(', 0 new findings;', self.summary(out)['staging'])
+
+    def test_text_and_markdown(self):
+        out = self.ok('report').out
+        lines = self.summary(out)
+        self.assertRegex(lines['prod'], r'^  prod \(us-east-1, authentication mode unknown\): 2 denied \(2 outside '
+                                        r'EKS-internal traffic\), 1 granted, 0 new findings; last good scan '
+                                        r'2023-06-13T00:00:09Z, 43\.5 kB billed; authenticator log not checked$')
+        self.assertIn(', 1 new finding; last good scan never, 0 B billed; ', lines['staging'])
+        md = self.ok('report', '--format', 'markdown').out
+        self.assertIn('- **prod** (us-east-1, authentication mode unknown): 2 denied', md)
+        self.assertIn('0 new findings; last good scan 2023-06-13T00:00:09Z, 43.5 kB billed;', md)
+        self.assertIn('1 new finding; last good scan never, 0 B billed;', md)
+
+    def test_hostile_stored_time_is_escaped(self):
+        # a hand-edited database: the stored value reaches the terminal escaped, JSON exact
+        con = sqlite3.connect(self.db)
+        try:
+            con.execute(RUN, (STAGING_GROUP, '2023-06-13T00:00:00Z', '2023-06-14T00:00:00Z', '2023-06-14T00:00:01Z',
+                              '2023-06-14T00:00:09Z\x1b[2J\u202e', 'complete', 1.0))
+            con.commit()
+        finally:
+            con.close()
+        r = self.run_cli('report', '--color=always')
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn('last good scan 2023-06-14T00:00:09Z\\x1b[2J\\u{202E}, 1 B billed',
+                      self.summary(r.out)['staging'])
+        self.assertNotIn('\x1b[2J', r.out)
+        self.assertNotIn('\u202e', r.out)
+        md = self.ok('report', '--format', 'markdown').out
+        self.assertNotIn('\x1b', md)
+        c = {x['name']: x for x in self.report_json()['clusters']}
+        self.assertEqual(c['staging']['last_good_scan'], '2023-06-14T00:00:09Z\x1b[2J\u202e')
 
 
 class NoArn(CliTestCase):

@@ -145,6 +145,40 @@ class ClusterFacts(FetchTestCase):
                           clusters['nolog']['enable_logging']), (False, 'disabled', ENABLE % 'nolog'))
         self.assertEqual((clusters['demo']['authenticator_logging'], clusters['demo']['enable_logging']), (True, None))
 
+    def test_summary_line_after_scans(self):
+        # Each cluster's summary line: what the last scan found for the first
+        # time, when its last complete scan finished, what its scans billed.
+        self.fake('--events', fixture('demo'), '--polls', '1')
+        self.scan_ok('--log-group', GROUP, *DEMO, '--no-report')
+        pairs = self.scalar("SELECT COUNT(*) FROM (SELECT DISTINCT error_class, principal_arn FROM denials"
+                            " WHERE cluster = 'demo')")
+        self.assertGreater(pairs, 1)
+        run = self.query("SELECT finished, bytes_scanned FROM scan_runs WHERE status = 'complete'")
+        self.assertEqual(len(run), 1, run)
+        doc = json.loads(self.run_cli('report', '--format', 'json').out)
+        demo = {c['name']: c for c in doc['clusters']}['demo']
+        self.assertEqual((demo['new_findings'], demo['last_good_scan']), (pairs, run[0]['finished']))
+        self.assertEqual(demo['bytes_billed'], int(run[0]['bytes_scanned']))
+        self.assertGreater(demo['bytes_billed'], 0)
+        self.assertEqual(demo['bytes_billed'], sum(s['bytes_scanned'] for s in doc['scans']))
+        # the same window again: nothing new, billed twice, the newer run is the last good one
+        self.scan_ok('--log-group', GROUP, *DEMO, '--no-report')
+        runs = self.query("SELECT finished, bytes_scanned FROM scan_runs WHERE status = 'complete' ORDER BY id")
+        self.assertEqual(len(runs), 2, runs)
+        doc = json.loads(self.run_cli('report', '--format', 'json').out)
+        demo = {c['name']: c for c in doc['clusters']}['demo']
+        self.assertEqual(demo['new_findings'], 0)
+        self.assertEqual(demo['last_good_scan'], max(r['finished'] for r in runs))
+        self.assertEqual(demo['bytes_billed'], int(sum(r['bytes_scanned'] for r in runs)))
+        self.ok('import', '--cluster', 'other', fixture('demo', 'authenticator-3f6c2a9e0b8d47c1a5e2f90d6b1c7e48.log'))
+        text = self.run_cli('report').out
+        summary = re.sub(r'\n {4}(?! )', ' ', text).splitlines()
+        demo_line = [l for l in summary if l.startswith('  demo (')]
+        self.assertEqual(len(demo_line), 1, text)
+        self.assertIn(', 0 new findings; last good scan %s, ' % demo['last_good_scan'], demo_line[0])
+        other = [l for l in summary if l.startswith('  other (')][0]
+        self.assertRegex(other, r', [1-9]\d* new findings?; last good scan never, 0 B billed;')
+
     def test_window_trimmed_is_said(self):
         # The group was created after --since: -v says where the window starts.
         self.fake('--events', fixture('demo'), '--polls', '1')

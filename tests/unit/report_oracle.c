@@ -32,6 +32,34 @@ static int creators(sqlite3 *db, const char *const *win, struct report *r, char 
 	return rc ? rc : report_creators_take(&rows, &r->creators, &r->ncreators, err, err_sz);
 }
 
+/* The summary line's figures: the pairs NEW_DENIAL calls new for the
+ * last run (?4 = news_from), and the cluster's scans: those of a log group
+ * the clusters table gives it or its events came from. */
+#define ORACLE_OWN_GROUP                                                                                  \
+	"(?12 IS NULL OR EXISTS (SELECT 1 FROM clusters c WHERE c.name = ?12 AND c.log_group = s.log_group)" \
+	" OR EXISTS (SELECT 1 FROM events e WHERE e.log_group = s.log_group AND COALESCE(e.cluster, '') = ?12))"
+
+static int fleet(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
+{
+	char news[24];
+	snprintf(news, sizeof(news), "%lld", (long long)o->news_from);
+	const char *p[12] = {o->since ? o->since : "0000", o->until ? o->until : "9999", NULL, news,
+			     [11] = o->cluster};
+	struct row_list rows;
+	int rc = report_rows(db,
+			     "SELECT CASE WHEN ?4 <> 0 THEN (SELECT COUNT(*) FROM (SELECT DISTINCT error_class, principal_arn,"
+			     "  COALESCE(cluster, '') FROM events WHERE outcome = 'denied' AND " NEW_DENIAL("events")
+			     "  AND " REPORT_CLUSTER("cluster") ")) END,"
+			     " (SELECT s.finished FROM scan_runs s WHERE s.status = 'complete' AND s.finished IS NOT NULL"
+			     "  AND " ORACLE_OWN_GROUP " ORDER BY s.finished DESC LIMIT 1),"
+			     " (SELECT CAST(TOTAL(s.bytes_scanned) AS INTEGER) FROM scan_runs s"
+			     "  WHERE s.window_end >= ?1 AND s.window_start < ?2 AND " ORACLE_OWN_GROUP ")",
+			     0, p, 12, &rows, err, err_sz);
+	if (!rc)
+		report_fleet_take(&rows, r);
+	return rc;
+}
+
 static int gather_events(sqlite3 *db, const struct report_opts *o, struct report *r, char *err, size_t err_sz)
 {
 	char top[24], new_from[24];
@@ -122,6 +150,8 @@ static int gather_events(sqlite3 *db, const struct report_opts *o, struct report
 		rc = report_rows(db, report_scans_sql, 0, win, 12, &r->scans, err, err_sz);
 	if (!rc)
 		rc = creators(db, win, r, err, err_sz);
+	if (!rc)
+		rc = fleet(db, o, r, err, err_sz);
 	return rc;
 }
 

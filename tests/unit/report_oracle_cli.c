@@ -73,10 +73,13 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot compile the classifier patterns");
 		rc = AL_SOFTWARE;
 	}
-	if (!rc && new_only) {
-		rc = store_import_first_event(s, 0, &o.new_from, err, sizeof(err));
-		if (!o.new_from) /* nothing was ever stored: everything is new (as cmd_report) */
-			o.new_from = 1;
+	/* as cmd_report: each cluster's new findings are the last run's */
+	if (!rc) {
+		rc = store_import_first_event(s, 0, &o.news_from, err, sizeof(err));
+		if (!o.news_from) /* nothing was ever stored: everything is new (as cmd_report) */
+			o.news_from = 1;
+		if (new_only)
+			o.new_from = o.news_from;
 	}
 	if (!rc)
 		rc = report_oracle_run(store_db(s), &o, stdout, &denials, err, sizeof(err));

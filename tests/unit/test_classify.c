@@ -594,6 +594,27 @@ static void test_expected(void)
 	   "role named like the session is not a session");
 }
 
+static void test_fix_enable_logging(void)
+{
+	struct buf b = BUF_INIT;
+	is_int(classify_fix_enable_logging(&b, "prod_1", "eu-west-1"), 0, "enable logging: a valid cluster and region");
+	is_str(buf_str(&b),
+	       "aws eks update-cluster-config --name prod_1 --region eu-west-1 --logging "
+	       "'{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'",
+	       "  the command, no newline");
+	static const char *const bad[][2] = {
+		{"x;touch${IFS}p", "eu-west-1"}, {"-x", "eu-west-1"}, {"", "eu-west-1"}, {"prod", "eu west 1"},
+		{"prod", "--profile=x"}, {"prod\n", "eu-west-1"}, {"prod", ""},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&b);
+		buf_puts(&b, "before");
+		is_int(classify_fix_enable_logging(&b, bad[i][0], bad[i][1]), -1, "enable logging: invalid %zu", i);
+		is_str(buf_str(&b), "before", "  nothing appended");
+	}
+	buf_free(&b);
+}
+
 int main(void)
 {
 	if (!ok(classify_init() == 0, "classify_init"))
@@ -606,6 +627,7 @@ int main(void)
 	test_fix_kinds();
 	test_fix_others();
 	test_expected();
+	test_fix_enable_logging();
 	buf_free(&fixbuf);
 	buf_free(&notebuf);
 	buf_free(&bothbuf);

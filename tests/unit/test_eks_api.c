@@ -50,6 +50,9 @@ static void test_paths(void)
 	eks_api_path(&b, "prod", NULL, NULL);
 	is_str(buf_str(&b), "/clusters/prod", "DescribeCluster path");
 	buf_reset(&b);
+	eks_api_path(&b, NULL, NULL, NULL);
+	is_str(buf_str(&b), "/clusters", "ListClusters path");
+	buf_reset(&b);
 	eks_api_path(&b, "prod", NULL, "/access-entries");
 	is_str(buf_str(&b), "/clusters/prod/access-entries", "ListAccessEntries path");
 	buf_reset(&b);
@@ -128,6 +131,7 @@ static void test_cluster_full(void)
 	is_int(parse_cluster(FULL, &c), AL_OK, "full DescribeCluster answer");
 	is_str(c.name, "prod", "name");
 	is_str(c.arn, "arn:aws:eks:eu-west-1:111122223333:cluster/prod", "arn");
+	is_str(c.account, "111122223333", "account, from the ARN");
 	is_str(c.status, "ACTIVE", "status");
 	is_str(c.version, "1.31", "version");
 	is_str(c.endpoint, "https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com", "endpoint");
@@ -319,6 +323,86 @@ static void test_cluster_hostile(void)
 	eks_api_cluster_free(&c);
 	free(big);
 	free(doc);
+}
+
+static void test_cluster_account(void)
+{
+	static const struct {
+		const char *arn, *account;
+	} cases[] = {
+		{"arn:aws:eks:eu-west-1:111122223333:cluster/prod", "111122223333"},
+		{"arn:aws-cn:eks:cn-north-1:210987654321:cluster/c", "210987654321"},
+		{"arn:aws-us-gov:eks:us-gov-west-1:000000000001:cluster/g", "000000000001"},
+		{"arn:aws:eks:eu-west-1:11112222333:cluster/short", ""},
+		{"arn:aws:eks:eu-west-1:1111222233334:cluster/long", ""},
+		{"arn:aws:eks:eu-west-1:111122223333:nodegroup/prod/ng/1", ""},
+		{"arn:aws:iam::111122223333:role/cluster/x", ""},
+		{"arn:aws:eks:eu-west-1:11112222333a:cluster/x", ""},
+		{"arn:aws:eks", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct eks_cluster c;
+		char member[256];
+		snprintf(member, sizeof(member), "\"arn\":\"%s\"", cases[i].arn);
+		is_int(cluster_with(member, &c), AL_OK, "cluster ARN %s", cases[i].arn);
+		is_str(c.account, cases[i].account, "  account");
+		eks_api_cluster_free(&c);
+	}
+	struct eks_cluster c;
+	is_int(cluster_with("\"arn\":\"arn:aws:eks:r:111122223333:cluster/a b\"", &c), AL_OK, "an ARN with a space");
+	is_str(c.arn, "", "  not kept");
+	is_str(c.account, "", "  no account either");
+	eks_api_cluster_free(&c);
+}
+
+static void test_cluster_names(void)
+{
+	struct eks_cluster_names n;
+	memset(&n, 0, sizeof(n));
+	char tok[EKS_API_TOKEN_MAX + 1];
+	const char *p1 = "{\"clusters\":[\"prod\",\"a b\",7,null,\"evil\\u001b[31m\",\"-opt\",\"staging_2\"],"
+			 "\"nextToken\":\"t1\"}";
+	is_int(eks_api_parse_cluster_names(p1, strlen(p1), &n, tok, sizeof(tok), err, sizeof(err)), AL_OK, "page 1");
+	is_int(n.names.n, 2, "  two cluster names");
+	is_str(n.names.v[0], "prod", "  in order");
+	is_str(n.names.v[1], "staging_2", "  second");
+	is_int(n.rejected.n, 3, "  three strings rejected (not the number, not null)");
+	is_str(n.rejected.v[0], "a b", "  as sent");
+	is_str(n.rejected.v[1], "evil\x1b[31m", "  control bytes kept for the caller to escape");
+	is_str(n.rejected.v[2], "-opt", "  a leading '-'");
+	is_str(tok, "t1", "  nextToken");
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "{\"clusters\":[\"");
+	for (int i = 0; i < 300; i++)
+		buf_putc(&b, 'x');
+	buf_puts(&b, "\"]}");
+	is_int(eks_api_parse_cluster_names(buf_str(&b), b.len, &n, tok, sizeof(tok), err, sizeof(err)), AL_OK,
+	       "page 2: a name of 300");
+	is_str(tok, "", "  no token: the last page");
+	is_int(n.names.n, 2, "  not a name");
+	is_int(n.rejected.n, 4, "  rejected");
+	is_int((long long)strlen(n.rejected.v[3]), EKS_API_REJECTED_MAX, "  cut to EKS_API_REJECTED_MAX");
+	eks_api_cluster_names_free(&n);
+	ok(!n.names.v && !n.rejected.v && !n.names.n && !n.rejected.n, "free clears");
+	const char *empty[] = {"{}", "{\"clusters\":null}", "{\"clusters\":\"prod\"}", "{\"clusters\":{\"a\":1}}"};
+	for (size_t i = 0; i < 4; i++) {
+		is_int(eks_api_parse_cluster_names(empty[i], strlen(empty[i]), &n, tok, sizeof(tok), err, sizeof(err)),
+		       AL_OK, "empty page %s", empty[i]);
+		is_int(n.names.n + n.rejected.n, 0, "  nothing");
+	}
+	is_int(eks_api_parse_cluster_names("[\"prod\"]", 8, &n, tok, sizeof(tok), err, sizeof(err)), AL_UNAVAILABLE,
+	       "an array is a bad answer");
+	is_int(eks_api_parse_cluster_names("{\"nextToken\":\"a b\"}", 19, &n, tok, sizeof(tok), err, sizeof(err)),
+	       AL_UNAVAILABLE, "a token with a space");
+	buf_reset(&b);
+	buf_puts(&b, "{\"clusters\":[");
+	for (int i = 0; i <= EKS_API_LIST_MAX; i++)
+		buf_printf(&b, "%s\"c%d\"", i ? "," : "", i);
+	buf_puts(&b, "]}");
+	is_int(eks_api_parse_cluster_names(buf_str(&b), b.len, &n, tok, sizeof(tok), err, sizeof(err)), AL_UNAVAILABLE,
+	       "%d clusters: %s", EKS_API_LIST_MAX + 1, err);
+	eks_api_cluster_names_free(&n);
+	buf_free(&b);
 }
 
 static void test_access_entries(void)
@@ -528,6 +612,8 @@ int main(void)
 	test_cluster_modes();
 	test_cluster_logging();
 	test_cluster_hostile();
+	test_cluster_account();
+	test_cluster_names();
 	test_access_entries();
 	test_access_entry();
 	test_access_policies();

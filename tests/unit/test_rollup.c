@@ -180,7 +180,29 @@ static const struct ev day2[] = {
 	{"2023-06-14T08:00:02Z", G1, "alpha", "access", "granted", ROLE("newbie"), ROLE("newbie"), "newbie", NULL, NULL, NULL, 0},
 	{"2023-06-14T08:05:00Z", G1, "alpha", "access", "denied", ROLE("dev"), ROLE("dev"), NULL, NULL, "token_expired", NULL, 0},
 	{"2023-06-14T09:00:00Z", G2, "gamma", "access", "denied", ROLE("ci"), ROLE("ci"), NULL, NULL, "not_mapped", NULL, 0},
+	/* a class-less denial again: new for NEW_DENIAL whenever it is in the run */
+	{"2023-06-14T09:30:00Z", G2, "beta", "access", "denied", NULL, NULL, NULL, NULL, NULL, NULL, 0},
 };
+
+/* The fetcher's runs (what the summary lines read: the last complete
+ * scan, the bytes billed): a complete and a partial run of alpha's group,
+ * one of beta's, one of a group the clusters table gives gamma, one of a
+ * group no cluster has. */
+static const char scans_sql[] =
+	"INSERT INTO scan_runs(log_group, query, window_start, window_end, started, finished, status, rows, queries,"
+	" bytes_scanned, records_scanned, records_matched) VALUES"
+	" ('" G1 "', 'scan', '2023-06-13T00:00:00Z', '2023-06-14T00:00:00Z', '2023-06-14T00:00:01Z',"
+	"  '2023-06-14T00:00:05Z', 'complete', 12, 3, 1000.0, 10.0, 6.0),"
+	" ('" G1 "', 'scan', '2023-06-14T00:00:00Z', '2023-06-14T12:00:00Z', '2023-06-14T12:00:01Z',"
+	"  '2023-06-14T12:00:09Z', 'partial', 3, 2, 500.0, 10.0, 6.0),"
+	" ('" G2 "', 'scan', '2023-06-13T10:00:00Z', '2023-06-13T12:00:00Z', '2023-06-13T12:00:01Z',"
+	"  '2023-06-13T12:01:00Z', 'complete', 4, 1, 250.5, 10.0, 6.0),"
+	" ('/aws/eks/gamma-logs/cluster', 'scan', '2023-06-14T08:00:00Z', '2023-06-14T10:00:00Z',"
+	"  '2023-06-14T10:00:01Z', '2023-06-14T10:00:02Z', 'complete', 0, 1, 42.0, 1.0, 0.0),"
+	" ('/other/group', 'scan', '2023-06-13T00:00:00Z', '2023-06-15T00:00:00Z', '2023-06-15T00:00:01Z',"
+	"  '2023-06-15T00:00:02Z', 'complete', 0, 1, 7.0, 1.0, 0.0);"
+	"INSERT INTO clusters(name, region, log_group, source, updated_at) VALUES"
+	" ('gamma', 'eu-west-1', '/aws/eks/gamma-logs/cluster', 'scan', '2023-06-14T10:00:02Z');";
 
 static struct store *open_write(const char *path)
 {
@@ -291,7 +313,8 @@ static void compare_reports(sqlite3 *db, const char *what)
 				for (int top = 1; top <= 10; top += 9) {
 					struct report_opts o = {.since = windows[w][0], .until = windows[w][1],
 								.format = (enum report_format)f, .top = top,
-								.new_from = news[n], .color = f == 0 && n == 0};
+								.new_from = news[n], .news_from = news[(n + 1) % nnews],
+								.color = f == 0 && n == 0};
 					char label[200];
 					snprintf(label, sizeof(label), "%s: window %zu, new %lld, format %d, top %d", what, w,
 						 (long long)news[n], f, top);
@@ -309,7 +332,8 @@ static void compare_reports(sqlite3 *db, const char *what)
 			for (size_t n = 0; n < nnews; n++) {
 				struct report_opts o = {.since = windows[w][0], .until = windows[w][1],
 							.format = w % 2 ? REPORT_JSON : REPORT_MARKDOWN, .top = 10,
-							.new_from = news[n], .cluster = clusters[c], .region = "ap-south-1"};
+							.new_from = news[n], .news_from = news[(n + 2) % nnews],
+							.cluster = clusters[c], .region = "ap-south-1"};
 				char label[200];
 				snprintf(label, sizeof(label), "%s: cluster '%s', window %zu, new %lld", what, clusters[c], w,
 					 (long long)news[n]);
@@ -459,6 +483,7 @@ int main(void)
 	import_run(s, day2, n2, 3, 0, "late config errors and a new day");
 	is_int(scalar(store_db(s), "SELECT COUNT(*) FROM rollup_denials WHERE in_break = 1 AND log_group = '" G2 "'"),
 	       4, "late config errors turned stored not_mapped (and NULL-class) denials into a broken ConfigMap");
+	is_int(sqlite3_exec(store_db(s), scans_sql, NULL, NULL, NULL), SQLITE_OK, "scan runs and a clusters row");
 	compare_reports(store_db(s), "grown");
 	store_close(s);
 
