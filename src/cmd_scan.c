@@ -693,7 +693,7 @@ static void say_pruned(const struct scan *sc, const struct scan_args *a)
 		fprintf(stderr,
 			"scan: %s: keep %s: pruned before %s: %lld events, %lld scan runs, %lld scan windows; freed %lld "
 			"bytes",
-			g->cluster ? g->cluster : g->name, a->fc && a->fc[i] && a->fc[i]->keep ? "(fleet file)" : a->keep_arg,
+			g->cluster ? g->cluster : g->name, a->fc[i] && a->fc[i]->keep ? a->fc[i]->keep_text : a->keep_arg,
 			g->cutoff, r->events, r->scan_runs, r->scan_windows, r->freed_bytes);
 		if (r->reusable_bytes > 0 && r->vacuum_mode != 2)
 			fprintf(stderr, "; %lld bytes free inside the file for reuse (prune --vacuum gives them back)",
@@ -720,7 +720,8 @@ static int fetch_windows(struct scan *sc, const struct scan_args *a, struct prog
 		size_t ng;
 		const struct scan_group *g = scan_groups(sc, &ng);
 		for (size_t i = 0; i < ng; i++)
-			summary(&g[i]);
+			if (!g[i].fail_rc) /* its line of say_clusters says why */
+				summary(&g[i]);
 	}
 	warn_runs(sc);
 	warn_logging(sc);

@@ -127,7 +127,7 @@ static int set_key(struct fleet_cluster *c, const char *key, const char *v, cons
 		if (!account_valid(v) || copy(c->account, sizeof(c->account), v))
 			return bad(err, err_sz, path, line, key, "not a 12-digit account id");
 	} else if (strcmp(key, "keep") == 0) {
-		if (fleet_parse_keep(v, &c->keep) != 0)
+		if (fleet_parse_keep(v, &c->keep) != 0 || copy(c->keep_text, sizeof(c->keep_text), v))
 			return bad(err, err_sz, path, line, key, "not an age of an hour or more (like 90d, 2160h, 12w)");
 	} else {
 		return bad(err, err_sz, path, line, key,

@@ -39,6 +39,7 @@ struct fleet_cluster {
 	char log_group[513];
 	char account[13];       /* "" = not checked */
 	int64_t keep;           /* seconds of events kept; 0 = no retention */
+	char keep_text[32];     /* as written ("90d") */
 	size_t line;            /* of its section header */
 };
 
