@@ -22,7 +22,8 @@
  *    lowers the number of queries run at once, instead of failing;
  *  - other failures are retried per window with backoff; a window that
  *    keeps failing is reported failed and the run goes on; access denied,
- *    bad credentials, a missing log group or a malformed query end the run;
+ *    bad credentials, a missing log group or a malformed query end the run
+ *    (with isolate, a fleet's: only their group, whose windows then fail);
  *  - a query still Running after 65 minutes (or a quarter of the time
  *    left before the deadline) is stopped and its window split in halves,
  *    twice at most; a window still stuck then fails;

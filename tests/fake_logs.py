@@ -118,7 +118,8 @@ recordsScanned), except, on a STANDARD group, the events of streams that a `filt
                is held until the client hangs up or the fake stops),
        "count": N (default 1, -1 = always), "skip": K (let K matching calls pass first),
        "every": M (only every M-th matching call), "delay_ms": MS, "message": "...",
-       "start_ge": S, "start_lt": S (only requests whose startTime is >= / < S)}
+       "start_ge": S, "start_lt": S (only requests whose startTime is >= / < S),
+       "group": G (only StartQuery / FilterLogEvents requests of log group G)}
   --verify-sigv4 AKID:SECRET[:TOKEN]  check every request's SigV4 with botocore (skipped,
                        with a note in the log, when botocore is not importable)
   --log FILE           one JSON line per request: {"time", "op", "request", "status",
@@ -469,6 +470,8 @@ class LogsSim:
                 if "start_ge" in f and not (isinstance(st, int) and st >= f["start_ge"]):
                     continue
                 if "start_lt" in f and not (isinstance(st, int) and st < f["start_lt"]):
+                    continue
+                if "group" in f and f["group"] not in (body.get("logGroupNames") or [body.get("logGroupName")]):
                     continue
                 self.fault_seen[i] += 1
                 if self.fault_seen[i] <= f.get("skip", 0):

@@ -8,6 +8,7 @@ rollups still equal to the events; fleet-file errors as FILE:LINE: KEY (78);
 One fake_logs.py answers every region (AWS_ENDPOINT_URL): what tells the clusters
 apart on the wire is the SigV4 credential scope of each request (access key id and
 region), which the fake logs."""
+import json
 import os
 import re
 import sqlite3
@@ -156,6 +157,36 @@ class Fleet(FetchTestCase):
         # two clusters of 3 hours of events each: 6 queries, at most 2 at once, whatever the cluster
         self.assertEqual(len(fake.calls('StartQuery')), 6)
         self.assertEqual(fake.state()['max_running'], 2)
+
+    def test_denied_while_fetching(self):
+        """StartQuery denied for one cluster: that cluster fails (its windows stay for the next
+        run), the other is fetched whole."""
+        fake = self.start_fake('--faults', json.dumps([{'op': 'StartQuery', 'kind': 'access_denied', 'count': -1,
+                                                        'group': ALPHA}]))
+        self.fleet(FLEET.replace('[cluster gamma]\nregion = us-east-1\nprofile = one\n', '').replace('keep = 2h\n', ''))
+        r = self.scan('--all', '--since', '4h', '--no-report', '--concurrency', '1')
+        self.assertEqual(r.rc, EX_TEMPFAIL, r)
+        self.assertRegex(r.err, r'(?m)^authlog-scan: scan: cluster alpha \(eu-west-1\): failed: .*AccessDenied.*'
+                                r'logs:StartQuery.*; 0 new rows, 0 B billed$')
+        self.assertRegex(r.err, r'(?m)^authlog-scan: scan: cluster beta \(us-east-1\): complete; 300 new rows')
+        # one query at a time: the first denial ends alpha, its other windows are not tried
+        started = [self.group_of(e, {}) for e in fake.calls('StartQuery')]
+        self.assertEqual((started.count(ALPHA), started.count(BETA)), (1, 3), started)
+        runs = {x['log_group']: x for x in self.runs()}
+        self.assertEqual((runs[ALPHA]['status'], runs[BETA]['status']), ('failed', 'complete'))
+        self.assertIn('AccessDenied', runs[ALPHA]['error'])
+        left = self.query("SELECT status, COUNT(*) AS n FROM scan_windows WHERE log_group = ? GROUP BY status",
+                          (ALPHA,))
+        self.assertEqual([x['status'] for x in left], ['failed'], left)
+        self.assertEqual(self.scalar('SELECT COUNT(*) FROM scan_windows WHERE log_group = ?', (BETA,)), 0)
+        self.assertEqual(self.scalar("SELECT COUNT(*) FROM events WHERE cluster = 'alpha'"), 0)
+        # the next run, no longer denied, fetches what alpha still owes
+        fake.stop()
+        self.fakes.remove(fake)
+        self.start_fake()
+        r = self.scan('--all', '--since-last-run', '--since', '4h', '--no-report')
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.scalar("SELECT COUNT(*) FROM events WHERE cluster = 'alpha'"), 400)
 
     def test_failed_credentials_and_account(self):
         self.start_fake()
