@@ -181,7 +181,7 @@ struct scan_args {
 	size_t nnames;
 	/* the fleet file: --all, --clusters, and the section of each group
 	 * (NULL: none, today's --cluster/--log-group) */
-	int all, have_fleet, isolate;
+	int all, isolate;
 	const char *clusters_file, *keep_arg;
 	int64_t keep;
 	struct fleet fleet;
@@ -426,7 +426,6 @@ static int load_fleet(struct scan_args *a)
 		cli_error("scan", "%s", err);
 		return rc;
 	}
-	a->have_fleet = 1;
 	for (size_t i = 0; a->all && !rc && i < a->fleet.n; i++)
 		rc = add_group(a, 'c', a->fleet.v[i].name);
 	for (size_t i = 0; !rc && i < a->nnames; i++) {

@@ -394,13 +394,13 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 		g->start = sc->o.since;
 		g->end = sc->o.until;
 		facts_init(g);
-		if (g->fail_rc) {
+		if (sc->o.resume && sc->store)
+			rc = resume_start(sc, g, err, err_sz);
+		if (!rc && g->fail_rc) {
 			g->skip = 1;
 			g->facts.name[0] = '\0'; /* nothing was learnt of it */
 			continue;
 		}
-		if (sc->o.resume && sc->store)
-			rc = resume_start(sc, g, err, err_sz);
 		if (!rc) {
 			rc = trim_to_group(sc, client, g, err, err_sz);
 			if (rc && rc != AL_SOFTWARE && sc->o.isolate && !cancelled(sc)) {
@@ -480,8 +480,18 @@ int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz)
 	for (size_t gi = 0; !rc && gi < sc->ng; gi++) {
 		struct scan_group *g = &sc->g[gi];
 		rc = store_scan_begin(sc->store, g->name, sc->o.query_name, g->start, g->end, &g->run_id, err, err_sz);
-		if (g->fail_rc) /* its missing windows stay for a run that can fetch them */
+		if (g->fail_rc) {
+			/* Its window stays owed, failed, for the next --since-last-run
+			 * (which resumes after this run's end), with the missing
+			 * windows of earlier runs. */
+			int64_t id;
+			if (!rc && g->start < g->end)
+				rc = store_window_add(sc->store, g->run_id, g->name, sc->o.query_name, g->start, g->end, &id,
+						      err, err_sz);
+			if (!rc && g->start < g->end)
+				rc = store_window_set(sc->store, id, "failed", 0, g->fail_error, err, err_sz);
 			continue;
+		}
 		if (!rc && sc->o.resume)
 			rc = adopt_missing(sc, gi, err, err_sz);
 		if (!rc && !g->skip)

@@ -188,6 +188,26 @@ class Fleet(FetchTestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(self.scalar("SELECT COUNT(*) FROM events WHERE cluster = 'alpha'"), 400)
 
+    def test_failed_cluster_owes_its_window(self):
+        """A cluster whose credentials fail records its window failed in scan_windows: the next
+        --since-last-run, which resumes after the failed run's end, fetches it."""
+        self.start_fake()
+        self.fleet('[cluster alpha]\nregion = eu-west-1\nprofile = three\n')
+        r = self.scan('--all', '--since', '4h', '--no-report', '--since-last-run')
+        self.assertEqual(r.rc, EX_CONFIG, r)
+        self.assertIn('cluster alpha (eu-west-1): failed: ', r.err)
+        [w] = self.windows()
+        self.assertEqual((w['log_group'], w['status']), (ALPHA, 'failed'))
+        self.assertIn('three', w['error'])
+        # the whole window asked for (4 h; events from 3 h ago), not just its end
+        self.assertLessEqual(w['start'], time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(self.now - 4 * 3600 + 60)))
+        with open(self.env['AWS_SHARED_CREDENTIALS_FILE'], 'a') as f:
+            f.write('[three]\naws_access_key_id = %s\naws_secret_access_key = %s\n' % (KEY1, SECRET1))
+        r = self.scan('--all', '--since-last-run', '--no-report')
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.scalar("SELECT COUNT(*) FROM events WHERE cluster = 'alpha'"), 400)
+        self.assertEqual(self.windows(), [])
+
     def test_failed_credentials_and_account(self):
         self.start_fake()
         self.fleet('[cluster alpha]\nregion = eu-west-1\nprofile = one\n\n'
