@@ -768,7 +768,7 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, int64_t deadlin
 	if (a->dry_run) {
 		if ((rc = scan_dry_run(sc, stdout, err, sizeof(err))) != AL_OK)
 			cli_error("scan", "%s", err);
-		return rc;
+		return rc ? rc : scan_failed_status(sc); /* as the run would exit for its failed clusters */
 	}
 	char *source = source_of(a);
 	rc = source ? scan_plan(sc, source, err, sizeof(err)) : AL_SOFTWARE;

@@ -897,6 +897,12 @@ int scan_dry_run(struct scan *sc, FILE *out, char *err, size_t err_sz)
 		time_format(g->start, a);
 		time_format(g->end, z);
 		esc_term(&b, g->name, strlen(g->name));
+		if (g->fail_rc) { /* a fleet's cluster that could not be resolved */
+			buf_puts(&b, ": failed: ");
+			esc_term(&b, g->fail_error, strlen(g->fail_error));
+			buf_putc(&b, '\n');
+			continue;
+		}
 		buf_printf(&b, ": %s..%s, ", g->skip ? "-" : a, z);
 		if (g->stored_bytes >= 0) {
 			report_bytes(g->stored_bytes, stored, sizeof(stored));

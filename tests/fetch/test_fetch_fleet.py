@@ -226,6 +226,13 @@ class Fleet(FetchTestCase):
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events WHERE cluster = ?', ('alpha',)), 400)
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events WHERE cluster <> ?', ('alpha',)), 0)
 
+        # --dry-run says which cluster fails and why, and runs the others' plan
+        r = self.scan('--all', '--since', '4h', '--dry-run')
+        self.assertEqual(r.rc, EX_TEMPFAIL, r)
+        self.assertRegex(r.out, r'(?m)^/aws/eks/other/cluster: failed: .*missing')
+        self.assertRegex(r.out, r'(?m)^/aws/eks/alpha/cluster: .*, 4 authenticator streams$')
+        self.assertIn('dry run: ', r.out)
+
         # all failing: the first one's own status
         self.fleet('[cluster beta]\nregion = us-east-1\nprofile = missing\n')
         r = self.scan('--all', '--since', '4h', '--no-report')
