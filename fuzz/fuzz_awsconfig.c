@@ -1,5 +1,6 @@
 /* The ~/.aws/config and ~/.aws/credentials parser (aws_config_load) and
- * the queries on what it built.  The input is the config file up to its
+ * the queries on what it built; the config part read again as a plain
+ * file of ours (aws_config_load_plain) and as the fleet file (fleet_load).  The input is the config file up to its
  * first NUL byte and the credentials file after it (which may hold more
  * NULs: the "NUL byte" error); without a NUL the credentials file is empty.
  * Both are written to memfds (opened by path, /proc/self/fd/N), so nothing
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "aws/aws_config.h"
+#include "fleet.h"
 #include "status.h"
 #include "aws/aws_secret_int.h"
 
@@ -361,6 +363,54 @@ static void check_load_error(const char *err, const uint8_t *cfg, size_t cfg_n,
 		FUZZ_CHECK(strcmp(end + 2, "NUL byte") != 0);
 }
 
+/* The same text as a plain file: every section and key as written, in
+ * file order, lines within the file, keys lower-case, values as the
+ * config file's; an error is one line naming a line of the file. Then
+ * as the fleet file: a loaded cluster has what fleet.h promises. */
+static void check_plain(const uint8_t *data, size_t n)
+{
+	struct aws_config *cfg = NULL;
+	char err[1024];
+	size_t lines = 1, line, kline, prev = 0;
+	for (size_t i = 0; i < n; i++)
+		lines += data[i] == '\n';
+	int rc = aws_config_load_plain(cfg_path, &cfg, err, sizeof err);
+	FUZZ_CHECK(rc == AL_OK || rc == AL_CONFIG);
+	if (rc) {
+		FUZZ_CHECK(cfg == NULL);
+		check_err_line(err);
+		FUZZ_CHECK(strncmp(err, cfg_path, strlen(cfg_path)) == 0 && err[strlen(cfg_path)] == ':');
+	}
+	for (size_t i = 0; cfg && aws_config_section(cfg, i, &line); i++) {
+		FUZZ_CHECK(line >= 1 && line <= lines && line > prev);
+		prev = line;
+		const char *key, *v;
+		for (size_t k = 0; (key = aws_config_section_key(cfg, i, k, &v, &kline)); k++) {
+			FUZZ_CHECK(kline > line && kline <= lines);
+			for (const char *p = key; *p; p++)
+				FUZZ_CHECK(!(*p >= 'A' && *p <= 'Z'));
+			check_value(v);
+		}
+	}
+	aws_config_free(cfg);
+
+	struct fleet f;
+	rc = fleet_load(cfg_path, &f, err, sizeof err);
+	FUZZ_CHECK(rc == AL_OK || rc == AL_CONFIG);
+	if (rc)
+		check_err_line(err);
+	else
+		FUZZ_CHECK(f.n > 0);
+	for (size_t i = 0; i < f.n; i++) {
+		const struct fleet_cluster *c = &f.v[i];
+		FUZZ_CHECK(c->name[0] && c->region[0] && c->log_group[0] && c->line >= 1 && c->line <= lines);
+		FUZZ_CHECK(!c->external_id[0] || c->role_arn[0]);
+		FUZZ_CHECK(fleet_log_group_valid(c->log_group) && aws_region_valid(c->region));
+		FUZZ_CHECK(fleet_find(&f, c->name) == c);
+	}
+	fleet_free(&f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, '\0', size);
@@ -375,6 +425,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[1024];
 	memset(err, 'x', sizeof err);
 	err[sizeof err - 1] = '\0';
+	check_plain(data, cfg_n);
 	int rc = aws_config_load(cfg_path, creds_path, &cfg, err, sizeof err);
 	FUZZ_CHECK(rc == AL_OK || rc == AL_CONFIG);
 	if (rc != 0) {

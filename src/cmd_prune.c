@@ -70,7 +70,7 @@ int cmd_prune(int argc, char **argv)
 	rc = cli_store_open("prune", STORE_WRITE, &store);
 	if (rc)
 		goto out;
-	rc = store_prune(store, cutoff, vacuum, &r, err, sizeof(err));
+	rc = store_prune(store, cutoff, NULL, vacuum, &r, err, sizeof(err));
 	if (rc) {
 		cli_error("prune", "%s", err);
 		goto out;

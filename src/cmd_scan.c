@@ -23,6 +23,7 @@
 #include "aws/logs_api.h"
 #include "buf.h"
 #include "cli.h"
+#include "fleet.h"
 #include "lock.h"
 #include "report.h"
 #include "scan.h"
@@ -37,6 +38,7 @@
 
 static const char usage_text[] =
 	"usage: authlog-scan scan (--log-group NAME | --cluster NAME)... [options]\n"
+	"       authlog-scan scan --all [--clusters FILE] [options]\n"
 	"       authlog-scan --log-group NAME [options]\n"
 	"\n"
 	"Fetch the authenticator records of EKS clusters from CloudWatch Logs\n"
@@ -46,7 +48,18 @@ static const char usage_text[] =
 	"nothing is silently left out; rows are stored once whatever overlaps.\n"
 	"\n"
 	"  -g, --log-group NAME   log group to scan (repeatable; several share one pool)\n"
-	"  -c, --cluster NAME     same as --log-group /aws/eks/NAME/cluster\n"
+	"  -c, --cluster NAME     same as --log-group /aws/eks/NAME/cluster; a cluster of\n"
+	"                         the fleet file scans with its settings there\n"
+	"      --all              every cluster of the fleet file, each with its own region\n"
+	"                         and credentials, in parallel; one failing does not stop\n"
+	"                         the others: one line per cluster at the end, exit 75\n"
+	"      --clusters FILE    the fleet file (default $XDG_CONFIG_HOME/authlog-scan/\n"
+	"                         clusters, ~/.config/authlog-scan/clusters): [cluster NAME]\n"
+	"                         sections with region, profile, role_arn, external_id,\n"
+	"                         log_group, account, keep\n"
+	"      --keep AGE         after the scan, delete its clusters' events older than\n"
+	"                         AGE (90d, 12w; a fleet cluster's own keep wins), as\n"
+	"                         'authlog-scan prune' does: rollups rebuilt, space freed\n"
 	"      --since TIME       30m, 24h, 7d or RFC 3339 (default: 24h ago)\n"
 	"      --until TIME       end of the window (default: now)\n"
 	"      --since-last-run   resume each group where the last scan ended (newest\n"
@@ -58,9 +71,10 @@ static const char usage_text[] =
 	"                         queries', or a file); default: scan. A query with its\n"
 	"                         own limit below 10000 runs once over the window\n"
 	"      --concurrency N    queries at once (default 8: the account's 100 are shared\n"
-	"                         with its dashboards and alarms)\n"
-	"      --region R         region (else AWS_REGION, the profile, the instance)\n"
-	"      --profile P        AWS profile\n"
+	"                         with its dashboards and alarms), for the whole fleet\n"
+	"      --region R         region (else AWS_REGION, the profile, the instance); not\n"
+	"                         with a fleet file's clusters (each has its own)\n"
+	"      --profile P        AWS profile (for fleet clusters that name none)\n"
 	"      --endpoint-url URL CloudWatch Logs endpoint (else AWS_ENDPOINT_URL_CLOUDWATCH_LOGS,\n"
 	"                         AWS_ENDPOINT_URL, the profile)\n"
 	"      --allow-insecure-endpoint\n"
@@ -99,10 +113,11 @@ static const char usage_text[] =
 	"\n"
 	"Progress goes to stderr when it is a terminal. Exit status: 0 done, 1 denials\n"
 	"(--exit-code), 64 usage, 69 AWS unreachable, 75 database locked by another run,\n"
-	"--timeout or --max-scan reached, or some windows failed (the next --since-last-run\n"
-	"retries them), 77 access denied, 78 no credentials, no region, no such log group,\n"
-	"an insecure endpoint, or the cluster's authenticator log is off (75 when other\n"
-	"clusters of the run were scanned).\n";
+	"--timeout or --max-scan reached, some windows failed (the next --since-last-run\n"
+	"retries them) or some clusters of the fleet failed (the others are stored),\n"
+	"77 access denied, 78 no credentials, no region, no such log group, a bad fleet\n"
+	"file, an insecure endpoint, or the cluster's authenticator log is off (75 when\n"
+	"other clusters of the run were scanned). See 'man authlog-scan', FLEET.\n";
 
 /* ---- signals: the first one stops the scan cleanly, a second kills ---- */
 
@@ -164,6 +179,13 @@ struct scan_args {
 	struct report_opts ro;
 	const char **names, **clusters; /* a --cluster's name is ours to free */
 	size_t nnames;
+	/* the fleet file: --all, --clusters, and the section of each group
+	 * (NULL: none, today's --cluster/--log-group) */
+	int all, isolate;
+	const char *clusters_file, *keep_arg;
+	int64_t keep;
+	struct fleet fleet;
+	const struct fleet_cluster **fc;
 };
 
 static int parse_duration(const char *s, int64_t *out)
@@ -176,13 +198,15 @@ static int parse_duration(const char *s, int64_t *out)
 	return 0;
 }
 
-/* The log group name pattern of the API: [\.\-_/#A-Za-z0-9]+, 1-512. */
-static int valid_group(const char *s)
+/* An option that holds one value: a second is a usage error, not the
+ * last one silently (`--profile a --profile b` scanned b only). */
+static int once(const char *opt, const char **field, const char *arg)
 {
-	size_t n = strlen(s);
-	if (n < 1 || n > 512)
-		return 0;
-	return strspn(s, "._-/#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == n;
+	if (*field)
+		return cli_usage_error("scan", "%s given twice ('%s', '%s'): one per run%s", opt, *field, arg,
+				       strcmp(opt, "--clusters") ? "; a fleet file gives each cluster its own" : "");
+	*field = arg;
+	return AL_OK;
 }
 
 /* -g NAME or -c CLUSTER (the group /aws/eks/CLUSTER/cluster); a group
@@ -197,7 +221,7 @@ static int add_group(struct scan_args *a, int c, const char *arg)
 			return cli_usage_error("scan", "--cluster '%s' is not an EKS cluster name", arg);
 		if (asprintf(&name, "/aws/eks/%s/cluster", arg) < 0)
 			return AL_SOFTWARE;
-	} else if (!valid_group(arg)) {
+	} else if (!fleet_log_group_valid(arg)) {
 		return cli_usage_error("scan", "--log-group '%s' is not a log group name", arg);
 	}
 	const char *gname = name ? name : arg;
@@ -220,12 +244,15 @@ static int add_group(struct scan_args *a, int c, const char *arg)
 enum {
 	O_SINCE = 256, O_UNTIL, O_SINCE_LAST, O_OVERLAP, O_QUERY, O_CONCURRENCY, O_REGION, O_PROFILE,
 	O_ENDPOINT, O_WAIT, O_ALLOW_PARTIAL, O_EXIT_CODE, O_FORMAT, O_NEW, O_TOP, O_NO_REPORT, O_DB,
-	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN, O_DRY_RUN, O_METHOD,
+	O_COLOR, O_TIMEOUT, O_ALLOW_INSECURE, O_MAX_SCAN, O_DRY_RUN, O_METHOD, O_ALL, O_CLUSTERS, O_KEEP,
 };
 
 static const struct option opts[] = {
 	{"log-group", required_argument, NULL, 'g'},
 	{"cluster", required_argument, NULL, 'c'},
+	{"all", no_argument, NULL, O_ALL},
+	{"clusters", required_argument, NULL, O_CLUSTERS},
+	{"keep", required_argument, NULL, O_KEEP},
 	{"since", required_argument, NULL, O_SINCE},
 	{"until", required_argument, NULL, O_UNTIL},
 	{"since-last-run", no_argument, NULL, O_SINCE_LAST},
@@ -272,8 +299,16 @@ static int parse_option(struct scan_args *a, int c, char **argv)
 		break;
 	case O_QUERY: a->query = optarg; break;
 	case O_CONCURRENCY: return cli_parse_number("scan", "--concurrency", optarg, 1, 50, &a->concurrency);
-	case O_REGION: a->region = optarg; break;
-	case O_PROFILE: a->profile = optarg; break;
+	case O_REGION: return once("--region", &a->region, optarg);
+	case O_PROFILE: return once("--profile", &a->profile, optarg);
+	case O_ALL: a->all = 1; break;
+	case O_CLUSTERS: return once("--clusters", &a->clusters_file, optarg);
+	case O_KEEP:
+		if (fleet_parse_keep(optarg, &a->keep) != 0)
+			return cli_usage_error("scan", "--keep '%s' is not an age of an hour or more (like 90d or 12w)",
+					       optarg);
+		a->keep_arg = optarg;
+		break;
 	case O_ENDPOINT: a->endpoint = optarg; break;
 	case O_WAIT: a->wait = 1; break;
 	case O_TIMEOUT:
@@ -359,9 +394,60 @@ static int parse_args(int argc, char **argv, struct scan_args *a)
 		cli.verbose = a->verbose_here;
 	if (optind < argc)
 		return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
-	if (!a->nnames)
-		return cli_usage_error("scan", "which log group? give --log-group NAME or --cluster NAME");
+	if (a->all && a->nnames)
+		return cli_usage_error("scan", "--all scans every cluster of the fleet file: no --log-group or "
+					       "--cluster with it");
+	if (!a->nnames && !a->all)
+		return cli_usage_error("scan", "which log group? give --log-group NAME, --cluster NAME or --all");
 	return parse_window(a);
+}
+
+/* The fleet file: with --all its every cluster becomes a group; a
+ * --cluster it has a section for takes that section's log group, region,
+ * credentials, account and keep. Without --all and --clusters, a missing
+ * default file leaves --cluster as it always was. */
+static int load_fleet(struct scan_args *a)
+{
+	char path[4096], err[1024];
+	struct stat st;
+	const char *file = a->clusters_file;
+	if (!file) {
+		int have = fleet_default_path(path, sizeof(path)) == 0;
+		if (!a->all && (!have || stat(path, &st) != 0))
+			return AL_OK;
+		if (!have) {
+			cli_error("scan", "--all: no fleet file: neither XDG_CONFIG_HOME nor HOME is set (or --clusters FILE)");
+			return AL_CONFIG;
+		}
+		file = path;
+	}
+	int rc = fleet_load(file, &a->fleet, err, sizeof(err));
+	if (rc) {
+		cli_error("scan", "%s", err);
+		return rc;
+	}
+	for (size_t i = 0; a->all && !rc && i < a->fleet.n; i++)
+		rc = add_group(a, 'c', a->fleet.v[i].name);
+	for (size_t i = 0; !rc && i < a->nnames; i++) {
+		const struct fleet_cluster *c = a->clusters[i] ? fleet_find(&a->fleet, a->clusters[i]) : NULL;
+		char *group = c ? strdup(c->log_group) : NULL;
+		if (c && !group)
+			return AL_SOFTWARE;
+		if (!c)
+			continue;
+		free((char *)a->names[i]);
+		a->names[i] = group;
+		a->fc[i] = c;
+		a->isolate = 1;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(a->names[k], group) == 0)
+				return cli_usage_error("scan", "the log group %s is given twice (cluster %s of %s)", group,
+						       c->name, a->fleet.path);
+	}
+	if (!rc && a->isolate && a->region)
+		return cli_usage_error("scan", "--region: the fleet file %s gives each of its clusters a region",
+				       a->fleet.path);
+	return rc;
 }
 
 /* --query FILE|NAME: a path when it names a file, else a bundled name. */
@@ -480,6 +566,8 @@ static void warn_runs(const struct scan *sc)
 	const struct scan_group *groups = scan_groups(sc, &ng);
 	for (size_t i = 0; i < ng; i++) {
 		const struct scan_group *g = &groups[i];
+		if (g->fail_rc)
+			continue; /* its line of say_clusters says why */
 		if (g->tot.truncated) {
 			char t[TIME_ISO_LEN];
 			time_format(g->first_truncated, t);
@@ -555,6 +643,64 @@ static char *source_of(const struct scan_args *a)
 	return buf_take(&src);
 }
 
+/* A fleet's clusters, one line each: how its run ended and why, what it
+ * stored and billed. A complete one is said unless --quiet. */
+static void say_clusters(const struct scan *sc, const struct scan_outcome *oc)
+{
+	size_t ng;
+	const struct scan_group *groups = scan_groups(sc, &ng);
+	for (size_t i = 0; i < ng; i++) {
+		const struct scan_group *g = &groups[i];
+		char bytes[32], why[700] = "";
+		const char *status = "complete";
+		if (g->fail_rc) {
+			status = "failed";
+			snprintf(why, sizeof(why), ": %s", g->fail_error);
+		} else if (oc->interrupted) {
+			status = "interrupted";
+		} else if (oc->fatal) {
+			status = "failed";
+		} else if (oc->timed_out || oc->over_budget) {
+			status = "partial";
+			snprintf(why, sizeof(why), ": %s", oc->timed_out ? "--timeout reached" : "--max-scan reached");
+		} else if (g->failed_windows) {
+			status = "partial";
+			snprintf(why, sizeof(why), ": %lld window%s failed: %s", g->failed_windows,
+				 g->failed_windows == 1 ? "" : "s", g->first_error);
+		} else if (g->facts.logging_off == 1) {
+			status = "partial";
+			snprintf(why, sizeof(why), ": the authenticator log is off");
+		}
+		if (cli.quiet && strcmp(status, "complete") == 0)
+			continue;
+		report_bytes(g->tot.bytes_scanned, bytes, sizeof(bytes));
+		cli_error("scan", "cluster %s (%s): %s%s; %lld new row%s, %s billed", g->cluster ? g->cluster : g->name,
+			  g->target->region, status, why, g->tot.rows, g->tot.rows == 1 ? "" : "s", bytes);
+	}
+}
+
+/* --keep / keep: what each cluster's retention deleted and freed. */
+static void say_pruned(const struct scan *sc, const struct scan_args *a)
+{
+	size_t ng;
+	const struct scan_group *groups = scan_groups(sc, &ng);
+	for (size_t i = 0; !cli.quiet && i < ng; i++) {
+		const struct scan_group *g = &groups[i];
+		const struct store_prune_result *r = &g->pruned;
+		if (!g->pruned_done)
+			continue;
+		fprintf(stderr,
+			"scan: %s: keep %s: pruned before %s: %lld events, %lld scan runs, %lld scan windows; freed %lld "
+			"bytes",
+			g->cluster ? g->cluster : g->name, a->fc[i] && a->fc[i]->keep ? a->fc[i]->keep_text : a->keep_arg,
+			g->cutoff, r->events, r->scan_runs, r->scan_windows, r->freed_bytes);
+		if (r->reusable_bytes > 0 && r->vacuum_mode != 2)
+			fprintf(stderr, "; %lld bytes free inside the file for reuse (prune --vacuum gives them back)",
+				r->reusable_bytes);
+		fputc('\n', stderr);
+	}
+}
+
 /* Windows resolved and planned: fetch them, end the runs, say how it went. */
 static int fetch_windows(struct scan *sc, const struct scan_args *a, struct progress *pr)
 {
@@ -573,10 +719,24 @@ static int fetch_windows(struct scan *sc, const struct scan_args *a, struct prog
 		size_t ng;
 		const struct scan_group *g = scan_groups(sc, &ng);
 		for (size_t i = 0; i < ng; i++)
-			summary(&g[i]);
+			if (!g[i].fail_rc) /* its line of say_clusters says why */
+				summary(&g[i]);
 	}
 	warn_runs(sc);
 	warn_logging(sc);
+	/* Retention once what was fetched is stored; not when a signal asks
+	 * to stop, nor with the database failing. */
+	if (!erc && !oc.interrupted && !oc.store_failed && !scan_signal) {
+		char perr[512];
+		int prc = scan_prune(sc, perr, sizeof(perr));
+		if (prc) {
+			cli_error("scan", "keep: %s", perr);
+			return prc;
+		}
+		say_pruned(sc, a);
+	}
+	if (a->isolate)
+		say_clusters(sc, &oc);
 	if (oc.interrupted)
 		return interrupted();
 	if (oc.timed_out)
@@ -608,7 +768,7 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, int64_t deadlin
 	if (a->dry_run) {
 		if ((rc = scan_dry_run(sc, stdout, err, sizeof(err))) != AL_OK)
 			cli_error("scan", "%s", err);
-		return rc;
+		return rc ? rc : scan_failed_status(sc); /* as the run would exit for its failed clusters */
 	}
 	char *source = source_of(a);
 	rc = source ? scan_plan(sc, source, err, sizeof(err)) : AL_SOFTWARE;
@@ -627,7 +787,12 @@ static int scan_and_report(struct scan *sc, struct scan_args *a, int64_t deadlin
 	int lrc = scan_logging_status(sc);
 	if (lrc && rc != AL_UNAVAILABLE && !(rc == AL_TEMPFAIL && lrc == AL_TEMPFAIL))
 		rc = lrc;
-	if (a->no_report || rc == AL_UNAVAILABLE)
+	/* A fleet: some clusters failed, the others are stored: 75; all
+	 * failed: the first one's own status. */
+	int frc = scan_failed_status(sc);
+	if (frc && (rc == AL_OK || frc != AL_TEMPFAIL))
+		rc = frc;
+	if (a->no_report || rc == AL_UNAVAILABLE || (frc && frc != AL_TEMPFAIL))
 		return rc;
 	long long denials = 0;
 	a->ro.color = a->ro.format == REPORT_TEXT && cli_color(stdout);
@@ -657,53 +822,132 @@ static int check_endpoint(const struct scan_args *a, const char *what, const str
 	return AL_CONFIG;
 }
 
-/* The AWS session and the engine around scan_and_report. */
-static int scan_with_aws(struct scan_args *a, const char *db_path, const char *query, const char *query_name)
-{
+/* One set of credentials and region: a fleet's clusters that share a
+ * profile, role and region share one (its provider refreshes for all). */
+struct cred_set {
+	const char *profile, *region, *role_arn, *external_id;
 	struct aws_session aws;
 	struct aws_endpoint ep, eks_ep;
-	struct scan *sc = NULL;
-	struct progress pr = {!cli.quiet && !cli.verbose && isatty(STDERR_FILENO), 0};
+	struct logs_target target;
+	struct aws_target eks;
+	int have_eks;
+	int rc; /* the session could not be opened (err): its clusters fail */
 	char err[1024];
-	double scale = time_scale();
-	int64_t deadline_ms = a->timeout > 0 ? time_mono_ms() + a->timeout * 1000 : 0;
+};
+
+static int same(const char *x, const char *y)
+{
+	return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+/* The set group i uses, added when new; returns its index. */
+static size_t cred_set_of(struct cred_set *sets, size_t *n, const struct scan_args *a, size_t i)
+{
+	const struct fleet_cluster *c = a->fc[i];
+	struct cred_set want = {
+		.profile = c && c->profile[0] ? c->profile : a->profile,
+		.region = c ? c->region : a->region,
+		.role_arn = c && c->role_arn[0] ? c->role_arn : NULL,
+		.external_id = c && c->external_id[0] ? c->external_id : NULL,
+	};
+	for (size_t k = 0; k < *n; k++)
+		if (same(sets[k].profile, want.profile) && same(sets[k].region, want.region) &&
+		    same(sets[k].role_arn, want.role_arn) && same(sets[k].external_id, want.external_id))
+			return k;
+	sets[*n] = want;
+	return (*n)++;
+}
+
+/* The session, its endpoints and targets. AL_OK, or the status of a
+ * refused endpoint (said: it ends the run before anything is sent); a
+ * session that does not open leaves cs->rc and cs->err. */
+static int cred_set_open(struct cred_set *cs, const struct scan_args *a, double scale, int64_t deadline_ms)
+{
+	char err[1024];
 	struct aws_session_opts so = {
-		.profile = a->profile,
-		.region = a->region,
+		.profile = cs->profile,
+		.region = cs->region,
+		.role_arn = cs->role_arn,
+		.external_id = cs->external_id,
 		.verbose = cli.verbose,
 		.time_scale = scale,
 		.cancel = &scan_signal,
 		.deadline_ms = deadline_ms,
 		.allow_insecure_endpoint = a->allow_insecure,
 	};
-	int rc = aws_session_open(&aws, &so, err, sizeof(err));
-	if (!rc)
-		rc = aws_session_endpoint(&aws, AWS_SVC_LOGS, a->endpoint, &ep, err, sizeof(err));
-	if (rc && scan_signal) {
+	cs->rc = aws_session_open(&cs->aws, &so, cs->err, sizeof(cs->err));
+	if (!cs->rc)
+		cs->rc = aws_session_endpoint(&cs->aws, AWS_SVC_LOGS, a->endpoint, &cs->ep, cs->err, sizeof(cs->err));
+	if (cs->rc)
+		return AL_OK;
+	int rc = check_endpoint(a, "CloudWatch Logs", &cs->ep);
+	if (rc)
+		return rc;
+	if (cli.verbose) {
+		char chain[512];
+		aws_creds_provider_describe(cs->aws.prov, chain, sizeof(chain));
+		fprintf(stderr, "authlog-scan: scan: credentials %s, region %s, endpoint %s (%s)\n", chain,
+			cs->aws.region, cs->ep.url, cs->ep.origin);
+	}
+	cs->target = (struct logs_target){cs->ep.url, cs->aws.region, cs->aws.prov, NULL, cli.verbose > 0};
+	/* DescribeCluster at the EKS endpoint of the same session; none is
+	 * not an error for a scan (--endpoint-url is CloudWatch Logs' only). */
+	cs->have_eks = aws_session_endpoint(&cs->aws, AWS_SVC_EKS, NULL, &cs->eks_ep, err, sizeof(err)) == AL_OK;
+	if (!cs->have_eks && cli.verbose)
+		fprintf(stderr, "authlog-scan: scan: %s (no DescribeCluster)\n", err);
+	if (cs->have_eks && (rc = check_endpoint(a, "EKS", &cs->eks_ep)) != AL_OK)
+		return rc;
+	cs->eks = (struct aws_target){cs->eks_ep.url, cs->aws.region, cs->aws.prov, NULL, cli.verbose > 0};
+	return AL_OK;
+}
+
+/* The AWS sessions (one per set of credentials and region) and the engine
+ * around scan_and_report. Without a fleet file's cluster there is one,
+ * and its failure ends the run as ever; a fleet's cluster whose session
+ * fails is recorded failed and the others go on (isolate). */
+static int scan_with_aws(struct scan_args *a, const char *db_path, const char *query, const char *query_name)
+{
+	struct scan *sc = NULL;
+	struct progress pr = {!cli.quiet && !cli.verbose && isatty(STDERR_FILENO), 0};
+	char err[1024];
+	double scale = time_scale();
+	int64_t deadline_ms = a->timeout > 0 ? time_mono_ms() + a->timeout * 1000 : 0;
+	size_t n = a->nnames, nsets = 0;
+	struct cred_set *sets = calloc(n, sizeof(*sets));
+	size_t *set_of = calloc(n, sizeof(*set_of));
+	const struct logs_target **targets = calloc(n, sizeof(*targets));
+	const struct aws_target **eks = calloc(n, sizeof(*eks));
+	const char **accounts = calloc(n, sizeof(*accounts));
+	int64_t *keep = calloc(n, sizeof(*keep));
+	int rc = sets && set_of && targets && eks && accounts && keep ? AL_OK : AL_SOFTWARE;
+	for (size_t i = 0; !rc && i < n; i++)
+		set_of[i] = cred_set_of(sets, &nsets, a, i);
+	for (size_t k = 0; !rc && k < nsets && !scan_signal; k++)
+		rc = cred_set_open(&sets[k], a, scale, deadline_ms);
+	if (!rc && scan_signal) {
 		rc = interrupted();
 		goto out;
 	}
-	if (rc) {
-		cli_error("scan", "%s", err);
+	if (rc)
+		goto out;
+	if (!a->isolate && sets[0].rc) {
+		rc = sets[0].rc;
+		cli_error("scan", "%s", sets[0].err);
 		goto out;
 	}
-	if ((rc = check_endpoint(a, "CloudWatch Logs", &ep)) != AL_OK)
-		goto out;
-	if (cli.verbose) {
-		char chain[512];
-		aws_creds_provider_describe(aws.prov, chain, sizeof(chain));
-		fprintf(stderr, "authlog-scan: scan: credentials %s, region %s, endpoint %s (%s)\n", chain, aws.region,
-			ep.url, ep.origin);
+	size_t first_ok = 0;
+	while (first_ok + 1 < nsets && sets[first_ok].rc)
+		first_ok++;
+	for (size_t i = 0; i < n; i++) {
+		struct cred_set *cs = &sets[set_of[i]];
+		const struct fleet_cluster *c = a->fc[i];
+		if (cs->rc) /* a failed cluster names its region all the same */
+			cs->target.region = cs->region ? cs->region : "";
+		targets[i] = &cs->target;
+		eks[i] = cs->have_eks ? &cs->eks : NULL;
+		accounts[i] = c && c->account[0] ? c->account : NULL;
+		keep[i] = c && c->keep ? c->keep : a->keep;
 	}
-	struct logs_target target = {ep.url, aws.region, aws.prov, NULL, cli.verbose > 0};
-	/* DescribeCluster at the EKS endpoint of the same session; none is
-	 * not an error for a scan (--endpoint-url is CloudWatch Logs' only). */
-	int have_eks = aws_session_endpoint(&aws, AWS_SVC_EKS, NULL, &eks_ep, err, sizeof(err)) == AL_OK;
-	if (!have_eks && cli.verbose)
-		fprintf(stderr, "authlog-scan: scan: %s (no DescribeCluster)\n", err);
-	if (have_eks && (rc = check_endpoint(a, "EKS", &eks_ep)) != AL_OK)
-		goto out;
-	struct aws_target eks = {eks_ep.url, aws.region, aws.prov, NULL, cli.verbose > 0};
 	struct scan_opts o = {
 		.groups = a->names,
 		.clusters = a->clusters,
@@ -722,20 +966,36 @@ static int scan_with_aws(struct scan_args *a, const char *db_path, const char *q
 		.cancel = &scan_signal,
 		.deadline_ms = deadline_ms,
 		.verbose = cli.verbose > 0,
-		.target = &target,
-		.eks = have_eks ? &eks : NULL,
-		.client = aws.copts,
+		.target = targets[0],
+		.eks = eks[0],
+		.targets = a->isolate ? targets : NULL,
+		.eks_targets = a->isolate ? eks : NULL,
+		.accounts = accounts,
+		.keep = keep,
+		.isolate = a->isolate,
+		.client = sets[first_ok].aws.copts, /* CA bundle, attempts: one set's, for every worker */
 		.on_progress = on_progress,
 		.ctx = &pr,
 	};
 	rc = scan_open(&o, db_path, &sc, err, sizeof(err));
-	if (rc)
+	if (rc) {
 		cli_error("scan", "%s", err);
-	else
-		rc = scan_and_report(sc, a, deadline_ms, &pr);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (sets[set_of[i]].rc)
+			scan_fail(sc, i, sets[set_of[i]].rc, sets[set_of[i]].err);
+	rc = scan_and_report(sc, a, deadline_ms, &pr);
 out:
 	scan_free(sc);
-	aws_session_close(&aws);
+	for (size_t k = 0; k < nsets; k++)
+		aws_session_close(&sets[k].aws);
+	free(sets);
+	free(set_of);
+	free(targets);
+	free(eks);
+	free(accounts);
+	free(keep);
 	return rc;
 }
 
@@ -767,9 +1027,12 @@ int cmd_scan(int argc, char **argv)
 	char *query = NULL, *query_name = NULL;
 	struct sigaction old_int, old_term;
 	int signals_on = 0;
-	a.names = calloc((size_t)argc + 1, sizeof(*a.names));
-	a.clusters = calloc((size_t)argc + 1, sizeof(*a.clusters));
-	int rc = a.names && a.clusters ? parse_args(argc, argv, &a) : AL_SOFTWARE;
+	a.names = calloc(MAX_GROUPS + 1, sizeof(*a.names));
+	a.clusters = calloc(MAX_GROUPS + 1, sizeof(*a.clusters));
+	a.fc = calloc(MAX_GROUPS + 1, sizeof(*a.fc));
+	int rc = a.names && a.clusters && a.fc ? parse_args(argc, argv, &a) : AL_SOFTWARE;
+	if (!rc && !a.help)
+		rc = load_fleet(&a);
 	if (!rc && !a.help)
 		rc = load_query(a.query, &query, &query_name);
 	if (!rc && !a.help && a.method == SCAN_FILTER && strcmp(query_name, "scan") != 0)
@@ -794,6 +1057,8 @@ int cmd_scan(int argc, char **argv)
 			free((char *)a.names[i]);
 	free(a.names);
 	free(a.clusters);
+	free(a.fc);
+	fleet_free(&a.fleet);
 	free(query);
 	free(query_name);
 	if (signals_on)

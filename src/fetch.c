@@ -363,6 +363,8 @@ struct worker {
 	 * the query (qid[0] == 0: none), since when, its last status, and
 	 * since when a GetQueryResults call has been unanswered (0: none). */
 	const char *group;
+	size_t gi;                    /* the window's group, */
+	const struct logs_target *t;  /* and where and as whom its calls go */
 	char qid[LOGS_API_QUERY_ID_MAX], win[64], status[32];
 	int64_t query_t0, call_t0, said;
 };
@@ -370,6 +372,8 @@ struct worker {
 struct group_state {
 	double rows, seconds; /* rows per second seen so far, for splitting ahead */
 	double bytes, bseconds; /* bytes scanned per second of query window so far, for the budget */
+	int dead_rc;            /* isolate: the group ended with this status, */
+	char dead_msg[700];     /* for this reason: its windows fail, the others go on */
 };
 
 enum { OP_START, OP_POLL, OP_STOP, OP_FILTER, OP_COUNT };
@@ -580,6 +584,77 @@ static void fatal(struct fetch *f, int rc, const char *fmt, ...)
 	pthread_mutex_unlock(&f->mu);
 }
 
+static const struct logs_target *target_of(const struct fetch *f, size_t gi)
+{
+	return f->o.targets && f->o.targets[gi] ? f->o.targets[gi] : f->o.target;
+}
+
+/* An error of group gi that no retry mends (access denied, credentials
+ * refused, no such group, a query it refuses): with o.isolate the group
+ * ends — its windows fail with this message, the other groups go on —
+ * else the run does (fatal). Takes and releases f->mu. */
+static void group_fatal(struct fetch *f, size_t gi, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void group_fatal(struct fetch *f, size_t gi, int rc, const char *fmt, ...)
+{
+	char msg[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!f->o.isolate) {
+		fatal(f, rc, "%s", msg);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	struct group_state *g = &f->gs[gi];
+	if (!g->dead_rc) {
+		g->dead_rc = rc;
+		snprintf(g->dead_msg, sizeof(g->dead_msg), "%s", msg);
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Under f->mu: window n of a group that ended fails with the group's
+ * error (the next run fetches it again). */
+static void fail_dead(struct fetch *f, struct wnode *n, const struct fetch_cost *cost)
+{
+	const struct group_state *g = &f->gs[n->w.group];
+	struct event_node *e = event_new(FETCH_FAILED, n, cost);
+	if (e && (e->error = strdup(g->dead_msg))) {
+		e->ev.error = e->error;
+		e->ev.group_rc = g->dead_rc;
+		event_push(f, e);
+		return;
+	}
+	if (e)
+		e->node = NULL;
+	event_free(e);
+	free(n);
+	if (!f->fatal_rc) {
+		f->fatal_rc = AL_SOFTWARE;
+		snprintf(f->fatal_msg, sizeof(f->fatal_msg), "out of memory");
+	}
+	f->cancelled = 1;
+	pthread_cond_broadcast(&f->work_cv);
+}
+
+/* Window n ends without rows (stopped, or its query failed for good):
+ * when its group ended it fails with the group's error; else it stays
+ * unreported (the next run fetches it) and what it billed is a RETRY. */
+static void post_cost(struct fetch *f, const struct fetch_window *w, const char *why, const struct fetch_cost *cost);
+static void window_dropped(struct fetch *f, struct wnode *n, const char *why, const struct fetch_cost *cost)
+{
+	pthread_mutex_lock(&f->mu);
+	int dead = f->gs[n->w.group].dead_rc != 0;
+	if (dead)
+		fail_dead(f, n, cost);
+	pthread_mutex_unlock(&f->mu);
+	if (!dead) {
+		post_cost(f, &n->w, why, cost);
+		free(n);
+	}
+}
+
 /* Builds a SPLIT event for n into parts windows. Under f->mu or not: it
  * only allocates. NULL on out-of-memory. */
 static struct event_node *split_event(struct wnode *n, size_t parts, const struct fetch_cost *cost)
@@ -638,6 +713,11 @@ static struct wnode *take_window(struct fetch *f)
 				*pp = n->next;
 				n->next = NULL;
 				const struct group_state *g = &f->gs[n->w.group];
+				if (g->dead_rc) {
+					fail_dead(f, n, NULL);
+					n = NULL;
+					continue;
+				}
 				size_t parts = f->o.split && !n->sized
 						       ? parts_ahead(g->rows, g->seconds, n->w.start, n->w.end, f->cap)
 						       : 0;
@@ -796,7 +876,7 @@ static void stop_query(struct worker *wk, const char *qid)
 	struct aws_fault fault;
 	char err[AWS_ERR_MAX];
 	int stopped = 0;
-	int rc = logs_api_stop_query(wk->stop_client, f->o.target, qid, &stopped, &fault, err, sizeof(err));
+	int rc = logs_api_stop_query(wk->stop_client, wk->t, qid, &stopped, &fault, err, sizeof(err));
 	if (rc)
 		vlog(f, "StopQuery %s failed (ignored): %s", qid, err);
 	else
@@ -913,7 +993,7 @@ static enum poll_outcome read_pages(struct worker *wk, const char *qid, struct l
 		if (!rate_wait(f, OP_POLL))
 			return POLL_CANCELLED;
 		wait_call(wk, 1, NULL);
-		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, token, LOGS_API_PAGE_MAX, collect_row,
+		int rc = logs_api_get_query_results(wk->client, wk->t, qid, token, LOGS_API_PAGE_MAX, collect_row,
 						    wk, &page, &fault, err, sizeof(err));
 		wait_call(wk, 0, NULL);
 		if (rc && is_cancelled_now(f))
@@ -963,7 +1043,7 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid, int page
 			delay = delay * 1.5 > POLL_MAX_MS * f->scale ? POLL_MAX_MS * f->scale : delay * 1.5;
 		rows_truncate(wk->rows, wk->mark, wk->mark_len);
 		wait_call(wk, 1, NULL);
-		int rc = logs_api_get_query_results(wk->client, f->o.target, qid, NULL, paged ? LOGS_API_PAGE_MAX : 0,
+		int rc = logs_api_get_query_results(wk->client, wk->t, qid, NULL, paged ? LOGS_API_PAGE_MAX : 0,
 						    collect_row, wk, res, &fault, err, sizeof(err));
 		wait_call(wk, 0, rc ? NULL : res->status_text);
 		if (rc && is_cancelled_now(f)) {
@@ -978,7 +1058,7 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid, int page
 			}
 			if (fault.kind == AWS_ERR_ACCESS_DENIED || fault.kind == AWS_ERR_AUTH) {
 				stop_query(wk, qid);
-				fatal(f, aws_error_status(fault.kind), "%s%s", err,
+				group_fatal(f, wk->gi, aws_error_status(fault.kind), "%s%s", err,
 				      fault.kind == AWS_ERR_ACCESS_DENIED
 					      ? " (the credentials need logs:GetQueryResults on the log group)"
 					      : "");
@@ -1041,7 +1121,7 @@ static int legacy_probe(struct worker *wk, const char *group, int64_t qs, int64_
 	snprintf(first, sizeof(first), "%s", err);
 	if (!rate_wait(f, OP_START))
 		return 0;
-	*rc = logs_api_start_query(wk->client, f->o.target, group, qs, qe, query, LOGS_API_LEGACY_LIMIT, qid, qid_sz,
+	*rc = logs_api_start_query(wk->client, wk->t, group, qs, qe, query, LOGS_API_LEGACY_LIMIT, qid, qid_sz,
 				   fault, err, err_sz);
 	if (*rc)
 		return 0;
@@ -1118,17 +1198,18 @@ static void start_failed(struct worker *wk, struct wnode *n, int rc, const struc
 	}
 	switch (fault->kind) {
 	case AWS_ERR_ACCESS_DENIED:
-		fatal(f, AL_NOPERM,
-		      "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
-		      " see examples/iam-policy.json)",
-		      err, group);
+		group_fatal(f, n->w.group, AL_NOPERM,
+			    "%s (the credentials need logs:StartQuery, logs:GetQueryResults and logs:StopQuery on %s;"
+			    " see examples/iam-policy.json)",
+			    err, group);
 		break;
-	case AWS_ERR_AUTH: fatal(f, AL_CONFIG, "%s", err); break;
+	case AWS_ERR_AUTH: group_fatal(f, n->w.group, AL_CONFIG, "%s", err); break;
 	case AWS_ERR_NOT_FOUND:
-		fatal(f, AL_CONFIG, "%s (log group %s in region %s; is the authenticator log type enabled?)",
-		      err, group, f->o.target->region);
+		group_fatal(f, n->w.group, AL_CONFIG,
+			    "%s (log group %s in region %s; is the authenticator log type enabled?)", err, group,
+			    wk->t->region);
 		break;
-	case AWS_ERR_VALIDATION: fatal(f, AL_DATAERR, "%s", err); break;
+	case AWS_ERR_VALIDATION: group_fatal(f, n->w.group, AL_DATAERR, "%s", err); break;
 	default:
 		if (rc != AL_SOFTWARE) {
 			attempt_failed(f, n, err, cost);
@@ -1137,8 +1218,7 @@ static void start_failed(struct worker *wk, struct wnode *n, int rc, const struc
 		fatal(f, AL_SOFTWARE, "%s", err);
 		break;
 	}
-	post_cost(f, &n->w, "stopped", cost);
-	free(n);
+	window_dropped(f, n, "stopped", cost);
 }
 
 /* Every query of n completed with wk->rows: split n when one reached the
@@ -1291,7 +1371,7 @@ static int run_query(struct worker *wk, struct wnode *n, const char *query, int6
 	pthread_mutex_lock(&f->mu);
 	int limit = f->limit;
 	pthread_mutex_unlock(&f->mu);
-	int rc = logs_api_start_query(wk->client, f->o.target, group, qs, qe, query, limit, qid, sizeof(qid), &fault,
+	int rc = logs_api_start_query(wk->client, wk->t, group, qs, qe, query, limit, qid, sizeof(qid), &fault,
 				      err, sizeof(err));
 	if (rc && limit > LOGS_API_LEGACY_LIMIT && fault.kind == AWS_ERR_VALIDATION && !outside_retention(&fault, err) &&
 	    legacy_probe(wk, group, qs, qe, query, qid, sizeof(qid), &fault, err, sizeof(err), &rc))
@@ -1331,14 +1411,15 @@ static void filter_failed(struct worker *wk, struct wnode *n, int rc, const stru
 	}
 	switch (fault->kind) {
 	case AWS_ERR_ACCESS_DENIED:
-		fatal(f, AL_NOPERM, "%s (the credentials need logs:FilterLogEvents on %s; see examples/iam-policy.json)",
-		      err, group);
+		group_fatal(f, n->w.group, AL_NOPERM,
+			    "%s (the credentials need logs:FilterLogEvents on %s; see examples/iam-policy.json)", err,
+			    group);
 		break;
-	case AWS_ERR_AUTH: fatal(f, AL_CONFIG, "%s", err); break;
+	case AWS_ERR_AUTH: group_fatal(f, n->w.group, AL_CONFIG, "%s", err); break;
 	case AWS_ERR_NOT_FOUND:
-		fatal(f, AL_CONFIG, "%s (log group %s in region %s)", err, group, f->o.target->region);
+		group_fatal(f, n->w.group, AL_CONFIG, "%s (log group %s in region %s)", err, group, wk->t->region);
 		break;
-	case AWS_ERR_VALIDATION: fatal(f, AL_DATAERR, "%s", err); break;
+	case AWS_ERR_VALIDATION: group_fatal(f, n->w.group, AL_DATAERR, "%s", err); break;
 	default:
 		if (rc != AL_SOFTWARE) {
 			attempt_failed(f, n, err, NULL);
@@ -1347,7 +1428,7 @@ static void filter_failed(struct worker *wk, struct wnode *n, int rc, const stru
 		fatal(f, AL_SOFTWARE, "%s", err);
 		break;
 	}
-	free(n);
+	window_dropped(f, n, "stopped", NULL);
 }
 
 /* A window read with FilterLogEvents, no scan billed: every page until
@@ -1373,7 +1454,7 @@ static void run_filter(struct worker *wk, struct wnode *n)
 			return;
 		}
 		long long got = 0;
-		int rc = logs_api_filter_log_events(wk->client, f->o.target, group, f->o.filter_prefix,
+		int rc = logs_api_filter_log_events(wk->client, wk->t, group, f->o.filter_prefix,
 						    f->o.filter_pattern, w->start * 1000, w->end * 1000 + 999, token,
 						    collect_row, wk, &got, next, sizeof(next), &fault, err, sizeof(err));
 		if (rc) {
@@ -1397,6 +1478,8 @@ static void run_filter(struct worker *wk, struct wnode *n)
 
 static void run_window(struct worker *wk, struct wnode *n)
 {
+	wk->gi = n->w.group;
+	wk->t = target_of(wk->f, n->w.group);
 	if (wk->f->o.filter && wk->f->o.filter[n->w.group]) {
 		run_filter(wk, n);
 		return;
@@ -1468,8 +1551,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	free_queries(qv, nq);
 	slot_release(f, out == POLL_COMPLETE);
 	if (out == POLL_CANCELLED || out == POLL_FATAL) {
-		post_cost(f, &n->w, "stopped", &cost);
-		free(n);
+		window_dropped(f, n, "stopped", &cost);
 		return;
 	}
 	/* A query that timed out, or stayed Running past our patience, is run

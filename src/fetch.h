@@ -22,7 +22,8 @@
  *    lowers the number of queries run at once, instead of failing;
  *  - other failures are retried per window with backoff; a window that
  *    keeps failing is reported failed and the run goes on; access denied,
- *    bad credentials, a missing log group or a malformed query end the run;
+ *    bad credentials, a missing log group or a malformed query end the run
+ *    (with isolate, a fleet's: only their group, whose windows then fail);
  *  - a query still Running after 65 minutes (or a quarter of the time
  *    left before the deadline) is stopped and its window split in halves,
  *    twice at most; a window still stuck then fails;
@@ -89,6 +90,8 @@ struct fetch_event {
 	const struct fetch_rows *rows;        /* DONE */
 	int truncated;                        /* DONE: a one-second window still at the cap */
 	const char *error;                    /* FAILED */
+	int group_rc;                         /* FAILED with isolate: the status its group ended
+					       * with (every window of it fails), else 0 */
 	struct fetch_cost cost;
 };
 
@@ -105,6 +108,15 @@ typedef void (*fetch_progress_cb)(void *ctx, const struct fetch_progress *p);
 
 struct fetch_opts {
 	const struct logs_target *target;
+	const struct logs_target *const *targets; /* per group, or NULL (or a NULL entry): target;
+				      * the windows of every group share the workers, the query
+				      * slots and the pacing, whatever account and Region they
+				      * call (the quota is per account and Region: the bound is
+				      * conservative) */
+	int isolate;                 /* a group's own error that no retry mends (access denied,
+				      * credentials refused, no such group, a query it refuses)
+				      * fails that group's windows (FETCH_FAILED with group_rc)
+				      * and the other groups go on; 0: it ends the run */
 	const char *const *groups;
 	size_t ngroups;
 	const char *query;           /* the Logs Insights query string */

@@ -80,8 +80,13 @@ int scan_open(const struct scan_opts *o, const char *db_path, struct scan **out,
 	sc->o = *o;
 	sc->ng = o->ngroups;
 	for (size_t i = 0; i < sc->ng; i++) {
-		sc->g[i].name = o->groups[i];
-		sc->g[i].cluster = o->clusters[i];
+		struct scan_group *g = &sc->g[i];
+		g->name = o->groups[i];
+		g->cluster = o->clusters[i];
+		g->target = o->targets && o->targets[i] ? o->targets[i] : o->target;
+		g->eks = o->eks_targets ? o->eks_targets[i] : o->eks;
+		g->account = o->accounts ? o->accounts[i] : NULL;
+		g->keep = o->keep ? o->keep[i] : 0;
 	}
 	fetch_query_plan(o->query, &sc->limit, &sc->split);
 	if (o->dry_run) {
@@ -144,7 +149,7 @@ static int list_streams(struct scan *sc, struct aws_client *client, struct scan_
 {
 	struct aws_fault fault;
 	char why[AWS_ERR_MAX];
-	if (logs_api_list_log_streams(client, sc->o.target, g->name, "authenticator", &g->streams, &fault, why,
+	if (logs_api_list_log_streams(client, g->target, g->name, "authenticator", &g->streams, &fault, why,
 				      sizeof(why)) != AL_OK) {
 		if (sc->o.verbose)
 			fprintf(stderr,
@@ -192,7 +197,7 @@ static void say_trim(const struct scan_group *g, int64_t created, int64_t first_
  * the authenticator streams listed here. */
 static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan_group *g, char *err, size_t err_sz)
 {
-	const struct logs_target *t = sc->o.target;
+	const struct logs_target *t = g->target;
 	struct logs_group_info info;
 	struct aws_fault fault;
 	char why[AWS_ERR_MAX];
@@ -209,6 +214,14 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 	if (rc != AL_OK && (fault.kind == AWS_ERR_AUTH || fault.kind == AWS_ERR_TRANSPORT || rc == AL_SOFTWARE)) {
 		msg_set(err, err_sz, "%s", why);
 		return rc;
+	}
+	/* A fleet file's account: credentials of another account would scan
+	 * that account's group of the same name. */
+	if (rc == AL_OK && g->account && info.account[0] && strcmp(info.account, g->account) != 0) {
+		msg_set(err, err_sz, "log group %s in %s is in account %s, not %s (the fleet file's account): "
+				     "wrong profile or role?",
+			g->name, t->region, info.account, g->account);
+		return AL_CONFIG;
 	}
 	if (rc != AL_OK && sc->o.verbose) /* e.g. no logs:DescribeLogGroups: StartQuery will tell */
 		fprintf(stderr, "authlog-scan: scan: %s (going on without it)\n", why);
@@ -275,7 +288,7 @@ static void describe_cluster(struct scan *sc, struct aws_client *client, struct 
 	struct aws_fault fault;
 	*enabled = *disabled = 0;
 	f->described = 1;
-	int rc = eks_api_describe_cluster(client, sc->o.eks, f->name, &c, &fault, f->describe_error,
+	int rc = eks_api_describe_cluster(client, g->eks, f->name, &c, &fault, f->describe_error,
 					  sizeof(f->describe_error));
 	if (rc != AL_OK) {
 		if (sc->o.verbose)
@@ -328,7 +341,7 @@ static int store_facts(struct scan *sc, char *err, size_t err_sz)
 
 /* The group's cluster (--cluster, or the EKS group name) and the region
  * it is read in: the key of its facts. */
-static void facts_init(struct scan *sc, struct scan_group *g)
+static void facts_init(struct scan_group *g)
 {
 	struct store_cluster *f = &g->facts;
 	memset(f, 0, sizeof(*f));
@@ -337,7 +350,7 @@ static void facts_init(struct scan *sc, struct scan_group *g)
 		snprintf(f->name, sizeof(f->name), "%s", g->cluster);
 	else if (event_cluster_of(g->name, f->name, sizeof(f->name)) != 0)
 		f->name[0] = '\0';
-	snprintf(f->region, sizeof(f->region), "%s", sc->o.target->region);
+	snprintf(f->region, sizeof(f->region), "%s", g->target->region);
 	snprintf(f->log_group, sizeof(f->log_group), "%s", g->name);
 	snprintf(f->source, sizeof(f->source), "scan");
 }
@@ -359,6 +372,15 @@ static void choose_method(struct scan *sc, struct scan_group *g)
 				   : "--query is not scan: Logs Insights all the same");
 }
 
+void scan_fail(struct scan *sc, size_t i, int rc, const char *why)
+{
+	struct scan_group *g = &sc->g[i];
+	if (g->fail_rc)
+		return;
+	g->fail_rc = rc;
+	snprintf(g->fail_error, sizeof(g->fail_error), "%s", why);
+}
+
 int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 {
 	struct aws_client *client = NULL;
@@ -371,18 +393,30 @@ int scan_resolve(struct scan *sc, char *err, size_t err_sz)
 		struct scan_group *g = &sc->g[i];
 		g->start = sc->o.since;
 		g->end = sc->o.until;
-		facts_init(sc, g);
+		facts_init(g);
 		if (sc->o.resume && sc->store)
 			rc = resume_start(sc, g, err, err_sz);
-		if (!rc)
+		if (!rc && g->fail_rc) {
+			g->skip = 1;
+			g->facts.name[0] = '\0'; /* nothing was learnt of it */
+			continue;
+		}
+		if (!rc) {
 			rc = trim_to_group(sc, client, g, err, err_sz);
+			if (rc && rc != AL_SOFTWARE && sc->o.isolate && !cancelled(sc)) {
+				scan_fail(sc, i, rc, err);
+				g->facts.name[0] = '\0';
+				rc = AL_OK;
+				continue;
+			}
+		}
 		if (g->start >= g->end)
 			g->skip = 1;
 		if (!rc)
 			choose_method(sc, g);
 		if (!rc && g->facts.name[0]) {
 			int enabled = 0, disabled = 0;
-			if (sc->o.eks)
+			if (g->eks)
 				describe_cluster(sc, client, g, &enabled, &disabled);
 			judge_logging(g, enabled, disabled);
 		}
@@ -446,6 +480,18 @@ int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz)
 	for (size_t gi = 0; !rc && gi < sc->ng; gi++) {
 		struct scan_group *g = &sc->g[gi];
 		rc = store_scan_begin(sc->store, g->name, sc->o.query_name, g->start, g->end, &g->run_id, err, err_sz);
+		if (g->fail_rc) {
+			/* Its window stays owed, failed, for the next --since-last-run
+			 * (which resumes after this run's end), with the missing
+			 * windows of earlier runs. */
+			int64_t id;
+			if (!rc && g->start < g->end)
+				rc = store_window_add(sc->store, g->run_id, g->name, sc->o.query_name, g->start, g->end, &id,
+						      err, err_sz);
+			if (!rc && g->start < g->end)
+				rc = store_window_set(sc->store, id, "failed", 0, g->fail_error, err, err_sz);
+			continue;
+		}
 		if (!rc && sc->o.resume)
 			rc = adopt_missing(sc, gi, err, err_sz);
 		if (!rc && !g->skip)
@@ -474,7 +520,7 @@ static void add_cost(struct store_scan_totals *t, const struct fetch_cost *c)
 
 static int store_rows(struct scan *sc, struct scan_group *g, const struct fetch_rows *rows)
 {
-	struct event_ctx ctx = {g->name, NULL, g->cluster, sc->o.target->region};
+	struct event_ctx ctx = {g->name, NULL, g->cluster, g->target->region};
 	size_t n = fetch_rows_count(rows);
 	for (size_t i = 0; i < n; i++) {
 		struct results_row row;
@@ -523,6 +569,8 @@ static int on_split(struct scan *sc, struct scan_group *g, const struct fetch_ev
 
 static int on_failed(struct scan *sc, struct scan_group *g, const struct fetch_event *ev)
 {
+	if (ev->group_rc)
+		scan_fail(sc, ev->window->group, ev->group_rc, ev->error);
 	g->failed_windows++;
 	sc->windows_failed++;
 	if (!g->first_error[0])
@@ -579,8 +627,17 @@ double scan_stored_rate(const struct scan_group *g, int64_t now)
 int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_sz)
 {
 	struct fetch *fetch = NULL;
+	const struct logs_target **targets = calloc(sc->ng ? sc->ng : 1, sizeof(*targets));
+	if (!targets) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
+	for (size_t i = 0; i < sc->ng; i++)
+		targets[i] = sc->g[i].target;
 	struct fetch_opts fo = {
 		.target = sc->o.target,
+		.targets = targets,
+		.isolate = sc->o.isolate,
 		.groups = sc->o.groups,
 		.ngroups = sc->ng,
 		.query = sc->o.query,
@@ -604,6 +661,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	double *rates = calloc(sc->ng ? sc->ng : 1, sizeof(*rates));
 	int *filter = calloc(sc->ng ? sc->ng : 1, sizeof(*filter));
 	if (!streams || !rates || !filter) {
+		free(targets);
 		free(streams);
 		free(rates);
 		free(filter);
@@ -638,6 +696,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	if (fetch)
 		sc->limit = fetch_cap(fetch);
 	fetch_free(fetch);
+	free(targets);
 	free(streams);
 	free(rates);
 	free(filter);
@@ -661,9 +720,10 @@ int scan_end(struct scan *sc, const struct scan_outcome *oc, const char *why, ch
 		/* Stopped by the deadline, the run is partial: its windows not
 		 * fetched stay in scan_windows for the next run. */
 		const char *status = oc->interrupted ? "interrupted"
-				     : oc->fatal     ? "failed"
+				     : oc->fatal || g->fail_rc ? "failed"
 				     : oc->timed_out || oc->over_budget || g->failed_windows ? "partial" : "complete";
 		const char *error = oc->interrupted ? "interrupted by a signal"
+				    : g->fail_rc ? g->fail_error
 				    : oc->fatal || oc->timed_out || oc->over_budget ? why
 				    : g->failed_windows ? g->first_error : NULL;
 		rc = store_scan_update(sc->store, g->run_id, &g->tot, err, err_sz);
@@ -692,6 +752,40 @@ int scan_partial_status(const struct scan *sc, int allow_partial)
 	if (!sc->windows_done && !sc->stored)
 		return AL_UNAVAILABLE; /* nothing came through at all */
 	return allow_partial ? AL_OK : AL_TEMPFAIL;
+}
+
+int scan_failed_status(const struct scan *sc)
+{
+	size_t failed = 0;
+	int first = AL_OK;
+	for (size_t i = 0; i < sc->ng; i++)
+		if (sc->g[i].fail_rc) {
+			failed++;
+			if (!first)
+				first = sc->g[i].fail_rc;
+		}
+	return !failed ? AL_OK : failed == sc->ng ? first : AL_TEMPFAIL;
+}
+
+int scan_prune(struct scan *sc, char *err, size_t err_sz)
+{
+	int64_t now = (int64_t)time(NULL);
+	for (size_t i = 0; i < sc->ng; i++) {
+		struct scan_group *g = &sc->g[i];
+		char cluster[sizeof(g->facts.name)];
+		if (!g->keep)
+			continue;
+		if (g->cluster)
+			snprintf(cluster, sizeof(cluster), "%s", g->cluster);
+		else if (event_cluster_of(g->name, cluster, sizeof(cluster)) != 0)
+			continue;
+		time_format(now - g->keep, g->cutoff);
+		int rc = store_prune(sc->store, g->cutoff, cluster, 0, &g->pruned, err, err_sz);
+		if (rc)
+			return rc;
+		g->pruned_done = 1;
+	}
+	return AL_OK;
 }
 
 int scan_logging_status(const struct scan *sc)
@@ -724,7 +818,9 @@ int scan_report(struct scan *sc, struct report_opts *ro, int new_only, int only_
 		rc = report_news(db, first_id, &news, err, err_sz);
 	ro->since = since_iso;
 	ro->until = until_iso;
-	ro->region = sc->o.target->region;
+	/* a fleet's clusters each have their own region: the report takes
+	 * each one's stored in clusters */
+	ro->region = sc->o.targets ? NULL : sc->o.target->region;
 	ro->new_from = new_only ? (first_id > 0 ? first_id : 1) : 0;
 	if (!rc)
 		rc = report_run(db, ro, news > 0 ? out : NULL, denials, err, err_sz);
@@ -801,6 +897,12 @@ int scan_dry_run(struct scan *sc, FILE *out, char *err, size_t err_sz)
 		time_format(g->start, a);
 		time_format(g->end, z);
 		esc_term(&b, g->name, strlen(g->name));
+		if (g->fail_rc) { /* a fleet's cluster that could not be resolved */
+			buf_puts(&b, ": failed: ");
+			esc_term(&b, g->fail_error, strlen(g->fail_error));
+			buf_putc(&b, '\n');
+			continue;
+		}
 		buf_printf(&b, ": %s..%s, ", g->skip ? "-" : a, z);
 		if (g->stored_bytes >= 0) {
 			report_bytes(g->stored_bytes, stored, sizeof(stored));

@@ -35,11 +35,24 @@
 #include "fetch.h"
 #include "report.h"
 #include "store.h"
+#include "timeutil.h"
 
 /* One log group's run: its window and what came of it. */
 struct scan_group {
 	const char *name;      /* the log group */
 	const char *cluster;   /* from --cluster, or NULL (event.c derives it) */
+	const struct logs_target *target; /* its Logs endpoint, region and credentials */
+	const struct aws_target *eks;     /* DescribeCluster's, or NULL: not asked */
+	const char *account;   /* the account its group must be in, or NULL */
+	int64_t keep;          /* seconds of its cluster's events kept (scan_prune); 0: all */
+	/* The group failed as a whole (scan_opts.isolate): credentials that
+	 * could not be had (scan_fail), access denied, no such group, another
+	 * account, ...; its run is recorded failed, the others go on. */
+	int fail_rc;
+	char fail_error[512];
+	struct store_prune_result pruned; /* scan_prune's, when pruned */
+	int pruned_done;
+	char cutoff[TIME_ISO_LEN]; /* what it pruned before */
 	int64_t start, end;    /* the main window, both inclusive */
 	int skip;              /* nothing to fetch (the group is younger than the window) */
 	int64_t run_id;
@@ -104,6 +117,17 @@ struct scan_opts {
 	int verbose;                 /* -v: one stderr line per query, split, skipped step */
 	const struct logs_target *target;
 	const struct aws_target *eks; /* DescribeCluster's endpoint, or NULL: not asked */
+	/* Per group, or NULL: a fleet's clusters each with their own region
+	 * and credentials (a NULL entry: target / eks); every target names its
+	 * region, that of a group that failed before too (scan_fail). */
+	const struct logs_target *const *targets;
+	const struct aws_target *const *eks_targets;
+	const char *const *accounts;  /* per group, or NULL: the account the group must be in
+				       * (its ARN's, DescribeLogGroups), NULL entry: any */
+	const int64_t *keep;          /* per group, or NULL: seconds of the cluster's events kept */
+	int isolate;                  /* a group's failure (scan_fail, resolving it, fetching it:
+				       * access denied, credentials refused, no such group, another
+				       * account) is its own: recorded and said, the others go on */
 	struct aws_client_opts client;
 	scan_progress_cb on_progress; /* may be NULL */
 	void *ctx;
@@ -129,6 +153,9 @@ const struct scan_group *scan_groups(const struct scan *sc, size_t *n);
  * after scan_fetch, 10,000 where the service refused more. */
 int scan_limit(const struct scan *sc);
 
+/* Group i failed before anything was asked (its credentials could not be
+ * had): rc and why are kept, and its run is recorded failed. */
+void scan_fail(struct scan *sc, size_t i, int rc, const char *why);
 int scan_resolve(struct scan *sc, char *err, size_t err_sz);
 /* The budget's estimate of a group's bytes per second of window before
  * any of its queries has said: its storedBytes spread evenly over the
@@ -155,6 +182,14 @@ int scan_logging_status(const struct scan *sc);
  * and nothing came through at all, AL_TEMPFAIL when some failed (AL_OK
  * with allow_partial), else AL_OK. */
 int scan_partial_status(const struct scan *sc, int allow_partial);
+/* With isolate: the status failed groups call for: 0 when none failed,
+ * AL_TEMPFAIL when some did, the first one's own status when all did. */
+int scan_failed_status(const struct scan *sc);
+/* Retention, after scan_end: each group with a keep loses its cluster's
+ * events older than now - keep (store_prune for that cluster: rollups
+ * rebuilt, space reclaimed); g->pruned says what went. A group naming no
+ * cluster is left alone. */
+int scan_prune(struct scan *sc, char *err, size_t err_sz);
 
 /* The report for the window fetched, from the earliest window run (maybe
  * an earlier run's missing one) to --until, into out; with only_news, out

@@ -1743,9 +1743,10 @@ static int64_t pragma_i64(sqlite3 *db, const char *sql)
 	return v;
 }
 
-/* Runs sql with ?1 = text (when given) and ?2 = n; *changes = rows it changed. */
-static int prune_exec(sqlite3 *db, const char *sql, const char *text, int64_t n, long long *changes,
-		      const char *what, char *err, size_t err_sz)
+/* Runs sql with ?1 = text (when given), ?2 = n and ?3 = cluster (NULL:
+ * every cluster); *changes = rows it changed. */
+static int prune_exec(sqlite3 *db, const char *sql, const char *text, int64_t n, const char *cluster,
+		      long long *changes, const char *what, char *err, size_t err_sz)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -1754,6 +1755,8 @@ static int prune_exec(sqlite3 *db, const char *sql, const char *text, int64_t n,
 			sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
 		if (sqlite3_bind_parameter_count(st) >= 2)
 			sqlite3_bind_int64(st, 2, n);
+		if (sqlite3_bind_parameter_count(st) >= 3 && cluster)
+			sqlite3_bind_text(st, 3, cluster, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
@@ -1763,8 +1766,8 @@ static int prune_exec(sqlite3 *db, const char *sql, const char *text, int64_t n,
 	return AL_OK;
 }
 
-static int prune_rows(struct store *s, const char *cutoff, struct store_prune_result *r, char *err,
-		      size_t err_sz)
+static int prune_rows(struct store *s, const char *cutoff, const char *cluster, struct store_prune_result *r,
+		      char *err, size_t err_sz)
 {
 	sqlite3 *db = s->db;
 	long long n = 0;
@@ -1777,8 +1780,9 @@ static int prune_rows(struct store *s, const char *cutoff, struct store_prune_re
 		int rc = prune_exec(db,
 				    "DELETE FROM event_rows WHERE id IN (SELECT id FROM event_rows"
 				    " INDEXED BY event_rows_ts_key WHERE ts < ?1 AND id <> ?2"
+				    " AND (?3 IS NULL OR stream_id IN (SELECT id FROM streams WHERE cluster = ?3))"
 				    " LIMIT " STRINGIFY(PRUNE_BATCH) ")",
-				    cutoff, newest, &n, "cannot delete events", err, err_sz);
+				    cutoff, newest, cluster, &n, "cannot delete events", err, err_sz);
 		if (rc)
 			return rc;
 		r->events += n;
@@ -1796,10 +1800,14 @@ static int prune_rows(struct store *s, const char *cutoff, struct store_prune_re
 		 offsetof(struct store_prune_result, identities)},
 		{"DELETE FROM errors WHERE id NOT IN (SELECT error_id FROM event_rows WHERE error_id IS NOT NULL)",
 		 offsetof(struct store_prune_result, errors)},
-		{"DELETE FROM scan_windows WHERE end < ?1", offsetof(struct store_prune_result, scan_windows)},
+		/* one cluster's retention: its own groups' windows and runs only */
+		{"DELETE FROM scan_windows WHERE end < ?1"
+		 " AND (?3 IS NULL OR log_group IN (SELECT log_group FROM clusters WHERE name = ?3))",
+		 offsetof(struct store_prune_result, scan_windows)},
 		/* The latest run of a group and query is where --since-last-run
 		 * resumes; a group's latest complete run dates its last good scan. */
 		{"DELETE FROM scan_runs WHERE window_end < ?1"
+		 " AND (?3 IS NULL OR log_group IN (SELECT log_group FROM clusters WHERE name = ?3))"
 		 " AND id NOT IN (SELECT MAX(id) FROM scan_runs GROUP BY log_group, query)"
 		 " AND id NOT IN (SELECT MAX(id) FROM scan_runs WHERE status = 'complete' GROUP BY log_group)"
 		 " AND id NOT IN (SELECT run_id FROM scan_windows)",
@@ -1813,7 +1821,7 @@ static int prune_rows(struct store *s, const char *cutoff, struct store_prune_re
 		 offsetof(struct store_prune_result, imports)},
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		int rc = prune_exec(db, steps[i].sql, strstr(steps[i].sql, "?1") ? cutoff : NULL, 0, &n,
+		int rc = prune_exec(db, steps[i].sql, strstr(steps[i].sql, "?1") ? cutoff : NULL, 0, cluster, &n,
 				    "cannot delete unreferenced rows", err, err_sz);
 		if (rc)
 			return rc;
@@ -1829,14 +1837,14 @@ static int prune_rows(struct store *s, const char *cutoff, struct store_prune_re
 }
 
 
-int store_prune(struct store *s, const char *cutoff, int vacuum, struct store_prune_result *r, char *err,
-		size_t err_sz)
+int store_prune(struct store *s, const char *cutoff, const char *cluster, int vacuum, struct store_prune_result *r,
+		char *err, size_t err_sz)
 {
 	memset(r, 0, sizeof(*r));
 	int rc = store_begin(s, err, err_sz);
 	if (rc)
 		return rc;
-	rc = prune_rows(s, cutoff, r, err, err_sz);
+	rc = prune_rows(s, cutoff, cluster, r, err, err_sz);
 	if (!rc)
 		rc = store_commit(s, err, err_sz);
 	/* Ids of deleted streams, identities and errors must not be reused

@@ -176,9 +176,11 @@ struct store_prune_result {
  * transaction. Then reclaims the space: incremental_vacuum when the file
  * has auto_vacuum = INCREMENTAL; else VACUUM when vacuum is set (which
  * also makes the file incremental for the next prune); else the free
- * pages stay reusable inside the file. */
-int store_prune(struct store *s, const char *cutoff, int vacuum, struct store_prune_result *r, char *err,
-		size_t err_sz);
+ * pages stay reusable inside the file. With cluster (NULL: all), only
+ * that cluster's events go (a fleet file's per-cluster retention), and of
+ * the scan windows and runs those of its log groups (table clusters). */
+int store_prune(struct store *s, const char *cutoff, const char *cluster, int vacuum, struct store_prune_result *r,
+		char *err, size_t err_sz);
 
 /* The dedupe key: XXH64 chained over the parts (seed = previous hash). */
 int64_t store_key(const char *const *parts, const size_t *lens, size_t n);

@@ -118,11 +118,14 @@ recordsScanned), except, on a STANDARD group, the events of streams that a `filt
                is held until the client hangs up or the fake stops),
        "count": N (default 1, -1 = always), "skip": K (let K matching calls pass first),
        "every": M (only every M-th matching call), "delay_ms": MS, "message": "...",
-       "start_ge": S, "start_lt": S (only requests whose startTime is >= / < S)}
+       "start_ge": S, "start_lt": S (only requests whose startTime is >= / < S),
+       "group": G (only StartQuery / FilterLogEvents requests of log group G)}
   --verify-sigv4 AKID:SECRET[:TOKEN]  check every request's SigV4 with botocore (skipped,
                        with a note in the log, when botocore is not importable)
   --log FILE           one JSON line per request: {"time", "op", "request", "status",
-                       "fault", "sigv4", "query_id"}
+                       "fault", "sigv4", "query_id", "scope"}; scope is the SigV4
+                       credential scope the request was signed with, [access key id,
+                       date, region, service] (null when unsigned)
   --region R           the region in @log ARNs (us-east-1); --account A (111122223333)
 
 Control (unsigned, for tests): GET /_fake/state -> {"running", "max_running", "calls":
@@ -467,6 +470,8 @@ class LogsSim:
                 if "start_ge" in f and not (isinstance(st, int) and st >= f["start_ge"]):
                     continue
                 if "start_lt" in f and not (isinstance(st, int) and st < f["start_lt"]):
+                    continue
+                if "group" in f and f["group"] not in (body.get("logGroupNames") or [body.get("logGroupName")]):
                     continue
                 self.fault_seen[i] += 1
                 if self.fault_seen[i] <= f.get("skip", 0):
@@ -1002,6 +1007,12 @@ def make_verifier(specs):
 
 # ---- HTTP ------------------------------------------------------------------------
 
+def credential_scope(headers):
+    """[akid, date, region, service] of the Authorization header's Credential=, or None."""
+    m = re.search(r"Credential=([^/,]+)/(\d{8})/([^/,]+)/([^/,]+)/aws4_request", headers.get("Authorization") or "")
+    return list(m.groups()) if m else None
+
+
 class QuietHandler(BaseHTTPRequestHandler):
     """Keep-alive HTTP/1.1 that logs nothing and takes a client that hangs
     up as the end of the connection: the base of every fake here."""
@@ -1054,7 +1065,8 @@ class Handler(QuietHandler):
         else:
             sig = "ok" if self.server.verify else "not-checked"
         self.server.log({"time": time.time(), "op": op, "request": {"method": "GET", "path": url.path},
-                         "status": status, "fault": None, "sigv4": sig, "query_id": None})
+                         "status": status, "fault": None, "sigv4": sig, "query_id": None,
+                         "scope": credential_scope(self.headers)})
         self.send(status, headers, payload)
 
     def do_POST(self):
@@ -1086,7 +1098,8 @@ class Handler(QuietHandler):
         except ValueError:
             req = None
         self.server.log({"time": time.time(), "op": info["op"], "request": req, "status": status,
-                         "fault": info["fault"], "sigv4": sig, "query_id": info["query_id"]})
+                         "fault": info["fault"], "sigv4": sig, "query_id": info["query_id"],
+                         "scope": credential_scope(self.headers)})
         if status == "hang":
             self.hang()
             return

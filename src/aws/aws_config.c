@@ -32,9 +32,10 @@ struct kv {
 	char *key;   /* lower-case */
 	char *value; /* "" for a nested block */
 	struct kvlist sub;
+	size_t line; /* where it was set (plain files' messages) */
 };
 
-enum sec_kind { SEC_PROFILE, SEC_SSO_SESSION, SEC_SERVICES };
+enum sec_kind { SEC_PROFILE, SEC_SSO_SESSION, SEC_SERVICES, SEC_PLAIN };
 
 struct section {
 	enum aws_config_file file;
@@ -42,6 +43,7 @@ struct section {
 	int profile_form; /* config file: 1 for "[profile default]", 0 for "[default]" */
 	char *name;
 	struct kvlist kv;
+	size_t line; /* of the header */
 };
 
 struct aws_config {
@@ -175,7 +177,7 @@ static struct kvlist *section_get(struct aws_config *c, enum aws_config_file f, 
 				  const char *name, size_t nlen, int form)
 {
 	struct section *s;
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; k != SEC_PLAIN && i < c->n; i++) {
 		s = &c->sec[i];
 		if (s->file == f && s->kind == k && strlen(s->name) == nlen &&
 		    memcmp(s->name, name, nlen) == 0) {
@@ -255,6 +257,8 @@ static struct kvlist *open_section(struct aws_config *c, enum aws_config_file f,
 	const char *name;
 	size_t nl;
 	*ignored = 0;
+	if (f == AWS_CONFIG_FILE_PLAIN)
+		return section_get(c, f, SEC_PLAIN, h, hl, 0);
 	if (f == AWS_CONFIG_FILE_CREDENTIALS)
 		return section_get(c, f, SEC_PROFILE, h, hl, 0);
 	if (hl == 7 && memcmp(h, "default", 7) == 0)
@@ -270,6 +274,23 @@ static struct kvlist *open_section(struct aws_config *c, enum aws_config_file f,
 }
 
 #define PARSE_OOM (-2)
+
+/* A plain file is ours: a key set twice in a section is a mistake to
+ * show, not a value to replace silently. 0, -1 with err set, or
+ * PARSE_OOM. */
+static int plain_once(const struct kvlist *cur, const char *k, size_t kl, const char *path, size_t lineno,
+		      char *err, size_t err_sz)
+{
+	char *key = dupn(k, kl, 1), tmp[128];
+	if (!key)
+		return PARSE_OOM;
+	const struct kv *e = kvlist_find(cur, key);
+	if (e)
+		msg_set(err, err_sz, "%s:%zu: %s: set twice in the section (first on line %zu)", path, lineno,
+			msg_printable(key, tmp, sizeof tmp), e->line);
+	aws_secret_free(key);
+	return e ? -1 : 0;
+}
 
 /* A line indented under an option: one more line of its value, or (when
  * the option's own value is empty) a "k = v" line of its nested block.
@@ -319,6 +340,8 @@ static int section_line(struct aws_config *c, enum aws_config_file f, const char
 	*cur = open_section(c, f, h, hl, &ignored);
 	if (!*cur && !ignored)
 		return PARSE_OOM;
+	if (f == AWS_CONFIG_FILE_PLAIN)
+		c->sec[c->n - 1].line = lineno;
 	if (!*cur)
 		*cur = discard;
 	return 0;
@@ -383,8 +406,12 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 			break;
 		}
 		trim(&v, &vl);
+		if (f == AWS_CONFIG_FILE_PLAIN && (rc = plain_once(cur, k, kl, path, lineno, err, err_sz)) != 0)
+			break;
 		if (!(opt = kvlist_set(cur, k, kl, v, vl)))
 			rc = PARSE_OOM;
+		else
+			opt->line = lineno;
 		opt_indent = indent;
 		blanks = 0;
 	}
@@ -398,13 +425,14 @@ static int parse(struct aws_config *c, enum aws_config_file f, const char *path,
 static int load_file(struct aws_config *c, enum aws_config_file f, const char *path,
 		     char *err, size_t err_sz)
 {
+	int must_exist = f == AWS_CONFIG_FILE_PLAIN;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
 	char *data = NULL;
 	size_t len = 0, cap = 0;
 	struct stat st;
 
 	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
+		if ((errno == ENOENT || errno == ENOTDIR) && !must_exist)
 			rc = 0; /* a missing file is an empty one */
 		else
 			msg_set(err, err_sz, "%s: %s", path, strerror(errno));
@@ -996,4 +1024,40 @@ const char *aws_endpoint_source_name(enum aws_endpoint_source src)
 	case AWS_ENDPOINT_DEFAULT: break;
 	}
 	return "default";
+}
+
+int aws_config_load_plain(const char *path, struct aws_config **out, char *err, size_t err_sz)
+{
+	struct aws_config *c = calloc(1, sizeof *c);
+	*out = NULL;
+	msg_set(err, err_sz, "%s", "");
+	if (!c) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_CONFIG;
+	}
+	if (load_file(c, AWS_CONFIG_FILE_PLAIN, path, err, err_sz)) {
+		aws_config_free(c);
+		return AL_CONFIG;
+	}
+	*out = c;
+	return AL_OK;
+}
+
+const char *aws_config_section(const struct aws_config *cfg, size_t i, size_t *line)
+{
+	if (!cfg || i >= cfg->n || cfg->sec[i].kind != SEC_PLAIN)
+		return NULL;
+	*line = cfg->sec[i].line;
+	return cfg->sec[i].name;
+}
+
+const char *aws_config_section_key(const struct aws_config *cfg, size_t i, size_t k, const char **value,
+				   size_t *line)
+{
+	if (!aws_config_section(cfg, i, line) || k >= cfg->sec[i].kv.n)
+		return NULL;
+	const struct kv *e = &cfg->sec[i].kv.v[k];
+	*value = e->value;
+	*line = e->line;
+	return e->key;
 }

@@ -35,6 +35,7 @@ struct aws_config; /* opaque; aws_config_load() allocates, aws_config_free() fre
 enum aws_config_file {
 	AWS_CONFIG_FILE_CONFIG = 0,      /* AWS_CONFIG_FILE, else ~/.aws/config */
 	AWS_CONFIG_FILE_CREDENTIALS = 1, /* AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials */
+	AWS_CONFIG_FILE_PLAIN = 2,       /* a file of ours in the same shape: aws_config_load_plain */
 };
 
 /* Writes the path of that file into out (a leading "~/" in the variable is
@@ -47,6 +48,21 @@ int aws_config_default_path(enum aws_config_file which, char *out, size_t out_sz
 int aws_config_load(const char *config_path, const char *creds_path,
 		    struct aws_config **out, char *err, size_t err_sz);
 void aws_config_free(struct aws_config *cfg);
+
+/* A file of our own in the same INI shape (the fleet file), parsed by the
+ * same rules, but kept as it is written: every section in file order
+ * under its whole header text ("cluster prod"), none merged or ignored,
+ * each section and key with its line; a key set twice in a section is an
+ * error ("FILE:LINE: KEY: set twice in the section (first on line N)"),
+ * and so is a missing file ("FILE: No such file or directory"). AL_OK, or
+ * AL_CONFIG with the message in err. Query it with the two below. */
+int aws_config_load_plain(const char *path, struct aws_config **out, char *err, size_t err_sz);
+/* Section i's header text and line; NULL past the last section. */
+const char *aws_config_section(const struct aws_config *cfg, size_t i, size_t *line);
+/* Key k of section i (lower-case), its value ("" opens a nested block) and
+ * its line; NULL past the last key. */
+const char *aws_config_section_key(const struct aws_config *cfg, size_t i, size_t k, const char **value,
+				   size_t *line);
 
 /* The profile's value for key (credentials file first, then config file),
  * NULL when absent.  A key that opens a nested block has the value "".

@@ -825,6 +825,26 @@ out:
 	return rc;
 }
 
+/* opts.role_arn: the chain's credentials become the source of an
+ * AssumeRole plan, as a profile's source_profile is of its role_arn.
+ * Its STS endpoint is the selected profile's (AWS_ENDPOINT_URL_STS, the
+ * profile's services, the region's default). */
+static int wrap_role(struct build *b, const struct aws_creds_opts *opts)
+{
+	struct aws_creds_provider *p = b->p;
+	struct aws_cred_plan *pl = plan_new(AWS_CREDS_ASSUME_ROLE, NULL);
+	if (!pl)
+		return OOM(b);
+	pl->src = p->root;
+	p->root = pl;
+	snprintf(pl->source, sizeof pl->source, "role_arn (assume-role)");
+	if (!(pl->role_arn = strdup(opts->role_arn)) ||
+	    (opts->external_id && !(pl->external_id = strdup(opts->external_id))) ||
+	    (opts->session_name && !(pl->session_name = strdup(opts->session_name))))
+		return OOM(b);
+	return sts_endpoint(b, pl, b->selected);
+}
+
 /* plan_get for the root, turning "IMDS is not there" into the chain's
  * "no credentials" message when nothing was ever fetched. */
 static int root_get(struct aws_creds_provider *p, int force, char *err, size_t err_sz)
@@ -872,6 +892,8 @@ int aws_creds_provider_new(const struct aws_creds_opts *opts, struct aws_creds_p
 	struct build b = {.p = p, .cfg = opts->cfg, .region = opts->region && *opts->region ? opts->region : NULL,
 			  .selected = name, .err = err, .err_sz = err_sz};
 	rc = chain_build(&b, opts->profile);
+	if (rc == AL_OK && p->root && opts->role_arn)
+		rc = wrap_role(&b, opts);
 	if (rc == AL_OK && !p->root) {
 		msg_set(err, err_sz, "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), in profile %s "
 		       "(%s), AWS_WEB_IDENTITY_TOKEN_FILE or AWS_CONTAINER_CREDENTIALS_*, and the EC2 instance "

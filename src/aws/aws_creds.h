@@ -104,6 +104,11 @@ struct aws_creds_opts {
 	 * aws_creds_get() fetches.  whoami uses it to show the source even
 	 * when fetching from it fails. */
 	int no_fetch;
+	/* A role to assume (STS AssumeRole, with external_id when set, as
+	 * session_name or authlog-scan-TIME) with the chain's credentials as
+	 * its source, the way a profile's role_arn takes its source_profile's;
+	 * NULL: the chain's credentials themselves. */
+	const char *role_arn, *external_id, *session_name;
 };
 
 /* A resolved source that hands out fresh credentials: it keeps the current

@@ -48,6 +48,8 @@ int aws_session_open(struct aws_session *s, const struct aws_session_opts *o, ch
 		.client = &s->copts,
 		.verbose = o->verbose > 0,
 		.no_fetch = o->inspect, /* so the source shows even when fetching from it fails */
+		.role_arn = o->role_arn,
+		.external_id = o->external_id,
 	};
 	s->creds_rc = aws_creds_provider_new(&co, &s->prov, s->creds_err, sizeof(s->creds_err));
 	if (s->creds_rc == AL_OK && o->inspect)

@@ -25,6 +25,9 @@
 struct aws_session_opts {
 	const char *profile; /* --profile, or NULL */
 	const char *region;  /* --region, or NULL */
+	/* A role to assume with the resolved credentials as its source (a
+	 * fleet file's role_arn, external_id), or NULL: see aws_creds.h. */
+	const char *role_arn, *external_id;
 	int verbose;
 	double time_scale;   /* in (0, 1): tests shrink the client's backoff; else 1 */
 	/* whoami: build the credentials chain without failing on the way and
