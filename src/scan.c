@@ -7,6 +7,7 @@
 
 #include "aws/eks_api.h"
 #include "buf.h"
+#include "classify.h"
 #include "esc.h"
 #include "event.h"
 #include "ingest.h"
@@ -249,20 +250,13 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 
 /* ---- the cluster's facts ---- */
 
-/* The command that turns the authenticator log on (UpdateClusterConfig):
- * https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html
- * The name comes from a validated log group name and the region from the
- * user's settings; both are shell-quoted anyway, so it runs as printed. */
+/* The command that turns the authenticator log on; a name or region that
+ * fails validation gets none. */
 static void enable_command(const struct store_cluster *c, char *out, size_t out_sz)
 {
 	struct buf b = BUF_INIT;
-	buf_puts(&b, "aws eks update-cluster-config --name ");
-	int rc = esc_shell(&b, c->name, strlen(c->name));
-	buf_puts(&b, " --region ");
-	rc |= esc_shell(&b, c->region, strlen(c->region));
-	buf_puts(&b, " --logging '{\"clusterLogging\":[{\"types\":[\"authenticator\"],\"enabled\":true}]}'");
-	/* A value no shell word can hold (a control byte) gets no command. */
-	snprintf(out, out_sz, "%s", rc || b.oom || b.len >= out_sz ? "" : buf_str(&b));
+	int rc = classify_fix_enable_logging(&b, c->name, c->region);
+	snprintf(out, out_sz, "%s", rc || b.len >= out_sz ? "" : buf_str(&b));
 	buf_free(&b);
 }
 
@@ -822,6 +816,7 @@ int scan_report(struct scan *sc, struct report_opts *ro, int new_only, int only_
 	 * each one's stored in clusters */
 	ro->region = sc->o.targets ? NULL : sc->o.target->region;
 	ro->new_from = new_only ? (first_id > 0 ? first_id : 1) : 0;
+	ro->news_from = first_id > 0 ? first_id : 1;
 	if (!rc)
 		rc = report_run(db, ro, news > 0 ? out : NULL, denials, err, err_sz);
 	ro->since = ro->until = NULL; /* they were ours */

@@ -161,8 +161,10 @@ class ClusterFacts(FetchTestCase):
         self.assertEqual(demo['bytes_billed'], int(run[0]['bytes_scanned']))
         self.assertGreater(demo['bytes_billed'], 0)
         self.assertEqual(demo['bytes_billed'], sum(s['bytes_scanned'] for s in doc['scans']))
-        # the same window again: nothing new, billed twice, the newer run is the last good one
-        self.scan_ok('--log-group', GROUP, *DEMO, '--no-report')
+        # the same window again: nothing new, billed twice, the newer run is the last good one;
+        # the report the scan prints counts news from its own run, as `report` does
+        printed = json.loads(self.scan_ok('--log-group', GROUP, *DEMO, '--format', 'json').out)
+        self.assertEqual({c['name']: c for c in printed['clusters']}['demo']['new_findings'], 0)
         runs = self.query("SELECT finished, bytes_scanned FROM scan_runs WHERE status = 'complete' ORDER BY id")
         self.assertEqual(len(runs), 2, runs)
         doc = json.loads(self.run_cli('report', '--format', 'json').out)
