@@ -149,6 +149,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return AL_USAGE;
 }
 
+int cli_option_once(const char *cmd, const char *opt, const char **field, const char *arg, const char *hint)
+{
+	if (*field)
+		return cli_usage_error(cmd, "%s given twice ('%s', '%s')%s%s", opt, *field, arg, hint ? "; " : "",
+				       hint ? hint : "");
+	*field = arg;
+	return AL_OK;
+}
+
 int cli_parse_color(const char *cmd, const char *arg)
 {
 	static const char *const names[] = {[COLOR_AUTO] = "auto", [COLOR_ALWAYS] = "always", [COLOR_NEVER] = "never"};

@@ -39,6 +39,10 @@ const char *cli_queries_dir(void);
 int cli_bad_option(const char *cmd, int c, char **argv);
 /* A usage problem other than a bad option. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An option that holds one value (--profile, --region): *field = arg, or a
+ * usage error when it was given already (with "; HINT" when not NULL),
+ * never the last one silently. */
+int cli_option_once(const char *cmd, const char *opt, const char **field, const char *arg, const char *hint);
 
 /* SIGINT and SIGTERM for a command that stops cleanly: the first sets
  * what cli_signal() returns, for the command to poll; a second ends the

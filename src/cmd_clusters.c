@@ -64,24 +64,27 @@ static int discover(int argc, char **argv)
 	struct discover_result r;
 	struct buf out = BUF_INIT;
 	char err[1024];
-	int c, json = 0;
+	int c, rc, json = 0;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		rc = AL_OK;
 		switch (c) {
-		case 'r': o.region = optarg; break;
-		case 'p': o.profile = optarg; break;
+		case 'r': rc = cli_option_once(cmd, "--region", &o.region, optarg, NULL); break;
+		case 'p': rc = cli_option_once(cmd, "--profile", &o.profile, optarg, NULL); break;
 		case OPT_JSON: json = 1; break;
 		case OPT_INSECURE: o.allow_insecure_endpoint = 1; break;
 		case 'h': fputs(discover_usage, stdout); return AL_OK;
 		default: return cli_bad_option(cmd, c, argv);
 		}
+		if (rc)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if ((o.region && !*o.region) || (o.profile && !*o.profile))
 		return cli_usage_error(cmd, "--%s needs a value", o.region && !*o.region ? "region" : "profile");
 
-	int rc = discover_run(&o, &r, err, sizeof(err));
+	rc = discover_run(&o, &r, err, sizeof(err));
 	if (rc == AL_USAGE) {
 		rc = cli_usage_error(cmd, "%s", err);
 	} else if (rc != AL_OK) {

@@ -67,11 +67,12 @@ int cmd_doctor(int argc, char **argv)
 	char err[1024] = "";
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		rc = AL_OK;
 		switch (c) {
-		case OPT_CLUSTER: o.cluster = optarg; break;
-		case OPT_REGION: o.region = optarg; break;
-		case OPT_PROFILE: o.profile = optarg; break;
-		case OPT_ROLE: o.role_arn = optarg; break;
+		case OPT_CLUSTER: rc = cli_option_once("doctor", "--cluster", &o.cluster, optarg, NULL); break;
+		case OPT_REGION: rc = cli_option_once("doctor", "--region", &o.region, optarg, NULL); break;
+		case OPT_PROFILE: rc = cli_option_once("doctor", "--profile", &o.profile, optarg, NULL); break;
+		case OPT_ROLE: rc = cli_option_once("doctor", "--role-arn", &o.role_arn, optarg, NULL); break;
 		case OPT_KUBECONFIG: o.kubeconfig = optarg; break;
 		case OPT_CONTEXT: o.context = optarg; break;
 		case OPT_AWS_AUTH: o.aws_auth = optarg; break;
@@ -85,6 +86,8 @@ int cmd_doctor(int argc, char **argv)
 		case 'h': fputs(usage_text, stdout); return AL_OK;
 		default: return cli_bad_option("doctor", c, argv);
 		}
+		if (rc)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage_error("doctor", "unexpected argument '%s'", argv[optind]);

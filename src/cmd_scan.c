@@ -198,15 +198,10 @@ static int parse_duration(const char *s, int64_t *out)
 	return 0;
 }
 
-/* An option that holds one value: a second is a usage error, not the
- * last one silently (`--profile a --profile b` scanned b only). */
 static int once(const char *opt, const char **field, const char *arg)
 {
-	if (*field)
-		return cli_usage_error("scan", "%s given twice ('%s', '%s'): one per run%s", opt, *field, arg,
-				       strcmp(opt, "--clusters") ? "; a fleet file gives each cluster its own" : "");
-	*field = arg;
-	return AL_OK;
+	return cli_option_once("scan", opt, field, arg,
+			       strcmp(opt, "--clusters") ? "one per run; a fleet file gives each cluster its own" : NULL);
 }
 
 /* -g NAME or -c CLUSTER (the group /aws/eks/CLUSTER/cluster); a group

@@ -180,13 +180,16 @@ int cmd_whoami(int argc, char **argv)
 	int c, rc, endpoints_ok = 1;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		rc = AL_OK;
 		switch (c) {
-		case 'p': so.profile = optarg; break;
-		case 'r': so.region = optarg; break;
+		case 'p': rc = cli_option_once("whoami", "--profile", &so.profile, optarg, NULL); break;
+		case 'r': rc = cli_option_once("whoami", "--region", &so.region, optarg, NULL); break;
 		case 'k': so.allow_insecure_endpoint = 1; break;
 		case 'h': fputs(usage_text, stdout); return AL_OK;
 		default: return cli_bad_option("whoami", c, argv);
 		}
+		if (rc)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage_error("whoami", "unexpected argument '%s'", argv[optind]);

@@ -81,6 +81,20 @@ class CommandHelp(CliTestCase):
                 self.assertIn('--no-such-option', lines[0])
                 self.assertEqual(r.out, '')
 
+    def test_single_value_option_given_twice(self):
+        # `--profile a --profile b` once used b silently; every command that
+        # talks to AWS refuses it before reading any config.
+        for cmd in (['whoami'], ['doctor'], ['clusters', 'discover'], ['scan', '--cluster', 'x']):
+            for opt in ('--profile', '--region'):
+                with self.subTest(cmd=cmd, opt=opt):
+                    r = self.run_cli(*cmd, opt, 'eu-west-1', opt, 'us-east-1')
+                    self.assertEqual(r.rc, EX_USAGE, r)
+                    lines = r.error_lines()
+                    self.assertEqual(len(lines), 1, r)
+                    self.assertTrue(lines[0].startswith("authlog-scan: %s: %s given twice ('eu-west-1', 'us-east-1')"
+                                                        % (' '.join(cmd[:2] if cmd[0] == 'clusters' else cmd[:1]),
+                                                           opt)), r)
+
     def test_unknown_short_option_per_command(self):
         for cmd in COMMANDS:
             with self.subTest(cmd=cmd):
