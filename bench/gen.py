@@ -2,7 +2,7 @@
 """Deterministic generator of realistic EKS authenticator traffic for the
 ingest benchmark.
 
-    bench/gen.py --lines N [--seed S] [--format plain|stern|s3] > FILE
+    bench/gen.py --lines N [--seed S] [--format plain|stern|s3] [--nodes K] > FILE
 
 One busy cluster ("bench", us-east-1, account 111122223333) over 24 hours
 (--hours), spread over several authenticator-<32hex> log streams
@@ -10,7 +10,7 @@ One busy cluster ("bench", us-east-1, account 111122223333) over 24 hours
 file holds every field shape the parser must know: 2025 (stsendpoint=),
 2023 (no STS field), 2021 (sts=, heptio uid). The mix, by request:
 
-  * worker nodes (hundreds of instances on three node roles, session
+  * worker nodes (--nodes instances, 360 by default, on three node roles, session
     i-0…, username system:node:ip-…): STS response + access granted,
     now and then with "Calling ec2:DescribeInstances" between them;
   * eks:node-manager / eks:addon-manager (AWSWesleyClusterManagerLambda
@@ -149,7 +149,7 @@ def granted(era, p, session):
 
 
 # --------------------------------------------------------------------------
-def build(rng, n_streams):
+def build(rng, n_streams, n_nodes=360):
     """Returns (eras per stream, entries, weights). An entry is a list per
     era of line templates (one request / noise burst)."""
     eras_cycle = [2025, 2023, 2021, 2025]
@@ -168,7 +168,6 @@ def build(rng, n_streams):
         Principal('role', ACCT, 'KarpenterNodeRole-bench', '', ['system:bootstrappers', 'system:nodes']),
         Principal('role', ACCT, 'eks-bench-spot-node-role', '', ['system:bootstrappers', 'system:nodes']),
     ]
-    n_nodes = 360
     for i in range(n_nodes):
         role = node_roles[i % 3]
         iid = 'i-0' + hexid('node%d' % i, 16)
@@ -385,10 +384,12 @@ def main():
     ap.add_argument('--start', default='2025-12-24T00:00:00Z', help='first second (UTC)')
     ap.add_argument('--hours', type=float, default=24.0)
     ap.add_argument('--format', choices=['plain', 'stern', 's3'], default='plain')
+    ap.add_argument('--nodes', type=int, default=360,
+                    help='worker-node instances (default 360); their share of the requests stays 60 %%')
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
-    stream_eras, era_list, entries, weights = build(rng, max(1, args.streams))
+    stream_eras, era_list, entries, weights = build(rng, max(1, args.streams), max(1, args.nodes))
     streams = ['authenticator-' + hexid('stream%d/%d' % (args.seed, i), 32) for i in range(len(stream_eras))]
     prefixes = [s + ' aws-iam-authenticator ' for s in streams] if args.format == 'stern' else None
 

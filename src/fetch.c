@@ -1306,8 +1306,9 @@ static void budget_settle(struct fetch *f, size_t group, int64_t qs, int64_t qe,
 	pthread_mutex_unlock(&f->mu);
 }
 
-int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64_t now, int64_t start, int64_t end,
-		      char ***qv, size_t *nq, int64_t *qs, int64_t *qe, size_t **idx, size_t *nidx)
+int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64_t created, int64_t now,
+		      int64_t start, int64_t end, char ***qv, size_t *nq, int64_t *qs, int64_t *qe, size_t **idx,
+		      size_t *nidx)
 {
 	*qs = start;
 	*qe = end;
@@ -1328,6 +1329,16 @@ int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64
 	if (!*idx)
 		return AL_SOFTWARE;
 	*nidx = fetch_streams_select(l, start, end, now, *idx, qs, qe);
+	/* The streams' times bound the query, not the group's creation:
+	 * PutLogEvents takes events up to 14 days old, so a group can hold
+	 * events older than itself
+	 * (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
+	 * StartQuery refuses a range that ends before the creation ("Query's
+	 * end date and time is either before the log group creation time
+	 * ..."), not one that starts before it: such a range is stretched to
+	 * end there; the rows it adds are stored once. */
+	if (*nidx && *qe < created)
+		*qe = created;
 	int rc = fetch_stream_queries(query, l, *idx, *nidx, QUERY_MAX_LEN, qv, nq);
 	if (rc) {
 		free(*idx);
@@ -1343,8 +1354,9 @@ static int window_queries(struct fetch *f, const struct fetch_window *w, char **
 			  int64_t *qe, size_t *nstreams)
 {
 	size_t *idx;
-	int rc = fetch_window_plan(f->o.query, f->o.streams ? f->o.streams[w->group] : NULL, f->o.now, w->start,
-				   w->end, qv, nq, qs, qe, &idx, nstreams);
+	int rc = fetch_window_plan(f->o.query, f->o.streams ? f->o.streams[w->group] : NULL,
+				   f->o.created ? f->o.created[w->group] : 0, f->o.now, w->start, w->end, qv, nq, qs, qe,
+				   &idx, nstreams);
 	free(idx);
 	return rc == AL_OK ? 0 : -1;
 }

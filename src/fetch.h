@@ -128,6 +128,8 @@ struct fetch_opts {
 				      * none does. NULL (or a NULL entry): the query as it is
 				      * over the whole window */
 	int64_t now;                 /* epoch seconds the streams were listed at */
+	const int64_t *created;      /* per group, or NULL: its creation (epoch seconds, 0
+				      * unknown): a named query's range ends no earlier */
 	const int *filter;           /* per group, or NULL: 1 = read its windows with FilterLogEvents
 				      * (filter_prefix, filter_pattern) instead of the query: no
 				      * bytes scanned billed, calls paced under the account's 5 a
@@ -183,14 +185,17 @@ int fetch_run(struct fetch *f, enum fetch_end *end, char *err, size_t err_sz);
  * refused the larger limit. */
 int fetch_cap(struct fetch *f);
 
-/* What fetch_run runs for the window [start, end] of a group whose
- * streams l were listed at now (NULL: not listed, the query as it is over
- * the window): the queries, into *qv (caller frees each and the array;
- * *nq 0 when no stream has events there), over [*qs, *qe], naming the
- * *nidx streams *idx indexes (caller frees). AL_OK, AL_DATAERR when one
- * stream name alone does not fit a query, AL_SOFTWARE on out-of-memory. */
-int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64_t now, int64_t start, int64_t end,
-		      char ***qv, size_t *nq, int64_t *qs, int64_t *qe, size_t **idx, size_t *nidx);
+/* What fetch_run runs for the window [start, end] of a group created at
+ * created (epoch seconds, 0 unknown) whose streams l were listed at now
+ * (NULL: not listed, the query as it is over the window): the queries,
+ * into *qv (caller frees each and the array; *nq 0 when no stream has
+ * events there), over [*qs, *qe] (the streams' events in the window; its
+ * end no earlier than created), naming the *nidx streams *idx indexes
+ * (caller frees). AL_OK, AL_DATAERR when one stream name alone does not
+ * fit a query, AL_SOFTWARE on out-of-memory. */
+int fetch_window_plan(const char *query, const struct logs_stream_list *l, int64_t created, int64_t now,
+		      int64_t start, int64_t end, char ***qv, size_t *nq, int64_t *qs, int64_t *qe, size_t **idx,
+		      size_t *nidx);
 
 /* ---- window sizes: the one place that decides how long a window is ---- */
 

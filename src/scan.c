@@ -163,39 +163,22 @@ static int list_streams(struct scan *sc, struct aws_client *client, struct scan_
 	return 1;
 }
 
-/* The earliest event of the group's authenticator streams, epoch seconds;
- * 0 when none has an event. */
-static int64_t first_stream_event(const struct logs_stream_list *l)
+/* -v: the window starts at the group's creation, later than asked. */
+static void say_trim(const struct scan_group *g, int64_t created)
 {
-	int64_t first = 0;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].first_ms > 0 && (!first || l->v[i].first_ms / 1000 < first))
-			first = l->v[i].first_ms / 1000;
-	return first;
-}
-
-/* -v: the window starts at the group's creation, later than asked.
- * PutLogEvents takes events up to 14 days old, so a group may hold
- * events older than itself; its streams' firstEventTimestamp says so:
- * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html */
-static void say_trim(const struct scan_group *g, int64_t created, int64_t first_event)
-{
-	char from[TIME_ISO_LEN], to[TIME_ISO_LEN], first[TIME_ISO_LEN];
+	char from[TIME_ISO_LEN], to[TIME_ISO_LEN];
 	time_format(g->start, from);
 	time_format(created, to);
-	int older = first_event && first_event < created;
-	if (older)
-		time_format(first_event, first);
-	fprintf(stderr, "authlog-scan: scan: %s: window starts at %s (the group's creation), not %s%s%s%s\n", g->name,
-		to, from, older ? "; its authenticator events from " : "", older ? first : "",
-		older ? " on are older than the group and not fetched" : "");
+	fprintf(stderr, "authlog-scan: scan: %s: window starts at %s (the group's creation), not %s\n", g->name, to,
+		from);
 }
 
-/* The group must exist; and a window that ends before the group's
- * creation is refused by StartQuery ("Query's end date and time is either
- * before the log group creation time ..."), so the window starts there.
- * Within it, the fetcher bounds each window's queries by the events of
- * the authenticator streams listed here. */
+/* The group must exist. The fetcher bounds each window's queries by the
+ * events of the authenticator streams listed here, which may be older
+ * than the group (fetch_window_plan). Where they cannot be listed, the
+ * window starts at the group's creation: StartQuery refuses a range that
+ * ends before it ("Query's end date and time is either before the log
+ * group creation time ..."). */
 static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan_group *g, char *err, size_t err_sz)
 {
 	const struct logs_target *t = g->target;
@@ -229,6 +212,7 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 	g->stored_bytes = rc == AL_OK ? info.stored_bytes : -1;
 	if (rc == AL_OK) {
 		int64_t now = (int64_t)time(NULL);
+		g->created = info.creation_ms > 0 ? info.creation_ms / 1000 : 0;
 		g->stored_from = info.creation_ms / 1000;
 		if (info.retention_days > 0 && now - (int64_t)info.retention_days * 86400 > g->stored_from)
 			g->stored_from = now - (int64_t)info.retention_days * 86400;
@@ -240,10 +224,10 @@ static int trim_to_group(struct scan *sc, struct aws_client *client, struct scan
 		if (rc == AL_OK)
 			snprintf(g->facts.account, sizeof(g->facts.account), "%s", info.account);
 	}
-	if (rc == AL_OK && info.creation_ms > 0 && info.creation_ms / 1000 > g->start) {
+	if (!listed && g->created > g->start) {
 		if (sc->o.verbose)
-			say_trim(g, info.creation_ms / 1000, listed ? first_stream_event(&g->streams) : 0);
-		g->start = info.creation_ms / 1000;
+			say_trim(g, g->created);
+		g->start = g->created;
 	}
 	return AL_OK;
 }
@@ -654,16 +638,19 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	const struct logs_stream_list **streams = calloc(sc->ng ? sc->ng : 1, sizeof(*streams));
 	double *rates = calloc(sc->ng ? sc->ng : 1, sizeof(*rates));
 	int *filter = calloc(sc->ng ? sc->ng : 1, sizeof(*filter));
-	if (!streams || !rates || !filter) {
+	int64_t *created = calloc(sc->ng ? sc->ng : 1, sizeof(*created));
+	if (!streams || !rates || !filter || !created) {
 		free(targets);
 		free(streams);
 		free(rates);
 		free(filter);
+		free(created);
 		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	for (size_t i = 0; i < sc->ng; i++) {
 		filter[i] = sc->g[i].filter;
+		created[i] = sc->g[i].created;
 		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
 		/* storedBytes counts every stream: a prior only where the query
 		 * scans them all (no names, or no index); a Standard group's
@@ -676,6 +663,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	fo.streams = streams;
 	fo.bytes_per_s = rates;
 	fo.filter = filter;
+	fo.created = created;
 	fo.filter_prefix = SCAN_FILTER_PREFIX;
 	fo.filter_pattern = SCAN_FILTER_PATTERN;
 	int rc = fetch_new(&fo, &fetch);
@@ -694,6 +682,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	free(streams);
 	free(rates);
 	free(filter);
+	free(created);
 	oc->interrupted = cancelled(sc);
 	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;
 	oc->over_budget = !oc->interrupted && end == FETCH_END_BUDGET;
@@ -842,7 +831,8 @@ static int dry_window(struct scan *sc, const struct scan_group *g, int64_t start
 			   what, a, z, (long long)start * 1000, (long long)end * 1000 + 999, SCAN_FILTER_PATTERN);
 		return AL_OK;
 	}
-	int rc = fetch_window_plan(sc->o.query, l, (int64_t)time(NULL), start, end, &qv, &nq, &qs, &qe, &idx, &nidx);
+	int rc = fetch_window_plan(sc->o.query, l, g->created, (int64_t)time(NULL), start, end, &qv, &nq, &qs, &qe, &idx,
+				   &nidx);
 	if (rc)
 		return rc;
 	time_format(start, a);

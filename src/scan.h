@@ -5,8 +5,9 @@
  *  2. scan_resolve: each group's window — --since, or with resume where
  *     the last scan ended minus the overlap — and its authenticator
  *     streams (DescribeLogStreams, every page: the fetcher bounds each
- *     window's queries by their events), trimmed to the group's creation
- *     (DescribeLogGroups; a missing group is a configuration error);
+ *     window's queries by their events; where they cannot be listed,
+ *     the window is trimmed to the group's creation instead), from
+ *     DescribeLogGroups (a missing group is a configuration error);
  *     for a group of an EKS cluster, whether the authenticator log
  *     is on (DescribeLogStreams: is there an authenticator stream; EKS
  *     DescribeCluster: is the type enabled — denied or failing, it is only
@@ -68,6 +69,7 @@ struct scan_group {
 	 * budget's estimate; the group's class */
 	double stored_bytes;
 	int64_t stored_from;
+	int64_t created;         /* creationTime, epoch seconds; 0 unknown */
 	int infrequent_access;
 	int filter;              /* read with FilterLogEvents (scan_opts.method) */
 	char first_error[512];   /* why the first failed window failed */

@@ -56,7 +56,9 @@ operations the fetcher uses, with the wire shapes of the CloudWatch Logs API ref
                      Events: logStreamName, timestamp, message, ingestionTime, eventId.
                      More than --filter-tps calls (default 5) in any second: 400
                      ThrottlingException "Rate exceeded" (state: filter_max_per_s,
-                     filter_throttled).
+                     filter_throttled, and filter_log: [arrival time, status] of every
+                     call). A page takes --latency-per-mb-ms per MB of the chosen
+                     streams' events it reads, as a query's scan does.
 
 Amazon EKS, on the same port (AWS_ENDPOINT_URL sends a client's EKS calls here too):
 every group /aws/eks/NAME/cluster is a cluster NAME, answered by tests/fake_eks.py's
@@ -129,7 +131,7 @@ recordsScanned), except, on a STANDARD group, the events of streams that a `filt
   --region R           the region in @log ARNs (us-east-1); --account A (111122223333)
 
 Control (unsigned, for tests): GET /_fake/state -> {"running", "max_running", "calls":
-  {op: n}, "stream_bytes": {group: {stream: bytes}}, "queries": [{id, group, start, end,
+  {op: n}, "filter_max_per_s", "filter_throttled", "filter_log", "stream_bytes": {group: {stream: bytes}}, "queries": [{id, group, start, end,
   status, rows, polls, stopped, matched, pages (after the first), bytes, skipped, query}]};
   POST /_fake/events with a JSON list of {"group", "stream", "ts", "message"} adds events.
 
@@ -459,6 +461,7 @@ class LogsSim:
         self.filter_calls = []  # times of the FilterLogEvents calls answered in the last second
         self.filter_max_per_s = 0
         self.filter_throttled = 0
+        self.filter_log = []  # [arrival time, status] of every FilterLogEvents call, for benchmarks
 
     # -- faults
     def take_fault(self, op, body):
@@ -758,8 +761,10 @@ class LogsSim:
             self.filter_calls = [t for t in self.filter_calls if t > now - 1.0]
             if len(self.filter_calls) >= self.a.filter_tps:
                 self.filter_throttled += 1
+                self.filter_log.append([now, 400])
                 return err(400, "ThrottlingException", "Rate exceeded")
             self.filter_calls.append(now)
+            self.filter_log.append([now, 200])
             self.filter_max_per_s = max(self.filter_max_per_s, len(self.filter_calls))
         _, g, bad = self.group_of(body)
         if bad:
@@ -796,11 +801,12 @@ class LogsSim:
         def matches(msg):
             return all(t in msg for t in all_of) and (not any_of or any(t in msg for t in any_of))
 
-        events, size, scanned = [], 0, 0
+        events, size, scanned, read = [], 0, 0, 0
         while at < hi and scanned < self.a.filter_scan and len(events) < limit:
             e = g.ev[at]
             if chosen(e[2]):
                 scanned += 1
+                read += event_bytes(e)
                 if matches(e[3]):
                     weight = len(e[3].encode()) + 200
                     if events and size + weight > 1048576:
@@ -809,6 +815,9 @@ class LogsSim:
                     events.append({"logStreamName": e[2], "timestamp": e[0], "message": e[3],
                                    "ingestionTime": e[0] + 500, "eventId": "%056d" % e[1]})
             at += 1
+        if self.a.latency_per_mb_ms:
+            # the page's reading takes time as a query's scan does
+            time.sleep(read / 1e6 * self.a.latency_per_mb_ms / 1000.0)
         out = {"events": events, "searchedLogStreams": []}
         if at < hi:
             out["nextToken"] = "filter/%d/%d/%d" % (at, lo, hi)
@@ -853,6 +862,7 @@ class LogsSim:
                     per[e[2]] = per.get(e[2], 0) + event_bytes(e)
             return {"running": running, "max_running": self.max_running, "calls": dict(self.calls),
                     "filter_max_per_s": self.filter_max_per_s, "filter_throttled": self.filter_throttled,
+                    "filter_log": list(self.filter_log),
                     "stream_bytes": streams,
                     "queries": [{"id": q.id, "group": q.group, "start": q.start, "end": q.end,
                                  "status": q.status, "rows": len(q.rows), "polls": q.polls,

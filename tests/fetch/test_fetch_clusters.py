@@ -182,8 +182,11 @@ class ClusterFacts(FetchTestCase):
         self.assertRegex(other, r', [1-9]\d* new findings?; last good scan never, 0 B billed;')
 
     def test_window_trimmed_is_said(self):
-        # The group was created after --since: -v says where the window starts.
-        self.fake('--events', fixture('demo'), '--polls', '1')
+        # The group was created after --since and its streams cannot be listed (with
+        # them, their times bound the queries: test_fetch_streams): -v says where the
+        # window starts.
+        self.fake('--events', fixture('demo'), '--polls', '1', '--faults',
+                  json.dumps([{'op': 'DescribeLogStreams', 'kind': 'access_denied', 'count': -1}]))
         r = self.scan_ok('-v', '--log-group', GROUP, '--since', '2022-12-20T00:00:00Z', '--until', DEMO_UNTIL,
                          '--no-report')
         said = [l for l in r.err.splitlines() if 'window starts at' in l]
@@ -193,18 +196,6 @@ class ClusterFacts(FetchTestCase):
         r = self.scan_ok('--log-group', GROUP, '--since', '2022-12-20T00:00:00Z', '--until', DEMO_UNTIL,
                          '--no-report')
         self.assertNotIn('window starts at', r.err)
-
-    def test_events_older_than_the_group_are_said(self):
-        # PutLogEvents takes events up to 14 days old: a group created at noon may
-        # hold the morning's, which StartQuery does not reach.
-        noon = 1672228800  # 2022-12-28T12:00:00Z
-        self.fake('--events', fixture('demo'), '--polls', '1', '--creation-time', str(noon))
-        r = self.scan_ok('-v', '--log-group', GROUP, *DEMO, '--no-report')
-        said = [l for l in r.err.splitlines() if 'window starts at' in l]
-        self.assertEqual(len(said), 1, r.err)
-        self.assertRegex(said[0], r"window starts at 2022-12-28T12:00:00Z \(the group's creation\), not "
-                         r"2022-12-28T00:00:00Z; its authenticator events from 2022-12-28T00:\d\d:\d\dZ on are older "
-                         r"than the group and not fetched$")
 
     def test_import_records_the_region(self):
         line = fixture('demo', 'authenticator-3f6c2a9e0b8d47c1a5e2f90d6b1c7e48.log')

@@ -4,6 +4,7 @@ authenticator bytes, not the kube-apiserver-audit streams that are ~99 % of an E
 import json
 import os
 import re
+import urllib.error
 
 from fetchutil import DEMO_SINCE, DEMO_UNTIL, GROUP, FetchTestCase, demo_records, fixture, main
 
@@ -103,6 +104,57 @@ class Streams(FetchTestCase):
                          % (re.escape(GROUP), iso(HOUR + 3600), iso(HOUR + 7200)))
         self.assertEqual(self.windows(), [])
         self.assertEqual(self.runs()[0]['status'], 'complete')
+
+    def older_than_the_group(self, *args):
+        """Stream a: 50 events in the first hour, b: 50 in the third; the group
+        created between them (PutLogEvents takes events up to 14 days old)."""
+        a, b = 'authenticator-' + 'a' * 32, 'authenticator-' + 'b' * 32
+        events = [{'stream': a, 'ts': (HOUR + 60 + i) * 1000, 'message': line(HOUR + 60 + i, i)} for i in range(50)]
+        events += [{'stream': b, 'ts': (HOUR + 7300 + i) * 1000, 'message': line(HOUR + 7300 + i, i)}
+                   for i in range(50)]
+        return self.fake('--events', self.write_events(events), '--polls', '1', '--creation-time',
+                         str(HOUR + 7200), *args)
+
+    def test_stream_times_bound_the_window_not_the_group_creation(self):
+        fake = self.older_than_the_group()
+        # the service refuses a range that ends before the group's creation ...
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            fake.call_unsigned('StartQuery', {'logGroupName': GROUP, 'startTime': HOUR + 60, 'endTime': HOUR + 110,
+                                              'queryString': 'fields @message'})
+        refused = json.load(cm.exception)
+        self.assertEqual(refused['__type'], 'InvalidParameterException')
+        self.assertIn('before the log group creation time', refused['message'])
+        # ... not one that starts before it: stream a's events are fetched by a query
+        # that starts at its first event and ends at the creation
+        r = self.scan_ok('--cluster', 'demo', '--since', iso(HOUR), '--until', iso(HOUR + 3 * 3600), '--no-report',
+                         '-v')
+        self.assertNotIn('window starts at', r.err)
+        self.assert_exactly_once(100)
+        queries = sorted(fake.state()['queries'], key=lambda q: q['start'])
+        self.assertEqual([(q['start'], q['end'], q['rows']) for q in queries],
+                         [(HOUR + 60, HOUR + 7200, 50), (HOUR + 7300, HOUR + 7350, 50)])
+        self.assertEqual([e['status'] for e in fake.calls('StartQuery')], [400, 200, 200])  # ours alone refused
+        self.assertEqual(self.runs()[0]['status'], 'complete')
+        self.assertEqual(self.windows(), [])
+        # the dry run prints the same range
+        dry = self.scan_ok('--cluster', 'demo', '--since', iso(HOUR), '--until', iso(HOUR + 3 * 3600), '--dry-run',
+                           '--db', os.path.join(self.tmp, 'dry.db'))
+        self.assertIn('StartQuery startTime %d endTime %d limit' % (HOUR + 60, HOUR + 7200), dry.out)
+
+    def test_without_the_streams_the_group_creation_bounds_the_window(self):
+        # no logs:DescribeLogStreams: the window starts at the creation; the older
+        # events are out of reach, and no query is refused
+        fake = self.older_than_the_group('--faults', json.dumps(
+            [{'op': 'DescribeLogStreams', 'kind': 'access_denied', 'count': -1}]))
+        r = self.scan_ok('--cluster', 'demo', '--since', iso(HOUR), '--until', iso(HOUR + 3 * 3600), '--no-report',
+                         '-v')
+        self.assertIn("authlog-scan: scan: %s: window starts at %s (the group's creation), not %s\n"
+                      % (GROUP, iso(HOUR + 7200), iso(HOUR)), r.err)
+        self.assert_exactly_once(50)
+        queries = fake.state()['queries']
+        self.assertTrue(queries)
+        self.assertTrue(all(q['start'] >= HOUR + 7200 for q in queries), queries)
+        self.assertEqual(len(fake.calls('StartQuery')), len(queries))  # none refused
 
     def test_many_streams_several_queries_under_the_length_limit(self):
         names = ['authenticator-%032x-%04d' % (7, i) for i in range(260)]  # 51 characters each
