@@ -66,7 +66,8 @@
  *            whole line when it holds a control byte (0x01-0x1f), which
  *            no authenticator line does. UNIQUE (ts, dedupe_key). Up to
  *            version 10 it held level, msg, sts_endpoint and raw itself.
- * shapes   — (version 11) (level, msg, sts_endpoint, template) once each.
+ * shapes   — (version 11) (level, msg, sts_endpoint, template) once each,
+ *            and holes: bit (1 << n) set for each char(n) the template holds.
  *            template: the line with the bytes of each value its row
  *            holds in a column replaced by one control byte, a hole:
  *            char(1) ts (time= as stored), 2 client, 3 arn, 4 username,
@@ -328,15 +329,27 @@ static const struct hole {
 #define MAX_HOLES (sizeof(holes) / sizeof(holes[0]))
 /* The same holes in SQL (HOLE_ERROR_QUOTED: error= as logged when Go
  * escaped a backslash or a double quote in it, as in STS bodies: the
- * column with those two escaped again). */
+ * column with those two escaped again). shapes.holes has bit (1 << byte)
+ * set for each hole its template holds; for the others the pattern is ''
+ * and replace() returns its text without reading it, so a row pays for
+ * its own holes only (5 of 11 for a granted line). */
+#define HOLE_SQL(byte, bit) "CASE WHEN h.holes & " #bit " THEN char(" #byte ") ELSE '' END"
 #define RAW_SQL                                                                                    \
 	"COALESCE(r.raw, replace(replace(replace(replace(replace(replace(replace(replace(replace("  \
-	"replace(replace(h.template, char(1), r.ts), char(2), COALESCE(r.client, '')),"            \
-	" char(3), COALESCE(i.arn, '')), char(4), COALESCE(i.username, '')),"                      \
-	" char(5), COALESCE(i.uid, '')), char(6), COALESCE(i.session, '')),"                       \
-	" char(7), COALESCE(r.access_key_id, '')), char(8), COALESCE(i.user_id, '')),"             \
-	" char(14), COALESCE(i.account_id, '')), char(15), COALESCE(e.error, '')),"                \
-	" char(16), replace(replace(COALESCE(e.error, ''), '\\', '\\\\'), '\"', '\\\"')))"
+	"replace(replace(h.template, " HOLE_SQL(1, 2) ", r.ts),"                                     \
+	" " HOLE_SQL(2, 4) ", COALESCE(r.client, '')), " HOLE_SQL(3, 8) ", COALESCE(i.arn, '')),"     \
+	" " HOLE_SQL(4, 16) ", COALESCE(i.username, '')), " HOLE_SQL(5, 32) ", COALESCE(i.uid, '')),"  \
+	" " HOLE_SQL(6, 64) ", COALESCE(i.session, '')),"                                            \
+	" " HOLE_SQL(7, 128) ", COALESCE(r.access_key_id, '')),"                                     \
+	" " HOLE_SQL(8, 256) ", COALESCE(i.user_id, '')), " HOLE_SQL(14, 16384) ", COALESCE(i.account_id, ''))," \
+	" " HOLE_SQL(15, 32768) ", COALESCE(e.error, '')),"                                          \
+	" " HOLE_SQL(16, 65536) ", replace(replace(COALESCE(e.error, ''), '\\', '\\\\'), '\"', '\\\"')))"
+/* shapes.holes of a template t, for the migration. */
+#define HOLE_BIT(t, byte) "((instr(" t ", char(" #byte ")) > 0) << " #byte ")"
+#define HOLES_OF(t)                                                                                \
+	"(" HOLE_BIT(t, 1) " | " HOLE_BIT(t, 2) " | " HOLE_BIT(t, 3) " | " HOLE_BIT(t, 4) " | "     \
+	HOLE_BIT(t, 5) " | " HOLE_BIT(t, 6) " | " HOLE_BIT(t, 7) " | " HOLE_BIT(t, 8) " | "         \
+	HOLE_BIT(t, 14) " | " HOLE_BIT(t, 15) " | " HOLE_BIT(t, 16) ")"
 
 /* The `events` view since version 11. */
 #define EVENTS_VIEW_V11                                                                            \
@@ -608,15 +621,17 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 * is store.c's C, the one that makes the templates at import. */
 	"CREATE TABLE IF NOT EXISTS shapes("
 	"  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE,"
-	"  level TEXT, msg TEXT NOT NULL, sts_endpoint TEXT, template TEXT);"
+	"  level TEXT, msg TEXT NOT NULL, sts_endpoint TEXT, template TEXT,"
+	"  holes INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TEMP TABLE v11_rows AS"
 	"  SELECT r.id, r.ts, r.dedupe_key, r.import_id, r.stream_id, r.identity_id, r.error_id,"
 	"         e.kind, e.level, e.msg, e.outcome, e.client, e.ptr, e.access_key_id, e.sts_endpoint,"
 	"         e.raw, authlog_template(e.raw, e.ts, e.client, e.arn, e.username, e.uid, e.session,"
 	"           e.access_key_id, e.user_id, e.account_id, e.error) AS template"
 	"  FROM event_rows r JOIN events e ON e.id = r.id;"
-	"INSERT OR IGNORE INTO shapes(key, level, msg, sts_endpoint, template)"
-	"  SELECT authlog_key(level, msg, sts_endpoint, template), level, msg, sts_endpoint, template"
+	"INSERT OR IGNORE INTO shapes(key, level, msg, sts_endpoint, template, holes)"
+	"  SELECT authlog_key(level, msg, sts_endpoint, template), level, msg, sts_endpoint, template,"
+	"         COALESCE(" HOLES_OF("template") ", 0)"
 	"  FROM temp.v11_rows;"
 	"CREATE TABLE event_rows_v11(" EVENT_ROWS_V11_COLUMNS ");"
 	"INSERT INTO event_rows_v11(id, ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
@@ -714,7 +729,7 @@ static const struct intern_sql {
 	{"SELECT id FROM errors WHERE key = ?1",
 	 "INSERT INTO errors(key, " ERROR_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
 	{"SELECT id FROM shapes WHERE key = ?1",
-	 "INSERT INTO shapes(key, level, msg, sts_endpoint, template) VALUES (?1, ?2, ?3, ?4, ?5)"},
+	 "INSERT INTO shapes(key, level, msg, sts_endpoint, template, holes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
 };
 
 int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
@@ -984,7 +999,7 @@ struct hole_at {
  * in holes[] that the row stores (ev) and the line holds at the place the
  * parse read it from, byte for byte, replaced by its hole. 0: the line is
  * to be stored whole (a control byte in it, no logrus record, no memory). */
-static int make_template(struct store *s, const struct store_event *ev, size_t *len)
+static int make_template(struct store *s, const struct store_event *ev, size_t *len, int *holes_in)
 {
 	const char *raw = ev->raw;
 	size_t n = ev->raw_len;
@@ -1029,12 +1044,14 @@ static int make_template(struct store *s, const struct store_event *ev, size_t *
 		s->tpl_cap = n + 1;
 	}
 	size_t from = 0, o = 0;
+	*holes_in = 0;
 	for (size_t i = 0; i < nat; i++) {
 		if (at[i].off < from) /* overlaps the one before: not a parse of this line */
 			continue;
 		memcpy(s->tpl + o, raw + from, at[i].off - from);
 		o += at[i].off - from;
 		s->tpl[o++] = at[i].byte;
+		*holes_in |= 1 << at[i].byte;
 		from = at[i].off + at[i].len;
 	}
 	memcpy(s->tpl + o, raw + from, n - from);
@@ -1050,7 +1067,8 @@ static int shape_id(struct store *s, const struct store_event *ev, int64_t *id, 
 		    size_t err_sz)
 {
 	size_t len = 0;
-	*whole = !make_template(s, ev, &len);
+	int holes_in = 0;
+	*whole = !make_template(s, ev, &len, &holes_in);
 	const char *tpl = *whole ? NULL : s->tpl;
 	uint64_t key = key_text(key_str(key_str(key_str(0, ev->level), ev->msg), ev->sts_endpoint), tpl, len);
 	if ((*id = intern_cached(&s->shapes, key)))
@@ -1063,6 +1081,7 @@ static int shape_id(struct store *s, const struct store_event *ev, int64_t *id, 
 		sqlite3_bind_text(st, 5, tpl, (int)len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int(st, 6, holes_in);
 	return intern_store(s, &s->shapes, key, id, err, err_sz);
 }
 
@@ -1084,7 +1103,8 @@ static void sql_template(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 				 .access_key_id = v[7], .user_id = v[8], .account_id = v[9], .error = v[10],
 				 .error_len = v[10] ? (size_t)sqlite3_value_bytes(argv[10]) : 0};
 	size_t len;
-	if (make_template(s, &ev, &len))
+	int holes_in;
+	if (make_template(s, &ev, &len, &holes_in))
 		sqlite3_result_text(ctx, s->tpl, (int)len, SQLITE_TRANSIENT);
 	else
 		sqlite3_result_null(ctx);
@@ -1314,7 +1334,7 @@ static int prepare_schema(struct store *s, const char *path, int version, int ma
 	 * 32 MiB page cache keeps the index leaves an import appends to in
 	 * memory; peak RSS stays well under 64 MB. */
 	int rc = exec_sql(s->db,
-			  "PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
+			  "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
 			  " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768",
 			  path, err, err_sz);
 	if (rc)
