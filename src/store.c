@@ -2144,8 +2144,8 @@ static int prune_rows(struct store *s, const char *cutoff, struct store_prune_re
 			return rc;
 		*(long long *)((char *)r + steps[i].off) = n;
 	}
-	int rc = prune_exec(db, "DELETE FROM shapes WHERE id NOT IN (SELECT shape_id FROM event_rows)", NULL, 0, &n,
-			    "cannot delete unreferenced rows", err, err_sz);
+	int rc = exec_sql(db, "DELETE FROM shapes WHERE id NOT IN (SELECT shape_id FROM event_rows)",
+			  "cannot delete unreferenced rows", err, err_sz);
 	if (rc)
 		return rc;
 	/* Rebuilt from the kept events by the migration's own GROUP BYs: the
