@@ -13,8 +13,8 @@ import sqlite3
 import subprocess
 import sys
 
-from cliutil import (ACCOUNT, SOURCE_ROOT, CliTestCase, denial, fixture_files, go_quote, grant, log_line, main,
-                     role, sts_body)
+from cliutil import (ACCOUNT, SOURCE_ROOT, CliTestCase, denial, fixture_files, grant, log_line, main, role,
+                     sts_body)
 
 GEN = os.path.join(SOURCE_ROOT, 'bench', 'gen.py')
 
