@@ -62,10 +62,14 @@ def main():
         mbs / (b1 / 1e6 / med(r, 'wc_1m')))
     row('  (store floor, no indexes)', '', num(floor) + ' lines/s', None)
     row('  (sqlite3 .import of ts, key, line only)', '', num(floor_raw) + ' lines/s', None)
-    sl, ss = r['store_floor'].split()[:2]
-    floor_c = int(sl) / float(ss)
+    sf = r['store_floor'].split()
+    floor_c = int(sf[0]) / float(sf[1])
     row('  raw floor: ts, key, line, prepared INSERT', num(imp) + ' lines/s', num(floor_c) + ' lines/s',
         imp / floor_c, '>= 1,000,000 lines/s', floor_c >= 1e6)
+    floor_k = int(sf[0]) / float(sf[2]) if len(sf) > 2 else None
+    if floor_k:
+        row('  key floor: ts, key only, prepared INSERT', num(imp) + ' lines/s', num(floor_k) + ' lines/s',
+            imp / floor_k, '>= 1,000,000 lines/s', floor_k >= 1e6)
     imp100 = lines['100k'] / med(r, 'import_100k')
     row('import 100k lines, fresh db', num(imp100) + ' lines/s', 'store floor ' + num(floor_idx) + ' lines/s',
         imp100 / floor_idx, '>= 1,000,000 lines/s', imp100 >= 1e6)
@@ -73,6 +77,13 @@ def main():
         imp10 = lines['10m'] / med(r, 'import_10m')
         row('import 10M lines, fresh db (1 run)', num(imp10) + ' lines/s', 'store floor ' + num(floor_idx) + ' lines/s',
             imp10 / floor_idx, '>= 1,000,000 lines/s', imp10 >= 1e6)
+
+    if 'py_import_1m' in r:
+        py = med(r, 'py_import_1m')
+        row('  vs plain Python importer', num(imp) + ' lines/s', 'bench/py_import.py ' + num(n1 / py) + ' lines/s',
+            py / med(r, 'import_1m'), '>= 10x', py / med(r, 'import_1m') >= 10)
+        if floor_k:
+            row('  (key floor vs the Python importer)', '', num(floor_k) + ' lines/s', floor_k / (n1 / py))
 
     pl, ps = r['pb_build'].split()[:2]
     pc = int(pl) / float(ps)
@@ -115,6 +126,14 @@ def main():
     dbf = int(r['dbsize_floor_schema-idx'])
     row('database size, 1M lines', num(db1 / 1e6) + ' MB', 'store floor ' + num(dbf / 1e6) + ' MB', db1 / dbf)
 
+    for kind in ('granted', 'denied'):
+        if 'bytes_%s_db' % kind in r:
+            rows_n = int(r['bytes_%s_rows' % kind])
+            per = int(r['bytes_%s_db' % kind]) / rows_n
+            raw = int(r['bytes_%s_raw' % kind]) / int(r['bytes_%s_lines' % kind])
+            row('bytes per stored %s line' % kind, num(per) + ' B', 'raw line ' + num(raw) + ' B', per / raw,
+                '<= 0.5x raw' if kind == 'granted' else '', (per <= raw / 2) if kind == 'granted' else None)
+
     hdr = ('figure', 'value', 'reference (same run)', 'ratio', 'target', '')
     w = [max(len(x[i]) for x in rows + [hdr]) for i in range(6)]
     print()
@@ -136,6 +155,14 @@ def main():
           '50,000-row transactions (bench/store_floor.c): %s lines/s, the most any schema that keeps the lines '
           'gets from SQLite on this machine (the shell .import of the same: %s lines/s)' % (num(floor_c), num(floor_raw)))
     print('re-import: %s' % r.get('recounts_1m', ''))
+    for kind in ('granted', 'denied'):
+        if 'bytes_%s_objects' % kind in r:
+            n = int(r['bytes_%s_rows' % kind])
+            print('bytes per %s line by table and index (dbstat, %s rows): %s' % (kind, '{:,}'.format(n), ', '.join(
+                '%s %s' % (name, num(int(b) / n)) for name, b in (x.split() for x in r['bytes_%s_objects' % kind].split(';')))))
+    if 'py_import_1m' in r:
+        print('plain Python importer: bench/py_import.py (re + sqlite3, one table, executemany, WAL), %s rows; '
+              'ratio = its time / import\'s time' % '{:,}'.format(int(r['py_rows_1m'])))
     print('parse+classify, tokenise, split and the seek-per-line probe: CPU time of one thread '
           '(bench/parse_bench.c, file in memory)')
 

@@ -81,8 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					rec.session,  rec.access_key_id, rec.account_id,   rec.user_id,
 					rec.sts_endpoint, rec.method,    rec.path,         rec.role,
 					rec.user};
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			check_field(fields[i]);
+			/* a value that is not empty is in the copy, at its offset in the line */
+			if (fields[i] && *fields[i]) {
+				uintptr_t off = (uintptr_t)fields[i] - (uintptr_t)rec.buf;
+				FUZZ_CHECK(off < size);
+				FUZZ_CHECK(rec.buf[off] == line[off] || (off > 0 && line[off - 1] == '"'));
+			}
+		}
 		if (rec.error) {
 			/* may hold NULs, but error_len bytes then a terminator */
 			touch(rec.error, rec.error_len + 1);

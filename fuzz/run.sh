@@ -17,7 +17,7 @@ build=$(cd "$1" && pwd)
 secs=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
-targets=${*:-parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs}
+targets=${*:-parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs raw}
 
 missing=
 for t in $targets; do

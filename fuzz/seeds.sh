@@ -23,6 +23,7 @@
 #   kubeconfig  fuzz/seeds/kubeconfig/ and fixtures/kubeconfig/ (kubeconfig files)
 #   awsauth     fuzz/seeds/awsauth/ and fixtures/aws-auth/ (aws-auth ConfigMaps, YAML and JSON)
 #   logs        fuzz/seeds/logs/ (CloudWatch Logs answers: queryId, groups, streams, FilterLogEvents)
+#   raw         the parse lines, and fuzz/seeds/raw/ (lines whose values repeat or hold controls)
 # Files are only ever added (libFuzzer's own finds are kept); rerun after
 # the fixtures change.
 set -eu
@@ -34,7 +35,7 @@ fixtures=$root/fixtures
 seeds=$here/seeds
 max_lines=4000 # per line-based corpus, spread over all fixture lines
 
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs raw; do
 	mkdir -p "$out/corpus-$t"
 	if [ -d "$seeds/$t" ]; then
 		find "$seeds/$t" -type f -exec cp {} "$out/corpus-$t/" \;
@@ -120,9 +121,10 @@ if [ ! -f "$out/corpus-reader/gen-overlong" ]; then
 fi
 
 split_lines "$tmp/parse" "$out/corpus-parse"
+split_lines "$tmp/parse" "$out/corpus-raw"
 split_lines "$tmp/classify" "$out/corpus-classify"
 
 echo "seeds: $n input files"
-for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs; do
+for t in parse reader results csv classify awsconfig credprocess eks clientmsg esc k8s kubeconfig awsauth logs raw; do
 	printf '  %-11s %6d files in %s\n' "$t" "$(find "$out/corpus-$t" -type f | wc -l)" "$out/corpus-$t"
 done

@@ -516,6 +516,7 @@ int event_build(struct event_builder *b, const struct event_ctx *ctx, const stru
 	ev->raw = e->message;
 	ev->raw_len = e->message_len;
 	ev->dedupe_key = key;
+	ev->rec = r;
 	if (ctx->cluster)
 		ev->cluster = ctx->cluster;
 	else if (ev->log_group && event_cluster_of(ev->log_group, b->cluster, sizeof(b->cluster)) == 0)

@@ -432,6 +432,7 @@ static ALWAYS_INLINE int scan_line(struct parser *p, const char *line, size_t le
 	 * bounds test (it is no blank and no key character). */
 	int has_nul = copy_line(buf, line, len);
 	buf[len] = '\0';
+	rec->buf = buf;
 	/* Values are terminated in place: behind a bare value the blank that
 	 * ends it, behind a quoted one its closing quote (unquoting only ever
 	 * shortens), so no write lands where the scan has not been yet. */

@@ -33,6 +33,10 @@ struct record {
 	const char *role, *user;  /* mapping lines */
 	size_t error_len;         /* error may hold NULs after \x00 unquoting */
 	size_t nfields;           /* all key=value pairs seen, known or not */
+	/* The parser's copy of the line, where the values above point: a
+	 * value starts at offset (value - buf) of the line too (unquoting
+	 * only shortens it in place). An empty value may point elsewhere. */
+	const char *buf;
 	/* The line holds a NUL byte, or a value other than error= does once
 	 * unquoted (\x00): a record no authenticator writes, and one whose
 	 * C strings would be cut short where they are stored. Not to store. */

@@ -36,12 +36,7 @@
  * ''): one database holds many clusters, and what is new is new on a
  * cluster (a role denied on prod and now on staging is news for staging). */
 #define ROLLUP_BUILD_SQL                                                                              \
-	/* Denials by time, for the parts of a report window that are not whole                      \
-	 * hours: with the references (and outcome, which the partial index                          \
-	 * implies but the planner asks for) it covers what the report reads,                        \
-	 * so no row page is read for them. */                                                        \
-	"CREATE INDEX IF NOT EXISTS event_rows_denied_ts ON event_rows(ts, stream_id, identity_id, error_id, outcome)" \
-	"  WHERE outcome = 'denied';"                                                                 \
+	RU_DENIED_TS_INDEX /* (rollup.h) */                                                                            \
 	"CREATE INDEX IF NOT EXISTS imports_first_event ON imports(first_event_id) WHERE first_event_id IS NOT NULL;" \
 	"CREATE TABLE IF NOT EXISTS rollup_state("                                                     \
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"                                                    \

@@ -44,7 +44,9 @@
  *   session       TEXT     role session name
  *   sts_endpoint  TEXT     sts= / stsendpoint= host
  *   expected      INTEGER  1 for EKS-internal principals (node/addon manager)
- *   raw           TEXT     the line as read (after transport unwrapping)
+ *   raw           TEXT     the line as read (after transport unwrapping);
+ *                          since version 11 rebuilt in the view from its
+ *                          shape's template and the row's columns (below)
  *   dedupe_key    INTEGER  XXH64 chain (store_key) of (log_group,
  *                          log_stream, raw), whatever brought the line
  *                          (version 10; before, of the @ptr when one was
@@ -55,19 +57,34 @@
  *                          always has the same time
  *   import_id     INTEGER  imports.id that stored the row
  *
- * event_rows — the stored rows behind `events` (version 3): id, ts,
- *            dedupe_key, import_id, ptr, kind, level, msg, outcome,
- *            client, access_key_id, sts_endpoint, raw as above, plus
- *            stream_id -> streams, identity_id -> identities (NULL when
- *            the record names no principal), error_id -> errors (NULL
- *            unless it carries an error). UNIQUE (ts, dedupe_key).
+ * event_rows — the stored rows behind `events` (version 3; rebuilt in
+ *            version 11): id, ts, dedupe_key, import_id, ptr, kind,
+ *            outcome, client, access_key_id as above, plus stream_id ->
+ *            streams, identity_id -> identities (NULL when the record
+ *            names no principal), error_id -> errors (NULL unless it
+ *            carries an error), shape_id -> shapes, and raw: NULL, or the
+ *            whole line when it holds a control byte (0x01-0x1f), which
+ *            no authenticator line does. UNIQUE (ts, dedupe_key). Up to
+ *            version 10 it held level, msg, sts_endpoint and raw itself.
+ * shapes   — (version 11) (level, msg, sts_endpoint, template) once each,
+ *            and holes: bit (1 << n) set for each char(n) the template holds.
+ *            template: the line with the bytes of each value its row
+ *            holds in a column replaced by one control byte, a hole:
+ *            char(1) ts (time= as stored), 2 client, 3 arn, 4 username,
+ *            5 uid, 6 session, 7 access_key_id, 8 user_id, 14 account_id,
+ *            15 error, 16 error with \ and " escaped again (Go-quoted
+ *            STS bodies); NULL for a row stored whole. A value becomes a
+ *            hole only where the line holds it byte for byte (where the
+ *            parser read it), so the view's nested replace() gives back
+ *            the line exactly, in any SQLite client. A granted line is
+ *            ~43 % of its length stored (bench/README.md).
  * streams  — (log_group, log_stream, cluster) of each source, once.
  * identities — (arn, username, groups, uid, user_id, account_id,
  *            principal_type, principal_name, principal_arn, session,
  *            expected) as logged, once each.
  * errors   — (error, error_class, sts_code, http_status, sts_region,
  *            mapped_arn), once each.
- *            Each of the three has key = authlog_key(its columns), an
+ *            Each of the four has key = authlog_key(its columns), an
  *            XXH64 chain over typed values that store_insert computes in C
  *            and the migration in SQL (a function only write connections
  *            register).
@@ -230,6 +247,7 @@
 #include "buf.h"
 #include "hotpath.h"
 #include "msg.h"
+#include "parse.h"
 #include "rollup.h"
 #include "status.h"
 #include "timeutil.h"
@@ -282,6 +300,107 @@
 	" duplicates, skipped, queries, bytes_scanned, records_scanned, records_matched,"    \
 	" truncated, import_id, error"
 
+/* Version 11: a stored line is its shape's template with the values
+ * its row holds anyway spliced back in. The template is the line with the
+ * bytes of each such value replaced by one control byte (a hole), and the
+ * view's raw column puts the column's value back in each, in SQL, so any
+ * SQLite client reads the same line. The order of the replacements does
+ * not matter: a value spliced back was read from the line, which holds no
+ * hole byte. A line that holds a control byte itself (none the
+ * authenticator writes) is stored whole in event_rows.raw. The holes,
+ * what fills them, and where the value is in struct store_event and in
+ * the parse (struct record): */
+enum { HOLE_ERROR = 15, HOLE_ERROR_QUOTED = 16 };
+static const struct hole {
+	char byte;
+	size_t value, at;
+} holes[] = {
+	{1, offsetof(struct store_event, ts), offsetof(struct record, time)},
+	{2, offsetof(struct store_event, client), offsetof(struct record, client)},
+	{3, offsetof(struct store_event, arn), offsetof(struct record, arn)},
+	{4, offsetof(struct store_event, username), offsetof(struct record, username)},
+	{5, offsetof(struct store_event, uid), offsetof(struct record, uid)},
+	{6, offsetof(struct store_event, session), offsetof(struct record, session)},
+	{7, offsetof(struct store_event, access_key_id), offsetof(struct record, access_key_id)},
+	{8, offsetof(struct store_event, user_id), offsetof(struct record, user_id)},
+	{14, offsetof(struct store_event, account_id), offsetof(struct record, account_id)},
+	{HOLE_ERROR, offsetof(struct store_event, error), offsetof(struct record, error)},
+};
+#define MAX_HOLES (sizeof(holes) / sizeof(holes[0]))
+/* The same holes in SQL (HOLE_ERROR_QUOTED: error= as logged when Go
+ * escaped a backslash or a double quote in it, as in STS bodies: the
+ * column with those two escaped again). shapes.holes has bit (1 << byte)
+ * set for each hole its template holds; for the others the pattern is ''
+ * and replace() returns its text without reading it, so a row pays for
+ * its own holes only (5 of 11 for a granted line). */
+#define HOLE_SQL(byte, bit) "CASE WHEN h.holes & " #bit " THEN char(" #byte ") ELSE '' END"
+#define RAW_SQL                                                                                    \
+	"COALESCE(r.raw, replace(replace(replace(replace(replace(replace(replace(replace(replace("  \
+	"replace(replace(h.template, " HOLE_SQL(1, 2) ", r.ts),"                                     \
+	" " HOLE_SQL(2, 4) ", COALESCE(r.client, '')), " HOLE_SQL(3, 8) ", COALESCE(i.arn, '')),"     \
+	" " HOLE_SQL(4, 16) ", COALESCE(i.username, '')), " HOLE_SQL(5, 32) ", COALESCE(i.uid, '')),"  \
+	" " HOLE_SQL(6, 64) ", COALESCE(i.session, '')),"                                            \
+	" " HOLE_SQL(7, 128) ", COALESCE(r.access_key_id, '')),"                                     \
+	" " HOLE_SQL(8, 256) ", COALESCE(i.user_id, '')), " HOLE_SQL(14, 16384) ", COALESCE(i.account_id, ''))," \
+	" " HOLE_SQL(15, 32768) ", COALESCE(e.error, '')),"                                          \
+	" " HOLE_SQL(16, 65536) ", replace(replace(COALESCE(e.error, ''), '\\', '\\\\'), '\"', '\\\"')))"
+/* shapes.holes of a template t, for the migration. */
+#define HOLE_BIT(t, byte) "((instr(" t ", char(" #byte ")) > 0) << " #byte ")"
+#define HOLES_OF(t)                                                                                \
+	"(" HOLE_BIT(t, 1) " | " HOLE_BIT(t, 2) " | " HOLE_BIT(t, 3) " | " HOLE_BIT(t, 4) " | "     \
+	HOLE_BIT(t, 5) " | " HOLE_BIT(t, 6) " | " HOLE_BIT(t, 7) " | " HOLE_BIT(t, 8) " | "         \
+	HOLE_BIT(t, 14) " | " HOLE_BIT(t, 15) " | " HOLE_BIT(t, 16) ")"
+
+/* The `events` view since version 11. */
+#define EVENTS_VIEW_V11                                                                            \
+	"CREATE VIEW events AS"                                                                    \
+	"  SELECT r.id, r.ts, s.log_group, s.log_stream, r.ptr, s.cluster, r.kind, h.level, h.msg," \
+	"         r.outcome, i.arn, r.client, e.error, e.error_class, e.sts_code, e.http_status,"  \
+	"         e.sts_region, e.mapped_arn, i.username, i.groups, i.uid, i.user_id, i.account_id," \
+	"         i.principal_type, i.principal_name, i.principal_arn, r.access_key_id, i.session," \
+	"         h.sts_endpoint, COALESCE(i.expected, 0) AS expected, " RAW_SQL " AS raw,"        \
+	"         r.dedupe_key, r.import_id"                                                       \
+	"  FROM event_rows r JOIN streams s ON s.id = r.stream_id"                                 \
+	"  LEFT JOIN shapes h ON h.id = r.shape_id"                                                \
+	"  LEFT JOIN identities i ON i.id = r.identity_id"                                         \
+	"  LEFT JOIN errors e ON e.id = r.error_id;"
+
+/* event_rows since version 11: raw only for a line stored whole. */
+#define EVENT_ROWS_V11_COLUMNS                                                                     \
+	"  id INTEGER PRIMARY KEY,"                                                                \
+	"  ts TEXT NOT NULL,"                                                                      \
+	"  dedupe_key INTEGER NOT NULL,"                                                           \
+	"  import_id INTEGER REFERENCES imports(id),"                                              \
+	"  stream_id INTEGER NOT NULL REFERENCES streams(id),"                                     \
+	"  identity_id INTEGER REFERENCES identities(id),"                                         \
+	"  error_id INTEGER REFERENCES errors(id),"                                                \
+	"  shape_id INTEGER NOT NULL REFERENCES shapes(id),"                                       \
+	"  kind TEXT NOT NULL,"                                                                    \
+	"  outcome TEXT CHECK (outcome IN ('granted','denied')),"                                  \
+	"  client TEXT, ptr TEXT, access_key_id TEXT,"                                             \
+	"  raw TEXT"
+
+/* The views over `events` (version 1; findings as version 6 made it):
+ * a migration that rebuilds the view makes them again. */
+#define EVENTS_VIEWS                                                                               \
+	"CREATE VIEW denials AS SELECT * FROM events WHERE outcome = 'denied';"                    \
+	"CREATE VIEW grants AS SELECT * FROM events WHERE outcome = 'granted';"                    \
+	"CREATE VIEW config_errors AS SELECT * FROM events WHERE kind = 'config_error';"           \
+	"CREATE VIEW principals AS"                                                                \
+	"  SELECT COALESCE(principal_arn, arn) AS principal, principal_type, account_id,"          \
+	"         MIN(ts) AS first_seen, MAX(ts) AS last_seen,"                                    \
+	"         SUM(outcome = 'granted') AS granted, SUM(outcome = 'denied') AS denied,"         \
+	"         MAX(expected) AS expected"                                                       \
+	"  FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"         \
+	"  GROUP BY COALESCE(principal_arn, arn);"
+#define FINDINGS_VIEW                                                                              \
+	"CREATE VIEW findings AS"                                                                  \
+	"  SELECT error_class AS class, COALESCE(principal_arn, '') AS principal,"                 \
+	"         COALESCE(cluster, '') AS cluster, COUNT(*) AS count,"                            \
+	"         MIN(ts) AS first_seen, MAX(ts) AS last_seen, MAX(expected) AS expected"          \
+	"  FROM events WHERE outcome = 'denied'"                                                   \
+	"  GROUP BY error_class, COALESCE(principal_arn, ''), COALESCE(cluster, '');"
+
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	/* 0 -> 1 */
 	"CREATE TABLE imports("
@@ -324,16 +443,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  class TEXT NOT NULL, principal TEXT NOT NULL, cluster TEXT NOT NULL,"
 	"  region TEXT NOT NULL, fix TEXT NOT NULL,"
 	"  PRIMARY KEY (class, principal, cluster)) WITHOUT ROWID;"
-	"CREATE VIEW denials AS SELECT * FROM events WHERE outcome = 'denied';"
-	"CREATE VIEW grants AS SELECT * FROM events WHERE outcome = 'granted';"
-	"CREATE VIEW config_errors AS SELECT * FROM events WHERE kind = 'config_error';"
-	"CREATE VIEW principals AS"
-	"  SELECT COALESCE(principal_arn, arn) AS principal, principal_type, account_id,"
-	"         MIN(ts) AS first_seen, MAX(ts) AS last_seen,"
-	"         SUM(outcome = 'granted') AS granted, SUM(outcome = 'denied') AS denied,"
-	"         MAX(expected) AS expected"
-	"  FROM events WHERE kind = 'access' AND COALESCE(principal_arn, arn) IS NOT NULL"
-	"  GROUP BY COALESCE(principal_arn, arn);"
+	EVENTS_VIEWS
 	"CREATE VIEW findings AS"
 	"  SELECT d.error_class AS class, COALESCE(d.principal_arn, '') AS principal,"
 	"         COALESCE(d.cluster, '') AS cluster, COUNT(*) AS count,"
@@ -458,13 +568,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	/* 5 -> 6: the fixes rendered at import go: a fix depends on what is known when the
 	 * report runs (the cluster's authentication mode, the principal's
 	 * kind, --grant), and one rendered before was wrong once it was known. */
-	"DROP VIEW IF EXISTS findings; DROP TABLE IF EXISTS fixes;"
-	"CREATE VIEW findings AS"
-	"  SELECT error_class AS class, COALESCE(principal_arn, '') AS principal,"
-	"         COALESCE(cluster, '') AS cluster, COUNT(*) AS count,"
-	"         MIN(ts) AS first_seen, MAX(ts) AS last_seen, MAX(expected) AS expected"
-	"  FROM events WHERE outcome = 'denied'"
-	"  GROUP BY error_class, COALESCE(principal_arn, ''), COALESCE(cluster, '');",
+	"DROP VIEW IF EXISTS findings; DROP TABLE IF EXISTS fixes;" FINDINGS_VIEW,
 	/* 6 -> 7: the rollups keyed by cluster as well (rollup.c) */
 	rollup_rekey_sql,
 	/* 7 -> 8: how each import ended (imports.status). The table is
@@ -501,10 +605,61 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 * one every way of fetching makes now. A row whose new key another
 	 * row of its second already has (two identical lines kept apart by
 	 * their @ptr) keeps its old key: nothing stored is lost. */
+	/* (The line from the view: since version 11 event_rows.raw is NULL
+	 * for most rows, and a database set back to version 9 by hand is
+	 * rekeyed alike.) */
 	"UPDATE OR IGNORE event_rows SET dedupe_key ="
-	"  (SELECT authlog_line_key(s.log_group, s.log_stream, event_rows.raw) FROM streams s"
-	"   WHERE s.id = event_rows.stream_id)"
+	"  (SELECT authlog_line_key(e.log_group, e.log_stream, e.raw) FROM events e"
+	"   WHERE e.id = event_rows.id)"
 	"  WHERE ptr IS NOT NULL AND ptr != '';",
+	/* 10 -> 11: the line without what its row holds anyway (RAW_SQL
+	 * above), and level, msg and the STS endpoint stored once per shape
+	 * with it: a granted line goes from ~1.6 times its length to less than
+	 * half. event_rows is rebuilt from the events view (the same columns in
+	 * every version since 3, so a database set back to 10 by hand migrates
+	 * alike); the ids stay, so the rollups stay valid. authlog_template()
+	 * is store.c's C, the one that makes the templates at import. */
+	"CREATE TABLE IF NOT EXISTS shapes("
+	"  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE,"
+	"  level TEXT, msg TEXT NOT NULL, sts_endpoint TEXT, template TEXT,"
+	"  holes INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TEMP TABLE v11_rows AS"
+	"  SELECT r.id, r.ts, r.dedupe_key, r.import_id, r.stream_id, r.identity_id, r.error_id,"
+	"         e.kind, e.level, e.msg, e.outcome, e.client, e.ptr, e.access_key_id, e.sts_endpoint,"
+	"         e.raw, authlog_template(e.raw, e.ts, e.client, e.arn, e.username, e.uid, e.session,"
+	"           e.access_key_id, e.user_id, e.account_id, e.error) AS template"
+	"  FROM event_rows r JOIN events e ON e.id = r.id;"
+	"INSERT OR IGNORE INTO shapes(key, level, msg, sts_endpoint, template, holes)"
+	"  SELECT authlog_key(level, msg, sts_endpoint, template), level, msg, sts_endpoint, template,"
+	"         COALESCE(" HOLES_OF("template") ", 0)"
+	"  FROM temp.v11_rows;"
+	"CREATE TABLE event_rows_v11(" EVENT_ROWS_V11_COLUMNS ");"
+	"INSERT INTO event_rows_v11(id, ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
+	"    shape_id, kind, outcome, client, ptr, access_key_id, raw)"
+	"  SELECT v.id, v.ts, v.dedupe_key, v.import_id, v.stream_id, v.identity_id, v.error_id,"
+	"    (SELECT h.id FROM shapes h"
+	"     WHERE h.key = authlog_key(v.level, v.msg, v.sts_endpoint, v.template)),"
+	"    v.kind, v.outcome, v.client, v.ptr, v.access_key_id,"
+	"    CASE WHEN v.template IS NULL THEN v.raw END"
+	"  FROM temp.v11_rows v ORDER BY v.id;"
+	"DROP TABLE temp.v11_rows;"
+	/* RENAME checks every view: those naming the old table go first. */
+	"DROP VIEW IF EXISTS findings; DROP VIEW IF EXISTS principals; DROP VIEW IF EXISTS config_errors;"
+	"DROP VIEW IF EXISTS grants; DROP VIEW IF EXISTS denials; DROP VIEW IF EXISTS events;"
+	"DROP TABLE event_rows;"
+	"ALTER TABLE event_rows_v11 RENAME TO event_rows;"
+	"DELETE FROM shapes WHERE id NOT IN (SELECT shape_id FROM event_rows);"
+	EVENTS_VIEW_V11 EVENTS_VIEWS FINDINGS_VIEW
+	"CREATE UNIQUE INDEX event_rows_ts_key ON event_rows(ts, dedupe_key);"
+	IDENTITY_INDEX
+	"CREATE INDEX event_rows_denied ON event_rows(error_id) WHERE outcome = 'denied';"
+	"CREATE INDEX event_rows_config ON event_rows(stream_id, ts) WHERE kind = 'config_error';"
+	RU_DENIED_TS_INDEX
+	/* The old rows' pages (three quarters of the file) go back to the file
+	 * system now, in an auto_vacuum = INCREMENTAL database (since the
+	 * prune command), rather than at the first prune: an upgrade must not
+	 * leave the file bigger than it was. */
+	"PRAGMA incremental_vacuum;",
 };
 
 const char *store_migration(int from_version)
@@ -552,7 +707,11 @@ struct probe_range {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *insert, *has, *range;
-	struct intern streams, identities, errors;
+	struct intern streams, identities, errors, shapes;
+	struct parser *parser; /* for a row without its parse (migration, tests) */
+	struct record rec;
+	char *tpl;             /* the last template made */
+	size_t tpl_cap;
 	struct probe_range probe;
 	int64_t import_id; /* the run new rows belong to, 0 = none */
 	int index_deferred; /* store_defer_indexes dropped event_rows_identity */
@@ -560,12 +719,13 @@ struct store {
 
 static const char insert_sql[] =
 	"INSERT OR IGNORE INTO event_rows(ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
-	" kind, level, msg, outcome, client, ptr, access_key_id, sts_endpoint, raw)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+	" shape_id, kind, outcome, client, ptr, access_key_id, raw)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
+#define NINTERN 4
 static const struct intern_sql {
 	const char *find, *add;
-} intern_sql[3] = {
+} intern_sql[NINTERN] = {
 	{"SELECT id FROM streams WHERE key = ?1",
 	 "INSERT INTO streams(key, log_group, log_stream, cluster) VALUES (?1, ?2, ?3, ?4)"},
 	{"SELECT id FROM identities WHERE key = ?1",
@@ -573,6 +733,8 @@ static const struct intern_sql {
 	 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
 	{"SELECT id FROM errors WHERE key = ?1",
 	 "INSERT INTO errors(key, " ERROR_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+	{"SELECT id FROM shapes WHERE key = ?1",
+	 "INSERT INTO shapes(key, level, msg, sts_endpoint, template, holes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
 };
 
 int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
@@ -689,6 +851,7 @@ static void store_forget_interned(struct store *s)
 	intern_forget(&s->streams);
 	intern_forget(&s->identities);
 	intern_forget(&s->errors);
+	intern_forget(&s->shapes);
 	s->probe.valid = s->probe.loaded = 0;
 }
 
@@ -798,6 +961,158 @@ static int error_id(struct store *s, const struct store_event *ev, int64_t *id, 
 	bind_text(st, 6, v[2]);
 	bind_text(st, 7, v[3]);
 	return intern_store(s, &s->errors, key, id, err, err_sz);
+}
+
+/* Whether s holds a byte below 0x20: a line that does is stored whole
+ * (the holes are such bytes). */
+static int has_control(const char *s, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i top = _mm_set1_epi8(0x1f);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, top), v)))
+			return 1;
+	}
+#endif
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return 1;
+	return 0;
+}
+
+/* The length of v (n bytes) as the body of a Go-quoted string with only
+ * '\\' and '"' escaped, when raw (len bytes) starts with it; else 0. */
+static size_t requoted_match(const char *raw, size_t len, const char *v, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int esc = v[i] == '\\' || v[i] == '"';
+		if (o + 1 + (size_t)esc > len || (esc && raw[o++] != '\\') || raw[o++] != v[i])
+			return 0;
+	}
+	return o;
+}
+
+struct hole_at {
+	size_t off, len;
+	char byte;
+};
+
+/* ev->raw's template into s->tpl (*len bytes): the line with each value
+ * in holes[] that the row stores (ev) and the line holds at the place the
+ * parse read it from, byte for byte, replaced by its hole. 0: the line is
+ * to be stored whole (a control byte in it, no logrus record, no memory). */
+static int make_template(struct store *s, const struct store_event *ev, size_t *len, int *holes_in)
+{
+	const char *raw = ev->raw;
+	size_t n = ev->raw_len;
+	const struct record *rec = ev->rec;
+	if (has_control(raw, n))
+		return 0;
+	if (!rec) {
+		if (!s->parser && parse_new(&s->parser) != AL_OK)
+			return 0;
+		if (!parse_line(s->parser, raw, n, &s->rec))
+			return 0;
+		rec = &s->rec;
+	}
+	struct hole_at at[MAX_HOLES];
+	size_t nat = 0;
+	for (size_t k = 0; k < MAX_HOLES; k++) {
+		const char *v = *(const char *const *)(const void *)((const char *)ev + holes[k].value);
+		const char *p = *(const char *const *)(const void *)((const char *)rec + holes[k].at);
+		/* (an empty value may point elsewhere: compared as integers) */
+		size_t off = (size_t)((uintptr_t)p - (uintptr_t)rec->buf);
+		if (!v || !p || off >= n)
+			continue;
+		size_t vl = holes[k].byte == HOLE_ERROR ? ev->error_len : strlen(v);
+		struct hole_at h = {off, vl, holes[k].byte};
+		if (vl == 0)
+			continue;
+		if (vl > n - off || memcmp(raw + off, v, vl) != 0) {
+			if (h.byte != HOLE_ERROR || !(h.len = requoted_match(raw + off, n - off, v, vl)))
+				continue;
+			h.byte = HOLE_ERROR_QUOTED;
+		}
+		size_t i = nat++;
+		for (; i > 0 && at[i - 1].off > off; i--)
+			at[i] = at[i - 1];
+		at[i] = h;
+	}
+	if (n + 1 > s->tpl_cap) {
+		char *t = realloc(s->tpl, n + 1);
+		if (!t)
+			return 0;
+		s->tpl = t;
+		s->tpl_cap = n + 1;
+	}
+	size_t from = 0, o = 0;
+	*holes_in = 0;
+	for (size_t i = 0; i < nat; i++) {
+		if (at[i].off < from) /* overlaps the one before: not a parse of this line */
+			continue;
+		memcpy(s->tpl + o, raw + from, at[i].off - from);
+		o += at[i].off - from;
+		s->tpl[o++] = at[i].byte;
+		*holes_in |= 1 << at[i].byte;
+		from = at[i].off + at[i].len;
+	}
+	memcpy(s->tpl + o, raw + from, n - from);
+	o += n - from;
+	s->tpl[o] = '\0';
+	*len = o;
+	return 1;
+}
+
+/* The row's shape: its level, msg, STS endpoint and template (NULL when
+ * the line is stored whole: *whole = 1). */
+static int shape_id(struct store *s, const struct store_event *ev, int64_t *id, int *whole, char *err,
+		    size_t err_sz)
+{
+	size_t len = 0;
+	int holes_in = 0;
+	*whole = !make_template(s, ev, &len, &holes_in);
+	const char *tpl = *whole ? NULL : s->tpl;
+	uint64_t key = key_text(key_str(key_str(key_str(0, ev->level), ev->msg), ev->sts_endpoint), tpl, len);
+	if ((*id = intern_cached(&s->shapes, key)))
+		return AL_OK;
+	sqlite3_stmt *st = s->shapes.add;
+	bind_text(st, 2, ev->level);
+	bind_text(st, 3, ev->msg);
+	bind_text(st, 4, ev->sts_endpoint);
+	if (tpl)
+		sqlite3_bind_text(st, 5, tpl, (int)len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int(st, 6, holes_in);
+	return intern_store(s, &s->shapes, key, id, err, err_sz);
+}
+
+/* authlog_template(raw, ts, client, arn, username, uid, session,
+ * access_key_id, user_id, account_id, error): the template import makes
+ * for that row (NULL: stored whole), for the 10 -> 11 migration. */
+static void sql_template(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *s = sqlite3_user_data(ctx);
+	const char *v[11];
+	for (int i = 0; i < argc && i < 11; i++)
+		v[i] = (const char *)sqlite3_value_text(argv[i]);
+	if (argc != 11 || !v[0]) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	struct store_event ev = {.raw = v[0], .raw_len = (size_t)sqlite3_value_bytes(argv[0]), .ts = v[1],
+				 .client = v[2], .arn = v[3], .username = v[4], .uid = v[5], .session = v[6],
+				 .access_key_id = v[7], .user_id = v[8], .account_id = v[9], .error = v[10],
+				 .error_len = v[10] ? (size_t)sqlite3_value_bytes(argv[10]) : 0};
+	size_t len;
+	int holes_in;
+	if (make_template(s, &ev, &len, &holes_in))
+		sqlite3_result_text(ctx, s->tpl, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
 }
 
 int store_mkdir_parents(const char *path, char *err, size_t err_sz)
@@ -1033,6 +1348,10 @@ static int prepare_schema(struct store *s, const char *path, int version, int ma
 					    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
 					    sql_authlog_key, NULL, NULL);
 	if (sqlrc == SQLITE_OK)
+		sqlrc = sqlite3_create_function(s->db, "authlog_template", 11,
+						SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, s, sql_template,
+						NULL, NULL);
+	if (sqlrc == SQLITE_OK)
 		sqlrc = sqlite3_create_function(s->db, "authlog_line_key", 3,
 						SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, sql_line_key,
 						NULL, NULL);
@@ -1058,8 +1377,8 @@ static int prepare_statements(struct store *s, char *err, size_t err_sz)
 					   "SELECT ts, dedupe_key FROM event_rows WHERE ts >= ?1"
 					   " ORDER BY ts, dedupe_key LIMIT " STRINGIFY(PROBE_ROWS),
 					   -1, SQLITE_PREPARE_PERSISTENT, &s->range, NULL);
-	struct intern *interns[3] = {&s->streams, &s->identities, &s->errors};
-	for (size_t i = 0; i < 3 && sqlrc == SQLITE_OK; i++) {
+	struct intern *interns[NINTERN] = {&s->streams, &s->identities, &s->errors, &s->shapes};
+	for (size_t i = 0; i < NINTERN && sqlrc == SQLITE_OK; i++) {
 		sqlrc = sqlite3_prepare_v3(s->db, intern_sql[i].find, -1, SQLITE_PREPARE_PERSISTENT,
 					   &interns[i]->find, NULL);
 		if (sqlrc == SQLITE_OK)
@@ -1105,8 +1424,8 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->has);
 	sqlite3_finalize(s->range);
-	struct intern *interns[3] = {&s->streams, &s->identities, &s->errors};
-	for (size_t i = 0; i < 3; i++) {
+	struct intern *interns[NINTERN] = {&s->streams, &s->identities, &s->errors, &s->shapes};
+	for (size_t i = 0; i < NINTERN; i++) {
 		sqlite3_finalize(interns[i]->find);
 		sqlite3_finalize(interns[i]->add);
 	}
@@ -1116,6 +1435,8 @@ void store_close(struct store *s)
 	if (s->insert && sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "PRAGMA analysis_limit = 400; ANALYZE", NULL, NULL, NULL);
 	sqlite3_close(s->db);
+	parse_free(s->parser);
+	free(s->tpl);
 	free(s);
 }
 
@@ -1185,12 +1506,15 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
 int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz)
 {
 	sqlite3_stmt *st = s->insert;
-	int64_t stream, identity, error;
+	int64_t stream, identity, error, shape;
+	int whole;
 	int rc = stream_id(s, ev, &stream, err, err_sz);
 	if (rc == AL_OK)
 		rc = identity_id(s, ev, &identity, err, err_sz);
 	if (rc == AL_OK)
 		rc = error_id(s, ev, &error, err, err_sz);
+	if (rc == AL_OK)
+		rc = shape_id(s, ev, &shape, &whole, err, err_sz);
 	if (rc)
 		return rc;
 	bind_text(st, 1, ev->ts);
@@ -1199,15 +1523,16 @@ int store_insert(struct store *s, const struct store_event *ev, int *inserted, c
 	sqlite3_bind_int64(st, 4, stream);
 	bind_id(st, 5, identity);
 	bind_id(st, 6, error);
-	bind_text(st, 7, ev->kind);
-	bind_text(st, 8, ev->level);
-	bind_text(st, 9, ev->msg);
-	bind_text(st, 10, ev->outcome);
-	bind_text(st, 11, ev->client);
-	bind_text(st, 12, ev->ptr);
-	bind_text(st, 13, ev->access_key_id);
-	bind_text(st, 14, ev->sts_endpoint);
-	sqlite3_bind_text(st, 15, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, shape);
+	bind_text(st, 8, ev->kind);
+	bind_text(st, 9, ev->outcome);
+	bind_text(st, 10, ev->client);
+	bind_text(st, 11, ev->ptr);
+	bind_text(st, 12, ev->access_key_id);
+	if (whole)
+		sqlite3_bind_text(st, 13, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 13);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -1827,6 +2152,10 @@ static int prune_rows(struct store *s, const char *cutoff, const char *cluster, 
 			return rc;
 		*(long long *)((char *)r + steps[i].off) = n;
 	}
+	int rc = exec_sql(db, "DELETE FROM shapes WHERE id NOT IN (SELECT shape_id FROM event_rows)",
+			  "cannot delete unreferenced rows", err, err_sz);
+	if (rc)
+		return rc;
 	/* Rebuilt from the kept events by the migration's own GROUP BYs: the
 	 * one definition, so the report over any kept window equals the
 	 * events. Deleting an import moves segments and deleting a config
@@ -1847,7 +2176,7 @@ int store_prune(struct store *s, const char *cutoff, const char *cluster, int va
 	rc = prune_rows(s, cutoff, cluster, r, err, err_sz);
 	if (!rc)
 		rc = store_commit(s, err, err_sz);
-	/* Ids of deleted streams, identities and errors must not be reused
+	/* Ids of deleted streams, identities, errors and shapes must not be reused
 	 * from the cache by a later insert on this connection. */
 	store_forget_interned(s);
 	if (rc) {

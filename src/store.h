@@ -7,9 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 struct store;
+struct record;
 
 enum store_mode {
 	STORE_WRITE,    /* create (0600, parents made) and migrate as needed */
@@ -34,6 +35,10 @@ struct store_event {
 	const char *raw;
 	size_t raw_len;
 	int64_t dedupe_key;
+	/* parse_line's record of raw, where its values were read (the stored
+	 * line leaves out what the row's columns hold), or NULL: then
+	 * store_insert parses raw itself. */
+	const struct record *rec;
 };
 
 /* Returns AL_OK or an al_status: AL_NOINPUT (read-only and missing),

@@ -374,7 +374,7 @@ class ImportStatus(CliTestCase):
                           "PRAGMA user_version = 7;")
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
-        self.assertEqual(self.scalar('PRAGMA user_version'), 10)
+        self.assertEqual(self.scalar('PRAGMA user_version'), 11)
         rows = self.query('SELECT source, status, finished IS NOT NULL AS finished FROM imports ORDER BY id')
         self.assertEqual([(r['status'], r['finished']) for r in rows],
                          [('complete', 1), (None, 0), ('complete', 1)])
@@ -386,7 +386,7 @@ class ImportStatus(CliTestCase):
         con.executescript('PRAGMA user_version = 7;')
         con.close()
         self.import_ok(self.write_lines('b.log', [denial('ARN is not mapped', arn=role('b'), port=40001)]))
-        self.assertEqual(self.scalar('PRAGMA user_version'), 10)
+        self.assertEqual(self.scalar('PRAGMA user_version'), 11)
         self.assertEqual(self.scalar("SELECT group_concat(status) FROM imports"), 'complete,complete')
 
 

@@ -51,7 +51,8 @@ class Prune(RollupCase):
         self.assertRegex(r.out, r' [1-9]\d* imports,')
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM event_rows WHERE ts < ?', (cutoff,)), 0)
         self.assertEqual(self.kept(cutoff), before)
-        for table, col in (('streams', 'stream_id'), ('identities', 'identity_id'), ('errors', 'error_id')):
+        for table, col in (('streams', 'stream_id'), ('identities', 'identity_id'), ('errors', 'error_id'),
+                           ('shapes', 'shape_id')):
             self.assertEqual(self.scalar('SELECT COUNT(*) FROM %s WHERE id NOT IN (SELECT %s FROM event_rows'
                                          ' WHERE %s IS NOT NULL)' % (table, col, col)), 0, table)
         # the eras fixture's import kept no event: it is gone, the latest stays

@@ -25,7 +25,7 @@ class Dedupe(FetchTestCase):
         con.close()
         self.assertNotEqual(self.keys(), keys)
         r = self.scan_ok('--cluster', 'demo', '--since', DEMO_SINCE, '--until', DEMO_UNTIL, '--no-report')
-        self.assertEqual(self.scalar('PRAGMA user_version'), 10)
+        self.assertEqual(self.scalar('PRAGMA user_version'), 11)
         self.assertEqual(self.keys(), keys)  # the SQL key is the one the C ingest makes
         self.assert_exactly_once(n)
         self.assertRegex(r.err, r': 0 new rows, %d already stored' % n)
