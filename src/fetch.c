@@ -1096,15 +1096,21 @@ static enum poll_outcome poll_query(struct worker *wk, const char *qid, int page
 	}
 }
 
-/* A window outside the group's life: the service answers StartQuery with
- * InvalidParameterException "Query's end date and time is either before
- * the log group creation time or exceeds the log group log retention
- * settings" — an empty answer, not an error. */
-static int outside_retention(const struct aws_fault *fault, const char *err)
+/* A window outside the group's life: the service refuses StartQuery as
+ * invalid ("Query's end date and time is either before the log group
+ * creation time or exceeds the log group log retention settings") — an
+ * empty answer, not an error. Decided from the group's creation and
+ * retention (DescribeLogGroups), never from the message: without them
+ * the refusal is the group's error. */
+static int outside_retention(const struct fetch *f, size_t group, int64_t query_end, const struct aws_fault *fault)
 {
-	return strcmp(fault->code, "InvalidParameterException") == 0 &&
-	       (strstr(err, "end date and time") || strstr(err, "creation time") ||
-		strstr(err, "retention"));
+	int64_t from = f->o.stored_from ? f->o.stored_from[group] : 0;
+	if (fault->kind != AWS_ERR_VALIDATION || from <= 0)
+		return 0;
+	/* a retention's start moves on with the clock: by what has passed
+	 * since it was read, and a second the whole seconds here lose */
+	int64_t moved = (int64_t)time(NULL) - f->o.now;
+	return query_end <= from + (moved > 0 ? moved : 0) + 1;
 }
 
 /* StartQuery refused a limit above the legacy 10,000 as invalid: is it the
@@ -1179,8 +1185,8 @@ static void start_limited(struct fetch *f, struct wnode *n, const char *group, c
 
 /* StartQuery failed (rc, fault, err): wait for a slot, take an empty answer,
  * retry, or end the run. cost: what the window's earlier queries billed. */
-static void start_failed(struct worker *wk, struct wnode *n, int rc, const struct aws_fault *fault,
-			 const char *err, const char *win, const struct fetch_cost *cost)
+static void start_failed(struct worker *wk, struct wnode *n, int64_t query_end, int rc,
+			 const struct aws_fault *fault, const char *err, const char *win, const struct fetch_cost *cost)
 {
 	struct fetch *f = wk->f;
 	const char *group = f->o.groups[n->w.group];
@@ -1190,7 +1196,7 @@ static void start_failed(struct worker *wk, struct wnode *n, int rc, const struc
 		start_limited(f, n, group, win, err, NULL);
 		return;
 	}
-	if (outside_retention(fault, err)) {
+	if (outside_retention(f, n->w.group, query_end, fault)) {
 		vlog(f, "%s %s: outside the log group's retention or life; nothing to fetch", group, win);
 		rows_reset(wk->rows);
 		post_done(wk, n, 0, cost);
@@ -1385,11 +1391,11 @@ static int run_query(struct worker *wk, struct wnode *n, const char *query, int6
 	pthread_mutex_unlock(&f->mu);
 	int rc = logs_api_start_query(wk->client, wk->t, group, qs, qe, query, limit, qid, sizeof(qid), &fault,
 				      err, sizeof(err));
-	if (rc && limit > LOGS_API_LEGACY_LIMIT && fault.kind == AWS_ERR_VALIDATION && !outside_retention(&fault, err) &&
+	if (rc && limit > LOGS_API_LEGACY_LIMIT && fault.kind == AWS_ERR_VALIDATION && !outside_retention(f, n->w.group, qe, &fault) &&
 	    legacy_probe(wk, group, qs, qe, query, qid, sizeof(qid), &fault, err, sizeof(err), &rc))
 		limit = LOGS_API_LEGACY_LIMIT;
 	if (rc) {
-		start_failed(wk, n, rc, &fault, err, win, cost);
+		start_failed(wk, n, qe, rc, &fault, err, win, cost);
 		return POLL_START_FAILED;
 	}
 	*limit_out = limit;

@@ -130,6 +130,10 @@ struct fetch_opts {
 	int64_t now;                 /* epoch seconds the streams were listed at */
 	const int64_t *created;      /* per group, or NULL: its creation (epoch seconds, 0
 				      * unknown): a named query's range ends no earlier */
+	const int64_t *stored_from;  /* per group, or NULL: its oldest data, the later of its
+				      * creation and its retention's start (epoch seconds, 0
+				      * unknown): a window ending earlier that StartQuery
+				      * refuses as invalid holds nothing */
 	const int *filter;           /* per group, or NULL: 1 = read its windows with FilterLogEvents
 				      * (filter_prefix, filter_pattern) instead of the query: no
 				      * bytes scanned billed, calls paced under the account's 5 a

@@ -639,18 +639,21 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	double *rates = calloc(sc->ng ? sc->ng : 1, sizeof(*rates));
 	int *filter = calloc(sc->ng ? sc->ng : 1, sizeof(*filter));
 	int64_t *created = calloc(sc->ng ? sc->ng : 1, sizeof(*created));
-	if (!streams || !rates || !filter || !created) {
+	int64_t *stored_from = calloc(sc->ng ? sc->ng : 1, sizeof(*stored_from));
+	if (!streams || !rates || !filter || !created || !stored_from) {
 		free(targets);
 		free(streams);
 		free(rates);
 		free(filter);
 		free(created);
+		free(stored_from);
 		msg_set(err, err_sz, "out of memory");
 		return AL_SOFTWARE;
 	}
 	for (size_t i = 0; i < sc->ng; i++) {
 		filter[i] = sc->g[i].filter;
 		created[i] = sc->g[i].created;
+		stored_from[i] = sc->g[i].stored_from;
 		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
 		/* storedBytes counts every stream: a prior only where the query
 		 * scans them all (no names, or no index); a Standard group's
@@ -664,6 +667,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	fo.bytes_per_s = rates;
 	fo.filter = filter;
 	fo.created = created;
+	fo.stored_from = stored_from;
 	fo.filter_prefix = SCAN_FILTER_PREFIX;
 	fo.filter_pattern = SCAN_FILTER_PATTERN;
 	int rc = fetch_new(&fo, &fetch);
@@ -683,6 +687,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	free(rates);
 	free(filter);
 	free(created);
+	free(stored_from);
 	oc->interrupted = cancelled(sc);
 	oc->timed_out = !oc->interrupted && end == FETCH_END_DEADLINE;
 	oc->over_budget = !oc->interrupted && end == FETCH_END_BUDGET;

@@ -88,6 +88,8 @@ Data (repeatable, in any mix):
                        streams, plus 1 noise line (kube-apiserver stream, or a
                        non-record authenticator line) per 10 records
   --creation-time EPOCH  creationTime of the groups (default: a day before the oldest event)
+  --retention-days N   retentionInDays of the groups: StartQuery refuses a range that ends
+                       more than N days ago, as one that ends before the creation
 
 Behaviour:
   --polls N (default 3), --latency-ms MS (default 0), --max-concurrent N (default 100,
@@ -541,7 +543,8 @@ class LogsSim:
             groups.append(g)
         for g in groups:
             creation = g.creation if g.creation is not None else self.a.creation_default(g)
-            if en * 1000 < creation:
+            expired = self.a.retention_days and en < now - self.a.retention_days * 86400
+            if en * 1000 < creation or expired:
                 return err(400, "InvalidParameterException",
                            "Query's end date and time is either before the log group creation time or "
                            "exceeds the log group log retention settings")
@@ -696,7 +699,9 @@ class LogsSim:
                               "arn": "arn:aws:logs:%s:%s:log-group:%s:*" % (self.a.region, self.data.account, n),
                               "storedBytes": sum(event_bytes(e) for e in self.data.groups[n].ev),
                               "logGroupClass": self.a.group_class,
-                              "metricFilterCount": 0} for n in page]}
+                              "metricFilterCount": 0,
+                              **({"retentionInDays": self.a.retention_days} if self.a.retention_days else {})}
+                             for n in page]}
         if start + limit < len(names):
             out["nextToken"] = str(start + limit)
         return ok(out)
@@ -1163,6 +1168,7 @@ def build(argv=None):
     ap.add_argument("--shift-to")
     ap.add_argument("--generate", action="append", default=[])
     ap.add_argument("--creation-time", type=int)
+    ap.add_argument("--retention-days", type=int)
     ap.add_argument("--polls", type=int, default=3)
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--latency-per-mb-ms", type=float, default=0.0)

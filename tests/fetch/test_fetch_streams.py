@@ -156,6 +156,28 @@ class Streams(FetchTestCase):
         self.assertTrue(all(q['start'] >= HOUR + 7200 for q in queries), queries)
         self.assertEqual(len(fake.calls('StartQuery')), len(queries))  # none refused
 
+    def test_windows_past_the_retention_hold_nothing(self):
+        # events over three days, a group that keeps one: StartQuery refuses the
+        # windows that end before the retention's start, and DescribeLogGroups'
+        # retentionInDays (not the refusal's message) says that is no data
+        fake = self.fake('--generate', '720:-72h:-1h', '--retention-days', '1', '--polls', '1')
+        r = self.scan_ok('--cluster', 'demo', '--since', '80h', '--no-report', '-v')
+        refused = [c for c in fake.calls('StartQuery') if c['status'] == 400]
+        self.assertTrue(refused, r.err)
+        self.assertEqual(r.err.count("outside the log group's retention or life; nothing to fetch"), len(refused))
+        self.assertEqual(self.runs()[0]['status'], 'complete')
+        self.assertEqual(self.windows(), [])
+        stored = self.scalar('SELECT COUNT(*) FROM events')
+        self.assertGreater(stored, 0)
+        self.assertLess(stored, 720)
+        # without DescribeLogGroups the scan cannot tell an expired window from a bad
+        # query: the refusal is the group's error, not an empty answer
+        self.fake('--generate', '720:-72h:-1h', '--retention-days', '1', '--polls', '1', '--faults', json.dumps(
+            [{'op': 'DescribeLogGroups', 'kind': 'access_denied', 'count': -1}]))
+        r = self.scan('--cluster', 'demo', '--since', '80h', '--no-report', '--db', os.path.join(self.tmp, 'b.db'))
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn('exceeds the log group log retention settings', r.err)
+
     def test_many_streams_several_queries_under_the_length_limit(self):
         names = ['authenticator-%032x-%04d' % (7, i) for i in range(260)]  # 51 characters each
         events = [{'stream': n, 'ts': (HOUR + 10 + i) * 1000, 'message': line(HOUR + 10 + i, i)}
