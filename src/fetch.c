@@ -337,6 +337,7 @@ struct wnode {
 	double limit_waited_ms;
 	int sized;             /* made by a split that knew the row count: never split ahead */
 	int stuck;             /* splits of this window's ancestors that were still Running */
+	int probe;             /* it holds its group's probe (group_state.probing) */
 	struct wnode *next;
 };
 
@@ -372,6 +373,7 @@ struct worker {
 struct group_state {
 	double rows, seconds; /* rows per second seen so far, for splitting ahead */
 	double bytes, bseconds; /* bytes scanned per second of query window so far, for the budget */
+	int probing;            /* a window of a group nothing estimates yet is running: the others wait */
 	int dead_rc;            /* isolate: the group ended with this status, */
 	char dead_msg[700];     /* for this reason: its windows fail, the others go on */
 };
@@ -686,9 +688,22 @@ oom:
 	return NULL;
 }
 
+/* With --max-scan, a group nothing estimates yet: no query of it has
+ * said what it scanned, and there is no prior (a Standard group's named
+ * query bills only the authenticator share of its storedBytes). Its
+ * first query is checked against the bytes billed only, so it runs
+ * alone: queries started beside it could pass the limit by all they
+ * scan. FilterLogEvents bills no scan. Under f->mu. */
+static int group_blind(const struct fetch *f, size_t group)
+{
+	return f->o.max_scan > 0 && !(f->o.filter && f->o.filter[group]) && f->gs[group].bseconds <= 0 &&
+	       !(f->o.bytes_per_s && f->o.bytes_per_s[group] > 0);
+}
+
 /* Picks the next window a worker may start, with a query slot. Windows
  * whose group's density says they would hit the cap are split here
- * first. NULL when the run is over. */
+ * first; those of a blind group wait in the queue while one of its
+ * windows runs. NULL when the run is over. */
 static struct wnode *take_window(struct fetch *f)
 {
 	struct wnode *n = NULL;
@@ -703,8 +718,9 @@ static struct wnode *take_window(struct fetch *f)
 			wake = f->hold_until;
 		if (can_start) {
 			struct wnode **pp = &f->queue;
-			while (*pp && (*pp)->not_before > now) {
-				if ((*pp)->not_before < wake)
+			while (*pp && ((*pp)->not_before > now ||
+				       (f->gs[(*pp)->w.group].probing && group_blind(f, (*pp)->w.group)))) {
+				if ((*pp)->not_before > now && (*pp)->not_before < wake)
 					wake = (*pp)->not_before;
 				pp = &(*pp)->next;
 			}
@@ -730,6 +746,10 @@ static struct wnode *take_window(struct fetch *f)
 					}
 					/* out of memory: just run it whole */
 				}
+				if (group_blind(f, n->w.group)) {
+					n->probe = 1;
+					f->gs[n->w.group].probing = 1;
+				}
 				f->running++;
 				break;
 			}
@@ -741,11 +761,17 @@ static struct wnode *take_window(struct fetch *f)
 	return n;
 }
 
-/* The query of a window ended (or never started): its slot is free. */
-static void slot_release(struct fetch *f, int completed)
+/* The query of window n ended (or never started): its slot is free, and
+ * so is its group's probe when n held it (the group's rate, if n's query
+ * said it, now estimates the others; else the next window probes). */
+static void slot_release(struct fetch *f, struct wnode *n, int completed)
 {
 	pthread_mutex_lock(&f->mu);
 	f->running--;
+	if (n->probe) {
+		n->probe = 0;
+		f->gs[n->w.group].probing = 0;
+	}
 	/* Additive increase: after a few queries went through without a
 	 * LimitExceeded, allow one more at once again. */
 	if (completed && f->slots < f->nworkers && ++f->good_since_limit >= 2) {
@@ -1190,7 +1216,7 @@ static void start_failed(struct worker *wk, struct wnode *n, int64_t query_end, 
 {
 	struct fetch *f = wk->f;
 	const char *group = f->o.groups[n->w.group];
-	slot_release(f, 0);
+	slot_release(f, n, 0);
 	if (fault->kind == AWS_ERR_LIMIT) {
 		post_cost(f, &n->w, err, cost);
 		start_limited(f, n, group, win, err, NULL);
@@ -1306,6 +1332,9 @@ static void budget_settle(struct fetch *f, size_t group, int64_t qs, int64_t qe,
 	f->reserved -= est;
 	f->billed += scanned;
 	if (have) {
+		/* a blind group's windows waiting in the queue can be estimated now */
+		if (group_blind(f, group))
+			pthread_cond_broadcast(&f->work_cv);
 		f->gs[group].bytes += scanned;
 		f->gs[group].bseconds += (double)(qe - qs + 1);
 	}
@@ -1467,7 +1496,7 @@ static void run_filter(struct worker *wk, struct wnode *n)
 	rows_reset(wk->rows);
 	for (;;) {
 		if (!pace(f, OP_FILTER, (int64_t)(1000.0 / FILTER_TPS))) {
-			slot_release(f, 0);
+			slot_release(f, n, 0);
 			free(n);
 			return;
 		}
@@ -1476,7 +1505,7 @@ static void run_filter(struct worker *wk, struct wnode *n)
 						    f->o.filter_pattern, w->start * 1000, w->end * 1000 + 999, token,
 						    collect_row, wk, &got, next, sizeof(next), &fault, err, sizeof(err));
 		if (rc) {
-			slot_release(f, 0);
+			slot_release(f, n, 0);
 			vlog(f, "%s %s: FilterLogEvents page %lld: %s", group, win, pages + 1, err);
 			filter_failed(wk, n, wk->oom ? AL_SOFTWARE : rc, &fault, err);
 			return;
@@ -1488,7 +1517,7 @@ static void run_filter(struct worker *wk, struct wnode *n)
 			break;
 		snprintf(token, sizeof(token), "%s", next);
 	}
-	slot_release(f, 1);
+	slot_release(f, n, 1);
 	vlog(f, "%s %s: FilterLogEvents: %zu events in %lld page%s (%lld empty), %.1f s", group, win, wk->rows->n,
 	     pages, pages == 1 ? "" : "s", empty, (double)(time_mono_ms() - t0) / 1000);
 	post_done(wk, n, 0, &cost);
@@ -1515,13 +1544,13 @@ static void run_window(struct worker *wk, struct wnode *n)
 
 	fmt_window(w, win, sizeof(win));
 	if (window_queries(f, w, &qv, &nq, &qs, &qe, &nstreams) != 0) {
-		slot_release(f, 0);
+		slot_release(f, n, 0);
 		lost(f, NULL, n);
 		return;
 	}
 	rows_reset(wk->rows);
 	if (nq == 0) {
-		slot_release(f, 0);
+		slot_release(f, n, 0);
 		vlog(f, "%s %s: no authenticator stream has events here; no query", group, win);
 		post_done(wk, n, 0, &cost);
 		free(qv);
@@ -1537,7 +1566,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 	int out = POLL_COMPLETE, capped = 0, cap = 0, have_stats = 1;
 	for (size_t i = 0; i < nq && out == POLL_COMPLETE && !capped; i++) {
 		if (!rate_wait(f, OP_START)) {
-			slot_release(f, 0);
+			slot_release(f, n, 0);
 			post_cost(f, &n->w, "stopped", &cost);
 			free(n);
 			free_queries(qv, nq);
@@ -1545,7 +1574,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 		}
 		double est, before = cost.bytes_scanned;
 		if (!budget_take(f, gi, qs, qe, &est)) {
-			slot_release(f, 0);
+			slot_release(f, n, 0);
 			vlog(f, "%s %s: not started: the scan budget would be passed", group, win);
 			post_cost(f, &n->w, "stopped by the scan budget", &cost);
 			free(n);
@@ -1567,7 +1596,7 @@ static void run_window(struct worker *wk, struct wnode *n)
 		capped = out == POLL_COMPLETE && limit > 0 && wk->rows->n - wk->mark >= (size_t)limit;
 	}
 	free_queries(qv, nq);
-	slot_release(f, out == POLL_COMPLETE);
+	slot_release(f, n, out == POLL_COMPLETE);
 	if (out == POLL_CANCELLED || out == POLL_FATAL) {
 		window_dropped(f, n, "stopped", &cost);
 		return;

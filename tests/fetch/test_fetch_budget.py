@@ -80,6 +80,68 @@ class Budget(FetchTestCase):
         self.assertEqual(self.event_count(), total)
         self.assertEqual(self.scalar('SELECT COUNT(DISTINCT dedupe_key) FROM events'), total)
 
+    def first_query(self, fake):
+        """(the StartQuery calls in time order, when the first query's last
+        GetQueryResults was answered: its Complete and its pages)"""
+        starts = sorted(fake.calls('StartQuery'), key=lambda e: e['time'])
+        self.assertTrue(starts)
+        first = starts[0]['query_id']
+        polls = [e['time'] for e in fake.calls('GetQueryResults') if e['query_id'] == first]
+        self.assertTrue(polls)
+        status = {q['id']: q['status'] for q in fake.state()['queries']}
+        self.assertEqual(status[first], 'Complete')
+        return starts, max(polls)
+
+    def test_first_query_of_a_standard_group_runs_alone(self):
+        # Named streams on a Standard group: nothing estimates the first query (the
+        # streams' storedBytes is 0, the group's counts the audit streams), so with
+        # 8 workers it runs alone; its bytes per second of window then estimate the
+        # next, which would pass a limit of one and a half hours' bytes
+        fake = self.data('--latency-ms', '1000')
+        auth = sum(b for s, b in fake.state()['stream_bytes'][GROUP].items() if s.startswith('authenticator'))
+        budget = 1.5 * auth / 6
+        r = self.scan('--cluster', 'demo', *self.window, '--no-report', '--concurrency', '8',
+                      '--max-scan', '%.9f' % (budget / 1e9))
+        self.assertEqual(r.rc, EX_TEMPFAIL, r)
+        self.assertRegex(r.err, r'--max-scan [0-9.]+: stopped: [0-9.]+ kB billed; the next query \(estimated '
+                         r'[0-9.]+ kB\) would pass the limit, 5 windows not fetched')
+        starts, answered = self.first_query(fake)
+        self.assertEqual(len(starts), 1, [e['time'] for e in starts])
+        state = fake.state()
+        self.assertEqual(state['max_running'], 1)
+        queries = state['queries']
+        billed = sum(q['bytes'] for q in queries)
+        self.assertLessEqual(billed, budget + max(q['bytes'] for q in queries))
+        self.assertEqual(self.runs()[0]['status'], 'partial')
+        self.assertEqual(self.runs()[0]['bytes_scanned'], billed)
+        self.assertEqual(len(self.windows()), 5)
+        self.assertGreater(self.event_count(), 0)
+
+    def test_after_the_first_answer_the_group_runs_at_full_concurrency(self):
+        # a limit the run stays under: the others wait for the first query's answer
+        # (they do not fail), then start together, estimated from its bytes
+        fake = self.data('--latency-ms', '1000')
+        auth = sum(b for s, b in fake.state()['stream_bytes'][GROUP].items() if s.startswith('authenticator'))
+        r = self.scan('--cluster', 'demo', *self.window, '--no-report', '--concurrency', '8',
+                      '--max-scan', '%.9f' % (10 * auth / 1e9))
+        self.assertEqual(r.rc, 0, r)
+        starts, answered = self.first_query(fake)
+        self.assertEqual(len(starts), 6, [e['time'] for e in starts])
+        for s in starts[1:]:
+            self.assertGreaterEqual(s['time'], answered, ([e['time'] for e in starts], answered))
+        self.assertGreaterEqual(fake.state()['max_running'], 2)
+        self.assertEqual(self.windows(), [])
+        self.assertEqual(self.event_count(), self.expected(fake))
+
+    def test_without_a_limit_the_first_queries_start_together(self):
+        fake = self.data('--latency-ms', '1000')
+        r = self.scan('--cluster', 'demo', *self.window, '--no-report', '--concurrency', '8')
+        self.assertEqual(r.rc, 0, r)
+        starts, answered = self.first_query(fake)
+        self.assertEqual(len(starts), 6, [e['time'] for e in starts])
+        self.assertLess(starts[1]['time'], answered, ([e['time'] for e in starts], answered))
+        self.assertGreaterEqual(fake.state()['max_running'], 2)
+
     def test_bad_value(self):
         for v in ('0', '-1', 'x', '1GB', ''):
             r = self.scan('--cluster', 'demo', '--max-scan', v)
