@@ -172,6 +172,17 @@ int buf_json_string(struct buf *b, const char *s, size_t len)
 	return buf_putc(b, '"');
 }
 
+int buf_json_strings(struct buf *b, char *const *v, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(b, ',');
+		buf_json_string(b, v[i], strlen(v[i]));
+	}
+	return buf_putc(b, ']');
+}
+
 int buf_json_lines(struct buf *b, const char *lines)
 {
 	buf_putc(b, '[');

@@ -36,6 +36,8 @@ int buf_json_string(struct buf *b, const char *s, size_t len);
 /* '\n'-terminated lines as a JSON array of strings (each through
  * buf_json_string). */
 int buf_json_lines(struct buf *b, const char *lines);
+/* v[0..n) as a JSON array of strings (each through buf_json_string). */
+int buf_json_strings(struct buf *b, char *const *v, size_t n);
 
 /* Length of the valid UTF-8 sequence at s (1..4; n > 0 bytes available),
  * or 0 when it is not one: overlong, surrogate, above U+10FFFF, cut. */

@@ -273,17 +273,6 @@ static void json_str(struct buf *b, const char *s)
 		buf_puts(b, "null");
 }
 
-static void json_strings(struct buf *b, const struct eks_strings *s)
-{
-	buf_putc(b, '[');
-	for (size_t i = 0; i < s->n; i++) {
-		if (i)
-			buf_putc(b, ',');
-		buf_json_string(b, s->v[i], strlen(s->v[i]));
-	}
-	buf_putc(b, ']');
-}
-
 static void json_cluster(const struct discover_result *r, const struct discover_cluster *c, struct buf *out)
 {
 	const struct eks_cluster *e = c->described ? &c->eks : NULL;
@@ -326,9 +315,9 @@ int discover_format_json(const struct discover_result *r, struct buf *out)
 		json_cluster(r, &r->v[i], out);
 	}
 	buf_puts(out, "],\"invalid_names\":");
-	json_strings(out, &r->invalid);
+	buf_json_strings(out, r->invalid.v, r->invalid.n);
 	buf_puts(out, ",\"gone\":");
-	json_strings(out, &r->gone);
+	buf_json_strings(out, r->gone.v, r->gone.n);
 	buf_puts(out, "}\n");
 	return out->oom ? -1 : 0;
 }

@@ -1004,13 +1004,7 @@ static void jstr(struct buf *b, const char *k, const char *v)
 static void jstrings(struct buf *b, const char *k, const struct eks_strings *s)
 {
 	jkey(b, k);
-	buf_putc(b, '[');
-	for (size_t i = 0; i < s->n; i++) {
-		if (i)
-			buf_putc(b, ',');
-		buf_json_string(b, s->v[i], strlen(s->v[i]));
-	}
-	buf_putc(b, ']');
+	buf_json_strings(b, s->v, s->n);
 }
 
 static void jlines(struct buf *b, const char *k, const char *lines)

@@ -135,8 +135,23 @@ static void test_msg_printable(void)
 	is_str(msg_printable(NULL, tmp, sizeof(tmp)), "", "msg_printable: NULL");
 }
 
+/* JSON arrays of strings: values escaped, empty arrays and commas right. */
+static void test_json_strings(void)
+{
+	char a[] = "node\x01", b[] = "say \"hi\"", c[] = "";
+	char *v[] = {a, b, c};
+	struct buf out = BUF_INIT;
+	is_int(buf_json_strings(&out, v, 3), 0, "buf_json_strings: returns 0");
+	is_str(buf_str(&out), "[\"node\\u0001\",\"say \\\"hi\\\"\",\"\"]", "buf_json_strings: three values");
+	buf_free(&out);
+	buf_json_strings(&out, v, 0);
+	is_str(buf_str(&out), "[]", "buf_json_strings: none");
+	buf_free(&out);
+}
+
 int main(void)
 {
+	test_json_strings();
 	test_term();
 	test_md();
 	test_shell();
