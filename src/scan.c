@@ -481,7 +481,8 @@ int scan_plan(struct scan *sc, const char *source, char *err, size_t err_sz)
 		store_rollback(sc->store);
 		return rc;
 	}
-	qsort(sc->plan.v, sc->plan.n, sizeof(*sc->plan.v), by_start);
+	if (sc->plan.n) /* qsort takes no NULL array, even of 0 elements */
+		qsort(sc->plan.v, sc->plan.n, sizeof(*sc->plan.v), by_start);
 	return AL_OK;
 }
 
