@@ -3,10 +3,11 @@
  *
  * Two ways in, one definition: the migration fills each table with one
  * GROUP BY over `events` (rollup_migration_sql); rollup_update() then
- * folds each committed batch in. For a batch it reads the new rows once,
- * in id order, sums them in small hash tables in memory and upserts the
- * sums (a few hundred rows per 50,000 events): re-reading the batch with
- * a GROUP BY per table would cost several sorts of the whole batch. The
+ * folds each committed batch in. For a batch it takes the new rows once,
+ * in id order (store_insert's copy of them, or read back from event_rows),
+ * sums them in small hash tables in memory and upserts the sums (a few
+ * hundred rows per 50,000 events): re-reading the batch with a GROUP BY
+ * per table would cost several sorts of the whole batch. The
  * per-row values that need other rows (in_break, seg) come from the same
  * SQL expressions or the same rule as the migration; tests/unit/test_rollup.c
  * checks that both ways give the same tables. */
@@ -581,7 +582,7 @@ struct row {
 	int granted, denied, has_outcome, is_access, is_sts, is_cfg;
 };
 
-/* The helpers below run once per stored row (the rollups are 7-10 % of an
+/* The helpers below run once per stored row (the rollups are ~4 % of an
  * import's CPU, bench/README.md): forced inline, so that add_row's pieces
  * cost no calls. */
 
