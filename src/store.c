@@ -1539,12 +1539,17 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
 		sqlite3_bind_null(st, i);
 }
 
+/* Rows kept for one transaction at most (72 bytes each, 18 MiB): an import batch
+ * is 50,000, a Logs Insights answer at most 100,000; a longer transaction
+ * has its rows read back. */
+#define ROWS_MAX (1u << 18)
+
 /* A stored row into s->rows, as rollup_update would read it back. */
 static void remember_row(struct store *s, const struct store_event *ev, int64_t stream, int64_t identity,
 			 int64_t error)
 {
 	size_t len = strlen(ev->ts);
-	if (!s->rows_valid || sqlite3_get_autocommit(s->db) || len >= sizeof(s->rows->ts)) {
+	if (!s->rows_valid || sqlite3_get_autocommit(s->db) || len >= sizeof(s->rows->ts) || s->nrows >= ROWS_MAX) {
 		s->rows_valid = 0;
 		return;
 	}
