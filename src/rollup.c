@@ -3,10 +3,11 @@
  *
  * Two ways in, one definition: the migration fills each table with one
  * GROUP BY over `events` (rollup_migration_sql); rollup_update() then
- * folds each committed batch in. For a batch it reads the new rows once,
- * in id order, sums them in small hash tables in memory and upserts the
- * sums (a few hundred rows per 50,000 events): re-reading the batch with
- * a GROUP BY per table would cost several sorts of the whole batch. The
+ * folds each committed batch in. For a batch it takes the new rows once,
+ * in id order (store_insert's copy of them, or read back from event_rows),
+ * sums them in small hash tables in memory and upserts the sums (a few
+ * hundred rows per 50,000 events): re-reading the batch with a GROUP BY
+ * per table would cost several sorts of the whole batch. The
  * per-row values that need other rows (in_break, seg) come from the same
  * SQL expressions or the same rule as the migration; tests/unit/test_rollup.c
  * checks that both ways give the same tables. */
@@ -198,6 +199,7 @@ static void *indexed_room(struct slots *s, void *v, size_t *cap, size_t n, size_
 /* ---- sums in memory, keyed by a byte string ---- */
 
 #define TS_MAX 32 /* "YYYY-MM-DDTHH:MM:SSZ" and then some */
+_Static_assert(sizeof(((struct rollup_row *)0)->ts) == TS_MAX, "rollup_row.ts holds any time rollup_update takes");
 
 struct entry {
 	uint64_t hash;
@@ -388,6 +390,12 @@ struct attr {
 	char *s[ATTR_COLS];    /* NULL for SQL NULL */
 	size_t len[ATTR_COLS];
 	int64_t num;           /* identities.expected */
+	/* An identity's entries (index + 1, 0: not looked up) in the maps
+	 * keyed by cluster and principal, for the rows of stream ent_stream:
+	 * their key depends on nothing else, so most rows find them here
+	 * without building and hashing it. */
+	int64_t ent_stream;
+	size_t ent[NMAPS];
 };
 
 struct attrs {
@@ -441,7 +449,7 @@ static void batch_free(struct batch *b)
 
 /* The row id of table t, from memory after the first time; *out is NULL
  * when out of memory or on an SQL error (*sqlrc says which). */
-static const struct attr *attr_get(struct batch *b, int t, int64_t id, int *sqlrc)
+static struct attr *attr_get(struct batch *b, int t, int64_t id, int *sqlrc)
 {
 	struct attrs *a = &b->a[t];
 	uint64_t h = ((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 20;
@@ -569,22 +577,21 @@ struct row {
 	int64_t id;
 	const char *ts;
 	size_t ts_len;
-	const char *kind;
-	const struct attr *stream, *ident, *error;
+	struct attr *stream, *ident, *error;
 	int64_t expected; /* identities.expected */
-	int granted, denied, has_outcome, is_access, is_cfg;
+	int granted, denied, has_outcome, is_access, is_sts, is_cfg;
 };
 
-/* The helpers below run once per stored row (the rollups are 7-10 % of an
+/* The helpers below run once per stored row (the rollups are ~4 % of an
  * import's CPU, bench/README.md): forced inline, so that add_row's pieces
  * cost no calls. */
 
 /* *out = the row id of table t, NULL when the view's join finds none.
  * 0, ROW_OOM, or an SQLite error code. */
-static ALWAYS_INLINE int attr_found(struct batch *b, int t, int64_t id, const struct attr **out)
+static ALWAYS_INLINE int attr_found(struct batch *b, int t, int64_t id, struct attr **out)
 {
 	int rc;
-	const struct attr *a = attr_get(b, t, id, &rc);
+	struct attr *a = attr_get(b, t, id, &rc);
 	if (!a)
 		return rc ? rc : ROW_OOM;
 	*out = a->found ? a : NULL;
@@ -611,21 +618,32 @@ static ALWAYS_INLINE int add_minute(struct batch *b, const struct row *r)
 	e->c[1] += r->granted;
 	e->c[2] += r->denied;
 	e->c[3] += r->denied && r->expected == 0;
-	e->c[4] += r->kind && !strcmp(r->kind, "sts_response");
+	e->c[4] += r->is_sts;
 	e->c[5] += r->is_cfg;
 	return 0;
 }
 
-/* The entry of (cluster of r, principal) in map t. */
+/* The entry of (cluster of r, principal) in map t, where principal is
+ * one of r's identity's columns. */
 static ALWAYS_INLINE struct entry *principal_entry(struct batch *b, int t, const struct row *r, const char *principal,
 						   size_t len)
 {
 	struct map *m = &b->m[t];
+	struct attr *ia = r->ident;
+	if (ia->ent_stream != r->stream->id) {
+		memset(ia->ent, 0, sizeof(ia->ent));
+		ia->ent_stream = r->stream->id;
+	}
+	if (ia->ent[t])
+		return &m->v[ia->ent[t] - 1];
 	const char *cluster = r->stream->s[1];
 	buf_reset(&m->key);
 	key_text(m, cluster ? cluster : "", cluster ? r->stream->len[1] : 0);
 	key_text(m, principal, len);
-	return map_get(m, r->ts, r->id);
+	struct entry *e = map_get(m, r->ts, r->id);
+	if (e)
+		ia->ent[t] = (size_t)(e - m->v) + 1;
+	return e;
 }
 
 /* What the row adds to the tables keyed by cluster and principal:
@@ -715,29 +733,37 @@ static ALWAYS_INLINE int add_denial(struct batch *b, const char *group, const st
 	return 0;
 }
 
-/* Sums one row of scan_sql into the maps: the same values the events
- * view gives for it. 0, ROW_OOM, or an SQLite error code. */
-static int add_row(struct batch *b, sqlite3_stmt *st, const char *ts, size_t ts_len)
+unsigned rollup_flags(const char *kind, const char *outcome)
 {
-	/* As few sqlite3_column_* calls as will do: each takes the
-	 * connection's mutex. NULL ids read as 0 (rowids start at 1). */
-	struct row r = {.id = sqlite3_column_int64(st, 0), .ts = ts, .ts_len = ts_len,
-			.kind = (const char *)sqlite3_column_text(st, 2)};
-	const char *outcome = (const char *)sqlite3_column_text(st, 3);
-	int64_t identity_id = sqlite3_column_int64(st, 5), error_id = sqlite3_column_int64(st, 6);
-	int rc = attr_found(b, A_STREAM, sqlite3_column_int64(st, 4), &r.stream);
+	unsigned f = 0;
+	if (outcome)
+		f |= RU_OUTCOME | (!strcmp(outcome, "granted") ? RU_GRANTED : !strcmp(outcome, "denied") ? RU_DENIED : 0);
+	if (kind)
+		f |= !strcmp(kind, "access") ? RU_ACCESS : !strcmp(kind, "sts_response") ? RU_STS
+			: !strcmp(kind, "config_error") ? RU_CONFIG : 0;
+	return f;
+}
+
+/* Sums one row into the maps: the same values the events view gives for
+ * it. 0, ROW_OOM, or an SQLite error code. */
+static int add_row(struct batch *b, const struct rollup_row *rr, size_t ts_len)
+{
+	const char *ts = rr->ts;
+	struct row r = {.id = rr->id, .ts = ts, .ts_len = ts_len};
+	int rc = attr_found(b, A_STREAM, rr->stream_id, &r.stream);
 	if (rc || !r.stream)
 		return rc; /* no stream: the view's inner join drops the row */
-	if (identity_id && (rc = attr_found(b, A_IDENTITY, identity_id, &r.ident)) != 0)
+	if (rr->identity_id && (rc = attr_found(b, A_IDENTITY, rr->identity_id, &r.ident)) != 0)
 		return rc;
-	if (error_id && (rc = attr_found(b, A_ERROR, error_id, &r.error)) != 0)
+	if (rr->error_id && (rc = attr_found(b, A_ERROR, rr->error_id, &r.error)) != 0)
 		return rc;
 	r.expected = r.ident ? r.ident->num : 0;
-	r.granted = outcome && !strcmp(outcome, "granted");
-	r.denied = outcome && !strcmp(outcome, "denied");
-	r.has_outcome = outcome != NULL;
-	r.is_access = r.kind && !strcmp(r.kind, "access");
-	r.is_cfg = r.kind && !strcmp(r.kind, "config_error");
+	r.granted = !!(rr->flags & RU_GRANTED);
+	r.denied = !!(rr->flags & RU_DENIED);
+	r.has_outcome = !!(rr->flags & RU_OUTCOME);
+	r.is_access = !!(rr->flags & RU_ACCESS);
+	r.is_sts = !!(rr->flags & RU_STS);
+	r.is_cfg = !!(rr->flags & RU_CONFIG);
 
 	while (b->bi < b->nbound && b->bound[b->bi] <= r.id)
 		b->seg = b->bound[b->bi++];
@@ -908,11 +934,36 @@ static int flush(sqlite3 *db, struct batch *b, char *err, size_t err_sz)
 	return AL_OK;
 }
 
-int rollup_update(sqlite3 *db, char *err, size_t err_sz)
+/* Whether rows[0..n) are exactly the rows with ids in (wm, max]: ids
+ * grow within a transaction, so n increasing ids from wm + 1 to max are
+ * all of them. */
+static int rows_cover(const struct rollup_row *rows, size_t n, int64_t wm, int64_t max)
+{
+	if (!rows || !n || (uint64_t)(max - wm) != n || rows[0].id != wm + 1 || rows[n - 1].id != max)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (rows[i].id <= rows[i - 1].id)
+			return 0;
+	return 1;
+}
+
+/* Sums rows[0..n) (each with a time shorter than TS_MAX): 0, ROW_OOM,
+ * or an SQLite error code. */
+static int add_rows(struct batch *b, const struct rollup_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = add_row(b, &rows[i], strnlen(rows[i].ts, TS_MAX));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int rollup_update(sqlite3 *db, const struct rollup_row *rows, size_t n, char *err, size_t err_sz)
 {
 	struct batch b;
 	sqlite3_stmt *st = NULL;
-	int rc = AL_OK, src;
+	int rc = AL_OK, src, arc = 0;
 	memset(&b, 0, sizeof(b));
 	int64_t wm = one_int(db, "SELECT last_event_id FROM rollup_state WHERE id = 1", 0, -1, &src);
 	if (src != SQLITE_OK)
@@ -931,34 +982,47 @@ int rollup_update(sqlite3 *db, char *err, size_t err_sz)
 		src = sqlite3_prepare_v2(db, attr_sql[i], -1, &b.a[i].st, NULL);
 	if (src == SQLITE_OK)
 		src = sqlite3_prepare_v2(db, in_break_sql, -1, &b.in_break, NULL);
-	if (src == SQLITE_OK)
-		src = sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL);
 	if (src != SQLITE_OK)
 		goto sqlfail;
-	sqlite3_bind_int64(st, 1, wm);
-	sqlite3_bind_int64(st, 2, max);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *ts = (const char *)sqlite3_column_text(st, 1);
-		size_t len = ts ? strlen(ts) : 0;
-		if (!ts || len >= TS_MAX) {
-			snprintf(err, err_sz, "event %lld has an unexpected time", (long long)sqlite3_column_int64(st, 0));
-			rc = AL_DATAERR;
-			goto out;
-		}
-		int arc = add_row(&b, st, ts, len);
-		if (arc == ROW_OOM) {
-			rc = oom(err, err_sz);
-			goto out;
-		}
-		if (arc) {
-			src = arc;
+	if (rows_cover(rows, n, wm, max)) {
+		/* the caller's copy: reading the batch back was 5 % of an import */
+		arc = add_rows(&b, rows, n);
+	} else {
+		if ((src = sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL)) != SQLITE_OK)
 			goto sqlfail;
+		sqlite3_bind_int64(st, 1, wm);
+		sqlite3_bind_int64(st, 2, max);
+		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+			/* As few sqlite3_column_* calls as will do. NULL ids read
+			 * as 0 (rowids start at 1). */
+			struct rollup_row r = {.id = sqlite3_column_int64(st, 0),
+					       .stream_id = sqlite3_column_int64(st, 4),
+					       .identity_id = sqlite3_column_int64(st, 5),
+					       .error_id = sqlite3_column_int64(st, 6)};
+			const char *ts = (const char *)sqlite3_column_text(st, 1);
+			size_t len = ts ? strlen(ts) : 0;
+			if (!ts || len >= TS_MAX) {
+				snprintf(err, err_sz, "event %lld has an unexpected time", (long long)r.id);
+				rc = AL_DATAERR;
+				goto out;
+			}
+			memcpy(r.ts, ts, len + 1);
+			r.flags = rollup_flags((const char *)sqlite3_column_text(st, 2),
+					       (const char *)sqlite3_column_text(st, 3));
+			if ((arc = add_rows(&b, &r, 1)) != 0)
+				break;
 		}
+		if (!arc && src != SQLITE_DONE)
+			goto sqlfail;
+		sqlite3_finalize(st);
+		st = NULL;
 	}
-	if (src != SQLITE_DONE)
+	if (arc == ROW_OOM) {
+		rc = oom(err, err_sz);
+		goto out;
+	}
+	if (arc)
 		goto sqlfail;
-	sqlite3_finalize(st);
-	st = NULL;
 	rc = late_breaks(db, &b, wm, err, err_sz);
 	if (!rc)
 		rc = flush(db, &b, err, err_sz);

@@ -56,10 +56,27 @@ extern const char rollup_migration_sql[];
 /* Schema version 6 -> 7: the rollups keyed by cluster, built again. */
 extern const char rollup_rekey_sql[];
 
+/* What rollup_update reads of one stored row (NULL references as 0). */
+enum {
+	RU_GRANTED = 1, RU_DENIED = 2, RU_OUTCOME = 4, /* outcome 'granted', 'denied', not NULL */
+	RU_ACCESS = 8, RU_STS = 16, RU_CONFIG = 32,     /* kind 'access', 'sts_response', 'config_error' */
+};
+struct rollup_row {
+	int64_t id, stream_id, identity_id, error_id;
+	char ts[32]; /* as stored ("YYYY-MM-DDTHH:MM:SSZ"), NUL-terminated */
+	unsigned flags; /* RU_* */
+};
+/* RU_* flags of a row's kind and outcome (each may be NULL). */
+unsigned rollup_flags(const char *kind, const char *outcome);
+
 /* Folds the events stored since the watermark into the rollups and moves
  * the watermark; inside the caller's write transaction, before COMMIT.
- * AL_OK or an al_status with err set (the caller rolls back). */
-int rollup_update(sqlite3 *db, char *err, size_t err_sz);
+ * rows (n of them, id order) are the rows the caller stored in this
+ * transaction as it stored them: when they are exactly the rows above
+ * the watermark they are folded without reading them back; otherwise (or
+ * rows NULL) the rows are read from event_rows. AL_OK or an al_status
+ * with err set (the caller rolls back). */
+int rollup_update(sqlite3 *db, const struct rollup_row *rows, size_t n, char *err, size_t err_sz);
 
 /* *current = 1 when the rollups cover every stored event (the watermark is
  * the largest events.id). AL_OK or an al_status with err set. */

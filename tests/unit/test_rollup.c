@@ -459,6 +459,41 @@ static void test_from_v3(const char *grown)
 	}
 }
 
+/* rollup_update folds the rows store_insert kept when they are all the
+ * batch's rows, else reads them back: a batch with a row another statement
+ * stored, and one where a row the batch stored is deleted again. */
+static void others_rows(void)
+{
+	char err[256];
+	struct store *s = open_write(path_in("others.db"));
+	ok(s != NULL, "others: new database");
+	if (!s)
+		return;
+	sqlite3 *db = store_db(s);
+	import_run(s, day1, sizeof(day1) / sizeof(day1[0]), 1000, 0, "others: one batch");
+	int ok_all = store_begin(s, err, sizeof(err)) == AL_OK && put(s, &day2[0], NULL, "other 1") == AL_OK &&
+		     sqlite3_exec(db,
+				  "INSERT INTO event_rows(ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
+				  " shape_id, kind, outcome, client, ptr, access_key_id, raw)"
+				  " SELECT '2023-06-15T12:00:00Z', dedupe_key, import_id, stream_id, identity_id, error_id,"
+				  " shape_id, kind, outcome, client, ptr, access_key_id, raw FROM event_rows"
+				  " WHERE outcome = 'denied' ORDER BY id LIMIT 1",
+				  NULL, NULL, NULL) == SQLITE_OK &&
+		     put(s, &day2[1], NULL, "other 2") == AL_OK && store_commit(s, err, sizeof(err)) == AL_OK;
+	ok(ok_all, "others: a batch with a row stored by another statement (%s)", ok_all ? "" : err);
+	check_rollups(db, "others: another statement's row");
+	long long before = scalar(db, "SELECT COUNT(*) FROM events");
+	ok_all = store_begin(s, err, sizeof(err)) == AL_OK && put(s, &day2[2], NULL, "other 3") == AL_OK &&
+		 put(s, &day2[3], NULL, "other 4") == AL_OK && put(s, &day2[4], NULL, "other 5") == AL_OK &&
+		 sqlite3_exec(db, "DELETE FROM event_rows WHERE id = (SELECT MAX(id) - 1 FROM event_rows)", NULL, NULL,
+			      NULL) == SQLITE_OK &&
+		 store_commit(s, err, sizeof(err)) == AL_OK;
+	ok(ok_all, "others: a batch with one of its rows deleted (%s)", ok_all ? "" : err);
+	is_int(scalar(db, "SELECT COUNT(*) FROM events"), before + 2, "others: two of the three rows stay");
+	check_rollups(db, "others: a deleted row");
+	store_close(s);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -490,6 +525,7 @@ int main(void)
 	rollups_are_read(grown);
 	test_from_v3(grown);
 	test_migration(grown);
+	others_rows(); /* last: path_in's buffers would reuse the one grown is in */
 
 	classify_cleanup();
 	int rc = tap_done();
