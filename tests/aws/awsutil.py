@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("AUTHLOG_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 CLI = os.environ.get("AWS_CALL_CLI") or os.path.join(SOURCE_ROOT, "build", "tests", "aws", "aws_call_cli")
 FAKE = os.environ.get("FAKE_AWS") or os.path.join(SOURCE_ROOT, "tests", "fake_aws.py")
+FAKE_EKS = os.environ.get("FAKE_EKS") or os.path.join(SOURCE_ROOT, "tests", "fake_eks.py")
 
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -146,6 +147,41 @@ class FakeAws:
 
     def log(self):
         return read_log(self.log_path)
+
+
+class FakeEks:
+    """with FakeEks(data, verify=["AKID:SECRET", ...]) as fake: ... fake.url ... fake.log()
+    (tests/fake_eks.py serving data; every signature checked for one of the keys)"""
+
+    def __init__(self, data, verify):
+        self.data, self.verify = data, verify
+
+    def __enter__(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="fake_eks.")
+        d = self.dir.name
+        self.log_path = os.path.join(d, "log.jsonl")
+        port_file = os.path.join(d, "port")
+        with open(os.path.join(d, "data.json"), "w") as f:
+            json.dump(self.data, f)
+        env = clean_env(FAKE_AWS_VERIFY_SIGV4=",".join(self.verify))
+        self.proc, port = start_fake([sys.executable, FAKE_EKS, "--port-file", port_file, "--data",
+                                      os.path.join(d, "data.json"), "--log", self.log_path], env, port_file)
+        self.url = "http://127.0.0.1:%d" % port
+        return self
+
+    def __exit__(self, *exc):
+        stop(self.proc)
+        self.dir.cleanup()
+        return False
+
+    def log(self):
+        return read_log(self.log_path)
+
+    def mark(self):
+        return len(self.log())
+
+    def since(self, n):
+        return self.log()[n:]
 
 
 def header(entry, name):

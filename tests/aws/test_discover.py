@@ -18,11 +18,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from awsutil import (SANITIZER_RE, SOURCE_ROOT, clean_env, free_port, read_log, start_fake,  # noqa: E402
-                     stop)
+from awsutil import SANITIZER_RE, SOURCE_ROOT, FakeEks, clean_env, free_port  # noqa: E402
 
 BIN = os.environ.get("AUTHLOG_BIN") or os.path.join(SOURCE_ROOT, "build", "authlog-scan")
-FAKE_EKS = os.environ.get("FAKE_EKS") or os.path.join(SOURCE_ROOT, "tests", "fake_eks.py")
 EX_OK, EX_USAGE, EX_UNAVAILABLE, EX_NOPERM, EX_CONFIG = 0, 64, 69, 77, 78
 A = "111122223333"
 REGION = "eu-west-1"
@@ -46,32 +44,6 @@ CLUSTERS = [
 # Listed after the real clusters: a hostile name, a shell injection, a
 # number, "prod" again, and a cluster deleted before DescribeCluster.
 EXTRA = [HOSTILE, INJECT, 7, "prod", "deleted"]
-
-
-class FakeEks:
-    def __init__(self, data, verify):
-        self.data, self.verify = data, verify
-
-    def __enter__(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="fake_eks.")
-        d = self.dir.name
-        self.log_path = os.path.join(d, "log.jsonl")
-        with open(os.path.join(d, "data.json"), "w") as f:
-            json.dump(self.data, f)
-        env = clean_env(FAKE_AWS_VERIFY_SIGV4=",".join(self.verify))
-        self.proc, port = start_fake([sys.executable, FAKE_EKS, "--port-file", os.path.join(d, "port"), "--data",
-                                      os.path.join(d, "data.json"), "--log", self.log_path], env,
-                                     os.path.join(d, "port"))
-        self.url = "http://127.0.0.1:%d" % port
-        return self
-
-    def __exit__(self, *exc):
-        stop(self.proc)
-        self.dir.cleanup()
-        return False
-
-    def log(self):
-        return read_log(self.log_path)
 
 
 class Discover(unittest.TestCase):

@@ -14,15 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from awsutil import (AKID, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_NOPERM, EX_OK, SANITIZER_RE,  # noqa: E402
-                     SECRET, SOURCE_ROOT, TOKEN, clean_env, read_log, start_fake, start_moto, stop)
+                     SECRET, SOURCE_ROOT, TOKEN, FakeEks, clean_env, start_moto, stop)
 
 CLI = os.environ.get("EKS_CLI") or os.path.join(SOURCE_ROOT, "build", "tests", "aws", "eks_cli")
-FAKE = os.environ.get("FAKE_EKS") or os.path.join(SOURCE_ROOT, "tests", "fake_eks.py")
 EX_USAGE = 64
 SKIP = 77
 ACCOUNT = "111122223333"
@@ -68,38 +66,6 @@ def run_cli(url, *args, token=None, secret=SECRET, region="eu-west-1"):
         raise AssertionError("sanitizer report:\n" + p.stderr)
     out = json.loads(p.stdout) if p.stdout.strip() else None
     return p.returncode, out, p.stderr
-
-
-class FakeEks:
-    def __init__(self, data, verify):
-        self.data, self.verify = data, verify
-
-    def __enter__(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="fake_eks.")
-        d = self.dir.name
-        self.log_path = os.path.join(d, "log.jsonl")
-        port_file = os.path.join(d, "port")
-        with open(os.path.join(d, "data.json"), "w") as f:
-            json.dump(self.data, f)
-        env = dict(os.environ, FAKE_AWS_VERIFY_SIGV4=",".join(self.verify))
-        self.proc, port = start_fake([sys.executable, FAKE, "--port-file", port_file, "--data",
-                                      os.path.join(d, "data.json"), "--log", self.log_path], env, port_file)
-        self.url = "http://127.0.0.1:%d" % port
-        return self
-
-    def __exit__(self, *exc):
-        stop(self.proc)
-        self.dir.cleanup()
-        return False
-
-    def log(self):
-        return read_log(self.log_path)
-
-    def mark(self):
-        return len(self.log())
-
-    def since(self, n):
-        return self.log()[n:]
 
 
 class Fake(unittest.TestCase):
