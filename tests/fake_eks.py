@@ -312,17 +312,21 @@ def self_test():
          "access_entries": [{"principalArn": "arn:aws:iam::1:role/r%d" % i} for i in range(5)]},
         {"name": "old"}], "list_extra": [7]})
     ok = True
-    seen, token, pages = [], None, 0
-    while True:
-        q = {"maxResults": ["100"]}
-        if token:
-            q["nextToken"] = [token]
-        op, st, h, body = eks.handle("/clusters/a/access-entries", q)
-        pages += 1
-        seen += body["accessEntries"]
-        token = body.get("nextToken")
-        if not token:
-            break
+    def read_pages(path, key):
+        """every page of a list operation: (last op, items, pages)"""
+        items, token, pages = [], None, 0
+        while True:
+            q = {"maxResults": ["100"]}
+            if token:
+                q["nextToken"] = [token]
+            op, st, h, body = eks.handle(path, q)
+            pages += 1
+            items += body[key]
+            token = body.get("nextToken")
+            if not token:
+                return op, items, pages
+
+    op, seen, pages = read_pages("/clusters/a/access-entries", "accessEntries")
     good = pages == 3 and len(seen) == 5
     print("%s paging: %d pages, %d entries" % ("ok" if good else "FAIL", pages, len(seen)))
     ok = ok and good
@@ -338,17 +342,7 @@ def self_test():
     good = st == 200 and body["accessEntry"]["principalArn"] == "arn:aws:iam::1:role/r3"
     print("%s DescribeAccessEntry with an encoded ARN" % ("ok" if good else "FAIL"))
     ok = ok and good
-    names, token, pages = [], None, 0
-    while True:
-        q = {"maxResults": ["100"]}
-        if token:
-            q["nextToken"] = [token]
-        op, st, h, body = eks.handle("/clusters", q)
-        pages += 1
-        names += body["clusters"]
-        token = body.get("nextToken")
-        if not token:
-            break
+    op, names, pages = read_pages("/clusters", "clusters")
     good = op == "ListClusters" and pages == 2 and names == ["a", "old", 7]
     print("%s ListClusters paging: %d pages, %r" % ("ok" if good else "FAIL", pages, names))
     ok = ok and good
