@@ -606,13 +606,35 @@ double scan_stored_rate(const struct scan_group *g, int64_t now)
 int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_sz)
 {
 	struct fetch *fetch = NULL;
-	const struct logs_target **targets = calloc(sc->ng ? sc->ng : 1, sizeof(*targets));
-	if (!targets) {
+	enum fetch_end end = FETCH_END_COMPLETE;
+	size_t n = sc->ng ? sc->ng : 1;
+	const struct logs_target **targets = calloc(n, sizeof(*targets));
+	const struct logs_stream_list **streams = calloc(n, sizeof(*streams));
+	double *rates = calloc(n, sizeof(*rates));
+	int *filter = calloc(n, sizeof(*filter));
+	int64_t *created = calloc(n, sizeof(*created));
+	int64_t *stored_from = calloc(n, sizeof(*stored_from));
+	int rc = AL_OK;
+	memset(oc, 0, sizeof(*oc));
+	if (!targets || !streams || !rates || !filter || !created || !stored_from) {
 		msg_set(err, err_sz, "out of memory");
-		return AL_SOFTWARE;
+		rc = AL_SOFTWARE;
+		goto out;
 	}
-	for (size_t i = 0; i < sc->ng; i++)
+	for (size_t i = 0; i < sc->ng; i++) {
 		targets[i] = sc->g[i].target;
+		filter[i] = sc->g[i].filter;
+		created[i] = sc->g[i].created;
+		stored_from[i] = sc->g[i].stored_from;
+		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
+		/* storedBytes counts every stream: a prior only where the query
+		 * scans them all (no names, or no index); a Standard group's
+		 * named query bills its authenticator share, which nothing says
+		 * before its first query does */
+		rates[i] = !sc->g[i].streams_listed || sc->g[i].infrequent_access
+				   ? scan_stored_rate(&sc->g[i], (int64_t)time(NULL))
+				   : 0;
+	}
 	struct fetch_opts fo = {
 		.target = sc->o.target,
 		.targets = targets,
@@ -630,48 +652,18 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 		.cancel = sc->o.cancel,
 		.deadline_ms = sc->o.deadline_ms,
 		.verbose = sc->o.verbose,
+		.streams = streams,
+		.bytes_per_s = rates,
+		.filter = filter,
+		.created = created,
+		.stored_from = stored_from,
+		.filter_prefix = SCAN_FILTER_PREFIX,
+		.filter_pattern = SCAN_FILTER_PATTERN,
 		.on_event = on_event,
 		.on_progress = on_progress,
 		.ctx = sc,
 	};
-	enum fetch_end end = FETCH_END_COMPLETE;
-	memset(oc, 0, sizeof(*oc));
-	const struct logs_stream_list **streams = calloc(sc->ng ? sc->ng : 1, sizeof(*streams));
-	double *rates = calloc(sc->ng ? sc->ng : 1, sizeof(*rates));
-	int *filter = calloc(sc->ng ? sc->ng : 1, sizeof(*filter));
-	int64_t *created = calloc(sc->ng ? sc->ng : 1, sizeof(*created));
-	int64_t *stored_from = calloc(sc->ng ? sc->ng : 1, sizeof(*stored_from));
-	if (!streams || !rates || !filter || !created || !stored_from) {
-		free(targets);
-		free(streams);
-		free(rates);
-		free(filter);
-		free(created);
-		free(stored_from);
-		msg_set(err, err_sz, "out of memory");
-		return AL_SOFTWARE;
-	}
-	for (size_t i = 0; i < sc->ng; i++) {
-		filter[i] = sc->g[i].filter;
-		created[i] = sc->g[i].created;
-		stored_from[i] = sc->g[i].stored_from;
-		streams[i] = sc->g[i].streams_listed ? &sc->g[i].streams : NULL;
-		/* storedBytes counts every stream: a prior only where the query
-		 * scans them all (no names, or no index); a Standard group's
-		 * named query bills its authenticator share, which nothing says
-		 * before its first query does */
-		rates[i] = !sc->g[i].streams_listed || sc->g[i].infrequent_access
-				   ? scan_stored_rate(&sc->g[i], (int64_t)time(NULL))
-				   : 0;
-	}
-	fo.streams = streams;
-	fo.bytes_per_s = rates;
-	fo.filter = filter;
-	fo.created = created;
-	fo.stored_from = stored_from;
-	fo.filter_prefix = SCAN_FILTER_PREFIX;
-	fo.filter_pattern = SCAN_FILTER_PATTERN;
-	int rc = fetch_new(&fo, &fetch);
+	rc = fetch_new(&fo, &fetch);
 	for (size_t i = 0; !rc && i < sc->plan.n; i++) {
 		const struct plan_window *w = &sc->plan.v[i];
 		rc = fetch_add(fetch, w->group, w->start, w->end, w->id, w->attempts);
@@ -683,6 +675,7 @@ int scan_fetch(struct scan *sc, struct scan_outcome *oc, char *err, size_t err_s
 	if (fetch)
 		sc->limit = fetch_cap(fetch);
 	fetch_free(fetch);
+out:
 	free(targets);
 	free(streams);
 	free(rates);
