@@ -107,7 +107,10 @@ static int set_key(struct fleet_cluster *c, const char *key, const char *v, cons
 	if (!*v)
 		return bad(err, err_sz, path, line, key, "needs a value");
 	if (strcmp(key, "region") == 0) {
-		if (!aws_region_valid(v) || copy(c->region, sizeof(c->region), v))
+		/* The strict shape, as the printed fixes check it: a region the
+		 * SDKs would take as a host label (foo) is refused here, on its
+		 * line, rather than when a fix for it is printed. */
+		if (!arn_valid_region(v, NULL) || copy(c->region, sizeof(c->region), v))
 			return bad(err, err_sz, path, line, key, "not a region name (like eu-west-1)");
 	} else if (strcmp(key, "profile") == 0) {
 		if (!profile_valid(v) || copy(c->profile, sizeof(c->profile), v))

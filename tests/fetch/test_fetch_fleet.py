@@ -287,6 +287,10 @@ class Fleet(FetchTestCase):
             ('[cluster -bad]\nregion = eu-west-1\n', 1, '-bad: not an EKS cluster name'),
             ('[cluster a]\nprofile = one\n', 1, 'a: no region'),
             ('[cluster a]\nregion = eu_west_1\n', 2, 'region: not a region name'),
+            # host labels the SDKs would send a request to, but no region a fix can name
+            ('[cluster a]\nregion = foo\n', 2, 'region: not a region name'),
+            ('[cluster a]\nregion = eu-west\n', 2, 'region: not a region name'),
+            ('[cluster a]\nregion = EU-WEST-1\n', 2, 'region: not a region name'),
             ('[cluster a]\nregion = eu-west-1\nregion = us-east-1\n', 3,
              'region: set twice in the section (first on line 2)'),
             ('[cluster a]\nregion = eu-west-1\nkeep = 10m\n', 3, 'keep: not an age of an hour or more'),
