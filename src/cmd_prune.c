@@ -61,7 +61,8 @@ int cmd_prune(int argc, char **argv)
 		return AL_SOFTWARE;
 	struct lock *lock = NULL;
 	struct store *store = NULL;
-	struct store_prune_result r;
+	struct store_prune_rule rule = {.cutoff = cutoff};
+	struct store_prune_space space;
 	rc = lock_acquire(db_path, LOCK_NOWAIT, &lock, err, sizeof(err));
 	if (rc) {
 		cli_error("prune", "%s", err);
@@ -70,7 +71,7 @@ int cmd_prune(int argc, char **argv)
 	rc = cli_store_open("prune", STORE_WRITE, &store);
 	if (rc)
 		goto out;
-	rc = store_prune(store, cutoff, NULL, vacuum, &r, err, sizeof(err));
+	rc = store_prune(store, &rule, 1, vacuum, &space, err, sizeof(err));
 	if (rc) {
 		cli_error("prune", "%s", err);
 		goto out;
@@ -78,13 +79,16 @@ int cmd_prune(int argc, char **argv)
 	if (!cli.quiet) {
 		printf("pruned before %s: %lld events, %lld streams, %lld identities, %lld errors,"
 		       " %lld imports, %lld scan runs, %lld scan windows\n",
-		       cutoff, r.events, r.streams, r.identities, r.errors, r.imports, r.scan_runs, r.scan_windows);
-		printf("freed %lld bytes", r.freed_bytes);
-		if (r.reusable_bytes > 0 && r.vacuum_mode != 2)
+		       cutoff, rule.events, rule.streams, rule.identities, rule.errors, rule.imports, rule.scan_runs,
+		       rule.scan_windows);
+		printf("freed %lld bytes", space.freed_bytes);
+		if (space.reusable_bytes > 0 && space.vacuum_mode != 2)
 			printf("; %lld bytes free inside the file for reuse (run prune --vacuum to give them back)",
-			       r.reusable_bytes);
+			       space.reusable_bytes);
 		putchar('\n');
 	}
+	cli_verbose("prune", "%s", space.rollups_rebuilt ? "rollups rebuilt from the kept events"
+							   : "rollups unchanged (no event or import went)");
 out:
 	store_close(store);
 	lock_release(lock);

@@ -674,26 +674,31 @@ static void say_clusters(const struct scan *sc, const struct scan_outcome *oc)
 	}
 }
 
-/* --keep / keep: what each cluster's retention deleted and freed. */
-static void say_pruned(const struct scan *sc, const struct scan_args *a)
+/* --keep / keep: what each cluster's retention deleted, then what the
+ * prune (one for them all) freed. */
+static void say_pruned(const struct scan *sc, const struct scan_args *a, const struct store_prune_space *space)
 {
-	size_t ng;
+	size_t ng, pruned = 0;
 	const struct scan_group *groups = scan_groups(sc, &ng);
 	for (size_t i = 0; !cli.quiet && i < ng; i++) {
 		const struct scan_group *g = &groups[i];
-		const struct store_prune_result *r = &g->pruned;
+		const struct store_prune_rule *r = &g->pruned;
 		if (!g->pruned_done)
 			continue;
-		fprintf(stderr,
-			"scan: %s: keep %s: pruned before %s: %lld events, %lld scan runs, %lld scan windows; freed %lld "
-			"bytes",
+		pruned++;
+		fprintf(stderr, "scan: %s: keep %s: pruned before %s: %lld events, %lld scan runs, %lld scan windows\n",
 			g->cluster ? g->cluster : g->name, a->fc[i] && a->fc[i]->keep ? a->fc[i]->keep_text : a->keep_arg,
-			g->cutoff, r->events, r->scan_runs, r->scan_windows, r->freed_bytes);
-		if (r->reusable_bytes > 0 && r->vacuum_mode != 2)
-			fprintf(stderr, "; %lld bytes free inside the file for reuse (prune --vacuum gives them back)",
-				r->reusable_bytes);
-		fputc('\n', stderr);
+			g->cutoff, r->events, r->scan_runs, r->scan_windows);
 	}
+	if (!pruned)
+		return;
+	fprintf(stderr, "scan: keep: freed %lld bytes", space->freed_bytes);
+	if (space->reusable_bytes > 0 && space->vacuum_mode != 2)
+		fprintf(stderr, "; %lld bytes free inside the file for reuse (prune --vacuum gives them back)",
+			space->reusable_bytes);
+	fputc('\n', stderr);
+	cli_verbose("scan", "keep: %s", space->rollups_rebuilt ? "rollups rebuilt from the kept events"
+							     : "rollups unchanged (no event or import went)");
 }
 
 /* Windows resolved and planned: fetch them, end the runs, say how it went. */
@@ -723,12 +728,13 @@ static int fetch_windows(struct scan *sc, const struct scan_args *a, struct prog
 	 * to stop, nor with the database failing. */
 	if (!erc && !oc.interrupted && !oc.store_failed && !scan_signal) {
 		char perr[512];
-		int prc = scan_prune(sc, perr, sizeof(perr));
+		struct store_prune_space space;
+		int prc = scan_prune(sc, &space, perr, sizeof(perr));
 		if (prc) {
 			cli_error("scan", "keep: %s", perr);
 			return prc;
 		}
-		say_pruned(sc, a);
+		say_pruned(sc, a, &space);
 	}
 	if (a->isolate)
 		say_clusters(sc, &oc);

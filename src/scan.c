@@ -749,25 +749,35 @@ int scan_failed_status(const struct scan *sc)
 	return !failed ? AL_OK : failed == sc->ng ? first : AL_TEMPFAIL;
 }
 
-int scan_prune(struct scan *sc, char *err, size_t err_sz)
+int scan_prune(struct scan *sc, struct store_prune_space *space, char *err, size_t err_sz)
 {
 	int64_t now = (int64_t)time(NULL);
+	size_t n = 0;
+	memset(space, 0, sizeof(*space));
+	struct store_prune_rule *rules = calloc(sc->ng ? sc->ng : 1, sizeof(*rules));
+	if (!rules) {
+		msg_set(err, err_sz, "out of memory");
+		return AL_SOFTWARE;
+	}
 	for (size_t i = 0; i < sc->ng; i++) {
 		struct scan_group *g = &sc->g[i];
-		char cluster[sizeof(g->facts.name)];
 		if (!g->keep)
 			continue;
 		if (g->cluster)
-			snprintf(cluster, sizeof(cluster), "%s", g->cluster);
-		else if (event_cluster_of(g->name, cluster, sizeof(cluster)) != 0)
+			snprintf(g->keep_cluster, sizeof(g->keep_cluster), "%s", g->cluster);
+		else if (event_cluster_of(g->name, g->keep_cluster, sizeof(g->keep_cluster)) != 0)
 			continue;
 		time_format(now - g->keep, g->cutoff);
-		int rc = store_prune(sc->store, g->cutoff, cluster, 0, &g->pruned, err, err_sz);
-		if (rc)
-			return rc;
-		g->pruned_done = 1;
+		rules[n++] = (struct store_prune_rule){.cutoff = g->cutoff, .cluster = g->keep_cluster};
 	}
-	return AL_OK;
+	int rc = n ? store_prune(sc->store, rules, n, 0, space, err, err_sz) : AL_OK;
+	for (size_t i = 0, k = 0; !rc && i < sc->ng && k < n; i++)
+		if (sc->g[i].keep && rules[k].cluster == sc->g[i].keep_cluster) {
+			sc->g[i].pruned = rules[k++];
+			sc->g[i].pruned_done = 1;
+		}
+	free(rules);
+	return rc;
 }
 
 int scan_logging_status(const struct scan *sc)

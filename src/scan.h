@@ -51,9 +51,10 @@ struct scan_group {
 	 * account, ...; its run is recorded failed, the others go on. */
 	int fail_rc;
 	char fail_error[512];
-	struct store_prune_result pruned; /* scan_prune's, when pruned */
+	struct store_prune_rule pruned; /* scan_prune's, when pruned_done */
 	int pruned_done;
-	char cutoff[TIME_ISO_LEN]; /* what it pruned before */
+	char cutoff[TIME_ISO_LEN];  /* what it pruned before */
+	char keep_cluster[101];     /* the cluster it pruned (an EKS name is up to 100) */
 	int64_t start, end;    /* the main window, both inclusive */
 	int skip;              /* nothing to fetch (the group is younger than the window) */
 	int64_t run_id;
@@ -188,10 +189,11 @@ int scan_partial_status(const struct scan *sc, int allow_partial);
  * AL_TEMPFAIL when some did, the first one's own status when all did. */
 int scan_failed_status(const struct scan *sc);
 /* Retention, after scan_end: each group with a keep loses its cluster's
- * events older than now - keep (store_prune for that cluster: rollups
- * rebuilt, space reclaimed); g->pruned says what went. A group naming no
- * cluster is left alone. */
-int scan_prune(struct scan *sc, char *err, size_t err_sz);
+ * events older than now - keep, all the groups in one store_prune (one
+ * transaction, the rollups rebuilt once, space reclaimed); g->pruned says
+ * what went of each, *space what the whole prune gave back (zeroed when
+ * no group has a keep). A group naming no cluster is left alone. */
+int scan_prune(struct scan *sc, struct store_prune_space *space, char *err, size_t err_sz);
 
 /* The report for the window fetched, from the earliest window run (maybe
  * an earlier run's missing one) to --until, into out; with only_news, out

@@ -2164,9 +2164,9 @@ static int prune_exec(sqlite3 *db, const char *sql, const char *text, int64_t n,
 	return AL_OK;
 }
 
-static int prune_rows(struct store *s, const char *cutoff, const char *cluster, struct store_prune_result *r,
-		      char *err, size_t err_sz)
+static int prune_rule(struct store *s, struct store_prune_rule *r, char *err, size_t err_sz)
 {
+	const char *cutoff = r->cutoff, *cluster = r->cluster;
 	sqlite3 *db = s->db;
 	long long n = 0;
 	/* The largest id stays: SQLite gives a new row MAX(rowid) + 1, so
@@ -2192,16 +2192,16 @@ static int prune_rows(struct store *s, const char *cutoff, const char *cluster, 
 		size_t off;
 	} steps[] = {
 		{"DELETE FROM streams WHERE id NOT IN (SELECT stream_id FROM event_rows)",
-		 offsetof(struct store_prune_result, streams)},
+		 offsetof(struct store_prune_rule, streams)},
 		{"DELETE FROM identities WHERE id NOT IN"
 		 " (SELECT identity_id FROM event_rows WHERE identity_id IS NOT NULL)",
-		 offsetof(struct store_prune_result, identities)},
+		 offsetof(struct store_prune_rule, identities)},
 		{"DELETE FROM errors WHERE id NOT IN (SELECT error_id FROM event_rows WHERE error_id IS NOT NULL)",
-		 offsetof(struct store_prune_result, errors)},
+		 offsetof(struct store_prune_rule, errors)},
 		/* one cluster's retention: its own groups' windows and runs only */
 		{"DELETE FROM scan_windows WHERE end < ?1"
 		 " AND (?3 IS NULL OR log_group IN (SELECT log_group FROM clusters WHERE name = ?3))",
-		 offsetof(struct store_prune_result, scan_windows)},
+		 offsetof(struct store_prune_rule, scan_windows)},
 		/* The latest run of a group and query is where --since-last-run
 		 * resumes; a group's latest complete run dates its last good scan. */
 		{"DELETE FROM scan_runs WHERE window_end < ?1"
@@ -2209,14 +2209,14 @@ static int prune_rows(struct store *s, const char *cutoff, const char *cluster, 
 		 " AND id NOT IN (SELECT MAX(id) FROM scan_runs GROUP BY log_group, query)"
 		 " AND id NOT IN (SELECT MAX(id) FROM scan_runs WHERE status = 'complete' GROUP BY log_group)"
 		 " AND id NOT IN (SELECT run_id FROM scan_windows)",
-		 offsetof(struct store_prune_result, scan_runs)},
+		 offsetof(struct store_prune_rule, scan_runs)},
 		/* An import whose events were all pruned, or an old one that
 		 * stored none; the latest is what report --new compares with. */
 		{"DELETE FROM imports WHERE (started < ?1 OR imported > 0)"
 		 " AND id <> (SELECT MAX(id) FROM imports)"
 		 " AND id NOT IN (SELECT import_id FROM event_rows WHERE import_id IS NOT NULL)"
 		 " AND id NOT IN (SELECT import_id FROM scan_runs WHERE import_id IS NOT NULL)",
-		 offsetof(struct store_prune_result, imports)},
+		 offsetof(struct store_prune_rule, imports)},
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		int rc = prune_exec(db, steps[i].sql, strstr(steps[i].sql, "?1") ? cutoff : NULL, 0, cluster, &n,
@@ -2225,28 +2225,47 @@ static int prune_rows(struct store *s, const char *cutoff, const char *cluster, 
 			return rc;
 		*(long long *)((char *)r + steps[i].off) = n;
 	}
-	int rc = exec_sql(db, "DELETE FROM shapes WHERE id NOT IN (SELECT shape_id FROM event_rows)",
-			  "cannot delete unreferenced rows", err, err_sz);
-	if (rc)
-		return rc;
-	/* Rebuilt from the kept events by the migration's own GROUP BYs: the
-	 * one definition, so the report over any kept window equals the
-	 * events. Deleting an import moves segments and deleting a config
-	 * error moves in_break, which an incremental fix-up would have to
-	 * chase. The rebuild is most of prune's time: about 7 s per million
-	 * kept events on the bench machine (README, "prune"). */
-	return exec_sql(db, rollup_migration_sql, "cannot rebuild the rollups", err, err_sz);
+	return exec_sql(db, "DELETE FROM shapes WHERE id NOT IN (SELECT shape_id FROM event_rows)",
+			"cannot delete unreferenced rows", err, err_sz);
 }
 
-
-int store_prune(struct store *s, const char *cutoff, const char *cluster, int vacuum, struct store_prune_result *r,
-		char *err, size_t err_sz)
+/* The rules, then the rollups rebuilt from the kept events by the
+ * migration's own GROUP BYs: the one definition, so the report over any
+ * kept window equals the events. Deleting an import moves segments and
+ * deleting a config error moves in_break, which an incremental fix-up
+ * would have to chase. The rebuild is most of prune's time (about 7 s per
+ * million kept events on the bench machine, README "prune"), so it runs
+ * once for all the rules, and not at all when no event and no import went:
+ * what else a prune deletes (unreferenced streams, identities, errors and
+ * shapes, scan runs and windows) is nothing the rollups are made of. */
+static int prune_rows(struct store *s, struct store_prune_rule *rules, size_t n, int *rebuilt, char *err,
+		      size_t err_sz)
 {
+	long long gone = 0;
+	for (size_t i = 0; i < n; i++) {
+		int rc = prune_rule(s, &rules[i], err, err_sz);
+		if (rc)
+			return rc;
+		gone += rules[i].events + rules[i].imports;
+	}
+	*rebuilt = gone > 0;
+	return gone ? exec_sql(s->db, rollup_migration_sql, "cannot rebuild the rollups", err, err_sz) : AL_OK;
+}
+
+int store_prune(struct store *s, struct store_prune_rule *rules, size_t n, int vacuum,
+		struct store_prune_space *space, char *err, size_t err_sz)
+{
+	struct store_prune_space *r = space;
 	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		struct store_prune_rule *rule = &rules[i];
+		rule->events = rule->streams = rule->identities = rule->errors = 0;
+		rule->imports = rule->scan_runs = rule->scan_windows = 0;
+	}
 	int rc = store_begin(s, err, err_sz);
 	if (rc)
 		return rc;
-	rc = prune_rows(s, cutoff, cluster, r, err, err_sz);
+	rc = prune_rows(s, rules, n, &r->rollups_rebuilt, err, err_sz);
 	if (!rc)
 		rc = store_commit(s, err, err_sz);
 	/* Ids of deleted streams, identities, errors and shapes must not be reused

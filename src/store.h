@@ -162,30 +162,41 @@ int store_windows_missing(struct store *s, const char *log_group, const char *qu
 
 /* ---- retention (authlog-scan prune) ---- */
 
-/* Rows deleted by store_prune, and the pages it gave back. */
-struct store_prune_result {
+/* One retention rule of store_prune: the events of cluster (NULL: every
+ * cluster) older than cutoff (UTC "YYYY-MM-DDTHH:MM:SSZ"); store_prune
+ * fills in what the rule deleted. */
+struct store_prune_rule {
+	const char *cutoff;
+	const char *cluster;
 	long long events, streams, identities, errors, imports, scan_runs, scan_windows;
+};
+
+/* What a prune gave back, for the whole database. */
+struct store_prune_space {
 	long long freed_bytes;     /* file bytes given back (incremental vacuum or VACUUM) */
 	long long reusable_bytes;  /* free pages left inside the file (no vacuum ran) */
 	int vacuum_mode;           /* PRAGMA auto_vacuum after the prune: 0 none, 1 full, 2 incremental */
+	int rollups_rebuilt;       /* 1 when some event or import went (else the rollups still hold) */
 };
 
-/* Deletes every event older than cutoff (UTC "YYYY-MM-DDTHH:MM:SSZ"), in
+/* For each rule in turn, deletes the events older than its cutoff, in
  * batches, except the one with the largest id (ids only grow: report --new
  * and the rollup watermark rely on it); then the streams, identities and
  * errors no event references, the imports left without events (whose
  * events were pruned, or older than cutoff) and scan runs (never the
  * latest), the scan windows that ended before cutoff and the scan runs
- * that ended before it (never the latest of a group and query, nor a group's latest complete one, nor one owning
- * a window); rebuilds the rollups from the kept events, all in one write
- * transaction. Then reclaims the space: incremental_vacuum when the file
- * has auto_vacuum = INCREMENTAL; else VACUUM when vacuum is set (which
+ * that ended before it (never the latest of a group and query, nor a group's
+ * latest complete one, nor one owning a window). A rule with a cluster
+ * deletes only that cluster's events, and of the scan windows and runs
+ * those of its log groups (table clusters): a fleet file's per-cluster
+ * retention. Then the rollups are rebuilt from the kept events, once for
+ * all the rules and only when an event or an import went, all in one
+ * write transaction. Then reclaims the space: incremental_vacuum when the
+ * file has auto_vacuum = INCREMENTAL; else VACUUM when vacuum is set (which
  * also makes the file incremental for the next prune); else the free
- * pages stay reusable inside the file. With cluster (NULL: all), only
- * that cluster's events go (a fleet file's per-cluster retention), and of
- * the scan windows and runs those of its log groups (table clusters). */
-int store_prune(struct store *s, const char *cutoff, const char *cluster, int vacuum, struct store_prune_result *r,
-		char *err, size_t err_sz);
+ * pages stay reusable inside the file. */
+int store_prune(struct store *s, struct store_prune_rule *rules, size_t n, int vacuum,
+		struct store_prune_space *space, char *err, size_t err_sz);
 
 /* The dedupe key: XXH64 chained over the parts (seed = previous hash). */
 int64_t store_key(const char *const *parts, const size_t *lens, size_t n);

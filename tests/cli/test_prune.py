@@ -46,7 +46,8 @@ class Prune(RollupCase):
         size_before = os.path.getsize(self.db)
         max_id = self.scalar('SELECT MAX(id) FROM event_rows')
 
-        r = self.ok('prune', '--older-than', cutoff)
+        r = self.ok('prune', '-v', '--older-than', cutoff)
+        self.assertIn('authlog-scan: prune: rollups rebuilt from the kept events', r.err)
         self.assertIn(': %d events' % old, r.out)
         self.assertRegex(r.out, r' [1-9]\d* imports,')
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM event_rows WHERE ts < ?', (cutoff,)), 0)
@@ -63,6 +64,13 @@ class Prune(RollupCase):
         freed = int(FREED_RE.search(r.out).group(1))
         self.assertGreater(freed, 0, r.out)
         self.assertLess(os.path.getsize(self.db), size_before)
+
+        # the same cutoff again: nothing the rollups are made of goes, so they are not rebuilt
+        again = self.ok('prune', '-v', '--older-than', cutoff)
+        self.assertIn(': 0 events, ', again.out)
+        self.assertIn(' 0 imports,', again.out)
+        self.assertIn('authlog-scan: prune: rollups unchanged (no event or import went)', again.err)
+        self.check_rollups(when='after a prune that deleted nothing')
 
         # ids only grow: the next import's rows come after every pruned one
         more = self.gen('more.log', 2000, 8, start='2031-01-01T00:00:00Z')
