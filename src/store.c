@@ -240,7 +240,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "aws/sigv4.h"
@@ -708,10 +710,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *insert, *has, *range;
 	struct intern streams, identities, errors, shapes;
-	struct parser *parser; /* for a row without its parse (migration, tests) */
-	struct record rec;
-	char *tpl;             /* the last template made */
-	size_t tpl_cap;
+	struct store_scratch scratch; /* store_insert's keys and templates, the migration's */
 	struct probe_range probe;
 	int64_t import_id; /* the run new rows belong to, 0 = none */
 	/* The rows store_insert stored in the open transaction, for
@@ -744,10 +743,36 @@ static const struct intern_sql {
 	 "INSERT INTO shapes(key, level, msg, sts_endpoint, template, holes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
 };
 
+/* The errno of a write SQLite reports failed without one: SQLite keeps
+ * it only when nothing between the failed write and the report changed
+ * errno, which depends on where the write fell in a page. The file system
+ * tells: a file at the process's size limit (ulimit -f) is EFBIG, a file
+ * system without free blocks ENOSPC. 0 when neither. */
+static int write_errno(sqlite3 *db)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	struct rlimit lim;
+	struct statvfs fs;
+	struct stat st;
+	char wal[4096];
+	if (!path || !*path)
+		return 0;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+		for (int i = 0; i < 2; i++)
+			if (stat(i ? wal : path, &st) == 0 && (rlim_t)st.st_size + 65536 >= lim.rlim_cur)
+				return EFBIG;
+	if (statvfs(path, &fs) == 0 && fs.f_bavail == 0)
+		return ENOSPC;
+	return 0;
+}
+
 int store_sql_error(sqlite3 *db, int rc, const char *what, char *err, size_t err_sz)
 {
 	int ext = db ? sqlite3_extended_errcode(db) : rc;
 	int sys = db ? sqlite3_system_errno(db) : 0;
+	if (db && !sys && ((ext & 0xff) == SQLITE_IOERR || (ext & 0xff) == SQLITE_FULL))
+		sys = write_errno(db);
 	/* "disk I/O error" alone does not say the disk is full or read-only. */
 	msg_set(err, err_sz, "%s%s%s%s%s%s", what ? what : "", what ? ": " : "",
 		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
@@ -902,72 +927,84 @@ static int intern_store(struct store *s, struct intern *in, uint64_t key, int64_
 	return AL_OK;
 }
 
-static int stream_id(struct store *s, const struct store_event *ev, int64_t *id, char *err, size_t err_sz)
+static uint64_t stream_key(const struct store_event *ev)
 {
-	const char *group = ev->log_group ? ev->log_group : "";
-	const char *stream = ev->log_stream ? ev->log_stream : "";
-	uint64_t key = key_str(key_str(key_str(0, group), stream), ev->cluster);
+	return key_str(key_str(key_str(0, ev->log_group ? ev->log_group : ""), ev->log_stream ? ev->log_stream : ""),
+		       ev->cluster);
+}
+
+static int stream_id(struct store *s, const struct store_event *ev, uint64_t key, int64_t *id, char *err,
+		     size_t err_sz)
+{
 	if ((*id = intern_cached(&s->streams, key)))
 		return AL_OK;
 	sqlite3_stmt *st = s->streams.add;
-	bind_text(st, 2, group);
-	bind_text(st, 3, stream);
+	bind_text(st, 2, ev->log_group ? ev->log_group : "");
+	bind_text(st, 3, ev->log_stream ? ev->log_stream : "");
 	bind_text(st, 4, ev->cluster);
 	return intern_store(s, &s->streams, key, id, err, err_sz);
 }
 
-static int identity_id(struct store *s, const struct store_event *ev, int64_t *id, char *err, size_t err_sz)
+#define IDENTITY_VALUES(ev)                                                                                     \
+	{(ev)->arn,	       (ev)->username,	     (ev)->groups,	   (ev)->uid,		(ev)->user_id,     \
+	 (ev)->account_id, (ev)->principal_type, (ev)->principal_name, (ev)->principal_arn, (ev)->session}
+
+/* The identity's key; 0 when the event names none (no column set). */
+static uint64_t identity_key(const struct store_event *ev, int *present)
 {
-	const char *v[] = {ev->arn,	       ev->username,	   ev->groups,
-			   ev->uid,	       ev->user_id,	   ev->account_id,
-			   ev->principal_type, ev->principal_name, ev->principal_arn,
-			   ev->session};
-	size_t n = sizeof(v) / sizeof(v[0]);
-	int present = ev->expected != 0;
+	const char *v[] = IDENTITY_VALUES(ev);
 	uint64_t key = 0;
-	for (size_t i = 0; i < n; i++) {
-		present |= v[i] != NULL;
+	*present = ev->expected != 0;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		*present |= v[i] != NULL;
 		key = key_str(key, v[i]);
 	}
-	key = key_int(key, ev->expected);
+	return key_int(key, ev->expected);
+}
+
+static int identity_id(struct store *s, const struct store_event *ev, const struct store_keys *k, int64_t *id,
+		       char *err, size_t err_sz)
+{
+	const char *v[] = IDENTITY_VALUES(ev);
+	size_t n = sizeof(v) / sizeof(v[0]);
 	*id = 0;
-	if (!present || (*id = intern_cached(&s->identities, key)))
+	if (!k->identity_present || (*id = intern_cached(&s->identities, k->identity)))
 		return AL_OK;
 	sqlite3_stmt *st = s->identities.add;
 	for (size_t i = 0; i < n; i++)
 		bind_text(st, (int)i + 2, v[i]);
 	sqlite3_bind_int(st, (int)n + 2, ev->expected);
-	return intern_store(s, &s->identities, key, id, err, err_sz);
+	return intern_store(s, &s->identities, k->identity, id, err, err_sz);
 }
 
-static int error_id(struct store *s, const struct store_event *ev, int64_t *id, char *err, size_t err_sz)
+static uint64_t error_key(const struct store_event *ev, int *present)
 {
-	const char *v[] = {ev->error_class, ev->sts_code, ev->sts_region, ev->mapped_arn};
-	int present = ev->error || ev->http_status;
-	for (size_t i = 0; i < 4; i++)
-		present |= v[i] != NULL;
-	*id = 0;
-	if (!present)
-		return AL_OK;
-	uint64_t key = key_str(key_str(key_text(0, ev->error, ev->error_len), v[0]), v[1]);
+	*present = ev->error || ev->http_status || ev->error_class || ev->sts_code || ev->sts_region || ev->mapped_arn;
+	uint64_t key = key_str(key_str(key_text(0, ev->error, ev->error_len), ev->error_class), ev->sts_code);
 	key = ev->http_status ? key_int(key, ev->http_status) : key_text(key, NULL, 0);
-	key = key_str(key_str(key, v[2]), v[3]);
-	if ((*id = intern_cached(&s->errors, key)))
+	return key_str(key_str(key, ev->sts_region), ev->mapped_arn);
+}
+
+static int error_id(struct store *s, const struct store_event *ev, const struct store_keys *k, int64_t *id,
+		    char *err, size_t err_sz)
+{
+	*id = 0;
+	if (!k->error_present || (*id = intern_cached(&s->errors, k->error)))
 		return AL_OK;
 	sqlite3_stmt *st = s->errors.add;
 	if (ev->error)
 		sqlite3_bind_text(st, 2, ev->error, (int)ev->error_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 2);
-	bind_text(st, 3, v[0]);
-	bind_text(st, 4, v[1]);
+	bind_text(st, 3, ev->error_class);
+	bind_text(st, 4, ev->sts_code);
 	if (ev->http_status)
 		sqlite3_bind_int(st, 5, ev->http_status);
 	else
 		sqlite3_bind_null(st, 5);
-	bind_text(st, 6, v[2]);
-	bind_text(st, 7, v[3]);
-	return intern_store(s, &s->errors, key, id, err, err_sz);
+	bind_text(st, 6, ev->sts_region);
+	bind_text(st, 7, ev->mapped_arn);
+	return intern_store(s, &s->errors, k->error, id, err, err_sz);
 }
 
 /* Whether s holds a byte below 0x20: a line that does is stored whole
@@ -1007,11 +1044,11 @@ struct hole_at {
 	char byte;
 };
 
-/* ev->raw's template into s->tpl (*len bytes): the line with each value
+/* ev->raw's template into sc->tpl (*len bytes): the line with each value
  * in holes[] that the row stores (ev) and the line holds at the place the
  * parse read it from, byte for byte, replaced by its hole. 0: the line is
  * to be stored whole (a control byte in it, no logrus record, no memory). */
-static int make_template(struct store *s, const struct store_event *ev, size_t *len, int *holes_in)
+static int make_template(struct store_scratch *sc, const struct store_event *ev, size_t *len, int *holes_in)
 {
 	const char *raw = ev->raw;
 	size_t n = ev->raw_len;
@@ -1019,11 +1056,13 @@ static int make_template(struct store *s, const struct store_event *ev, size_t *
 	if (has_control(raw, n))
 		return 0;
 	if (!rec) {
-		if (!s->parser && parse_new(&s->parser) != AL_OK)
+		if (!sc->rec && !(sc->rec = malloc(sizeof(*sc->rec))))
 			return 0;
-		if (!parse_line(s->parser, raw, n, &s->rec))
+		if (!sc->parser && parse_new(&sc->parser) != AL_OK)
 			return 0;
-		rec = &s->rec;
+		if (!parse_line(sc->parser, raw, n, sc->rec))
+			return 0;
+		rec = sc->rec;
 	}
 	struct hole_at at[MAX_HOLES];
 	size_t nat = 0;
@@ -1048,53 +1087,68 @@ static int make_template(struct store *s, const struct store_event *ev, size_t *
 			at[i] = at[i - 1];
 		at[i] = h;
 	}
-	if (n + 1 > s->tpl_cap) {
-		char *t = realloc(s->tpl, n + 1);
+	if (n + 1 > sc->tpl_cap) {
+		char *t = realloc(sc->tpl, n + 1);
 		if (!t)
 			return 0;
-		s->tpl = t;
-		s->tpl_cap = n + 1;
+		sc->tpl = t;
+		sc->tpl_cap = n + 1;
 	}
 	size_t from = 0, o = 0;
 	*holes_in = 0;
 	for (size_t i = 0; i < nat; i++) {
 		if (at[i].off < from) /* overlaps the one before: not a parse of this line */
 			continue;
-		memcpy(s->tpl + o, raw + from, at[i].off - from);
+		memcpy(sc->tpl + o, raw + from, at[i].off - from);
 		o += at[i].off - from;
-		s->tpl[o++] = at[i].byte;
+		sc->tpl[o++] = at[i].byte;
 		*holes_in |= 1 << at[i].byte;
 		from = at[i].off + at[i].len;
 	}
-	memcpy(s->tpl + o, raw + from, n - from);
+	memcpy(sc->tpl + o, raw + from, n - from);
 	o += n - from;
-	s->tpl[o] = '\0';
+	sc->tpl[o] = '\0';
 	*len = o;
 	return 1;
 }
 
-/* The row's shape: its level, msg, STS endpoint and template (NULL when
- * the line is stored whole: *whole = 1). */
-static int shape_id(struct store *s, const struct store_event *ev, int64_t *id, int *whole, char *err,
-		    size_t err_sz)
+/* The row's shape: its level, msg, STS endpoint and template (k->tpl,
+ * NULL when the line is stored whole). */
+static int shape_id(struct store *s, const struct store_event *ev, const struct store_keys *k, int64_t *id,
+		    char *err, size_t err_sz)
 {
-	size_t len = 0;
-	int holes_in = 0;
-	*whole = !make_template(s, ev, &len, &holes_in);
-	const char *tpl = *whole ? NULL : s->tpl;
-	uint64_t key = key_text(key_str(key_str(key_str(0, ev->level), ev->msg), ev->sts_endpoint), tpl, len);
-	if ((*id = intern_cached(&s->shapes, key)))
+	if ((*id = intern_cached(&s->shapes, k->shape)))
 		return AL_OK;
 	sqlite3_stmt *st = s->shapes.add;
 	bind_text(st, 2, ev->level);
 	bind_text(st, 3, ev->msg);
 	bind_text(st, 4, ev->sts_endpoint);
-	if (tpl)
-		sqlite3_bind_text(st, 5, tpl, (int)len, SQLITE_STATIC);
+	if (k->tpl)
+		sqlite3_bind_text(st, 5, k->tpl, (int)k->tpl_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 5);
-	sqlite3_bind_int(st, 6, holes_in);
-	return intern_store(s, &s->shapes, key, id, err, err_sz);
+	sqlite3_bind_int(st, 6, k->holes_in);
+	return intern_store(s, &s->shapes, k->shape, id, err, err_sz);
+}
+
+void store_keys_make(struct store_scratch *sc, const struct store_event *ev, struct store_keys *k)
+{
+	size_t len = 0;
+	k->stream = stream_key(ev);
+	k->identity = identity_key(ev, &k->identity_present);
+	k->error = error_key(ev, &k->error_present);
+	k->holes_in = 0;
+	k->tpl = make_template(sc, ev, &len, &k->holes_in) ? sc->tpl : NULL;
+	k->tpl_len = k->tpl ? len : 0;
+	k->shape = key_text(key_str(key_str(key_str(0, ev->level), ev->msg), ev->sts_endpoint), k->tpl, k->tpl_len);
+}
+
+void store_scratch_free(struct store_scratch *sc)
+{
+	parse_free(sc->parser);
+	free(sc->rec);
+	free(sc->tpl);
+	memset(sc, 0, sizeof(*sc));
 }
 
 /* authlog_template(raw, ts, client, arn, username, uid, session,
@@ -1116,8 +1170,8 @@ static void sql_template(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 				 .error_len = v[10] ? (size_t)sqlite3_value_bytes(argv[10]) : 0};
 	size_t len;
 	int holes_in;
-	if (make_template(s, &ev, &len, &holes_in))
-		sqlite3_result_text(ctx, s->tpl, (int)len, SQLITE_TRANSIENT);
+	if (make_template(&s->scratch, &ev, &len, &holes_in))
+		sqlite3_result_text(ctx, s->scratch.tpl, (int)len, SQLITE_TRANSIENT);
 	else
 		sqlite3_result_null(ctx);
 }
@@ -1346,7 +1400,7 @@ static int prepare_schema(struct store *s, const char *path, int version, int ma
 	 * 32 MiB page cache keeps the index leaves an import appends to in
 	 * memory; peak RSS stays well under 64 MB. */
 	int rc = exec_sql(s->db,
-			  "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+			  "PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
 			  " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768",
 			  path, err, err_sz);
 	if (rc)
@@ -1460,8 +1514,7 @@ void store_close(struct store *s)
 	if (s->insert && sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "PRAGMA analysis_limit = 400; ANALYZE", NULL, NULL, NULL);
 	sqlite3_close(s->db);
-	parse_free(s->parser);
-	free(s->tpl);
+	store_scratch_free(&s->scratch);
 	free(s->rows);
 	free(s);
 }
@@ -1572,18 +1625,79 @@ static void remember_row(struct store *s, const struct store_event *ev, int64_t 
 	r->flags = rollup_flags(ev->kind, ev->outcome);
 }
 
-int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz)
+/* The texts of a store_event (raw and error, which carry their lengths,
+ * apart): what store_event_copy copies. */
+static const size_t event_texts[] = {
+	offsetof(struct store_event, ts),	      offsetof(struct store_event, log_group),
+	offsetof(struct store_event, log_stream),     offsetof(struct store_event, ptr),
+	offsetof(struct store_event, cluster),	      offsetof(struct store_event, kind),
+	offsetof(struct store_event, level),	      offsetof(struct store_event, msg),
+	offsetof(struct store_event, outcome),	      offsetof(struct store_event, arn),
+	offsetof(struct store_event, client),	      offsetof(struct store_event, error_class),
+	offsetof(struct store_event, sts_code),	      offsetof(struct store_event, sts_region),
+	offsetof(struct store_event, mapped_arn),     offsetof(struct store_event, username),
+	offsetof(struct store_event, groups),	      offsetof(struct store_event, uid),
+	offsetof(struct store_event, user_id),	      offsetof(struct store_event, account_id),
+	offsetof(struct store_event, principal_type), offsetof(struct store_event, principal_name),
+	offsetof(struct store_event, principal_arn),  offsetof(struct store_event, access_key_id),
+	offsetof(struct store_event, session),	      offsetof(struct store_event, sts_endpoint),
+};
+#define NEVENT_TEXTS (sizeof(event_texts) / sizeof(event_texts[0]))
+
+static const char *event_text(const struct store_event *ev, size_t i)
+{
+	const char *t;
+	memcpy(&t, (const char *)ev + event_texts[i], sizeof(t));
+	return t;
+}
+
+size_t store_event_size(const struct store_event *ev)
+{
+	size_t n = ev->raw_len + 1 + (ev->error ? ev->error_len + 1 : 0);
+	for (size_t i = 0; i < NEVENT_TEXTS; i++) {
+		const char *t = event_text(ev, i);
+		n += t ? strlen(t) + 1 : 0;
+	}
+	return n;
+}
+
+static const char *copy_text(char **at, const char *t, size_t n)
+{
+	char *d = *at;
+	memcpy(d, t, n);
+	d[n] = '\0';
+	*at = d + n + 1;
+	return d;
+}
+
+void store_event_copy(const struct store_event *ev, char *buf, struct store_event *out)
+{
+	*out = *ev;
+	out->rec = NULL;
+	out->raw = copy_text(&buf, ev->raw, ev->raw_len);
+	if (ev->error)
+		out->error = copy_text(&buf, ev->error, ev->error_len);
+	for (size_t i = 0; i < NEVENT_TEXTS; i++) {
+		const char *t = event_text(ev, i);
+		if (t) {
+			t = copy_text(&buf, t, strlen(t));
+			memcpy((char *)out + event_texts[i], &t, sizeof(t));
+		}
+	}
+}
+
+int store_insert_keyed(struct store *s, const struct store_event *ev, const struct store_keys *k, int *inserted,
+		       char *err, size_t err_sz)
 {
 	sqlite3_stmt *st = s->insert;
 	int64_t stream, identity, error, shape;
-	int whole;
-	int rc = stream_id(s, ev, &stream, err, err_sz);
+	int rc = stream_id(s, ev, k->stream, &stream, err, err_sz);
 	if (rc == AL_OK)
-		rc = identity_id(s, ev, &identity, err, err_sz);
+		rc = identity_id(s, ev, k, &identity, err, err_sz);
 	if (rc == AL_OK)
-		rc = error_id(s, ev, &error, err, err_sz);
+		rc = error_id(s, ev, k, &error, err, err_sz);
 	if (rc == AL_OK)
-		rc = shape_id(s, ev, &shape, &whole, err, err_sz);
+		rc = shape_id(s, ev, k, &shape, err, err_sz);
 	if (rc)
 		return rc;
 	bind_text(st, 1, ev->ts);
@@ -1598,7 +1712,7 @@ int store_insert(struct store *s, const struct store_event *ev, int *inserted, c
 	bind_text(st, 10, ev->client);
 	bind_text(st, 11, ev->ptr);
 	bind_text(st, 12, ev->access_key_id);
-	if (whole)
+	if (!k->tpl)
 		sqlite3_bind_text(st, 13, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 13);
@@ -1612,6 +1726,13 @@ int store_insert(struct store *s, const struct store_event *ev, int *inserted, c
 	if (*inserted)
 		remember_row(s, ev, stream, identity, error);
 	return AL_OK;
+}
+
+int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz)
+{
+	struct store_keys k;
+	store_keys_make(&s->scratch, ev, &k);
+	return store_insert_keyed(s, ev, &k, inserted, err, err_sz);
 }
 
 static size_t probe_slot(const struct probe_range *p, const char *ts, uint64_t key)

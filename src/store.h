@@ -63,6 +63,35 @@ void store_rollback(struct store *s);
 
 /* *inserted = 1 for a new row, 0 for a duplicate of a stored one. */
 int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz);
+
+/* store_insert in two halves. store_keys_make is all it does without the
+ * database: the keys of the event's stream, identity, error and shape rows
+ * and the line's template (written into sc, which k->tpl then points
+ * into). It touches no store, so another thread can make the keys while
+ * this one inserts (import's reading thread, pipeline.c), each with its
+ * own scratch. store_insert_keyed stores ev with the keys made of it. */
+struct store_scratch {
+	struct parser *parser; /* for an event without its parse (ev->rec NULL) */
+	struct record *rec;
+	char *tpl;
+	size_t tpl_cap;
+};
+struct store_keys {
+	uint64_t stream, identity, error, shape;
+	int identity_present, error_present; /* 0: the row references none */
+	const char *tpl;                     /* NULL: the line is stored whole */
+	size_t tpl_len;
+	int holes_in;                        /* bit per hole byte in tpl */
+};
+void store_keys_make(struct store_scratch *sc, const struct store_event *ev, struct store_keys *k);
+/* A copy of ev that needs nothing ev points to: store_event_size bytes of
+ * buf hold its texts (rec is not copied: NULL, as for a row without its
+ * parse). */
+size_t store_event_size(const struct store_event *ev);
+void store_event_copy(const struct store_event *ev, char *buf, struct store_event *out);
+void store_scratch_free(struct store_scratch *sc);
+int store_insert_keyed(struct store *s, const struct store_event *ev, const struct store_keys *k, int *inserted,
+		       char *err, size_t err_sz);
 /* *found = 1 when a row with this time and dedupe key is stored. */
 int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *found, char *err, size_t err_sz);
 /* Provenance of one import run. */

@@ -409,6 +409,62 @@ static void test_key_and_path(void)
 	free(p);
 }
 
+/* A copy needs nothing of what it was copied from: import's reading
+ * thread reuses its buffers while the copy waits to be stored. */
+static void test_event_copy(void)
+{
+	static const char *const names[] = {"ts", "group", "stream", "ptr", "cluster", "kind", "level", "msg",
+					    "outcome", "arn", "client", "class", "sts_code", "sts_region", "mapped",
+					    "username", "groups", "uid", "user_id", "account", "ptype", "pname",
+					    "parn", "akid", "session", "endpoint", "raw", "error"};
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	char *v[N];
+	for (size_t i = 0; i < N; i++) {
+		v[i] = malloc(32);
+		snprintf(v[i], 32, "%s-value", names[i]);
+	}
+	memcpy(v[N - 1], "err\0or", 7); /* error= may hold a NUL once unquoted: its length counts */
+	struct store_event ev = {
+		.ts = v[0], .log_group = v[1], .log_stream = v[2], .ptr = v[3], .cluster = v[4], .kind = v[5],
+		.level = v[6], .msg = v[7], .outcome = v[8], .arn = v[9], .client = v[10], .error_class = v[11],
+		.sts_code = v[12], .sts_region = v[13], .mapped_arn = v[14], .username = v[15], .groups = v[16],
+		.uid = v[17], .user_id = v[18], .account_id = v[19], .principal_type = v[20],
+		.principal_name = v[21], .principal_arn = v[22], .access_key_id = v[23], .session = v[24],
+		.sts_endpoint = v[25], .raw = v[26], .raw_len = strlen(v[26]), .error = v[27], .error_len = 6,
+		.http_status = 403, .expected = 1, .dedupe_key = 42,
+	};
+	size_t need = store_event_size(&ev);
+	char *buf = malloc(need);
+	struct store_event c;
+	store_event_copy(&ev, buf, &c);
+	for (size_t i = 0; i < N; i++)
+		memset(v[i], 'X', 31);
+	const char *got[N] = {c.ts,	       c.log_group,    c.log_stream,	 c.ptr,		   c.cluster,
+			      c.kind,	       c.level,	       c.msg,		 c.outcome,	   c.arn,
+			      c.client,	       c.error_class,  c.sts_code,	 c.sts_region,	   c.mapped_arn,
+			      c.username,      c.groups,       c.uid,		 c.user_id,	   c.account_id,
+			      c.principal_type, c.principal_name, c.principal_arn, c.access_key_id, c.session,
+			      c.sts_endpoint,  c.raw,	       c.error};
+	int same = 1, inside = 1;
+	char want[32];
+	for (size_t i = 0; i + 1 < N; i++) {
+		snprintf(want, sizeof(want), "%s-value", names[i]);
+		same &= got[i] && strcmp(got[i], want) == 0;
+		inside &= got[i] >= buf && got[i] < buf + need;
+	}
+	ok(same, "every text of the copy holds the value it had");
+	ok(inside && c.error >= buf && c.error + c.error_len < buf + need, "and lives in the copy's buffer");
+	ok(c.error_len == 6 && memcmp(c.error, "err\0or", 6) == 0, "error copied whole, past its NUL");
+	ok(c.raw_len == strlen("raw-value") && c.http_status == 403 && c.expected == 1 && c.dedupe_key == 42,
+	   "lengths and numbers as they were");
+	ok(c.rec == NULL, "no parse: store_keys_make parses the copy's line itself");
+	struct store_event sparse = {.ts = "t", .kind = "access", .raw = "r", .raw_len = 1};
+	ok(store_event_size(&sparse) == 2 + 2 + 7, "absent texts take no room");
+	for (size_t i = 0; i < N; i++)
+		free(v[i]);
+	free(buf);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -423,6 +479,7 @@ int main(void)
 	test_migrate_v4_clusters();
 	test_has();
 	test_key_and_path();
+	test_event_copy();
 	int rc = tap_done();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
