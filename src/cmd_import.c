@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "event.h"
 #include "ingest.h"
+#include "pipeline.h"
 #include "status.h"
 #include "store.h"
 
@@ -48,7 +49,8 @@ struct import_run {
 		long long skipped_by[EVENT_SKIP_MALFORMED + 1]; /* by enum event_skip */
 	} batch, file, total;
 	long long in_batch;
-	long long probe_misses, probe_skipped; /* see known_duplicate() */
+	long long probe_misses, probe_skipped; /* see on_row() */
+	struct store_scratch scratch;          /* keys the reading thread left to on_row */
 	int interrupted; /* a signal stopped the reading (cli_signal) */
 	char err[512];
 };
@@ -63,59 +65,40 @@ static void counts_add(struct import_counts *to, struct import_counts *from)
 	memset(from, 0, sizeof(*from));
 }
 
-/* A re-import (or an overlapping export) is mostly rows already stored.
- * For a bare line without @ptr the key and the time are known without
- * parsing (time="YYYY-MM-DDTHH:MM:SSZ" is the stored form as is), so one
- * index probe can count it as a duplicate. Probing stops paying on fresh
- * data, so after PROBE_MISSES misses in a row only every PROBE_EVERY-th
- * line is probed until one hits again. */
+/* A re-import (or an overlapping export) is mostly rows already stored:
+ * store_has answers those from the index read ahead, before an INSERT
+ * that would be ignored. Probing stops paying on fresh data, so after
+ * PROBE_MISSES misses in a row only every PROBE_EVERY-th row is probed
+ * until one hits again. While probes hit, the reading thread makes no
+ * keys (*lazy): a stored row needs none. */
 #define PROBE_MISSES 64
 #define PROBE_EVERY 64
 
-static int known_duplicate(struct import_run *run, const struct reader_entry *e, int *dup)
-{
-	const char *m = e->message;
-	*dup = 0;
-	if (e->ptr || !m || e->message_len < 27 || memcmp(m, "time=\"", 6) != 0 || m[25] != 'Z' || m[26] != '"')
-		return AL_OK;
-	if (run->probe_misses >= PROBE_MISSES && ++run->probe_skipped % PROBE_EVERY != 0)
-		return AL_OK;
-	const char *group = e->log_group ? e->log_group : run->ctx.log_group ? run->ctx.log_group : "";
-	const char *stream = e->log_stream ? e->log_stream : run->ctx.log_stream ? run->ctx.log_stream : "";
-	const char *parts[3] = {group, stream, m};
-	size_t lens[3] = {strlen(group), strlen(stream), e->message_len};
-	int rc = store_has(run->store, m + 6, 20, store_key(parts, lens, 3), dup, run->err, sizeof(run->err));
-	run->probe_misses = *dup ? 0 : run->probe_misses + 1;
-	return rc;
-}
-
-static int on_entry(void *arg, const struct reader_entry *e)
+static int on_row(void *arg, const struct store_event *ev, const struct store_keys *k, int *lazy)
 {
 	struct import_run *run = arg;
-	enum ingest_outcome got;
-	int rc, dup;
-	if (cli_signal()) {
-		run->interrupted = 1;
-		return AL_TEMPFAIL; /* ends reader_run; import_fd reads the flag */
+	struct store_keys made;
+	int rc, dup = 0, inserted = 0;
+	if (run->probe_misses < PROBE_MISSES || ++run->probe_skipped % PROBE_EVERY == 0) {
+		rc = store_has(run->store, ev->ts, strlen(ev->ts), ev->dedupe_key, &dup, run->err, sizeof(run->err));
+		if (rc)
+			return rc;
+		run->probe_misses = dup ? 0 : run->probe_misses + 1;
+		*lazy = dup;
 	}
-	if ((rc = known_duplicate(run, e, &dup)))
-		return rc;
-	if (dup) {
+	if (!dup) {
+		if (!k) {
+			store_keys_make(&run->scratch, ev, &made);
+			k = &made;
+		}
+		rc = store_insert_keyed(run->store, ev, k, &inserted, run->err, sizeof(run->err));
+		if (rc)
+			return rc;
+	}
+	if (inserted)
+		run->batch.imported++;
+	else
 		run->batch.duplicates++;
-		goto counted;
-	}
-	rc = ingest_entry(&run->in, &run->ctx, e, &got, run->err, sizeof(run->err));
-	if (rc)
-		return rc;
-	switch (got) {
-	case INGEST_SKIPPED:
-		run->batch.skipped++;
-		run->batch.skipped_by[run->in.skipped]++;
-		return AL_OK;
-	case INGEST_DUPLICATE: run->batch.duplicates++; break;
-	case INGEST_STORED: run->batch.imported++; break;
-	}
-counted:
 	if (++run->in_batch >= BATCH_ROWS) {
 		run->in_batch = 0;
 		rc = store_commit(run->store, run->err, sizeof(run->err));
@@ -127,6 +110,13 @@ counted:
 			return rc;
 	}
 	return AL_OK;
+}
+
+static void on_skipped(void *arg, enum event_skip why, long long n)
+{
+	struct import_run *run = arg;
+	run->batch.skipped += n;
+	run->batch.skipped_by[why] += n;
 }
 
 static int import_fd(struct import_run *run, int fd, const char *name)
@@ -142,13 +132,13 @@ static int import_fd(struct import_run *run, int fd, const char *name)
 	if (rc)
 		goto fail;
 	run->in_batch = 0;
-	int read_rc = reader_run(fd, name, on_entry, run, &fmt, run->err, sizeof(run->err));
+	const struct pipeline_consumer consumer = {.row = on_row, .skipped = on_skipped, .arg = run};
+	int read_rc = pipeline_run(fd, name, run->in.eb, &run->ctx, &consumer, &fmt, &run->interrupted, run->err,
+				   sizeof(run->err));
 	/* A malformed document keeps the events before the bad spot: they are
 	 * whole and valid, and so are those read before a signal: the open
 	 * batch is committed with the import row saying it was interrupted.
 	 * Store failures roll the open batch back. */
-	if (run->interrupted)
-		read_rc = AL_OK;
 	if (read_rc && read_rc != AL_DATAERR && read_rc != AL_NOINPUT) {
 		rc = read_rc;
 		goto fail;
@@ -289,6 +279,7 @@ int cmd_import(int argc, char **argv)
 	if (!cli.quiet)
 		print_summary(&run.total);
 out:
+	store_scratch_free(&run.scratch);
 	ingest_close(&run.in);
 	store_close(run.store);
 	cli_signals_release(); /* main() then ends by the signal, if one came */

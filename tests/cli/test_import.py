@@ -9,11 +9,12 @@ import signal
 import sqlite3
 import stat
 import subprocess
+import sys
 import threading
 import time
 import unittest
 
-from cliutil import (ACCOUNT, BIN, CliTestCase, EX_CANTCREAT, EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL,
+from cliutil import (ACCOUNT, BIN, SOURCE_ROOT, CliTestCase, EX_CANTCREAT, EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL,
                      FIXTURES, denial, fixture_files, grant, log_line, main, role)
 
 TS_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
@@ -265,6 +266,28 @@ class Counting(CliTestCase):
         r, counts = self.import_('-', input='\r\n'.join(lines) + '\r\n')
         self.assertEqual(counts, (0, 3, 1), r)
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events'), 3)
+
+    def test_overlapping_import_stores_what_a_fresh_one_does(self):
+        """Import reads on a thread of its own; while the rows it reads are stored already it
+        leaves their keys and templates to the storing thread, which makes them again from
+        the line once new rows come: those rows must be the rows a fresh import stores."""
+        gen = os.path.join(SOURCE_ROOT, 'bench', 'gen.py')
+        out = subprocess.run([sys.executable, gen, '--lines', '6000', '--seed', '5'], check=True,
+                             capture_output=True, text=True).stdout
+        lines = out.splitlines(keepends=True)
+        head = self.write('head.log', ''.join(lines[:4000]))
+        whole = self.write('whole.log', out)
+        first = self.import_ok(head)
+        again = self.import_ok(whole)
+        self.assertEqual(again[1], first[0], again)  # the head's rows, each found stored
+        fresh = os.path.join(self.tmp, 'fresh.db')
+        self.assertEqual(self.import_ok(whole, extra=('--db', fresh))[0], first[0] + again[0])
+        cols = ('ts, log_group, log_stream, cluster, kind, level, msg, outcome, arn, client, error, error_class,'
+                ' username, groups, uid, principal_arn, access_key_id, session, sts_endpoint, raw, dedupe_key')
+        sql = 'SELECT %s FROM events ORDER BY ts, dedupe_key' % cols
+        self.assertEqual(self.query(sql), self.query(sql, db=fresh))
+        templates = 'SELECT template FROM shapes ORDER BY template'
+        self.assertEqual(self.query(templates), self.query(templates, db=fresh))
 
     def test_reimport_json_deduplicates_on_ptr(self):
         doc = {'results': [insights_row([('@message', NOT_MAPPED), ('@ptr', 'p1'), ('@logStream', 'authenticator-s1'),
