@@ -9,10 +9,21 @@
  * line and that index, whatever it stores (schema version 11 stores no
  * line, but a row and its index entry are still written per line).
  *
- *   store_floor [--runs N] FILE DB
+ * With ROWS_DB (a database import made of FILE), also the row floor: the
+ * very rows import wrote (event_rows, every column but id) read into
+ * memory, then inserted through one prepared INSERT into a new database
+ * made with ROWS_DB's own CREATE statements for the table and its
+ * indexes, the per-principal index built at the end as import builds it,
+ * the close included. What is left of import's time above it is
+ * everything that is not SQLite storing those rows: reading, parsing,
+ * interning, templates, rollups; no importer that writes these rows and
+ * indexes can be faster than it on this machine.
  *
- * prints "store_floor LINES MEDIAN_WALL_SECONDS KEYS_ONLY_SECONDS" (the
- * file is read into memory first; DB is recreated for each run). */
+ *   store_floor [--runs N] FILE DB [ROWS_DB]
+ *
+ * prints "store_floor LINES MEDIAN_WALL_SECONDS KEYS_ONLY_SECONDS
+ * [ROWS ROWS_SECONDS]" (the file is read into memory first; DB is
+ * recreated for each run). */
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -95,6 +106,122 @@ out:
 	return rc;
 }
 
+/* The rows of ROWS_DB's event_rows, each column a copy. */
+struct rows {
+	sqlite3_value **v;
+	size_t n, ncol;
+	char *schema; /* CREATE TABLE ...; CREATE INDEX ...; without the deferred index */
+	char *deferred;
+};
+
+#define DEFERRED_INDEX "event_rows_identity"
+
+static char *append(char *to, const char *sql)
+{
+	size_t a = to ? strlen(to) : 0, b = strlen(sql);
+	char *p = realloc(to, a + b + 2);
+	if (!p)
+		exit(70);
+	memcpy(p + a, sql, b);
+	p[a + b] = ';';
+	p[a + b + 1] = 0;
+	return p;
+}
+
+static int rows_load(const char *path, struct rows *r)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = 1;
+	memset(r, 0, sizeof(*r));
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_schema WHERE tbl_name = 'event_rows' AND sql IS NOT NULL"
+				   " ORDER BY type = 'index', rowid", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0), *sql = (const char *)sqlite3_column_text(st, 1);
+		if (strcmp(name, DEFERRED_INDEX) == 0)
+			r->deferred = append(r->deferred, sql);
+		else
+			r->schema = append(r->schema, sql);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!r->schema || sqlite3_prepare_v2(db, "SELECT * FROM event_rows ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	r->ncol = (size_t)sqlite3_column_count(st) - 1; /* id is the first: the new table numbers its own */
+	size_t cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (r->n == cap) {
+			cap = cap ? cap * 2 : 1 << 16;
+			r->v = realloc(r->v, cap * r->ncol * sizeof(*r->v));
+			if (!r->v)
+				goto out;
+		}
+		for (size_t c = 0; c < r->ncol; c++)
+			if (!(r->v[r->n * r->ncol + c] = sqlite3_value_dup(sqlite3_column_value(st, (int)c + 1))))
+				goto out;
+		r->n++;
+	}
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "store_floor: %s: %s\n", path, db ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int rows_run(const struct rows *r, const char *path, double *secs)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char wal[4096], sql[4096];
+	int rc = 1;
+	unlink(path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	/* INSERT INTO event_rows VALUES (NULL, ?, ?, ...): the table's own column order */
+	size_t off = (size_t)snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO event_rows VALUES (NULL");
+	for (size_t c = 0; c < r->ncol && off < sizeof(sql) - 8; c++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", ?%zu", c + 1);
+	snprintf(sql + off, sizeof(sql) - off, ")");
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db,
+			 "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+			 " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, r->schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	double t0 = now();
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (size_t i = 0; i < r->n; i++) {
+		for (size_t c = 0; c < r->ncol; c++)
+			sqlite3_bind_value(st, (int)c + 1, r->v[i * r->ncol + c]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(st);
+		if ((i + 1) % 50000 == 0 && sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			goto out;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+	    (r->deferred && sqlite3_exec(db, r->deferred, NULL, NULL, NULL) != SQLITE_OK))
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	sqlite3_close(db);
+	db = NULL;
+	*secs = now() - t0;
+	rc = 0;
+out:
+	if (rc && db)
+		fprintf(stderr, "store_floor: %s: %s\n", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	int runs = 3, a = 1;
@@ -102,8 +229,8 @@ int main(int argc, char **argv)
 		runs = atoi(argv[2]);
 		a = 3;
 	}
-	if (argc - a != 2 || runs < 1 || runs > 99) {
-		fprintf(stderr, "usage: store_floor [--runs N] FILE DB\n");
+	if ((argc - a != 2 && argc - a != 3) || runs < 1 || runs > 99) {
+		fprintf(stderr, "usage: store_floor [--runs N] FILE DB [ROWS_DB]\n");
 		return 64;
 	}
 	int fd = open(argv[a], O_RDONLY);
@@ -132,7 +259,24 @@ int main(int argc, char **argv)
 			return 1;
 	qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
 	qsort(k, (size_t)runs, sizeof(k[0]), cmp_double);
-	printf("store_floor %ld %.3f %.3f\n", rows, t[runs / 2], k[runs / 2]);
+	printf("store_floor %ld %.3f %.3f", rows, t[runs / 2], k[runs / 2]);
 	free(data);
+	if (argc - a == 3) {
+		struct rows r;
+		double w[99];
+		if (rows_load(argv[a + 2], &r))
+			return 1;
+		for (int i = 0; i < runs; i++)
+			if (rows_run(&r, argv[a + 1], &w[i]))
+				return 1;
+		qsort(w, (size_t)runs, sizeof(w[0]), cmp_double);
+		printf(" %zu %.3f", r.n, w[runs / 2]);
+		for (size_t i = 0; i < r.n * r.ncol; i++)
+			sqlite3_value_free(r.v[i]);
+		free(r.v);
+		free(r.schema);
+		free(r.deferred);
+	}
+	putchar('\n');
 	return 0;
 }
