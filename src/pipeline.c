@@ -21,7 +21,6 @@
 struct item {
 	struct store_event ev;
 	struct store_keys k;
-	int keyed;
 };
 
 struct batch {
@@ -30,6 +29,7 @@ struct batch {
 	char *text;
 	size_t used, cap;
 	long long skipped[EVENT_SKIP_MALFORMED + 1]; /* by enum event_skip, before the rows */
+	long long found;                             /* stored already (pipeline_consumer.stored) */
 	int full;                                    /* handed to the storing thread */
 };
 
@@ -40,7 +40,6 @@ struct pipeline {
 	size_t fill, take; /* next batch each thread works on */
 	int done;          /* the reading thread ended, with rc and err */
 	atomic_int stop;   /* the storing thread failed: read no further */
-	atomic_int lazy;   /* see pipeline_consumer.row */
 	int rc, interrupted;
 	char err[512];
 	/* the reading thread's */
@@ -48,6 +47,7 @@ struct pipeline {
 	const char *name;
 	struct event_builder *eb;
 	const struct event_ctx *ctx;
+	const struct pipeline_consumer *c;
 	struct store_scratch scratch;
 	enum reader_format format;
 };
@@ -66,6 +66,7 @@ static int hand_over(struct pipeline *p)
 		return AL_TEMPFAIL;
 	struct batch *b = &p->b[p->fill];
 	b->n = b->used = 0;
+	b->found = 0;
 	memset(b->skipped, 0, sizeof(b->skipped));
 	return AL_OK;
 }
@@ -80,16 +81,23 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	}
 	if (atomic_load(&p->stop))
 		return AL_TEMPFAIL;
+	if (p->c->stored) {
+		int found = 0, rc = p->c->stored(p->c->arg, e, &found);
+		if (rc)
+			return rc;
+		if (found) {
+			b->found++;
+			return AL_OK;
+		}
+	}
 	if (!event_build(p->eb, p->ctx, e)) {
 		b->skipped[event_skipped(p->eb)]++;
 		return AL_OK;
 	}
 	const struct store_event *ev = event_row(p->eb);
 	struct store_keys k;
-	int keyed = !atomic_load(&p->lazy);
-	if (keyed)
-		store_keys_make(&p->scratch, ev, &k);
-	size_t need = store_event_size(ev) + (keyed && k.tpl ? k.tpl_len + 1 : 0);
+	store_keys_make(&p->scratch, ev, &k);
+	size_t need = store_event_size(ev) + (k.tpl ? k.tpl_len + 1 : 0);
 	if (b->n == BATCH_ROWS || need > b->cap - b->used) {
 		int rc = hand_over(p);
 		if (rc)
@@ -108,14 +116,11 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	struct item *it = &b->items[b->n++];
 	char *at = b->text + b->used;
 	store_event_copy(ev, at, &it->ev);
-	at += store_event_size(ev);
-	it->keyed = keyed;
-	if (keyed) {
-		it->k = k;
-		if (k.tpl) {
-			memcpy(at, k.tpl, k.tpl_len + 1);
-			it->k.tpl = at;
-		}
+	it->k = k;
+	if (k.tpl) {
+		at += store_event_size(ev);
+		memcpy(at, k.tpl, k.tpl_len + 1);
+		it->k.tpl = at;
 	}
 	b->used += need;
 	return AL_OK;
@@ -139,17 +144,17 @@ static void *reading_thread(void *arg)
 }
 
 /* Stores one batch on the calling thread. */
-static int store_batch(struct pipeline *p, struct batch *b, const struct pipeline_consumer *c)
+static int store_batch(struct batch *b, const struct pipeline_consumer *c)
 {
 	for (int why = 0; why <= EVENT_SKIP_MALFORMED; why++)
 		if (b->skipped[why])
 			c->skipped(c->arg, (enum event_skip)why, b->skipped[why]);
+	if (b->found)
+		c->found(c->arg, b->found);
 	for (size_t i = 0; i < b->n; i++) {
-		int lazy = atomic_load(&p->lazy);
-		int rc = c->row(c->arg, &b->items[i].ev, b->items[i].keyed ? &b->items[i].k : NULL, &lazy);
+		int rc = c->row(c->arg, &b->items[i].ev, &b->items[i].k);
 		if (rc)
 			return rc;
-		atomic_store(&p->lazy, lazy);
 	}
 	return AL_OK;
 }
@@ -166,7 +171,7 @@ int pipeline_run(int fd, const char *name, struct event_builder *eb, const struc
 		 const struct pipeline_consumer *c, enum reader_format *format, int *interrupted, char *err,
 		 size_t err_sz)
 {
-	struct pipeline p = {.fd = fd, .name = name, .eb = eb, .ctx = ctx};
+	struct pipeline p = {.fd = fd, .name = name, .eb = eb, .ctx = ctx, .c = c};
 	pthread_t th;
 	int rc = AL_OK;
 	*interrupted = 0;
@@ -196,7 +201,7 @@ int pipeline_run(int fd, const char *name, struct event_builder *eb, const struc
 		pthread_mutex_unlock(&p.mu);
 		if (!b)
 			break; /* done, and every batch it filled is stored */
-		rc = store_batch(&p, b, c);
+		rc = store_batch(b, c);
 		pthread_mutex_lock(&p.mu);
 		b->full = 0;
 		p.take = (p.take + 1) % BATCHES;

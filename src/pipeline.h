@@ -12,16 +12,18 @@
 #include "store.h"
 
 struct pipeline_consumer {
-	/* One row on the calling thread, with its keys (NULL: not made,
-	 * because *lazy asked for that: the row's copy has no parse, so
-	 * store_keys_make parses its line again). Set *lazy to 1 while rows
-	 * turn out to be stored already (a re-import), so the reading thread
-	 * stops making keys nobody uses; 0 again when new rows come. Any
-	 * status but AL_OK stops the run and is returned. */
-	int (*row)(void *arg, const struct store_event *ev, const struct store_keys *k, int *lazy);
-	/* Entries that are no row to store, by enum event_skip, counted
-	 * on the calling thread as the rows around them go by. */
+	/* On the reading thread, before an entry is parsed: *stored = 1 when
+	 * it is a row the database holds already (a re-import), so it is
+	 * counted and neither parsed nor handed over. May be NULL; it must
+	 * not touch what the calling thread uses (its own connection). */
+	int (*stored)(void *arg, const struct reader_entry *e, int *stored);
+	/* One row on the calling thread, with the keys made of it. Any status
+	 * but AL_OK stops the run and is returned. */
+	int (*row)(void *arg, const struct store_event *ev, const struct store_keys *k);
+	/* On the calling thread, as the rows around them go by: entries that
+	 * are no row to store, by enum event_skip, and those stored() found. */
 	void (*skipped)(void *arg, enum event_skip why, long long n);
+	void (*found)(void *arg, long long n);
 	void *arg;
 };
 

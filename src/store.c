@@ -1439,17 +1439,25 @@ static void rows_watch(void *arg, int op, const char *db, const char *table, sql
 }
 
 /* The statements a write connection runs per line or per batch. */
-static int prepare_statements(struct store *s, char *err, size_t err_sz)
+/* store_has's statements: made by a write open, and by the first
+ * store_has of a read-only one (import's reading thread). */
+static int prepare_lookups(struct store *s)
 {
-	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
-	if (sqlrc == SQLITE_OK)
-		sqlrc = sqlite3_prepare_v3(s->db, "SELECT 1 FROM event_rows WHERE ts = ?1 AND dedupe_key = ?2", -1,
-					   SQLITE_PREPARE_PERSISTENT, &s->has, NULL);
+	int sqlrc = sqlite3_prepare_v3(s->db, "SELECT 1 FROM event_rows WHERE ts = ?1 AND dedupe_key = ?2", -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->has, NULL);
 	if (sqlrc == SQLITE_OK)
 		sqlrc = sqlite3_prepare_v3(s->db,
 					   "SELECT ts, dedupe_key FROM event_rows WHERE ts >= ?1"
 					   " ORDER BY ts, dedupe_key LIMIT " STRINGIFY(PROBE_ROWS),
 					   -1, SQLITE_PREPARE_PERSISTENT, &s->range, NULL);
+	return sqlrc;
+}
+
+static int prepare_statements(struct store *s, char *err, size_t err_sz)
+{
+	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
+	if (sqlrc == SQLITE_OK)
+		sqlrc = prepare_lookups(s);
 	struct intern *interns[NINTERN] = {&s->streams, &s->identities, &s->errors, &s->shapes};
 	for (size_t i = 0; i < NINTERN && sqlrc == SQLITE_OK; i++) {
 		sqlrc = sqlite3_prepare_v3(s->db, intern_sql[i].find, -1, SQLITE_PREPARE_PERSISTENT,
@@ -1785,6 +1793,11 @@ static int probe_load(struct store *s, const char *ts, char *err, size_t err_sz)
 int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *found, char *err, size_t err_sz)
 {
 	struct probe_range *p = &s->probe;
+	if (!s->has) {
+		int sqlrc = prepare_lookups(s);
+		if (sqlrc != SQLITE_OK)
+			return store_sql_error(s->db, sqlrc, "cannot look up events", err, err_sz);
+	}
 	if (ts_len == TS_LEN) {
 		/* Read ahead again once the last range paid off (or long ago
 		 * did not): a file out of time order falls back to seeks. */

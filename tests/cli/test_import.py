@@ -268,9 +268,9 @@ class Counting(CliTestCase):
         self.assertEqual(self.scalar('SELECT COUNT(*) FROM events'), 3)
 
     def test_overlapping_import_stores_what_a_fresh_one_does(self):
-        """Import reads on a thread of its own; while the rows it reads are stored already it
-        leaves their keys and templates to the storing thread, which makes them again from
-        the line once new rows come: those rows must be the rows a fresh import stores."""
+        """Import reads on a thread of its own, which counts the lines its read-only connection
+        finds stored without parsing them, and parses the rest for the storing thread: the
+        rows of an import that overlaps what is stored must be those a fresh import stores."""
         gen = os.path.join(SOURCE_ROOT, 'bench', 'gen.py')
         out = subprocess.run([sys.executable, gen, '--lines', '6000', '--seed', '5'], check=True,
                              capture_output=True, text=True).stdout
