@@ -188,7 +188,7 @@ static int rows_run(const struct rows *r, const char *path, double *secs)
 	snprintf(sql + off, sizeof(sql) - off, ")");
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db,
-			 "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+			 "PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
 			 " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768",
 			 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, r->schema, NULL, NULL, NULL) != SQLITE_OK ||
