@@ -100,19 +100,27 @@ static int known_duplicate(void *arg, const struct reader_entry *e, int *dup)
 	return AL_OK;
 }
 
+/* What the store wrote and found since the last call, into the batch's counts. */
+static int count_flushed(struct import_run *run)
+{
+	long long stored, found;
+	int rc = store_flush(run->store, &stored, &found, run->err, sizeof(run->err));
+	run->batch.imported += stored;
+	run->batch.duplicates += found;
+	return rc;
+}
+
 static int on_row(void *arg, const struct store_event *ev, const struct store_keys *k)
 {
 	struct import_run *run = arg;
-	int inserted, rc = store_insert_keyed(run->store, ev, k, &inserted, run->err, sizeof(run->err));
+	int rc = store_insert_keyed(run->store, ev, k, run->err, sizeof(run->err));
 	if (rc)
 		return rc;
-	if (inserted)
-		run->batch.imported++;
-	else
-		run->batch.duplicates++;
 	if (++run->in_batch >= BATCH_ROWS) {
 		run->in_batch = 0;
-		rc = store_commit(run->store, run->err, sizeof(run->err));
+		rc = count_flushed(run);
+		if (!rc)
+			rc = store_commit(run->store, run->err, sizeof(run->err));
 		if (rc)
 			return rc;
 		counts_add(&run->file, &run->batch);
@@ -121,6 +129,11 @@ static int on_row(void *arg, const struct store_event *ev, const struct store_ke
 			return rc;
 	}
 	return AL_OK;
+}
+
+static int on_batch_done(void *arg)
+{
+	return count_flushed(arg);
 }
 
 static void on_skipped(void *arg, enum event_skip why, long long n)
@@ -150,7 +163,13 @@ static int import_fd(struct import_run *run, int fd, const char *name)
 		goto fail;
 	run->in_batch = 0;
 	const struct pipeline_consumer consumer = {
-		.stored = known_duplicate, .row = on_row, .skipped = on_skipped, .found = on_found, .arg = run};
+		.stored = known_duplicate,
+		.row = on_row,
+		.skipped = on_skipped,
+		.found = on_found,
+		.batch_done = on_batch_done,
+		.arg = run,
+	};
 	int read_rc = pipeline_run(fd, name, run->in.eb, &run->ctx, &consumer, &fmt, &run->interrupted, run->err,
 				   sizeof(run->err));
 	/* A malformed document keeps the events before the bad spot: they are
@@ -161,6 +180,9 @@ static int import_fd(struct import_run *run, int fd, const char *name)
 		rc = read_rc;
 		goto fail;
 	}
+	rc = count_flushed(run); /* rows a stop left queued */
+	if (rc)
+		goto fail;
 	counts_add(&run->file, &run->batch);
 	rc = (run->interrupted ? store_import_interrupted : store_import_end)(
 		run->store, import_id, run->file.imported, run->file.duplicates, run->file.skipped, run->err,

@@ -156,7 +156,7 @@ static int store_batch(struct batch *b, const struct pipeline_consumer *c)
 		if (rc)
 			return rc;
 	}
-	return AL_OK;
+	return c->batch_done(c->arg);
 }
 
 static void batches_free(struct pipeline *p)

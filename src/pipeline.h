@@ -24,6 +24,9 @@ struct pipeline_consumer {
 	 * are no row to store, by enum event_skip, and those stored() found. */
 	void (*skipped)(void *arg, enum event_skip why, long long n);
 	void (*found)(void *arg, long long n);
+	/* On the calling thread after each batch of rows, before their
+	 * memory goes back to the reading thread (store_flush). */
+	int (*batch_done)(void *arg);
 	void *arg;
 };
 

@@ -706,9 +706,26 @@ struct probe_range {
 	unsigned char used[PROBE_SLOTS];
 };
 
+/* A row store_insert_keyed queued: its event (the caller keeps it until
+ * store_flush) and the ids of what it references. */
+struct queued {
+	const struct store_event *ev;
+	int whole; /* the line is stored as it is (no template) */
+	int64_t stream, identity, error, shape;
+};
+
+/* Rows per INSERT: a statement's fixed cost (its cursors on the table and
+ * each index opened and closed, the statement's end) paid once for 16
+ * rows instead of each; about a third of the INSERT's time for import's
+ * rows (bench/README.md, "Import on two threads"). */
+#define INSERT_ROWS 16
+
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *insert, *has, *range;
+	sqlite3_stmt *insert, *insert_many, *has, *range;
+	struct queued queue[INSERT_ROWS];
+	size_t nqueued;
+	long long flushed_new, flushed_old; /* rows the flushes stored and found stored, for store_flush */
 	struct intern streams, identities, errors, shapes;
 	struct store_scratch scratch; /* store_insert's keys and templates, the migration's */
 	struct probe_range probe;
@@ -723,6 +740,7 @@ struct store {
 	int index_deferred; /* store_defer_indexes dropped event_rows_identity */
 };
 
+#define INSERT_COLUMNS 13
 static const char insert_sql[] =
 	"INSERT OR IGNORE INTO event_rows(ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
 	" shape_id, kind, outcome, client, ptr, access_key_id, raw)"
@@ -1456,6 +1474,22 @@ static int prepare_lookups(struct store *s)
 static int prepare_statements(struct store *s, char *err, size_t err_sz)
 {
 	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
+	if (sqlrc == SQLITE_OK) {
+		/* insert_sql with INSERT_ROWS rows of values (?14..?26 the second, ...) */
+		struct buf sql = BUF_INIT;
+		const char *values = strstr(insert_sql, " VALUES ");
+		buf_append(&sql, insert_sql, (size_t)(values - insert_sql));
+		buf_puts(&sql, " VALUES ");
+		for (int r = 0; r < INSERT_ROWS; r++) {
+			buf_puts(&sql, r ? ", (" : "(");
+			for (int c = 1; c <= INSERT_COLUMNS; c++)
+				buf_printf(&sql, c > 1 ? ", ?%d" : "?%d", r * INSERT_COLUMNS + c);
+			buf_puts(&sql, ")");
+		}
+		sqlrc = sql.oom ? SQLITE_NOMEM
+				: sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->insert_many, NULL);
+		buf_free(&sql);
+	}
 	if (sqlrc == SQLITE_OK)
 		sqlrc = prepare_lookups(s);
 	struct intern *interns[NINTERN] = {&s->streams, &s->identities, &s->errors, &s->shapes};
@@ -1509,6 +1543,7 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->insert_many);
 	sqlite3_finalize(s->has);
 	sqlite3_finalize(s->range);
 	struct intern *interns[NINTERN] = {&s->streams, &s->identities, &s->errors, &s->shapes};
@@ -1570,11 +1605,17 @@ int store_build_indexes(struct store *s, char *err, size_t err_sz)
 	return rc;
 }
 
+static int flush_queue(struct store *s, char *err, size_t err_sz);
+
 int store_commit(struct store *s, char *err, size_t err_sz)
 {
 	/* The batch's rows go into the rollups in the same transaction: both
-	 * are committed, or rolled back by the caller, together. */
-	int rc = rollup_update(s->db, s->rows_valid ? s->rows : NULL, s->nrows, err, err_sz);
+	 * are committed, or rolled back by the caller, together. What is
+	 * queued goes first; store_flush still counts it. */
+	int rc = flush_queue(s, err, err_sz);
+	if (rc)
+		return rc;
+	rc = rollup_update(s->db, s->rows_valid ? s->rows : NULL, s->nrows, err, err_sz);
 	if (rc)
 		return rc;
 	rc = exec_sql(s->db, "COMMIT", "cannot commit", err, err_sz);
@@ -1586,6 +1627,8 @@ int store_commit(struct store *s, char *err, size_t err_sz)
 
 void store_rollback(struct store *s)
 {
+	s->nqueued = 0;
+	s->flushed_new = s->flushed_old = 0;
 	store_forget_interned(s);
 	rows_forget(s);
 	if (!sqlite3_get_autocommit(s->db))
@@ -1606,9 +1649,9 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
 #define ROWS_MAX (1u << 18)
 
 /* A stored row into s->rows, as rollup_update would read it back. */
-static void remember_row(struct store *s, const struct store_event *ev, int64_t stream, int64_t identity,
-			 int64_t error)
+static void remember_row(struct store *s, int64_t id, const struct queued *q)
 {
+	const struct store_event *ev = q->ev;
 	size_t len = strlen(ev->ts);
 	if (!s->rows_valid || sqlite3_get_autocommit(s->db) || len >= sizeof(s->rows->ts) || s->nrows >= ROWS_MAX) {
 		s->rows_valid = 0;
@@ -1625,10 +1668,10 @@ static void remember_row(struct store *s, const struct store_event *ev, int64_t 
 		s->rows_cap = cap;
 	}
 	struct rollup_row *r = &s->rows[s->nrows++];
-	r->id = sqlite3_last_insert_rowid(s->db);
-	r->stream_id = stream;
-	r->identity_id = identity;
-	r->error_id = error;
+	r->id = id;
+	r->stream_id = q->stream;
+	r->identity_id = q->identity;
+	r->error_id = q->error;
 	memcpy(r->ts, ev->ts, len + 1);
 	r->flags = rollup_flags(ev->kind, ev->outcome);
 }
@@ -1694,53 +1737,123 @@ void store_event_copy(const struct store_event *ev, char *buf, struct store_even
 	}
 }
 
-int store_insert_keyed(struct store *s, const struct store_event *ev, const struct store_keys *k, int *inserted,
-		       char *err, size_t err_sz)
+/* The rows' ids: each INSERT gives the row MAX(id) + 1, so a statement's
+ * new rows have consecutive ids ending at the last insert rowid, in the
+ * order of its VALUES; the rows it ignored (stored already) are found by
+ * their key among those ids. */
+static int remember_rows(struct store *s, const struct queued *q, size_t n, int changed, char *err, size_t err_sz)
 {
-	sqlite3_stmt *st = s->insert;
-	int64_t stream, identity, error, shape;
-	int rc = stream_id(s, ev, k->stream, &stream, err, err_sz);
-	if (rc == AL_OK)
-		rc = identity_id(s, ev, k, &identity, err, err_sz);
-	if (rc == AL_OK)
-		rc = error_id(s, ev, k, &error, err, err_sz);
-	if (rc == AL_OK)
-		rc = shape_id(s, ev, k, &shape, err, err_sz);
-	if (rc)
-		return rc;
-	bind_text(st, 1, ev->ts);
-	sqlite3_bind_int64(st, 2, ev->dedupe_key);
-	bind_id(st, 3, s->import_id);
-	sqlite3_bind_int64(st, 4, stream);
-	bind_id(st, 5, identity);
-	bind_id(st, 6, error);
-	sqlite3_bind_int64(st, 7, shape);
-	bind_text(st, 8, ev->kind);
-	bind_text(st, 9, ev->outcome);
-	bind_text(st, 10, ev->client);
-	bind_text(st, 11, ev->ptr);
-	bind_text(st, 12, ev->access_key_id);
-	if (!k->tpl)
-		sqlite3_bind_text(st, 13, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 13);
+	int64_t last = sqlite3_last_insert_rowid(s->db);
+	if ((size_t)changed == n) {
+		for (size_t i = 0; i < n; i++)
+			remember_row(s, last - (int64_t)n + 1 + (int64_t)i, &q[i]);
+		return AL_OK;
+	}
+	sqlite3_stmt *st;
+	int sqlrc = sqlite3_prepare_v2(s->db, "SELECT id, ts, dedupe_key FROM event_rows WHERE id > ?1 ORDER BY id", -1,
+				       &st, NULL);
+	if (sqlrc != SQLITE_OK)
+		return store_sql_error(s->db, sqlrc, "cannot read the events", err, err_sz);
+	sqlite3_bind_int64(st, 1, last - changed);
+	size_t from = 0;
+	while ((sqlrc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *ts = (const char *)sqlite3_column_text(st, 1);
+		int64_t key = sqlite3_column_int64(st, 2);
+		for (size_t i = from; i < n; i++)
+			if (q[i].ev->dedupe_key == key && ts && strcmp(q[i].ev->ts, ts) == 0) {
+				remember_row(s, sqlite3_column_int64(st, 0), &q[i]);
+				from = i + 1;
+				break;
+			}
+	}
+	sqlite3_finalize(st);
+	return sqlrc == SQLITE_DONE ? AL_OK : store_sql_error(s->db, sqlrc, "cannot read the events", err, err_sz);
+}
+
+/* One INSERT of n queued rows (1 or INSERT_ROWS) through st. */
+static int insert_rows(struct store *s, sqlite3_stmt *st, const struct queued *q, size_t n, char *err, size_t err_sz)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_event *ev = q[i].ev;
+		int at = (int)i * INSERT_COLUMNS;
+		bind_text(st, at + 1, ev->ts);
+		sqlite3_bind_int64(st, at + 2, ev->dedupe_key);
+		bind_id(st, at + 3, s->import_id);
+		sqlite3_bind_int64(st, at + 4, q[i].stream);
+		bind_id(st, at + 5, q[i].identity);
+		bind_id(st, at + 6, q[i].error);
+		sqlite3_bind_int64(st, at + 7, q[i].shape);
+		bind_text(st, at + 8, ev->kind);
+		bind_text(st, at + 9, ev->outcome);
+		bind_text(st, at + 10, ev->client);
+		bind_text(st, at + 11, ev->ptr);
+		bind_text(st, at + 12, ev->access_key_id);
+		if (q[i].whole)
+			sqlite3_bind_text(st, at + 13, ev->raw, (int)ev->raw_len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, at + 13);
+	}
 	s->inserting = 1;
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	s->inserting = 0;
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store_sql_error(s->db, rc, "cannot store event", err, err_sz);
-	*inserted = sqlite3_changes(s->db) > 0;
-	if (*inserted)
-		remember_row(s, ev, stream, identity, error);
-	return AL_OK;
+	int changed = sqlite3_changes(s->db);
+	s->flushed_new += changed;
+	s->flushed_old += (long long)n - changed;
+	return changed ? remember_rows(s, q, n, changed, err, err_sz) : AL_OK;
+}
+
+static int flush_queue(struct store *s, char *err, size_t err_sz)
+{
+	size_t i = 0;
+	int rc = AL_OK;
+	for (; rc == AL_OK && s->nqueued - i >= INSERT_ROWS; i += INSERT_ROWS)
+		rc = insert_rows(s, s->insert_many, &s->queue[i], INSERT_ROWS, err, err_sz);
+	for (; rc == AL_OK && i < s->nqueued; i++)
+		rc = insert_rows(s, s->insert, &s->queue[i], 1, err, err_sz);
+	s->nqueued = 0;
+	return rc;
+}
+
+int store_insert_keyed(struct store *s, const struct store_event *ev, const struct store_keys *k, char *err,
+		       size_t err_sz)
+{
+	struct queued *q = &s->queue[s->nqueued];
+	int rc = stream_id(s, ev, k->stream, &q->stream, err, err_sz);
+	if (rc == AL_OK)
+		rc = identity_id(s, ev, k, &q->identity, err, err_sz);
+	if (rc == AL_OK)
+		rc = error_id(s, ev, k, &q->error, err, err_sz);
+	if (rc == AL_OK)
+		rc = shape_id(s, ev, k, &q->shape, err, err_sz);
+	if (rc)
+		return rc;
+	q->ev = ev;
+	q->whole = !k->tpl;
+	return ++s->nqueued == INSERT_ROWS ? flush_queue(s, err, err_sz) : AL_OK;
+}
+
+int store_flush(struct store *s, long long *stored, long long *found, char *err, size_t err_sz)
+{
+	int rc = flush_queue(s, err, err_sz);
+	*stored = s->flushed_new;
+	*found = s->flushed_old;
+	s->flushed_new = s->flushed_old = 0;
+	return rc;
 }
 
 int store_insert(struct store *s, const struct store_event *ev, int *inserted, char *err, size_t err_sz)
 {
 	struct store_keys k;
+	long long stored, found;
 	store_keys_make(&s->scratch, ev, &k);
-	return store_insert_keyed(s, ev, &k, inserted, err, err_sz);
+	int rc = store_insert_keyed(s, ev, &k, err, err_sz);
+	if (!rc)
+		rc = store_flush(s, &stored, &found, err, err_sz);
+	*inserted = !rc && stored > 0;
+	return rc;
 }
 
 static size_t probe_slot(const struct probe_range *p, const char *ts, uint64_t key)

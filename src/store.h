@@ -90,8 +90,14 @@ void store_keys_make(struct store_scratch *sc, const struct store_event *ev, str
 size_t store_event_size(const struct store_event *ev);
 void store_event_copy(const struct store_event *ev, char *buf, struct store_event *out);
 void store_scratch_free(struct store_scratch *sc);
-int store_insert_keyed(struct store *s, const struct store_event *ev, const struct store_keys *k, int *inserted,
-		       char *err, size_t err_sz);
+int store_insert_keyed(struct store *s, const struct store_event *ev, const struct store_keys *k, char *err,
+		       size_t err_sz);
+/* store_insert_keyed queues the row and writes the queue 16 rows to an
+ * INSERT, so ev (and what it points to) must stay valid until store_flush
+ * or store_commit. store_flush writes what is queued; *stored and *found
+ * count the rows written and those found stored already (ignored) since
+ * the last store_flush, store_commit's included. */
+int store_flush(struct store *s, long long *stored, long long *found, char *err, size_t err_sz);
 /* *found = 1 when a row with this time and dedupe key is stored. */
 int store_has(struct store *s, const char *ts, size_t ts_len, int64_t key, int *found, char *err, size_t err_sz);
 /* Provenance of one import run. */

@@ -179,6 +179,33 @@ class Imports(RollupCase):
         self.check_rollups(when='again')
         self.assert_oracle_reports()
 
+    def test_lines_repeated_within_one_transaction(self):
+        """Rows go 16 to an INSERT: one that repeats a row of the same statement or of the
+        open transaction is ignored there, and the rows kept for the rollups must still be
+        the stored ones with their ids (a miscount would show as a rollup that differs)."""
+        path = os.path.join(self.tmp, 'gen.log')
+        with open(path, 'wb') as f:
+            subprocess.run([sys.executable, GEN, '--lines', '6000', '--seed', '9', '--hours', '2'],
+                           stdout=f, check=True)
+        with open(path, encoding='utf-8') as f:
+            lines = f.readlines()
+        doubled = []
+        for i, line in enumerate(lines):
+            doubled.append(line)
+            if i % 7 == 0:
+                doubled.append(line)  # the same row again in the same INSERT
+        doubled += lines[:300]  # and again hundreds of rows later, still uncommitted
+        plain = self.import_ok(path, extra=('--db', os.path.join(self.tmp, 'plain.db')))
+        counts = self.import_ok(self.write('doubled.log', ''.join(doubled)))
+        records = plain[0]
+        self.assertEqual(counts[0], records, counts)
+        self.assertEqual(counts[0] + counts[1] + counts[2], len(doubled), counts)
+        self.assertGreater(counts[1], 1000, counts)
+        self.check_rollups(when='repeated lines')
+        self.assertEqual(self.scalar('SELECT MAX(id) - MIN(id) + 1 FROM event_rows'), records)
+        sql = 'SELECT id, ts, dedupe_key, raw FROM events ORDER BY id'
+        self.assertEqual(self.query(sql), self.query(sql, db=os.path.join(self.tmp, 'plain.db')))
+
     def test_out_of_time_order(self):
         """The second half of a day first, then the first half: config
         errors at the end of the first half explain not_mapped denials
