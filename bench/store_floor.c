@@ -11,7 +11,7 @@
  *
  * With ROWS_DB (a database import made of FILE), also the row floor: the
  * very rows import wrote (event_rows, every column but id) read into
- * memory, then inserted through one prepared INSERT into a new database
+ * memory, then inserted 16 to a prepared INSERT (as import does) into a new database
  * made with ROWS_DB's own CREATE statements for the table and its
  * indexes, the per-principal index built at the end as import builds it,
  * the close included. What is left of import's time above it is
@@ -115,6 +115,7 @@ struct rows {
 };
 
 #define DEFERRED_INDEX "event_rows_identity"
+#define ROWS_PER_INSERT 16
 
 static char *append(char *to, const char *sql)
 {
@@ -181,35 +182,46 @@ static int rows_run(const struct rows *r, const char *path, double *secs)
 	unlink(path);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	unlink(wal);
-	/* INSERT INTO event_rows VALUES (NULL, ?, ?, ...): the table's own column order */
-	size_t off = (size_t)snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO event_rows VALUES (NULL");
-	for (size_t c = 0; c < r->ncol && off < sizeof(sql) - 8; c++)
-		off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", ?%zu", c + 1);
-	snprintf(sql + off, sizeof(sql) - off, ")");
+	/* INSERT INTO event_rows VALUES (NULL, ?, ?, ...), ... : the table's own
+	 * column order, ROWS_PER_INSERT rows to a statement as import writes
+	 * them (src/store.c), the rest one at a time */
+	sqlite3_stmt *one = NULL;
+	size_t off = (size_t)snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO event_rows VALUES ");
+	for (size_t k = 0; k < ROWS_PER_INSERT && off < sizeof(sql) - 16; k++) {
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s(NULL", k ? ", " : "");
+		for (size_t c = 0; c < r->ncol && off < sizeof(sql) - 16; c++)
+			off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", ?%zu", k * r->ncol + c + 1);
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, ")");
+	}
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db,
 			 "PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
 			 " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768",
 			 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, r->schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, (int)(strchr(sql, ')') + 1 - sql), &one, NULL) != SQLITE_OK)
 		goto out;
 	double t0 = now();
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	for (size_t i = 0; i < r->n; i++) {
-		for (size_t c = 0; c < r->ncol; c++)
-			sqlite3_bind_value(st, (int)c + 1, r->v[i * r->ncol + c]);
-		if (sqlite3_step(st) != SQLITE_DONE)
+	for (size_t i = 0; i < r->n;) {
+		size_t k = r->n - i >= ROWS_PER_INSERT ? ROWS_PER_INSERT : 1;
+		sqlite3_stmt *s = k > 1 ? st : one;
+		for (size_t j = 0; j < k * r->ncol; j++)
+			sqlite3_bind_value(s, (int)j + 1, r->v[i * r->ncol + j]);
+		if (sqlite3_step(s) != SQLITE_DONE)
 			goto out;
-		sqlite3_reset(st);
-		if ((i + 1) % 50000 == 0 && sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_reset(s);
+		if ((i + k) / 50000 != i / 50000 && sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 			goto out;
+		i += k;
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
 	    (r->deferred && sqlite3_exec(db, r->deferred, NULL, NULL, NULL) != SQLITE_OK))
 		goto out;
 	sqlite3_finalize(st);
-	st = NULL;
+	sqlite3_finalize(one);
+	st = one = NULL;
 	sqlite3_close(db);
 	db = NULL;
 	*secs = now() - t0;
@@ -218,6 +230,7 @@ out:
 	if (rc && db)
 		fprintf(stderr, "store_floor: %s: %s\n", path, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
+	sqlite3_finalize(one);
 	sqlite3_close(db);
 	return rc;
 }

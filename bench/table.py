@@ -162,7 +162,7 @@ def main():
           '50,000-row transactions (bench/store_floor.c): %s lines/s, the most any schema that keeps the lines '
           'gets from SQLite on this machine (the shell .import of the same: %s lines/s)' % (num(floor_c), num(floor_raw)))
     if len(sf) > 4:
-        print('row floor: the %s rows import wrote (event_rows, every column but id) inserted again through one prepared '
+        print('row floor: the %s rows import wrote (event_rows, every column but id) inserted again, 16 rows to a prepared '
               'INSERT into a database with the same table and indexes (the per-principal one built at the end, as '
               'import does), 50,000-row transactions, close included: SQLite alone storing what import stores, '
               'so no importer of these rows and indexes gets past it here (bench/store_floor.c)' % '{:,}'.format(int(sf[3])))
