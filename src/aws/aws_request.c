@@ -443,6 +443,7 @@ static int send_attempt(struct aws_client *c, const struct aws_call *call, const
 	req.nheaders = nh;
 	req.body = call->body;
 	req.body_len = call->body ? call->body_len : 0;
+	req.finish_on_cancel = call->finish_on_cancel;
 	*hr = http_perform(c->http, &req, out, herr, herr_sz);
 	sigv4_result_free(&sig);
 	memset(pr->hh, 0, pr->cap * sizeof(*pr->hh));

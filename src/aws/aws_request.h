@@ -52,6 +52,11 @@ struct aws_call {
 	const char *body;
 	size_t body_len;
 	int unsigned_request;       /* SSO portal / IMDS style calls: no SigV4 */
+	/* A transfer under way when the cancel flag is set ends by itself
+	 * (its timeout bounds it) instead of being cut: a call that starts
+	 * something billed (StartQuery) must learn its id to stop it. Not
+	 * started once the flag is set, and not retried after it. */
+	int finish_on_cancel;
 };
 
 /* 1 when url is plain http:// to a host that is not loopback: what

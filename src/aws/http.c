@@ -606,7 +606,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	}
 	if (build_headers(req, method, &hdrs, err, err_sz) != AL_OK)
 		return AL_SOFTWARE;
-	struct xfer x = {out, c->max_body, c->cancel, 0, 0};
+	struct xfer x = {out, c->max_body, req->finish_on_cancel ? NULL : c->cancel, 0, 0};
 	set_options(c, req, method, hdrs, &x, timeout, errbuf);
 	if (c->verbose) {
 		url_for_log(req->url, logurl, sizeof(logurl));

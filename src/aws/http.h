@@ -58,6 +58,7 @@ struct http_request {
 	const char *body;
 	size_t body_len;
 	long timeout_ms;    /* per request override, 0 = client default (IMDS uses 1000) */
+	int finish_on_cancel; /* once started, not aborted by the cancel flag (aws_call's) */
 };
 
 struct http_response {

@@ -379,6 +379,8 @@ static int call(struct aws_client *c, const struct logs_target *t, const char *o
 		.nheaders = sizeof(headers) / sizeof(headers[0]),
 		.body = buf_str(body),
 		.body_len = body->len,
+		/* a query started is billed until it ends: its id must come back */
+		.finish_on_cancel = strcmp(op, "StartQuery") == 0,
 	};
 	const struct aws_target at = {t->endpoint, t->region, t->creds, t->static_creds, t->verbose};
 	return aws_request_target(c, &at, &ac, resp, f, err, err_sz);

@@ -89,6 +89,22 @@ class Interrupted(FetchTestCase):
         self.assertTrue(any(q['stopped'] for q in state['queries']), state)
         self.resume_and_check()
 
+    def test_sigint_while_a_query_starts(self):
+        """A signal while StartQuery is on the wire: the answer is awaited (the service
+        starts the query whether or not the client listens, and bills it until it ends),
+        then the query is stopped; cutting the transfer left it running."""
+        fake = self.fake('--generate', '%d:%d:%d' % (N, T0, T0 + 6 * 3600),
+                         '--faults', json.dumps([{'op': 'StartQuery', 'kind': 'delay', 'delay_ms': 2500}]))
+        proc = self.start_scan('--cluster', 'demo', '--since', SINCE, '--until', UNTIL, '--concurrency', '1')
+        self.wait_for(lambda: fake.state()['calls'].get('StartQuery', 0) >= 1, 'the first StartQuery')
+        proc.send_signal(signal.SIGINT)
+        r = self.finish(proc)
+        self.assertEqual(r.rc, -signal.SIGINT, r)
+        state = fake.state()
+        self.assertEqual(len(state['queries']), 1, state)
+        self.assertTrue(state['queries'][0]['stopped'], state)
+        self.assertEqual(state['running'], 0, state)
+
     def test_sigterm(self):
         fake, r = self.interrupt(signal.SIGTERM)
         self.assertEqual(r.rc, -signal.SIGTERM, r)
