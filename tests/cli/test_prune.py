@@ -6,25 +6,14 @@ reported."""
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 
-from cliutil import CliTestCase, fixture_files, main
-from test_report_rollup import GEN, RollupCase
+from cliutil import fixture_files, main
+from test_report_rollup import RollupCase
 
 FREED_RE = re.compile(r'^freed (\d+) bytes', re.M)
 
 
 class Prune(RollupCase):
-    def gen(self, name, lines, seed, start=None):
-        path = os.path.join(self.tmp, name)
-        args = [sys.executable, GEN, '--lines', str(lines), '--seed', str(seed), '--hours', '4']
-        if start:
-            args += ['--start', start]
-        with open(path, 'wb') as f:
-            subprocess.run(args, stdout=f, check=True)
-        return path
-
     def kept(self, cutoff):
         return self.query('SELECT id, ts, raw, log_group, error_class, principal_arn FROM events'
                           ' WHERE ts >= ? ORDER BY id', (cutoff,))

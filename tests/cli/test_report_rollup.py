@@ -103,6 +103,16 @@ def iso(dt):
 
 
 class RollupCase(CliTestCase):
+    def gen(self, name, lines, seed, hours=4, start=None):
+        """bench/gen.py's lines into a file of the test's directory; its path."""
+        path = os.path.join(self.tmp, name)
+        args = [sys.executable, GEN, '--lines', str(lines), '--seed', str(seed), '--hours', str(hours)]
+        if start:
+            args += ['--start', start]
+        with open(path, 'wb') as f:
+            subprocess.run(args, stdout=f, check=True)
+        return path
+
     def check_rollups(self, db=None, when=''):
         con = sqlite3.connect('file:%s?mode=ro' % (db or self.db), uri=True)
         try:
@@ -183,10 +193,7 @@ class Imports(RollupCase):
         """Rows go 16 to an INSERT: one that repeats a row of the same statement or of the
         open transaction is ignored there, and the rows kept for the rollups must still be
         the stored ones with their ids (a miscount would show as a rollup that differs)."""
-        path = os.path.join(self.tmp, 'gen.log')
-        with open(path, 'wb') as f:
-            subprocess.run([sys.executable, GEN, '--lines', '6000', '--seed', '9', '--hours', '2'],
-                           stdout=f, check=True)
+        path = self.gen('gen.log', 6000, 9, hours=2)
         with open(path, encoding='utf-8') as f:
             lines = f.readlines()
         doubled = []
@@ -210,10 +217,7 @@ class Imports(RollupCase):
         """The second half of a day first, then the first half: config
         errors at the end of the first half explain not_mapped denials
         stored before them."""
-        path = os.path.join(self.tmp, 'day.log')
-        with open(path, 'wb') as f:
-            subprocess.run([sys.executable, GEN, '--lines', '40000', '--seed', '3', '--hours', '4'],
-                           stdout=f, check=True)
+        path = self.gen('day.log', 40000, 3)
         with open(path, encoding='utf-8') as f:
             lines = f.readlines()
         first, second = self.write('first.log', ''.join(lines[:20000])), self.write('second.log', ''.join(lines[20000:]))
