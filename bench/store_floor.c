@@ -48,12 +48,28 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The end of a timed run, one path for both: the statements finalized and
+ * the database closed (the checkpoint at close belongs to the import too),
+ * *secs set when the run got there (ok), the reason said when not. */
+static int run_end(int ok, sqlite3 *db, sqlite3_stmt *const *st, size_t nst, const char *path, double t0,
+		   double *secs)
+{
+	if (!ok && db)
+		fprintf(stderr, "store_floor: %s: %s\n", path, sqlite3_errmsg(db));
+	for (size_t i = 0; i < nst; i++)
+		sqlite3_finalize(st[i]);
+	sqlite3_close(db);
+	if (ok)
+		*secs = now() - t0;
+	return !ok;
+}
+
 static int run(const char *data, size_t size, const char *path, int with_line, long *rows, double *secs)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	char wal[4096];
-	int rc = 1;
+	double t0 = 0;
 	unlink(path);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	unlink(wal);
@@ -68,7 +84,7 @@ static int run(const char *data, size_t size, const char *path, int with_line, l
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO lines(ts, dedupe_key, raw) VALUES (?1, ?2, ?3)", -1, &st,
 			       NULL) != SQLITE_OK)
 		goto out;
-	double t0 = now();
+	t0 = now();
 	long n = 0;
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (const char *p = data, *end = data + size; p < end;) {
@@ -91,19 +107,10 @@ static int run(const char *data, size_t size, const char *path, int with_line, l
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
-	sqlite3_close(db); /* the checkpoint at close belongs to the import too */
-	db = NULL;
-	*secs = now() - t0;
 	*rows = n;
-	rc = 0;
+	return run_end(1, db, &st, 1, path, t0, secs);
 out:
-	if (rc && db)
-		fprintf(stderr, "store_floor: %s: %s\n", path, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return rc;
+	return run_end(0, db, &st, 1, path, t0, secs);
 }
 
 /* The rows of ROWS_DB's event_rows, each column a copy. */
@@ -192,7 +199,7 @@ static int rows_run(const struct rows *r, const char *path, double *secs)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	char wal[4096], sql[4096];
-	int rc = 1;
+	double t0 = 0;
 	unlink(path);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	unlink(wal);
@@ -216,7 +223,7 @@ static int rows_run(const struct rows *r, const char *path, double *secs)
 	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql, (int)(strchr(sql, ')') + 1 - sql), &one, NULL) != SQLITE_OK)
 		goto out;
-	double t0 = now();
+	t0 = now();
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (size_t i = 0; i < r->n;) {
 		size_t k = r->n - i >= ROWS_PER_INSERT ? ROWS_PER_INSERT : 1;
@@ -233,20 +240,9 @@ static int rows_run(const struct rows *r, const char *path, double *secs)
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
 	    (r->deferred && sqlite3_exec(db, r->deferred, NULL, NULL, NULL) != SQLITE_OK))
 		goto out;
-	sqlite3_finalize(st);
-	sqlite3_finalize(one);
-	st = one = NULL;
-	sqlite3_close(db);
-	db = NULL;
-	*secs = now() - t0;
-	rc = 0;
+	return run_end(1, db, (sqlite3_stmt *const[]){st, one}, 2, path, t0, secs);
 out:
-	if (rc && db)
-		fprintf(stderr, "store_floor: %s: %s\n", path, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_finalize(one);
-	sqlite3_close(db);
-	return rc;
+	return run_end(0, db, (sqlite3_stmt *const[]){st, one}, 2, path, t0, secs);
 }
 
 int main(int argc, char **argv)
