@@ -97,7 +97,7 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	const struct store_event *ev = event_row(p->eb);
 	struct store_keys k;
 	store_keys_make(&p->scratch, ev, &k);
-	size_t need = store_event_size(ev) + (k.tpl ? k.tpl_len + 1 : 0);
+	size_t size = store_event_size(ev), need = size + (k.tpl ? k.tpl_len + 1 : 0);
 	if (b->n == BATCH_ROWS || need > b->cap - b->used) {
 		int rc = hand_over(p);
 		if (rc)
@@ -118,7 +118,7 @@ static int on_entry(void *arg, const struct reader_entry *e)
 	store_event_copy(ev, at, &it->ev);
 	it->k = k;
 	if (k.tpl) {
-		at += store_event_size(ev);
+		at += size;
 		memcpy(at, k.tpl, k.tpl_len + 1);
 		it->k.tpl = at;
 	}

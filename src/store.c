@@ -740,11 +740,12 @@ struct store {
 	int index_deferred; /* store_defer_indexes dropped event_rows_identity */
 };
 
+/* The columns insert_rows binds, in this order; prepare_insert adds a
+ * row of values (?1..?13, ?14..?26, ...) for each row of a statement. */
 #define INSERT_COLUMNS 13
 static const char insert_sql[] =
 	"INSERT OR IGNORE INTO event_rows(ts, dedupe_key, import_id, stream_id, identity_id, error_id,"
-	" shape_id, kind, outcome, client, ptr, access_key_id, raw)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+	" shape_id, kind, outcome, client, ptr, access_key_id, raw) VALUES ";
 
 #define NINTERN 4
 static const struct intern_sql {
@@ -1456,7 +1457,6 @@ static void rows_watch(void *arg, int op, const char *db, const char *table, sql
 		s->rows_valid = 0;
 }
 
-/* The statements a write connection runs per line or per batch. */
 /* store_has's statements: made by a write open, and by the first
  * store_has of a read-only one (import's reading thread). */
 static int prepare_lookups(struct store *s)
@@ -1471,25 +1471,28 @@ static int prepare_lookups(struct store *s)
 	return sqlrc;
 }
 
+/* insert_sql with rows rows of values, prepared into *st. */
+static int prepare_insert(struct store *s, int rows, sqlite3_stmt **st)
+{
+	struct buf sql = BUF_INIT;
+	buf_puts(&sql, insert_sql);
+	for (int r = 0; r < rows; r++) {
+		buf_puts(&sql, r ? ", (" : "(");
+		for (int c = 1; c <= INSERT_COLUMNS; c++)
+			buf_printf(&sql, c > 1 ? ", ?%d" : "?%d", r * INSERT_COLUMNS + c);
+		buf_puts(&sql, ")");
+	}
+	int sqlrc = sql.oom ? SQLITE_NOMEM : sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	buf_free(&sql);
+	return sqlrc;
+}
+
+/* The statements a write connection runs per line or per batch. */
 static int prepare_statements(struct store *s, char *err, size_t err_sz)
 {
-	int sqlrc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
-	if (sqlrc == SQLITE_OK) {
-		/* insert_sql with INSERT_ROWS rows of values (?14..?26 the second, ...) */
-		struct buf sql = BUF_INIT;
-		const char *values = strstr(insert_sql, " VALUES ");
-		buf_append(&sql, insert_sql, (size_t)(values - insert_sql));
-		buf_puts(&sql, " VALUES ");
-		for (int r = 0; r < INSERT_ROWS; r++) {
-			buf_puts(&sql, r ? ", (" : "(");
-			for (int c = 1; c <= INSERT_COLUMNS; c++)
-				buf_printf(&sql, c > 1 ? ", ?%d" : "?%d", r * INSERT_COLUMNS + c);
-			buf_puts(&sql, ")");
-		}
-		sqlrc = sql.oom ? SQLITE_NOMEM
-				: sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->insert_many, NULL);
-		buf_free(&sql);
-	}
+	int sqlrc = prepare_insert(s, 1, &s->insert);
+	if (sqlrc == SQLITE_OK)
+		sqlrc = prepare_insert(s, INSERT_ROWS, &s->insert_many);
 	if (sqlrc == SQLITE_OK)
 		sqlrc = prepare_lookups(s);
 	struct intern *interns[NINTERN] = {&s->streams, &s->identities, &s->errors, &s->shapes};
@@ -2416,6 +2419,7 @@ static int prune_rule(struct store *s, struct store_prune_rule *r, char *err, si
 	const char *cutoff = r->cutoff, *cluster = r->cluster;
 	sqlite3 *db = s->db;
 	long long n = 0;
+	r->events = 0; /* the other counts are set by their one statement each */
 	/* The largest id stays: SQLite gives a new row MAX(rowid) + 1, so
 	 * without it a table pruned empty would hand out ids again. */
 	int64_t newest = pragma_i64(db, "SELECT COALESCE(MAX(id), 0) FROM event_rows");
@@ -2504,11 +2508,6 @@ int store_prune(struct store *s, struct store_prune_rule *rules, size_t n, int v
 {
 	struct store_prune_space *r = space;
 	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < n; i++) {
-		struct store_prune_rule *rule = &rules[i];
-		rule->events = rule->streams = rule->identities = rule->errors = 0;
-		rule->imports = rule->scan_runs = rule->scan_windows = 0;
-	}
 	int rc = store_begin(s, err, err_sz);
 	if (rc)
 		return rc;
